@@ -1,0 +1,241 @@
+#include "base/fs.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <filesystem>
+#include <random>
+
+namespace ailee::fs {
+namespace {
+
+Status WriteAll(int fd, std::string_view data, const std::string& path) {
+  const char* p = data.data();
+  size_t left = data.size();
+  while (left > 0) {
+    ssize_t n = ::write(fd, p, left);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return ErrnoStatus("write", path, errno);
+    }
+    p += n;
+    left -= static_cast<size_t>(n);
+  }
+  return Status::Ok();
+}
+
+Status WriteTemp(const std::string& tmp, std::string_view data, unsigned mode) {
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+  if (fd < 0) return ErrnoStatus("create", tmp, errno);
+  Status st = WriteAll(fd, data, tmp);
+  if (st.ok() && ::fsync(fd) != 0) st = ErrnoStatus("fsync", tmp, errno);
+  if (::close(fd) != 0 && st.ok()) st = ErrnoStatus("close", tmp, errno);
+  if (st.ok() && ::fchmodat(AT_FDCWD, tmp.c_str(), mode, 0) != 0) st = ErrnoStatus("chmod", tmp, errno);
+  if (!st.ok()) ::unlink(tmp.c_str());
+  return st;
+}
+
+}  // namespace
+
+Result<std::string> ReadFile(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return ErrnoStatus("open", path, errno);
+  std::string out;
+  struct stat sb {};
+  if (::fstat(fd, &sb) == 0 && sb.st_size > 0) out.reserve(static_cast<size_t>(sb.st_size));
+  char buf[1 << 16];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      int e = errno;
+      ::close(fd);
+      return ErrnoStatus("read", path, e);
+    }
+    if (n == 0) break;
+    out.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  return out;
+}
+
+std::string TempSiblingName(const std::string& path) {
+  static std::atomic<uint64_t> counter{0};
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  return path + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(counter++) + "." +
+         std::to_string(rng() % 1000000);
+}
+
+Status WriteFileAtomic(const std::string& path, std::string_view data, unsigned mode) {
+  std::string tmp = TempSiblingName(path);
+  RETURN_IF_ERROR(WriteTemp(tmp, data, mode));
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    int e = errno;
+    ::unlink(tmp.c_str());
+    return ErrnoStatus("rename", path, e);
+  }
+  return FsyncDir(Dirname(path));
+}
+
+Status WriteFileExclusive(const std::string& path, std::string_view data, unsigned mode) {
+  std::string tmp = TempSiblingName(path);
+  RETURN_IF_ERROR(WriteTemp(tmp, data, mode));
+  int rc = ::link(tmp.c_str(), path.c_str());
+  int e = errno;
+  ::unlink(tmp.c_str());
+  if (rc != 0) return ErrnoStatus("link", path, e);
+  return FsyncDir(Dirname(path));
+}
+
+Status FsyncDir(const std::string& dir) {
+  int fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return ErrnoStatus("open dir", dir, errno);
+  int rc = ::fsync(fd);
+  int e = errno;
+  ::close(fd);
+  if (rc != 0) return ErrnoStatus("fsync dir", dir, e);
+  return Status::Ok();
+}
+
+Status FsyncFile(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return ErrnoStatus("open", path, errno);
+  int rc = ::fsync(fd);
+  int e = errno;
+  ::close(fd);
+  if (rc != 0) return ErrnoStatus("fsync", path, e);
+  return Status::Ok();
+}
+
+Status MakeDirs(const std::string& dir, unsigned mode) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return ErrnoStatus("mkdir", dir, ec.value());
+  (void)mode;
+  return Status::Ok();
+}
+
+Status RemoveAll(const std::string& path) {
+  std::error_code ec;
+  std::filesystem::remove_all(path, ec);
+  if (ec) return ErrnoStatus("remove", path, ec.value());
+  return Status::Ok();
+}
+
+Status RenameDurable(const std::string& from, const std::string& to) {
+  if (::rename(from.c_str(), to.c_str()) != 0) return ErrnoStatus("rename " + from + " to", to, errno);
+  return FsyncDir(Dirname(to));
+}
+
+bool Exists(const std::string& path) {
+  struct stat sb {};
+  return ::lstat(path.c_str(), &sb) == 0;
+}
+
+bool IsDirectory(const std::string& path) {
+  struct stat sb {};
+  return ::stat(path.c_str(), &sb) == 0 && S_ISDIR(sb.st_mode);
+}
+
+Result<uint64_t> FileSize(const std::string& path) {
+  struct stat sb {};
+  if (::stat(path.c_str(), &sb) != 0) return ErrnoStatus("stat", path, errno);
+  return static_cast<uint64_t>(sb.st_size);
+}
+
+Result<std::vector<std::string>> ListDir(const std::string& dir) {
+  DIR* d = ::opendir(dir.c_str());
+  if (!d) return ErrnoStatus("opendir", dir, errno);
+  std::vector<std::string> names;
+  while (dirent* e = ::readdir(d)) {
+    std::string n = e->d_name;
+    if (n != "." && n != "..") names.push_back(std::move(n));
+  }
+  ::closedir(d);
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+Result<uint64_t> TreeSize(const std::string& dir) {
+  std::error_code ec;
+  uint64_t total = 0;
+  for (auto it = std::filesystem::recursive_directory_iterator(dir, ec);
+       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+    if (it->is_regular_file(ec)) total += it->file_size(ec);
+  }
+  if (ec) return ErrnoStatus("walk", dir, ec.value());
+  return total;
+}
+
+std::string JoinPath(std::string_view a, std::string_view b) {
+  if (a.empty()) return std::string(b);
+  if (!b.empty() && b.front() == '/') return std::string(b);
+  std::string out(a);
+  if (out.back() != '/') out.push_back('/');
+  out.append(b);
+  return out;
+}
+
+std::string Dirname(const std::string& path) {
+  auto pos = path.find_last_of('/');
+  if (pos == std::string::npos) return ".";
+  if (pos == 0) return "/";
+  return path.substr(0, pos);
+}
+
+std::string Basename(const std::string& path) {
+  auto pos = path.find_last_of('/');
+  return pos == std::string::npos ? path : path.substr(pos + 1);
+}
+
+Result<FileWriter> FileWriter::Create(const std::string& path, unsigned mode, bool exclusive) {
+  int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (exclusive ? O_EXCL : O_TRUNC);
+  int fd = ::open(path.c_str(), flags, mode);
+  if (fd < 0) return ErrnoStatus("create", path, errno);
+  return FileWriter(fd, path);
+}
+
+FileWriter::FileWriter(FileWriter&& other) noexcept
+    : fd_(std::exchange(other.fd_, -1)), path_(std::move(other.path_)), size_(other.size_) {}
+
+FileWriter& FileWriter::operator=(FileWriter&& other) noexcept {
+  if (this != &other) {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = std::exchange(other.fd_, -1);
+    path_ = std::move(other.path_);
+    size_ = other.size_;
+  }
+  return *this;
+}
+
+FileWriter::~FileWriter() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+Status FileWriter::Append(std::string_view data) {
+  if (fd_ < 0) return FailedPrecondition("append to closed file " + path_);
+  RETURN_IF_ERROR(WriteAll(fd_, data, path_));
+  size_ += data.size();
+  return Status::Ok();
+}
+
+Status FileWriter::Sync() {
+  if (fd_ < 0) return FailedPrecondition("sync of closed file " + path_);
+  if (::fdatasync(fd_) != 0) return ErrnoStatus("fsync", path_, errno);
+  return Status::Ok();
+}
+
+Status FileWriter::Close() {
+  if (fd_ < 0) return Status::Ok();
+  int rc = ::close(fd_);
+  fd_ = -1;
+  if (rc != 0) return ErrnoStatus("close", path_, errno);
+  return Status::Ok();
+}
+
+}  // namespace ailee::fs

@@ -1,0 +1,69 @@
+// Small, crash-safe filesystem primitives. Every durable write in the project
+// goes through WriteFileAtomic or a FileWriter, so "kill -9 leaves either the
+// old or the new file" is proven in one place.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/status.h"
+
+namespace ailee::fs {
+
+Result<std::string> ReadFile(const std::string& path);
+
+// Writes `data` to `path` through a temporary file in the same directory:
+// write, fsync, rename over `path`, fsync the directory. A crash at any point
+// leaves either the old content or the new one, never a mix.
+Status WriteFileAtomic(const std::string& path, std::string_view data, unsigned mode = 0644);
+
+// Like WriteFileAtomic, but fails with kAlreadyExists instead of replacing.
+// Uses link(2) so two racing writers cannot both succeed.
+Status WriteFileExclusive(const std::string& path, std::string_view data, unsigned mode = 0644);
+
+Status FsyncDir(const std::string& dir);
+Status FsyncFile(const std::string& path);
+Status MakeDirs(const std::string& dir, unsigned mode = 0755);
+// Removes a file or a directory tree; a missing path is not an error.
+Status RemoveAll(const std::string& path);
+// Rename that fsyncs the destination's directory afterwards.
+Status RenameDurable(const std::string& from, const std::string& to);
+bool Exists(const std::string& path);
+bool IsDirectory(const std::string& path);
+Result<uint64_t> FileSize(const std::string& path);
+// Names in `dir` (not "." or ".."), sorted.
+Result<std::vector<std::string>> ListDir(const std::string& dir);
+// Total size of regular files below `dir`.
+Result<uint64_t> TreeSize(const std::string& dir);
+std::string JoinPath(std::string_view a, std::string_view b);
+std::string Dirname(const std::string& path);
+std::string Basename(const std::string& path);
+// A fresh, unique temporary name next to `path` (same filesystem, so rename works).
+std::string TempSiblingName(const std::string& path);
+
+// Appends to a file with explicit durability: nothing is promised until Sync().
+class FileWriter {
+ public:
+  static Result<FileWriter> Create(const std::string& path, unsigned mode = 0644, bool exclusive = true);
+  FileWriter(FileWriter&& other) noexcept;
+  FileWriter& operator=(FileWriter&& other) noexcept;
+  FileWriter(const FileWriter&) = delete;
+  FileWriter& operator=(const FileWriter&) = delete;
+  ~FileWriter();
+
+  Status Append(std::string_view data);
+  Status Sync();
+  Status Close();
+  uint64_t size() const { return size_; }
+  const std::string& path() const { return path_; }
+
+ private:
+  FileWriter(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
+  int fd_ = -1;
+  std::string path_;
+  uint64_t size_ = 0;
+};
+
+}  // namespace ailee::fs

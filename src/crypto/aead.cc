@@ -1,0 +1,67 @@
+#include "crypto/aead.h"
+
+#include <openssl/evp.h>
+
+#include <memory>
+
+#include "crypto/random.h"
+
+namespace ailee::crypto {
+namespace {
+
+using CipherCtx = std::unique_ptr<EVP_CIPHER_CTX, decltype(&EVP_CIPHER_CTX_free)>;
+
+const unsigned char* U(const char* p) { return reinterpret_cast<const unsigned char*>(p); }
+unsigned char* U(char* p) { return reinterpret_cast<unsigned char*>(p); }
+
+// Decrypts into `out` (pre-sized to the plaintext length).
+Status OpenInto(const SecureBytes& key, std::string_view sealed, std::string_view ad, char* out) {
+  if (key.size() != kAeadKeySize) return InvalidArgument("AEAD key must be 32 bytes");
+  if (sealed.size() < kAeadOverhead) return DataLoss("ciphertext shorter than nonce and tag");
+  const size_t n = sealed.size() - kAeadOverhead;
+  CipherCtx ctx(EVP_CIPHER_CTX_new(), EVP_CIPHER_CTX_free);
+  int len = 0;
+  bool ok = ctx && EVP_DecryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, U(key.data()), U(sealed.data())) == 1;
+  ok = ok && (ad.empty() || EVP_DecryptUpdate(ctx.get(), nullptr, &len, U(ad.data()), static_cast<int>(ad.size())) == 1);
+  ok = ok && EVP_DecryptUpdate(ctx.get(), U(out), &len, U(sealed.data() + kAeadNonceSize), static_cast<int>(n)) == 1;
+  if (!ok) return Internal("AES-GCM decrypt setup failed");
+  std::string tag(sealed.substr(sealed.size() - kAeadTagSize));
+  if (EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, kAeadTagSize, tag.data()) != 1)
+    return Internal("AES-GCM set tag failed");
+  if (EVP_DecryptFinal_ex(ctx.get(), U(out) + len, &len) != 1)
+    return DataLoss("authentication failed: data was modified, truncated, or the key is wrong");
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<std::string> AeadSeal(const SecureBytes& key, std::string_view plaintext, std::string_view ad) {
+  if (key.size() != kAeadKeySize) return InvalidArgument("AEAD key must be 32 bytes");
+  std::string out(plaintext.size() + kAeadOverhead, '\0');
+  RandomFill(out.data(), kAeadNonceSize);
+  CipherCtx ctx(EVP_CIPHER_CTX_new(), EVP_CIPHER_CTX_free);
+  int len = 0;
+  bool ok = ctx && EVP_EncryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, U(key.data()), U(out.data())) == 1;
+  ok = ok && (ad.empty() || EVP_EncryptUpdate(ctx.get(), nullptr, &len, U(ad.data()), static_cast<int>(ad.size())) == 1);
+  ok = ok && EVP_EncryptUpdate(ctx.get(), U(out.data() + kAeadNonceSize), &len, U(plaintext.data()),
+                               static_cast<int>(plaintext.size())) == 1;
+  ok = ok && EVP_EncryptFinal_ex(ctx.get(), U(out.data() + kAeadNonceSize + len), &len) == 1;
+  ok = ok && EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, kAeadTagSize,
+                                 out.data() + out.size() - kAeadTagSize) == 1;
+  if (!ok) return Internal("AES-GCM encryption failed");
+  return out;
+}
+
+Result<std::string> AeadOpen(const SecureBytes& key, std::string_view sealed, std::string_view ad) {
+  std::string out(sealed.size() >= kAeadOverhead ? sealed.size() - kAeadOverhead : 0, '\0');
+  RETURN_IF_ERROR(OpenInto(key, sealed, ad, out.data()));
+  return out;
+}
+
+Result<SecureBytes> AeadOpenSecret(const SecureBytes& key, std::string_view sealed, std::string_view ad) {
+  SecureBytes out(sealed.size() >= kAeadOverhead ? sealed.size() - kAeadOverhead : 0);
+  RETURN_IF_ERROR(OpenInto(key, sealed, ad, out.data()));
+  return out;
+}
+
+}  // namespace ailee::crypto

@@ -1,0 +1,34 @@
+// SHA-256 and HMAC-SHA-256 (OpenSSL; uses the SHA extensions where present).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace ailee::crypto {
+
+using Hash256 = std::array<uint8_t, 32>;
+
+std::string HashToString(const Hash256& h);           // 32 raw bytes
+std::string HashToHex(const Hash256& h);
+bool HashFromHex(std::string_view hex, Hash256* out);
+
+Hash256 Sha256(std::string_view data);
+Hash256 HmacSha256(std::string_view key, std::string_view data);
+
+// Incremental SHA-256 for streaming large files. Not thread-safe.
+class Sha256Stream {
+ public:
+  Sha256Stream();
+  ~Sha256Stream();
+  Sha256Stream(const Sha256Stream&) = delete;
+  Sha256Stream& operator=(const Sha256Stream&) = delete;
+  void Update(std::string_view data);
+  Hash256 Finish();
+
+ private:
+  void* ctx_;
+};
+
+}  // namespace ailee::crypto
