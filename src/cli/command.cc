@@ -1,0 +1,42 @@
+#include "cli/command.h"
+
+#include <iostream>
+
+namespace ailee::cli {
+namespace {
+Status& ResultSlot() {
+  static Status s;
+  return s;
+}
+}  // namespace
+
+CommandRegistry& CommandRegistry::Get() {
+  static CommandRegistry registry;
+  return registry;
+}
+
+void SetResult(Status status) { ResultSlot() = std::move(status); }
+Status TakeResult() { return std::exchange(ResultSlot(), Status::Ok()); }
+
+int ExitCodeFor(const Status& status) {
+  switch (status.code()) {
+    case StatusCode::kOk: return kExitOk;
+    case StatusCode::kInvalidArgument: return kExitUsage;
+    case StatusCode::kNotFound: return kExitNotFound;
+    case StatusCode::kAlreadyExists: return kExitAlreadyExists;
+    case StatusCode::kDataLoss: return kExitVerifyFailed;
+    case StatusCode::kUnavailable: case StatusCode::kAborted: return kExitUnavailable;
+    case StatusCode::kPermissionDenied: return kExitAuth;
+    case StatusCode::kResourceExhausted: return kExitNoSpace;
+    case StatusCode::kFailedPrecondition: case StatusCode::kInternal: return kExitFailure;
+  }
+  return kExitFailure;
+}
+
+void PrintJson(const nlohmann::json& doc) { std::cout << doc.dump(2) << std::endl; }
+
+void PrintLine(const GlobalOptions& g, const std::string& line) {
+  if (!g.json) std::cout << line << std::endl;
+}
+
+}  // namespace ailee::cli
