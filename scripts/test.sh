@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Builds everything and runs every test: the unit and integration tests in a
+# normal build, then the unit tests again under AddressSanitizer and
+# UndefinedBehaviorSanitizer. Installs its own dependencies (idempotent).
+#
+#   bash scripts/test.sh            # everything (what CI runs)
+#   SKIP_SANITIZERS=1 bash scripts/test.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install-deps.sh
+
+JOBS=${JOBS:-$(nproc)}
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAILEE_SANITIZE=OFF >/dev/null
+ninja -C build -j"$JOBS"
+ctest --test-dir build --output-on-failure -j"$JOBS" --timeout 600
+
+if [ "${SKIP_SANITIZERS:-0}" != "1" ]; then
+  cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DAILEE_SANITIZE=ON -DAILEE_BUILD_BENCH=OFF >/dev/null
+  # Only the unit-test binaries: the integration tests run real processes and
+  # are covered by the normal build above.
+  targets=$(ninja -C build-asan -t targets all | sed -n 's/^\(tests\/unit_[a-z]*\): .*/\1/p' | sort -u)
+  # shellcheck disable=SC2086
+  ninja -C build-asan -j"$JOBS" $targets
+  ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    ctest --test-dir build-asan -L unit --output-on-failure -j"$JOBS" --timeout 600
+fi
