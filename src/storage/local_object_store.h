@@ -1,0 +1,38 @@
+// LocalObjectStore: objects as files below a root directory (file:///path).
+//
+// Key "data/ab/abcd..." is the file <root>/data/ab/abcd...; directories are
+// created on demand. Put writes a temporary sibling ("<name>.tmp.<pid>...")
+// then fsync, rename, fsync of the directory, so a crash leaves the old object
+// or the new one; leftover temporaries are invisible to List and Get.
+// PutIfAbsent uses link(2), so exactly one of several racing writers wins
+// even across processes on one host (and on NFS with link semantics).
+#pragma once
+
+#include <string>
+
+#include "storage/object_store.h"
+
+namespace ailee::storage {
+
+class LocalObjectStore final : public ObjectStore {
+ public:
+  explicit LocalObjectStore(std::string root);
+
+  std::string Location() const override { return "file://" + root_; }
+  Status Put(const std::string& key, std::string_view data) override;
+  Status PutIfAbsent(const std::string& key, std::string_view data) override;
+  Result<std::string> Get(const std::string& key) override;
+  Result<std::string> GetRange(const std::string& key, uint64_t offset, uint64_t length) override;
+  Result<uint64_t> Stat(const std::string& key) override;
+  Status Delete(const std::string& key) override;
+  Result<std::vector<ObjectInfo>> List(const std::string& prefix) override;
+
+ private:
+  Result<std::string> PathFor(const std::string& key) const;
+  Status EnsureParentDir(const std::string& path);
+  Status Annotate(Status st, std::string_view op, const std::string& key) const;
+
+  std::string root_;
+};
+
+}  // namespace ailee::storage

@@ -1,0 +1,92 @@
+// Behaviour specific to one store: the local layout, the URL factory, and the
+// fault-injecting decorator.
+#include <gtest/gtest.h>
+
+#include "base/fs.h"
+#include "storage/fault_injection_object_store.h"
+#include "storage/local_object_store.h"
+#include "storage/memory_object_store.h"
+
+namespace ailee::storage {
+namespace {
+
+class LocalStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/ailee-local-XXXXXX";
+    dir_ = mkdtemp(tmpl);
+  }
+  void TearDown() override { (void)fs::RemoveAll(dir_); }
+  std::string dir_;
+};
+
+TEST_F(LocalStoreTest, ObjectsAreFilesUnderTheRootAndTemporariesAreInvisible) {
+  LocalObjectStore store(dir_);
+  ASSERT_TRUE(store.Put("data/ab/abcd", "x").ok());
+  EXPECT_EQ(*fs::ReadFile(dir_ + "/data/ab/abcd"), "x");
+  // A crash between write and rename leaves a temporary; it is not an object.
+  ASSERT_TRUE(fs::WriteFileAtomic(dir_ + "/data/ab/abcd.tmp.123.0.9", "partial").ok());
+  auto list = store.List("data/");
+  ASSERT_EQ(list->size(), 1u);
+  EXPECT_EQ((*list)[0].key, "data/ab/abcd");
+  auto dirs = fs::ListDir(dir_ + "/data/ab");
+  ASSERT_TRUE(dirs.ok());
+}
+
+TEST_F(LocalStoreTest, OpenObjectStoreAcceptsFileUrlsAndPlainPaths) {
+  auto a = OpenObjectStore("file://" + dir_);
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  EXPECT_EQ((*a)->Location(), "file://" + dir_);
+  ASSERT_TRUE((*a)->Put("config", "c").ok());
+  auto b = OpenObjectStore(dir_ + "/");
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(*(*b)->Get("config"), "c");
+  EXPECT_EQ(OpenObjectStore("file://relative/path").status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST(OpenObjectStoreTest, UnknownSchemeIsNamedAndRegistrationPlugsIn) {
+  auto r = OpenObjectStore("gopher://bucket/x");
+  ASSERT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(r.status().message().find("\"gopher\""), std::string::npos) << r.status().ToString();
+  RegisterObjectStoreScheme("gopher", [](const std::string&) -> Result<std::shared_ptr<ObjectStore>> {
+    return std::shared_ptr<ObjectStore>(std::make_shared<MemoryObjectStore>());
+  });
+  EXPECT_TRUE(OpenObjectStore("gopher://bucket/x").ok());
+  EXPECT_TRUE(OpenObjectStore("mem://").ok());
+}
+
+TEST(FaultInjectionTest, NthPutFailsAndStickyFaultStopsLaterWrites) {
+  auto inner = std::make_shared<MemoryObjectStore>();
+  FaultPlan plan;
+  plan.fail_put_number = 2;
+  FaultInjectionObjectStore store(inner, plan);
+  EXPECT_TRUE(store.Put("a", "1").ok());
+  EXPECT_EQ(store.Put("b", "2").code(), StatusCode::kUnavailable);
+  EXPECT_FALSE(store.Put("c", "3").ok()) << "a crashed process writes nothing more";
+  EXPECT_FALSE(store.Delete("a").ok());
+  EXPECT_TRUE(store.Get("a").ok()) << "reads still work unless asked otherwise";
+  EXPECT_FALSE(*inner->Exists("b"));
+  EXPECT_FALSE(*inner->Exists("c"));
+  EXPECT_TRUE(store.counters().fault_fired);
+  store.SetPlan({});
+  EXPECT_TRUE(store.Put("c", "3").ok());
+}
+
+TEST(FaultInjectionTest, FailsAfterByteBudgetAndOnNthGet) {
+  auto inner = std::make_shared<MemoryObjectStore>();
+  FaultPlan plan;
+  plan.fail_after_put_bytes = 10;
+  plan.fail_get_number = 2;
+  plan.sticky = false;
+  FaultInjectionObjectStore store(inner, plan);
+  EXPECT_TRUE(store.Put("a", "123456").ok());
+  EXPECT_FALSE(store.Put("b", "123456").ok());
+  EXPECT_TRUE(store.Put("c", "1234").ok());
+  EXPECT_TRUE(store.Get("a").ok());
+  EXPECT_FALSE(store.Get("a").ok());
+  EXPECT_TRUE(store.Get("a").ok());
+  EXPECT_EQ(store.counters().put_bytes, 10);
+}
+
+}  // namespace
+}  // namespace ailee::storage
