@@ -1,0 +1,127 @@
+#include "config/config.h"
+
+#include <filesystem>
+
+#include "base/fs.h"
+#include "config/parse.h"
+
+namespace ailee::config {
+
+std::string ConfigProblem::ToString() const {
+  std::string out = field.empty() ? "config" : field;
+  out += ": expected " + expected + ", found " + found;
+  if (!message.empty()) out += " (" + message + ")";
+  return out;
+}
+
+const FederationSigner* NodeConfig::FindFederationSigner(std::string_view id) const {
+  for (const auto& s : federation.signers) {
+    if (!s.id.empty() && s.id == id) return &s;
+  }
+  return nullptr;
+}
+
+ConfigAnalysis AnalyzeConfig(std::string_view yaml_text, const std::string& config_path) {
+  ConfigAnalysis out;
+  std::error_code ec;
+  std::filesystem::path abs = std::filesystem::absolute(config_path, ec);
+  out.config.config_path = (ec ? std::filesystem::path(config_path) : abs).lexically_normal().string();
+  out.config.config_dir = fs::Dirname(out.config.config_path);
+  internal::FieldReader reader(&out.problems);
+  YAML::Node root;
+  try {
+    root = YAML::Load(std::string(yaml_text));
+  } catch (const YAML::Exception& e) {
+    reader.Problem("", "valid YAML",
+                   "a syntax error at line " + std::to_string(e.mark.line + 1) + ", column " +
+                       std::to_string(e.mark.column + 1),
+                   e.msg);
+    return out;
+  }
+  try {
+    internal::ParseDocument(root, &out.config, reader);
+  } catch (const YAML::Exception& e) {
+    // yaml-cpp throws on shapes we did not anticipate (e.g. complex keys).
+    reader.Problem("", "a config document", "a structure yaml-cpp could not read", e.what());
+  }
+  return out;
+}
+
+std::vector<ConfigProblem> ValidateConfigFile(const std::string& path) {
+  auto text = fs::ReadFile(path);
+  if (!text.ok()) return {{"", "a readable config file", path, text.status().message()}};
+  return AnalyzeConfig(*text, path).problems;
+}
+
+std::string FormatProblems(const std::vector<ConfigProblem>& problems) {
+  std::string out;
+  for (const auto& p : problems) {
+    if (!out.empty()) out += '\n';
+    out += p.ToString();
+  }
+  return out;
+}
+
+Result<NodeConfig> LoadConfig(const std::string& path) {
+  auto text = fs::ReadFile(path);
+  if (!text.ok()) return text.status().WithContext("loading node config");
+  ConfigAnalysis a = AnalyzeConfig(*text, path);
+  if (!a.problems.empty()) {
+    return InvalidArgument("config " + a.config.config_path + " has " + std::to_string(a.problems.size()) +
+                           " problem(s):\n" + FormatProblems(a.problems));
+  }
+  return std::move(a.config);
+}
+
+std::string Summary(const NodeConfig& c) {
+  std::string out = "node " + c.node.id + ", listen " + c.node.listen + ", data_dir " + c.node.data_dir +
+                    ", federation " + std::to_string(c.federation.threshold) + "-of-" +
+                    std::to_string(c.federation.signers.size());
+  if (c.signer) {
+    out += ", signer " + c.signer->id + (c.signer->pkcs11 ? " (pkcs11)" : " (key file)");
+  }
+  if (c.is_follower()) out += ", following " + c.follow;
+  if (!c.peers.empty()) out += ", " + std::to_string(c.peers.size()) + " peer(s)";
+  out += ", audit log " + c.logging.audit_log;
+  return out;
+}
+
+Result<std::map<std::string, crypto::PublicKey>> FederationKeys(const NodeConfig& config) {
+  std::map<std::string, crypto::PublicKey> keys;
+  for (const auto& s : config.federation.signers) {
+    std::string pem = s.public_key_pem;
+    if (pem.empty() && !s.public_key_file.empty()) {
+      ASSIGN_OR_RETURN(pem, fs::ReadFile(s.public_key_file));
+    }
+    auto key = crypto::PublicKey::FromPem(pem);
+    if (!key.ok()) return key.status().WithContext("public key of federation signer " + s.id);
+    if (!s.fingerprint.empty() && key->FingerprintHex() != s.fingerprint) {
+      return InvalidArgument("federation signer " + s.id + ": expected fingerprint " + s.fingerprint +
+                             ", found " + key->FingerprintHex());
+    }
+    if (!keys.emplace(s.id, *key).second) return InvalidArgument("duplicate federation signer id " + s.id);
+  }
+  return keys;
+}
+
+Result<crypto::PrivateKey> LoadSignerKey(const NodeConfig& config) {
+  if (!config.signer) return FailedPrecondition("config " + config.config_path + " has no signer section");
+  const SignerSection& s = *config.signer;
+  if (s.pkcs11 || s.key_file.empty()) {
+    return FailedPrecondition("signer " + s.id + " uses PKCS#11; load it through the keys layer");
+  }
+  ASSIGN_OR_RETURN(crypto::SecureBytes pem, internal::ReadSecretFile(s.key_file));
+  auto key = crypto::PrivateKey::FromPem(pem);
+  if (!key.ok()) return InvalidArgument("signer key_file " + s.key_file + " is not a PEM private key");
+  const FederationSigner* fed = config.FindFederationSigner(s.id);
+  if (fed == nullptr) return InvalidArgument("signer " + s.id + " is not a federation signer");
+  auto fed_key = crypto::PublicKey::FromPem(fed->public_key_pem);
+  if (!fed_key.ok()) return fed_key.status().WithContext("public key of federation signer " + s.id);
+  if (fed_key->FingerprintHex() != key->public_key().FingerprintHex()) {
+    return InvalidArgument("signer key_file " + s.key_file + ": expected the key with fingerprint " +
+                           fed_key->FingerprintHex() + ", found " + key->public_key().FingerprintHex());
+  }
+  return key;
+}
+
+}  // namespace ailee::config
