@@ -1,0 +1,275 @@
+#include "state/internal/rocks.h"
+
+#include <rocksdb/convenience.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/table.h>
+
+#include <algorithm>
+#include <atomic>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "base/fs.h"
+#include "state/encoding.h"
+#include "state/records.h"
+
+namespace ailee::state::internal {
+namespace {
+
+const std::vector<std::string>& AllCfs() {
+  static const std::vector<std::string> kAll = {
+      std::string(rocksdb::kDefaultColumnFamilyName), std::string(kCfBlocks),   std::string(kCfTransactions),
+      std::string(kCfAccounts), std::string(kCfPegIns), std::string(kCfPegOuts),  std::string(kCfSigners),
+      std::string(kCfAnchors),  std::string(kCfMeta),   std::string(kCfWriteSets)};
+  return kAll;
+}
+
+bool Supported(rocksdb::CompressionType t) {
+  auto all = rocksdb::GetSupportedCompressions();
+  return std::find(all.begin(), all.end(), t) != all.end();
+}
+
+// Options chosen with backups in mind:
+//  - Level compaction with 64 MiB target files: SSTs are immutable and of
+//    bounded size, so hard-link checkpoints and file-level incremental backups
+//    share most files between consecutive backups.
+//  - LZ4 on the upper levels (cheap, data there is rewritten soon) and ZSTD on
+//    the bottommost level (where most bytes live and stay): backups can store
+//    SSTs as they are without compressing them again.
+//  - WAL on, every block written with sync=true, never recycled
+//    (recycle_log_file_num=0) so a copied WAL is never a reused file with
+//    stale tails; kPointInTimeRecovery stops replay at the first torn record
+//    after power loss instead of refusing to open.
+//  - atomic_flush: all CFs are flushed together, so SSTs on disk never hold a
+//    block in one CF but not in another even without the WAL.
+//  - max_open_files bounded: a node runs next to backup jobs.
+rocksdb::ColumnFamilyOptions CfOptions() {
+  rocksdb::ColumnFamilyOptions o;
+  o.compaction_style = rocksdb::kCompactionStyleLevel;
+  o.level_compaction_dynamic_level_bytes = true;
+  o.target_file_size_base = 64ull << 20;
+  o.write_buffer_size = 32ull << 20;
+  o.compression = Supported(rocksdb::kLZ4Compression) ? rocksdb::kLZ4Compression : rocksdb::kSnappyCompression;
+  o.bottommost_compression = Supported(rocksdb::kZSTD) ? rocksdb::kZSTD : o.compression;
+  rocksdb::BlockBasedTableOptions t;
+  t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
+  return o;
+}
+
+rocksdb::DBOptions DbOptions(bool create_if_missing) {
+  rocksdb::DBOptions o;
+  o.create_if_missing = create_if_missing;
+  o.create_missing_column_families = true;
+  o.atomic_flush = true;
+  o.max_open_files = 512;
+  o.max_background_jobs = 2;
+  o.recycle_log_file_num = 0;
+  o.wal_recovery_mode = rocksdb::WALRecoveryMode::kPointInTimeRecovery;
+  o.max_total_wal_size = 256ull << 20;
+  o.keep_log_file_num = 5;
+  o.paranoid_checks = true;
+  return o;
+}
+
+}  // namespace
+
+Status FromRocks(const rocksdb::Status& s, std::string_view context) {
+  if (s.ok()) return Status::Ok();
+  std::string msg = std::string(context) + ": " + s.ToString();
+  if (s.IsCorruption()) return DataLoss(msg);
+  if (s.IsNotFound()) return NotFound(msg);
+  if (s.IsBusy() || s.IsTryAgain() || s.IsTimedOut()) return Unavailable(msg);
+  if (s.IsNoSpace()) return ResourceExhausted(msg);
+  if (s.IsIOError()) {
+    // RocksDB reports a held LOCK file as an IO error.
+    if (s.ToString().find("lock") != std::string::npos) return Unavailable(msg + " (is a node running on it?)");
+    return Internal(msg);
+  }
+  if (s.IsInvalidArgument()) return InvalidArgument(msg);
+  if (s.IsNotSupported()) return FailedPrecondition(msg);
+  return Internal(msg);
+}
+
+std::string EncodeTip(const TipRecord& t) {
+  std::string out;
+  PutU64(&out, t.height);
+  out.append(reinterpret_cast<const char*>(t.block_hash.data()), 32);
+  out.append(reinterpret_cast<const char*>(t.state_root.data()), 32);
+  PutU64(&out, static_cast<uint64_t>(t.timestamp_ms));
+  return out;
+}
+
+Result<TipRecord> DecodeTip(std::string_view bytes) {
+  Reader r(bytes);
+  TipRecord t;
+  std::string h, s;
+  uint64_t ts = 0;
+  if (!r.U64(&t.height) || !r.Fixed(32, &h) || !r.Fixed(32, &s) || !r.U64(&ts) || !r.done()) {
+    return DataLoss("meta/tip: malformed record");
+  }
+  std::copy(h.begin(), h.end(), t.block_hash.begin());
+  std::copy(s.begin(), s.end(), t.state_root.begin());
+  t.timestamp_ms = static_cast<int64_t>(ts);
+  return t;
+}
+
+Result<std::unique_ptr<RocksDb>> RocksDb::Open(const std::string& dir, bool read_only, bool create_if_missing) {
+  if (read_only && !fs::Exists(fs::JoinPath(dir, "CURRENT"))) {
+    return NotFound("state db " + dir + ": no RocksDB database here (missing CURRENT)");
+  }
+  std::unique_ptr<RocksDb> out(new RocksDb());
+  out->dir_ = dir;
+  out->read_only_ = read_only;
+  rocksdb::DBOptions dbo = DbOptions(create_if_missing && !read_only);
+  std::vector<rocksdb::ColumnFamilyDescriptor> descs;
+  for (const auto& name : AllCfs()) descs.emplace_back(name, CfOptions());
+  if (fs::Exists(fs::JoinPath(dir, "CURRENT"))) {
+    std::vector<std::string> existing;
+    RETURN_IF_ERROR(FromRocks(rocksdb::DB::ListColumnFamilies(dbo, dir, &existing), "listing column families of " + dir));
+    for (const auto& name : existing) {
+      if (std::find(AllCfs().begin(), AllCfs().end(), name) == AllCfs().end()) {
+        return DataLoss("state db " + dir + ": unknown column family \"" + name + "\" (not an AILEE state db?)");
+      }
+    }
+    if (read_only) {
+      for (const auto& name : AllCfs()) {
+        if (std::find(existing.begin(), existing.end(), name) == existing.end()) {
+          return DataLoss("state db " + dir + ": column family \"" + name + "\" is missing");
+        }
+      }
+    }
+  }
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s = read_only ? rocksdb::DB::OpenForReadOnly(dbo, dir, descs, &handles, &raw)
+                                : rocksdb::DB::Open(dbo, dir, descs, &handles, &raw);
+  RETURN_IF_ERROR(FromRocks(s, std::string("opening state db ") + dir + (read_only ? " read-only" : "")));
+  out->db_.reset(raw);
+  for (size_t i = 0; i < handles.size(); ++i) out->cfs_[descs[i].name] = handles[i];
+
+  auto fmt = out->Get(kCfMeta, kMetaFormat);
+  if (!fmt.ok()) return fmt.status();
+  if (!fmt->has_value()) {
+    if (read_only) return DataLoss("state db " + dir + ": meta/format_version is missing");
+    std::string v;
+    PutU32(&v, kFormatVersion);
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    RETURN_IF_ERROR(FromRocks(out->db_->Put(wo, out->cf(kCfMeta), std::string(kMetaFormat), v),
+                              "writing format version to " + dir));
+  } else {
+    Reader r(**fmt);
+    uint32_t version = 0;
+    if (!r.U32(&version) || !r.done()) return DataLoss("state db " + dir + ": malformed meta/format_version");
+    if (version != kFormatVersion) {
+      return FailedPrecondition("state db " + dir + ": format version " + std::to_string(version) +
+                                " is not supported (this build reads version " + std::to_string(kFormatVersion) + ")");
+    }
+  }
+  return out;
+}
+
+RocksDb::~RocksDb() {
+  if (!db_) return;
+  for (auto& [name, h] : cfs_) db_->DestroyColumnFamilyHandle(h);
+  (void)db_->Close();
+}
+
+rocksdb::ColumnFamilyHandle* RocksDb::cf(std::string_view name) const {
+  auto it = cfs_.find(name);
+  return it == cfs_.end() ? nullptr : it->second;
+}
+
+Result<std::optional<std::string>> RocksDb::Get(std::string_view cf_name, std::string_view key,
+                                                const rocksdb::Snapshot* snap) const {
+  rocksdb::ReadOptions ro;
+  ro.snapshot = snap;
+  std::string value;
+  rocksdb::Status s = db_->Get(ro, cf(cf_name), rocksdb::Slice(key.data(), key.size()), &value);
+  if (s.IsNotFound()) return std::optional<std::string>();
+  RETURN_IF_ERROR(FromRocks(s, "reading " + std::string(cf_name)));
+  return std::optional<std::string>(std::move(value));
+}
+
+Result<TipRecord> RocksDb::ReadTip(const rocksdb::Snapshot* snap) const {
+  ASSIGN_OR_RETURN(auto raw, Get(kCfMeta, kMetaTip, snap));
+  if (!raw) {
+    TipRecord genesis;
+    genesis.state_root = EmptyStateRoot();
+    return genesis;
+  }
+  return DecodeTip(*raw);
+}
+
+Result<LtHash> RocksDb::ReadAccumulator(const rocksdb::Snapshot* snap) const {
+  ASSIGN_OR_RETURN(auto raw, Get(kCfMeta, kMetaAccumulator, snap));
+  if (!raw) return LtHash();
+  return LtHash::FromBytes(*raw);
+}
+
+Result<uint64_t> RocksDb::ReadCounter(std::string_view key, const rocksdb::Snapshot* snap) const {
+  ASSIGN_OR_RETURN(auto raw, Get(kCfMeta, key, snap));
+  if (!raw) return uint64_t{0};
+  uint64_t v = 0;
+  if (!DecodeU64(*raw, &v)) return DataLoss("meta/" + std::string(key) + ": malformed counter");
+  return v;
+}
+
+Result<ScanResult> ScanStateAccumulator(const RocksDb& db, const rocksdb::Snapshot* snap, int threads,
+                                        const std::function<void(uint64_t)>& on_entries) {
+  // Work items: each state CF split at the first key byte 0x80. Account,
+  // peg-in and peg-out keys are hashes, so the halves are even.
+  struct Range {
+    std::string_view cf;
+    std::string lo, hi;  // hi empty = unbounded
+  };
+  std::vector<Range> ranges;
+  for (auto cf : kStateCfs) {
+    ranges.push_back({cf, "", std::string(1, '\x80')});
+    ranges.push_back({cf, std::string(1, '\x80'), ""});
+  }
+  std::atomic<size_t> next{0};
+  std::atomic<uint64_t> done{0};
+  std::mutex mu;  // guards result and first_error
+  ScanResult result;
+  Status first_error;
+  auto worker = [&] {
+    LtHash local;
+    uint64_t count = 0;
+    for (size_t i = next++; i < ranges.size(); i = next++) {
+      const Range& r = ranges[i];
+      rocksdb::ReadOptions ro;
+      ro.snapshot = snap;
+      ro.fill_cache = false;
+      ro.verify_checksums = true;
+      rocksdb::Slice upper(r.hi);
+      if (!r.hi.empty()) ro.iterate_upper_bound = &upper;
+      std::unique_ptr<rocksdb::Iterator> it(db.db()->NewIterator(ro, db.cf(r.cf)));
+      for (it->Seek(r.lo); it->Valid(); it->Next()) {
+        local.Add(r.cf, std::string_view(it->key().data(), it->key().size()),
+                  std::string_view(it->value().data(), it->value().size()));
+        if (++count % 4096 == 0 && on_entries) on_entries(done.fetch_add(4096) + 4096);
+      }
+      Status st = FromRocks(it->status(), "scanning " + std::string(r.cf));
+      if (!st.ok()) {
+        std::lock_guard<std::mutex> l(mu);
+        if (first_error.ok()) first_error = st;
+        return;
+      }
+    }
+    std::lock_guard<std::mutex> l(mu);
+    result.accumulator.Combine(local);
+    result.entries += count;
+  };
+  std::vector<std::thread> pool;
+  for (int t = 1; t < std::max(threads, 1); ++t) pool.emplace_back(worker);
+  worker();
+  for (auto& t : pool) t.join();
+  RETURN_IF_ERROR(first_error);
+  if (on_entries) on_entries(result.entries);
+  return result;
+}
+
+}  // namespace ailee::state::internal

@@ -1,0 +1,364 @@
+#include "state/state_db.h"
+
+#include <rocksdb/utilities/checkpoint.h>
+#include <rocksdb/write_batch.h>
+
+#include <mutex>
+
+#include "base/fs.h"
+#include "base/hex.h"
+#include "state/encoding.h"
+#include "state/internal/executor.h"
+#include "state/internal/rocks.h"
+#include "state/state_root.h"
+
+namespace ailee::state {
+
+using internal::FromRocks;
+using internal::RocksDb;
+using internal::TipRecord;
+
+struct StateDb::Impl {
+  std::unique_ptr<RocksDb> rdb;
+  std::mutex apply_mu;  // serializes ProduceBlock, ApplyBlock, CreateCheckpoint
+
+  mutable std::mutex tip_mu;  // guards the cached copies below
+  ChainTip tip;
+  LtHash accumulator;  // equals meta/accumulator; only touched under apply_mu
+  uint64_t tx_count = 0;
+
+  StateReader Reader() const {
+    return [this](std::string_view cf, std::string_view key) { return rdb->Get(cf, key); };
+  }
+  ChainTip CurrentTip() const {
+    std::lock_guard<std::mutex> l(tip_mu);
+    return tip;
+  }
+  Status CheckWritable() const {
+    if (rdb->read_only()) return FailedPrecondition("state db " + rdb->dir() + " is open read-only");
+    return Status::Ok();
+  }
+  Status CheckAnchorPresence(const Block& block, uint64_t interval) const;
+  // Writes `block` and the state `writes` produced by executing it, as one
+  // synced batch, and advances the cached tip. `new_acc` is the accumulator
+  // after the writes (already folded into block.header.state_root).
+  Status Commit(const Block& block, const std::map<BlockExecutor::Key, std::string>& writes, const LtHash& new_acc);
+  // The accumulator after applying `writes` on top of the committed state.
+  Result<LtHash> FoldWrites(const std::map<BlockExecutor::Key, std::string>& writes) const;
+};
+
+StateDb::StateDb(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+StateDb::~StateDb() = default;
+
+const std::string& StateDb::dir() const { return impl_->rdb->dir(); }
+
+Result<std::unique_ptr<StateDb>> StateDb::Open(const std::string& dir, const OpenOptions& options) {
+  auto impl = std::make_unique<Impl>();
+  ASSIGN_OR_RETURN(impl->rdb, RocksDb::Open(dir, options.read_only, options.create_if_missing));
+  ASSIGN_OR_RETURN(TipRecord t, impl->rdb->ReadTip());
+  ASSIGN_OR_RETURN(impl->accumulator, impl->rdb->ReadAccumulator());
+  ASSIGN_OR_RETURN(impl->tx_count, impl->rdb->ReadCounter(internal::kMetaTxCount));
+  if (impl->accumulator.Root() != t.state_root) {
+    return DataLoss("state db " + dir + ": persisted state accumulator does not match the state root of tip block " +
+                    std::to_string(t.height) + "; run verify-state");
+  }
+  impl->tip.height = t.height;
+  impl->tip.block_hash = t.block_hash;
+  impl->tip.state_root = t.state_root;
+  impl->tip.timestamp_ms = t.timestamp_ms;
+  ASSIGN_OR_RETURN(auto last_anchor, impl->rdb->Get(kCfMeta, internal::kMetaLastAnchor));
+  if (last_anchor) {
+    uint64_t h = 0;
+    if (!DecodeU64(*last_anchor, &h)) return DataLoss("state db " + dir + ": malformed meta/last_anchor");
+    impl->tip.last_anchor_height = h;
+  }
+  return std::unique_ptr<StateDb>(new StateDb(std::move(impl)));
+}
+
+ChainTip StateDb::Tip() const { return impl_->CurrentTip(); }
+
+Status StateDb::CheckTransaction(const Transaction& tx, const Federation& federation) const {
+  BlockExecutor exec(impl_->Reader(), federation, impl_->CurrentTip().height + 1);
+  return exec.Apply(tx);
+}
+
+Result<LtHash> StateDb::Impl::FoldWrites(const std::map<BlockExecutor::Key, std::string>& writes) const {
+  LtHash acc = accumulator;
+  for (const auto& [k, value] : writes) {
+    ASSIGN_OR_RETURN(auto old, rdb->Get(k.first, k.second));
+    if (old) acc.Remove(k.first, k.second, *old);
+    acc.Add(k.first, k.second, value);
+  }
+  return acc;
+}
+
+Status StateDb::Impl::Commit(const Block& block, const std::map<BlockExecutor::Key, std::string>& writes,
+                             const LtHash& new_acc) {
+  const BlockHeader& h = block.header;
+  const std::string height_key = EncodeU64(h.height);
+  rocksdb::WriteBatch batch;
+  auto put = [&](std::string_view cf, std::string_view key, std::string_view value) {
+    return FromRocks(batch.Put(rdb->cf(cf), rocksdb::Slice(key.data(), key.size()),
+                               rocksdb::Slice(value.data(), value.size())),
+                     "building batch");
+  };
+
+  std::vector<WriteSetEntry> write_set;
+  write_set.reserve(writes.size());
+  for (const auto& [k, value] : writes) {
+    RETURN_IF_ERROR(put(k.first, k.second, value));
+    write_set.push_back({k.first, k.second, crypto::Sha256(value)});
+  }
+  RETURN_IF_ERROR(put(kCfWriteSets, height_key, EncodeWriteSet(write_set)));
+
+  BlockRecord record{h, {}};
+  for (uint32_t i = 0; i < block.transactions.size(); ++i) {
+    const Transaction& tx = block.transactions[i];
+    crypto::Hash256 id = TxId(tx);
+    record.tx_ids.push_back(id);
+    RETURN_IF_ERROR(put(kCfTransactions, crypto::HashToString(id), EncodeTxRecord({h.height, i, tx})));
+  }
+  RETURN_IF_ERROR(put(kCfBlocks, height_key, EncodeBlockRecord(record)));
+  if (block.anchor) {
+    RETURN_IF_ERROR(put(kCfAnchors, height_key, EncodeAnchor(*block.anchor)));
+    RETURN_IF_ERROR(put(kCfMeta, internal::kMetaLastAnchor, height_key));
+  }
+  TipRecord t{h.height, h.Hash(), h.state_root, h.timestamp_ms};
+  RETURN_IF_ERROR(put(kCfMeta, internal::kMetaTip, internal::EncodeTip(t)));
+  RETURN_IF_ERROR(put(kCfMeta, internal::kMetaAccumulator, new_acc.ToBytes()));
+  RETURN_IF_ERROR(put(kCfMeta, internal::kMetaTxCount, EncodeU64(tx_count + block.transactions.size())));
+
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  RETURN_IF_ERROR(FromRocks(rdb->db()->Write(wo, &batch), "writing block " + std::to_string(h.height)));
+
+  accumulator = new_acc;
+  std::lock_guard<std::mutex> l(tip_mu);
+  tx_count += block.transactions.size();
+  tip.height = t.height;
+  tip.block_hash = t.block_hash;
+  tip.state_root = t.state_root;
+  tip.timestamp_ms = t.timestamp_ms;
+  if (block.anchor) tip.last_anchor_height = h.height;
+  return Status::Ok();
+}
+
+Status StateDb::Impl::CheckAnchorPresence(const Block& block, uint64_t interval) const {
+  const uint64_t height = block.header.height;
+  const bool due = interval > 0 && height % interval == 0;
+  if (due && !block.anchor) {
+    return InvalidArgument("block " + std::to_string(height) + ": anchor commitment missing (interval " +
+                           std::to_string(interval) + ")");
+  }
+  if (!due && block.anchor) {
+    return InvalidArgument("block " + std::to_string(height) + ": unexpected anchor commitment (interval " +
+                           std::to_string(interval) + ")");
+  }
+  return Status::Ok();
+}
+
+Result<ProducedBlock> StateDb::ProduceBlock(std::vector<Transaction> txs, const crypto::PrivateKey& signer,
+                                            const std::string& signer_id, int64_t timestamp_ms,
+                                            uint64_t commitment_interval, const Federation& federation) {
+  Impl& d = *impl_;
+  std::lock_guard<std::mutex> lock(d.apply_mu);
+  RETURN_IF_ERROR(d.CheckWritable());
+  const ChainTip tip = d.CurrentTip();
+  if (timestamp_ms < tip.timestamp_ms) {
+    return InvalidArgument("timestamp_ms " + std::to_string(timestamp_ms) + " is before the tip's " +
+                           std::to_string(tip.timestamp_ms));
+  }
+  ProducedBlock out;
+  BlockHeader& h = out.block.header;
+  h.height = tip.height + 1;
+  BlockExecutor exec(d.Reader(), federation, h.height);
+  for (size_t i = 0; i < txs.size(); ++i) {
+    Status st = exec.Apply(txs[i]);
+    if (st.ok()) {
+      out.block.transactions.push_back(std::move(txs[i]));
+    } else if (st.code() == StatusCode::kInvalidArgument) {
+      out.rejected.push_back({i, TxId(txs[i]), st});
+    } else {
+      return st.WithContext("producing block " + std::to_string(h.height));
+    }
+  }
+  ASSIGN_OR_RETURN(LtHash acc, d.FoldWrites(exec.writes()));
+  h.prev_hash = tip.block_hash;
+  h.tx_root = TxRoot(out.block.transactions);
+  h.state_root = acc.Root();
+  h.timestamp_ms = timestamp_ms;
+  h.signer_id = signer_id;
+  const crypto::Hash256 hash = h.Hash();
+  ASSIGN_OR_RETURN(h.signature, signer.Sign(crypto::HashToString(hash)));
+  // Catch a key/id mix-up here rather than producing blocks no follower accepts.
+  RETURN_IF_ERROR(CheckBlockSignature(h, federation).WithContext("signer key does not match federation entry"));
+  if (commitment_interval > 0 && h.height % commitment_interval == 0) {
+    ASSIGN_OR_RETURN(out.block.anchor, MakeAnchor(h.height, hash, h.state_root, signer, signer_id));
+  }
+  RETURN_IF_ERROR(d.Commit(out.block, exec.writes(), acc));
+  return out;
+}
+
+Status StateDb::ApplyBlock(const Block& block, const Federation& federation, uint64_t commitment_interval) {
+  Impl& d = *impl_;
+  std::lock_guard<std::mutex> lock(d.apply_mu);
+  RETURN_IF_ERROR(d.CheckWritable());
+  const ChainTip tip = d.CurrentTip();
+  const BlockHeader& h = block.header;
+  const std::string where = "block " + std::to_string(h.height) + ": ";
+  if (h.height != tip.height + 1) {
+    return FailedPrecondition(where + "does not follow the tip at height " + std::to_string(tip.height));
+  }
+  if (h.prev_hash != tip.block_hash) {
+    return InvalidArgument(where + "prev_hash " + crypto::HashToHex(h.prev_hash) + " does not match tip hash " +
+                           crypto::HashToHex(tip.block_hash));
+  }
+  if (h.timestamp_ms < tip.timestamp_ms) return InvalidArgument(where + "timestamp goes back in time");
+  RETURN_IF_ERROR(CheckBlockSignature(h, federation));
+  if (TxRoot(block.transactions) != h.tx_root) return InvalidArgument(where + "tx_root does not match its transactions");
+  RETURN_IF_ERROR(d.CheckAnchorPresence(block, commitment_interval));
+  const crypto::Hash256 hash = h.Hash();
+  if (block.anchor) {
+    const AnchorCommitment& a = *block.anchor;
+    if (a.height != h.height || a.block_hash != hash || a.state_root != h.state_root) {
+      return InvalidArgument(where + "anchor commitment does not commit to this block");
+    }
+    Status st = CheckAnchor(a, &federation);
+    if (!st.ok()) return InvalidArgument(where + st.message());
+  }
+  BlockExecutor exec(d.Reader(), federation, h.height);
+  for (size_t i = 0; i < block.transactions.size(); ++i) {
+    Status st = exec.Apply(block.transactions[i]);
+    if (!st.ok()) {
+      return Status(st.code(), where + "transaction " + std::to_string(i) + " (" +
+                                   crypto::HashToHex(TxId(block.transactions[i])) + ") is invalid: " + st.message());
+    }
+  }
+  ASSIGN_OR_RETURN(LtHash acc, d.FoldWrites(exec.writes()));
+  if (acc.Root() != h.state_root) {
+    return DataLoss(where + "state root after re-execution is " + crypto::HashToHex(acc.Root()) +
+                    ", the signed header says " + crypto::HashToHex(h.state_root) +
+                    " (local state diverged or the signer misbehaved; run verify-state)");
+  }
+  return d.Commit(block, exec.writes(), acc);
+}
+
+Result<Block> StateDb::GetBlock(uint64_t height) const {
+  const RocksDb& db = *impl_->rdb;
+  const std::string where = "block " + std::to_string(height);
+  ASSIGN_OR_RETURN(auto raw, db.Get(kCfBlocks, EncodeU64(height)));
+  if (!raw) return NotFound(where + " not found");
+  auto record = DecodeBlockRecord(*raw);
+  if (!record.ok()) return DataLoss(where + ": " + record.status().message());
+  Block b;
+  b.header = std::move(record->header);
+  for (const auto& id : record->tx_ids) {
+    ASSIGN_OR_RETURN(auto tx_raw, db.Get(kCfTransactions, crypto::HashToString(id)));
+    if (!tx_raw) return DataLoss(where + ": transaction " + crypto::HashToHex(id) + " is missing");
+    auto rec = DecodeTxRecord(*tx_raw);
+    if (!rec.ok()) return DataLoss(where + ": transaction " + crypto::HashToHex(id) + ": " + rec.status().message());
+    b.transactions.push_back(std::move(rec->tx));
+  }
+  ASSIGN_OR_RETURN(auto anchor_raw, db.Get(kCfAnchors, EncodeU64(height)));
+  if (anchor_raw) {
+    ASSIGN_OR_RETURN(b.anchor, DecodeAnchor(*anchor_raw));
+  }
+  return b;
+}
+
+Result<Account> StateDb::GetAccount(const std::string& account_id_hex) const {
+  ASSIGN_OR_RETURN(std::string key, ParseAccountId(account_id_hex));
+  ASSIGN_OR_RETURN(auto raw, impl_->rdb->Get(kCfAccounts, key));
+  if (!raw) return NotFound("account " + account_id_hex + " not found");
+  return DecodeAccount(*raw);
+}
+
+Result<PegInRecord> StateDb::GetPegIn(const std::string& btc_txid_hex) const {
+  auto key = HexDecode(btc_txid_hex);
+  if (!key || key->size() != 32) return InvalidArgument("btc_txid: must be 64 hex chars");
+  ASSIGN_OR_RETURN(auto raw, impl_->rdb->Get(kCfPegIns, *key));
+  if (!raw) return NotFound("peg-in " + btc_txid_hex + " not found");
+  return DecodePegIn(*raw);
+}
+
+Result<StateDb::IncludedTx> StateDb::GetTransaction(const crypto::Hash256& tx_id) const {
+  ASSIGN_OR_RETURN(auto raw, impl_->rdb->Get(kCfTransactions, crypto::HashToString(tx_id)));
+  if (!raw) return NotFound("transaction " + crypto::HashToHex(tx_id) + " not found");
+  auto rec = DecodeTxRecord(*raw);
+  if (!rec.ok()) return DataLoss("transaction " + crypto::HashToHex(tx_id) + ": " + rec.status().message());
+  IncludedTx out{std::move(rec->tx), rec->height};
+  return out;
+}
+
+Result<AnchorCommitment> StateDb::GetAnchor(uint64_t height) const {
+  ASSIGN_OR_RETURN(auto raw, impl_->rdb->Get(kCfAnchors, EncodeU64(height)));
+  if (!raw) return NotFound("anchor at height " + std::to_string(height) + " not found");
+  return DecodeAnchor(*raw);
+}
+
+std::optional<AnchorCommitment> StateDb::LastAnchor() const {
+  ChainTip tip = Tip();
+  if (!tip.last_anchor_height) return std::nullopt;
+  auto a = GetAnchor(*tip.last_anchor_height);
+  if (!a.ok()) return std::nullopt;
+  return std::move(*a);
+}
+
+Result<CheckpointInfo> StateDb::CreateCheckpoint(const std::string& dir) {
+  Impl& d = *impl_;
+  if (fs::Exists(dir)) return AlreadyExists("checkpoint directory " + dir + " already exists");
+  std::lock_guard<std::mutex> lock(d.apply_mu);
+  rocksdb::Checkpoint* raw = nullptr;
+  RETURN_IF_ERROR(FromRocks(rocksdb::Checkpoint::Create(d.rdb->db(), &raw), "creating checkpoint object"));
+  std::unique_ptr<rocksdb::Checkpoint> cp(raw);
+  // A read-only instance cannot flush; its checkpoint carries the WAL instead.
+  const uint64_t log_size_for_flush = d.rdb->read_only() ? UINT64_MAX : 0;
+  RETURN_IF_ERROR(FromRocks(cp->CreateCheckpoint(dir, log_size_for_flush), "creating checkpoint in " + dir));
+  ChainTip tip = d.CurrentTip();
+  return CheckpointInfo{dir, tip.height, tip.block_hash, tip.state_root};
+}
+
+Stats StateDb::GetStats() const {
+  const RocksDb& db = *impl_->rdb;
+  Stats s;
+  {
+    std::lock_guard<std::mutex> l(impl_->tip_mu);
+    s.height = impl_->tip.height;
+    s.total_transactions = impl_->tx_count;
+  }
+  for (auto cf : {kCfBlocks, kCfTransactions, kCfAccounts, kCfPegIns, kCfPegOuts, kCfSigners, kCfAnchors, kCfMeta,
+                  kCfWriteSets}) {
+    uint64_t v = 0;
+    if (db.db()->GetIntProperty(db.cf(cf), "rocksdb.live-sst-files-size", &v)) s.live_data_bytes += v;
+  }
+  rocksdb::VectorLogPtr wals;
+  if (db.db()->GetSortedWalFiles(wals).ok()) {
+    for (const auto& w : wals) s.live_data_bytes += w->SizeFileBytes();
+  }
+  db.db()->GetIntProperty(db.cf(kCfAccounts), "rocksdb.estimate-num-keys", &s.accounts_estimate);
+  return s;
+}
+
+Result<StateRootCheck> StateDb::RecomputeStateRoot() const {
+  const RocksDb& db = *impl_->rdb;
+  const rocksdb::Snapshot* snap = db.read_only() ? nullptr : db.db()->GetSnapshot();
+  struct Release {
+    const RocksDb& db;
+    const rocksdb::Snapshot* snap;
+    ~Release() {
+      if (snap) db.db()->ReleaseSnapshot(snap);
+    }
+  } release{db, snap};
+  StateRootCheck out;
+  ASSIGN_OR_RETURN(TipRecord t, db.ReadTip(snap));
+  ASSIGN_OR_RETURN(LtHash persisted, db.ReadAccumulator(snap));
+  ASSIGN_OR_RETURN(internal::ScanResult scan, internal::ScanStateAccumulator(db, snap, 2));
+  out.height = t.height;
+  out.header_root = t.state_root;
+  out.persisted_root = persisted.Root();
+  out.recomputed_root = scan.accumulator.Root();
+  out.entries = scan.entries;
+  return out;
+}
+
+}  // namespace ailee::state

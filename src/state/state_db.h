@@ -1,0 +1,161 @@
+// StateDb: the L2 node's state database (RocksDB underneath, never exposed).
+//
+// Contents: blocks, transactions, the state (accounts, peg-ins, peg-outs,
+// federation signer nonces), anchor commitments, per-block write sets and the
+// state-root accumulator. Formats: docs/state-format.md.
+//
+// Crash behaviour: each block -- state writes, block, transactions, write set,
+// anchor, accumulator and tip -- is one RocksDB WriteBatch written with
+// sync=true (WAL fsynced before the call returns). After kill -9 or power loss
+// the database reopens at the last block whose ProduceBlock/ApplyBlock
+// returned OK, or possibly at the block being written if the WAL record hit
+// the disk; never in between.
+//
+// Thread safety: all methods may be called concurrently. Writers
+// (ProduceBlock, ApplyBlock) and CreateCheckpoint are serialized by one apply
+// lock; readers never block on it and see the state as of the last committed
+// block (or the one before, if they race a commit). One process at a time may
+// open a directory read-write (RocksDB's LOCK file; a second open fails with
+// kUnavailable). Read-only opens take no lock.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "crypto/asymmetric.h"
+#include "crypto/hash.h"
+#include "state/block.h"
+#include "state/federation.h"
+#include "state/records.h"
+#include "state/transaction.h"
+
+namespace ailee::state {
+
+struct OpenOptions {
+  // Read-only opens (OpenForReadOnly) work on checkpoints and on stopped
+  // nodes' directories; every write method then fails with kFailedPrecondition.
+  bool read_only = false;
+  bool create_if_missing = true;
+};
+
+struct ChainTip {
+  uint64_t height = 0;                 // 0 = empty genesis state, no block yet
+  crypto::Hash256 block_hash{};        // zeros at height 0
+  crypto::Hash256 state_root{};        // EmptyStateRoot() at height 0
+  int64_t timestamp_ms = 0;
+  std::optional<uint64_t> last_anchor_height;
+};
+
+struct RejectedTx {
+  size_t index = 0;  // position in the input of ProduceBlock
+  crypto::Hash256 tx_id{};
+  Status reason;
+};
+
+struct ProducedBlock {
+  Block block;                     // header, accepted transactions, anchor if any
+  std::vector<RejectedTx> rejected;
+};
+
+struct CheckpointInfo {
+  std::string dir;
+  uint64_t height = 0;
+  crypto::Hash256 block_hash{};
+  crypto::Hash256 state_root{};
+};
+
+struct Stats {
+  uint64_t height = 0;
+  uint64_t total_transactions = 0;
+  uint64_t live_data_bytes = 0;    // live SST files + WAL files
+  uint64_t accounts_estimate = 0;  // RocksDB's key-count estimate
+};
+
+struct StateRootCheck {
+  uint64_t height = 0;
+  crypto::Hash256 header_root{};      // the tip block's state root (EmptyStateRoot at 0)
+  crypto::Hash256 persisted_root{};   // SHA-256 of the persisted accumulator
+  crypto::Hash256 recomputed_root{};  // from scratch over every state entry
+  uint64_t entries = 0;
+  bool ok() const { return header_root == persisted_root && persisted_root == recomputed_root; }
+};
+
+class StateDb {
+ public:
+  // Opens (creating if allowed) the state database in `dir`.
+  // kUnavailable if another process holds it read-write; kNotFound if
+  // read-only and there is no database; kDataLoss if it is not ours or damaged.
+  static Result<std::unique_ptr<StateDb>> Open(const std::string& dir, const OpenOptions& options);
+  ~StateDb();
+  StateDb(const StateDb&) = delete;
+  StateDb& operator=(const StateDb&) = delete;
+
+  ChainTip Tip() const;
+
+  // Validates `tx` against the current committed state (shape, signature,
+  // nonce, balance, duplicate peg-in) without changing anything: the check
+  // behind POST /v1/tx. kInvalidArgument naming the field on a bad tx.
+  Status CheckTransaction(const Transaction& tx, const Federation& federation) const;
+
+  // Sequencer. Validates `txs` in order against the evolving state, drops
+  // the invalid ones (reported in `rejected`), builds, signs (with `signer`,
+  // which must be federation signer `signer_id`) and atomically applies block
+  // Tip().height + 1. When commitment_interval > 0 and the new height is a
+  // multiple of it, also signs and stores the anchor commitment. Produces an
+  // empty block when no tx is valid. `timestamp_ms` must not go back in time.
+  Result<ProducedBlock> ProduceBlock(std::vector<Transaction> txs, const crypto::PrivateKey& signer,
+                                     const std::string& signer_id, int64_t timestamp_ms,
+                                     uint64_t commitment_interval, const Federation& federation);
+
+  // Follower. Checks height == tip + 1, prev_hash, timestamp, the signature
+  // under header.signer_id's federation key, tx_root, the anchor (present
+  // exactly at multiples of commitment_interval, signed, matching); then
+  // re-executes every transaction and compares the resulting state root with
+  // the header's. kInvalidArgument for a malformed/forged block or an invalid
+  // transaction, kDataLoss when a correctly signed block's state root differs
+  // from ours (our state diverged or the signer misbehaved), kFailedPrecondition
+  // for a height that does not follow the tip. On any error nothing is written.
+  // Applying the block that is already the tip is rejected, not ignored.
+  Status ApplyBlock(const Block& block, const Federation& federation, uint64_t commitment_interval);
+
+  // kNotFound when absent. GetAccount takes the 64-hex-char account id.
+  Result<Block> GetBlock(uint64_t height) const;
+  Result<Account> GetAccount(const std::string& account_id_hex) const;
+  Result<AnchorCommitment> GetAnchor(uint64_t height) const;
+  std::optional<AnchorCommitment> LastAnchor() const;
+  Result<PegInRecord> GetPegIn(const std::string& btc_txid_hex) const;
+  // Transaction by id and the height of the block that included it.
+  struct IncludedTx {
+    Transaction tx;
+    uint64_t height = 0;
+  };
+  Result<IncludedTx> GetTransaction(const crypto::Hash256& tx_id) const;
+
+  // A consistent RocksDB checkpoint (SST hard links, MANIFEST/WAL copies,
+  // memtables flushed first) into `dir`, which must not exist (kAlreadyExists).
+  // Taken under the apply lock, so it is exactly at a block boundary: the
+  // returned height/hash/root are the checkpoint's tip. A crash halfway leaves
+  // a partial `dir` that never opens as complete (RocksDB writes CURRENT last
+  // into a temporary directory and renames it); delete it and retry.
+  Result<CheckpointInfo> CreateCheckpoint(const std::string& dir);
+
+  Stats GetStats() const;
+
+  // Streams the whole state once (2 threads) from a consistent snapshot and
+  // compares the from-scratch root with the persisted accumulator and the tip
+  // header. Cost O(state size); for verification, not the block path.
+  Result<StateRootCheck> RecomputeStateRoot() const;
+
+  const std::string& dir() const;
+
+ private:
+  struct Impl;
+  explicit StateDb(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace ailee::state

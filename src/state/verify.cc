@@ -1,0 +1,284 @@
+#include "state/verify.h"
+
+#include <map>
+#include <memory>
+#include <utility>
+
+#include "base/hex.h"
+#include "state/block.h"
+#include "state/encoding.h"
+#include "state/internal/rocks.h"
+#include "state/records.h"
+#include "state/state_root.h"
+
+namespace ailee::state {
+namespace {
+
+using internal::RocksDb;
+
+std::string Sv(const rocksdb::Slice& s) { return std::string(s.data(), s.size()); }
+
+// "account 3fa1...", "peg-in <txid>", ...: how an operator names a state key.
+std::string DescribeKey(std::string_view cf, std::string_view key) {
+  if (cf == kCfAccounts) return "account " + HexEncode(key);
+  if (cf == kCfPegIns) return "peg-in " + HexEncode(key);
+  if (cf == kCfPegOuts) return "peg-out " + HexEncode(key);
+  if (cf == kCfSigners) return "signer nonce \"" + std::string(key) + "\"";
+  return std::string(cf) + "/" + HexEncode(key);
+}
+
+class Verifier {
+ public:
+  Verifier(const RocksDb& db, const VerifyOptions& opts) : db_(db), opts_(opts) {}
+
+  Result<VerifyReport> Run();
+
+ private:
+  void Problem(std::string p) {
+    ++report_.problems_total;
+    if (report_.problems.size() < opts_.max_problems) report_.problems.push_back(std::move(p));
+  }
+  void Progress(const char* phase, uint64_t done, uint64_t total) {
+    if (opts_.progress) opts_.progress({phase, done, total});
+  }
+  const Federation* fed() const { return opts_.federation ? &*opts_.federation : nullptr; }
+
+  void CheckBlocks(const internal::TipRecord& tip, crypto::Hash256* tip_header_root);
+  void CheckBlockTransactions(const BlockRecord& rec);
+  void CheckAnchors(uint64_t last_anchor);
+  void Localize();
+
+  const RocksDb& db_;
+  const VerifyOptions& opts_;
+  VerifyReport report_;
+};
+
+void Verifier::CheckBlocks(const internal::TipRecord& tip, crypto::Hash256* tip_header_root) {
+  crypto::Hash256 prev_hash{};
+  int64_t prev_ts = 0;
+  uint64_t expected = 1;
+  *tip_header_root = EmptyStateRoot();
+  rocksdb::ReadOptions ro;
+  ro.fill_cache = false;
+  std::unique_ptr<rocksdb::Iterator> it(db_.db()->NewIterator(ro, db_.cf(kCfBlocks)));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    uint64_t height = 0;
+    if (!DecodeU64(Sv(it->key()), &height)) {
+      Problem("blocks: malformed key " + HexEncode(Sv(it->key())));
+      continue;
+    }
+    const std::string where = "block " + std::to_string(height) + ": ";
+    if (height != expected) {
+      Problem(where + "expected height " + std::to_string(expected) + " next (missing blocks)");
+    }
+    expected = height + 1;
+    auto rec = DecodeBlockRecord(Sv(it->value()));
+    if (!rec.ok()) {
+      Problem(where + rec.status().message());
+      continue;
+    }
+    const BlockHeader& h = rec->header;
+    if (h.height != height) Problem(where + "header says height " + std::to_string(h.height));
+    if (h.prev_hash != prev_hash) {
+      Problem(where + "prev_hash " + crypto::HashToHex(h.prev_hash) + " does not match the hash of block " +
+              std::to_string(height - 1) + " " + crypto::HashToHex(prev_hash));
+    }
+    if (h.timestamp_ms < prev_ts) Problem(where + "timestamp goes back in time");
+    if (fed() != nullptr) {
+      Status st = CheckBlockSignature(h, *fed());
+      if (!st.ok()) Problem(st.message());
+    }
+    if (MerkleRoot(rec->tx_ids) != h.tx_root) Problem(where + "tx_root does not match its transaction ids");
+    CheckBlockTransactions(*rec);
+    prev_hash = h.Hash();
+    prev_ts = h.timestamp_ms;
+    *tip_header_root = h.state_root;
+    ++report_.blocks_checked;
+    if (report_.blocks_checked % 1000 == 0) Progress("blocks", report_.blocks_checked, tip.height);
+  }
+  if (!it->status().ok()) Problem("blocks: " + it->status().ToString());
+  if (expected - 1 != tip.height) {
+    Problem("tip: meta says height " + std::to_string(tip.height) + " but the last stored block is " +
+            std::to_string(expected - 1));
+  } else if (prev_hash != tip.block_hash) {
+    Problem("tip: meta's block hash does not match block " + std::to_string(tip.height));
+  }
+  if (*tip_header_root != tip.state_root) Problem("tip: meta's state root differs from the tip header's");
+  Progress("blocks", report_.blocks_checked, tip.height);
+}
+
+void Verifier::CheckBlockTransactions(const BlockRecord& rec) {
+  const std::string where = "block " + std::to_string(rec.header.height) + ": ";
+  for (uint32_t i = 0; i < rec.tx_ids.size(); ++i) {
+    const crypto::Hash256& id = rec.tx_ids[i];
+    auto raw = db_.Get(kCfTransactions, crypto::HashToString(id));
+    if (!raw.ok() || !raw->has_value()) {
+      Problem(where + "transaction " + crypto::HashToHex(id) + " is missing");
+      continue;
+    }
+    auto tx = DecodeTxRecord(**raw);
+    if (!tx.ok()) {
+      Problem(where + "transaction " + crypto::HashToHex(id) + ": " + tx.status().message());
+      continue;
+    }
+    if (TxId(tx->tx) != id) Problem(where + "transaction " + crypto::HashToHex(id) + " does not hash to its id");
+    if (tx->height != rec.header.height || tx->index != i) {
+      Problem(where + "transaction " + crypto::HashToHex(id) + " records height " + std::to_string(tx->height));
+    }
+    Status st = (tx->tx.type == TxType::kPegIn && fed() == nullptr) ? CheckShape(tx->tx) : CheckSignature(tx->tx, fed() ? *fed() : Federation{});
+    if (!st.ok()) Problem(where + "transaction " + crypto::HashToHex(id) + ": " + st.message());
+    ++report_.transactions_checked;
+  }
+}
+
+void Verifier::CheckAnchors(uint64_t last_anchor) {
+  rocksdb::ReadOptions ro;
+  ro.fill_cache = false;
+  std::unique_ptr<rocksdb::Iterator> it(db_.db()->NewIterator(ro, db_.cf(kCfAnchors)));
+  uint64_t max_height = 0;
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    uint64_t height = 0;
+    DecodeU64(Sv(it->key()), &height);
+    const std::string where = "anchor at height " + std::to_string(height) + ": ";
+    max_height = std::max(max_height, height);
+    ++report_.anchors_checked;
+    auto a = DecodeAnchor(Sv(it->value()));
+    if (!a.ok()) {
+      Problem(where + a.status().message());
+      continue;
+    }
+    if (a->height != height) Problem(where + "records height " + std::to_string(a->height));
+    Status st = CheckAnchor(*a, fed());
+    if (!st.ok()) Problem(st.message());
+    auto raw = db_.Get(kCfBlocks, EncodeU64(height));
+    if (!raw.ok() || !raw->has_value()) {
+      Problem(where + "no stored block at that height");
+      continue;
+    }
+    auto rec = DecodeBlockRecord(**raw);
+    if (!rec.ok()) continue;  // reported by CheckBlocks
+    if (rec->header.Hash() != a->block_hash) Problem(where + "block hash does not match the stored block");
+    if (rec->header.state_root != a->state_root) Problem(where + "state root does not match the stored block's");
+  }
+  if (!it->status().ok()) Problem("anchors: " + it->status().ToString());
+  if (max_height != last_anchor) {
+    Problem("meta: last anchor height " + std::to_string(last_anchor) + " but the highest stored anchor is " +
+            std::to_string(max_height));
+  }
+  Progress("anchors", report_.anchors_checked, report_.anchors_checked);
+}
+
+// Matches each state entry with the latest write set entry for its key.
+void Verifier::Localize() {
+  struct Written {
+    uint64_t height;
+    crypto::Hash256 hash;
+  };
+  std::map<std::pair<std::string, std::string>, Written> latest;
+  rocksdb::ReadOptions ro;
+  ro.fill_cache = false;
+  {
+    std::unique_ptr<rocksdb::Iterator> it(db_.db()->NewIterator(ro, db_.cf(kCfWriteSets)));
+    uint64_t n = 0;
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      uint64_t height = 0;
+      DecodeU64(Sv(it->key()), &height);
+      auto ws = DecodeWriteSet(Sv(it->value()));
+      if (!ws.ok()) {
+        Problem("write set of block " + std::to_string(height) + ": " + ws.status().message());
+        continue;
+      }
+      for (auto& e : *ws) latest[{e.cf, e.key}] = {height, e.value_hash};
+      if (++n % 1000 == 0) Progress("localize", n, report_.tip_height);
+    }
+  }
+  for (auto cf : kStateCfs) {
+    std::unique_ptr<rocksdb::Iterator> it(db_.db()->NewIterator(ro, db_.cf(cf)));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      std::string key = Sv(it->key()), value = Sv(it->value());
+      const std::string name = DescribeKey(cf, key);
+      auto w = latest.find({std::string(cf), key});
+      if (w == latest.end()) {
+        Problem(name + ": present in the state but no block ever wrote it");
+        continue;
+      }
+      const Written written = w->second;
+      latest.erase(w);
+      if (crypto::Sha256(value) == written.hash) continue;
+      auto claimed = RecordLastHeight(cf, value);
+      if (!claimed.ok()) {
+        Problem(name + ": stored value is malformed and does not match the value written at height " +
+                std::to_string(written.height));
+      } else if (*claimed == written.height) {
+        Problem(name + ": stored value does not match the value written at height " + std::to_string(written.height));
+      } else {
+        Problem(name + ": stored value claims height " + std::to_string(*claimed) +
+                " but does not match the value written at height " + std::to_string(written.height) +
+                " (rolled back or altered)");
+      }
+    }
+  }
+  for (const auto& [k, w] : latest) {
+    Problem(DescribeKey(k.first, k.second) + ": written at height " + std::to_string(w.height) +
+            " but missing from the state");
+  }
+}
+
+Result<VerifyReport> Verifier::Run() {
+  auto tip = db_.ReadTip();
+  if (!tip.ok()) {
+    Problem(tip.status().message());
+    return report_;
+  }
+  report_.tip_height = tip->height;
+  report_.tip_block_hash = tip->block_hash;
+  crypto::Hash256 header_root{};
+  CheckBlocks(*tip, &header_root);
+
+  auto last_anchor = db_.ReadCounter(internal::kMetaLastAnchor);
+  if (!last_anchor.ok()) Problem(last_anchor.status().message());
+  CheckAnchors(last_anchor.ok() ? *last_anchor : 0);
+
+  auto scan = internal::ScanStateAccumulator(db_, nullptr, opts_.threads, [&](uint64_t n) {
+    (void)n;  // the scan runs on worker threads; progress is reported after it
+  });
+  if (!scan.ok()) {
+    Problem("state scan: " + scan.status().message());
+    return report_;
+  }
+  report_.entries_checked = scan->entries;
+  report_.state_root = scan->accumulator.Root();
+  Progress("state", scan->entries, scan->entries);
+
+  bool root_bad = false;
+  auto persisted = db_.ReadAccumulator();
+  if (!persisted.ok()) {
+    Problem(persisted.status().message());
+    root_bad = true;
+  } else if (!(persisted.value() == scan->accumulator)) {
+    root_bad = true;
+  }
+  root_bad = root_bad || report_.state_root != header_root;
+  if (root_bad) {
+    Localize();
+    Problem("state root: recomputed " + crypto::HashToHex(report_.state_root) + " but block " +
+            std::to_string(tip->height) + " says " + crypto::HashToHex(header_root) +
+            (persisted.ok() ? " (persisted accumulator gives " + crypto::HashToHex(persisted->Root()) + ")" : ""));
+  }
+  if (opts_.expected_state_root && *opts_.expected_state_root != report_.state_root) {
+    Problem("state root: recomputed " + crypto::HashToHex(report_.state_root) + " but the expected root is " +
+            crypto::HashToHex(*opts_.expected_state_root));
+  }
+  report_.ok = report_.problems_total == 0;
+  return report_;
+}
+
+}  // namespace
+
+Result<VerifyReport> VerifyState(const std::string& dir, const VerifyOptions& options) {
+  ASSIGN_OR_RETURN(auto db, RocksDb::Open(dir, /*read_only=*/true, /*create_if_missing=*/false));
+  Verifier v(*db, options);
+  return v.Run();
+}
+
+}  // namespace ailee::state
