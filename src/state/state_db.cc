@@ -281,6 +281,13 @@ Result<PegInRecord> StateDb::GetPegIn(const std::string& btc_txid_hex) const {
   return DecodePegIn(*raw);
 }
 
+uint64_t StateDb::SignerNonce(const std::string& signer_id) const {
+  auto raw = impl_->rdb->Get(kCfSigners, signer_id);
+  if (!raw.ok() || !*raw) return 0;
+  auto rec = DecodeSigner(**raw);
+  return rec.ok() ? rec->nonce : 0;
+}
+
 Result<StateDb::IncludedTx> StateDb::GetTransaction(const crypto::Hash256& tx_id) const {
   ASSIGN_OR_RETURN(auto raw, impl_->rdb->Get(kCfTransactions, crypto::HashToString(tx_id)));
   if (!raw) return NotFound("transaction " + crypto::HashToHex(tx_id) + " not found");

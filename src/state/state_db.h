@@ -128,6 +128,8 @@ class StateDb {
   Result<AnchorCommitment> GetAnchor(uint64_t height) const;
   std::optional<AnchorCommitment> LastAnchor() const;
   Result<PegInRecord> GetPegIn(const std::string& btc_txid_hex) const;
+  // The next peg-in nonce of a federation signer (0 when it never signed one).
+  uint64_t SignerNonce(const std::string& signer_id) const;
   // Transaction by id and the height of the block that included it.
   struct IncludedTx {
     Transaction tx;

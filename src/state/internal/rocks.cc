@@ -152,7 +152,14 @@ Result<std::unique_ptr<RocksDb>> RocksDb::Open(const std::string& dir, bool read
   auto fmt = out->Get(kCfMeta, kMetaFormat);
   if (!fmt.ok()) return fmt.status();
   if (!fmt->has_value()) {
-    if (read_only) return DataLoss("state db " + dir + ": meta/format_version is missing");
+    if (read_only) {
+      // A crash right after creation leaves a database without it; that is
+      // the empty genesis state, anything more is not ours or damaged.
+      auto tip = out->Get(kCfMeta, kMetaTip);
+      if (!tip.ok()) return tip.status();
+      if (tip->has_value()) return DataLoss("state db " + dir + ": meta/format_version is missing");
+      return out;
+    }
     std::string v;
     PutU32(&v, kFormatVersion);
     rocksdb::WriteOptions wo;
