@@ -1,0 +1,97 @@
+#include "audit/audit_log.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "audit/log_file.h"
+#include "base/fs.h"
+#include "crypto/hash.h"
+
+namespace ailee::audit {
+namespace {
+
+// The head of a file whose clean part (ending in '\n') is [0, clean_size).
+Result<AuditHead> HeadAt(const LockedFile& f, uint64_t clean_size) {
+  if (clean_size == 0) return AuditHead{};
+  ASSIGN_OR_RETURN(std::string line, f.LastLine(clean_size));
+  auto rec = ParseLine(line, 0);
+  if (!rec.ok()) {
+    return DataLoss("audit log " + f.path() + ": the last line is not a valid record (" +
+                    rec.status().message() + "); run `ailee-cli audit verify`");
+  }
+  return AuditHead{rec->seq, LineHash(line)};
+}
+
+}  // namespace
+
+AuditLog::AuditLog(std::string path, AuditLogOptions options)
+    : path_(std::move(path)), options_(std::move(options)), origin_(Origin::Current()) {}
+
+Result<std::unique_ptr<AuditLog>> AuditLog::Open(const std::string& path, AuditLogOptions options) {
+  std::string dir = fs::Dirname(path);
+  if (!fs::IsDirectory(dir)) return NotFound("audit log directory " + dir + " does not exist");
+  bool existed = fs::Exists(path);
+  int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, options.file_mode);
+  if (fd < 0) return ErrnoStatus("open audit log", path, errno);
+  ::close(fd);
+  if (!existed) RETURN_IF_ERROR(fs::FsyncDir(dir));
+  if (options.clock == nullptr) options.clock = &Clock::Real();
+  return std::unique_ptr<AuditLog>(new AuditLog(path, std::move(options)));
+}
+
+Result<AuditHead> AuditLog::Append(const AuditEvent& event) {
+  ASSIGN_OR_RETURN(LockedFile f, LockedFile::Open(path_, O_RDWR | O_APPEND | O_CREAT, options_.file_mode,
+                                                  LOCK_EX));
+  ASSIGN_OR_RETURN(uint64_t size, f.Size());
+  ASSIGN_OR_RETURN(uint64_t clean, f.CleanSize(size));
+  std::string torn;
+  if (clean != size) {
+    // A line without '\n' is the remains of an append that crashed before it
+    // was acknowledged: remove it, durably, before extending the chain.
+    ASSIGN_OR_RETURN(torn, f.ReadRange(clean, size - clean));
+    RETURN_IF_ERROR(f.Truncate(clean));
+    size = clean;
+  }
+  ASSIGN_OR_RETURN(AuditHead head, HeadAt(f, size));
+
+  const int64_t now = options_.clock->NowMillis();
+  const crypto::PrivateKey* signer = options_.signer.get();
+  std::string buffer;
+  if (!torn.empty()) {
+    AuditEvent recover;
+    recover.operation = "audit.recover";
+    recover.args = {{"truncated_bytes", torn.size()},
+                    {"truncated_sha256", crypto::HashToHex(crypto::Sha256(torn))}};
+    recover.message = "removed an incomplete last line left by an interrupted append";
+    ASSIGN_OR_RETURN(std::string line, RenderLine(recover, head.seq + 1, now, origin_, head.hash, signer));
+    head = {head.seq + 1, LineHash(line)};
+    buffer += line + "\n";
+  }
+  ASSIGN_OR_RETURN(std::string line, RenderLine(event, head.seq + 1, now, origin_, head.hash, signer));
+  head = {head.seq + 1, LineHash(line)};
+  buffer += line + "\n";
+
+  // One write(2) so concurrent readers never see a line in two pieces; a
+  // short write is undone so the file keeps whole lines only.
+  Status st = f.WriteOnce(buffer);
+  if (!st.ok()) {
+    (void)f.Truncate(size);
+    return st.WithContext("appending to audit log");
+  }
+  RETURN_IF_ERROR(f.DataSync());
+  if (size == 0) RETURN_IF_ERROR(fs::FsyncDir(fs::Dirname(path_)));
+  return head;
+}
+
+Result<AuditHead> AuditLog::Head() const {
+  ASSIGN_OR_RETURN(LockedFile f, LockedFile::Open(path_, O_RDONLY, 0, LOCK_SH));
+  ASSIGN_OR_RETURN(uint64_t size, f.Size());
+  ASSIGN_OR_RETURN(uint64_t clean, f.CleanSize(size));
+  return HeadAt(f, clean);
+}
+
+}  // namespace ailee::audit
