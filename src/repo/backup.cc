@@ -1,0 +1,384 @@
+#include "repo/backup.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <unordered_set>
+
+#include "base/fs.h"
+#include "repo/keys.h"
+#include "repo/pack.h"
+#include "repo/snapshot.h"
+
+namespace ailee::repo {
+namespace {
+
+constexpr size_t kPacksPerIndexFile = 16;
+
+// A FIFO with a capacity; Close() wakes everyone and makes Push fail.
+template <typename T>
+class BoundedQueue {
+ public:
+  explicit BoundedQueue(size_t capacity) : capacity_(capacity) {}
+  bool Push(T item) {
+    std::unique_lock lock(mu_);
+    not_full_.wait(lock, [&] { return closed_ || items_.size() < capacity_; });
+    if (closed_) return false;
+    items_.push_back(std::move(item));
+    not_empty_.notify_one();
+    return true;
+  }
+  std::optional<T> Pop() {
+    std::unique_lock lock(mu_);
+    not_empty_.wait(lock, [&] { return closed_ || !items_.empty(); });
+    if (items_.empty()) return std::nullopt;
+    T item = std::move(items_.front());
+    items_.pop_front();
+    not_full_.notify_one();
+    return item;
+  }
+  void Close() {
+    std::lock_guard lock(mu_);
+    closed_ = true;
+    not_empty_.notify_all();
+    not_full_.notify_all();
+  }
+
+ private:
+  size_t capacity_;
+  std::mutex mu_;
+  std::condition_variable not_empty_, not_full_;
+  std::deque<T> items_;
+  bool closed_ = false;
+};
+
+struct FileChunks {
+  std::mutex mu;
+  std::vector<Id> ids;
+};
+
+struct ChunkJob {
+  FileChunks* file;
+  size_t index;
+  std::string data;
+};
+
+struct SealedBlob {
+  Id id;
+  EncodedBlob blob;
+};
+
+// Shared state of one backup run.
+class Pipeline {
+ public:
+  Pipeline(Repository& repo, const BackupOptions& options)
+      : repo_(repo), options_(options), chunks_(static_cast<size_t>(options.workers) * 2 + 2),
+        sealed_(4) {}
+
+  void Start() {
+    for (int i = 0; i < options_.workers; ++i) workers_.emplace_back([this] { WorkerLoop(); });
+    writer_ = std::thread([this] { WriterLoop(); });
+  }
+
+  // Returns false when the pipeline failed (see status()).
+  bool Submit(ChunkJob job) { return !failed_.load() && chunks_.Push(std::move(job)); }
+
+  // Drains everything and writes the last pack and index.
+  Status Finish() {
+    chunks_.Close();
+    for (auto& w : workers_) w.join();
+    sealed_.Close();
+    writer_.join();
+    if (!failed_) {
+      Status st = FlushPack();
+      if (st.ok()) st = FlushIndex();
+      if (!st.ok()) Fail(st);
+    }
+    return status();
+  }
+
+  Status status() {
+    std::lock_guard lock(mu_);
+    return first_error_;
+  }
+  bool failed() const { return failed_.load(); }
+
+  std::atomic<uint64_t> bytes_new{0}, bytes_stored{0}, blobs_new{0}, packs_written{0};
+
+ private:
+  void Fail(Status st) {
+    {
+      std::lock_guard lock(mu_);
+      if (first_error_.ok()) first_error_ = std::move(st);
+    }
+    failed_ = true;
+    chunks_.Close();
+    sealed_.Close();
+  }
+
+  // True if this run should store the blob (nobody has it yet).
+  bool Claim(const Id& id) {
+    if (repo_.index().Has(id)) return false;
+    std::lock_guard lock(mu_);
+    return claimed_.insert(id).second;
+  }
+
+  void WorkerLoop() {
+    while (auto job = chunks_.Pop()) {
+      Id id = ComputeBlobId(repo_.master_key(), job->data);
+      {
+        std::lock_guard lock(job->file->mu);
+        job->file->ids[job->index] = id;
+      }
+      if (!Claim(id)) continue;
+      auto blob = EncodeBlob(repo_.master_key(), id, job->data, options_.zstd_level);
+      if (!blob.ok()) return Fail(blob.status());
+      bytes_new += job->data.size();
+      ++blobs_new;
+      if (!sealed_.Push(SealedBlob{id, std::move(blob).value()})) return;
+    }
+  }
+
+  void WriterLoop() {
+    while (auto item = sealed_.Pop()) {
+      pack_.Add(item->id, item->blob);
+      if (pack_.size() >= options_.pack_size) {
+        Status st = FlushPack();
+        if (!st.ok()) return Fail(st);
+      }
+    }
+  }
+
+  Status FlushPack() {
+    if (pack_.count() == 0) return Status::Ok();
+    ASSIGN_OR_RETURN(auto finished, pack_.Finish(repo_.master_key()));
+    RETURN_IF_ERROR(repo_.store().Put(PackKey(finished.id), finished.bytes));
+    bytes_stored += finished.bytes.size();
+    ++packs_written;
+    PackRecord rec{finished.bytes.size(), std::move(finished.blobs)};
+    repo_.index().AddPack(finished.id, rec);
+    pending_index_[finished.id] = std::move(rec);
+    if (pending_index_.size() >= kPacksPerIndexFile) return FlushIndex();
+    return Status::Ok();
+  }
+
+  Status FlushIndex() {
+    if (pending_index_.empty()) return Status::Ok();
+    RETURN_IF_ERROR(repo_.WriteIndex(pending_index_).status());
+    pending_index_.clear();
+    return Status::Ok();
+  }
+
+  Repository& repo_;
+  const BackupOptions& options_;
+  BoundedQueue<ChunkJob> chunks_;
+  BoundedQueue<SealedBlob> sealed_;
+  std::vector<std::thread> workers_;
+  std::thread writer_;
+  std::mutex mu_;
+  Status first_error_;
+  std::atomic<bool> failed_{false};
+  std::unordered_set<Id, IdHash> claimed_;
+  PackBuilder pack_;                       // writer thread only
+  std::map<Id, PackRecord> pending_index_;  // writer thread, then Finish
+};
+
+Status Walk(const std::string& root, const std::string& rel, const BackupOptions& options,
+            std::vector<FileEntry>* out) {
+  std::string dir = rel.empty() ? root : fs::JoinPath(root, rel);
+  ASSIGN_OR_RETURN(auto names, fs::ListDir(dir));
+  for (const auto& name : names) {
+    std::string child_rel = rel.empty() ? name : rel + "/" + name;
+    if (options.skip && options.skip(child_rel)) continue;
+    std::string full = fs::JoinPath(root, child_rel);
+    struct stat sb {};
+    if (::lstat(full.c_str(), &sb) != 0) {
+      if (errno == ENOENT) continue;  // vanished while walking
+      return ErrnoStatus("lstat", full, errno);
+    }
+    FileEntry e;
+    e.path = child_rel;
+    e.mode = sb.st_mode & 07777;
+    e.uid = sb.st_uid;
+    e.gid = sb.st_gid;
+    e.mtime_ns = static_cast<int64_t>(sb.st_mtim.tv_sec) * 1000000000 + sb.st_mtim.tv_nsec;
+    e.inode = sb.st_ino;
+    if (S_ISDIR(sb.st_mode)) {
+      e.type = FileEntry::Type::kDir;
+      out->push_back(std::move(e));
+      RETURN_IF_ERROR(Walk(root, child_rel, options, out));
+    } else if (S_ISREG(sb.st_mode)) {
+      e.type = FileEntry::Type::kFile;
+      e.size = static_cast<uint64_t>(sb.st_size);
+      out->push_back(std::move(e));
+    } else if (S_ISLNK(sb.st_mode)) {
+      e.type = FileEntry::Type::kSymlink;
+      std::string target(static_cast<size_t>(sb.st_size) + 1, '\0');
+      ssize_t n = ::readlink(full.c_str(), target.data(), target.size());
+      if (n < 0) return ErrnoStatus("readlink", full, errno);
+      target.resize(static_cast<size_t>(n));
+      e.link_target = std::move(target);
+      out->push_back(std::move(e));
+    }
+  }
+  return Status::Ok();
+}
+
+// Reads one file into chunks; fills entry size and sha256.
+Status ReadFile(const std::string& path, uint64_t chunk_size, FileEntry* entry, FileChunks* chunks,
+                Pipeline* pipeline, BackupProgress* progress, BackupStats* stats, const BackupOptions& options) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return ErrnoStatus("open", path, errno);
+  ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+  crypto::Sha256Stream sha;
+  uint64_t total = 0;
+  size_t index = 0;
+  Status st;
+  for (;;) {
+    std::string buf(chunk_size, '\0');
+    size_t got = 0;
+    while (got < chunk_size) {
+      ssize_t n = ::read(fd, buf.data() + got, chunk_size - got);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        st = ErrnoStatus("read", path, errno);
+        break;
+      }
+      if (n == 0) break;
+      got += static_cast<size_t>(n);
+    }
+    if (!st.ok() || got == 0) break;
+    buf.resize(got);
+    sha.Update(buf);
+    total += got;
+    {
+      std::lock_guard lock(chunks->mu);
+      chunks->ids.emplace_back();
+    }
+    progress->bytes_done += got;
+    stats->bytes_read += got;
+    if (!pipeline->Submit(ChunkJob{chunks, index++, std::move(buf)})) {
+      st = pipeline->status();
+      break;
+    }
+    if (options.progress) options.progress(*progress);
+    if (got < chunk_size) break;
+  }
+  ::close(fd);
+  RETURN_IF_ERROR(st);
+  entry->size = total;
+  entry->sha256 = crypto::HashToHex(sha.Finish());
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<BackupResult> BackupTree(Repository& repo, const std::string& source_dir, const BackupOptions& options) {
+  const int64_t start_wall = Clock::Real().MonotonicNanos();
+  if (!fs::IsDirectory(source_dir)) return NotFound("backup source " + source_dir + " is not a directory");
+  if (options.workers < 1 || options.pack_size < 1) return InvalidArgument("workers and pack_size must be positive");
+  ASSIGN_OR_RETURN(auto lock, RepoLock::Acquire(repo.shared_store(), repo.clock(), false, options.lock));
+
+  BackupResult result;
+  BackupStats& stats = result.stats;
+  RETURN_IF_ERROR(repo.LoadIndex().status());
+  ASSIGN_OR_RETURN(stats.packs_recovered, repo.IndexUnindexedPacks());
+
+  std::map<std::string, const FileEntry*> previous;
+  std::optional<Snapshot> parent;
+  if (!options.parent.empty()) {
+    ASSIGN_OR_RETURN(parent, FindSnapshot(repo, options.parent));
+    for (const auto& f : parent->files) previous[f.path] = &f;
+  }
+
+  Snapshot snap;
+  snap.time_ms = repo.clock().NowMillis();
+  snap.host = options.host.empty() ? LocalHostname() : options.host;
+  snap.user = LocalUsername();
+  snap.kind = options.kind;
+  snap.tags = options.tags;
+  snap.meta = options.meta;
+  if (parent) snap.parent = parent->id_hex();
+  RETURN_IF_ERROR(Walk(source_dir, "", options, &snap.files));
+
+  BackupProgress progress;
+  for (const auto& f : snap.files) {
+    if (f.type != FileEntry::Type::kFile) continue;
+    ++progress.files_total;
+    progress.bytes_total += f.size;
+  }
+
+  Pipeline pipeline(repo, options);
+  pipeline.Start();
+  std::vector<std::unique_ptr<FileChunks>> chunk_lists(snap.files.size());
+  Status read_status;
+  for (size_t i = 0; i < snap.files.size() && read_status.ok(); ++i) {
+    FileEntry& e = snap.files[i];
+    if (e.type == FileEntry::Type::kDir) ++stats.dirs;
+    if (e.type != FileEntry::Type::kFile) continue;
+    ++stats.files;
+    if (!options.full) {
+      auto it = previous.find(e.path);
+      if (it != previous.end()) {
+        const FileEntry& old = *it->second;
+        bool same = old.type == FileEntry::Type::kFile && old.size == e.size && old.mtime_ns == e.mtime_ns;
+        for (size_t c = 0; same && c < old.chunks.size(); ++c) same = repo.index().Has(old.chunks[c]);
+        if (same) {
+          e.sha256 = old.sha256;
+          e.chunks = old.chunks;
+          ++stats.files_unchanged;
+          ++progress.files_done;
+          progress.bytes_done += e.size;
+          if (options.progress) options.progress(progress);
+          continue;
+        }
+      }
+    }
+    chunk_lists[i] = std::make_unique<FileChunks>();
+    read_status = ReadFile(fs::JoinPath(source_dir, e.path), repo.config().chunk_size, &e, chunk_lists[i].get(),
+                           &pipeline, &progress, &stats, options);
+    if (!read_status.ok() && read_status.code() == StatusCode::kNotFound && !pipeline.failed()) {
+      // Deleted between walk and read: leave it out, as if it never existed.
+      read_status = Status::Ok();
+      e.path.clear();
+      continue;
+    }
+    ++progress.files_done;
+  }
+  Status pipe_status = pipeline.Finish();
+  if (!pipe_status.ok()) return pipe_status.WithContext("backup of " + source_dir + " to " + repo.Location());
+  if (!read_status.ok()) return read_status.WithContext("backup of " + source_dir);
+
+  std::vector<FileEntry> files;
+  files.reserve(snap.files.size());
+  for (size_t i = 0; i < snap.files.size(); ++i) {
+    FileEntry& e = snap.files[i];
+    if (e.path.empty()) continue;
+    if (chunk_lists[i]) e.chunks = std::move(chunk_lists[i]->ids);
+    if (e.type == FileEntry::Type::kFile) snap.total_bytes += e.size;
+    files.push_back(std::move(e));
+  }
+  snap.files = std::move(files);
+  stats.bytes_total = snap.total_bytes;
+  stats.bytes_new = pipeline.bytes_new;
+  stats.bytes_stored = pipeline.bytes_stored;
+  stats.blobs_new = pipeline.blobs_new;
+  stats.packs_written = pipeline.packs_written;
+
+  // Every pack and index file is durable now; the snapshot is the commit point.
+  ASSIGN_OR_RETURN(result.snapshot_id, SaveSnapshot(repo, snap));
+  RETURN_IF_ERROR(lock->Release());
+  stats.duration_ms = (Clock::Real().MonotonicNanos() - start_wall) / 1000000;
+  return result;
+}
+
+}  // namespace ailee::repo

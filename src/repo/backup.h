@@ -1,0 +1,82 @@
+// BackupTree: stores a directory tree as a new snapshot.
+//
+// What it does, in order:
+//   1. takes a shared lock (fails with kAborted while a prune holds the
+//      exclusive one), reloads the index and indexes packs a crashed or
+//      concurrent backup stored without an index (so their blobs are reused);
+//   2. walks `source_dir` (files, directories, symlinks; other types are
+//      skipped), and for every regular file either reuses the parent
+//      snapshot's entry without reading the file (same relative path, size
+//      and mtime; options.full disables this) or reads it;
+//   3. read data flows through a bounded pipeline: the calling thread reads
+//      and hashes files, `workers` threads compute blob ids, skip blobs the
+//      repository already has, compress and encrypt the rest, and one writer
+//      thread packs them and stores each pack (an index file is written
+//      every 16 packs and at the end);
+//   4. writes the snapshot last, after every pack and index file is durable.
+//
+// Crash safety: killed at any point, the repository stays valid: packs
+// without an index are picked up by the next backup (step 1) or removed by
+// prune; no snapshot refers to data that is not stored. Two backups may run
+// at once; they may store a blob twice, which is harmless.
+// Memory: about (2 * workers + 4) * chunk_size + 2 * pack_size.
+// Not reentrant on one Repository from several threads at once.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "repo/lock.h"
+#include "repo/repository.h"
+
+namespace ailee::repo {
+
+struct BackupProgress {
+  uint64_t bytes_done = 0;   // read or skipped as unchanged
+  uint64_t bytes_total = 0;
+  uint64_t files_done = 0;
+  uint64_t files_total = 0;
+};
+
+struct BackupOptions {
+  std::string kind = "state";
+  std::vector<std::string> tags;
+  nlohmann::json meta = nlohmann::json::object();
+  std::string parent;  // snapshot ref ("latest", id or prefix); empty: no parent
+  bool full = false;   // re-read and re-hash every file
+  std::string host;    // empty: this host's name
+  // Called from the reading thread; keep it cheap.
+  std::function<void(const BackupProgress&)> progress;
+  // Returns true for relative paths to leave out (a skipped directory is not descended).
+  std::function<bool(const std::string& rel_path)> skip;
+  uint64_t pack_size = 32ull << 20;  // target pack size
+  int workers = 2;
+  int zstd_level = 3;                // 0 disables compression
+  LockOptions lock;
+};
+
+struct BackupStats {
+  uint64_t files = 0;
+  uint64_t dirs = 0;
+  uint64_t files_unchanged = 0;  // reused from the parent without reading
+  uint64_t bytes_total = 0;      // sum of file sizes in the snapshot
+  uint64_t bytes_read = 0;       // bytes actually read from disk
+  uint64_t bytes_new = 0;        // plaintext bytes of newly stored blobs
+  uint64_t bytes_stored = 0;     // bytes written in packs (after compression/encryption)
+  uint64_t blobs_new = 0;
+  uint64_t packs_written = 0;
+  uint64_t packs_recovered = 0;  // unindexed packs from an earlier crash, now indexed
+  int64_t duration_ms = 0;
+};
+
+struct BackupResult {
+  Id snapshot_id{};
+  BackupStats stats;
+};
+
+Result<BackupResult> BackupTree(Repository& repo, const std::string& source_dir, const BackupOptions& options);
+
+}  // namespace ailee::repo

@@ -1,0 +1,125 @@
+#include "repo/lock.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <nlohmann/json.hpp>
+
+#include "repo/ids.h"
+#include "repo/keys.h"
+
+namespace ailee::repo {
+namespace {
+
+bool ProcessGone(int64_t pid) { return pid > 0 && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH; }
+
+}  // namespace
+
+std::string LockInfo::Describe() const {
+  return host + "/pid " + std::to_string(pid) + (user.empty() ? "" : " (" + user + ")") + " since " +
+         FormatUtc(time_ms / 1000);
+}
+
+Result<std::vector<LockInfo>> ListLocks(storage::ObjectStore& store, const Clock& clock, const LockOptions& options) {
+  ASSIGN_OR_RETURN(auto objects, store.List(std::string(kLocksPrefix)));
+  std::vector<LockInfo> out;
+  const std::string host = LocalHostname();
+  for (const auto& obj : objects) {
+    auto text = store.Get(obj.key);
+    if (!text.ok()) {
+      if (text.status().code() == StatusCode::kNotFound) continue;
+      return text.status();
+    }
+    LockInfo info;
+    info.id = obj.key.substr(kLocksPrefix.size());
+    try {
+      auto j = nlohmann::json::parse(*text);
+      info.host = j.at("host").get<std::string>();
+      info.pid = j.at("pid").get<int64_t>();
+      info.user = j.value("user", "");
+      info.time_ms = j.at("time_ms").get<int64_t>();
+      info.exclusive = j.at("exclusive").get<bool>();
+    } catch (const std::exception&) {
+      // An unreadable lock is treated as a live exclusive one until it is
+      // stale by its object age; we cannot know its age, so keep it live.
+      info.host = "unknown";
+      info.exclusive = true;
+      info.time_ms = clock.NowMillis();
+    }
+    info.stale = clock.NowMillis() - info.time_ms > options.stale_after_ms ||
+                 (info.host == host && ProcessGone(info.pid));
+    out.push_back(std::move(info));
+  }
+  return out;
+}
+
+Result<size_t> RemoveStaleLocks(storage::ObjectStore& store, const Clock& clock, const LockOptions& options) {
+  ASSIGN_OR_RETURN(auto locks, ListLocks(store, clock, options));
+  size_t n = 0;
+  for (const auto& l : locks) {
+    if (!l.stale) continue;
+    RETURN_IF_ERROR(store.Delete(LockKey(l.id)));
+    ++n;
+  }
+  return n;
+}
+
+RepoLock::RepoLock(std::shared_ptr<storage::ObjectStore> store, Clock& clock, bool exclusive, LockOptions options)
+    : store_(std::move(store)), clock_(clock), exclusive_(exclusive), options_(options), id_(IdHex(RandomId())) {}
+
+Status RepoLock::Write() {
+  nlohmann::json j = {{"version", kFormatVersion}, {"host", LocalHostname()}, {"pid", ::getpid()},
+                      {"user", LocalUsername()}, {"time_ms", clock_.NowMillis()}, {"exclusive", exclusive_}};
+  return store_->Put(LockKey(id_), j.dump());
+}
+
+Result<std::unique_ptr<RepoLock>> RepoLock::Acquire(std::shared_ptr<storage::ObjectStore> store, Clock& clock,
+                                                    bool exclusive, const LockOptions& options) {
+  std::unique_ptr<RepoLock> lock(new RepoLock(std::move(store), clock, exclusive, options));
+  RETURN_IF_ERROR(lock->Write().WithContext("write lock in " + lock->store_->Location()));
+  auto others = ListLocks(*lock->store_, clock, options);
+  if (!others.ok()) {
+    (void)lock->Release();
+    return others.status();
+  }
+  for (const auto& other : *others) {
+    if (other.id == lock->id_ || other.stale) continue;
+    if (!exclusive && !other.exclusive) continue;
+    (void)lock->Release();
+    if (other.exclusive) {
+      return Aborted("repository " + lock->store_->Location() + " is locked exclusively (prune) by " +
+                     other.Describe() + "; retry later");
+    }
+    return Aborted("backup in progress by " + other.Describe() + " in " + lock->store_->Location() +
+                   "; retry later");
+  }
+  lock->refresher_ = std::thread([l = lock.get()] { l->RefreshLoop(); });
+  return lock;
+}
+
+void RepoLock::RefreshLoop() {
+  std::unique_lock guard(mu_);
+  while (!stop_) {
+    if (cv_.wait_for(guard, std::chrono::milliseconds(options_.refresh_every_ms), [&] { return stop_; })) break;
+    guard.unlock();
+    (void)Write();  // a failed refresh is retried next period; staleness takes 30 min
+    guard.lock();
+  }
+}
+
+Status RepoLock::Release() {
+  {
+    std::lock_guard guard(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (refresher_.joinable()) refresher_.join();
+  if (released_) return Status::Ok();
+  released_ = true;
+  return store_->Delete(LockKey(id_));
+}
+
+RepoLock::~RepoLock() { (void)Release(); }
+
+}  // namespace ailee::repo

@@ -1,0 +1,77 @@
+// Repository locks: locks/<random id>, plaintext JSON
+//   {"version":1,"host":"...","pid":N,"user":"...","time_ms":N,"exclusive":bool}
+//
+// Backup and forget take a shared lock, prune an exclusive one. Acquire
+// writes the lock object first and then lists the others; on a conflict it
+// deletes its own and fails with kAborted. Because both sides write before
+// they look, two racing processes can at worst both back off, never both
+// proceed.
+//
+// A lock is stale (ignored, and removable) when its time is older than
+// stale_after, or when it names this host and a pid that no longer runs.
+// A holder refreshes its lock every refresh_every from a background thread.
+#pragma once
+
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "base/clock.h"
+#include "base/status.h"
+#include "storage/object_store.h"
+
+namespace ailee::repo {
+
+struct LockOptions {
+  int64_t stale_after_ms = 30 * 60 * 1000;
+  int64_t refresh_every_ms = 5 * 60 * 1000;
+};
+
+struct LockInfo {
+  std::string id;
+  std::string host;
+  int64_t pid = 0;
+  std::string user;
+  int64_t time_ms = 0;
+  bool exclusive = false;
+  bool stale = false;
+  std::string Describe() const;  // "host/pid 123 (user) since <time>"
+};
+
+Result<std::vector<LockInfo>> ListLocks(storage::ObjectStore& store, const Clock& clock,
+                                        const LockOptions& options = {});
+// Deletes stale locks (what `repo unlock` does); returns how many.
+Result<size_t> RemoveStaleLocks(storage::ObjectStore& store, const Clock& clock, const LockOptions& options = {});
+
+class RepoLock {
+ public:
+  static Result<std::unique_ptr<RepoLock>> Acquire(std::shared_ptr<storage::ObjectStore> store, Clock& clock,
+                                                   bool exclusive, const LockOptions& options = {});
+  ~RepoLock();  // stops refreshing and deletes the lock object (best effort)
+  RepoLock(const RepoLock&) = delete;
+  RepoLock& operator=(const RepoLock&) = delete;
+
+  Status Release();
+  const std::string& id() const { return id_; }
+
+ private:
+  RepoLock(std::shared_ptr<storage::ObjectStore> store, Clock& clock, bool exclusive, LockOptions options);
+  Status Write();
+  void RefreshLoop();
+
+  std::shared_ptr<storage::ObjectStore> store_;
+  Clock& clock_;
+  bool exclusive_;
+  LockOptions options_;
+  std::string id_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  bool released_ = false;
+  std::thread refresher_;
+};
+
+}  // namespace ailee::repo

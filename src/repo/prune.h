@@ -1,0 +1,41 @@
+// Prune: deletes packs that no snapshot references and rewrites the index.
+//
+// Takes the exclusive lock, so it fails with kAborted ("backup in progress
+// by host/pid since T; retry later") while any live backup, restore or
+// forget holds a shared lock; stale locks (crashed processes) are ignored.
+// Before deciding anything it indexes unindexed packs and loads every
+// snapshot; a damaged snapshot or a referenced blob that is missing aborts
+// with kDataLoss and deletes nothing.
+//
+// Deletion order, so that a crash at any point leaves a valid repository:
+// new index files first, then the old index files, then the packs. Packs
+// that hold at least one referenced blob are kept whole (no repacking: the
+// unused bytes in them are reported, not reclaimed).
+#pragma once
+
+#include <cstdint>
+
+#include "repo/lock.h"
+#include "repo/repository.h"
+
+namespace ailee::repo {
+
+struct PruneOptions {
+  bool dry_run = false;
+  LockOptions lock;
+};
+
+struct PruneStats {
+  uint64_t snapshots = 0;
+  uint64_t packs_total = 0;
+  uint64_t packs_deleted = 0;
+  uint64_t bytes_deleted = 0;
+  uint64_t packs_partly_used = 0;
+  uint64_t bytes_unused_kept = 0;  // unreferenced blobs inside kept packs
+  uint64_t index_files_replaced = 0;
+  uint64_t index_files_written = 0;
+};
+
+Result<PruneStats> Prune(Repository& repo, const PruneOptions& options);
+
+}  // namespace ailee::repo

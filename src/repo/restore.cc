@@ -1,0 +1,312 @@
+#include "repo/restore.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cstdio>
+#include <filesystem>
+#include <mutex>
+#include <set>
+#include <thread>
+#include <unordered_map>
+
+#include "base/fs.h"
+#include "base/hex.h"
+#include "crypto/random.h"
+#include "repo/snapshot.h"
+
+namespace ailee::repo {
+namespace {
+
+Status WriteErr(std::string_view op, const std::string& path, int err) {
+  // EFBIG (file size limit) is as fatal as a full disk for a restore.
+  if (err == EFBIG) return ResourceExhausted(std::string(op) + " " + path + ": file too large / no space");
+  return ErrnoStatus(op, path, err);
+}
+
+Status WriteAll(int fd, std::string_view data, const std::string& path) {
+  while (!data.empty()) {
+    ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return WriteErr("write", path, errno);
+    }
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+  return Status::Ok();
+}
+
+Result<std::string> HashLocalFile(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return ErrnoStatus("open", path, errno);
+  crypto::Sha256Stream sha;
+  std::string buf(1 << 20, '\0');
+  for (;;) {
+    ssize_t n = ::read(fd, buf.data(), buf.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      int e = errno;
+      ::close(fd);
+      return ErrnoStatus("read", path, e);
+    }
+    if (n == 0) break;
+    sha.Update(std::string_view(buf.data(), static_cast<size_t>(n)));
+  }
+  ::close(fd);
+  return crypto::HashToHex(sha.Finish());
+}
+
+struct Restorer {
+  Restorer(Repository& rp, const Snapshot& s, const RestoreOptions& o, std::string stage)
+      : repo(rp), snap(s), options(o), staging(std::move(stage)) {}
+  Repository& repo;
+  const Snapshot& snap;
+  const RestoreOptions& options;
+  std::string staging;
+  bool as_root = ::geteuid() == 0;
+  std::unordered_map<std::string, std::string> local_by_sha;  // sha256 hex -> existing file
+  std::mutex mu;
+  RestoreProgress progress;
+  RestoreStats stats;
+
+  std::string Dest(const FileEntry& e) const { return staging + "/" + e.path; }
+
+  Status Fail(const FileEntry& e, Status st) const {
+    return st.WithContext("restore of " + e.path + " from snapshot " + ShortId(snap.id));
+  }
+
+  Status SetAttributes(int fd, const FileEntry& e, const std::string& path) const {
+    if (as_root && ::fchown(fd, e.uid, e.gid) != 0) return ErrnoStatus("chown", path, errno);
+    if (::fchmod(fd, e.mode) != 0) return ErrnoStatus("chmod", path, errno);
+    timespec times[2];
+    times[0].tv_sec = times[1].tv_sec = e.mtime_ns / 1000000000;
+    times[0].tv_nsec = times[1].tv_nsec = e.mtime_ns % 1000000000;
+    if (::futimens(fd, times) != 0) return ErrnoStatus("utimens", path, errno);
+    return Status::Ok();
+  }
+
+  // Copies or links `src` (already known to have the right content).
+  Result<bool> ReuseLocal(const FileEntry& e, const std::string& src, const std::string& dst) {
+    if (::link(src.c_str(), dst.c_str()) == 0) {
+      int fd = ::open(dst.c_str(), O_RDONLY | O_CLOEXEC);
+      if (fd < 0) return ErrnoStatus("open", dst, errno);
+      Status st = SetAttributes(fd, e, dst);
+      ::close(fd);
+      RETURN_IF_ERROR(st);
+      return true;
+    }
+    return false;  // different filesystem or no permission: fetch instead
+  }
+
+  Status RestoreFile(const FileEntry& e) {
+    const std::string dst = Dest(e);
+    if (!e.sha256.empty() && e.size > 0) {
+      auto it = local_by_sha.find(e.sha256);
+      if (it != local_by_sha.end()) {
+        ASSIGN_OR_RETURN(bool reused, ReuseLocal(e, it->second, dst));
+        if (reused) {
+          std::lock_guard lock(mu);
+          ++stats.files_reused;
+          return Status::Ok();
+        }
+      }
+    }
+    int fd = ::open(dst.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) return WriteErr("create", dst, errno);
+    crypto::Sha256Stream sha;
+    uint64_t written = 0;
+    Status st;
+    for (const Id& chunk : e.chunks) {
+      auto data = repo.LoadBlob(chunk);
+      if (!data.ok()) {
+        st = data.status().code() == StatusCode::kNotFound ? DataLoss(data.status().message()) : data.status();
+        break;
+      }
+      sha.Update(*data);
+      st = WriteAll(fd, *data, dst);
+      if (!st.ok()) break;
+      written += data->size();
+      std::lock_guard lock(mu);
+      progress.bytes_done += data->size();
+      stats.bytes_fetched += data->size();
+      if (options.progress) options.progress(progress);
+    }
+    if (st.ok()) {
+      std::string got = crypto::HashToHex(sha.Finish());
+      if (got != e.sha256 || written != e.size) {
+        st = DataLoss("restored content has SHA-256 " + got + " and " + std::to_string(written) +
+                      " bytes; the snapshot records " + e.sha256 + " and " + std::to_string(e.size) + " bytes");
+      }
+    }
+    if (st.ok() && ::fdatasync(fd) != 0) st = WriteErr("fsync", dst, errno);
+    if (st.ok()) st = SetAttributes(fd, e, dst);
+    if (::close(fd) != 0 && st.ok()) st = WriteErr("close", dst, errno);
+    return st;
+  }
+
+  Status RestoreSymlink(const FileEntry& e) {
+    const std::string dst = Dest(e);
+    if (::symlink(e.link_target.c_str(), dst.c_str()) != 0) return WriteErr("symlink", dst, errno);
+    if (as_root && ::lchown(dst.c_str(), e.uid, e.gid) != 0) return ErrnoStatus("lchown", dst, errno);
+    timespec times[2];
+    times[0].tv_sec = times[1].tv_sec = e.mtime_ns / 1000000000;
+    times[0].tv_nsec = times[1].tv_nsec = e.mtime_ns % 1000000000;
+    ::utimensat(AT_FDCWD, dst.c_str(), times, AT_SYMLINK_NOFOLLOW);
+    return Status::Ok();
+  }
+
+  Status RestoreEntry(const FileEntry& e) {
+    std::string parent = fs::Dirname(Dest(e));
+    if (!fs::IsDirectory(parent)) RETURN_IF_ERROR(fs::MakeDirs(parent));
+    Status st = e.type == FileEntry::Type::kSymlink ? RestoreSymlink(e) : RestoreFile(e);
+    if (!st.ok()) return Fail(e, st);
+    std::lock_guard lock(mu);
+    ++progress.files_done;
+    ++stats.files;
+    if (e.type == FileEntry::Type::kFile) stats.bytes += e.size;
+    return Status::Ok();
+  }
+
+  void IndexLocalFiles(const std::string& target) {
+    std::set<uint64_t> sizes;
+    for (const auto& f : snap.files) {
+      if (f.type == FileEntry::Type::kFile && f.size > 0) sizes.insert(f.size);
+    }
+    std::error_code ec;
+    for (auto it = std::filesystem::recursive_directory_iterator(target, ec);
+         !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+      std::error_code ec2;
+      if (!it->is_regular_file(ec2) || it->is_symlink(ec2)) continue;
+      uint64_t size = it->file_size(ec2);
+      if (ec2 || !sizes.count(size)) continue;
+      auto sha = HashLocalFile(it->path().string());
+      if (sha.ok()) local_by_sha.emplace(*sha, it->path().string());
+    }
+  }
+};
+
+Status FinishDirectories(const Snapshot& snap, const std::string& staging, bool as_root) {
+  // Deepest first, so setting a read-only mode does not block the children.
+  std::vector<const FileEntry*> dirs;
+  for (const auto& f : snap.files) {
+    if (f.type == FileEntry::Type::kDir) dirs.push_back(&f);
+  }
+  std::sort(dirs.begin(), dirs.end(), [](const FileEntry* a, const FileEntry* b) { return a->path > b->path; });
+  for (const FileEntry* d : dirs) {
+    std::string path = staging + "/" + d->path;
+    RETURN_IF_ERROR(fs::FsyncDir(path));
+    if (as_root && ::chown(path.c_str(), d->uid, d->gid) != 0) return ErrnoStatus("chown", path, errno);
+    if (::chmod(path.c_str(), d->mode) != 0) return ErrnoStatus("chmod", path, errno);
+    timespec times[2];
+    times[0].tv_sec = times[1].tv_sec = d->mtime_ns / 1000000000;
+    times[0].tv_nsec = times[1].tv_nsec = d->mtime_ns % 1000000000;
+    ::utimensat(AT_FDCWD, path.c_str(), times, 0);
+  }
+  if (::chmod(staging.c_str(), 0755) != 0) return ErrnoStatus("chmod", staging, errno);
+  return fs::FsyncDir(staging);
+}
+
+}  // namespace
+
+Result<RestoreStats> RestoreSnapshot(Repository& repo, const std::string& snapshot_ref, const std::string& target_dir,
+                                     const RestoreOptions& options) {
+  const int64_t start = Clock::Real().MonotonicNanos();
+  std::string target = target_dir;
+  while (target.size() > 1 && target.back() == '/') target.pop_back();
+  if (target.empty()) return InvalidArgument("empty restore target");
+  ASSIGN_OR_RETURN(Snapshot snap, FindSnapshot(repo, snapshot_ref));
+
+  const bool target_exists = fs::Exists(target);
+  bool target_nonempty = false;
+  if (target_exists) {
+    if (!fs::IsDirectory(target)) return AlreadyExists("restore target " + target + " exists and is not a directory");
+    ASSIGN_OR_RETURN(auto names, fs::ListDir(target));
+    target_nonempty = !names.empty();
+    if (target_nonempty && !options.force) {
+      return AlreadyExists("restore target " + target + " is not empty; use --force to replace it");
+    }
+  }
+  ASSIGN_OR_RETURN(auto lock, RepoLock::Acquire(repo.shared_store(), repo.clock(), false, options.lock));
+
+  const std::string parent = fs::Dirname(target);
+  RETURN_IF_ERROR(fs::MakeDirs(parent));
+  const std::string staging = parent + "/." + fs::Basename(target) + ".restore-" + HexEncode(crypto::RandomBytes(6));
+  if (::mkdir(staging.c_str(), 0700) != 0) return WriteErr("mkdir", staging, errno);
+
+  Restorer r(repo, snap, options, staging);
+  for (const auto& f : snap.files) {
+    if (f.type == FileEntry::Type::kFile) {
+      ++r.progress.files_total;
+      r.progress.bytes_total += f.size;
+    }
+  }
+  Status st;
+  if (target_nonempty && options.reuse_local) r.IndexLocalFiles(target);
+  for (const auto& f : snap.files) {
+    if (f.type != FileEntry::Type::kDir) continue;
+    std::string path = staging + "/" + f.path;
+    if (::mkdir(path.c_str(), 0700) != 0 && errno != EEXIST) {
+      st = WriteErr("mkdir", path, errno);
+      break;
+    }
+  }
+  if (st.ok()) {
+    std::vector<const FileEntry*> work;
+    for (const auto& f : snap.files) {
+      if (f.type != FileEntry::Type::kDir) work.push_back(&f);
+    }
+    std::atomic<size_t> next{0};
+    std::mutex err_mu;
+    auto worker = [&] {
+      for (;;) {
+        {
+          std::lock_guard lock_guard(err_mu);
+          if (!st.ok()) return;
+        }
+        size_t i = next++;
+        if (i >= work.size()) return;
+        Status fst = r.RestoreEntry(*work[i]);
+        if (!fst.ok()) {
+          std::lock_guard lock_guard(err_mu);
+          if (st.ok()) st = fst;
+          return;
+        }
+      }
+    };
+    std::vector<std::thread> threads;
+    for (int i = 1; i < std::max(1, options.workers); ++i) threads.emplace_back(worker);
+    worker();
+    for (auto& t : threads) t.join();
+  }
+  if (st.ok()) st = FinishDirectories(snap, staging, r.as_root);
+
+  if (st.ok()) {
+    if (target_exists) {
+      if (::renameat2(AT_FDCWD, staging.c_str(), AT_FDCWD, target.c_str(), RENAME_EXCHANGE) == 0) {
+        st = fs::FsyncDir(parent);
+        // `staging` now holds the old tree.
+      } else if (errno == EINVAL || errno == ENOSYS) {
+        const std::string aside = parent + "/." + fs::Basename(target) + ".old-" + HexEncode(crypto::RandomBytes(6));
+        st = fs::RenameDurable(target, aside);
+        if (st.ok()) st = fs::RenameDurable(staging, target);
+        if (st.ok()) (void)fs::RemoveAll(aside);
+      } else {
+        st = WriteErr("rename " + staging + " over", target, errno);
+      }
+    } else {
+      st = fs::RenameDurable(staging, target);
+    }
+  }
+  // Either the failed staging tree or, after an exchange, the old target.
+  (void)fs::RemoveAll(staging);
+  if (!st.ok()) return st.WithContext("restore into " + target);
+  RETURN_IF_ERROR(lock->Release());
+  r.stats.duration_ms = (Clock::Real().MonotonicNanos() - start) / 1000000;
+  return r.stats;
+}
+
+}  // namespace ailee::repo

@@ -1,0 +1,61 @@
+// RestoreSnapshot: materializes a snapshot as a directory, all or nothing.
+//
+//   1. refuses (kAlreadyExists) when `target_dir` exists and is not empty,
+//      unless options.force;
+//   2. builds the tree in a staging directory next to the target
+//      (".<name>.restore-<random>", same filesystem). Files whose size and
+//      SHA-256 match a file already in the target are hard-linked (or copied)
+//      from there instead of fetched (delta restore); all others are fetched,
+//      decrypted and written. Every file's SHA-256 is checked before it
+//      counts, then fsynced; modes, mtimes, and uid/gid when running as root,
+//      are restored;
+//   3. swaps the staging directory into place atomically (renameat2
+//      RENAME_EXCHANGE when the target exists, rename otherwise), fsyncs the
+//      parent, and only then removes the old tree.
+//
+// On any failure (damaged data: kDataLoss naming snapshot, file and blob;
+// disk full: kResourceExhausted) the staging directory is removed and the
+// target is untouched. Killed midway, the target is either the old tree or
+// the new one; a leftover staging directory may remain next to it.
+// Takes a shared lock (a restore counts as a backup for prune, which will
+// not delete anything while it runs); otherwise reads the repository only.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "repo/lock.h"
+#include "repo/repository.h"
+
+namespace ailee::repo {
+
+struct RestoreProgress {
+  uint64_t bytes_done = 0;
+  uint64_t bytes_total = 0;
+  uint64_t files_done = 0;
+  uint64_t files_total = 0;
+};
+
+struct RestoreOptions {
+  bool force = false;        // replace a non-empty target
+  bool reuse_local = true;   // delta restore from files already in the target
+  int workers = 2;
+  // Called from worker threads, serialized; keep it cheap.
+  std::function<void(const RestoreProgress&)> progress;
+  LockOptions lock;
+};
+
+struct RestoreStats {
+  uint64_t files = 0;
+  uint64_t bytes = 0;
+  uint64_t files_reused = 0;   // linked or copied from the existing target
+  uint64_t bytes_fetched = 0;  // plaintext bytes read from the repository
+  int64_t duration_ms = 0;
+};
+
+// `snapshot_ref` is "latest", an id or a unique id prefix.
+Result<RestoreStats> RestoreSnapshot(Repository& repo, const std::string& snapshot_ref, const std::string& target_dir,
+                                     const RestoreOptions& options);
+
+}  // namespace ailee::repo

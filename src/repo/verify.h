@@ -1,0 +1,57 @@
+// Verify: is the repository intact, and which snapshots and files are not?
+//
+// Structure (always): config and key slot readable; every index file and
+// snapshot has the right content hash and authenticates; every pack an
+// index lists exists with the recorded size; every blob a snapshot file
+// references is in the index.
+// read_data: additionally reads every pack whole and checks its SHA-256 and
+// header, then re-reads every distinct file of every snapshot blob by blob
+// (decrypt, decompress, id check) and checks the file's SHA-256.
+//
+// Damage is reported, not returned as an error: the result lists every
+// problem with the snapshot, file path, pack and blob it concerns. The
+// Status is an error only when verify itself could not run (store
+// unreachable). Reads only; takes no lock.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "repo/repository.h"
+
+namespace ailee::repo {
+
+struct VerifyOptions {
+  bool read_data = false;
+  int workers = 2;
+  // Called with (bytes checked, bytes to check) during read_data.
+  std::function<void(uint64_t, uint64_t)> progress;
+};
+
+struct VerifyProblem {
+  std::string object;       // "pack <id>", "index <id>", "snapshot <id>", "blob <id>"
+  std::string snapshot_id;  // when a snapshot is affected
+  std::string path;         // when a file in a snapshot is affected
+  std::string pack_id;
+  std::string blob_id;
+  std::string message;
+  std::string ToString() const;
+};
+
+struct VerifyReport {
+  uint64_t snapshots = 0;
+  uint64_t index_files = 0;
+  uint64_t packs = 0;
+  uint64_t blobs = 0;
+  uint64_t files_checked = 0;  // read_data only
+  uint64_t bytes_read = 0;
+  uint64_t unreferenced_packs = 0;  // in data/ but in no index (prune removes them)
+  std::vector<VerifyProblem> problems;
+  bool ok() const { return problems.empty(); }
+};
+
+Result<VerifyReport> Verify(Repository& repo, const VerifyOptions& options);
+
+}  // namespace ailee::repo
