@@ -1,0 +1,178 @@
+// ailee-cli audit verify|show: check the audit log's hash chain (and
+// signatures) naming the first bad line, and list records by time and
+// operation. FILE defaults to logging.audit_log of the node config.
+#include <cstdlib>
+#include <iostream>
+
+#include "audit/verify.h"
+#include "base/clock.h"
+#include "base/fs.h"
+#include "cli/command.h"
+#include "config/config.h"
+
+namespace ailee::cli {
+namespace {
+
+struct AuditOptions {
+  std::string file;
+  std::string public_key_file;
+  std::string head;  // "SEQ:HASH"
+  std::string since;
+  std::string until;
+  std::string operation;
+};
+
+// The log named on the command line, else the config's logging.audit_log.
+// Only that field has to be valid: an audit trail is needed most when the
+// rest of the config is broken.
+Result<std::string> AuditLogPath(const AuditOptions& o, const GlobalOptions& g) {
+  if (!o.file.empty()) return o.file;
+  auto text = fs::ReadFile(g.config_path);
+  if (!text.ok()) {
+    return InvalidArgument("no audit log FILE given and the config " + g.config_path +
+                           " is not readable (" + text.status().message() + ")");
+  }
+  config::ConfigAnalysis a = config::AnalyzeConfig(*text, g.config_path);
+  for (const auto& p : a.problems) {
+    if (p.field.empty() || p.field.rfind("logging", 0) == 0) {
+      return InvalidArgument("no audit log FILE given and the config's logging section is invalid: " +
+                             p.ToString());
+    }
+  }
+  return a.config.logging.audit_log;
+}
+
+Result<int64_t> ParseTime(const std::string& flag, const std::string& text) {
+  int64_t t = 0;
+  if (!ParseUtc(text, &t)) {
+    return InvalidArgument(flag + ": expected a UTC time like 2026-11-26 or 2026-11-26T13:32:11Z, found \"" +
+                           text + "\"");
+  }
+  return t;
+}
+
+Result<audit::AuditHead> ParseHead(const std::string& text) {
+  size_t colon = text.find(':');
+  audit::AuditHead head;
+  if (colon == std::string::npos || text.size() - colon - 1 != 64) {
+    return InvalidArgument("--head: expected SEQ:SHA256HEX, found \"" + text + "\"");
+  }
+  try {
+    head.seq = std::stoull(text.substr(0, colon));
+  } catch (const std::exception&) {
+    return InvalidArgument("--head: expected a decimal SEQ before ':', found \"" + text + "\"");
+  }
+  head.hash = text.substr(colon + 1);
+  return head;
+}
+
+nlohmann::json ReportJson(const std::string& path, const audit::VerifyReport& r) {
+  return {{"ok", r.ok},
+          {"file", path},
+          {"lines", r.lines},
+          {"head", {{"seq", r.head.seq}, {"hash", r.head.hash}}},
+          {"signed_lines", r.signed_lines},
+          {"first_bad_line", r.first_bad_line},
+          {"problem", r.problem},
+          {"torn_tail_bytes", r.torn_tail_bytes}};
+}
+
+Status RunVerify(const AuditOptions& o, const GlobalOptions& g) {
+  ASSIGN_OR_RETURN(std::string path, AuditLogPath(o, g));
+  audit::VerifyOptions vo;
+  if (!o.public_key_file.empty()) {
+    ASSIGN_OR_RETURN(std::string pem, fs::ReadFile(o.public_key_file));
+    auto key = crypto::PublicKey::FromPem(pem);
+    if (!key.ok()) return key.status().WithContext("--public-key " + o.public_key_file);
+    vo.public_key = *key;
+  }
+  if (!o.head.empty()) {
+    ASSIGN_OR_RETURN(vo.expected_head, ParseHead(o.head));
+  }
+  ASSIGN_OR_RETURN(audit::VerifyReport r, audit::VerifyAuditLog(path, vo));
+  if (g.json) {
+    PrintJson(ReportJson(path, r));
+    if (!r.ok) {
+      // One JSON document only: main() would add an error document.
+      std::cout.flush();
+      std::exit(kExitVerifyFailed);
+    }
+    return Status::Ok();
+  }
+  if (!r.ok) {
+    std::string good = r.first_bad_line > 1 ? "lines 1.." + std::to_string(r.first_bad_line - 1) + " verified"
+                                            : "no line before it";
+    return DataLoss("audit log " + path + ": first bad line " + std::to_string(r.first_bad_line) + ": " +
+                    r.problem + " (" + good + ")");
+  }
+  std::string line = "audit log OK: " + path + ", " + std::to_string(r.lines) + " line(s), head " +
+                     std::to_string(r.head.seq) + ":" + r.head.hash;
+  if (vo.public_key) line += ", all signatures valid";
+  PrintLine(g, line);
+  if (r.torn_tail_bytes > 0) {
+    std::cerr << "note: " << r.torn_tail_bytes
+              << " byte(s) of an interrupted append at the end; the next append removes them and records it"
+              << std::endl;
+  }
+  return Status::Ok();
+}
+
+Status RunShow(const AuditOptions& o, const GlobalOptions& g) {
+  ASSIGN_OR_RETURN(std::string path, AuditLogPath(o, g));
+  audit::AuditFilter filter;
+  if (!o.since.empty()) {
+    ASSIGN_OR_RETURN(filter.since, ParseTime("--since", o.since));
+  }
+  if (!o.until.empty()) {
+    ASSIGN_OR_RETURN(filter.until, ParseTime("--until", o.until));
+  }
+  filter.operation = o.operation;
+  ASSIGN_OR_RETURN(std::vector<audit::AuditRecord> records, audit::ReadAuditLog(path, filter));
+  if (g.json) {
+    // ordered_json keeps each record's fields in the order of the log line.
+    audit::Json list = audit::Json::array();
+    for (const auto& r : records) list.push_back(r.json);
+    std::cout << list.dump(2) << std::endl;
+    return Status::Ok();
+  }
+  for (const auto& r : records) {
+    const auto& j = r.json;
+    std::string line = "#" + std::to_string(r.seq) + " " + r.time + " " + r.operation + " " + r.result;
+    if (j.contains("duration_ms")) line += " " + j["duration_ms"].dump() + "ms";
+    if (j.contains("user") && j.contains("host")) {
+      line += " " + j["user"].get<std::string>() + "@" + j["host"].get<std::string>();
+    }
+    if (j.contains("message") && !j["message"].get<std::string>().empty()) {
+      line += " \"" + j["message"].get<std::string>() + "\"";
+    }
+    if (j.contains("touched") && !j["touched"].empty()) line += " touched=" + j["touched"].dump();
+    PrintLine(g, line);
+  }
+  return Status::Ok();
+}
+
+void SetupAudit(CLI::App& parent, GlobalOptions& g) {
+  auto opts = std::make_shared<AuditOptions>();
+  CLI::App* audit = parent.add_subcommand("audit", "verify and read the hash-chained audit log");
+  audit->require_subcommand(1);
+
+  CLI::App* verify = audit->add_subcommand("verify", "check the chain (and signatures); names the first bad line");
+  verify->add_option("file", opts->file, "audit log (default: logging.audit_log of the config)");
+  verify->add_option("--public-key", opts->public_key_file, "PEM public key: require and check every signature");
+  verify->add_option("--head", opts->head, "expected head SEQ:HASH (e.g. from a snapshot) to detect truncation");
+  verify->callback([opts, &g] { SetResult(RunVerify(*opts, g)); });
+
+  CLI::App* show = audit->add_subcommand("show", "list audit records, filtered by time and operation");
+  show->add_option("file", opts->file, "audit log (default: logging.audit_log of the config)");
+  show->add_option("--since", opts->since, "UTC time, inclusive (2026-11-26 or 2026-11-26T13:00:00Z)");
+  show->add_option("--until", opts->until, "UTC time, exclusive");
+  show->add_option("--operation", opts->operation, "exact operation, or a prefix ending in '.' (key.)");
+  show->add_flag("--json", g.json, "print the records as one JSON array");
+  show->callback([opts, &g] { SetResult(RunShow(*opts, g)); });
+}
+
+}  // namespace
+
+AILEE_REGISTER_COMMAND(audit, "audit", SetupAudit);
+
+}  // namespace ailee::cli
