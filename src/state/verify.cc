@@ -125,7 +125,11 @@ void Verifier::CheckBlockTransactions(const BlockRecord& rec) {
     if (tx->height != rec.header.height || tx->index != i) {
       Problem(where + "transaction " + crypto::HashToHex(id) + " records height " + std::to_string(tx->height));
     }
-    Status st = (tx->tx.type == TxType::kPegIn && fed() == nullptr) ? CheckShape(tx->tx) : CheckSignature(tx->tx, fed() ? *fed() : Federation{});
+    // Account transactions carry their own key; peg-ins need the federation.
+    static const Federation kNoFederation;
+    Status st = (tx->tx.type == TxType::kPegIn && fed() == nullptr)
+                    ? CheckShape(tx->tx)
+                    : CheckSignature(tx->tx, fed() != nullptr ? *fed() : kNoFederation);
     if (!st.ok()) Problem(where + "transaction " + crypto::HashToHex(id) + ": " + st.message());
     ++report_.transactions_checked;
   }
