@@ -1,0 +1,189 @@
+// Opening a backup (verify, restore) and writing a restored key file.
+#include <grp.h>
+#include <pwd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <set>
+
+#include "base/fs.h"
+#include "crypto/hash.h"
+#include "keys/backup.h"
+#include "keys/gpg_envelope.h"
+#include "keys/secret_input.h"
+
+namespace ailee::keys {
+
+std::string ResolveBackupPath(const std::string& path_or_dir, const std::string& signer_id) {
+  if (fs::IsDirectory(path_or_dir)) return fs::JoinPath(path_or_dir, BackupFileName(signer_id));
+  return path_or_dir;
+}
+
+Result<BackupMetadata> ReadMetadata(const std::string& backup_path) {
+  std::string meta_path = MetadataPathFor(backup_path);
+  auto text = fs::ReadFile(meta_path);
+  if (!text.ok()) {
+    if (text.status().code() == StatusCode::kNotFound)
+      return NotFound("metadata " + meta_path + " is missing (every backup copy has a .key.json next to it)");
+    return text.status();
+  }
+  return BackupMetadata::FromJson(*text, meta_path);
+}
+
+Result<crypto::SecureBytes> CombinePassphraseShares(const BackupMetadata& meta, const std::vector<std::string>& files) {
+  if (!meta.shares) return InvalidArgument("this backup's passphrase was not split into shares (no passphrase_shares in its metadata)");
+  const ShareInfo& info = *meta.shares;
+  std::vector<Share> shares;
+  std::set<int> numbers;
+  for (const auto& f : files) {
+    ASSIGN_OR_RETURN(Share s, ReadShareFile(f));
+    if (std::find(info.numbers.begin(), info.numbers.end(), s.number) == info.numbers.end())
+      return InvalidArgument("share " + f + " (number " + std::to_string(s.number) +
+                             ") is not one of the shares of this backup of '" + meta.identity.signer_id +
+                             "' (mismatched share: from another split?)");
+    if (!numbers.insert(s.number).second) continue;  // the same share twice counts once
+    shares.push_back(std::move(s));
+  }
+  if (static_cast<int>(shares.size()) < info.threshold)
+    return InvalidArgument("too few shares: got " + std::to_string(shares.size()) + " distinct, this backup needs " +
+                           std::to_string(info.threshold) + " of " + std::to_string(info.count));
+  return CombineShares(shares);
+}
+
+Result<OpenedBackup> OpenBackup(const std::string& signer_id, const std::string& path_or_dir,
+                                const crypto::SecureBytes& passphrase, const FederationCheck& federation) {
+  ASSIGN_OR_RETURN(GpgSymmetric gpg, GpgSymmetric::Create());
+  return OpenBackup(signer_id, path_or_dir, passphrase, federation, gpg);
+}
+
+Result<OpenedBackup> OpenBackup(const std::string& signer_id, const std::string& path_or_dir,
+                                const crypto::SecureBytes& passphrase, const FederationCheck& federation,
+                                GpgSymmetric& gpg) {
+  OpenedBackup out;
+  out.path = ResolveBackupPath(path_or_dir, signer_id);
+  ASSIGN_OR_RETURN(out.metadata, ReadMetadata(out.path));
+  const KeyIdentity& recorded = out.metadata.identity;
+  if (recorded.signer_id != signer_id)
+    return InvalidArgument(out.path + " is a backup of '" + recorded.signer_id + "', not of '" + signer_id + "'");
+  struct stat sb {};
+  if (::stat(out.path.c_str(), &sb) != 0) {
+    if (errno == ENOENT) return NotFound("backup " + out.path + " is missing");
+    return ErrnoStatus("stat", out.path, errno);
+  }
+  out.mtime_unix = sb.st_mtime;
+  ASSIGN_OR_RETURN(std::string ciphertext, fs::ReadFile(out.path));
+  std::string digest = crypto::HashToHex(crypto::Sha256(ciphertext));
+  if (!out.metadata.ciphertext_sha256.empty() && digest != out.metadata.ciphertext_sha256)
+    return DataLoss("backup " + out.path + " was modified or truncated: SHA-256 " + digest + ", recorded " +
+                    out.metadata.ciphertext_sha256 + " (" + std::to_string(ciphertext.size()) + " bytes)");
+  auto pem = gpg.Decrypt(ciphertext, passphrase);
+  if (!pem.ok()) return pem.status().WithContext("decrypting " + out.path);
+  out.key_pem = std::move(pem).value();
+  auto key = crypto::PrivateKey::FromPem(out.key_pem);
+  if (!key.ok()) return DataLoss("backup " + out.path + " decrypts, but not to a supported private key: " + key.status().message());
+  out.key = std::move(key).value();
+  KeyIdentity actual = IdentityOf(signer_id, out.key.public_key());
+  if (actual.type != recorded.type)
+    return DataLoss("backup " + out.path + " holds a " + std::string(crypto::KeyTypeName(actual.type)) +
+                    " key, its metadata records " + std::string(crypto::KeyTypeName(recorded.type)));
+  if (actual.fingerprint != recorded.fingerprint)
+    return DataLoss("backup " + out.path + " holds key " + actual.fingerprint + ", its metadata records " +
+                    recorded.fingerprint);
+  if (federation.keys && federation.keys->count(signer_id)) {
+    RETURN_IF_ERROR(CheckFederation(*federation.keys, actual).WithContext("backup " + out.path));
+    out.federation = "match";
+  } else if (federation.required) {
+    return NotFound("no federation public key for '" + signer_id +
+                    "' to check the backup against (config federation section or --federation-key " + signer_id +
+                    "=PUBKEY.pem)");
+  } else {
+    out.federation = "not configured";
+  }
+  return out;
+}
+
+VerifyReport VerifyBackups(const std::string& signer_id, const std::vector<std::string>& paths,
+                           const crypto::SecureBytes& passphrase, const FederationCheck& federation) {
+  VerifyReport report;
+  auto gpg = GpgSymmetric::Create();
+  if (!gpg.ok()) {
+    report.overall = gpg.status();
+    return report;
+  }
+  if (paths.empty()) report.overall = InvalidArgument("no backup copies given to verify");
+  for (const auto& p : paths) {
+    CopyReport c;
+    c.path = ResolveBackupPath(p, signer_id);
+    if (auto meta = ReadMetadata(c.path); meta.ok()) {
+      c.fingerprint = meta->identity.fingerprint;
+      c.key_type = std::string(crypto::KeyTypeName(meta->identity.type));
+      c.created_unix = meta->created_unix;
+    }
+    struct stat sb {};
+    if (::stat(c.path.c_str(), &sb) == 0) c.mtime_unix = sb.st_mtime;
+    auto opened = OpenBackup(signer_id, p, passphrase, federation, *gpg);
+    c.status = opened.ok() ? Status::Ok() : opened.status();
+    if (opened.ok()) c.federation = opened->federation;
+    if (!c.status.ok() && report.overall.ok()) report.overall = c.status;
+    report.copies.push_back(std::move(c));
+  }
+  return report;
+}
+
+Result<FileOwner> ParseOwner(const std::string& text) {
+  FileOwner o;
+  std::string user = text, group;
+  if (auto pos = text.find(':'); pos != std::string::npos) {
+    user = text.substr(0, pos);
+    group = text.substr(pos + 1);
+  }
+  auto numeric = [](const std::string& s) { return !s.empty() && std::all_of(s.begin(), s.end(), ::isdigit); };
+  if (!user.empty()) {
+    if (struct passwd* pw = ::getpwnam(user.c_str())) {
+      o.uid = pw->pw_uid;
+      if (group.empty() && text.find(':') == std::string::npos) o.gid = std::nullopt;
+    } else if (numeric(user)) {
+      o.uid = static_cast<uid_t>(std::stoul(user));
+    } else {
+      return InvalidArgument("no such user '" + user + "'");
+    }
+  }
+  if (!group.empty()) {
+    if (struct group* gr = ::getgrnam(group.c_str())) o.gid = gr->gr_gid;
+    else if (numeric(group)) o.gid = static_cast<gid_t>(std::stoul(group));
+    else return InvalidArgument("no such group '" + group + "'");
+  }
+  return o;
+}
+
+Result<RestoreOutcome> RestoreToFile(const OpenedBackup& backup, const std::string& path, const FileOwner& owner) {
+  const std::string& fp = backup.metadata.identity.fingerprint;
+  if (fs::Exists(path)) {
+    auto existing = ReadSecretFile(path);
+    if (existing.ok()) {
+      auto key = crypto::PrivateKey::FromPem(*existing);
+      if (key.ok() && key->public_key().FingerprintHex() == fp) return RestoreOutcome::kAlreadyPresent;
+      if (key.ok())
+        return AlreadyExists(path + " already holds a different key (" + key->public_key().FingerprintHex() +
+                             ", restoring " + fp + "); refusing to overwrite it");
+    }
+    return AlreadyExists(path + " already exists and is not this key; refusing to overwrite it");
+  }
+  std::string dir = fs::Dirname(path);
+  if (!dir.empty() && !fs::IsDirectory(dir)) return NotFound("target directory " + dir + " does not exist");
+  Status st = fs::WriteFileExclusive(path, backup.key_pem.view(), 0400);
+  if (st.code() == StatusCode::kAlreadyExists) return AlreadyExists(path + " appeared while restoring; refusing to overwrite it");
+  RETURN_IF_ERROR(st);
+  if (owner.uid || owner.gid) {
+    if (::chown(path.c_str(), owner.uid ? *owner.uid : static_cast<uid_t>(-1), owner.gid ? *owner.gid : static_cast<gid_t>(-1)) != 0) {
+      int e = errno;
+      ::unlink(path.c_str());
+      return ErrnoStatus("chown", path, e);
+    }
+    RETURN_IF_ERROR(fs::FsyncFile(path));
+  }
+  return RestoreOutcome::kWritten;
+}
+
+}  // namespace ailee::keys
