@@ -315,6 +315,7 @@ Result<ImportOutcome> Pkcs11Token::ImportKeyPair(const crypto::PrivateKey& key, 
         Attr(CKA_TOKEN, &yes, sizeof yes),           Attr(CKA_PRIVATE, &yes, sizeof yes),
         Attr(CKA_SENSITIVE, &yes, sizeof yes),       Attr(CKA_EXTRACTABLE, &no, sizeof no),
         Attr(CKA_SIGN, &yes, sizeof yes),            Attr(CKA_DERIVE, &no, sizeof no),
+        Attr(CKA_DECRYPT, &no, sizeof no),           Attr(CKA_UNWRAP, &no, sizeof no),
         Attr(CKA_LABEL, ref.label.data(), ref.label.size()),
         Attr(CKA_EC_PARAMS, params.data(), params.size()),
         Attr(CKA_VALUE, value.data(), value.size()),
@@ -326,7 +327,8 @@ Result<ImportOutcome> Pkcs11Token::ImportKeyPair(const crypto::PrivateKey& key, 
   std::vector<CK_ATTRIBUTE> t{
       Attr(CKA_CLASS, &pub_cls, sizeof pub_cls), Attr(CKA_KEY_TYPE, &ktype, sizeof ktype),
       Attr(CKA_TOKEN, &yes, sizeof yes),         Attr(CKA_PRIVATE, &no, sizeof no),
-      Attr(CKA_VERIFY, &yes, sizeof yes),        Attr(CKA_LABEL, ref.label.data(), ref.label.size()),
+      Attr(CKA_VERIFY, &yes, sizeof yes),        Attr(CKA_ENCRYPT, &no, sizeof no),
+      Attr(CKA_WRAP, &no, sizeof no),            Attr(CKA_LABEL, ref.label.data(), ref.label.size()),
       Attr(CKA_EC_PARAMS, params.data(), params.size()), Attr(CKA_EC_POINT, point.data(), point.size()),
   };
   if (!ref.id.empty()) t.push_back(Attr(CKA_ID, ref.id.data(), ref.id.size()));
