@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <filesystem>
+#include <set>
 
 namespace ailee::config::internal {
 
@@ -86,8 +87,15 @@ void FieldReader::CheckKnownKeys(const YAML::Node& map, std::string_view path,
     expected += k;
     first = false;
   }
+  std::set<std::string> seen;
   for (const auto& kv : map) {
     std::string key = kv.first.IsScalar() ? kv.first.Scalar() : "<complex key>";
+    // yaml-cpp keeps both entries of a repeated key and lookups see the first;
+    // an operator editing the second would see no effect.
+    if (!seen.insert(key).second) {
+      Problem(FieldPath(path, key), "each field at most once", "it again", "duplicate field");
+      continue;
+    }
     bool ok = false;
     for (auto k : known) ok = ok || key == k;
     if (!ok) Problem(FieldPath(path, key), expected, "\"" + key + "\"", "unknown field");

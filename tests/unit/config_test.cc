@@ -267,6 +267,15 @@ TEST_F(ConfigTest, SyntaxErrorsAndMissingFiles) {
   EXPECT_EQ(problems[0].field, "");
 }
 
+TEST_F(ConfigTest, DuplicateFieldIsAProblem) {
+  std::string yaml = ValidYaml();
+  yaml.replace(yaml.find("  block_interval_ms: 500\n"), 24, "  block_interval_ms: 500\n  block_interval_ms: 700\n");
+  auto problems = ValidateConfigFile(Write(yaml));
+  ASSERT_EQ(problems.size(), 1u) << Dump(problems);
+  EXPECT_EQ(problems[0].field, "node.block_interval_ms");
+  EXPECT_EQ(problems[0].message, "duplicate field");
+}
+
 TEST_F(ConfigTest, LeaderWithoutSignerAndBadUrls) {
   std::string yaml = "node: {id: n1, data_dir: /d}\n"
                      "federation: {threshold: 1, signers: [{id: signer-01, public_key_file: keys/signer-01.pub}]}\n"
