@@ -1,0 +1,152 @@
+// verify-state, create-checkpoint, verify-checkpoint, apply-checkpoint: the
+// runbook's L2 state commands.
+#include "base/fs.h"
+#include "cli/command.h"
+#include "cli/context.h"
+#include "node/client.h"
+#include "ops/checkpoint.h"
+#include "state/verify.h"
+
+namespace ailee::cli {
+namespace {
+
+using nlohmann::json;
+
+void SetUpVerifyState(CLI::App& app, GlobalOptions& g) {
+  auto* cmd = app.add_subcommand(
+      "verify-state",
+      "Prove a data dir, checkpoint or restored backup: every block's hash chain and signature, every anchor\n"
+      "commitment, and the tip's state root recomputed from scratch. Names the first bad height or key.\n"
+      "Opens DIR read-only. Signatures are checked against the federation in --config when it loads.");
+  auto dir = std::make_shared<std::string>();
+  cmd->add_option("DIR", *dir, "node data dir or checkpoint")->required();
+  cmd->callback([&g, dir] {
+    std::string why;
+    state::VerifyOptions vo;
+    vo.federation = FederationIfConfigured(g, &why);
+    ProgressLine progress(g, "verify-state");
+    vo.progress = [&](const state::VerifyProgress& p) { progress.Update(p.phase, p.done, p.total); };
+    auto report = state::VerifyState(*dir, vo);
+    progress.Done();
+    if (!report.ok()) return SetResult(report.status().WithContext("verify-state " + *dir));
+    const auto& r = *report;
+    if (g.json) {
+      PrintJson({{"ok", r.ok}, {"dir", *dir}, {"height", r.tip_height}, {"tip_hash", crypto::HashToHex(r.tip_block_hash)},
+                 {"state_root", crypto::HashToHex(r.state_root)}, {"blocks_checked", r.blocks_checked},
+                 {"transactions_checked", r.transactions_checked}, {"anchors_checked", r.anchors_checked},
+                 {"entries_checked", r.entries_checked}, {"signatures_checked", vo.federation.has_value()},
+                 {"problems_total", r.problems_total}, {"problems", r.problems}});
+    } else {
+      if (!vo.federation) PrintLine(g, "warning: signatures not checked (no usable config: " + why + ")");
+      for (const auto& p : r.problems) PrintLine(g, "BAD: " + p);
+      PrintLine(g, std::string(r.ok ? "OK" : "FAILED") + ": " + *dir + " height " + std::to_string(r.tip_height) +
+                       ", state root " + crypto::HashToHex(r.state_root) + " (recomputed over " +
+                       std::to_string(r.entries_checked) + " entries), " + std::to_string(r.blocks_checked) + " blocks, " +
+                       std::to_string(r.anchors_checked) + " anchors checked");
+    }
+    SetResult(r.ok ? Status::Ok()
+                   : DataLoss(*dir + ": " + std::to_string(r.problems_total) + " problem(s), first: " +
+                              (r.problems.empty() ? std::string("?") : r.problems.front())));
+  });
+}
+
+json ManifestJson(const ops::CheckpointManifest& m) {
+  uint64_t bytes = 0;
+  for (const auto& f : m.files) bytes += f.size;
+  return {{"node_id", m.node_id}, {"height", m.height}, {"block_hash", crypto::HashToHex(m.block_hash)},
+          {"state_root", crypto::HashToHex(m.state_root)}, {"files", m.files.size()}, {"bytes", bytes},
+          {"source", m.source}};
+}
+
+void SetUpCreateCheckpoint(CLI::App& app, GlobalOptions& g) {
+  auto* cmd = app.add_subcommand(
+      "create-checkpoint",
+      "Create a consistent checkpoint of the node's state at a block boundary, with a manifest.\n"
+      "Asks the running node through its admin API; if no node answers, opens the stopped data dir directly.");
+  auto output = std::make_shared<std::string>();
+  auto url = std::make_shared<std::string>();
+  auto data_dir = std::make_shared<std::string>();
+  auto offline = std::make_shared<bool>(false);
+  cmd->add_option("--output,-o", *output, "checkpoint directory to create (must not exist)")->required();
+  cmd->add_option("--url", *url, "node API URL (default: from the config)");
+  cmd->add_option("--data-dir", *data_dir, "data dir for an offline checkpoint (default: from the config)");
+  cmd->add_flag("--offline", *offline, "do not ask a running node; open the data dir (node must be stopped)");
+  cmd->callback([&g, output, url, data_dir, offline] {
+    ops::CreateCheckpointOptions o;
+    o.output = *output;
+    auto cfg = LoadConfigFor(g);
+    if (cfg.ok()) {
+      o.node_id = cfg->node.id;
+      if (data_dir->empty()) *data_dir = cfg->node.data_dir;
+    }
+    o.data_dir = *data_dir;
+    if (!*offline) {
+      std::string node_url = !url->empty() ? *url : cfg.ok() ? NodeUrl(*cfg) : "";
+      if (!node_url.empty() && node::NodeClient(node_url, "", 2000).GetJson("/v1/health").ok()) {
+        if (!cfg.ok()) return SetResult(cfg.status().WithContext("the admin token comes from the config"));
+        auto token = ReadAdminToken(*cfg);
+        if (!token.ok()) return SetResult(token.status());
+        o.node_url = node_url;
+        o.admin_token = *token;
+      } else if (o.data_dir.empty()) {
+        return SetResult(cfg.ok() ? Unavailable("node at " + node_url + " does not answer and no --data-dir was given")
+                                  : cfg.status());
+      }
+    }
+    ProgressLine progress(g, "create-checkpoint");
+    o.progress = [&](const std::string& phase, uint64_t d, uint64_t t) { progress.Update(phase, d, t); };
+    auto m = ops::CreateCheckpoint(o);
+    progress.Done();
+    if (!m.ok()) return SetResult(m.status());
+    json j = ManifestJson(*m);
+    j["path"] = *output;
+    if (g.json) PrintJson(j);
+    PrintLine(g, "checkpoint " + *output + ": height " + std::to_string(m->height) + ", state root " +
+                     crypto::HashToHex(m->state_root) + ", " + std::to_string(m->files.size()) + " files, " +
+                     HumanBytes(j["bytes"].get<uint64_t>()) + " (" + m->source + ")");
+    SetResult(Status::Ok());
+  });
+}
+
+void SetUpVerifyCheckpoint(CLI::App& app, GlobalOptions& g) {
+  auto* cmd = app.add_subcommand(
+      "verify-checkpoint",
+      "Verify a checkpoint: every file against its manifest, the database opens read-only, blocks and anchors\n"
+      "verify, and the state root recomputed from scratch equals the manifest's and the tip block's.");
+  auto dir = std::make_shared<std::string>();
+  cmd->add_option("DIR", *dir, "checkpoint directory")->required();
+  cmd->callback([&g, dir] {
+    std::string why;
+    auto federation = FederationIfConfigured(g, &why);
+    ProgressLine progress(g, "verify-checkpoint");
+    auto r = ops::VerifyCheckpoint(*dir, federation, [&](const std::string& p, uint64_t d, uint64_t t) { progress.Update(p, d, t); });
+    progress.Done();
+    if (!r.ok()) return SetResult(r.status());
+    if (g.json) {
+      json j = ManifestJson(r->manifest);
+      j["ok"] = r->ok;
+      j["dir"] = *dir;
+      j["recomputed_state_root"] = crypto::HashToHex(r->recomputed_state_root);
+      j["bytes_checked"] = r->bytes_checked;
+      j["entries_checked"] = r->entries_checked;
+      j["signatures_checked"] = federation.has_value();
+      j["problems"] = r->problems;
+      PrintJson(j);
+    } else {
+      if (!federation) PrintLine(g, "warning: signatures not checked (no usable config: " + why + ")");
+      for (const auto& p : r->problems) PrintLine(g, "BAD: " + p);
+      PrintLine(g, std::string(r->ok ? "OK" : "FAILED") + ": checkpoint " + *dir + " height " + std::to_string(r->manifest.height) +
+                       ", " + std::to_string(r->files_checked) + " files (" + HumanBytes(r->bytes_checked) +
+                       ") match the manifest, state root recomputed " + crypto::HashToHex(r->recomputed_state_root));
+    }
+    SetResult(r->ok ? Status::Ok() : DataLoss("checkpoint " + *dir + " failed verification: " + r->problems.front()));
+  });
+}
+
+}  // namespace
+
+AILEE_REGISTER_COMMAND(verify_state, "verify-state", SetUpVerifyState);
+AILEE_REGISTER_COMMAND(create_checkpoint, "create-checkpoint", SetUpCreateCheckpoint);
+AILEE_REGISTER_COMMAND(verify_checkpoint, "verify-checkpoint", SetUpVerifyCheckpoint);
+
+}  // namespace ailee::cli

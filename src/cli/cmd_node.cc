@@ -1,0 +1,94 @@
+// health-check and sync-status: the runbook's checks against a running node.
+#include <unistd.h>
+
+#include "base/clock.h"
+#include "cli/command.h"
+#include "cli/context.h"
+#include "crypto/hash.h"
+#include "node/client.h"
+
+namespace ailee::cli {
+namespace {
+
+std::string ResolveUrl(const GlobalOptions& g, const std::string& url) {
+  if (!url.empty()) return url;
+  auto cfg = LoadConfigFor(g);
+  return cfg.ok() ? NodeUrl(*cfg) : "http://127.0.0.1:8545";
+}
+
+void SetUpHealthCheck(CLI::App& app, GlobalOptions& g) {
+  auto* cmd = app.add_subcommand("health-check",
+                                 "Check that the node answers and that its state root matches its tip block.\n"
+                                 "With --deep, the node also recomputes the state root from scratch (O(state)).");
+  auto url = std::make_shared<std::string>();
+  auto deep = std::make_shared<bool>(false);
+  cmd->add_option("--url", *url, "node API URL (default: from the config's node.listen)");
+  cmd->add_flag("--deep", *deep, "recompute the state root from scratch on the node");
+  cmd->callback([&g, url, deep] {
+    node::NodeClient client(ResolveUrl(g, *url), "", *deep ? 600000 : 5000);
+    auto health = client.GetJson(*deep ? "/v1/health?deep=1" : "/v1/health");
+    if (!health.ok()) {
+      // 503 carries the failed checks in the body.
+      if (health.status().code() == StatusCode::kUnavailable &&
+          health.status().message().find("HTTP 503") != std::string::npos) {
+        return SetResult(DataLoss("node unhealthy: " + health.status().message()));
+      }
+      return SetResult(health.status());
+    }
+    const auto& h = *health;
+    if (g.json) {
+      PrintJson(h);
+    } else {
+      PrintLine(g, "node " + h.value("node_id", "?") + " (" + h.value("role", "?") + ") healthy at height " +
+                       std::to_string(h.value("height", 0ull)) + ", state root " + h.value("state_root", "") +
+                       (*deep ? " (recomputed from scratch over " + std::to_string(h.value("entries", 0ull)) + " entries)" : ""));
+    }
+    SetResult(Status::Ok());
+  });
+}
+
+void SetUpSyncStatus(CLI::App& app, GlobalOptions& g) {
+  auto* cmd = app.add_subcommand("sync-status", "Show the node's height and how far it is behind its leader.\n"
+                                                "Exit 0 when synced (or a leader), 6 while catching up or unreachable.");
+  auto url = std::make_shared<std::string>();
+  auto wait = std::make_shared<double>(0);
+  cmd->add_option("--url", *url, "node API URL (default: from the config's node.listen)");
+  cmd->add_option("--wait", *wait, "wait up to this many seconds for the node to be synced");
+  cmd->callback([&g, url, wait] {
+    node::NodeClient client(ResolveUrl(g, *url), "", 5000);
+    const int64_t deadline = Clock::Real().NowMillis() + static_cast<int64_t>(*wait * 1000);
+    for (;;) {
+      auto st = client.GetJson("/v1/status");
+      if (st.ok()) {
+        const auto& s = *st;
+        std::string state = s["sync"]["state"].get<std::string>();
+        bool synced = state == "leader" || state == "synced";
+        if (synced || Clock::Real().NowMillis() >= deadline) {
+          if (g.json) {
+            PrintJson(s);
+          } else {
+            std::string line = "node " + s["node_id"].get<std::string>() + ": height " + std::to_string(s["height"].get<uint64_t>()) +
+                               ", " + state;
+            if (s["sync"].contains("lag_blocks")) {
+              line += ", leader " + s["sync"]["leader"].get<std::string>() + " at " +
+                      std::to_string(s["sync"]["leader_height"].get<uint64_t>()) + ", lag " +
+                      std::to_string(s["sync"]["lag_blocks"].get<uint64_t>()) + " blocks";
+            }
+            PrintLine(g, line);
+          }
+          return SetResult(synced ? Status::Ok() : Unavailable("node is " + state + "; rerun later or with --wait"));
+        }
+      } else if (Clock::Real().NowMillis() >= deadline) {
+        return SetResult(st.status());
+      }
+      usleep(200000);
+    }
+  });
+}
+
+}  // namespace
+
+AILEE_REGISTER_COMMAND(health_check, "health-check", SetUpHealthCheck);
+AILEE_REGISTER_COMMAND(sync_status, "sync-status", SetUpSyncStatus);
+
+}  // namespace ailee::cli

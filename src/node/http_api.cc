@@ -1,0 +1,259 @@
+#include "node/http_api.h"
+
+#include <httplib.h>
+#include <openssl/crypto.h>
+
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "base/hex.h"
+#include "node/node.h"
+
+namespace ailee::node {
+namespace {
+
+using nlohmann::json;
+
+int HttpStatusFor(const Status& st) {
+  switch (st.code()) {
+    case StatusCode::kOk: return 200;
+    case StatusCode::kInvalidArgument: return 400;
+    case StatusCode::kPermissionDenied: return 403;
+    case StatusCode::kNotFound: return 404;
+    case StatusCode::kAlreadyExists: return 409;
+    case StatusCode::kResourceExhausted: return 429;
+    case StatusCode::kUnavailable: case StatusCode::kAborted: return 503;
+    default: return 500;
+  }
+}
+
+void Reply(httplib::Response& res, const json& body, int status = 200) {
+  res.status = status;
+  res.set_content(body.dump(), "application/json");
+}
+
+void ReplyError(httplib::Response& res, const Status& st) {
+  Reply(res, {{"error", st.message()}, {"code", std::string(StatusCodeName(st.code()))}}, HttpStatusFor(st));
+}
+
+json TipJson(Node& node) {
+  auto tip = node.db().Tip();
+  json j = {{"node_id", node.config().node.id},
+            {"height", tip.height},
+            {"tip_hash", crypto::HashToHex(tip.block_hash)},
+            {"state_root", crypto::HashToHex(tip.state_root)},
+            {"timestamp_ms", tip.timestamp_ms}};
+  return j;
+}
+
+bool ParseU64(const std::string& s, uint64_t* out) {
+  if (s.empty() || s.size() > 20) return false;
+  uint64_t v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return false;
+    uint64_t d = static_cast<uint64_t>(c - '0');
+    if (v > (UINT64_MAX - d) / 10) return false;
+    v = v * 10 + d;
+  }
+  *out = v;
+  return true;
+}
+
+bool AdminAuthorized(const httplib::Request& req, const Node& node) {
+  std::string auth = req.get_header_value("Authorization");
+  const std::string prefix = "Bearer ";
+  if (auth.size() != prefix.size() + node.admin_token().size() || auth.compare(0, prefix.size(), prefix) != 0)
+    return false;
+  return CRYPTO_memcmp(auth.data() + prefix.size(), node.admin_token().data(), node.admin_token().size()) == 0;
+}
+
+std::string Metrics(Node& node) {
+  auto stats = node.db().GetStats();
+  auto& c = node.counters();
+  std::ostringstream m;
+  auto gauge = [&](const char* name, const char* help, const char* type, auto value) {
+    m << "# HELP " << name << ' ' << help << "\n# TYPE " << name << ' ' << type << '\n' << name << ' ' << value << '\n';
+  };
+  gauge("ailee_block_height", "Height of the chain tip.", "gauge", stats.height);
+  gauge("ailee_transactions_total", "Transactions included in blocks.", "counter", stats.total_transactions);
+  gauge("ailee_tx_accepted_total", "Transactions accepted into the mempool.", "counter", c.tx_accepted.load());
+  gauge("ailee_tx_rejected_total", "Transactions rejected at submission or block building.", "counter", c.tx_rejected.load());
+  gauge("ailee_blocks_produced_total", "Blocks produced by this node.", "counter", c.blocks_produced.load());
+  gauge("ailee_blocks_applied_total", "Blocks applied from the leader.", "counter", c.blocks_applied.load());
+  gauge("ailee_block_time_seconds", "Time spent building or applying the last block.", "gauge",
+        static_cast<double>(c.last_block_ms.load()) / 1000.0);
+  gauge("ailee_database_size_bytes", "Live RocksDB data (SST and WAL).", "gauge", stats.live_data_bytes);
+  gauge("ailee_accounts_estimate", "Estimated number of accounts.", "gauge", stats.accounts_estimate);
+  gauge("ailee_mempool_transactions", "Transactions waiting for a block.", "gauge", node.mempool().size());
+  if (node.is_follower()) {
+    uint64_t leader = c.leader_height.load();
+    gauge("ailee_sync_lag_blocks", "Blocks this follower is behind its leader.", "gauge",
+          leader > stats.height ? leader - stats.height : 0);
+  }
+  return m.str();
+}
+
+}  // namespace
+
+void InstallHttpApi(httplib::Server& server, Node& node) {
+  // Health: the node answers, its tip block's header carries the state root
+  // the node reports, and with ?deep=1 the root recomputed from scratch over
+  // the whole state agrees too (O(state size)). 503 when a check fails.
+  server.Get("/v1/health", [&node](const httplib::Request& req, httplib::Response& res) {
+    json j = TipJson(node);
+    j["role"] = node.is_follower() ? "follower" : "leader";
+    auto tip = node.db().Tip();
+    std::vector<std::string> problems;
+    if (tip.height > 0) {
+      auto block = node.db().GetBlock(tip.height);
+      if (!block.ok()) {
+        problems.push_back("tip block " + std::to_string(tip.height) + " unreadable: " + block.status().message());
+      } else if (block->header.state_root != tip.state_root) {
+        problems.push_back("tip block's state root " + crypto::HashToHex(block->header.state_root) +
+                           " differs from the node's " + crypto::HashToHex(tip.state_root));
+      }
+    }
+    if (req.has_param("deep")) {
+      auto check = node.db().RecomputeStateRoot();
+      if (!check.ok()) {
+        problems.push_back("state root recomputation failed: " + check.status().message());
+      } else {
+        j["recomputed_state_root"] = crypto::HashToHex(check->recomputed_root);
+        j["entries"] = check->entries;
+        if (!check->ok()) problems.push_back("state root recomputed from scratch (" + crypto::HashToHex(check->recomputed_root) +
+                                             ") does not match the tip (" + crypto::HashToHex(check->header_root) + ")");
+      }
+    }
+    j["ok"] = problems.empty();
+    j["problems"] = problems;
+    Reply(res, j, problems.empty() ? 200 : 503);
+  });
+
+  server.Get("/v1/status", [&node](const httplib::Request&, httplib::Response& res) {
+    json j = TipJson(node);
+    j["role"] = node.is_follower() ? "follower" : "leader";
+    j["mempool"] = node.mempool().size();
+    j["transactions"] = node.db().GetStats().total_transactions;
+    if (auto anchor = node.db().LastAnchor()) {
+      j["last_anchor"] = state::AnchorToJson(*anchor);
+    } else {
+      j["last_anchor"] = nullptr;
+    }
+    json sync = {{"state", node.SyncState()}};
+    if (node.is_follower()) {
+      uint64_t leader = node.counters().leader_height.load();
+      uint64_t height = j["height"].get<uint64_t>();
+      sync["leader"] = node.follow_url();
+      sync["leader_height"] = leader;
+      sync["lag_blocks"] = leader > height ? leader - height : 0;
+      sync["last_contact_ms"] = node.counters().last_sync_ok_unix_ms.load();
+    }
+    j["sync"] = sync;
+    Reply(res, j);
+  });
+
+  server.Post("/v1/tx", [&node](const httplib::Request& req, httplib::Response& res) {
+    if (node.is_follower()) {
+      ReplyError(res, Unavailable("this node is a follower; submit transactions to its leader " + node.follow_url()));
+      return;
+    }
+    auto tx = state::ParseTransactionJson(req.body);
+    if (!tx.ok()) {
+      node.counters().tx_rejected++;
+      ReplyError(res, tx.status());
+      return;
+    }
+    auto id = node.mempool().Submit(std::move(tx).value());
+    if (!id.ok()) {
+      node.counters().tx_rejected++;
+      ReplyError(res, id.status());
+      return;
+    }
+    node.counters().tx_accepted++;
+    Reply(res, {{"tx_id", crypto::HashToHex(*id)}, {"status", "pending"}});
+  });
+
+  server.Get(R"(/v1/blocks/(\d+))", [&node](const httplib::Request& req, httplib::Response& res) {
+    uint64_t h = 0;
+    if (!ParseU64(req.matches[1], &h)) return ReplyError(res, InvalidArgument("height: not a number"));
+    auto block = node.db().GetBlock(h);
+    if (!block.ok()) return ReplyError(res, block.status());
+    json j = state::BlockToJson(*block);
+    j["encoded"] = HexEncode(state::EncodeBlock(*block));
+    Reply(res, j);
+  });
+
+  server.Get("/v1/blocks", [&node](const httplib::Request& req, httplib::Response& res) {
+    uint64_t from = 1, limit = 100;
+    if (req.has_param("from") && !ParseU64(req.get_param_value("from"), &from))
+      return ReplyError(res, InvalidArgument("from: expected a block height"));
+    if (req.has_param("limit") && !ParseU64(req.get_param_value("limit"), &limit))
+      return ReplyError(res, InvalidArgument("limit: expected a number"));
+    limit = std::clamp<uint64_t>(limit, 1, 1000);
+    uint64_t tip = node.db().Tip().height;
+    json blocks = json::array();
+    for (uint64_t h = std::max<uint64_t>(from, 1); h <= tip && blocks.size() < limit; ++h) {
+      auto block = node.db().GetBlock(h);
+      if (!block.ok()) return ReplyError(res, block.status());
+      blocks.push_back({{"height", h}, {"encoded", HexEncode(state::EncodeBlock(*block))}});
+    }
+    Reply(res, {{"tip", tip}, {"blocks", blocks}});
+  });
+
+  server.Get(R"(/v1/accounts/([0-9a-fA-F]+))", [&node](const httplib::Request& req, httplib::Response& res) {
+    std::string id = req.matches[1];
+    auto parsed = state::ParseAccountId(id);
+    if (!parsed.ok()) return ReplyError(res, parsed.status());
+    auto acct = node.db().GetAccount(state::AccountIdHex(*parsed));
+    if (!acct.ok()) return ReplyError(res, acct.status());
+    Reply(res, {{"id", state::AccountIdHex(*parsed)}, {"balance", acct->balance}, {"nonce", acct->nonce},
+                {"last_height", acct->last_height}});
+  });
+
+  server.Get(R"(/v1/signers/([A-Za-z0-9_.-]+))", [&node](const httplib::Request& req, httplib::Response& res) {
+    std::string id = req.matches[1];
+    if (!node.federation().Find(id)) return ReplyError(res, NotFound("signer " + id + " is not in the federation"));
+    Reply(res, {{"id", id}, {"nonce", node.db().SignerNonce(id)},
+                {"fingerprint", node.federation().Find(id)->FingerprintHex()}});
+  });
+
+  server.Get("/metrics", [&node](const httplib::Request&, httplib::Response& res) {
+    res.set_content(Metrics(node), "text/plain; version=0.0.4");
+  });
+
+  server.Post("/v1/admin/checkpoint", [&node](const httplib::Request& req, httplib::Response& res) {
+    if (!AdminAuthorized(req, node)) {
+      return ReplyError(res, PermissionDenied("admin token missing or wrong (see node.admin_token_file)"));
+    }
+    json body;
+    try {
+      body = json::parse(req.body);
+    } catch (const std::exception&) {
+      return ReplyError(res, InvalidArgument("body: expected JSON {\"path\": \"/abs/dir\"}"));
+    }
+    if (!body.contains("path") || !body["path"].is_string() || body["path"].get<std::string>().empty() ||
+        body["path"].get<std::string>()[0] != '/') {
+      return ReplyError(res, InvalidArgument("path: expected an absolute directory path that does not exist"));
+    }
+    auto info = node.db().CreateCheckpoint(body["path"].get<std::string>());
+    if (!info.ok()) return ReplyError(res, info.status());
+    Reply(res, {{"path", info->dir},
+                {"height", info->height},
+                {"block_hash", crypto::HashToHex(info->block_hash)},
+                {"state_root", crypto::HashToHex(info->state_root)},
+                {"node_id", node.config().node.id}});
+  });
+
+  server.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
+    std::string what = "unexpected error";
+    try {
+      std::rethrow_exception(ep);
+    } catch (const std::exception& e) {
+      what = e.what();
+    } catch (...) {
+    }
+    Reply(res, {{"error", what}, {"code", "internal"}}, 500);
+  });
+}
+
+}  // namespace ailee::node

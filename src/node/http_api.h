@@ -1,0 +1,20 @@
+// The node's HTTP API (JSON over HTTP, loopback by default):
+//   GET  /v1/health                 liveness + tip summary
+//   GET  /v1/status                 height, tip hash, state root, last anchor, sync state
+//   POST /v1/tx                     submit a signed transaction (400 with a reason when rejected)
+//   GET  /v1/blocks/{height}        one block (JSON plus its wire encoding)
+//   GET  /v1/blocks?from=H&limit=N  blocks for followers (wire encoding)
+//   GET  /v1/accounts/{id}          balance and nonce
+//   GET  /v1/signers/{id}           a federation signer's next peg-in nonce
+//   GET  /metrics                   Prometheus text format
+//   POST /v1/admin/checkpoint       {"path": DIR} -> consistent checkpoint; needs the admin bearer token
+#pragma once
+
+namespace httplib { class Server; }
+
+namespace ailee::node {
+
+class Node;
+void InstallHttpApi(httplib::Server& server, Node& node);
+
+}  // namespace ailee::node

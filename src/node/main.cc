@@ -1,0 +1,75 @@
+// ailee-node: the AILEE-Core L2 node.
+//   ailee-node [--config FILE] [--follow URL]
+// Exits 0 after SIGTERM/SIGINT, 2 on an invalid config, 1 on other failures.
+#include <csignal>
+#include <iostream>
+#include <thread>
+
+#include <CLI/CLI.hpp>
+#include <spdlog/sinks/basic_file_sink.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "crypto/secure.h"
+#include "node/node.h"
+
+namespace {
+
+void SetUpLogging(const ailee::config::NodeConfig& cfg) {
+  std::vector<spdlog::sink_ptr> sinks{std::make_shared<spdlog::sinks::stderr_color_sink_mt>()};
+  if (!cfg.logging.log_file.empty()) {
+    sinks.push_back(std::make_shared<spdlog::sinks::basic_file_sink_mt>(cfg.logging.log_file));
+  }
+  auto logger = std::make_shared<spdlog::logger>("ailee-node", sinks.begin(), sinks.end());
+  logger->set_level(spdlog::level::from_str(cfg.logging.level));
+  logger->flush_on(spdlog::level::info);
+  spdlog::set_default_logger(logger);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  ailee::crypto::DisableCoreDumps();  // the process holds the signer key
+  CLI::App app{"ailee-node: AILEE-Core L2 node (sequencer, or follower with --follow)"};
+  std::string config_path = "/etc/ailee/config.yaml";
+  std::string follow;
+  app.add_option("--config", config_path, "node configuration (YAML)")->envname("AILEE_CONFIG")->capture_default_str();
+  app.add_option("--follow", follow, "follow this leader (http://host:port) instead of producing blocks");
+  CLI11_PARSE(app, argc, argv);
+
+  // Block the stop signals in every thread; one thread waits for them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  auto cfg = ailee::config::LoadConfig(config_path);
+  if (!cfg.ok()) {
+    std::cerr << "ailee-node: invalid configuration " << config_path << ":\n" << cfg.status().message() << std::endl;
+    return cfg.status().code() == ailee::StatusCode::kNotFound ? 1 : 2;
+  }
+  SetUpLogging(*cfg);
+  ailee::node::NodeOptions options{*cfg, follow};
+  auto node = ailee::node::Node::Create(std::move(options));
+  if (!node.ok()) {
+    spdlog::error("cannot start: {}", node.status().ToString());
+    return node.status().code() == ailee::StatusCode::kInvalidArgument ? 2 : 1;
+  }
+  if (auto st = (*node)->Start(); !st.ok()) {
+    spdlog::error("cannot start: {}", st.ToString());
+    return 1;
+  }
+  std::thread waiter([&] {
+    int sig = 0;
+    sigwait(&signals, &sig);
+    spdlog::info("received {}, shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    (*node)->Stop();
+  });
+  (*node)->Wait();
+  // If Stop came from elsewhere, release the signal waiter.
+  pthread_kill(waiter.native_handle(), SIGTERM);
+  waiter.join();
+  return 0;
+}

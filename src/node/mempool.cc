@@ -1,0 +1,77 @@
+#include "node/mempool.h"
+
+#include "base/hex.h"
+
+namespace ailee::node {
+
+std::string Mempool::SenderKey(const state::Transaction& tx) {
+  if (tx.type == state::TxType::kPegIn) return "signer:" + tx.signer_id;
+  return "acct:" + tx.from;
+}
+
+Result<crypto::Hash256> Mempool::Submit(state::Transaction tx) {
+  RETURN_IF_ERROR(state::CheckSignature(tx, federation_));
+  crypto::Hash256 id = state::TxId(tx);
+  std::lock_guard<std::mutex> lock(mu_);
+  if (queue_.size() >= capacity_) return ResourceExhausted("mempool full (" + std::to_string(capacity_) + " transactions); retry after the next block");
+  if (ids_.count(id)) return AlreadyExists("transaction " + crypto::HashToHex(id) + " is already pending");
+
+  const std::string sender = SenderKey(tx);
+  auto pending = next_nonce_.find(sender);
+  if (pending == next_nonce_.end()) {
+    // Nothing pending for this sender: the committed state decides everything.
+    RETURN_IF_ERROR(db_.CheckTransaction(tx, federation_));
+  } else {
+    if (tx.nonce != pending->second) {
+      return InvalidArgument("nonce: expected " + std::to_string(pending->second) + " (next after pending), found " +
+                             std::to_string(tx.nonce));
+    }
+    if (tx.type != state::TxType::kPegIn) {
+      auto acct = db_.GetAccount(state::AccountIdHex(tx.from));
+      if (!acct.ok()) return InvalidArgument("from: unknown account " + state::AccountIdHex(tx.from));
+      if (acct->balance < tx.amount)
+        return InvalidArgument("amount: insufficient balance (" + std::to_string(acct->balance) + " < " +
+                               std::to_string(tx.amount) + ")");
+    }
+  }
+  if (tx.type == state::TxType::kPegIn) {
+    if (!pending_btc_txids_.insert(tx.btc_txid).second)
+      return InvalidArgument("btc_txid: peg-in " + HexEncode(tx.btc_txid) + " is already pending");
+  }
+  next_nonce_[sender] = tx.nonce + 1;
+  ids_.insert(id);
+  queue_.push_back(std::move(tx));
+  return id;
+}
+
+std::vector<state::Transaction> Mempool::Take(size_t max) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<state::Transaction> out;
+  size_t n = std::min(max, queue_.size());
+  out.reserve(n);
+  for (size_t i = 0; i < n; ++i) {
+    ids_.erase(state::TxId(queue_.front()));
+    if (queue_.front().type == state::TxType::kPegIn) pending_btc_txids_.erase(queue_.front().btc_txid);
+    out.push_back(std::move(queue_.front()));
+    queue_.pop_front();
+  }
+  return out;
+}
+
+void Mempool::OnBlockCommitted() {
+  std::lock_guard<std::mutex> lock(mu_);
+  // Senders with nothing left in the queue fall back to committed state;
+  // the others keep their pending nonce (their queued txs are still ahead).
+  std::set<std::string> still_pending;
+  for (const auto& tx : queue_) still_pending.insert(SenderKey(tx));
+  for (auto it = next_nonce_.begin(); it != next_nonce_.end();) {
+    it = still_pending.count(it->first) ? std::next(it) : next_nonce_.erase(it);
+  }
+}
+
+size_t Mempool::size() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return queue_.size();
+}
+
+}  // namespace ailee::node
