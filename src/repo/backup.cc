@@ -69,7 +69,33 @@ struct FileChunks {
 struct ChunkJob {
   FileChunks* file;
   size_t index;
-  std::string data;
+  std::string buffer;  // capacity chunk_size, recycled; only the first `length` bytes count
+  size_t length;
+};
+
+// Recycles chunk buffers so that the steady state allocates (and page-faults)
+// nothing per chunk.
+class BufferPool {
+ public:
+  std::string Take(size_t size) {
+    {
+      std::lock_guard lock(mu_);
+      if (!free_.empty()) {
+        std::string b = std::move(free_.back());
+        free_.pop_back();
+        if (b.size() == size) return b;
+      }
+    }
+    return std::string(size, '\0');
+  }
+  void Give(std::string b) {
+    std::lock_guard lock(mu_);
+    if (free_.size() < 16) free_.push_back(std::move(b));
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<std::string> free_;
 };
 
 struct SealedBlob {
@@ -91,6 +117,7 @@ class Pipeline {
 
   // Returns false when the pipeline failed (see status()).
   bool Submit(ChunkJob job) { return !failed_.load() && chunks_.Push(std::move(job)); }
+  std::string TakeBuffer(size_t size) { return buffers_.Take(size); }
 
   // Drains everything and writes the last pack and index.
   Status Finish() {
@@ -134,15 +161,20 @@ class Pipeline {
 
   void WorkerLoop() {
     while (auto job = chunks_.Pop()) {
-      Id id = ComputeBlobId(repo_.master_key(), job->data);
+      std::string_view data(job->buffer.data(), job->length);
+      Id id = ComputeBlobId(repo_.master_key(), data);
       {
         std::lock_guard lock(job->file->mu);
         job->file->ids[job->index] = id;
       }
-      if (!Claim(id)) continue;
-      auto blob = EncodeBlob(repo_.master_key(), id, job->data, options_.zstd_level);
+      if (!Claim(id)) {
+        buffers_.Give(std::move(job->buffer));
+        continue;
+      }
+      auto blob = EncodeBlob(repo_.master_key(), id, data, options_.zstd_level);
+      buffers_.Give(std::move(job->buffer));
       if (!blob.ok()) return Fail(blob.status());
-      bytes_new += job->data.size();
+      bytes_new += job->length;
       ++blobs_new;
       if (!sealed_.Push(SealedBlob{id, std::move(blob).value()})) return;
     }
@@ -150,6 +182,7 @@ class Pipeline {
 
   void WriterLoop() {
     while (auto item = sealed_.Pop()) {
+      if (pack_.count() == 0) pack_.Reserve(options_.pack_size + repo_.config().chunk_size + (1 << 20));
       pack_.Add(item->id, item->blob);
       if (pack_.size() >= options_.pack_size) {
         Status st = FlushPack();
@@ -165,6 +198,7 @@ class Pipeline {
     bytes_stored += finished.bytes.size();
     ++packs_written;
     PackRecord rec{finished.bytes.size(), std::move(finished.blobs)};
+    pack_.Recycle(std::move(finished.bytes));
     repo_.index().AddPack(finished.id, rec);
     pending_index_[finished.id] = std::move(rec);
     if (pending_index_.size() >= kPacksPerIndexFile) return FlushIndex();
@@ -182,6 +216,7 @@ class Pipeline {
   const BackupOptions& options_;
   BoundedQueue<ChunkJob> chunks_;
   BoundedQueue<SealedBlob> sealed_;
+  BufferPool buffers_;
   std::vector<std::thread> workers_;
   std::thread writer_;
   std::mutex mu_;
@@ -244,7 +279,7 @@ Status ReadFile(const std::string& path, uint64_t chunk_size, FileEntry* entry, 
   size_t index = 0;
   Status st;
   for (;;) {
-    std::string buf(chunk_size, '\0');
+    std::string buf = pipeline->TakeBuffer(chunk_size);
     size_t got = 0;
     while (got < chunk_size) {
       ssize_t n = ::read(fd, buf.data() + got, chunk_size - got);
@@ -257,8 +292,7 @@ Status ReadFile(const std::string& path, uint64_t chunk_size, FileEntry* entry, 
       got += static_cast<size_t>(n);
     }
     if (!st.ok() || got == 0) break;
-    buf.resize(got);
-    sha.Update(buf);
+    sha.Update(std::string_view(buf.data(), got));
     total += got;
     {
       std::lock_guard lock(chunks->mu);
@@ -266,7 +300,7 @@ Status ReadFile(const std::string& path, uint64_t chunk_size, FileEntry* entry, 
     }
     progress->bytes_done += got;
     stats->bytes_read += got;
-    if (!pipeline->Submit(ChunkJob{chunks, index++, std::move(buf)})) {
+    if (!pipeline->Submit(ChunkJob{chunks, index++, std::move(buf), got})) {
       st = pipeline->status();
       break;
     }

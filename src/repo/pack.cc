@@ -52,7 +52,8 @@ Result<std::pair<uint64_t, uint32_t>> DecodeTrailer(const Id& pack, std::string_
 }  // namespace
 
 void PackBuilder::Add(const Id& id, const EncodedBlob& blob) {
-  blobs_.push_back({id, data_.size(), blob.sealed.size(), blob.raw_length, blob.compressed});
+  blobs_.push_back({id, data_.size(), blob.stored_size(), blob.raw_length, blob.compressed});
+  data_.push_back(blob.compressed ? 1 : 0);
   data_.append(blob.sealed);
 }
 

@@ -1,6 +1,7 @@
 // Pack files: many encrypted blobs in one object, self-describing.
 //
 //   pack = blob_0 || blob_1 || ... || header || u32le(len(header)) || "AILEEPK1"
+//   blob_i = type || AEAD(...) as in blob.h
 //   header = AES-256-GCM(data_key, JSON {"version":1,"blobs":[{id, offset,
 //            length, raw_length, compressed}...]}, ad = "ailee-pack-header-v1")
 //
@@ -21,7 +22,7 @@ namespace ailee::repo {
 struct PackBlob {
   Id id{};
   uint64_t offset = 0;
-  uint64_t length = 0;       // stored (sealed) length
+  uint64_t length = 0;       // stored length (type byte + sealed)
   uint32_t raw_length = 0;   // plaintext length
   bool compressed = false;
 };
@@ -29,6 +30,8 @@ struct PackBlob {
 // Accumulates blobs in memory. Not thread-safe (one writer owns it).
 class PackBuilder {
  public:
+  // Reserves room for a pack of about `bytes` (avoids regrowth copies).
+  void Reserve(uint64_t bytes) { data_.reserve(bytes); }
   void Add(const Id& id, const EncodedBlob& blob);
   uint64_t size() const { return data_.size(); }
   size_t count() const { return blobs_.size(); }
@@ -41,6 +44,11 @@ class PackBuilder {
   };
   // Appends the header and trailer; the builder is empty afterwards.
   Result<Finished> Finish(const MasterKey& key);
+  // Hands a finished pack's buffer back so its memory is reused for the next.
+  void Recycle(std::string buffer) {
+    buffer.clear();
+    if (data_.empty() && buffer.capacity() > data_.capacity()) data_ = std::move(buffer);
+  }
 
  private:
   std::string data_;
