@@ -26,13 +26,16 @@ ZSTD_CCtx* ThreadCctx() {
   return ctx.get();
 }
 
-// Compresses into out; returns the compressed size, 0 on error.
-size_t Compress(std::string_view in, int level, std::string* out) {
-  out->resize(ZSTD_compressBound(in.size()));
-  size_t n = ZSTD_compressCCtx(ThreadCctx(), out->data(), out->size(), in.data(), in.size(), level);
-  if (ZSTD_isError(n)) return 0;
-  out->resize(n);
-  return n;
+// Compresses `in` into a per-thread scratch buffer that keeps its size, so
+// the steady state neither allocates nor zero-fills. The view is valid until
+// the next call on this thread; empty on error.
+std::string_view Compress(std::string_view in, int level) {
+  thread_local std::string scratch;
+  size_t bound = ZSTD_compressBound(in.size());
+  if (scratch.size() < bound) scratch.resize(bound);
+  size_t n = ZSTD_compressCCtx(ThreadCctx(), scratch.data(), bound, in.data(), in.size(), level);
+  if (ZSTD_isError(n)) return {};
+  return std::string_view(scratch.data(), n);
 }
 
 }  // namespace
@@ -48,14 +51,12 @@ Result<EncodedBlob> EncodeBlob(const MasterKey& key, const Id& id, std::string_v
   bool compress = false;
   if (zstd_level > 0 && plaintext.size() >= 512) {
     std::string_view sample = plaintext.substr(0, kSampleSize);
-    std::string tmp;
-    size_t n = Compress(sample, 1, &tmp);
+    size_t n = Compress(sample, 1).size();
     compress = n > 0 && static_cast<double>(n) < kSampleRatio * static_cast<double>(sample.size());
   }
   if (compress) {
-    std::string frame;
-    size_t n = Compress(plaintext, zstd_level, &frame);
-    if (n > 0 && n < plaintext.size()) {
+    std::string_view frame = Compress(plaintext, zstd_level);
+    if (!frame.empty() && frame.size() < plaintext.size()) {
       out.compressed = true;
       ASSIGN_OR_RETURN(out.sealed, crypto::AeadSeal(key.data_key, frame, BlobAd(id, kZstd)));
       return out;

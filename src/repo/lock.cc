@@ -41,11 +41,10 @@ Result<std::vector<LockInfo>> ListLocks(storage::ObjectStore& store, const Clock
       info.time_ms = j.at("time_ms").get<int64_t>();
       info.exclusive = j.at("exclusive").get<bool>();
     } catch (const std::exception&) {
-      // An unreadable lock is treated as a live exclusive one until it is
-      // stale by its object age; we cannot know its age, so keep it live.
-      info.host = "unknown";
-      info.exclusive = true;
-      info.time_ms = clock.NowMillis();
+      // Not a lock this version can read: it cannot say who holds it or
+      // since when, so it is reported as stale rather than blocking forever.
+      info.host = "unreadable";
+      info.time_ms = 0;
     }
     info.stale = clock.NowMillis() - info.time_ms > options.stale_after_ms ||
                  (info.host == host && ProcessGone(info.pid));

@@ -89,17 +89,39 @@ struct Restorer {
     return Status::Ok();
   }
 
-  // Copies or links `src` (already known to have the right content).
+  // Reuses `src` from the existing target (its content hash matched): a hard
+  // link when its metadata already matches, so the old tree is not touched
+  // even if this restore fails later; otherwise a copy. False: fetch instead.
   Result<bool> ReuseLocal(const FileEntry& e, const std::string& src, const std::string& dst) {
-    if (::link(src.c_str(), dst.c_str()) == 0) {
-      int fd = ::open(dst.c_str(), O_RDONLY | O_CLOEXEC);
-      if (fd < 0) return ErrnoStatus("open", dst, errno);
-      Status st = SetAttributes(fd, e, dst);
-      ::close(fd);
-      RETURN_IF_ERROR(st);
-      return true;
+    struct stat sb {};
+    if (::stat(src.c_str(), &sb) != 0 || static_cast<uint64_t>(sb.st_size) != e.size) return false;
+    const int64_t mtime_ns = static_cast<int64_t>(sb.st_mtim.tv_sec) * 1000000000 + sb.st_mtim.tv_nsec;
+    const bool same_meta = (sb.st_mode & 07777) == e.mode && mtime_ns == e.mtime_ns &&
+                           (!as_root || (sb.st_uid == e.uid && sb.st_gid == e.gid));
+    if (same_meta && ::link(src.c_str(), dst.c_str()) == 0) return true;
+    int in = ::open(src.c_str(), O_RDONLY | O_CLOEXEC);
+    if (in < 0) return false;
+    int out = ::open(dst.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (out < 0) {
+      int err = errno;
+      ::close(in);
+      return WriteErr("create", dst, err);
     }
-    return false;  // different filesystem or no permission: fetch instead
+    Status st;
+    uint64_t left = e.size;
+    while (left > 0 && st.ok()) {
+      ssize_t n = ::copy_file_range(in, nullptr, out, nullptr, left, 0);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) st = WriteErr("copy", dst, errno);
+      else if (n == 0) st = DataLoss("copy " + src + ": file shrank while restoring");
+      else left -= static_cast<uint64_t>(n);
+    }
+    ::close(in);
+    if (st.ok() && ::fdatasync(out) != 0) st = WriteErr("fsync", dst, errno);
+    if (st.ok()) st = SetAttributes(out, e, dst);
+    if (::close(out) != 0 && st.ok()) st = WriteErr("close", dst, errno);
+    if (!st.ok()) return st;
+    return true;
   }
 
   Status RestoreFile(const FileEntry& e) {

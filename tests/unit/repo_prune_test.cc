@@ -1,6 +1,9 @@
 // Retention, prune, locks, and crash safety of backup and prune.
 #include <gtest/gtest.h>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <thread>
 
 #include "repo/lock.h"
@@ -158,6 +161,21 @@ TEST_F(PruneTest, RefusesWhileABackupHoldsALockUntilItIsStale) {
   ASSERT_EQ(locks->size(), 1u);
   EXPECT_TRUE((*locks)[0].stale);
   EXPECT_EQ(*RemoveStaleLocks(*store_, clock_), 1u);
+}
+
+TEST_F(PruneTest, LockOfADeadProcessOnThisHostIsStaleAtOnce) {
+  pid_t child = fork();
+  if (child == 0) _exit(0);
+  ASSERT_GT(child, 0);
+  ASSERT_EQ(waitpid(child, nullptr, 0), child);
+  nlohmann::json lock = {{"version", 1}, {"host", LocalHostname()}, {"pid", child}, {"user", "x"},
+                         {"time_ms", clock_.NowMillis()}, {"exclusive", false}};
+  ASSERT_TRUE(store_->Put(LockKey(IdHex(RandomId())), lock.dump()).ok());
+  ASSERT_TRUE(store_->Put(LockKey(IdHex(RandomId())), "not json").ok());
+  auto locks = ListLocks(*store_, clock_);
+  ASSERT_EQ(locks->size(), 2u);
+  EXPECT_TRUE((*locks)[0].stale && (*locks)[1].stale);
+  EXPECT_TRUE(Prune(*repo_, {}).ok()) << "a killed backup does not block prune for 30 minutes";
 }
 
 TEST_F(PruneTest, BackupBacksOffWhilePruneRuns) {

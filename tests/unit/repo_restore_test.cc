@@ -54,6 +54,18 @@ TEST_F(RestoreTest, DeltaRestoreReusesMatchingLocalFiles) {
   EXPECT_EQ(r->files_reused, 2u);  // a.sst and d/c.log
   EXPECT_EQ(r->bytes_fetched, 100u << 10);
   EXPECT_EQ(ReadTree(target_), ReadTree(src_));
+
+  // A reusable file with other metadata is copied, not linked: a failed
+  // restore must not even change the old tree's modes.
+  ASSERT_EQ(::chmod((target_ + "/a.sst").c_str(), 0600), 0);
+  auto again = RestoreSnapshot(*repo_, "latest", target_, force);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(again->files_reused, 3u);
+  EXPECT_EQ(again->bytes_fetched, 0u);
+  struct stat sb {};
+  ASSERT_EQ(::stat((target_ + "/a.sst").c_str(), &sb), 0);
+  EXPECT_EQ(sb.st_mode & 07777, 0644u);
+  EXPECT_EQ(ReadTree(target_), ReadTree(src_));
 }
 
 TEST_F(RestoreTest, DamagedDataIsNeverLeftInPlace) {
