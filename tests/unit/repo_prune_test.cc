@@ -1,9 +1,11 @@
 // Retention, prune, locks, and crash safety of backup and prune.
 #include <gtest/gtest.h>
 
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <thread>
 
 #include "repo/lock.h"
@@ -14,6 +16,7 @@
 #include "repo/verify.h"
 #include "repo_test_util.h"
 #include "storage/fault_injection_object_store.h"
+#include "storage/local_object_store.h"
 
 namespace ailee::repo::testing {
 namespace {
@@ -232,6 +235,56 @@ TEST_F(PruneTest, CrashAtAnyPointDuringBackupLeavesAValidRepository) {
     ASSERT_TRUE(Prune(*reopened, {}).ok());
     ExpectVerifies(*reopened);
   }
+}
+
+// The real thing: a backup process on a local store killed with SIGKILL at
+// several moments; its stale lock, temporaries and unindexed packs must not
+// hurt, and the next run completes.
+TEST_F(PruneTest, SigkillDuringBackupOnALocalStore) {
+  WriteFile(src_ + "/a.sst", RandomData(1 << 20, 1));
+  WriteFile(src_ + "/b.log", TextData(256 << 10, 2));
+  const std::string url = dir_ + "/repo";
+  ASSERT_TRUE(InitRepo(std::make_shared<storage::LocalObjectStore>(url)));
+  int killed_midway = 0;
+  uint64_t recovered = 0;
+  // Kill when the child has stored this many new objects (packs, index files).
+  for (int objects : {0, 1, 3, 7}) {
+    SCOPED_TRACE("killed after " + std::to_string(objects) + " new objects");
+    WriteFile(src_ + "/new-" + std::to_string(objects) + ".sst", RandomData(2 << 20, 10 + objects));
+    auto count = [&] {
+      auto l = storage::LocalObjectStore(url).List("");
+      return l.ok() ? l->size() : 0;
+    };
+    const size_t before = count();
+    pid_t child = fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+      auto repo = Repository::Open(std::make_shared<storage::LocalObjectStore>(url), "correct horse");
+      if (!repo.ok()) _exit(2);
+      BackupOptions o = SmallPacks();
+      _exit(BackupTree(**repo, src_, o).ok() ? 0 : 1);
+    }
+    // objects + 1: the child's lock comes first.
+    for (int i = 0; i < 20000 && count() < before + static_cast<size_t>(objects) + 1; ++i) {
+      std::this_thread::sleep_for(std::chrono::microseconds(500));
+    }
+    kill(child, SIGKILL);
+    int wstatus = 0;
+    ASSERT_EQ(waitpid(child, &wstatus, 0), child);
+    killed_midway += WIFSIGNALED(wstatus);
+    auto repo = OpenRepo(std::make_shared<storage::LocalObjectStore>(url));
+    ASSERT_TRUE(repo);
+    ExpectVerifies(*repo);
+    auto rerun = BackupTree(*repo, src_, SmallPacks());
+    ASSERT_TRUE(rerun.ok()) << rerun.status().ToString();
+    ExpectVerifies(*repo);
+    recovered += rerun->stats.packs_recovered;
+  }
+  EXPECT_GE(killed_midway, 3);
+  EXPECT_GT(recovered, 0u) << "packs stored before a kill are reused";
+  auto repo = OpenRepo(std::make_shared<storage::LocalObjectStore>(url));
+  ASSERT_TRUE(Prune(*repo, {}).ok());
+  ExpectVerifies(*repo);
 }
 
 TEST_F(PruneTest, CrashDuringPruneLeavesAValidRepository) {
