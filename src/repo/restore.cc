@@ -277,9 +277,11 @@ Result<RestoreStats> RestoreSnapshot(Repository& repo, const std::string& snapsh
     }
   }
   if (st.ok()) {
+    // Regular files first; symlinks only once every file is in place, so no
+    // file can be written through a symlink the snapshot also contains.
     std::vector<const FileEntry*> work;
     for (const auto& f : snap.files) {
-      if (f.type != FileEntry::Type::kDir) work.push_back(&f);
+      if (f.type == FileEntry::Type::kFile) work.push_back(&f);
     }
     std::atomic<size_t> next{0};
     std::mutex err_mu;
@@ -303,6 +305,9 @@ Result<RestoreStats> RestoreSnapshot(Repository& repo, const std::string& snapsh
     for (int i = 1; i < std::max(1, options.workers); ++i) threads.emplace_back(worker);
     worker();
     for (auto& t : threads) t.join();
+    for (const auto& f : snap.files) {
+      if (st.ok() && f.type == FileEntry::Type::kSymlink) st = r.RestoreEntry(f);
+    }
   }
   if (st.ok()) st = FinishDirectories(snap, staging, r.as_root);
 

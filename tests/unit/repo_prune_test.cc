@@ -181,6 +181,22 @@ TEST_F(PruneTest, LockOfADeadProcessOnThisHostIsStaleAtOnce) {
   EXPECT_TRUE(Prune(*repo_, {}).ok()) << "a killed backup does not block prune for 30 minutes";
 }
 
+TEST_F(PruneTest, LockIsRefreshedWhileHeld) {
+  LockOptions o;
+  o.refresh_every_ms = 5;
+  auto lock = RepoLock::Acquire(store_, clock_, /*exclusive=*/false, o);
+  ASSERT_TRUE(lock.ok());
+  clock_.Advance(29 * 60 * 1000);
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  clock_.Advance(2 * 60 * 1000);  // 31 minutes after acquiring, 2 after the refresh
+  auto locks = ListLocks(*store_, clock_, o);
+  ASSERT_EQ(locks->size(), 1u);
+  EXPECT_FALSE((*locks)[0].stale);
+  EXPECT_EQ(Prune(*repo_, {}).status().code(), StatusCode::kAborted);
+  ASSERT_TRUE((*lock)->Release().ok());
+  EXPECT_EQ(Count("locks/"), 0u);
+}
+
 TEST_F(PruneTest, BackupBacksOffWhilePruneRuns) {
   WriteFile(src_ + "/f", "x");
   auto prune_lock = RepoLock::Acquire(store_, clock_, /*exclusive=*/true);

@@ -100,6 +100,28 @@ TEST_F(RestoreTest, FullDiskIsResourceExhaustedAndLeavesTheOldTarget) {
   EXPECT_EQ(*fs::ListDir(dir_), (std::vector<std::string>{"src", "target"}));
 }
 
+TEST_F(RestoreTest, NeverWritesThroughASymlinkFromTheSnapshot) {
+  // A snapshot (made with the key) that pairs a symlink to the outside with
+  // a file below it must not write outside the target.
+  auto snap = LoadSnapshot(*repo_, snap_);
+  ASSERT_TRUE(snap.ok());
+  std::string outside = dir_ + "/outside";
+  ASSERT_TRUE(fs::MakeDirs(outside).ok());
+  FileEntry link;
+  link.path = "evil";
+  link.type = FileEntry::Type::kSymlink;
+  link.link_target = outside;
+  FileEntry file = snap->files.front().type == FileEntry::Type::kFile ? snap->files.front() : snap->files.back();
+  file.path = "evil/planted";
+  snap->files = {link, file};
+  auto id = SaveSnapshot(*repo_, *snap);
+  ASSERT_TRUE(id.ok());
+  auto r = RestoreSnapshot(*repo_, IdHex(*id), target_, {});
+  EXPECT_FALSE(r.ok());
+  EXPECT_TRUE(fs::ListDir(outside)->empty());
+  EXPECT_FALSE(fs::Exists(target_));
+}
+
 TEST_F(RestoreTest, UnknownSnapshotIsNotFound) {
   EXPECT_EQ(RestoreSnapshot(*repo_, "deadbeef", target_, {}).status().code(), StatusCode::kNotFound);
 }
