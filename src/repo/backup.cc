@@ -329,14 +329,21 @@ Result<BackupResult> BackupTree(Repository& repo, const std::string& source_dir,
 
   std::map<std::string, const FileEntry*> previous;
   std::optional<Snapshot> parent;
+  const std::string host = options.host.empty() ? LocalHostname() : options.host;
   if (!options.parent.empty()) {
-    ASSIGN_OR_RETURN(parent, FindSnapshot(repo, options.parent));
+    auto found = FindSnapshot(repo, options.parent, SnapshotFilter{options.kind, host});
+    if (!found.ok() && !(options.parent == "latest" && found.status().code() == StatusCode::kNotFound)) {
+      return found.status().WithContext("parent of the backup");
+    }
+    if (found.ok()) parent = std::move(found).value();
+  }
+  if (parent) {
     for (const auto& f : parent->files) previous[f.path] = &f;
   }
 
   Snapshot snap;
   snap.time_ms = repo.clock().NowMillis();
-  snap.host = options.host.empty() ? LocalHostname() : options.host;
+  snap.host = host;
   snap.user = LocalUsername();
   snap.kind = options.kind;
   snap.tags = options.tags;

@@ -45,7 +45,10 @@ struct BackupOptions {
   std::string kind = "state";
   std::vector<std::string> tags;
   nlohmann::json meta = nlohmann::json::object();
-  std::string parent;  // snapshot ref ("latest", id or prefix); empty: no parent
+  // Snapshot to back up incrementally from: an id, a unique prefix, or
+  // "latest" (the newest snapshot of the same kind and host; none yet is
+  // fine: the backup is then a full one). Empty: no parent.
+  std::string parent;
   bool full = false;   // re-read and re-hash every file
   std::string host;    // empty: this host's name
   // Called from the reading thread; keep it cheap.

@@ -143,6 +143,26 @@ TEST_F(BackupTest, ProgressAndSkipPredicate) {
   }
 }
 
+TEST_F(BackupTest, LatestParentIsOfTheSameKindAndMayNotExistYet) {
+  MakeTree();
+  BackupOptions o = SmallPacks();
+  o.parent = "latest";
+  auto first = Backup(o);  // no snapshot yet: a full backup
+  EXPECT_EQ(first.stats.files_unchanged, 0u);
+  o.kind = "config";
+  clock_.Advance(1000);
+  auto config = Backup(o);  // no "config" snapshot yet either
+  EXPECT_EQ(config.stats.files_unchanged, 0u);
+  EXPECT_TRUE(LoadSnapshot(*repo_, config.snapshot_id)->parent.empty());
+  o.kind = "state";
+  clock_.Advance(1000);
+  auto second = Backup(o);
+  EXPECT_EQ(LoadSnapshot(*repo_, second.snapshot_id)->parent, IdHex(first.snapshot_id));
+  EXPECT_EQ(second.stats.files_unchanged, 5u);
+  o.parent = "0123";
+  EXPECT_EQ(BackupTree(*repo_, src_, o).status().code(), StatusCode::kNotFound);
+}
+
 TEST_F(BackupTest, MissingSourceIsNotFound) {
   auto r = BackupTree(*repo_, dir_ + "/nope", SmallPacks());
   EXPECT_EQ(r.status().code(), StatusCode::kNotFound);
