@@ -19,8 +19,9 @@ namespace {
 
 void SecureRand(unsigned char* buf, unsigned int n) { crypto::RandomFill(buf, n); }
 
-// libgfshare draws coefficients through a global function pointer that is
-// NULL by default; point it at libsodium's CSPRNG.
+// libgfshare draws coefficients (and scrubs buffers in gfshare_ctx_free)
+// through a global function pointer that is NULL by default; point it at
+// libsodium's CSPRNG before any context exists.
 void InitGfshare() {
   static std::once_flag once;
   std::call_once(once, [] { gfshare_fill_rand = SecureRand; });
@@ -97,6 +98,7 @@ Result<crypto::SecureBytes> CombineShares(const std::vector<Share>& shares) {
     numbers.push_back(static_cast<unsigned char>(s.number));
   }
   if (size == 0) return InvalidArgument("empty share");
+  InitGfshare();
   CtxPtr ctx(gfshare_ctx_init_dec(numbers.data(), static_cast<unsigned>(numbers.size()), static_cast<unsigned>(size)));
   if (!ctx) return Internal("gfshare_ctx_init_dec failed");
   for (size_t i = 0; i < shares.size(); ++i) {

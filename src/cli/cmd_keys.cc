@@ -1,0 +1,387 @@
+// ailee-cli keys backup|verify|restore: federation signer keys, encrypted
+// with OpenPGP (stock gpg reads the backups), optionally with the passphrase
+// split into gfsplit-compatible shares, restored to a 0400 file or into a
+// PKCS#11 token. Formats and manual recovery: docs/keys.md.
+//
+// Secrets never come from argv: passphrases from --passphrase-file,
+// AILEE_KEY_PASSPHRASE or the terminal; PINs from --pin-file,
+// AILEE_PKCS11_PIN or the terminal. Every operation is appended to the audit
+// log (--audit-log, else the config's logging.audit_log); a key operation
+// that cannot be audited does not run.
+#include <sys/stat.h>
+
+#include <memory>
+
+#include "audit/audit_log.h"
+#include "base/clock.h"
+#include "base/fs.h"
+#include "base/hex.h"
+#include "cli/command.h"
+#include "cli/context.h"
+#include "config/config.h"
+#include "crypto/secure.h"
+#include "keys/audit_sink.h"
+#include "keys/backup.h"
+#include "keys/pkcs11.h"
+#include "keys/secret_input.h"
+
+namespace ailee::cli {
+
+// Shared with cmd_test_signer.cc, which declares them.
+namespace keycmd {
+
+struct KeyEnv {
+  keys::FederationKeys federation;
+  std::optional<config::NodeConfig> config;  // when one could be loaded
+  std::unique_ptr<keys::KeyAuditSink> audit;
+};
+
+// The one place the federation's public keys come from: the node config
+// (if --config was given it must load; the default path is used when
+// present) overlaid with --federation-key ID=PUBKEY.pem options.
+Result<keys::FederationKeys> FederationKeysFor(const GlobalOptions& g, const std::vector<std::string>& overrides,
+                                               std::optional<config::NodeConfig>* config_out) {
+  keys::FederationKeys fed;
+  if (g.config_given || fs::Exists(g.config_path)) {
+    auto cfg = LoadConfigFor(g);
+    if (!cfg.ok()) {
+      if (g.config_given) return cfg.status();
+    } else {
+      ASSIGN_OR_RETURN(fed, config::FederationKeys(*cfg));
+      *config_out = std::move(cfg).value();
+    }
+  }
+  for (const auto& o : overrides) {
+    auto eq = o.find('=');
+    if (eq == std::string::npos || eq == 0)
+      return InvalidArgument("--federation-key wants ID=PUBKEY.pem, got '" + o + "'");
+    std::string id = o.substr(0, eq);
+    ASSIGN_OR_RETURN(std::string pem, fs::ReadFile(o.substr(eq + 1)));
+    auto pub = crypto::PublicKey::FromPem(pem);
+    if (!pub.ok()) return pub.status().WithContext("--federation-key " + o);
+    fed.insert_or_assign(id, std::move(pub).value());
+  }
+  return fed;
+}
+
+class AuditLogKeySink final : public keys::KeyAuditSink {
+ public:
+  explicit AuditLogKeySink(std::unique_ptr<audit::AuditLog> log) : log_(std::move(log)) {}
+  Status Record(std::string_view operation, std::string_view signer_id, std::string_view fingerprint,
+                const Status& result, const nlohmann::json& details) override {
+    audit::AuditEvent ev;
+    ev.operation = std::string(operation);
+    ev.args = details;
+    ev.args["signer_id"] = std::string(signer_id);
+    if (!fingerprint.empty()) ev.args["fingerprint"] = std::string(fingerprint);
+    ev.result = audit::ResultName(result);
+    ev.message = result.message();
+    if (!fingerprint.empty()) ev.touched.push_back(std::string(fingerprint));
+    auto head = log_->Append(ev);
+    return head.ok() ? Status::Ok() : head.status().WithContext("appending to audit log " + log_->path());
+  }
+
+ private:
+  std::unique_ptr<audit::AuditLog> log_;
+};
+
+Result<KeyEnv> OpenKeyEnv(const GlobalOptions& g, const std::vector<std::string>& federation_overrides,
+                          const std::string& audit_path_option) {
+  crypto::DisableCoreDumps();
+  KeyEnv env;
+  ASSIGN_OR_RETURN(env.federation, FederationKeysFor(g, federation_overrides, &env.config));
+  std::string path = audit_path_option;
+  if (path.empty()) path = env.config ? env.config->logging.audit_log : std::string(config::kDefaultAuditLog);
+  auto log = audit::AuditLog::Open(path);
+  if (!log.ok())
+    return log.status().WithContext("key operations must be audited; cannot open audit log " + path +
+                                    " (pass --audit-log FILE or set logging.audit_log)");
+  env.audit = std::make_unique<AuditLogKeySink>(std::move(log).value());
+  return env;
+}
+
+// Records the outcome; an ok operation that cannot be audited becomes a failure.
+Status Audit(KeyEnv& env, std::string_view op, const std::string& id, const std::string& fp, const Status& st,
+             const nlohmann::json& details) {
+  Status a = env.audit->Record(op, id, fp, st, details);
+  return st.ok() ? a : st;
+}
+
+void AddCommonOptions(CLI::App* c, std::vector<std::string>* fed, std::string* audit_log) {
+  c->add_option("--federation-key", *fed, "federation public key ID=PUBKEY.pem (repeatable; overrides the config)");
+  c->add_option("--audit-log", *audit_log, "audit log file (default: the config's logging.audit_log)")
+      ->envname("AILEE_AUDIT_LOG");
+}
+
+Result<crypto::SecureBytes> ReadPin(const std::string& pin_file) {
+  keys::SecretSource src;
+  src.file = pin_file;
+  src.env = keys::kPinEnv;
+  src.prompt = "PKCS#11 user PIN: ";
+  return keys::ReadSecret(src);
+}
+
+}  // namespace keycmd
+
+namespace {
+
+using keycmd::KeyEnv;
+
+std::string Age(int64_t seconds) {
+  if (seconds < 0) seconds = 0;
+  if (seconds < 3600) return std::to_string(seconds / 60) + "m";
+  if (seconds < 86400 * 2) return std::to_string(seconds / 3600) + "h";
+  return std::to_string(seconds / 86400) + "d";
+}
+
+// --------------------------------------------------------------- backup
+struct BackupOpts {
+  std::string id, key, shares, shares_out, passphrase_file, audit_log;
+  std::vector<std::string> out, federation;
+};
+
+Status RunBackup(const BackupOpts& o, const GlobalOptions& g) {
+  ASSIGN_OR_RETURN(KeyEnv env, keycmd::OpenKeyEnv(g, o.federation, o.audit_log));
+  keys::BackupRequest req;
+  req.signer_id = o.id;
+  req.key_path = o.key;
+  req.out_dirs = o.out;
+  req.shares_dir = o.shares_out;
+  req.federation = &env.federation;
+  nlohmann::json details = {{"key_file", o.key}, {"out", o.out}};
+  auto run = [&]() -> Result<keys::BackupResult> {
+    if (!o.shares.empty()) {
+      ASSIGN_OR_RETURN(req.shares, keys::ParseShareSpec(o.shares));
+      details["shares"] = o.shares;
+      details["shares_out"] = o.shares_out;
+    }
+    // With shares and no explicit passphrase, a random one that only the shares hold.
+    crypto::SecureBytes passphrase;
+    bool explicit_source = !o.passphrase_file.empty() || std::getenv(keys::kPassphraseEnv);
+    if (req.shares && !explicit_source) {
+      passphrase = keys::GeneratePassphrase();
+      details["passphrase"] = "generated, held only by the shares";
+    } else {
+      keys::SecretSource src;
+      src.file = o.passphrase_file;
+      src.env = keys::kPassphraseEnv;
+      src.prompt = "Backup passphrase for " + o.id + ": ";
+      src.confirm = true;
+      ASSIGN_OR_RETURN(passphrase, keys::ReadSecret(src));
+    }
+    return keys::BackupKey(req, passphrase);
+  };
+  auto r = run();
+  std::string fp = r.ok() ? r->identity.fingerprint : "";
+  if (r.ok()) details["files"] = r->backup_files, details["share_files"] = r->share_files;
+  RETURN_IF_ERROR(keycmd::Audit(env, "key.backup", o.id, fp, r.status(), details));
+  if (g.json) {
+    PrintJson({{"ok", true}, {"signer_id", o.id}, {"fingerprint", fp},
+               {"key_type", std::string(crypto::KeyTypeName(r->identity.type))},
+               {"backups", r->backup_files}, {"metadata", r->metadata_files}, {"shares", r->share_files}});
+  } else {
+    PrintLine(g, "backed up " + o.id + " (" + std::string(crypto::KeyTypeName(r->identity.type)) + ", fingerprint " +
+                     fp + "), each copy read back and checked:");
+    for (const auto& b : r->backup_files) PrintLine(g, "  " + b);
+    if (!r->share_files.empty()) {
+      PrintLine(g, "passphrase split " + o.shares + " into share files (give each to a different holder):");
+      for (const auto& s : r->share_files) PrintLine(g, "  " + s);
+    }
+  }
+  return Status::Ok();
+}
+
+// --------------------------------------------------------------- verify/restore input
+struct PassphraseOpts {
+  std::string passphrase_file;
+  std::vector<std::string> shares;
+};
+
+void AddPassphraseOptions(CLI::App* c, PassphraseOpts* p) {
+  c->add_option("--passphrase-file", p->passphrase_file, "file holding the backup passphrase (or AILEE_KEY_PASSPHRASE)");
+  c->add_option("--shares", p->shares, "share files <id>.share.NNN that recombine the passphrase");
+}
+
+Result<crypto::SecureBytes> BackupPassphrase(const PassphraseOpts& p, const std::string& id, const std::string& backup) {
+  if (!p.shares.empty()) {
+    ASSIGN_OR_RETURN(keys::BackupMetadata meta, keys::ReadMetadata(keys::ResolveBackupPath(backup, id)));
+    return keys::CombinePassphraseShares(meta, p.shares);
+  }
+  keys::SecretSource src;
+  src.file = p.passphrase_file;
+  src.env = keys::kPassphraseEnv;
+  src.prompt = "Backup passphrase for " + id + ": ";
+  return keys::ReadSecret(src);
+}
+
+Status SharesHint(const Status& st, const PassphraseOpts& p) {
+  if (st.code() == StatusCode::kPermissionDenied && !p.shares.empty())
+    return PermissionDenied("the given shares do not recombine to this backup's passphrase: at least one share is "
+                            "damaged or belongs to another split (" + st.message() + ")");
+  return st;
+}
+
+// --------------------------------------------------------------- verify
+struct VerifyOpts {
+  std::string id, audit_log;
+  std::vector<std::string> backups, federation;
+  PassphraseOpts pass;
+  bool no_federation = false;
+};
+
+Status RunVerify(const VerifyOpts& o, const GlobalOptions& g) {
+  ASSIGN_OR_RETURN(KeyEnv env, keycmd::OpenKeyEnv(g, o.federation, o.audit_log));
+  RETURN_IF_ERROR(keys::ValidateSignerId(o.id));
+  nlohmann::json details = {{"copies", o.backups}};
+  auto pass = BackupPassphrase(o.pass, o.id, o.backups.front());
+  if (!pass.ok()) return keycmd::Audit(env, "key.verify", o.id, "", pass.status(), details);
+  keys::VerifyReport rep =
+      keys::VerifyBackups(o.id, o.backups, *pass, keys::FederationCheck{&env.federation, !o.no_federation});
+  int64_t now = Clock::Real().NowSeconds();
+  nlohmann::json copies = nlohmann::json::array();
+  std::string fp;
+  for (auto& c : rep.copies) {
+    c.status = SharesHint(c.status, o.pass);
+    if (fp.empty()) fp = c.fingerprint;
+    copies.push_back({{"path", c.path}, {"ok", c.status.ok()},
+                      {"status", c.status.ok() ? "ok" : std::string(StatusCodeName(c.status.code()))},
+                      {"message", c.status.message()}, {"fingerprint", c.fingerprint}, {"key_type", c.key_type},
+                      {"federation", c.federation}, {"created", c.created_unix ? FormatUtc(c.created_unix) : ""},
+                      {"age_seconds", c.created_unix ? now - c.created_unix : -1},
+                      {"file_mtime", c.mtime_unix ? FormatUtc(c.mtime_unix) : ""},
+                      {"file_age_seconds", c.mtime_unix ? now - c.mtime_unix : -1}});
+  }
+  Status overall = SharesHint(rep.overall, o.pass);
+  details["results"] = copies;
+  for (auto& c : details["results"]) c.erase("message");
+  Status audited = keycmd::Audit(env, "key.verify", o.id, fp, overall, details);
+  if (overall.ok()) RETURN_IF_ERROR(audited);
+  if (g.json) {
+    PrintJson({{"ok", overall.ok()}, {"signer_id", o.id}, {"copies", copies}});
+  } else {
+    for (const auto& c : rep.copies) {
+      std::string line = (c.status.ok() ? "OK      " : "FAILED  ") + c.path;
+      if (c.created_unix) line += "  created " + FormatUtc(c.created_unix) + " (" + Age(now - c.created_unix) + " ago)";
+      if (c.mtime_unix) line += ", file age " + Age(now - c.mtime_unix);
+      if (c.status.ok()) line += ", fingerprint " + c.fingerprint + ", federation " + c.federation;
+      else line += "\n        " + c.status.message();
+      PrintLine(g, line);
+    }
+  }
+  if (!overall.ok()) {
+    int bad = 0;
+    for (const auto& c : rep.copies) bad += c.status.ok() ? 0 : 1;
+    // Keep the code of the first failure: it says what kind of problem it is.
+    return Status(overall.code(), std::to_string(bad) + " of " + std::to_string(rep.copies.size()) +
+                                      " backup copies of " + o.id + " failed verification; first: " + overall.message());
+  }
+  return Status::Ok();
+}
+
+// --------------------------------------------------------------- restore
+struct RestoreOpts {
+  std::string id, from, to_file, owner, audit_log;
+  bool to_pkcs11 = false, no_federation = false;
+  std::string module, token_label, key_label, key_id_hex, pin_file;
+  std::vector<std::string> federation;
+  PassphraseOpts pass;
+};
+
+Status RunRestore(const RestoreOpts& o, const GlobalOptions& g) {
+  ASSIGN_OR_RETURN(KeyEnv env, keycmd::OpenKeyEnv(g, o.federation, o.audit_log));
+  nlohmann::json details = {{"from", o.from}};
+  std::string fp;
+  std::string outcome;
+  auto run = [&]() -> Status {
+    RETURN_IF_ERROR(keys::ValidateSignerId(o.id));
+    if (o.to_file.empty() == !o.to_pkcs11) return InvalidArgument("give exactly one of --to-file PATH or --to-pkcs11");
+    keys::FileOwner owner;
+    if (!o.owner.empty()) {
+      ASSIGN_OR_RETURN(owner, keys::ParseOwner(o.owner));
+    }
+    keys::Pkcs11KeyRef ref;
+    if (o.to_pkcs11) {
+      if (o.module.empty() || o.token_label.empty() || o.key_label.empty())
+        return InvalidArgument("--to-pkcs11 needs --pkcs11-module, --token-label and --key-label");
+      ref.label = o.key_label;
+      if (!o.key_id_hex.empty()) {
+        auto id = HexDecode(o.key_id_hex);
+        if (!id || id->empty()) return InvalidArgument("--key-id must be hex, got '" + o.key_id_hex + "'");
+        ref.id = *id;
+      }
+      details["pkcs11"] = {{"module", o.module}, {"token", o.token_label}, {"label", o.key_label}, {"id", o.key_id_hex}};
+    } else {
+      details["to_file"] = o.to_file;
+    }
+    ASSIGN_OR_RETURN(crypto::SecureBytes pass, BackupPassphrase(o.pass, o.id, o.from));
+    auto opened = keys::OpenBackup(o.id, o.from, pass, keys::FederationCheck{&env.federation, !o.no_federation});
+    if (!opened.ok()) return SharesHint(opened.status(), o.pass);
+    fp = opened->metadata.identity.fingerprint;
+    details["federation"] = opened->federation;
+    if (o.to_pkcs11) {
+      ASSIGN_OR_RETURN(crypto::SecureBytes pin, keycmd::ReadPin(o.pin_file));
+      ASSIGN_OR_RETURN(auto token, keys::Pkcs11Token::Open(o.module, o.token_label, pin));
+      ASSIGN_OR_RETURN(keys::ImportOutcome r, token->ImportKeyPair(opened->key, ref));
+      outcome = r == keys::ImportOutcome::kImported ? "imported" : "already present";
+    } else {
+      ASSIGN_OR_RETURN(keys::RestoreOutcome r, keys::RestoreToFile(*opened, o.to_file, owner));
+      outcome = r == keys::RestoreOutcome::kWritten ? "written" : "already present";
+    }
+    return Status::Ok();
+  };
+  Status st = run();
+  details["outcome"] = outcome;
+  RETURN_IF_ERROR(keycmd::Audit(env, "key.restore", o.id, fp, st, details));
+  std::string where = o.to_pkcs11 ? "token '" + o.token_label + "' as '" + o.key_label + "'" : o.to_file;
+  if (g.json) PrintJson({{"ok", true}, {"signer_id", o.id}, {"fingerprint", fp}, {"target", where}, {"outcome", outcome}});
+  else PrintLine(g, "restored " + o.id + " (fingerprint " + fp + ") to " + where + ": " + outcome);
+  return Status::Ok();
+}
+
+void Setup(CLI::App& parent, GlobalOptions& g) {
+  CLI::App* keys_cmd = parent.add_subcommand("keys", "back up, verify and restore federation signer keys");
+  keys_cmd->require_subcommand(1);
+
+  auto b = std::make_shared<BackupOpts>();
+  CLI::App* backup = keys_cmd->add_subcommand("backup", "encrypt a signer key (OpenPGP, AES-256) to one or more places");
+  backup->add_option("--id", b->id, "signer id, e.g. signer-01")->required();
+  backup->add_option("--key", b->key, "PEM private key file")->required();
+  backup->add_option("--out", b->out, "output directory (repeatable: one copy each)")->required();
+  backup->add_option("--shares", b->shares, "split the passphrase into N shares, any K recover it (K/N)");
+  backup->add_option("--shares-out", b->shares_out, "directory for the share files (not an --out directory)");
+  backup->add_option("--passphrase-file", b->passphrase_file, "file holding the passphrase (or AILEE_KEY_PASSPHRASE)");
+  keycmd::AddCommonOptions(backup, &b->federation, &b->audit_log);
+  backup->callback([b, &g] { SetResult(RunBackup(*b, g)); });
+
+  auto v = std::make_shared<VerifyOpts>();
+  CLI::App* verify = keys_cmd->add_subcommand("verify", "decrypt backups in memory and check them (the weekly check)");
+  verify->add_option("--id", v->id, "signer id")->required();
+  verify->add_option("backups", v->backups, "backup files or directories holding <id>.key.gpg")->required();
+  verify->add_flag("--no-federation-check", v->no_federation, "do not require a federation key for the signer");
+  AddPassphraseOptions(verify, &v->pass);
+  keycmd::AddCommonOptions(verify, &v->federation, &v->audit_log);
+  verify->callback([v, &g] { SetResult(RunVerify(*v, g)); });
+
+  auto r = std::make_shared<RestoreOpts>();
+  CLI::App* restore = keys_cmd->add_subcommand("restore", "restore a signer key to a 0400 file or into a PKCS#11 token");
+  restore->add_option("--id", r->id, "signer id")->required();
+  restore->add_option("--from", r->from, "backup file or directory")->required();
+  restore->add_option("--to-file", r->to_file, "write the key file here (mode 0400, never replacing another key)");
+  restore->add_option("--owner", r->owner, "USER[:GROUP] owning the restored file");
+  restore->add_flag("--to-pkcs11", r->to_pkcs11, "import into a PKCS#11 token as a non-extractable key");
+  restore->add_option("--pkcs11-module", r->module, "PKCS#11 module, e.g. /usr/lib/softhsm/libsofthsm2.so");
+  restore->add_option("--token-label", r->token_label, "token label");
+  restore->add_option("--key-label", r->key_label, "CKA_LABEL for the key objects");
+  restore->add_option("--key-id", r->key_id_hex, "CKA_ID for the key objects, hex");
+  restore->add_option("--pin-file", r->pin_file, "file holding the user PIN (or AILEE_PKCS11_PIN)");
+  restore->add_flag("--no-federation-check", r->no_federation, "do not require a federation key for the signer");
+  AddPassphraseOptions(restore, &r->pass);
+  keycmd::AddCommonOptions(restore, &r->federation, &r->audit_log);
+  restore->callback([r, &g] { SetResult(RunRestore(*r, g)); });
+}
+
+}  // namespace
+
+AILEE_REGISTER_COMMAND(keys, "keys", Setup);
+
+}  // namespace ailee::cli

@@ -1,0 +1,118 @@
+// ailee-cli test-signer: the runbook's "verify signer functionality". Signs
+// a fresh random challenge with the signer key, from a PEM file or a PKCS#11
+// token, and verifies the signature with the federation public key of that
+// signer (config or --federation-key). Without --key or --pkcs11-module the
+// config's signer section says where the key is.
+#include "base/hex.h"
+#include "cli/command.h"
+#include "config/config.h"
+#include "keys/audit_sink.h"
+#include "keys/identity.h"
+#include "keys/secret_input.h"
+#include "keys/signer.h"
+
+namespace ailee::cli {
+
+// Defined in cmd_keys.cc.
+namespace keycmd {
+struct KeyEnv {
+  keys::FederationKeys federation;
+  std::optional<config::NodeConfig> config;
+  std::unique_ptr<keys::KeyAuditSink> audit;
+};
+Result<KeyEnv> OpenKeyEnv(const GlobalOptions& g, const std::vector<std::string>& federation_overrides,
+                          const std::string& audit_path_option);
+Status Audit(KeyEnv& env, std::string_view op, const std::string& id, const std::string& fp, const Status& st,
+             const nlohmann::json& details);
+void AddCommonOptions(CLI::App* c, std::vector<std::string>* fed, std::string* audit_log);
+Result<crypto::SecureBytes> ReadPin(const std::string& pin_file);
+}  // namespace keycmd
+
+namespace {
+
+struct TestSignerOpts {
+  std::string id, key, module, token_label, key_label, key_id_hex, pin_file, audit_log;
+  std::vector<std::string> federation;
+};
+
+Result<std::unique_ptr<keys::Signer>> OpenSigner(TestSignerOpts o, const keycmd::KeyEnv& env) {
+  if (o.key.empty() && o.module.empty() && env.config && env.config->signer &&
+      env.config->signer->id == o.id) {
+    const auto& s = *env.config->signer;
+    if (s.pkcs11) {
+      o.module = s.pkcs11->module;
+      o.token_label = s.pkcs11->token_label;
+      o.key_label = s.pkcs11->key_label;
+      if (o.pin_file.empty()) o.pin_file = s.pkcs11->pin_file;
+    } else {
+      o.key = s.key_file;
+    }
+  }
+  if (!o.key.empty() && !o.module.empty()) return InvalidArgument("give --key or --pkcs11-module, not both");
+  if (!o.key.empty()) {
+    ASSIGN_OR_RETURN(auto s, keys::FileSigner::Open(o.key));
+    return std::unique_ptr<keys::Signer>(std::move(s));
+  }
+  if (o.module.empty())
+    return InvalidArgument("no signer key for '" + o.id + "': pass --key FILE or --pkcs11-module/--token-label/--key-label, "
+                           "or configure the signer section");
+  if (o.token_label.empty() || o.key_label.empty())
+    return InvalidArgument("--pkcs11-module needs --token-label and --key-label");
+  keys::Pkcs11SignerOptions p{o.module, o.token_label, {o.key_label, ""}};
+  if (!o.key_id_hex.empty()) {
+    auto id = HexDecode(o.key_id_hex);
+    if (!id || id->empty()) return InvalidArgument("--key-id must be hex");
+    p.key.id = *id;
+  }
+  ASSIGN_OR_RETURN(crypto::SecureBytes pin, keycmd::ReadPin(o.pin_file));
+  ASSIGN_OR_RETURN(auto s, keys::Pkcs11Signer::Open(p, pin));
+  return std::unique_ptr<keys::Signer>(std::move(s));
+}
+
+Status Run(TestSignerOpts o, const GlobalOptions& g) {
+  ASSIGN_OR_RETURN(keycmd::KeyEnv env, keycmd::OpenKeyEnv(g, o.federation, o.audit_log));
+  if (o.id.empty() && env.config && env.config->signer) o.id = env.config->signer->id;
+  if (o.id.empty()) return InvalidArgument("--id is required (no signer section in the config)");
+  std::string fp;
+  nlohmann::json details = nlohmann::json::object();
+  auto run = [&]() -> Result<keys::SignerTestReport> {
+    ASSIGN_OR_RETURN(auto signer, OpenSigner(o, env));
+    details["signer"] = signer->Describe();
+    fp = signer->public_key().FingerprintHex();
+    auto it = env.federation.find(o.id);
+    if (it == env.federation.end())
+      return NotFound("no federation public key for '" + o.id + "' (config federation section or --federation-key " +
+                      o.id + "=PUBKEY.pem)");
+    return keys::TestSigner(*signer, it->second);
+  };
+  auto r = run();
+  RETURN_IF_ERROR(keycmd::Audit(env, "key.test-signer", o.id, fp, r.status(), details));
+  if (g.json) {
+    PrintJson({{"ok", true}, {"signer_id", o.id}, {"signer", r->signer}, {"fingerprint", r->fingerprint},
+               {"challenge", r->challenge_hex}, {"signature", r->signature_hex}});
+  } else {
+    PrintLine(g, "signer " + o.id + " OK: " + r->signer + " signed a fresh challenge; the federation key " +
+                     r->fingerprint + " verifies it");
+  }
+  return Status::Ok();
+}
+
+void Setup(CLI::App& parent, GlobalOptions& g) {
+  auto o = std::make_shared<TestSignerOpts>();
+  CLI::App* c = parent.add_subcommand("test-signer", "sign a fresh challenge and verify it with the federation key");
+  c->add_option("--id", o->id, "signer id (default: the config's signer.id)");
+  c->add_option("--key", o->key, "PEM private key file");
+  c->add_option("--pkcs11-module", o->module, "PKCS#11 module path");
+  c->add_option("--token-label", o->token_label, "token label");
+  c->add_option("--key-label", o->key_label, "CKA_LABEL of the key");
+  c->add_option("--key-id", o->key_id_hex, "CKA_ID of the key, hex");
+  c->add_option("--pin-file", o->pin_file, "file holding the user PIN (or AILEE_PKCS11_PIN)");
+  keycmd::AddCommonOptions(c, &o->federation, &o->audit_log);
+  c->callback([o, &g] { SetResult(Run(*o, g)); });
+}
+
+}  // namespace
+
+AILEE_REGISTER_COMMAND(test_signer, "test-signer", Setup);
+
+}  // namespace ailee::cli
