@@ -324,7 +324,11 @@ Result<BackupResult> BackupTree(Repository& repo, const std::string& source_dir,
 
   BackupResult result;
   BackupStats& stats = result.stats;
-  RETURN_IF_ERROR(repo.LoadIndex().status());
+  // A full reload, not an incremental one: a prune by another process since
+  // this Repository was opened may have deleted packs that the in-memory
+  // index still lists, and deduplicating against those would lose data.
+  // Under our lock no prune can start, so this view stays valid.
+  RETURN_IF_ERROR(repo.ReloadIndex().status());
   ASSIGN_OR_RETURN(stats.packs_recovered, repo.IndexUnindexedPacks());
 
   std::map<std::string, const FileEntry*> previous;

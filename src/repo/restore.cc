@@ -253,6 +253,7 @@ Result<RestoreStats> RestoreSnapshot(Repository& repo, const std::string& snapsh
     }
   }
   ASSIGN_OR_RETURN(auto lock, RepoLock::Acquire(repo.shared_store(), repo.clock(), false, options.lock));
+  RETURN_IF_ERROR(repo.ReloadIndex().status());  // packs may have moved since Open (prune)
 
   const std::string parent = fs::Dirname(target);
   RETURN_IF_ERROR(fs::MakeDirs(parent));

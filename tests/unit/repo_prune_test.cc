@@ -141,6 +141,22 @@ TEST_F(PruneTest, RemovesOnlyUnreferencedPacks) {
   EXPECT_EQ(ReadTree(dir_ + "/out"), ReadTree(src_));
 }
 
+// A long-lived Repository (opened before another process pruned) must not
+// deduplicate against blobs whose packs are gone.
+TEST_F(PruneTest, BackupAfterAnotherProcessPrunedDoesNotTrustAStaleIndex) {
+  WriteFile(src_ + "/a.sst", RandomData(300 << 10, 1));
+  auto first = Backup(SmallPacks());
+  auto long_lived = OpenRepo(store_);  // index now lists a.sst's packs
+  ASSERT_TRUE(store_->Delete(SnapshotKey(first.snapshot_id)).ok());
+  auto pruned = Prune(*repo_, {});
+  ASSERT_TRUE(pruned.ok());
+  ASSERT_GT(pruned->packs_deleted, 0u);
+  auto again = BackupTree(*long_lived, src_, SmallPacks());
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(again->stats.bytes_new, 300u << 10) << "the data is stored again";
+  ExpectVerifies(*long_lived);
+}
+
 TEST_F(PruneTest, RefusesWhileABackupHoldsALockUntilItIsStale) {
   WriteFile(src_ + "/f", RandomData(1000, 1));
   Backup(SmallPacks());
