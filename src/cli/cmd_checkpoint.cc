@@ -19,10 +19,13 @@ void SetUpVerifyState(CLI::App& app, GlobalOptions& g) {
       "commitment, and the tip's state root recomputed from scratch. Names the first bad height or key.\n"
       "Opens DIR read-only. Signatures are checked against the federation in --config when it loads.");
   auto dir = std::make_shared<std::string>();
+  auto tx_sigs = std::make_shared<bool>(false);
   cmd->add_option("DIR", *dir, "node data dir or checkpoint")->required();
-  cmd->callback([&g, dir] {
+  cmd->add_flag("--tx-signatures", *tx_sigs, "also re-verify every transaction's own signature (slow)");
+  cmd->callback([&g, dir, tx_sigs] {
     std::string why;
     state::VerifyOptions vo;
+    vo.check_transaction_signatures = *tx_sigs;
     vo.federation = FederationIfConfigured(g, &why);
     ProgressLine progress(g, "verify-state");
     vo.progress = [&](const state::VerifyProgress& p) { progress.Update(p.phase, p.done, p.total); };

@@ -186,6 +186,36 @@ Result<std::vector<CheckpointFile>> HashTree(const std::string& dir, const Progr
   return files;
 }
 
+Result<CheckpointManifest> TakeCheckpoint(const CreateCheckpointOptions& o, const std::string& dir) {
+  CheckpointManifest m;
+  m.node_id = o.node_id;
+  m.created_unix = Clock::Real().NowSeconds();
+  if (!o.node_url.empty()) {
+    node::NodeClient client(o.node_url, o.admin_token, 600000);
+    ASSIGN_OR_RETURN(auto info, client.PostJson("/v1/admin/checkpoint", {{"path", dir}}, true));
+    m.height = info["height"].get<uint64_t>();
+    crypto::HashFromHex(info["block_hash"].get<std::string>(), &m.block_hash);
+    crypto::HashFromHex(info["state_root"].get<std::string>(), &m.state_root);
+    if (info.contains("node_id")) m.node_id = info["node_id"].get<std::string>();
+    m.source = "online:" + o.node_url;
+    return m;
+  }
+  if (o.data_dir.empty()) return InvalidArgument("no running node to ask and no data dir to open");
+  if (!fs::IsDirectory(o.data_dir)) return NotFound("data dir " + o.data_dir + " does not exist");
+  auto db = state::StateDb::Open(o.data_dir, state::OpenOptions{false, false});
+  if (!db.ok()) {
+    if (db.status().code() == StatusCode::kUnavailable)
+      return Unavailable("data dir " + o.data_dir + " is in use by a running node; take the checkpoint through its admin API (the node must answer at the configured listen address)");
+    return db.status();
+  }
+  ASSIGN_OR_RETURN(auto info, (*db)->CreateCheckpoint(dir));
+  m.height = info.height;
+  m.block_hash = info.block_hash;
+  m.state_root = info.state_root;
+  m.source = "offline:" + o.data_dir;
+  return m;
+}
+
 Result<CheckpointManifest> CreateCheckpoint(const CreateCheckpointOptions& o) {
   if (o.output.empty()) return InvalidArgument("--output: a directory path is required");
   std::string output = std::filesystem::absolute(o.output).lexically_normal().string();
@@ -195,32 +225,7 @@ Result<CheckpointManifest> CreateCheckpoint(const CreateCheckpointOptions& o) {
   std::string staging = output + ".partial";
   RETURN_IF_ERROR(fs::RemoveAll(staging));  // leftover of an interrupted run
 
-  CheckpointManifest m;
-  m.node_id = o.node_id;
-  m.created_unix = Clock::Real().NowSeconds();
-  if (!o.node_url.empty()) {
-    node::NodeClient client(o.node_url, o.admin_token, 600000);
-    ASSIGN_OR_RETURN(auto info, client.PostJson("/v1/admin/checkpoint", {{"path", staging}}, true));
-    m.height = info["height"].get<uint64_t>();
-    crypto::HashFromHex(info["block_hash"].get<std::string>(), &m.block_hash);
-    crypto::HashFromHex(info["state_root"].get<std::string>(), &m.state_root);
-    if (info.contains("node_id")) m.node_id = info["node_id"].get<std::string>();
-    m.source = "online:" + o.node_url;
-  } else {
-    if (o.data_dir.empty()) return InvalidArgument("no running node to ask and no data dir to open");
-    if (!fs::IsDirectory(o.data_dir)) return NotFound("data dir " + o.data_dir + " does not exist");
-    auto db = state::StateDb::Open(o.data_dir, state::OpenOptions{false, false});
-    if (!db.ok()) {
-      if (db.status().code() == StatusCode::kUnavailable)
-        return Unavailable("data dir " + o.data_dir + " is in use by a running node; create the checkpoint through its admin API (the node must answer at the configured listen address)");
-      return db.status();
-    }
-    ASSIGN_OR_RETURN(auto info, (*db)->CreateCheckpoint(staging));
-    m.height = info.height;
-    m.block_hash = info.block_hash;
-    m.state_root = info.state_root;
-    m.source = "offline:" + o.data_dir;
-  }
+  ASSIGN_OR_RETURN(CheckpointManifest m, TakeCheckpoint(o, staging));
   auto cleanup = [&](Status st) { (void)fs::RemoveAll(staging); return st; };
   auto files = HashTree(staging, o.progress);
   if (!files.ok()) return cleanup(files.status());

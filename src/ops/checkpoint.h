@@ -62,6 +62,11 @@ struct CreateCheckpointOptions {
 // kUnavailable if a node holds it: use the online path then).
 Result<CheckpointManifest> CreateCheckpoint(const CreateCheckpointOptions& options);
 
+// The RocksDB checkpoint alone, into `dir` (must not exist), without hashing
+// files or writing a manifest: the returned manifest has no files. Backups
+// use this so that unchanged SST files are never read.
+Result<CheckpointManifest> TakeCheckpoint(const CreateCheckpointOptions& options, const std::string& dir);
+
 struct CheckpointVerifyReport {
   bool ok = false;
   CheckpointManifest manifest;

@@ -1,0 +1,215 @@
+// backup state, restore, apply-checkpoint: moving node state into and out
+// of the repository.
+#include "audit/scoped_op.h"
+#include "base/clock.h"
+#include "base/fs.h"
+#include "cli/command.h"
+#include "cli/context.h"
+#include "cli/repo_session.h"
+#include "node/client.h"
+#include "ops/checkpoint.h"
+#include "ops/repo_state.h"
+#include "repo/restore.h"
+#include "repo/snapshot.h"
+
+namespace ailee::cli {
+namespace {
+
+using nlohmann::json;
+
+void SetUpBackup(CLI::App& app, GlobalOptions& g) {
+  auto* backup = app.add_subcommand("backup", "Back up node state into the repository");
+  backup->require_subcommand(1);
+  auto* cmd = backup->add_subcommand(
+      "state",
+      "Take a consistent checkpoint of the node's state (through the running node, or the stopped data dir) and\n"
+      "store what the repository lacks. Incremental by default: files unchanged since the node's last state\n"
+      "snapshot are not read again. --full re-reads and re-hashes every file (each object is still stored once).");
+  auto args = std::make_shared<RepoArgs>();
+  auto full = std::make_shared<bool>(false);
+  auto offline = std::make_shared<bool>(false);
+  auto tags = std::make_shared<std::vector<std::string>>();
+  auto url = std::make_shared<std::string>();
+  auto data_dir = std::make_shared<std::string>();
+  AddRepoOptions(cmd, *args);
+  cmd->add_flag("--full", *full, "re-read and re-hash every file (the runbook's daily full backup)");
+  cmd->add_flag("--offline", *offline, "do not ask a running node; open the data dir (node must be stopped)");
+  cmd->add_option("--tag", *tags, "tag the snapshot (repeatable)");
+  cmd->add_option("--url", *url, "node API URL (default: from the config)");
+  cmd->add_option("--data-dir", *data_dir, "data dir (default: from the config)");
+  cmd->callback([&g, args, full, offline, tags, url, data_dir] {
+    auto s = RepoSession::Open(g, *args);
+    if (!s.ok()) return SetResult(s.status());
+    if (!s->config()) return SetResult(InvalidArgument("backup state needs the node's config (--config) for its data dir and admin token"));
+    const auto& cfg = *s->config();
+    audit::ScopedAuditOp op(s->audit(), "backup.state", {{"repository", s->url()}, {"full", *full}, {"node_id", cfg.node.id}});
+    ops::StateBackupOptions o;
+    o.source.node_id = cfg.node.id;
+    o.source.data_dir = data_dir->empty() ? cfg.node.data_dir : *data_dir;
+    if (!*offline) {
+      std::string node_url = url->empty() ? NodeUrl(cfg) : *url;
+      if (node::NodeClient(node_url, "", 2000).GetJson("/v1/health").ok()) {
+        auto token = ReadAdminToken(cfg);
+        if (!token.ok()) return SetResult(op.Finish(token.status()));
+        o.source.node_url = node_url;
+        o.source.admin_token = *token;
+      }
+    }
+    // The checkpoint hard-links SST files, so it must be on the data dir's filesystem.
+    o.scratch_dir = fs::Dirname(o.source.data_dir);
+    o.full = *full;
+    o.tags = *tags;
+    o.audit_head = s->AuditHead();
+    ProgressLine progress(g, "backup");
+    o.progress = [&](const repo::BackupProgress& p) { progress.Update(*full ? "full" : "incremental", p.bytes_done, p.bytes_total); };
+    auto r = ops::BackupState(s->repo(), o);
+    progress.Done();
+    if (!r.ok()) return SetResult(op.Finish(r.status()));
+    const auto& st = r->backup.stats;
+    std::string id = repo::IdHex(r->backup.snapshot_id);
+    op.Touch(id);
+    op.Touch("state_root:" + crypto::HashToHex(r->checkpoint.state_root));
+    json out = {{"snapshot", id}, {"parent", r->parent}, {"height", r->checkpoint.height},
+                {"block_hash", crypto::HashToHex(r->checkpoint.block_hash)}, {"state_root", crypto::HashToHex(r->checkpoint.state_root)},
+                {"source", r->checkpoint.source}, {"files", st.files}, {"files_unchanged", st.files_unchanged},
+                {"bytes_total", st.bytes_total}, {"bytes_read", st.bytes_read}, {"bytes_new", st.bytes_new},
+                {"bytes_stored", st.bytes_stored}, {"packs_written", st.packs_written}, {"seconds", static_cast<double>(st.duration_ms) / 1000}};
+    if (g.json) PrintJson(out);
+    PrintLine(g, "snapshot " + id.substr(0, 12) + " of node " + cfg.node.id + " at height " + std::to_string(r->checkpoint.height) +
+                     " (" + (*full ? "full" : "incremental") + "): " + std::to_string(st.files) + " files, " + HumanBytes(st.bytes_total) +
+                     "; read " + HumanBytes(st.bytes_read) + ", new " + HumanBytes(st.bytes_new) + ", stored " + HumanBytes(st.bytes_stored) +
+                     " in " + std::to_string(static_cast<double>(st.duration_ms) / 1000) + " s");
+    SetResult(op.Finish(Status::Ok()));
+  });
+}
+
+json RestoreJson(const ops::StateRestoreResult& r, const std::string& target) {
+  return {{"snapshot", r.snapshot_id}, {"target", target}, {"height", r.height}, {"state_root", crypto::HashToHex(r.state_root)},
+          {"verified", r.verified}, {"files", r.stats.files}, {"bytes", r.stats.bytes}, {"files_reused", r.stats.files_reused},
+          {"bytes_fetched", r.stats.bytes_fetched}, {"seconds", static_cast<double>(r.stats.duration_ms) / 1000}};
+}
+
+std::optional<state::Federation> SessionFederation(RepoSession& s) {
+  if (!s.config()) return std::nullopt;
+  auto f = FederationOf(*s.config());
+  if (!f.ok()) return std::nullopt;
+  return std::move(*f);
+}
+
+void SetUpRestore(CLI::App& app, GlobalOptions& g) {
+  auto* cmd = app.add_subcommand(
+      "restore",
+      "Restore a snapshot into DIR: atomically (built beside DIR, checked, then swapped in), reusing files already\n"
+      "in DIR. A state snapshot is then proven: its state root is recomputed from scratch and must equal the\n"
+      "snapshot's. Refuses a non-empty DIR without --force, and a DIR a running node holds.");
+  auto args = std::make_shared<RepoArgs>();
+  auto ref = std::make_shared<std::string>();
+  auto target = std::make_shared<std::string>();
+  auto force = std::make_shared<bool>(false);
+  auto no_verify = std::make_shared<bool>(false);
+  AddRepoOptions(cmd, *args);
+  cmd->add_option("SNAPSHOT", *ref, "snapshot id, unique prefix, or 'latest'")->required();
+  cmd->add_option("--target,-t", *target, "directory to restore into")->required();
+  cmd->add_flag("--force", *force, "replace a non-empty target");
+  cmd->add_flag("--no-verify", *no_verify, "skip the state-root proof (not recommended)");
+  cmd->callback([&g, args, ref, target, force, no_verify] {
+    auto s = RepoSession::Open(g, *args);
+    if (!s.ok()) return SetResult(s.status());
+    audit::ScopedAuditOp op(s->audit(), "restore", {{"repository", s->url()}, {"snapshot", *ref}, {"target", *target}, {"force", *force}});
+    auto snap = repo::FindSnapshot(s->repo(), *ref);
+    if (!snap.ok()) return SetResult(op.Finish(snap.status()));
+    op.Touch(snap->id_hex());
+    ProgressLine progress(g, "restore");
+    if (snap->kind == "state") {
+      ops::StateRestoreOptions o;
+      o.force = *force;
+      o.verify = !*no_verify;
+      o.federation = SessionFederation(*s);
+      o.progress = [&](const repo::RestoreProgress& p) { progress.Update("restore", p.bytes_done, p.bytes_total); };
+      auto r = ops::RestoreState(s->repo(), snap->id_hex(), *target, o);
+      progress.Done();
+      if (!r.ok()) return SetResult(op.Finish(r.status()));
+      if (g.json) PrintJson(RestoreJson(*r, *target));
+      PrintLine(g, "restored snapshot " + r->snapshot_id.substr(0, 12) + " to " + *target + ": " + std::to_string(r->stats.files) +
+                       " files, " + HumanBytes(r->stats.bytes) + " (" + std::to_string(r->stats.files_reused) + " reused) in " +
+                       std::to_string(static_cast<double>(r->stats.duration_ms) / 1000) + " s; " +
+                       (r->verified ? "proven: height " + std::to_string(r->height) + ", state root " + crypto::HashToHex(r->state_root)
+                                    : std::string("NOT verified (--no-verify)")));
+      return SetResult(op.Finish(Status::Ok()));
+    }
+    repo::RestoreOptions ro;
+    ro.force = *force;
+    ro.progress = [&](const repo::RestoreProgress& p) { progress.Update("restore", p.bytes_done, p.bytes_total); };
+    auto r = repo::RestoreSnapshot(s->repo(), snap->id_hex(), *target, ro);
+    progress.Done();
+    if (!r.ok()) return SetResult(op.Finish(r.status()));
+    if (g.json) PrintJson({{"snapshot", snap->id_hex()}, {"target", *target}, {"files", r->files}, {"bytes", r->bytes}});
+    PrintLine(g, "restored " + snap->kind + " snapshot " + snap->id_hex().substr(0, 12) + " to " + *target + ": " +
+                     std::to_string(r->files) + " files, " + HumanBytes(r->bytes) + " (every file checked against its SHA-256)");
+    SetResult(op.Finish(Status::Ok()));
+  });
+}
+
+void SetUpApplyCheckpoint(CLI::App& app, GlobalOptions& g) {
+  auto* cmd = app.add_subcommand(
+      "apply-checkpoint",
+      "Make DIR the state of SRC, writing only files that differ. SRC is a checkpoint directory, or a state\n"
+      "snapshot of the repository (id, prefix or 'latest'). Built beside DIR and swapped in atomically: a crash\n"
+      "leaves the old or the new state, never a mix. The node using DIR must be stopped.");
+  auto args = std::make_shared<RepoArgs>();
+  auto src = std::make_shared<std::string>();
+  auto target = std::make_shared<std::string>();
+  AddRepoOptions(cmd, *args);
+  cmd->add_option("SRC", *src, "checkpoint directory or snapshot reference")->required();
+  cmd->add_option("--target,-t", *target, "node data dir to update")->required();
+  cmd->callback([&g, args, src, target] {
+    ProgressLine progress(g, "apply-checkpoint");
+    if (fs::IsDirectory(*src)) {
+      std::unique_ptr<audit::AuditLog> log;
+      if (auto cfg = config::LoadConfig(g.config_path); cfg.ok() && !cfg->logging.audit_log.empty()) {
+        auto l = audit::AuditLog::Open(cfg->logging.audit_log);
+        if (l.ok()) log = std::move(*l);
+      }
+      audit::ScopedAuditOp op(log.get(), "apply-checkpoint", {{"source", *src}, {"target", *target}});
+      auto r = ops::ApplyCheckpointDir(*src, *target, [&](const std::string& p, uint64_t d, uint64_t t) { progress.Update(p, d, t); });
+      progress.Done();
+      if (!r.ok()) return SetResult(op.Finish(r.status()));
+      op.Touch("state_root:" + crypto::HashToHex(r->manifest.state_root));
+      if (g.json) {
+        PrintJson({{"source", *src}, {"target", *target}, {"height", r->manifest.height},
+                   {"state_root", crypto::HashToHex(r->manifest.state_root)}, {"files", r->files}, {"files_reused", r->files_reused},
+                   {"bytes_written", r->bytes_written}, {"bytes_reused", r->bytes_reused}});
+      }
+      PrintLine(g, "applied checkpoint " + *src + " (height " + std::to_string(r->manifest.height) + ") to " + *target + ": " +
+                       std::to_string(r->files) + " files, " + std::to_string(r->files_reused) + " unchanged, " +
+                       HumanBytes(r->bytes_written) + " written");
+      return SetResult(op.Finish(Status::Ok()));
+    }
+    auto s = RepoSession::Open(g, *args);
+    if (!s.ok()) {
+      return SetResult(s.status().WithContext(*src + " is not a directory, so it was taken as a snapshot reference"));
+    }
+    audit::ScopedAuditOp op(s->audit(), "apply-checkpoint", {{"repository", s->url()}, {"snapshot", *src}, {"target", *target}});
+    ops::StateRestoreOptions o;
+    o.force = true;  // applying replaces the target's state by definition
+    o.federation = SessionFederation(*s);
+    o.progress = [&](const repo::RestoreProgress& p) { progress.Update("apply", p.bytes_done, p.bytes_total); };
+    auto r = ops::RestoreState(s->repo(), *src, *target, o);
+    progress.Done();
+    if (!r.ok()) return SetResult(op.Finish(r.status()));
+    op.Touch(r->snapshot_id);
+    if (g.json) PrintJson(RestoreJson(*r, *target));
+    PrintLine(g, "applied snapshot " + r->snapshot_id.substr(0, 12) + " (height " + std::to_string(r->height) + ") to " + *target + ": " +
+                     std::to_string(r->stats.files_reused) + " of " + std::to_string(r->stats.files) + " files unchanged, " +
+                     HumanBytes(r->stats.bytes_fetched) + " fetched; state root proven");
+    SetResult(op.Finish(Status::Ok()));
+  });
+}
+
+}  // namespace
+
+AILEE_REGISTER_COMMAND(backup, "backup", SetUpBackup);
+AILEE_REGISTER_COMMAND(restore, "restore", SetUpRestore);
+AILEE_REGISTER_COMMAND(apply_checkpoint, "apply-checkpoint", SetUpApplyCheckpoint);
+
+}  // namespace ailee::cli

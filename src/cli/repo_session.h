@@ -1,0 +1,58 @@
+// What every repository command needs: the repository URL, its passphrase
+// (file, environment or prompt; never the command line), the open
+// repository, and the audit log.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "audit/audit_log.h"
+#include "base/status.h"
+#include "cli/command.h"
+#include "config/config.h"
+#include "crypto/secure.h"
+#include "repo/repository.h"
+
+namespace ailee::cli {
+
+inline constexpr const char* kRepoPassphraseEnv = "AILEE_REPO_PASSPHRASE";
+inline constexpr const char* kNewRepoPassphraseEnv = "AILEE_NEW_REPO_PASSPHRASE";
+
+struct RepoArgs {
+  std::string repo_url;         // --repo; default: config backup.repository
+  std::string passphrase_file;  // --passphrase-file; default: config backup.passphrase_file
+};
+
+// Adds --repo and --passphrase-file to a subcommand.
+void AddRepoOptions(CLI::App* cmd, RepoArgs& args);
+
+class RepoSession {
+ public:
+  // Resolves URL and passphrase, opens the repository and the audit log.
+  static Result<RepoSession> Open(const GlobalOptions& g, const RepoArgs& args);
+  // For `repo init`: resolves everything but does not open.
+  static Result<RepoSession> Prepare(const GlobalOptions& g, const RepoArgs& args);
+
+  const std::string& url() const { return url_; }
+  repo::Repository& repo() { return *repo_; }
+  std::unique_ptr<repo::Repository>& repo_ptr() { return repo_; }
+  audit::AuditLog* audit() { return audit_.get(); }
+  const std::optional<config::NodeConfig>& config() const { return config_; }
+  const crypto::SecureBytes& passphrase() const { return passphrase_; }
+  // "seq:hash" of the audit log, or "" without one.
+  std::string AuditHead() const;
+
+ private:
+  std::string url_;
+  crypto::SecureBytes passphrase_;
+  std::unique_ptr<repo::Repository> repo_;
+  std::unique_ptr<audit::AuditLog> audit_;
+  std::optional<config::NodeConfig> config_;
+};
+
+// A new passphrase (repo init, key add): AILEE_NEW_REPO_PASSPHRASE, the
+// given file, or a prompt asked twice.
+Result<crypto::SecureBytes> ReadNewPassphrase(const std::string& file);
+
+}  // namespace ailee::cli
