@@ -4,9 +4,9 @@
 // snapshot has the right content hash and authenticates; every pack an
 // index lists exists with the recorded size; every blob a snapshot file
 // references is in the index.
-// read_data: additionally reads every pack whole and checks its SHA-256 and
-// header, then re-reads every distinct file of every snapshot blob by blob
-// (decrypt, decompress, id check) and checks the file's SHA-256.
+// read_data: additionally reads every pack header, every distinct file of
+// every snapshot blob by blob (decrypt, decompress, id check) with the
+// file's SHA-256, and every blob no file references: each stored byte once.
 //
 // Damage is reported, not returned as an error: the result lists every
 // problem with the snapshot, file path, pack and blob it concerns. The
