@@ -9,6 +9,7 @@
 #include "crypto/random.h"
 #include "node/client.h"
 #include "node/http_api.h"
+#include "keys/secret_input.h"
 
 namespace ailee::node {
 
@@ -46,6 +47,27 @@ Result<std::string> LoadOrCreateAdminToken(const std::string& path) {
   return token;
 }
 
+// The block-signing key: a PKCS#11 token (PIN from signer.pkcs11.pin_file or
+// $AILEE_PKCS11_PIN) or a PEM file. Either way only Sign() is used.
+Result<std::unique_ptr<keys::Signer>> OpenSigner(const config::NodeConfig& cfg) {
+  if (cfg.signer->pkcs11) {
+    const auto& p = *cfg.signer->pkcs11;
+    crypto::SecureBytes pin;
+    if (!p.pin_file.empty()) {
+      ASSIGN_OR_RETURN(pin, keys::ReadSecretFile(p.pin_file));
+    } else if (const char* env = std::getenv(keys::kPinEnv)) {
+      pin = crypto::SecureBytes(std::string_view(env));
+    } else {
+      return InvalidArgument("signer.pkcs11.pin_file: a PIN is needed (or set $" + std::string(keys::kPinEnv) + ")");
+    }
+    keys::Pkcs11SignerOptions o{p.module, p.token_label, keys::Pkcs11KeyRef{p.key_label, ""}};
+    ASSIGN_OR_RETURN(auto signer, keys::Pkcs11Signer::Open(o, pin));
+    return std::unique_ptr<keys::Signer>(std::move(signer));
+  }
+  ASSIGN_OR_RETURN(auto signer, keys::FileSigner::Open(cfg.signer->key_file));
+  return std::unique_ptr<keys::Signer>(std::move(signer));
+}
+
 }  // namespace
 
 Status Node::Init() {
@@ -56,8 +78,12 @@ Status Node::Init() {
 
   if (!is_follower()) {
     if (!cfg.signer) return InvalidArgument("signer: a leader needs a signer section (or run with --follow URL)");
-    ASSIGN_OR_RETURN(crypto::PrivateKey key, config::LoadSignerKey(cfg));
-    signer_ = std::move(key);
+    ASSIGN_OR_RETURN(signer_, OpenSigner(cfg));
+    const auto* member = federation_.Find(cfg.signer->id);
+    if (!member || member->FingerprintHex() != signer_->public_key().FingerprintHex()) {
+      return InvalidArgument("signer: the key at " + signer_->Describe() + " (fingerprint " +
+                             signer_->public_key().FingerprintHex() + ") is not federation signer " + cfg.signer->id + "'s key");
+    }
   }
   RETURN_IF_ERROR(fs::MakeDirs(cfg.node.data_dir));
   ASSIGN_OR_RETURN(db_, state::StateDb::Open(cfg.node.data_dir, state::OpenOptions{}));
@@ -138,7 +164,8 @@ void Node::LeaderLoop() {
     int64_t t0 = Clock::Real().MonotonicNanos();
     auto txs = mempool_->Take(options_.max_block_txs);
     int64_t ts = std::max(now, db_->Tip().timestamp_ms);
-    auto produced = db_->ProduceBlock(std::move(txs), *signer_, cfg.signer->id, ts,
+    state::SignFn sign = [this](std::string_view m) { return signer_->Sign(m); };
+    auto produced = db_->ProduceBlock(std::move(txs), sign, cfg.signer->id, ts,
                                       static_cast<uint64_t>(cfg.node.commitment_interval), federation_);
     mempool_->OnBlockCommitted();
     if (!produced.ok()) {

@@ -21,6 +21,7 @@
 
 #include "base/status.h"
 #include "config/config.h"
+#include "keys/signer.h"
 #include "node/mempool.h"
 #include "state/state_db.h"
 
@@ -82,7 +83,7 @@ class Node {
   std::string follow_url_;
   state::Federation federation_;
   std::unique_ptr<state::StateDb> db_;
-  std::optional<crypto::PrivateKey> signer_;
+  std::unique_ptr<keys::Signer> signer_;  // a PEM file or a PKCS#11 token
   std::unique_ptr<Mempool> mempool_;
   std::unique_ptr<httplib::Server> http_;
   std::string admin_token_;

@@ -88,13 +88,20 @@ Status CheckAnchor(const AnchorCommitment& a, const Federation* federation) {
 Result<AnchorCommitment> MakeAnchor(uint64_t height, const crypto::Hash256& block_hash,
                                     const crypto::Hash256& state_root, const crypto::PrivateKey& signer,
                                     const std::string& signer_id) {
+  return MakeAnchor(height, block_hash, state_root, SignFn([&signer](std::string_view m) { return signer.Sign(m); }),
+                    signer_id);
+}
+
+Result<AnchorCommitment> MakeAnchor(uint64_t height, const crypto::Hash256& block_hash,
+                                    const crypto::Hash256& state_root, const SignFn& sign,
+                                    const std::string& signer_id) {
   AnchorCommitment a;
   a.height = height;
   a.block_hash = block_hash;
   a.state_root = state_root;
   a.signer_id = signer_id;
   a.op_return_payload = BuildAnchorPayload(height, block_hash, state_root);
-  ASSIGN_OR_RETURN(a.signature, signer.Sign(a.op_return_payload));
+  ASSIGN_OR_RETURN(a.signature, sign(a.op_return_payload));
   return a;
 }
 

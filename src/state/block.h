@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -57,8 +58,15 @@ std::string BuildAnchorPayload(uint64_t height, const crypto::Hash256& block_has
 // Checks the payload layout and checksum and that it matches the other
 // fields; with `federation`, also the signature. kDataLoss naming the height.
 Status CheckAnchor(const AnchorCommitment& anchor, const Federation* federation);
+// Signs with whatever holds the signer's key (a PEM key in memory, a PKCS#11
+// token); the signature format is crypto::PrivateKey::Sign's.
+using SignFn = std::function<Result<std::string>(std::string_view message)>;
+
 Result<AnchorCommitment> MakeAnchor(uint64_t height, const crypto::Hash256& block_hash,
                                     const crypto::Hash256& state_root, const crypto::PrivateKey& signer,
+                                    const std::string& signer_id);
+Result<AnchorCommitment> MakeAnchor(uint64_t height, const crypto::Hash256& block_hash,
+                                    const crypto::Hash256& state_root, const SignFn& sign,
                                     const std::string& signer_id);
 
 struct Block {

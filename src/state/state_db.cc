@@ -160,6 +160,13 @@ Status StateDb::Impl::CheckAnchorPresence(const Block& block, uint64_t interval)
 Result<ProducedBlock> StateDb::ProduceBlock(std::vector<Transaction> txs, const crypto::PrivateKey& signer,
                                             const std::string& signer_id, int64_t timestamp_ms,
                                             uint64_t commitment_interval, const Federation& federation) {
+  return ProduceBlock(std::move(txs), SignFn([&signer](std::string_view m) { return signer.Sign(m); }), signer_id,
+                      timestamp_ms, commitment_interval, federation);
+}
+
+Result<ProducedBlock> StateDb::ProduceBlock(std::vector<Transaction> txs, const SignFn& sign,
+                                            const std::string& signer_id, int64_t timestamp_ms,
+                                            uint64_t commitment_interval, const Federation& federation) {
   Impl& d = *impl_;
   std::lock_guard<std::mutex> lock(d.apply_mu);
   RETURN_IF_ERROR(d.CheckWritable());
@@ -189,11 +196,11 @@ Result<ProducedBlock> StateDb::ProduceBlock(std::vector<Transaction> txs, const 
   h.timestamp_ms = timestamp_ms;
   h.signer_id = signer_id;
   const crypto::Hash256 hash = h.Hash();
-  ASSIGN_OR_RETURN(h.signature, signer.Sign(crypto::HashToString(hash)));
+  ASSIGN_OR_RETURN(h.signature, sign(crypto::HashToString(hash)));
   // Catch a key/id mix-up here rather than producing blocks no follower accepts.
   RETURN_IF_ERROR(CheckBlockSignature(h, federation).WithContext("signer key does not match federation entry"));
   if (commitment_interval > 0 && h.height % commitment_interval == 0) {
-    ASSIGN_OR_RETURN(out.block.anchor, MakeAnchor(h.height, hash, h.state_root, signer, signer_id));
+    ASSIGN_OR_RETURN(out.block.anchor, MakeAnchor(h.height, hash, h.state_root, sign, signer_id));
   }
   RETURN_IF_ERROR(d.Commit(out.block, exec.writes(), acc));
   return out;

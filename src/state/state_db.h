@@ -110,6 +110,10 @@ class StateDb {
   Result<ProducedBlock> ProduceBlock(std::vector<Transaction> txs, const crypto::PrivateKey& signer,
                                      const std::string& signer_id, int64_t timestamp_ms,
                                      uint64_t commitment_interval, const Federation& federation);
+  // The same with the key behind a signing function (e.g. a PKCS#11 token).
+  Result<ProducedBlock> ProduceBlock(std::vector<Transaction> txs, const SignFn& sign,
+                                     const std::string& signer_id, int64_t timestamp_ms,
+                                     uint64_t commitment_interval, const Federation& federation);
 
   // Follower. Checks height == tip + 1, prev_hash, timestamp, the signature
   // under header.signer_id's federation key, tx_root, the anchor (present
