@@ -28,7 +28,8 @@ void ParallelFor(size_t n, int workers, Fn fn) {
 }  // namespace
 
 std::string VerifyProblem::ToString() const {
-  std::string s = object + ": " + message;
+  // Messages from lower layers often start with the object already.
+  std::string s = message.rfind(object + ":", 0) == 0 ? message : object + ": " + message;
   if (!snapshot_id.empty()) s += " [snapshot " + snapshot_id + "]";
   if (!path.empty()) s += " [file " + path + "]";
   if (!pack_id.empty() && object.rfind("pack", 0) != 0) s += " [pack " + pack_id + "]";
