@@ -1,0 +1,74 @@
+// A follower started from an empty data dir catches up with a leader under
+// load, and both report the same state root at the same height.
+#include "harness_gtest.h"
+
+namespace ailee::it {
+namespace {
+
+TEST(Follower, CatchesUpFromEmptyAndAgreesOnStateRoot) {
+  Scenario s("follower");
+  TestNode leader = s.AddNode(NodeSpec::Leader("leader", 100, 10));
+  ASSERT_OK(leader.Start());
+
+  // Some history before the follower exists, with anchors (every 10 blocks).
+  CommandResult pre = s.Cli(leader, {"-q", "load", "--accounts", "200", "--rate", "2000", "--duration", "3"});
+  ASSERT_EQ(pre.exit_code, 0) << pre;
+  ASSIGN_OR_FAIL(uint64_t leader_height, leader.Height());
+  ASSERT_GE(leader_height, 20u);
+
+  // Keep the leader busy while the follower syncs.
+  ASSIGN_OR_FAIL(Process load, s.CliBackground(leader, {"-q", "load", "--accounts", "200", "--rate", "1000",
+                                                        "--duration", "8", "--seed", "2"},
+                                               s.dir().Join("load.log")));
+  TestNode follower = s.AddNode(NodeSpec::Follower("follower", leader.url(), 100, 10));
+  ASSERT_OK(follower.Start());
+
+  // A follower refuses transactions and names its leader.
+  auto refused = follower.Client().PostJson("/v1/tx", nlohmann::json::object());
+  EXPECT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find(leader.url()), std::string::npos) << refused.status().ToString();
+
+  CommandResult sync = s.Cli(follower, {"sync-status", "--wait", "30", "--url", follower.url()}, Millis(40000));
+  EXPECT_EQ(sync.exit_code, 0) << sync << "\nfollower log:\n" << FileTail(follower.log_path());
+  EXPECT_NE(sync.out.find("synced"), std::string::npos) << sync;
+
+  // While both run: the follower's blocks are the leader's blocks.
+  ASSIGN_OR_FAIL(uint64_t fh, follower.Height());
+  ASSERT_GE(fh, leader_height);
+  for (uint64_t h : {uint64_t{1}, leader_height, fh}) {
+    ASSIGN_OR_FAIL(auto fb, follower.Client().GetJson("/v1/blocks/" + std::to_string(h)));
+    ASSIGN_OR_FAIL(auto lb, leader.Client().GetJson("/v1/blocks/" + std::to_string(h)));
+    EXPECT_EQ(fb["header"]["hash"], lb["header"]["hash"]) << "height " << h;
+    EXPECT_EQ(fb["header"]["state_root"], lb["header"]["state_root"]) << "height " << h;
+  }
+
+  // Freeze the leader, then compare tips: the follower reaches the leader's
+  // final height and reports the same state root there.
+  auto load_exit = load.Wait(Millis(20000));
+  ASSERT_TRUE(load_exit.has_value()) << "load did not finish";
+  EXPECT_EQ(*load_exit, 0) << FileTail(s.dir().Join("load.log"));
+  EXPECT_EQ(leader.Terminate(), 0);
+  CommandResult lv = s.Cli(leader, {"--json", "verify-state", leader.data_dir()});
+  ASSERT_EQ(lv.exit_code, 0) << lv;
+  nlohmann::json leader_final = JsonOut(lv);
+  const uint64_t tip = leader_final["height"].get<uint64_t>();
+
+  ASSERT_OK(follower.WaitForHeight(tip, Millis(10000)));
+  ASSIGN_OR_FAIL(auto fs, follower.StatusJson());
+  EXPECT_EQ(fs["height"].get<uint64_t>(), tip) << "follower went past the stopped leader";
+  EXPECT_EQ(fs["state_root"], leader_final["state_root"]);
+  EXPECT_EQ(fs["tip_hash"], leader_final["tip_hash"]);
+  EXPECT_EQ(fs["role"], "follower");
+
+  // And the follower's own directory proves the same state from scratch.
+  EXPECT_EQ(follower.Terminate(), 0);
+  CommandResult fv = s.Cli(follower, {"--json", "verify-state", follower.data_dir()});
+  ASSERT_EQ(fv.exit_code, 0) << fv;
+  nlohmann::json follower_final = JsonOut(fv);
+  EXPECT_EQ(follower_final["height"], leader_final["height"]);
+  EXPECT_EQ(follower_final["state_root"], leader_final["state_root"]);
+  EXPECT_EQ(follower_final["entries_checked"], leader_final["entries_checked"]);
+}
+
+}  // namespace
+}  // namespace ailee::it

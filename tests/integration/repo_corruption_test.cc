@@ -1,0 +1,162 @@
+// Bad input gets a clear error, and nothing is lost: a wrong passphrase, a
+// missing repository, a truncated or bit-flipped pack, a hand-edited
+// snapshot and a target on a full disk each fail with the documented exit
+// code (docs/exit-codes.md), a message naming what and where, and no
+// partial target left behind.
+#include <sys/mount.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "base/fs.h"
+#include "repo_fixture.h"
+
+namespace ailee::it {
+namespace {
+
+constexpr int kExitVerifyFailed = 3, kExitNotFound = 4, kExitAuth = 5, kExitNoSpace = 8;
+
+bool Contains(const std::string& haystack, const std::string& needle) { return haystack.find(needle) != std::string::npos; }
+std::string Basename(const std::string& p) { return p.substr(p.rfind('/') + 1); }
+
+TEST(RepoCorruption, WrongPassphraseAndMissingRepository) {
+  RepoWorld w("repo-access");
+  TestNode& n = w.AddNode("node-1");
+  ASSERT_OK(w.InitRepo());
+
+  const std::string wrong = w.scenario().dir().Join("wrong.pass");
+  ASSERT_OK(WriteFile(wrong, "not the passphrase\n", 0600));
+  CommandResult r = w.Cli(n, {"snapshots", "--passphrase-file", wrong});
+  EXPECT_EQ(r.exit_code, kExitAuth) << r;
+  EXPECT_TRUE(Contains(r.err, "passphrase") || Contains(r.err, "key slot")) << r;
+
+  const std::string missing = w.scenario().dir().Join("no-such-repo");
+  r = w.Cli(n, {"verify", "--repo", "file://" + missing});
+  EXPECT_EQ(r.exit_code, kExitNotFound) << r;
+  EXPECT_TRUE(Contains(r.err, missing)) << "the message must name the location: " << r;
+  EXPECT_FALSE(Exists(missing)) << "a read command created the repository directory";
+
+  r = w.Cli(n, {"restore", "latest", "--target", w.scenario().dir().Join("t"), "--repo", "file://" + missing});
+  EXPECT_EQ(r.exit_code, kExitNotFound) << r;
+  EXPECT_FALSE(Exists(w.scenario().dir().Join("t")));
+}
+
+class RepoDamage : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    n_ = &w_.AddNode("node-1");
+    ASSERT_OK(w_.BulkLoad(*n_, "8MiB"));
+    ASSERT_OK(w_.InitRepo());
+    ASSIGN_OR_FAIL(auto snap, w_.JsonOk(*n_, {"backup", "state", "--offline"}));
+    snapshot_ = snap["snapshot"];
+  }
+
+  // A private copy of the pristine repository, to damage.
+  std::string CopyRepo(const std::string& name) {
+    std::string dst = w_.scenario().dir().Join(name);
+    Status st = CopyTree(w_.repo_dir(), dst);
+    EXPECT_TRUE(st.ok()) << st.ToString();
+    return dst;
+  }
+
+  // restore must fail with `code`, and leave no target and no staging dir.
+  void ExpectRestoreRefused(const std::string& repo, int code, const std::string& must_name) {
+    const std::string parent = w_.scenario().dir().Join("restore-" + Basename(repo));
+    ASSERT_OK(WriteFile(parent + "/.keep", ""));
+    CommandResult r = w_.Cli(*n_, {"restore", "latest", "--target", parent + "/node", "--repo", "file://" + repo});
+    EXPECT_EQ(r.exit_code, code) << r;
+    EXPECT_TRUE(Contains(r.err, must_name)) << "restore's message does not name " << must_name << ": " << r;
+    EXPECT_EQ(Entries(parent), std::vector<std::string>{".keep"}) << "restore left a partial target or staging dir";
+  }
+
+  RepoWorld w_{"repo-damage"};
+  TestNode* n_ = nullptr;
+  std::string snapshot_;
+};
+
+TEST_F(RepoDamage, BitFlippedPackIsNamedByVerifyAndNeverRestored) {
+  const std::string repo = CopyRepo("flipped");
+  auto packs = PackFiles(repo);
+  ASSERT_FALSE(packs.empty());
+  const std::string pack = packs.front();  // the largest: holds the big SST's blobs
+  ASSERT_OK(FlipByte(pack, fs::FileSize(pack).value() / 2));
+  const std::string pack_id = Basename(pack);
+
+  CommandResult r = w_.Cli(*n_, {"--json", "verify", "--read-data", "--repo", "file://" + repo});
+  ASSERT_EQ(r.exit_code, kExitVerifyFailed) << r;
+  nlohmann::json report = JsonOut(r);
+  ASSERT_FALSE(report["problems"].empty()) << report.dump(2);
+  bool named = false;
+  for (const auto& p : report["problems"]) {
+    const std::string text = p.dump();
+    if (Contains(text, pack_id) && Contains(text, snapshot_) && Contains(p.value("path", ""), ".sst")) named = true;
+  }
+  EXPECT_TRUE(named) << "verify --read-data must name pack " << pack_id << ", snapshot " << snapshot_
+                     << " and the damaged file: " << report.dump(2);
+  r = w_.Cli(*n_, {"verify", "--read-data", "--repo", "file://" + repo});
+  EXPECT_TRUE(Contains(r.out + r.err, pack_id.substr(0, 12))) << r;
+
+  ExpectRestoreRefused(repo, kExitVerifyFailed, snapshot_.substr(0, 8));
+}
+
+TEST_F(RepoDamage, TruncatedPackIsNamedByVerifyAndNeverRestored) {
+  const std::string repo = CopyRepo("truncated");
+  auto packs = PackFiles(repo);
+  ASSERT_FALSE(packs.empty());
+  const std::string pack = packs.front();
+  ASSERT_OK(TruncateFile(pack, fs::FileSize(pack).value() / 3));
+  const std::string pack_id = Basename(pack);
+
+  CommandResult r = w_.Cli(*n_, {"verify", "--read-data", "--repo", "file://" + repo});
+  EXPECT_EQ(r.exit_code, kExitVerifyFailed) << r;
+  EXPECT_TRUE(Contains(r.out + r.err, pack_id.substr(0, 12))) << "verify must name the truncated pack: " << r;
+  ExpectRestoreRefused(repo, kExitVerifyFailed, snapshot_.substr(0, 8));
+}
+
+TEST_F(RepoDamage, HandEditedSnapshotIsRejectedByName) {
+  const std::string repo = CopyRepo("edited");
+  const std::string snap_file = repo + "/snapshots/" + snapshot_;
+  ASSERT_TRUE(Exists(snap_file));
+  ASSERT_OK(FlipByte(snap_file, fs::FileSize(snap_file).value() / 2));
+
+  CommandResult r = w_.Cli(*n_, {"verify", "--repo", "file://" + repo});
+  EXPECT_EQ(r.exit_code, kExitVerifyFailed) << r;
+  EXPECT_TRUE(Contains(r.out + r.err, snapshot_.substr(0, 12))) << "verify must name the snapshot: " << r;
+  r = w_.Cli(*n_, {"snapshots", "--repo", "file://" + repo});
+  EXPECT_EQ(r.exit_code, kExitVerifyFailed) << r;
+  EXPECT_TRUE(Contains(r.out + r.err, snapshot_)) << r;
+
+  const std::string parent = w_.scenario().dir().Join("restore-edited");
+  r = w_.Cli(*n_, {"restore", snapshot_, "--target", parent + "/node", "--repo", "file://" + repo});
+  EXPECT_EQ(r.exit_code, kExitVerifyFailed) << r;
+  EXPECT_TRUE(Contains(r.err, snapshot_.substr(0, 8))) << r;
+  EXPECT_TRUE(Entries(parent).empty()) << "restore of a forged snapshot wrote something";
+}
+
+// Unmounts on scope exit.
+struct TmpfsMount {
+  std::string dir;
+  bool mounted = false;
+  ~TmpfsMount() {
+    if (mounted && umount2(dir.c_str(), MNT_DETACH) != 0) {
+      std::fprintf(stderr, "umount %s: %s\n", dir.c_str(), std::strerror(errno));
+    }
+  }
+};
+
+TEST_F(RepoDamage, RestoreOntoFullDiskFailsWithNoSpaceAndLeavesNothing) {
+  TmpfsMount m{w_.scenario().dir().Join("small-disk")};
+  ASSERT_OK(fs::MakeDirs(m.dir));
+  if (mount("tmpfs", m.dir.c_str(), "tmpfs", 0, "size=5m") != 0) {
+    GTEST_SKIP() << "cannot mount a 5 MiB tmpfs at " << m.dir << " (" << std::strerror(errno)
+                 << "): needs root / CAP_SYS_ADMIN";
+  }
+  m.mounted = true;
+  CommandResult r = w_.Cli(*n_, {"restore", snapshot_, "--target", m.dir + "/node"});
+  EXPECT_EQ(r.exit_code, kExitNoSpace) << r;
+  EXPECT_TRUE(Contains(r.err, m.dir)) << "the message must say where the disk is full: " << r;
+  EXPECT_TRUE(Entries(m.dir).empty()) << "a failed restore left data on the full disk";
+}
+
+}  // namespace
+}  // namespace ailee::it
