@@ -1,0 +1,328 @@
+#!/usr/bin/env bash
+# One command: the backup repository beside the tools an operator would
+# otherwise pick, on the same node state, with a cold page cache before
+# every timed step:
+#
+#   bash bench/run-repo-bench.sh
+#
+# Tools: ours (ailee-cli backup state --offline / restore / verify --read-data),
+# RocksDB's BackupEngine (bench/repo/backup_engine_bench.cc), restic, borg,
+# and `tar | zstd -1 -T0`. Steps: full backup, incremental after about 5%
+# more blocks, restore of the latest backup into an empty dir, full data
+# verification (restic check --read-data, borg check --verify-data,
+# BackupEngine VerifyBackup with checksums, zstd -t), repository size.
+#
+# The dataset is made once by the load generator and cached under
+# bench-run/ (reruns reuse it):
+#   base/     `ailee-cli load --mode bulk --target-size $BENCH_SIZE --memo-bytes 2048`, flushed
+#   churned/  base plus ${BENCH_CHURN_PCT}% more transactions, flushed
+# Every tool gets its own copy of base/ to back up; the churn is then applied
+# to that copy in place (only changed files are rewritten, as a running node
+# would), so every tool's incremental sees exactly the same bytes.
+#
+# Knobs (environment):
+#   BENCH_SIZE=2GiB         dataset size (the issue's benchmark; 512MiB for a quick run)
+#   BENCH_CHURN_PCT=5       churn as a percentage of the base transactions
+#   BENCH_TOOLS="ours backup-engine restic borg tar-zstd"
+#   BUILD_DIR=build-bench   build tree (configured if missing)
+#   BENCH_BIN_DIR           use binaries from this build tree instead of building
+#   BENCH_KDF_MIB=256       Argon2id memory of our repository's key slot (the default)
+#   BENCH_NO_DROP_CACHES=1  skip dropping the page cache (when not root)
+# Output: a Markdown table on stdout and in bench-run/repo-bench.md; raw
+# timings in bench-run/repo-bench.tsv; our --json outputs in bench-run/repo-work/ours-*.json.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+SIZE=${BENCH_SIZE:-2GiB}
+CHURN_PCT=${BENCH_CHURN_PCT:-5}
+TOOLS=${BENCH_TOOLS:-"ours backup-engine restic borg tar-zstd"}
+KDF_MIB=${BENCH_KDF_MIB:-256}
+OUT=$ROOT/bench-run
+DS=$OUT/repo-dataset-$SIZE
+W=$OUT/repo-work
+mkdir -p "$OUT"
+
+log() { printf '\033[1m[repo-bench]\033[0m %s\n' "$*" >&2; }
+
+bash scripts/install-deps.sh >&2
+
+if [ -n "${BENCH_BIN_DIR:-}" ]; then
+  BIN=$BENCH_BIN_DIR
+else
+  BIN=$ROOT/${BUILD_DIR:-build-bench}
+  [ -f "$BIN/build.ninja" ] || cmake -S . -B "$BIN" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  ninja -C "$BIN" ailee-cli bench_backup_engine >&2
+fi
+CLI=$BIN/src/cli/ailee-cli
+BE=$BIN/bench/repo/bench_backup_engine
+[ -x "$CLI" ] || { echo "no ailee-cli at $CLI" >&2; exit 1; }
+
+# A node config for DATA_DIR and REPO (the federation key comes from the dataset).
+write_config() {  # FILE DATA_DIR REPO_DIR
+  cat > "$1" <<YAML
+node:
+  id: bench-node
+  data_dir: $2
+  listen: 127.0.0.1:1
+  commitment_interval: 20
+federation:
+  threshold: 1
+  signers:
+    - id: signer-01
+      public_key_file: $DS/keys/signer-01.pub
+signer:
+  id: signer-01
+  key_file: $DS/keys/signer-01.key
+logging:
+  audit_log: $W/audit.log
+backup:
+  repository: file://$3
+  passphrase_file: $W/pass
+YAML
+}
+
+# Flush the memtable into SSTs (an offline checkpoint does), so that every
+# tool reads the same settled files and none of them pays for a flush.
+settle() {  # CONFIG DATA_DIR
+  rm -rf "$2.settle"
+  "$CLI" --config "$1" -q create-checkpoint --offline --output "$2.settle" >&2
+  rm -rf "$2.settle"
+}
+
+# ------------------------------------------------------------------ dataset
+if [ ! -f "$DS/.complete" ]; then
+  log "building the $SIZE dataset in $DS (once; reused by later runs)"
+  rm -rf "$DS" && mkdir -p "$DS/keys" "$W"
+  umask 077
+  openssl genpkey -algorithm ed25519 -out "$DS/keys/signer-01.key" 2>/dev/null
+  openssl pkey -in "$DS/keys/signer-01.key" -pubout -out "$DS/keys/signer-01.pub"
+  umask 022
+  head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$W/pass"; chmod 600 "$W/pass"
+  write_config "$DS/base.yaml" "$DS/base" "$W/unused"
+  "$CLI" --config "$DS/base.yaml" --json load --mode bulk --duration 0 --target-size "$SIZE" --memo-bytes 2048 \
+    > "$DS/base-load.json"
+  settle "$DS/base.yaml" "$DS/base"
+  accepted=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["accepted"])' "$DS/base-load.json")
+  churn_tx=$(( accepted * CHURN_PCT / 100 ))
+  log "churn: $churn_tx more transactions (${CHURN_PCT}% of $accepted)"
+  cp -a "$DS/base" "$DS/churned"
+  write_config "$DS/churned.yaml" "$DS/churned" "$W/unused"
+  "$CLI" --config "$DS/churned.yaml" --json load --mode bulk --duration 0 --max-tx "$churn_tx" --memo-bytes 2048 \
+    > "$DS/churn-load.json"
+  settle "$DS/churned.yaml" "$DS/churned"
+  touch "$DS/.complete"
+fi
+[ "${BENCH_PHASE:-}" = dataset ] && { log "dataset ready: $DS"; exit 0; }
+
+BASE_BYTES=$(du -sb "$DS/base" | cut -f1)
+CHURN_BYTES=$(du -sb "$DS/churned" | cut -f1)
+CHANGED_BYTES=$(python3 - "$DS/base" "$DS/churned" <<'EOF'
+import os, sys
+a, b = sys.argv[1:3]
+n = 0
+for f in os.listdir(b):
+    sb = os.stat(os.path.join(b, f))
+    try:
+        sa = os.stat(os.path.join(a, f))
+        if sa.st_size == sb.st_size and int(sa.st_mtime) == int(sb.st_mtime):
+            continue
+    except FileNotFoundError:
+        pass
+    n += sb.st_size
+print(n)
+EOF
+)
+log "dataset: base $((BASE_BYTES >> 20)) MiB, churned $((CHURN_BYTES >> 20)) MiB ($((CHANGED_BYTES >> 20)) MiB in new or changed files)"
+
+# Make DIR equal to the churned dataset, rewriting only files that differ
+# (a RocksDB dir is flat), as the node itself would have.
+apply_churn() {  # DIR
+  python3 - "$DS/churned" "$1" <<'EOF'
+import os, shutil, sys
+src, dst = sys.argv[1:3]
+s, d = set(os.listdir(src)), set(os.listdir(dst))
+for n in d - s:
+    p = os.path.join(dst, n)
+    shutil.rmtree(p) if os.path.isdir(p) else os.remove(p)
+for n in s:
+    a, b = os.path.join(src, n), os.path.join(dst, n)
+    if n in d:
+        sa, sb = os.stat(a), os.stat(b)
+        if sa.st_size == sb.st_size and int(sa.st_mtime) == int(sb.st_mtime):
+            continue
+        os.remove(b)
+    shutil.copy2(a, b)
+EOF
+}
+
+drop_caches() {
+  sync
+  if [ -z "${BENCH_NO_DROP_CACHES:-}" ]; then
+    echo 3 > /proc/sys/vm/drop_caches 2>/dev/null || { log "cannot drop the page cache (not root?): set BENCH_NO_DROP_CACHES=1"; exit 1; }
+  fi
+}
+
+TSV=$OUT/repo-bench.tsv
+: > "$TSV"
+# timed TOOL STEP BYTES CMD...: cold cache, wall time of CMD, one TSV row.
+timed() {
+  local tool=$1 step=$2 bytes=$3; shift 3
+  drop_caches
+  local t0 t1
+  t0=$(date +%s.%N)
+  if ! "$@" > "$W/$tool-$step.out" 2> "$W/$tool-$step.err"; then
+    log "$tool $step FAILED:"; tail -5 "$W/$tool-$step.err" >&2; echo -e "$tool\t$step\tFAILED\t$bytes" >> "$TSV"; return 0
+  fi
+  t1=$(date +%s.%N)
+  local s; s=$(python3 -c "print(f'{$t1 - $t0:.2f}')")
+  log "$tool $step: $s s"
+  echo -e "$tool\t$step\t$s\t$bytes" >> "$TSV"
+}
+repo_size() { echo -e "$1\tsize\t$(du -sb "$2" | cut -f1)\t0" >> "$TSV"; }
+
+fresh_work() {
+  rm -rf "$W" && mkdir -p "$W"
+  head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$W/pass"; chmod 600 "$W/pass"
+  cp -a "$DS/base" "$W/data"
+  sync
+}
+
+run_ours() {
+  write_config "$W/ours.yaml" "$W/data" "$W/ours-repo"
+  local C=("$CLI" --config "$W/ours.yaml")
+  "${C[@]}" -q repo init --kdf-memory-mib "$KDF_MIB" >&2
+  timed ours full "$BASE_BYTES" "${C[@]}" --json backup state --offline
+  cp "$W/ours-full.out" "$W/ours-full.json"
+  apply_churn "$W/data"
+  timed ours incremental "$CHURN_BYTES" "${C[@]}" --json backup state --offline
+  cp "$W/ours-incremental.out" "$W/ours-incremental.json"
+  timed ours restore "$CHURN_BYTES" "${C[@]}" --json restore latest --target "$W/restore" --no-verify
+  timed ours verify "$CHURN_BYTES" "${C[@]}" --json verify --read-data
+  repo_size ours "$W/ours-repo"
+  # Where the time goes: the repository's own clocks (KDF and checkpoint are outside them).
+  for s in full incremental restore; do
+    python3 - "$W/ours-$s.out" "$s" >&2 <<'EOF' || true
+import json, sys
+j = json.load(open(sys.argv[1]))
+keys = ["seconds", "bytes_total", "bytes_read", "bytes_new", "bytes_stored", "files", "files_unchanged", "files_reused", "bytes_fetched"]
+print("[repo-bench] ours " + sys.argv[2] + " --json: " + ", ".join(f"{k}={j[k]}" for k in keys if k in j))
+EOF
+  done
+}
+
+run_backup_engine() {
+  [ -x "$BE" ] || { log "no $BE: skipping BackupEngine"; return 0; }
+  timed backup-engine full "$BASE_BYTES" "$BE" backup "$W/data" "$W/be-repo"
+  apply_churn "$W/data"
+  timed backup-engine incremental "$CHURN_BYTES" "$BE" backup "$W/data" "$W/be-repo"
+  timed backup-engine restore "$CHURN_BYTES" "$BE" restore "$W/be-repo" "$W/restore"
+  timed backup-engine verify "$CHURN_BYTES" "$BE" verify "$W/be-repo"
+  repo_size backup-engine "$W/be-repo"
+}
+
+run_restic() {
+  export RESTIC_PASSWORD_FILE=$W/pass RESTIC_CACHE_DIR=$W/restic-cache RESTIC_REPOSITORY=$W/restic-repo
+  restic -q init >&2
+  timed restic full "$BASE_BYTES" restic -q backup "$W/data"
+  apply_churn "$W/data"
+  timed restic incremental "$CHURN_BYTES" restic -q backup "$W/data"
+  timed restic restore "$CHURN_BYTES" restic -q restore latest --target "$W/restore"
+  timed restic verify "$CHURN_BYTES" restic -q check --read-data
+  repo_size restic "$W/restic-repo"
+  unset RESTIC_PASSWORD_FILE RESTIC_CACHE_DIR RESTIC_REPOSITORY
+}
+
+run_borg() {
+  export BORG_PASSPHRASE; BORG_PASSPHRASE=$(cat "$W/pass")
+  export BORG_BASE_DIR=$W/borg-base BORG_RELOCATED_REPO_ACCESS_IS_OK=yes
+  borg init -e repokey "$W/borg-repo" >&2
+  timed borg full "$BASE_BYTES" borg create "$W/borg-repo::full" "$W/data"
+  apply_churn "$W/data"
+  timed borg incremental "$CHURN_BYTES" borg create "$W/borg-repo::incremental" "$W/data"
+  mkdir -p "$W/restore"
+  timed borg restore "$CHURN_BYTES" bash -c "cd '$W/restore' && borg extract '$W/borg-repo::incremental'"
+  timed borg verify "$CHURN_BYTES" borg check --verify-data "$W/borg-repo"
+  repo_size borg "$W/borg-repo"
+  unset BORG_PASSPHRASE BORG_BASE_DIR BORG_RELOCATED_REPO_ACCESS_IS_OK
+}
+
+run_tar_zstd() {
+  mkdir -p "$W/tar" "$W/restore"
+  timed tar-zstd full "$BASE_BYTES" bash -c "tar -C '$W/data' -cf - . | zstd -1 -T0 -q -o '$W/tar/full.tar.zst'"
+  timed tar-zstd restore "$BASE_BYTES" bash -c "zstd -dc -q '$W/tar/full.tar.zst' | tar -C '$W/restore' -xf -"
+  timed tar-zstd verify "$BASE_BYTES" zstd -tq "$W/tar/full.tar.zst"
+  repo_size tar-zstd "$W/tar"
+}
+
+for tool in $TOOLS; do
+  log "=== $tool"
+  fresh_work
+  case $tool in
+    ours) run_ours ;;
+    backup-engine) run_backup_engine ;;
+    restic) run_restic ;;
+    borg) run_borg ;;
+    tar-zstd) run_tar_zstd ;;
+    *) log "unknown tool $tool" ;;
+  esac
+  [ "$tool" = ours ] && cp "$W"/ours-*.out "$OUT/" 2>/dev/null || true
+done
+rm -rf "$W"
+
+# ------------------------------------------------------------------- table
+python3 - "$TSV" "$OUT/repo-bench.md" "$SIZE" "$BASE_BYTES" "$CHURN_BYTES" "$CHANGED_BYTES" <<'EOF'
+import os, sys, platform, subprocess
+tsv, md, size, base, churn, changed = sys.argv[1], sys.argv[2], sys.argv[3], *map(int, sys.argv[4:7])
+rows = {}
+order = []
+for line in open(tsv):
+    tool, step, val, nbytes = line.rstrip("\n").split("\t")
+    if tool not in rows:
+        rows[tool] = {}
+        order.append(tool)
+    rows[tool][step] = (val, int(nbytes))
+def cell(tool, step):
+    v = rows[tool].get(step)
+    if v is None:
+        return "n/a"
+    val, nbytes = v
+    if val == "FAILED":
+        return "FAILED"
+    s = float(val)
+    return f"{s:.2f} s ({nbytes / 1e6 / s:.0f} MB/s)" if s > 0 and nbytes else f"{s:.2f} s"
+def size_cell(tool):
+    v = rows[tool].get("size")
+    return f"{int(v[0]) / 2**20:.0f} MiB" if v else "n/a"
+names = {"ours": "ailee-cli (ours)", "backup-engine": "RocksDB BackupEngine", "restic": "restic", "borg": "borg",
+         "tar-zstd": "tar | zstd -1 -T0"}
+def ver(cmd):
+    try:
+        return subprocess.run(cmd, capture_output=True, text=True).stdout.strip().splitlines()[0]
+    except Exception:
+        return "?"
+cpu = "?"
+for l in open("/proc/cpuinfo"):
+    if l.startswith("model name"):
+        cpu = l.split(":", 1)[1].strip()
+        break
+out = []
+out.append(f"# Repository benchmark: {size} of node state ({base / 2**20:.0f} MiB on disk)\n")
+out.append(f"Incremental after {churn / 2**20 - base / 2**20:+.0f} MiB of churn ({changed / 2**20:.0f} MiB in new or changed files). "
+           "Cold page cache before every step; wall-clock seconds of the whole command; "
+           "MB/s = dataset bytes (base for full, churned state otherwise) / seconds.\n")
+out.append("| tool | full backup | incremental | restore | verify (read all data) | repository size |")
+out.append("|---|---:|---:|---:|---:|---:|")
+for t in order:
+    out.append(f"| {names.get(t, t)} | {cell(t, 'full')} | {cell(t, 'incremental')} | {cell(t, 'restore')} | {cell(t, 'verify')} | {size_cell(t)} |")
+out.append("")
+out.append(f"Machine: {os.cpu_count()} cores ({cpu}), {platform.release()}; load average at the end "
+           f"{os.getloadavg()[0]:.1f}. Tools: {ver(['restic', 'version'])}; {ver(['borg', '--version'])}; "
+           f"{ver(['zstd', '--version'])}.")
+out.append("Notes: ours encrypts (AES-256-GCM) and compresses with zstd where it pays; "
+           "restore is `--no-verify` (every file's SHA-256 is still checked; the state-root proof is extra); "
+           "verify is `verify --read-data`. BackupEngine neither encrypts nor compresses. tar | zstd has no "
+           "incremental; its verify is `zstd -t` (frame checksums).")
+text = "\n".join(out) + "\n"
+open(md, "w").write(text)
+print(text)
+EOF
