@@ -38,38 +38,7 @@ bool CheckRegularFile(const std::string& file, const std::string& field, FieldRe
 
 }  // namespace
 
-// Reads a secret straight into locked memory, so no unwiped copy is left in
-// ordinary heap buffers.
-Result<crypto::SecureBytes> ReadSecretFile(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return ErrnoStatus("open", path, errno);
-  struct stat sb {};
-  if (::fstat(fd, &sb) != 0) {
-    int err = errno;
-    ::close(fd);
-    return ErrnoStatus("stat", path, err);
-  }
-  if (sb.st_size > (1 << 20)) {
-    ::close(fd);
-    return InvalidArgument("key file " + path + " is larger than 1 MiB; not a PEM key");
-  }
-  crypto::SecureBytes buf(static_cast<size_t>(sb.st_size));
-  size_t got = 0;
-  while (got < buf.size()) {
-    ssize_t n = ::read(fd, buf.data() + got, buf.size() - got);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      int err = errno;
-      ::close(fd);
-      return ErrnoStatus("read", path, err);
-    }
-    if (n == 0) break;
-    got += static_cast<size_t>(n);
-  }
-  ::close(fd);
-  if (got != buf.size()) return Unavailable("key file " + path + " changed size while being read");
-  return buf;
-}
+Result<crypto::SecureBytes> ReadSecretFile(const std::string& path) { return crypto::ReadSecretFile(path); }
 
 void CheckSecretFile(const std::string& file, const std::string& field, FieldReader& r) {
   struct stat sb {};

@@ -4,6 +4,11 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstring>
 #include <new>
 #include <utility>
@@ -61,6 +66,40 @@ bool SecureBytes::operator==(const SecureBytes& other) const {
 
 void Wipe(void* p, size_t n) {
   if (n) sodium_memzero(p, n);
+}
+
+Result<SecureBytes> ReadSecretFile(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return ErrnoStatus("open", path, errno);
+  struct stat sb {};
+  if (::fstat(fd, &sb) != 0) {
+    int e = errno;
+    ::close(fd);
+    return ErrnoStatus("stat", path, e);
+  }
+  if (!S_ISREG(sb.st_mode) || static_cast<size_t>(sb.st_size) > kMaxSecretFileSize) {
+    ::close(fd);
+    return InvalidArgument(path + " is not a regular file of at most 1 MiB");
+  }
+  SecureBytes buf(static_cast<size_t>(sb.st_size) + 1);
+  size_t len = 0;
+  for (;;) {
+    if (len == buf.size()) {
+      ::close(fd);
+      return Aborted(path + " grew while being read");
+    }
+    ssize_t n = ::read(fd, buf.data() + len, buf.size() - len);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      int e = errno;
+      ::close(fd);
+      return ErrnoStatus("read", path, e);
+    }
+    if (n == 0) break;
+    len += static_cast<size_t>(n);
+  }
+  ::close(fd);
+  return SecureBytes(std::string_view(buf.data(), len));
 }
 
 void DisableCoreDumps() {

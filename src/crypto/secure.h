@@ -6,6 +6,8 @@
 #include <string>
 #include <string_view>
 
+#include "base/status.h"
+
 namespace ailee::crypto {
 
 class SecureBytes {
@@ -35,6 +37,12 @@ class SecureBytes {
 // Overwrites a buffer in a way the compiler cannot elide.
 void Wipe(void* p, size_t n);
 inline void Wipe(std::string& s) { Wipe(s.data(), s.size()); s.clear(); }
+
+inline constexpr size_t kMaxSecretFileSize = 1 << 20;
+
+// Reads a whole small (<= 1 MiB) regular file straight into locked memory,
+// so no unwiped copy of a key or passphrase is left in ordinary heap.
+Result<SecureBytes> ReadSecretFile(const std::string& path);
 
 // Disables core dumps for this process (secrets must never reach a core file).
 void DisableCoreDumps();

@@ -14,7 +14,6 @@
 namespace ailee::keys {
 namespace {
 
-constexpr size_t kMaxSecretFile = 1 << 20;
 
 Status CheckSecretText(const crypto::SecureBytes& s, const std::string& what) {
   if (s.empty()) return InvalidArgument(what + " is empty");
@@ -65,39 +64,7 @@ Result<crypto::SecureBytes> PromptTty(const std::string& prompt) {
 
 }  // namespace
 
-Result<crypto::SecureBytes> ReadSecretFile(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return ErrnoStatus("open", path, errno);
-  struct stat sb {};
-  if (::fstat(fd, &sb) != 0) {
-    int e = errno;
-    ::close(fd);
-    return ErrnoStatus("stat", path, e);
-  }
-  if (!S_ISREG(sb.st_mode) || static_cast<size_t>(sb.st_size) > kMaxSecretFile) {
-    ::close(fd);
-    return InvalidArgument(path + " is not a regular file of at most 1 MiB");
-  }
-  crypto::SecureBytes buf(static_cast<size_t>(sb.st_size) + 1);
-  size_t len = 0;
-  for (;;) {
-    if (len == buf.size()) {
-      ::close(fd);
-      return Aborted(path + " grew while being read");
-    }
-    ssize_t n = ::read(fd, buf.data() + len, buf.size() - len);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      int e = errno;
-      ::close(fd);
-      return ErrnoStatus("read", path, e);
-    }
-    if (n == 0) break;
-    len += static_cast<size_t>(n);
-  }
-  ::close(fd);
-  return crypto::SecureBytes(std::string_view(buf.data(), len));
-}
+Result<crypto::SecureBytes> ReadSecretFile(const std::string& path) { return crypto::ReadSecretFile(path); }
 
 Result<crypto::SecureBytes> ReadSecret(const SecretSource& source) {
   crypto::SecureBytes secret;
