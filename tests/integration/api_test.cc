@@ -37,6 +37,9 @@ class ApiTest : public ::testing::Test {
     node_ = new TestNode(scenario_->AddNode(NodeSpec::Leader("node-1", 100, 5)));
     Status st = node_->Start();
     ASSERT_TRUE(st.ok()) << st.ToString();
+    // ctest runs each test in its own process: start from a few blocks.
+    st = node_->WaitForHeight(2, Millis(5000));
+    ASSERT_TRUE(st.ok()) << st.ToString();
   }
   static void TearDownTestSuite() {
     if (node_) {

@@ -5,6 +5,7 @@
 #include <signal.h>
 
 #include <set>
+#include <tuple>
 
 #include "repo_fixture.h"
 
