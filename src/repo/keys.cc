@@ -17,16 +17,27 @@ std::string KeyAd(const std::string& repo_id) { return "ailee-key-v1" + repo_id;
 
 }  // namespace
 
+// Both are computed once (thread-safe static initialization): getpwuid is
+// not reentrant, and neither value changes while the process runs.
 std::string LocalHostname() {
-  char buf[256] = {};
-  if (::gethostname(buf, sizeof buf - 1) != 0) return "unknown";
-  return buf;
+  static const std::string name = [] {
+    char buf[256] = {};
+    if (::gethostname(buf, sizeof buf - 1) != 0) return std::string("unknown");
+    return std::string(buf);
+  }();
+  return name;
 }
 
 std::string LocalUsername() {
-  if (const char* u = std::getenv("USER"); u && *u) return u;
-  if (passwd* pw = ::getpwuid(::geteuid())) return pw->pw_name;
-  return std::to_string(::geteuid());
+  static const std::string name = [] {
+    if (const char* u = std::getenv("USER"); u && *u) return std::string(u);
+    passwd pw {};
+    passwd* found = nullptr;
+    char buf[4096];
+    if (::getpwuid_r(::geteuid(), &pw, buf, sizeof buf, &found) == 0 && found) return std::string(pw.pw_name);
+    return std::to_string(::geteuid());
+  }();
+  return name;
 }
 
 MasterKey NewMasterKey() {
