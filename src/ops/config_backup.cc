@@ -1,0 +1,260 @@
+#include "ops/config_backup.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+#include <set>
+
+#include "base/fs.h"
+#include "crypto/hash.h"
+#include "keys/gpg_envelope.h"
+#include "keys/secret_input.h"
+#include "ops/config_snapshot.h"
+#include "repo/keys.h"
+#include "repo/snapshot.h"
+
+namespace ailee::ops {
+namespace {
+
+namespace stdfs = std::filesystem;
+
+struct Source {
+  std::string path;  // absolute, normalized
+  bool dir = false;
+  bool secret = false;
+  struct stat st {};
+};
+
+std::string Normalize(const std::string& p) { return stdfs::path(p).lexically_normal().string(); }
+
+// Every file and directory below the configured paths, by absolute path.
+void Gather(const ConfigBackupOptions& o, std::map<std::string, Source>* out, std::vector<std::string>* skipped) {
+  std::set<std::string> secrets;
+  for (const auto& s : o.secret_paths) secrets.insert(Normalize(s));
+  auto add = [&](const std::string& abs) {
+    Source s;
+    s.path = Normalize(abs);
+    if (s.path.empty() || s.path.front() != '/') {
+      skipped->push_back(abs + ": not an absolute path");
+      return;
+    }
+    if (::lstat(s.path.c_str(), &s.st) != 0) {
+      skipped->push_back(s.path + ": missing");
+      return;
+    }
+    if (S_ISDIR(s.st.st_mode)) {
+      s.dir = true;
+    } else if (!S_ISREG(s.st.st_mode)) {
+      skipped->push_back(s.path + (S_ISLNK(s.st.st_mode) ? ": symlink (not followed)" : ": not a regular file"));
+      return;
+    }
+    s.secret = !s.dir && (secrets.count(s.path) || stdfs::path(s.path).filename() == "secrets.yaml");
+    (*out)[s.path] = s;
+  };
+  for (const auto& p : o.paths) {
+    std::error_code ec;
+    if (stdfs::is_directory(stdfs::symlink_status(p, ec))) {
+      add(p);
+      for (auto it = stdfs::recursive_directory_iterator(p, stdfs::directory_options::none, ec);
+           !ec && it != stdfs::recursive_directory_iterator(); it.increment(ec)) {
+        add(it->path().string());
+      }
+      if (ec) skipped->push_back(p + ": " + ec.message());
+    } else {
+      add(p);
+    }
+  }
+  for (const auto& s : secrets) {
+    if (!out->count(s)) add(s);
+  }
+}
+
+Result<std::string> LoadFileData(repo::Repository& repo, const repo::FileEntry& e) {
+  std::string data;
+  for (const auto& id : e.chunks) {
+    ASSIGN_OR_RETURN(auto blob, repo.LoadBlob(id));
+    data += blob;
+  }
+  return data;
+}
+
+Status WriteStaged(const std::string& path, std::string_view data, int64_t mtime_ns) {
+  RETURN_IF_ERROR(fs::MakeDirs(fs::Dirname(path), 0700));
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0) return ErrnoStatus("stage", path, errno);
+  size_t off = 0;
+  while (off < data.size()) {
+    ssize_t n = ::write(fd, data.data() + off, data.size() - off);
+    if (n < 0) {
+      int e = errno;
+      ::close(fd);
+      return ErrnoStatus("stage", path, e);
+    }
+    off += static_cast<size_t>(n);
+  }
+  timespec t[2] = {{mtime_ns / 1000000000, mtime_ns % 1000000000}, {mtime_ns / 1000000000, mtime_ns % 1000000000}};
+  ::futimens(fd, t);
+  ::close(fd);
+  return Status::Ok();
+}
+
+int64_t MtimeNs(const struct stat& st) { return static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec; }
+
+class StagingDir {
+ public:
+  ~StagingDir() { if (!path_.empty()) (void)fs::RemoveAll(path_); }
+  Status Create(const std::string& parent) {
+    std::string base = parent;
+    if (base.empty()) {
+      const char* t = std::getenv("TMPDIR");
+      base = t && *t ? t : "/tmp";
+    }
+    std::string tmpl = base + "/.ailee-config-backup-XXXXXX";
+    if (!::mkdtemp(tmpl.data())) return ErrnoStatus("create staging directory in", base, errno);
+    path_ = tmpl;
+    ::chmod(path_.c_str(), 0700);
+    return Status::Ok();
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+}  // namespace
+
+ConfigBackupOptions ConfigBackupOptionsForPath(const std::string& config_path) {
+  ConfigBackupOptions o;
+  o.config_path = stdfs::absolute(config_path).lexically_normal().string();
+  o.paths.push_back(fs::Dirname(o.config_path));
+  return o;
+}
+
+ConfigBackupOptions ConfigBackupOptionsFor(const config::NodeConfig& cfg) {
+  ConfigBackupOptions o;
+  o.config_path = cfg.config_path;
+  o.node_id = cfg.node.id;
+  const auto& b = cfg.backup;
+  if (b.config_paths.empty()) {
+    o.paths.push_back(cfg.config_dir);
+  } else {
+    o.paths = b.config_paths;
+  }
+  for (const auto* list : {&b.env_files, &b.compose_files, &b.proxy_configs}) {
+    o.paths.insert(o.paths.end(), list->begin(), list->end());
+  }
+  o.secret_paths = b.secret_paths;
+  return o;
+}
+
+Result<ConfigBackupResult> BackupConfig(repo::Repository& repo, const ConfigBackupOptions& options) {
+  if (options.config_path.empty() || options.config_path.front() != '/') {
+    return InvalidArgument("config backup needs the absolute path of the config file, got '" + options.config_path + "'");
+  }
+  ConfigBackupResult result;
+  std::map<std::string, Source> sources;
+  Gather(options, &sources, &result.skipped);
+  if (sources.empty()) return NotFound("nothing to back up: none of the configured paths exists");
+
+  const std::string host = options.host.empty() ? repo::LocalHostname() : options.host;
+  std::optional<repo::Snapshot> parent;
+  if (auto p = repo::FindSnapshot(repo, "latest", {kConfigSnapshotKind, host}); p.ok()) {
+    parent = std::move(*p);
+    result.parent = parent->id_hex();
+  } else if (p.status().code() != StatusCode::kNotFound) {
+    return p.status();
+  }
+  ConfigManifest previous;
+  if (parent) {
+    if (auto m = ParseConfigManifest(parent->meta); m.ok()) previous = std::move(*m);
+  }
+
+  StagingDir staging;
+  RETURN_IF_ERROR(staging.Create(options.scratch_dir));
+  std::optional<keys::GpgSymmetric> gpg;
+  ConfigManifest manifest;
+  manifest.node_id = options.node_id;
+  manifest.config_path = Normalize(options.config_path);
+  manifest.audit_head = options.audit_head;
+
+  for (const auto& [abs, src] : sources) {
+    ConfigFile f;
+    f.path = abs;
+    f.dir = src.dir;
+    f.secret = src.secret;
+    f.mode = src.st.st_mode & 07777;
+    f.uid = src.st.st_uid;
+    f.gid = src.st.st_gid;
+    f.mtime_ns = MtimeNs(src.st);
+    std::string rel = abs.substr(1);
+    if (src.dir) {
+      f.stored = rel;
+      RETURN_IF_ERROR(fs::MakeDirs(fs::JoinPath(staging.path(), rel), 0700));
+    } else if (!src.secret) {
+      ASSIGN_OR_RETURN(std::string data, fs::ReadFile(abs));
+      f.stored = rel;
+      f.size = data.size();
+      f.sha256 = crypto::HashToHex(crypto::Sha256(data));
+      RETURN_IF_ERROR(WriteStaged(fs::JoinPath(staging.path(), rel), data, f.mtime_ns));
+      ++result.files;
+    } else {
+      if (!options.secrets_passphrase || options.secrets_passphrase->empty()) {
+        return InvalidArgument(abs + " is a secret and no secrets passphrase was given "
+                               "(--secrets-passphrase-file, AILEE_SECRETS_PASSPHRASE or a terminal)");
+      }
+      ASSIGN_OR_RETURN(crypto::SecureBytes plain, keys::ReadSecretFile(abs));
+      f.stored = std::string(kSecretsPrefix) + rel + ".gpg";
+      f.size = plain.size();
+      f.sha256 = crypto::HashToHex(crypto::Sha256(plain.view()));
+      if (!gpg) {
+        ASSIGN_OR_RETURN(auto g, keys::GpgSymmetric::Create());
+        gpg.emplace(std::move(g));
+      }
+      std::string ciphertext;
+      int64_t staged_mtime = repo.clock().NowMillis() * 1000000;
+      // Reuse the parent's ciphertext when it still opens with this
+      // passphrase to the same plaintext: fresh encryption would store new
+      // bytes (new salt) for an unchanged secret.
+      const ConfigFile* old = previous.Find(abs);
+      if (parent && old && old->secret && old->sha256 == f.sha256) {
+        for (const auto& e : parent->files) {
+          if (e.path != old->stored || e.type != repo::FileEntry::Type::kFile) continue;
+          auto ct = LoadFileData(repo, e);
+          if (!ct.ok()) break;
+          auto pt = gpg->Decrypt(*ct, *options.secrets_passphrase);
+          if (pt.ok() && crypto::HashToHex(crypto::Sha256(pt->view())) == f.sha256) {
+            ciphertext = std::move(*ct);
+            staged_mtime = e.mtime_ns;
+            ++result.secrets_reused;
+          }
+          break;
+        }
+      }
+      if (ciphertext.empty()) {
+        ASSIGN_OR_RETURN(ciphertext, gpg->Encrypt(plain, *options.secrets_passphrase));
+      }
+      f.ciphertext_sha256 = crypto::HashToHex(crypto::Sha256(ciphertext));
+      RETURN_IF_ERROR(WriteStaged(fs::JoinPath(staging.path(), f.stored), ciphertext, staged_mtime));
+      result.secrets.push_back(abs);
+    }
+    manifest.files.push_back(std::move(f));
+  }
+
+  repo::BackupOptions bo;
+  bo.kind = kConfigSnapshotKind;
+  bo.tags = options.tags;
+  bo.host = host;
+  bo.parent = "latest";
+  bo.meta = ConfigManifestToJson(manifest);
+  bo.workers = 1;
+  bo.pack_size = 4ull << 20;
+  ASSIGN_OR_RETURN(result.backup, repo::BackupTree(repo, staging.path(), bo));
+  return result;
+}
+
+}  // namespace ailee::ops

@@ -1,0 +1,69 @@
+#include "ops/config_snapshot.h"
+
+#include "ops/config_backup.h"
+
+namespace ailee::ops {
+
+const ConfigFile* ConfigManifest::Find(const std::string& path) const {
+  for (const auto& f : files) {
+    if (f.path == path) return &f;
+  }
+  return nullptr;
+}
+
+std::vector<std::string> ConfigManifest::SecretPaths() const {
+  std::vector<std::string> out;
+  for (const auto& f : files) {
+    if (f.secret) out.push_back(f.path);
+  }
+  return out;
+}
+
+nlohmann::json ConfigManifestToJson(const ConfigManifest& m) {
+  nlohmann::json files = nlohmann::json::array();
+  for (const auto& f : m.files) {
+    nlohmann::json j = {{"path", f.path}, {"stored", f.stored}, {"type", f.dir ? "dir" : "file"}, {"mode", f.mode},
+                        {"uid", f.uid}, {"gid", f.gid}, {"mtime_ns", f.mtime_ns}};
+    if (!f.dir) {
+      j["size"] = f.size;
+      j["sha256"] = f.sha256;
+      j["secret"] = f.secret;
+      if (f.secret) j["ciphertext_sha256"] = f.ciphertext_sha256;
+    }
+    files.push_back(std::move(j));
+  }
+  return {{"format", kConfigFormat}, {"node_id", m.node_id}, {"config_path", m.config_path},
+          {"audit_head", m.audit_head}, {"secrets", m.SecretPaths()}, {"files", std::move(files)}};
+}
+
+Result<ConfigManifest> ParseConfigManifest(const nlohmann::json& meta) {
+  if (!meta.is_object() || meta.value("format", "") != kConfigFormat) {
+    return InvalidArgument("snapshot meta is not an " + std::string(kConfigFormat) + " manifest");
+  }
+  try {
+    ConfigManifest m;
+    m.node_id = meta.value("node_id", "");
+    m.config_path = meta.value("config_path", "");
+    m.audit_head = meta.value("audit_head", "");
+    for (const auto& j : meta.at("files")) {
+      ConfigFile f;
+      f.path = j.at("path").get<std::string>();
+      f.stored = j.at("stored").get<std::string>();
+      f.dir = j.value("type", "file") == "dir";
+      f.mode = j.value("mode", 0u);
+      f.uid = j.value("uid", 0u);
+      f.gid = j.value("gid", 0u);
+      f.mtime_ns = j.value("mtime_ns", int64_t{0});
+      f.size = j.value("size", uint64_t{0});
+      f.sha256 = j.value("sha256", "");
+      f.secret = j.value("secret", false);
+      f.ciphertext_sha256 = j.value("ciphertext_sha256", "");
+      m.files.push_back(std::move(f));
+    }
+    return m;
+  } catch (const nlohmann::json::exception& e) {
+    return InvalidArgument(std::string("damaged config manifest: ") + e.what());
+  }
+}
+
+}  // namespace ailee::ops

@@ -1,0 +1,43 @@
+// The manifest of a config snapshot: the snapshot's meta, format
+// "ailee-config/1" (docs/config-backup.md). One entry per file or directory,
+// keyed by its original absolute path; `stored` is where the bytes live in
+// the snapshot (the mirrored path, or .secrets/<mirrored path>.gpg for a
+// secret, whose sha256/size are of the plaintext).
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+
+namespace ailee::ops {
+
+struct ConfigFile {
+  std::string path;    // original absolute path
+  std::string stored;  // path inside the snapshot
+  bool dir = false;
+  bool secret = false;
+  uint32_t mode = 0, uid = 0, gid = 0;
+  int64_t mtime_ns = 0;
+  uint64_t size = 0;
+  std::string sha256;             // plaintext (files only)
+  std::string ciphertext_sha256;  // secrets only
+};
+
+struct ConfigManifest {
+  std::string node_id;
+  std::string config_path;  // absolute; validated after a restore
+  std::string audit_head;
+  std::vector<ConfigFile> files;  // sorted by path
+
+  const ConfigFile* Find(const std::string& path) const;
+  std::vector<std::string> SecretPaths() const;
+};
+
+nlohmann::json ConfigManifestToJson(const ConfigManifest& m);
+// kInvalidArgument when `meta` is not an ailee-config/1 manifest.
+Result<ConfigManifest> ParseConfigManifest(const nlohmann::json& meta);
+
+}  // namespace ailee::ops

@@ -1,0 +1,186 @@
+#include "ops/logs_archive.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <map>
+#include <regex>
+#include <set>
+
+#include "base/fs.h"
+#include "crypto/hash.h"
+#include "ops/archive_paths.h"
+#include "ops/archive_target.h"
+#include "repo/keys.h"
+#include "repo/snapshot.h"
+
+namespace ailee::ops {
+namespace {
+
+struct LocalLog {
+  std::string name;
+  int64_t mtime_ns = 0;
+  uint64_t size = 0;
+};
+
+Result<std::string> HashFile(const std::string& path) {
+  ASSIGN_OR_RETURN(std::string data, fs::ReadFile(path));
+  return crypto::HashToHex(crypto::Sha256(data));
+}
+
+}  // namespace
+
+bool IsRotatedLogName(const std::string& name) {
+  static const std::regex kRotated(R"(^[^.].*(\.log\.[0-9]+(\.gz)?|\.log-[0-9]{8,14}(\.gz)?|\.gz)$)");
+  return std::regex_match(name, kRotated);
+}
+
+Result<int64_t> ParseDurationMs(const std::string& text) {
+  static const std::regex kDuration(R"(^([0-9]+)([smhdwy]?)$)");
+  std::smatch m;
+  if (!std::regex_match(text, m, kDuration)) {
+    return InvalidArgument("duration '" + text + "': expected a number with a unit s, m, h, d, w or y (e.g. 90d, 7y)");
+  }
+  int64_t n = std::stoll(m[1].str());
+  char unit = m[2].str().empty() ? 's' : m[2].str()[0];
+  switch (unit) {
+    case 's': return n * 1000;
+    case 'm': return n * 60000;
+    case 'h': return n * 3600000;
+    case 'd': return n * kDayMs;
+    case 'w': return n * 7 * kDayMs;
+    default: return n * kDefaultKeepArchiveMs / 7;  // years
+  }
+}
+
+Result<LogArchiveResult> ArchiveLogs(repo::Repository& repo, const LogArchiveOptions& options) {
+  if (!fs::IsDirectory(options.dir)) return NotFound("log directory " + options.dir + " does not exist");
+  const std::string audit_name = options.audit_log.empty() ? "" : fs::Basename(options.audit_log);
+  const std::string host = options.host.empty() ? repo::LocalHostname() : options.host;
+  const int64_t now_ms = repo.clock().NowMillis();
+  LogArchiveResult result;
+
+  std::map<std::string, LocalLog> logs;
+  ASSIGN_OR_RETURN(auto names, fs::ListDir(options.dir));
+  for (const auto& name : names) {
+    if (!IsRotatedLogName(name)) continue;
+    if (!audit_name.empty() && name.rfind(audit_name, 0) == 0) continue;
+    struct stat st;
+    if (::lstat(fs::JoinPath(options.dir, name).c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+    logs[name] = {name, static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec, static_cast<uint64_t>(st.st_size)};
+  }
+  for (const auto& [name, l] : logs) result.archived.push_back(name);
+
+  if (!logs.empty() && !options.dry_run) {
+    repo::BackupOptions bo;
+    bo.kind = kLogsSnapshotKind;
+    bo.host = host;
+    bo.tags = options.tags;
+    bo.parent = "latest";
+    bo.workers = 1;
+    bo.skip = [&logs](const std::string& rel) { return !logs.count(rel); };
+    nlohmann::json files = nlohmann::json::array();
+    for (const auto& [name, l] : logs) files.push_back({{"name", name}, {"size", l.size}, {"mtime_ns", l.mtime_ns}});
+    bo.meta = {{"format", kLogsFormat}, {"dir", options.dir}, {"files", files}, {"audit_head", options.audit_head}};
+    ASSIGN_OR_RETURN(auto backup, repo::BackupTree(repo, options.dir, bo));
+    result.snapshot_id = repo::IdHex(backup.snapshot_id);
+    result.stats = backup.stats;
+
+    // Durably stored means: readable back from the repository.
+    ASSIGN_OR_RETURN(auto stored, repo::LoadSnapshot(repo, backup.snapshot_id));
+    std::map<std::string, std::string> stored_sha;
+    for (const auto& e : stored.files) {
+      if (e.type == repo::FileEntry::Type::kFile) stored_sha[e.path] = e.sha256;
+    }
+    if (options.keep_local_ms >= 0) {
+      bool removed = false;
+      for (const auto& [name, l] : logs) {
+        if (now_ms - l.mtime_ns / 1000000 <= options.keep_local_ms) continue;
+        std::string path = fs::JoinPath(options.dir, name);
+        auto sha = HashFile(path);
+        auto it = stored_sha.find(name);
+        if (!sha.ok() || it == stored_sha.end() || it->second != *sha) {
+          result.kept_changed.push_back(name);
+          continue;
+        }
+        if (::unlink(path.c_str()) != 0) return ErrnoStatus("remove archived log", path, errno);
+        result.removed_local.push_back(name);
+        removed = true;
+      }
+      if (removed) RETURN_IF_ERROR(fs::FsyncDir(options.dir));
+    }
+  } else if (options.dry_run && options.keep_local_ms >= 0) {
+    for (const auto& [name, l] : logs) {
+      if (now_ms - l.mtime_ns / 1000000 > options.keep_local_ms) result.removed_local.push_back(name);
+    }
+  }
+
+  if (options.keep_archive_ms > 0) {
+    repo::ForgetOptions fo;
+    fo.policy.keep_within_ms = options.keep_archive_ms;
+    fo.filter = {kLogsSnapshotKind, host};
+    fo.dry_run = options.dry_run;
+    ASSIGN_OR_RETURN(auto decisions, repo::Forget(repo, fo));
+    for (auto& d : decisions) {
+      if (!d.keep) result.forgotten.push_back(std::move(d));
+    }
+  }
+  return result;
+}
+
+Result<LogRestoreResult> RestoreLogs(repo::Repository& repo, const std::string& target, const LogRestoreOptions& options) {
+  std::vector<repo::Snapshot> snaps;
+  if (!options.snapshot.empty()) {
+    repo::SnapshotFilter filter;
+    if (options.snapshot == "latest") filter = {kLogsSnapshotKind, options.host};
+    ASSIGN_OR_RETURN(auto s, repo::FindSnapshot(repo, options.snapshot, filter));
+    if (s.kind != kLogsSnapshotKind) return InvalidArgument("snapshot " + s.id_hex().substr(0, 12) + " is a " + s.kind + " snapshot, not logs");
+    snaps.push_back(std::move(s));
+  } else {
+    ASSIGN_OR_RETURN(auto listing, repo::ListSnapshots(repo));
+    for (auto& s : listing.snapshots) {
+      if (s.kind == kLogsSnapshotKind && (options.host.empty() || s.host == options.host)) snaps.push_back(std::move(s));
+    }
+  }
+  // Distinct content, newest first, so the newest file keeps the plain name.
+  std::map<std::string, const repo::FileEntry*> by_sha;
+  for (const auto& s : snaps) {
+    for (const auto& e : s.files) {
+      if (e.type != repo::FileEntry::Type::kFile) continue;
+      if (options.snapshot.empty() && e.mtime_ns / 1000000 < options.since_ms) continue;
+      by_sha.emplace(e.sha256, &e);
+    }
+  }
+  std::vector<const repo::FileEntry*> picks;
+  for (const auto& [sha, e] : by_sha) picks.push_back(e);
+  std::sort(picks.begin(), picks.end(), [](auto* a, auto* b) { return a->mtime_ns > b->mtime_ns; });
+  std::vector<ArchiveEntry> entries;
+  std::set<std::string> used;
+  std::vector<std::pair<std::string, const repo::FileEntry*>> plan;
+  for (const auto* e : picks) {
+    std::string name = used.count(e->path) ? e->path + "~" + e->sha256.substr(0, 12) : e->path;
+    used.insert(name);
+    plan.emplace_back(name, e);
+    entries.push_back({name, ArchiveEntry::Type::kFile, "", ""});
+  }
+  RETURN_IF_ERROR(RefusalsToStatus(CheckEntries(entries), "logs"));
+  ASSIGN_OR_RETURN(auto out, SafeTarget::Open(target, true));
+  LogRestoreResult result;
+  result.snapshots = snaps.size();
+  for (const auto& [name, e] : plan) {
+    std::string data;
+    for (const auto& id : e->chunks) {
+      ASSIGN_OR_RETURN(auto blob, repo.LoadBlob(id));
+      data += blob;
+    }
+    if (crypto::HashToHex(crypto::Sha256(data)) != e->sha256) return DataLoss("archived log " + e->path + " does not match its SHA-256");
+    RETURN_IF_ERROR(out.WriteFile(name, data, FileAttrs{e->mode ? e->mode : 0640, e->mtime_ns, true, e->uid, e->gid}));
+    result.files.push_back(name);
+    result.bytes += data.size();
+  }
+  RETURN_IF_ERROR(out.Sync());
+  return result;
+}
+
+}  // namespace ailee::ops
