@@ -235,7 +235,7 @@ run_restic() {
 run_borg() {
   export BORG_PASSPHRASE; BORG_PASSPHRASE=$(cat "$W/pass")
   export BORG_BASE_DIR=$W/borg-base BORG_RELOCATED_REPO_ACCESS_IS_OK=yes
-  borg init -e repokey "$W/borg-repo" >&2
+  borg init -e repokey "$W/borg-repo" > "$W/borg-init.log" 2>&1
   timed borg full "$BASE_BYTES" borg create "$W/borg-repo::full" "$W/data"
   apply_churn "$W/data"
   timed borg incremental "$CHURN_BYTES" borg create "$W/borg-repo::incremental" "$W/data"
@@ -294,7 +294,7 @@ def size_cell(tool):
     v = rows[tool].get("size")
     return f"{int(v[0]) / 2**20:.0f} MiB" if v else "n/a"
 names = {"ours": "ailee-cli (ours)", "backup-engine": "RocksDB BackupEngine", "restic": "restic", "borg": "borg",
-         "tar-zstd": "tar | zstd -1 -T0"}
+         "tar-zstd": "tar \\| zstd -1 -T0"}
 def ver(cmd):
     try:
         return subprocess.run(cmd, capture_output=True, text=True).stdout.strip().splitlines()[0]
