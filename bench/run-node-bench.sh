@@ -12,7 +12,7 @@
 #   BENCH_ACCOUNTS=1000     accounts for the throughput runs
 #   BENCH_FOLLOW_BLOCKS=2000, BENCH_FOLLOW_BLOCK_TX=50   leader pre-fill for catch-up
 #   BENCH_DATASET=256MiB    size of the verify-state dataset
-#   BENCH_DATASET_ACCOUNTS=100000, BENCH_MEMO_BYTES=2048
+#   BENCH_DATASET_ACCOUNTS=10000 (at most ~20000: see node_bench.cc), BENCH_MEMO_BYTES=2048
 #   AILEE_TEST_TMPDIR       where the data goes (default $TMPDIR or /tmp);
 #                           AILEE_KEEP_TEST_DIRS=1 keeps it afterwards
 #

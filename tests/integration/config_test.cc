@@ -1,9 +1,9 @@
 // An invalid config is reported whole: validate-config lists every problem
 // with its field path (exit 2), and ailee-node refuses to start on it (exit
 // 2) with the same messages, leaving no data dir behind.
-#include "base/fs.h"
 #include <set>
 
+#include "base/fs.h"
 #include "harness_gtest.h"
 
 namespace ailee::it {
