@@ -1,0 +1,136 @@
+// logs archive | restore: rotated logs into the repository and back
+// (docs/log-archival.md; packaging/logrotate/ailee runs `logs archive`).
+#include "audit/scoped_op.h"
+#include "base/clock.h"
+#include "base/fs.h"
+#include "cli/command.h"
+#include "cli/context.h"
+#include "cli/repo_session.h"
+#include "ops/logs_archive.h"
+
+namespace ailee::cli {
+namespace {
+
+using nlohmann::json;
+
+void SetUpArchive(CLI::App* logs, GlobalOptions& g) {
+  auto* cmd = logs->add_subcommand(
+      "archive",
+      "Store the rotated logs of DIR (*.log.N, *.log.N.gz, *.gz; never live *.log nor the audit log) as a 'logs'\n"
+      "snapshot, remove local copies older than --older-than once they are in the repository, and forget logs\n"
+      "snapshots older than --keep-archive (run `repo prune` to free their space).");
+  auto args = std::make_shared<RepoArgs>();
+  auto dir = std::make_shared<std::string>();
+  auto older = std::make_shared<std::string>("90d");
+  auto keep_archive = std::make_shared<std::string>("7y");
+  auto dry_run = std::make_shared<bool>(false);
+  auto tags = std::make_shared<std::vector<std::string>>();
+  AddRepoOptions(cmd, *args);
+  cmd->add_option("--dir", *dir, "log directory (default: the directory of logging.log_file, else /var/log/ailee)");
+  cmd->add_option("--older-than,--keep-local", *older, "remove archived local copies older than this (default 90d; 'never' keeps them)")
+      ->capture_default_str();
+  cmd->add_option("--keep-archive", *keep_archive, "forget logs snapshots older than this (default 7y; 'forever' keeps them)")
+      ->capture_default_str();
+  cmd->add_flag("--dry-run,-n", *dry_run, "show what would be archived, removed and forgotten");
+  cmd->add_option("--tag", *tags, "tag the snapshot (repeatable)");
+  cmd->callback([&g, args, dir, older, keep_archive, dry_run, tags] {
+    auto s = RepoSession::Open(g, *args);
+    if (!s.ok()) return SetResult(s.status());
+    ops::LogArchiveOptions o;
+    o.dir = *dir;
+    if (o.dir.empty()) o.dir = s->config() && !s->config()->logging.log_file.empty() ? fs::Dirname(s->config()->logging.log_file) : "/var/log/ailee";
+    o.audit_log = s->config() ? s->config()->logging.audit_log : std::string(config::kDefaultAuditLog);
+    o.dry_run = *dry_run;
+    o.tags = *tags;
+    o.audit_head = s->AuditHead();
+    audit::ScopedAuditOp op(s->audit(), *dry_run ? "logs.archive.dry-run" : "logs.archive",
+                            {{"repository", s->url()}, {"dir", o.dir}, {"older_than", *older}, {"keep_archive", *keep_archive}});
+    if (*older == "never") {
+      o.keep_local_ms = -1;
+    } else {
+      auto ms = ops::ParseDurationMs(*older);
+      if (!ms.ok()) return SetResult(op.Finish(ms.status().WithContext("--older-than")));
+      o.keep_local_ms = *ms;
+    }
+    if (*keep_archive == "forever") {
+      o.keep_archive_ms = 0;
+    } else {
+      auto ms = ops::ParseDurationMs(*keep_archive);
+      if (!ms.ok()) return SetResult(op.Finish(ms.status().WithContext("--keep-archive")));
+      if (*ms <= 0) return SetResult(op.Finish(InvalidArgument("--keep-archive must be positive (or 'forever')")));
+      o.keep_archive_ms = *ms;
+    }
+    auto r = ops::ArchiveLogs(s->repo(), o);
+    if (!r.ok()) return SetResult(op.Finish(r.status()));
+    if (!r->snapshot_id.empty()) op.Touch(r->snapshot_id);
+    json forgotten = json::array();
+    for (const auto& d : r->forgotten) {
+      forgotten.push_back({{"snapshot", repo::IdHex(d.snapshot_id)}, {"time", FormatUtc(d.time_ms / 1000)}});
+      op.Touch("forgot:" + repo::IdHex(d.snapshot_id));
+    }
+    if (g.json) {
+      PrintJson({{"snapshot", r->snapshot_id}, {"dry_run", *dry_run}, {"archived", r->archived}, {"removed_local", r->removed_local},
+                 {"kept_changed", r->kept_changed}, {"forgotten", forgotten}, {"bytes_new", r->stats.bytes_new},
+                 {"bytes_stored", r->stats.bytes_stored}});
+    }
+    for (const auto& n : r->removed_local) PrintLine(g, std::string(*dry_run ? "would remove " : "removed ") + o.dir + "/" + n);
+    for (const auto& d : forgotten) PrintLine(g, std::string(*dry_run ? "would forget " : "forgot ") + "logs snapshot " + d["snapshot"].get<std::string>().substr(0, 12) + " of " + d["time"].get<std::string>());
+    PrintLine(g, (r->archived.empty() ? std::string("no rotated logs in ") + o.dir
+                                      : (*dry_run ? "would archive " : "archived ") + std::to_string(r->archived.size()) + " rotated logs" +
+                                            (r->snapshot_id.empty() ? "" : " as snapshot " + r->snapshot_id.substr(0, 12)) + " (new " +
+                                            HumanBytes(r->stats.bytes_new) + ", stored " + HumanBytes(r->stats.bytes_stored) + ")") +
+                     "; " + std::to_string(r->removed_local.size()) + " local copies removed, " + std::to_string(r->forgotten.size()) +
+                     " snapshots forgotten");
+    SetResult(op.Finish(Status::Ok()));
+  });
+}
+
+void SetUpRestore(CLI::App* logs, GlobalOptions& g) {
+  auto* cmd = logs->add_subcommand("restore",
+                                   "Write archived logs below DIR: one snapshot's files, or every distinct file modified since DATE\n"
+                                   "across all logs snapshots (a reused rotation name gets ~<sha256 prefix> appended).");
+  auto args = std::make_shared<RepoArgs>();
+  auto ref = std::make_shared<std::string>();
+  auto since = std::make_shared<std::string>();
+  auto target = std::make_shared<std::string>();
+  auto host = std::make_shared<std::string>();
+  AddRepoOptions(cmd, *args);
+  cmd->add_option("SNAPSHOT", *ref, "logs snapshot id, prefix or 'latest'");
+  cmd->add_option("--since", *since, "YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ (UTC)");
+  cmd->add_option("--host", *host, "only this host's logs (default: all)");
+  cmd->add_option("--target,-t", *target, "directory to write into")->required();
+  cmd->callback([&g, args, ref, since, target, host] {
+    if (ref->empty() == since->empty()) return SetResult(InvalidArgument("give either SNAPSHOT or --since DATE"));
+    ops::LogRestoreOptions o;
+    o.snapshot = *ref;
+    o.host = *host;
+    if (!since->empty()) {
+      int64_t secs = 0;
+      std::string text = since->size() == 10 ? *since + "T00:00:00Z" : *since;
+      if (!ParseUtc(text, &secs)) return SetResult(InvalidArgument("--since '" + *since + "': expected YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ"));
+      o.since_ms = secs * 1000;
+    }
+    auto s = RepoSession::Open(g, *args);
+    if (!s.ok()) return SetResult(s.status());
+    audit::ScopedAuditOp op(s->audit(), "logs.restore", {{"repository", s->url()}, {"snapshot", *ref}, {"since", *since}, {"target", *target}});
+    auto r = ops::RestoreLogs(s->repo(), *target, o);
+    if (!r.ok()) return SetResult(op.Finish(r.status()));
+    if (g.json) PrintJson({{"target", *target}, {"files", r->files}, {"bytes", r->bytes}, {"snapshots", r->snapshots}});
+    PrintLine(g, "restored " + std::to_string(r->files.size()) + " log files (" + HumanBytes(r->bytes) + ") from " +
+                     std::to_string(r->snapshots) + " snapshot(s) to " + *target + ", each checked against its SHA-256");
+    SetResult(op.Finish(Status::Ok()));
+  });
+}
+
+void SetUpLogs(CLI::App& app, GlobalOptions& g) {
+  auto* logs = app.add_subcommand("logs", "Archive rotated logs into the repository and restore them (docs/log-archival.md)");
+  logs->require_subcommand(1);
+  SetUpArchive(logs, g);
+  SetUpRestore(logs, g);
+}
+
+}  // namespace
+
+AILEE_REGISTER_COMMAND(logs, "logs", SetUpLogs);
+
+}  // namespace ailee::cli
