@@ -85,9 +85,9 @@ void PrintChanges(const GlobalOptions& g, const ops::ConfigRestoreReport& r) {
     PrintLine(g, std::string(1, mark) + " " + ops::ConfigChangeKindName(c.kind) + ": " + c.target + (c.secret ? " [secret]" : "") +
                      (c.detail.empty() ? "" : " (" + c.detail + ")"));
     if (!c.text_diff.empty()) {
-      std::string indented;
-      for (char ch : c.text_diff) indented += ch == '\n' ? std::string("\n    ") : std::string(1, ch);
-      PrintLine(g, "    " + indented.substr(0, indented.size() - 4));
+      std::string diff = c.text_diff.substr(0, c.text_diff.size() - 1), indented;  // ends with '\n'
+      for (char ch : diff) indented += ch == '\n' ? std::string("\n    ") : std::string(1, ch);
+      PrintLine(g, "    " + indented);
     }
   }
 }
