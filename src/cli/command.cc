@@ -4,6 +4,10 @@
 
 namespace ailee::cli {
 namespace {
+bool& JsonPrinted() {
+  static bool printed = false;
+  return printed;
+}
 Status& ResultSlot() {
   static Status s;
   return s;
@@ -33,7 +37,12 @@ int ExitCodeFor(const Status& status) {
   return kExitFailure;
 }
 
-void PrintJson(const nlohmann::json& doc) { std::cout << doc.dump(2) << std::endl; }
+void PrintJson(const nlohmann::json& doc) {
+  std::cout << doc.dump(2) << std::endl;
+  JsonPrinted() = true;
+}
+
+bool JsonWasPrinted() { return JsonPrinted(); }
 
 void PrintLine(const GlobalOptions& g, const std::string& line) {
   if (!g.json) std::cout << line << std::endl;

@@ -69,6 +69,8 @@ Status TakeResult();
 // Output helpers: human text goes to stdout unless --json, where exactly one
 // JSON document is printed. Errors always go to stderr.
 void PrintJson(const nlohmann::json& doc);
+// True once a command printed its document (then main adds no error document).
+bool JsonWasPrinted();
 void PrintLine(const GlobalOptions& g, const std::string& line);  // suppressed with --json
 
 }  // namespace ailee::cli

@@ -1,4 +1,6 @@
 // ailee-cli: the operator's tool. Each command lives in its own cmd_*.cc.
+#include <malloc.h>
+
 #include <iostream>
 
 #include "cli/command.h"
@@ -25,6 +27,10 @@ std::string HintFor(const ailee::Status& st) {
 
 int main(int argc, char** argv) {
   ailee::crypto::DisableCoreDumps();  // this process may hold keys and passphrases
+  // Backup and restore cycle through many 4 MiB buffers; keeping them in the
+  // heap instead of mmap/munmap per buffer avoids page-fault storms.
+  mallopt(M_MMAP_THRESHOLD, 64 << 20);
+  mallopt(M_TRIM_THRESHOLD, 512 << 20);
   CLI::App app{"ailee-cli: back up, verify and recover AILEE-Core nodes, keys and configuration.\n"
                "Exit codes: 0 ok, 1 failed, 2 usage/invalid input, 3 verification failed, 4 not found,\n"
                "5 auth/permission, 6 unavailable (retry), 7 already exists, 8 no space. See docs/exit-codes.md."};
@@ -46,7 +52,7 @@ int main(int argc, char** argv) {
   }
   ailee::Status st = ailee::cli::TakeResult();
   if (!st.ok()) {
-    if (global.json) {
+    if (global.json && !ailee::cli::JsonWasPrinted()) {
       ailee::cli::PrintJson({{"ok", false}, {"error", std::string(ailee::StatusCodeName(st.code()))},
                              {"message", st.message()}});
     }

@@ -6,6 +6,8 @@
 #include <string>
 #include <string_view>
 
+#include "base/status.h"
+
 namespace ailee::crypto {
 
 using Hash256 = std::array<uint8_t, 32>;
@@ -15,6 +17,8 @@ std::string HashToHex(const Hash256& h);
 bool HashFromHex(std::string_view hex, Hash256* out);
 
 Hash256 Sha256(std::string_view data);
+// SHA-256 of a whole file, read sequentially in 1 MiB blocks.
+Result<Hash256> Sha256File(const std::string& path);
 Hash256 HmacSha256(std::string_view key, std::string_view data);
 
 // Incremental SHA-256 for streaming large files. Not thread-safe.

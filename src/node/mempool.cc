@@ -17,28 +17,31 @@ Result<crypto::Hash256> Mempool::Submit(state::Transaction tx) {
   if (ids_.count(id)) return AlreadyExists("transaction " + crypto::HashToHex(id) + " is already pending");
 
   const std::string sender = SenderKey(tx);
-  auto pending = next_nonce_.find(sender);
-  if (pending == next_nonce_.end()) {
+  auto pending = pending_.find(sender);
+  uint64_t spendable = 0;
+  if (pending == pending_.end()) {
     // Nothing pending for this sender: the committed state decides everything.
     RETURN_IF_ERROR(db_.CheckTransaction(tx, federation_));
-  } else {
-    if (tx.nonce != pending->second) {
-      return InvalidArgument("nonce: expected " + std::to_string(pending->second) + " (next after pending), found " +
-                             std::to_string(tx.nonce));
-    }
     if (tx.type != state::TxType::kPegIn) {
       auto acct = db_.GetAccount(state::AccountIdHex(tx.from));
-      if (!acct.ok()) return InvalidArgument("from: unknown account " + state::AccountIdHex(tx.from));
-      if (acct->balance < tx.amount)
-        return InvalidArgument("amount: insufficient balance (" + std::to_string(acct->balance) + " < " +
-                               std::to_string(tx.amount) + ")");
+      if (acct.ok()) spendable = acct->balance;
     }
+  } else {
+    if (tx.nonce != pending->second.next_nonce) {
+      return InvalidArgument("nonce: expected " + std::to_string(pending->second.next_nonce) +
+                             " (next after pending), found " + std::to_string(tx.nonce));
+    }
+    spendable = pending->second.spendable;
+  }
+  if (tx.type != state::TxType::kPegIn && spendable < tx.amount) {
+    return InvalidArgument("amount: insufficient balance counting pending transactions (" + std::to_string(spendable) +
+                           " < " + std::to_string(tx.amount) + ")");
   }
   if (tx.type == state::TxType::kPegIn) {
     if (!pending_btc_txids_.insert(tx.btc_txid).second)
       return InvalidArgument("btc_txid: peg-in " + HexEncode(tx.btc_txid) + " is already pending");
   }
-  next_nonce_[sender] = tx.nonce + 1;
+  pending_[sender] = {tx.nonce + 1, tx.type == state::TxType::kPegIn ? 0 : spendable - tx.amount};
   ids_.insert(id);
   queue_.push_back(std::move(tx));
   return id;
@@ -64,8 +67,8 @@ void Mempool::OnBlockCommitted() {
   // the others keep their pending nonce (their queued txs are still ahead).
   std::set<std::string> still_pending;
   for (const auto& tx : queue_) still_pending.insert(SenderKey(tx));
-  for (auto it = next_nonce_.begin(); it != next_nonce_.end();) {
-    it = still_pending.count(it->first) ? std::next(it) : next_nonce_.erase(it);
+  for (auto it = pending_.begin(); it != pending_.end();) {
+    it = still_pending.count(it->first) ? std::next(it) : pending_.erase(it);
   }
 }
 

@@ -46,7 +46,11 @@ class Mempool {
   mutable std::mutex mu_;
   std::deque<state::Transaction> queue_;
   std::set<crypto::Hash256> ids_;                 // ids in queue_ (duplicate detection)
-  std::map<std::string, uint64_t> next_nonce_;    // sender -> next expected nonce (pending)
+  struct Pending {
+    uint64_t next_nonce = 0;
+    uint64_t spendable = 0;  // committed balance minus pending outgoing amounts
+  };
+  std::map<std::string, Pending> pending_;       // senders with transactions in the queue
   std::set<std::string> pending_btc_txids_;
 };
 

@@ -24,26 +24,7 @@ namespace {
 
 using nlohmann::json;
 
-Result<crypto::Hash256> HashFile(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return ErrnoStatus("open", path, errno);
-  ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-  crypto::Sha256Stream sha;
-  std::string buf(1 << 20, '\0');
-  for (;;) {
-    ssize_t n = ::read(fd, buf.data(), buf.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      int e = errno;
-      ::close(fd);
-      return ErrnoStatus("read", path, e);
-    }
-    if (n == 0) break;
-    sha.Update(std::string_view(buf.data(), static_cast<size_t>(n)));
-  }
-  ::close(fd);
-  return sha.Finish();
-}
+Result<crypto::Hash256> HashFile(const std::string& path) { return crypto::Sha256File(path); }
 
 // Copies src to dst (created exclusively), hashing what it writes, fsynced.
 Result<crypto::Hash256> CopyFileHashed(const std::string& src, const std::string& dst) {

@@ -21,15 +21,28 @@ namespace {
 constexpr uint64_t kFundingAmount = 1'000'000'000'000ull;
 
 struct LoadAccount {
-  crypto::Ed25519KeyPair key;
+  crypto::Ed25519PlainKey key;
   uint64_t nonce = 0;
   uint64_t balance = 0;
   bool funded = false;
 };
 
-crypto::Ed25519KeyPair AccountKey(uint64_t seed, uint64_t index) {
+crypto::Ed25519PlainKey AccountKey(uint64_t seed, uint64_t index) {
   auto h = crypto::Sha256("ailee-load/" + std::to_string(seed) + "/" + std::to_string(index));
-  return crypto::Ed25519FromSeed(crypto::HashToString(h));
+  return crypto::Ed25519PlainFromSeed(crypto::HashToString(h));
+}
+
+state::Transaction SignedTransfer(const crypto::Ed25519PlainKey& from, std::string_view to, uint64_t amount,
+                                  uint64_t nonce, std::string memo) {
+  state::Transaction tx;
+  tx.type = state::TxType::kTransfer;
+  tx.from = from.public_key;
+  tx.to = std::string(to);
+  tx.amount = amount;
+  tx.nonce = nonce;
+  tx.memo = std::move(memo);
+  tx.signature = crypto::Ed25519SignPlain(from, state::SigningBytes(tx));
+  return tx;
 }
 
 // A memo that looks like application data: words from a small vocabulary
@@ -79,7 +92,7 @@ class Generator {
     if (to == from) to = (to + 1) % accounts_.size();
     auto& a = accounts_[from];
     uint64_t amount = 1 + rng_() % 1000;
-    auto tx = state::MakeTransfer(a.key, accounts_[to].key.public_key, amount, a.nonce,
+    auto tx = SignedTransfer(a.key, accounts_[to].key.public_key, amount, a.nonce,
                                   MakeMemo(rng_, o_.memo_bytes));
     a.nonce++;
     return tx;
@@ -104,7 +117,7 @@ class Generator {
       parts.push_back(std::async(std::launch::async, [&, t] {
         for (size_t i = t; i < n; i += threads) {
           const auto& p = plans[i];
-          txs[i] = state::MakeTransfer(accounts_[p.from].key, accounts_[p.to].key.public_key, p.amount, p.nonce,
+          txs[i] = SignedTransfer(accounts_[p.from].key, accounts_[p.to].key.public_key, p.amount, p.nonce,
                                        std::move(plans[i].memo));
         }
       }));

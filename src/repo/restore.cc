@@ -41,23 +41,8 @@ Status WriteAll(int fd, std::string_view data, const std::string& path) {
 }
 
 Result<std::string> HashLocalFile(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return ErrnoStatus("open", path, errno);
-  crypto::Sha256Stream sha;
-  std::string buf(1 << 20, '\0');
-  for (;;) {
-    ssize_t n = ::read(fd, buf.data(), buf.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      int e = errno;
-      ::close(fd);
-      return ErrnoStatus("read", path, e);
-    }
-    if (n == 0) break;
-    sha.Update(std::string_view(buf.data(), static_cast<size_t>(n)));
-  }
-  ::close(fd);
-  return crypto::HashToHex(sha.Finish());
+  ASSIGN_OR_RETURN(auto hash, crypto::Sha256File(path));
+  return crypto::HashToHex(hash);
 }
 
 struct Restorer {
