@@ -46,22 +46,33 @@ TEST(RepoCrash, SigkillDuringBackupAndRestoreLeavesValidRepositoryAndWholeTarget
   ASSERT_OK(w.InitRepo());
   const std::string logs = w.scenario().dir().Join("logs/");
 
-  // --- backup, killed: first right after its first pack is stored, then at random moments.
-  std::vector<Millis> delays;
-  for (int i = 0; i < 6; ++i) delays.push_back(Millis(std::uniform_int_distribution<int>(50 + 700 * i, 700 * (i + 1))(rng)));
+  // --- backup, killed: first right after its first pack is stored, then at
+  // random moments spread over the time that first pack took (the machine's
+  // speed sets the scale).
   int killed = 0;
+  Millis first_pack{0};
   {
     SCOPED_TRACE("kill after the first pack");
+    auto t0 = Clock::now();
     killed += KillDuring(w, n, {"-q", "backup", "state", "--offline"}, logs + "backup-first-pack.log", Millis(90000),
                          [&] { return !PackFiles(w.repo_dir()).empty(); });
+    first_pack = Elapsed(t0);
     CommandResult v = w.Cli(n, {"verify"});
     EXPECT_EQ(v.exit_code, 0) << v;
+  }
+  // Later runs reuse that pack and finish sooner: spread the kills over the
+  // first half of that time. --full keeps a run that escapes its kill from
+  // turning the following ones into quick incrementals.
+  std::vector<Millis> delays;
+  const int64_t slot = std::max<int64_t>(first_pack.count() / 12, 20);
+  for (int i = 0; i < 6; ++i) {
+    delays.push_back(Millis(std::uniform_int_distribution<int64_t>(10 + slot * i, slot * (i + 1))(rng)));
   }
   ASSERT_FALSE(PackFiles(w.repo_dir()).empty()) << "the first backup ended without storing a pack";
   for (size_t i = 0; i < delays.size(); ++i) {
     SCOPED_TRACE("backup kill point " + std::to_string(i) + " after " + std::to_string(delays[i].count()) + " ms");
-    killed += KillDuring(w, n, {"-q", "backup", "state", "--offline"}, logs + "backup-" + std::to_string(i) + ".log",
-                         delays[i]);
+    killed += KillDuring(w, n, {"-q", "backup", "state", "--offline", "--full"},
+                         logs + "backup-" + std::to_string(i) + ".log", delays[i]);
     CommandResult v = w.Cli(n, {"verify"});
     EXPECT_EQ(v.exit_code, 0) << "repository invalid after a SIGKILL during backup:\n" << v;
   }
