@@ -242,7 +242,13 @@ Result<std::string> Repository::LoadBlob(const Id& id) const {
   auto loc = index_.Find(id);
   if (!loc) return DataLoss("blob " + IdHex(id) + " is not in the index of " + Location());
   auto sealed = store_->GetRange(PackKey(loc->pack), loc->offset, loc->length);
-  if (!sealed.ok()) return sealed.status().WithContext("read blob " + IdHex(id) + " from pack " + IdHex(loc->pack));
+  if (!sealed.ok()) {
+    Status st = sealed.status();
+    // The index says these bytes exist: a pack that is missing or shorter
+    // than that is damaged repository data, not a caller's mistake.
+    if (st.code() == StatusCode::kInvalidArgument || st.code() == StatusCode::kNotFound) st = DataLoss(st.message());
+    return st.WithContext("read blob " + IdHex(id) + " from pack " + IdHex(loc->pack));
+  }
   auto plain = DecodeBlob(master_, id, *sealed);
   if (!plain.ok()) return plain.status().WithContext("pack " + IdHex(loc->pack));
   return plain;
