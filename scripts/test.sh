@@ -21,6 +21,7 @@ if [ "${SKIP_SANITIZERS:-0}" != "1" ]; then
   targets=$(ninja -C build-asan -t targets all | sed -n 's/^\(tests\/unit_[a-z]*\): .*/\1/p' | sort -u)
   # shellcheck disable=SC2086
   ninja -C build-asan -j"$JOBS" $targets
-  ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$PWD/tests/lsan.supp \
+  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     ctest --test-dir build-asan -L unit --output-on-failure -j"$JOBS" --timeout 600
 fi
