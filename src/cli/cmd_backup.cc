@@ -108,11 +108,18 @@ void SetUpRestore(CLI::App& app, GlobalOptions& g) {
   auto force = std::make_shared<bool>(false);
   auto no_verify = std::make_shared<bool>(false);
   AddRepoOptions(cmd, *args);
-  cmd->add_option("SNAPSHOT", *ref, "snapshot id, unique prefix, or 'latest'")->required();
-  cmd->add_option("--target,-t", *target, "directory to restore into")->required();
+  // Not marked required: `restore config SNAPSHOT ...` (a subcommand added by
+  // cmd_config_backup.cc) takes over the line instead.
+  cmd->add_option("SNAPSHOT", *ref, "snapshot id, unique prefix, or 'latest'");
+  cmd->add_option("--target,-t", *target, "directory to restore into");
   cmd->add_flag("--force", *force, "replace a non-empty target");
   cmd->add_flag("--no-verify", *no_verify, "skip the state-root proof (not recommended)");
-  cmd->callback([&g, args, ref, target, force, no_verify] {
+  cmd->callback([&g, cmd, args, ref, target, force, no_verify] {
+    for (auto* sub : cmd->get_subcommands()) {
+      if (sub->parsed()) return;  // `restore config ...` ran instead
+    }
+    if (ref->empty()) return SetResult(InvalidArgument("restore: SNAPSHOT is required (an id, a unique prefix, or 'latest')"));
+    if (target->empty()) return SetResult(InvalidArgument("restore: --target DIR is required"));
     auto s = RepoSession::Open(g, *args);
     if (!s.ok()) return SetResult(s.status());
     audit::ScopedAuditOp op(s->audit(), "restore", {{"repository", s->url()}, {"snapshot", *ref}, {"target", *target}, {"force", *force}});

@@ -234,8 +234,16 @@ void SetUpBackupConfigHook(CLI::App& app, GlobalOptions& g) {
   DefineBackup(found.front()->add_subcommand("config", "Same as `config backup`"), g);
 }
 
+// `restore config SNAPSHOT --target DIR`, the runbook's spelling.
+void SetUpRestoreConfigHook(CLI::App& app, GlobalOptions& g) {
+  auto found = app.get_subcommands([](CLI::App* sub) { return sub->get_name() == "restore"; });
+  if (found.empty()) return;
+  DefineRestore(found.front()->add_subcommand("config", "Restore a config snapshot (same as `config restore`)"), g);
+}
+
 }  // namespace
 
+AILEE_REGISTER_COMMAND(restore_config_hook, "restore-config-hook", SetUpRestoreConfigHook);
 AILEE_REGISTER_COMMAND(config_group, "config", SetUpConfig);
 AILEE_REGISTER_COMMAND(restore_config, "restore-config", SetUpRestoreConfig);
 AILEE_REGISTER_COMMAND(backup_config_hook, "backup-config-hook", SetUpBackupConfigHook);

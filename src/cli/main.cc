@@ -42,7 +42,14 @@ int main(int argc, char** argv) {
                   ->capture_default_str();
   app.add_flag("--json", global.json, "print one JSON document on stdout instead of text");
   app.add_flag("-q,--quiet", global.quiet, "no progress output");
-  for (const auto& spec : ailee::cli::CommandRegistry::Get().specs()) spec.setup(app, global);
+  // Commands first, then hooks ("*-hook") that add subcommands to them, so the
+  // result does not depend on static initialization order.
+  for (bool hooks : {false, true}) {
+    for (const auto& spec : ailee::cli::CommandRegistry::Get().specs()) {
+      bool is_hook = spec.name.size() > 5 && spec.name.compare(spec.name.size() - 5, 5, "-hook") == 0;
+      if (is_hook == hooks) spec.setup(app, global);
+    }
+  }
   app.parse_complete_callback([&] { global.config_given = cfg->count() > 0 || std::getenv("AILEE_CONFIG"); });
   try {
     app.parse(argc, argv);
