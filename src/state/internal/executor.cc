@@ -32,7 +32,7 @@ Status BlockExecutor::Apply(const Transaction& tx) {
   return Status::Ok();
 }
 
-Status BlockExecutor::ApplyTransfer(const Transaction& tx, std::map<Key, std::string>* out) const {
+Result<Account> BlockExecutor::LoadSpender(const Transaction& tx) const {
   ASSIGN_OR_RETURN(auto sender_raw, Get(kCfAccounts, tx.from));
   if (!sender_raw) return InvalidArgument("from: unknown account " + AccountIdHex(tx.from));
   ASSIGN_OR_RETURN(Account sender, DecodeAccount(*sender_raw));
@@ -41,6 +41,11 @@ Status BlockExecutor::ApplyTransfer(const Transaction& tx, std::map<Key, std::st
     return InvalidArgument("amount: insufficient balance in " + AccountIdHex(tx.from) + ": have " +
                            std::to_string(sender.balance) + ", need " + std::to_string(tx.amount));
   }
+  return sender;
+}
+
+Status BlockExecutor::ApplyTransfer(const Transaction& tx, std::map<Key, std::string>* out) const {
+  ASSIGN_OR_RETURN(Account sender, LoadSpender(tx));
   ASSIGN_OR_RETURN(auto recipient_raw, Get(kCfAccounts, tx.to));
   Account recipient;
   if (recipient_raw) {
@@ -92,14 +97,7 @@ Status BlockExecutor::ApplyPegIn(const Transaction& tx, std::map<Key, std::strin
 }
 
 Status BlockExecutor::ApplyPegOut(const Transaction& tx, std::map<Key, std::string>* out) const {
-  ASSIGN_OR_RETURN(auto sender_raw, Get(kCfAccounts, tx.from));
-  if (!sender_raw) return InvalidArgument("from: unknown account " + AccountIdHex(tx.from));
-  ASSIGN_OR_RETURN(Account sender, DecodeAccount(*sender_raw));
-  if (tx.nonce != sender.nonce) return NonceMismatch("account " + AccountIdHex(tx.from), sender.nonce, tx.nonce);
-  if (sender.balance < tx.amount) {
-    return InvalidArgument("amount: insufficient balance in " + AccountIdHex(tx.from) + ": have " +
-                           std::to_string(sender.balance) + ", need " + std::to_string(tx.amount));
-  }
+  ASSIGN_OR_RETURN(Account sender, LoadSpender(tx));
   sender.balance -= tx.amount;
   sender.nonce += 1;
   sender.last_height = height_;

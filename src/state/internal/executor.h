@@ -13,6 +13,7 @@
 
 #include "base/status.h"
 #include "state/federation.h"
+#include "state/records.h"
 #include "state/transaction.h"
 
 namespace ailee::state {
@@ -37,6 +38,8 @@ class BlockExecutor {
 
  private:
   Result<std::optional<std::string>> Get(std::string_view cf, std::string_view key) const;
+  // The sender of a transfer or peg-out, checked: exists, nonce, balance.
+  Result<Account> LoadSpender(const Transaction& tx) const;
   Status ApplyTransfer(const Transaction& tx, std::map<Key, std::string>* out) const;
   Status ApplyPegIn(const Transaction& tx, std::map<Key, std::string>* out) const;
   Status ApplyPegOut(const Transaction& tx, std::map<Key, std::string>* out) const;
