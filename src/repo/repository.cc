@@ -253,20 +253,26 @@ Result<size_t> Repository::IndexUnindexedPacks() {
   return found.size();
 }
 
-Result<std::string> Repository::LoadBlob(const Id& id) const {
+Result<std::string_view> Repository::ReadBlob(const Id& id, BlobBuffers* buffers) const {
   auto loc = index_.Find(id);
   if (!loc) return DataLoss("blob " + IdHex(id) + " is not in the index of " + Location());
-  auto sealed = store_->GetRange(PackKey(loc->pack), loc->offset, loc->length);
-  if (!sealed.ok()) {
-    Status st = sealed.status();
+  char* stored = buffers->StoredArea(loc->length);
+  Status st = store_->GetRangeInto(PackKey(loc->pack), loc->offset, loc->length, stored);
+  if (!st.ok()) {
     // The index says these bytes exist: a pack that is missing or shorter
     // than that is damaged repository data, not a caller's mistake.
     if (st.code() == StatusCode::kInvalidArgument || st.code() == StatusCode::kNotFound) st = DataLoss(st.message());
     return st.WithContext("read blob " + IdHex(id) + " from pack " + IdHex(loc->pack));
   }
-  auto plain = DecodeBlob(master_, id, *sealed);
+  auto plain = DecodeBlobInPlace(master_, id, stored, loc->length, buffers);
   if (!plain.ok()) return plain.status().WithContext("pack " + IdHex(loc->pack));
   return plain;
+}
+
+Result<std::string> Repository::LoadBlob(const Id& id) const {
+  BlobBuffers buffers;
+  ASSIGN_OR_RETURN(std::string_view plain, ReadBlob(id, &buffers));
+  return std::string(plain);
 }
 
 }  // namespace ailee::repo

@@ -108,8 +108,12 @@ class Repository {
   // Drops the in-memory index and reloads from scratch.
   Result<IndexLoadReport> ReloadIndex();
 
-  // Reads one blob: index lookup, ranged read from its pack, decrypt,
-  // decompress, id check. kDataLoss names blob and pack.
+  // Reads one blob: index lookup, ranged read from its pack into `buffers`,
+  // decrypt in place, decompress, id check. The view is valid until
+  // `buffers` is used again; one BlobBuffers per thread. kDataLoss names
+  // blob and pack.
+  Result<std::string_view> ReadBlob(const Id& id, BlobBuffers* buffers) const;
+  // The same, copied out (for callers outside the bulk paths).
   Result<std::string> LoadBlob(const Id& id) const;
 
  private:

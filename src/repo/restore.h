@@ -40,7 +40,9 @@ struct RestoreProgress {
 struct RestoreOptions {
   bool force = false;        // replace a non-empty target
   bool reuse_local = true;   // delta restore from files already in the target
-  int workers = 2;
+  // Files restored at once. More than cores: each blocks in turn on reading
+  // packs, on writes that bypass the page cache and on fsync.
+  int workers = 4;
   // Called from worker threads, serialized; keep it cheap.
   std::function<void(const RestoreProgress&)> progress;
   LockOptions lock;
