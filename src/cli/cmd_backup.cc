@@ -6,6 +6,7 @@
 #include "cli/command.h"
 #include "cli/context.h"
 #include "cli/repo_session.h"
+#include "cli/replicate.h"
 #include "node/client.h"
 #include "ops/checkpoint.h"
 #include "ops/repo_state.h"
@@ -74,12 +75,17 @@ void SetUpBackup(CLI::App& app, GlobalOptions& g) {
                 {"source", r->checkpoint.source}, {"files", st.files}, {"files_unchanged", st.files_unchanged},
                 {"bytes_total", st.bytes_total}, {"bytes_read", st.bytes_read}, {"bytes_new", st.bytes_new},
                 {"bytes_stored", st.bytes_stored}, {"packs_written", st.packs_written}, {"seconds", static_cast<double>(st.duration_ms) / 1000}};
+    // The snapshot is safe in the primary; now the copies
+    // (backup.secondary_repositories), each its own audited operation.
+    auto replicated = ReplicateToSecondaries(g, *s, id);
+    out["replicated"] = ReplicationJson(replicated);
     if (g.json) PrintJson(out);
     PrintLine(g, "snapshot " + id.substr(0, 12) + " of node " + cfg.node.id + " at height " + std::to_string(r->checkpoint.height) +
                      " (" + (*full ? "full" : "incremental") + "): " + std::to_string(st.files) + " files, " + HumanBytes(st.bytes_total) +
                      "; read " + HumanBytes(st.bytes_read) + ", new " + HumanBytes(st.bytes_new) + ", stored " + HumanBytes(st.bytes_stored) +
                      " in " + std::to_string(static_cast<double>(st.duration_ms) / 1000) + " s");
-    SetResult(op.Finish(Status::Ok()));
+    Status audited = op.Finish(Status::Ok());
+    SetResult(audited.ok() ? ReplicationStatus(replicated, id) : audited);
   });
 }
 

@@ -37,7 +37,9 @@ class RepoWorld {
 
   // A leader node whose config names the world's repository and passphrase
   // file. Its config is written now; the node is never started here.
-  TestNode& AddNode(const std::string& id);
+  // `backup_yaml` adds lines to its backup section (each indented by two
+  // spaces, e.g. "  min_copies: 2\n").
+  TestNode& AddNode(const std::string& id, const std::string& backup_yaml = "");
   TestNode& node(size_t i = 0) { return *nodes_.at(i); }
 
   // `load --mode bulk` on the node's (stopped) data dir: until the database
