@@ -9,6 +9,8 @@
 #include "cli/replicate.h"
 #include "node/client.h"
 #include "ops/checkpoint.h"
+#include "ops/checkpoint_transfer.h"
+#include "storage/object_store.h"
 #include "ops/repo_state.h"
 #include "repo/restore.h"
 #include "repo/snapshot.h"
@@ -167,24 +169,56 @@ void SetUpApplyCheckpoint(CLI::App& app, GlobalOptions& g) {
   auto* cmd = app.add_subcommand(
       "apply-checkpoint",
       "Make DIR the state of SRC, writing only files that differ. SRC is a checkpoint directory, or a state\n"
-      "snapshot of the repository (id, prefix or 'latest'). Built beside DIR and swapped in atomically: a crash\n"
+      "snapshot of the repository (id, prefix or 'latest'), or a checkpoint uploaded by `create-checkpoint --output\n"
+      "s3://...` (downloaded beside DIR and verified first). Built beside DIR and swapped in atomically: a crash\n"
       "leaves the old or the new state, never a mix. The node using DIR must be stopped.");
   auto args = std::make_shared<RepoArgs>();
   auto src = std::make_shared<std::string>();
   auto target = std::make_shared<std::string>();
   AddRepoOptions(cmd, *args);
-  cmd->add_option("SRC", *src, "checkpoint directory or snapshot reference")->required();
+  cmd->add_option("SRC", *src, "checkpoint directory, checkpoint URL (s3://bucket/prefix), or snapshot reference")->required();
   cmd->add_option("--target,-t", *target, "node data dir to update")->required();
   cmd->callback([&g, args, src, target] {
     ProgressLine progress(g, "apply-checkpoint");
-    if (fs::IsDirectory(*src)) {
+    if (fs::IsDirectory(*src) || ops::IsRemoteCheckpointUrl(*src)) {
       std::unique_ptr<audit::AuditLog> log;
       if (auto cfg = config::LoadConfig(g.config_path); cfg.ok() && !cfg->logging.audit_log.empty()) {
         auto l = audit::AuditLog::Open(cfg->logging.audit_log);
         if (l.ok()) log = std::move(*l);
       }
       audit::ScopedAuditOp op(log.get(), "apply-checkpoint", {{"source", *src}, {"target", *target}});
-      auto r = ops::ApplyCheckpointDir(*src, *target, [&](const std::string& p, uint64_t d, uint64_t t) { progress.Update(p, d, t); });
+      auto show = [&](const std::string& p, uint64_t d, uint64_t t) { progress.Update(p, d, t); };
+      std::string dir = *src;
+      std::string downloaded;  // removed on every path out
+      if (ops::IsRemoteCheckpointUrl(*src)) {
+        // Fetched beside the target (same filesystem, so applying can link
+        // instead of copy), checked file by file, then proven like any
+        // checkpoint before it may touch the target.
+        auto store = storage::OpenObjectStore(*src);
+        if (!store.ok()) return SetResult(op.Finish(store.status()));
+        downloaded = fs::TempSiblingName(*target);
+        auto m = ops::DownloadCheckpoint(**store, downloaded, show);
+        if (!m.ok()) {
+          auto is_repo = (*store)->Exists("config");
+          if (m.status().code() == StatusCode::kNotFound && is_repo.ok() && *is_repo) {
+            return SetResult(op.Finish(InvalidArgument(*src + " holds a backup repository, not a checkpoint: use "
+                                                       "`ailee-cli apply-checkpoint latest --repo " + *src + " --target DIR`")));
+          }
+          return SetResult(op.Finish(m.status()));
+        }
+        std::string why;
+        auto verified = ops::VerifyCheckpoint(downloaded, FederationIfConfigured(g, &why), show);
+        Status vst = !verified.ok() ? verified.status()
+                     : verified->ok ? Status::Ok()
+                                    : DataLoss("checkpoint " + *src + " failed verification: " + verified->problems.front());
+        if (!vst.ok()) {
+          (void)fs::RemoveAll(downloaded);
+          return SetResult(op.Finish(vst));
+        }
+        dir = downloaded;
+      }
+      auto r = ops::ApplyCheckpointDir(dir, *target, show);
+      if (!downloaded.empty()) (void)fs::RemoveAll(downloaded);
       progress.Done();
       if (!r.ok()) return SetResult(op.Finish(r.status()));
       op.Touch("state_root:" + crypto::HashToHex(r->manifest.state_root));
