@@ -77,15 +77,15 @@ void SetUpBackup(CLI::App& app, GlobalOptions& g) {
                 {"source", r->checkpoint.source}, {"files", st.files}, {"files_unchanged", st.files_unchanged},
                 {"bytes_total", st.bytes_total}, {"bytes_read", st.bytes_read}, {"bytes_new", st.bytes_new},
                 {"bytes_stored", st.bytes_stored}, {"packs_written", st.packs_written}, {"seconds", static_cast<double>(st.duration_ms) / 1000}};
+    PrintLine(g, "snapshot " + id.substr(0, 12) + " of node " + cfg.node.id + " at height " + std::to_string(r->checkpoint.height) +
+                     " (" + (*full ? "full" : "incremental") + "): " + std::to_string(st.files) + " files, " + HumanBytes(st.bytes_total) +
+                     "; read " + HumanBytes(st.bytes_read) + ", new " + HumanBytes(st.bytes_new) + ", stored " + HumanBytes(st.bytes_stored) +
+                     " in " + HumanSeconds(st.duration_ms));
     // The snapshot is safe in the primary; now the copies
     // (backup.secondary_repositories), each its own audited operation.
     auto replicated = ReplicateToSecondaries(g, *s, id);
     out["replicated"] = ReplicationJson(replicated);
     if (g.json) PrintJson(out);
-    PrintLine(g, "snapshot " + id.substr(0, 12) + " of node " + cfg.node.id + " at height " + std::to_string(r->checkpoint.height) +
-                     " (" + (*full ? "full" : "incremental") + "): " + std::to_string(st.files) + " files, " + HumanBytes(st.bytes_total) +
-                     "; read " + HumanBytes(st.bytes_read) + ", new " + HumanBytes(st.bytes_new) + ", stored " + HumanBytes(st.bytes_stored) +
-                     " in " + std::to_string(static_cast<double>(st.duration_ms) / 1000) + " s");
     Status audited = op.Finish(Status::Ok());
     SetResult(audited.ok() ? ReplicationStatus(replicated, id) : audited);
   });
@@ -147,7 +147,7 @@ void SetUpRestore(CLI::App& app, GlobalOptions& g) {
       if (g.json) PrintJson(RestoreJson(*r, *target));
       PrintLine(g, "restored snapshot " + r->snapshot_id.substr(0, 12) + " to " + *target + ": " + std::to_string(r->stats.files) +
                        " files, " + HumanBytes(r->stats.bytes) + " (" + std::to_string(r->stats.files_reused) + " reused) in " +
-                       std::to_string(static_cast<double>(r->stats.duration_ms) / 1000) + " s; " +
+                       HumanSeconds(r->stats.duration_ms) + "; " +
                        (r->verified ? "proven: height " + std::to_string(r->height) + ", state root " + crypto::HashToHex(r->state_root)
                                     : std::string("NOT verified (--no-verify)")));
       return SetResult(op.Finish(Status::Ok()));
