@@ -67,14 +67,16 @@ spawn() {
 
 # True if the pid file names a live process of ours: its command line
 # mentions DIR (a recycled pid belongs to someone else; a zombie has none).
+# Bash builtins only: stop and the start-up waits call this in loops.
 pid_ours() {
-  local pid
-  pid=$(cat "$1" 2>/dev/null) || return 1
+  local pid args=()
+  read -r pid 2>/dev/null <"$1" || return 1
   [[ "$pid" =~ ^[0-9]+$ ]] || return 1
-  { tr '\0' '\n' <"/proc/$pid/cmdline"; } 2>/dev/null | grep -qF -- "$dir"
+  mapfile -d '' args 2>/dev/null <"/proc/$pid/cmdline" || return 1
+  [[ "${args[*]}" == *"$dir"* ]]
 }
 
-pid_files() { [ -f "$dir/run/pids" ] && cat "$dir/run/pids"; return 0; }
+pid_files() { [ -f "$dir/run/pids" ] && echo "$(<"$dir/run/pids")"; return 0; }
 
 all_alive() {
   local f n=0
