@@ -20,7 +20,9 @@
 #   Exits 1 with the tail of the server logs if the server does not come up
 #   within AILEE_S3_START_TIMEOUT seconds (default 60 swift, 120 ceph).
 # stop: kills the process groups start created (SIGTERM, then SIGKILL after
-#   3 s). Leaves the files, so a failed run can be inspected.
+#   3 s), and any process of ours with DIR/etc/ or DIR/run/ in its argv
+#   (one whose pid file was lost). Leaves the files, so a failed run can be
+#   inspected.
 # status: exits 0 if every process of the server is alive and it answers
 #   HTTP, 1 otherwise.
 #
@@ -45,6 +47,13 @@ PY=/usr/bin/python3  # Debian's python: the one with the swift and ceph modules
 if [ -n "${AILEE_AWS_CLI:-}" ]; then AWS=$AILEE_AWS_CLI
 elif [ -x /usr/bin/aws ]; then AWS=/usr/bin/aws
 else AWS=$(command -v aws || echo aws); fi
+
+# The caller's AWS settings (a profile, a session token, another endpoint)
+# must not leak into the aws runs that probe our server, nor Ceph's into
+# the ceph tools.
+for v in $(compgen -e); do
+  case "$v" in AWS_*|CEPH_ARGS|CEPH_CONF) unset "$v" ;; esac
+done
 
 log() { echo "s3-server[$kind]: $*" >&2; }
 die() { log "$*"; exit 1; }
@@ -98,6 +107,21 @@ any_alive() {
   local f
   for f in $(pid_files); do pid_ours "$f" && return 0; done
   return 1
+}
+
+# Processes of ours that no pid file names any more (DIR/run was removed,
+# or a start was killed between spawning a daemon and writing its pid):
+# every server process has DIR/etc/ or DIR/run/ in its argv.
+kill_strays() {
+  local p pid args=()
+  for p in /proc/[0-9]*; do
+    pid=${p#/proc/}
+    if [ "$pid" = $$ ] || [ ! -O "$p" ]; then continue; fi
+    mapfile -d '' args 2>/dev/null <"$p/cmdline" || continue
+    case "${args[*]}" in
+      *"$dir/etc/"*|*"$dir/run/"*) log "killing stray process $pid: ${args[*]}"; kill -KILL "$pid" 2>/dev/null || true ;;
+    esac
+  done
 }
 
 # kill_all [GRACE]: SIGTERM, up to GRACE seconds (default 3) to exit, then
@@ -186,6 +210,7 @@ AWS_ENDPOINT_URL='http://127.0.0.1:$S3_PORT'
 AWS_CONFIG_FILE='$dir/aws-config'
 AWS_SHARED_CREDENTIALS_FILE='/dev/null'
 AWS_PAGER=''
+AWS_PROFILE='default'
 AILEE_TEST_S3_OBJECT_LOCK='$S3_OBJECT_LOCK'
 AILEE_TEST_S3_DIR='$dir'
 AILEE_TEST_S3_PID_FILES='$pids'
@@ -196,7 +221,7 @@ EOF
 
 # Reads S3_PORT back from DIR/env (for status).
 env_port() {
-  sed -n "s|^AILEE_TEST_S3_ENDPOINT='http://127.0.0.1:\([0-9]*\)'$|\1|p" "$dir/env" 2>/dev/null
+  sed -n "s|^AILEE_TEST_S3_ENDPOINT='http://127.0.0.1:\([0-9]*\)'$|\1|p" "$dir/env" 2>/dev/null || true
 }
 
 # ------------------------------------------------------------------ directory
@@ -239,6 +264,7 @@ wipe_dir() {
 . "$HERE/ceph.sh"
 
 if [ "$cmd" = status ]; then
+  [ -d "$dir" ] && dir=$(cd "$dir" && pwd -P)
   [ -f "$dir/$MARKER" ] && [ "$(cat "$dir/$MARKER")" = "$kind" ] || exit 1
   all_alive || exit 1
   port=$(env_port)
@@ -256,14 +282,15 @@ check_dir_is_ours  # again: the holder of the lock may have changed DIR
 if [ "$cmd" = stop ]; then
   [ -f "$dir/$MARKER" ] || exit 0
   kill_all
+  kill_strays
   rm -f "$dir"/run/*.pid "$dir/run/pids" "$dir/env"
   log "stopped ($dir)"
   exit 0
 fi
 
 # start
-if [ -f "$dir/$MARKER" ] && [ -f "$dir/env" ] && all_alive \
-   && [ "$(http_code "$(sed -n "s|^AILEE_TEST_S3_ENDPOINT='\(.*\)'$|\1|p" "$dir/env")/")" != 000 ]; then
+if [ -f "$dir/$MARKER" ] && [ -f "$dir/env" ] && all_alive && [ -n "$(env_port)" ] \
+   && [ "$(http_code "http://127.0.0.1:$(env_port)/")" != 000 ]; then
   log "reusing the live server in $dir"
   exit 0
 fi
@@ -273,6 +300,7 @@ timeout_s=${AILEE_S3_START_TIMEOUT:-$("${kind}_default_timeout")}
 started=$(now)
 for attempt in 1 2 3; do
   kill_all 0
+  kill_strays
   wipe_dir
   S3_OBJECT_LOCK=0
   S3_REGION=us-east-1
