@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# shellcheck disable=SC2317  # functions called as "${kind}_start" look unreachable
+# shellcheck disable=SC2317 source-path=SCRIPTDIR  # SC2317: "${kind}_start" calls look unreachable
 # Real S3-compatible servers from Debian packages, on loopback, for tests.
 #
 #   tests/s3/s3-server.sh start  KIND DIR   # KIND: swift | ceph
@@ -75,14 +75,15 @@ spawn() {
 }
 
 # True if the pid file names a live process of ours: its command line
-# mentions DIR (a recycled pid belongs to someone else; a zombie has none).
+# mentions a path under DIR (a recycled pid belongs to someone else; a
+# zombie has no command line).
 # Bash builtins only: stop and the start-up waits call this in loops.
 pid_ours() {
   local pid args=()
   read -r pid 2>/dev/null <"$1" || return 1
   [[ "$pid" =~ ^[0-9]+$ ]] || return 1
   mapfile -d '' args 2>/dev/null <"/proc/$pid/cmdline" || return 1
-  [[ "${args[*]}" == *"$dir"* ]]
+  [[ "${args[*]}" == *"$dir/"* ]]
 }
 
 pid_files() { [ -f "$dir/run/pids" ] && echo "$(<"$dir/run/pids")"; return 0; }

@@ -156,7 +156,7 @@ bool ServerAlive(const S3TestEnv& env) {
     long pid = std::strtol(pid_text->c_str(), nullptr, 10);
     if (pid <= 0) return false;
     auto cmdline = fs::ReadFile("/proc/" + std::to_string(pid) + "/cmdline");
-    if (!cmdline.ok() || cmdline->find(env.dir) == std::string::npos) return false;
+    if (!cmdline.ok() || cmdline->find(env.dir + "/") == std::string::npos) return false;
   }
   return !env.pid_files.empty();
 }
