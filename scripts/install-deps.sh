@@ -14,6 +14,11 @@ PACKAGES=(
   # tests
   libgtest-dev libgmock-dev libbenchmark-dev gnupg libgfshare-bin softhsm2
   opensc curl python3
+  # tests: S3-compatible servers (tests/s3/s3-server.sh runs them on loopback).
+  # Swift's servers need python3-swift alone: the swift-proxy/-object/
+  # -container/-account packages add only init scripts and /etc configs, and
+  # would enable some fifteen system services on a systemd host.
+  python3-swift memcached radosgw ceph-mon ceph-osd awscli
   # benchmarks: the tools an operator would otherwise pick
   restic borgbackup zstd tar
 )
