@@ -124,7 +124,9 @@ Result<int> S3ObjectStore::AbortStaleMultipartUploads(int64_t older_than_s) {
     if (!page.ok()) return page.status().WithContext("list multipart uploads in " + Location());
     const int64_t now = ServerNowMs(resp);
     for (const auto& u : page->uploads) {
-      if (u.initiated_ms <= 0 || now - u.initiated_ms < older_than_s * 1000) continue;
+      // Servers round Initiated up to the second: with a zero age every
+      // upload counts as stale, whatever the clocks say.
+      if (older_than_s > 0 && (u.initiated_ms <= 0 || now - u.initiated_ms < older_than_s * 1000)) continue;
       S3Request del;
       del.method = "DELETE";
       del.object = u.key;

@@ -224,6 +224,7 @@ Result<S3ObjectStore::Listing> S3ObjectStore::ListRaw(const std::string& object_
   do {
     S3Request req;
     req.query = {{"list-type", "2"}, {"prefix", object_prefix}};
+    if (int n = client_.config().options.list_page_size; n != 1000) req.query.emplace_back("max-keys", std::to_string(n));
     if (!token.empty()) req.query.emplace_back("continuation-token", token);
     ASSIGN_OR_RETURN(S3Response resp, client_.Send(req, what));
     auto page = ParseListObjectsV2(resp.body);

@@ -80,7 +80,8 @@ class S3ObjectStore final : public ObjectStore {
   // without the feature (Swift) answer false. Cached after the first answer.
   Result<bool> ObjectLockEnabled();
   // Aborts multipart uploads under the store's prefix initiated more than
-  // `older_than_s` seconds ago (by the server's clock); returns how many.
+  // `older_than_s` seconds ago (by the server's clock; 0: every pending
+  // upload under the prefix); returns how many.
   // Safe while other processes upload only if `older_than_s` exceeds the
   // longest upload (Open uses 24 h). Prune may call it with a shorter age
   // while it holds the exclusive repository lock.
