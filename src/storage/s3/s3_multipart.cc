@@ -101,9 +101,9 @@ Status S3ObjectStore::PutMultipart(const std::string& key, std::string_view data
   if (r->status == 404) {
     // NoSuchUpload after a retry: the first CompleteMultipartUpload may
     // have succeeded and only its answer was lost. The object says.
-    auto head = Head(object, what);
-    if (head.ok() && *head && (*head)->header("x-amz-meta-sha256") == sha256 && r->attempts > 1) {
-      return Status::Ok();
+    if (r->attempts > 1) {
+      auto head = Head(object, what);
+      if (head.ok() && *head && (*head)->header("x-amz-meta-sha256") == sha256) return Status::Ok();
     }
     return abort(client_.ErrorFor(*r, what));
   }
