@@ -20,7 +20,7 @@
 #   Exits 1 with the tail of the server logs if the server does not come up
 #   within AILEE_S3_START_TIMEOUT seconds (default 60 swift, 120 ceph).
 # stop: kills the process groups start created (SIGTERM, then SIGKILL after
-#   10 s). Leaves the files, so a failed run can be inspected.
+#   3 s). Leaves the files, so a failed run can be inspected.
 # status: exits 0 if every process of the server is alive and it answers
 #   HTTP, 1 otherwise.
 #
@@ -98,13 +98,21 @@ any_alive() {
   return 1
 }
 
+# kill_all [GRACE]: SIGTERM, up to GRACE seconds (default 3) to exit, then
+# SIGKILL. GRACE 0: SIGKILL at once (what start does to leftovers it wipes).
 kill_all() {
-  local deadline
+  local grace=${1:-3} deadline
   any_alive || return 0
-  signal_ours TERM
-  deadline=$(($(now) + 10))
-  while any_alive && [ "$(now)" -lt "$deadline" ]; do sleep 0.2; done
-  if any_alive; then log "still running after SIGTERM for 10 s: SIGKILL"; signal_ours KILL; sleep 0.5; fi
+  if [ "$grace" -gt 0 ]; then
+    signal_ours TERM
+    deadline=$(($(now) + grace))
+    while any_alive && [ "$(now)" -lt "$deadline" ]; do sleep 0.1; done
+    any_alive && log "still running ${grace} s after SIGTERM: SIGKILL"
+  fi
+  signal_ours KILL
+  deadline=$(($(now) + 5))
+  while any_alive && [ "$(now)" -lt "$deadline" ]; do sleep 0.1; done
+  if any_alive; then log "processes survive SIGKILL (uninterruptible I/O?): $(pid_files)"; fi
 }
 
 # The last lines of every log under DIR/log, for failure messages.
@@ -121,7 +129,7 @@ log_tails() {
 fail_start() {
   log "start failed: $*"
   log_tails 25
-  kill_all
+  kill_all 0
   exit 1
 }
 
@@ -262,7 +270,7 @@ fi
 timeout_s=${AILEE_S3_START_TIMEOUT:-$("${kind}_default_timeout")}
 started=$(now)
 for attempt in 1 2 3; do
-  kill_all
+  kill_all 0
   wipe_dir
   S3_OBJECT_LOCK=0
   S3_REGION=us-east-1
