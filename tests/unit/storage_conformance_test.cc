@@ -13,7 +13,7 @@
 #include "storage/memory_object_store.h"
 
 #ifdef AILEE_S3_KIND
-#include "s3_test_server.h"
+#include "s3_store_testing.h"
 #include "storage/s3/s3_object_store.h"
 #endif
 
@@ -27,18 +27,20 @@ struct StoreKind {
 
 #ifdef AILEE_S3_KIND
 // Built into the s3_storage_<kind> test binaries (tests/CMakeLists.txt):
-// one fresh prefix per test in a bucket of the real server; nullptr (skip)
-// when no server was started.
+// one fresh prefix per test in a bucket of the real server.
 std::shared_ptr<ObjectStore> MakeS3Store() {
-  auto server = s3::testing::S3TestServer::Load(AILEE_S3_KIND);
-  if (!server) return nullptr;
+  auto server = s3test::S3TestEnv::Load(AILEE_S3_KIND);
+  if (!server) {
+    ADD_FAILURE() << "no " AILEE_S3_KIND " server (the reason is on stderr)";
+    return nullptr;
+  }
   auto bucket = s3::testing::SharedBucket(*server);
   if (!bucket.ok()) {
     ADD_FAILURE() << bucket.status().ToString();
     return nullptr;
   }
-  auto store = s3::S3ObjectStore::Open(server->Url(*bucket, s3::testing::UniqueName("conf")), server->Options(),
-                                       server->Env());
+  auto store = s3::S3ObjectStore::Open(s3::testing::StoreUrl(*bucket, s3::testing::UniquePrefix("conf")),
+                                       s3::testing::TestOptions(*server), s3::testing::StoreEnv(*server));
   if (!store.ok()) {
     ADD_FAILURE() << store.status().ToString();
     return nullptr;
@@ -66,7 +68,7 @@ class ObjectStoreConformance : public ::testing::TestWithParam<StoreKind> {
     char tmpl[] = "/tmp/ailee-store-XXXXXX";
     dir_ = mkdtemp(tmpl);
     store_ = GetParam().make(dir_);
-    if (!store_) GTEST_SKIP() << "no server for " << GetParam().name << " (the s3 tests start one: ctest -L s3)";
+    ASSERT_TRUE(store_) << "could not open " << GetParam().name;
   }
   void TearDown() override { (void)fs::RemoveAll(dir_); }
   std::string dir_;
