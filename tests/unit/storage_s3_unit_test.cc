@@ -259,6 +259,42 @@ TEST(S3Client, UriEncodingIsAwsCanonical) {
   EXPECT_EQ(UriEncode("a/b=c", false), "a%2Fb%3Dc");
 }
 
+TEST(S3Client, RetryWaitsGoThroughTheInjectedClockAndSleep) {
+  // Nothing listens on port 1: every attempt is refused at once, so the
+  // retry loop runs on the fake clock alone.
+  FakeClock clock(1000000);
+  std::vector<int64_t> sleeps;
+  S3Options o;
+  o.endpoint = "http://127.0.0.1:1";
+  o.retry = {1000, 5000, 400, 2000};
+  o.clock = &clock;
+  o.sleep = [&](int64_t ms) {
+    sleeps.push_back(ms);
+    clock.Advance(ms);
+  };
+  auto config = ResolveS3Config("s3://bkt/p", o, FakeEnv(kKeys));
+  ASSERT_TRUE(config.ok());
+  S3Client client(std::move(*config));
+  S3Request req;
+  req.object = client.ObjectName("config");
+  Status st = client.Send(req, "get object config").status();
+  EXPECT_EQ(st.code(), StatusCode::kUnavailable) << st.ToString();
+  int64_t slept = 0;
+  for (int64_t ms : sleeps) slept += ms;
+  EXPECT_LE(slept, 5000) << "the time budget bounds the waits";
+  EXPECT_LT(sleeps.size(), 999u) << "the budget, not the attempt limit, ended it";
+  for (const char* part : {"get object config", "s3://bkt/p", "127.0.0.1:1", "gave up after"}) {
+    EXPECT_NE(st.message().find(part), std::string::npos) << part << " missing in " << st.message();
+  }
+
+  sleeps.clear();
+  o.retry = {3, 1000000, 400, 2000};
+  S3Client three(std::move(*ResolveS3Config("s3://bkt/p", o, FakeEnv(kKeys))));
+  st = three.Send(req, "get object config").status();
+  EXPECT_EQ(sleeps.size(), 2u) << "3 attempts, 2 waits";
+  EXPECT_NE(st.message().find("gave up after 3 attempts"), std::string::npos) << st.message();
+}
+
 TEST(S3Errors, MapsCodesToStatusesWithHints) {
   ErrorContext ctx{"get object k", "s3://bkt/p (endpoint http://h:1)", "bkt", "http://h:1", "us-east-1",
                    "AKIDEXAMPLE",  "environment (AWS_ACCESS_KEY_ID)"};

@@ -109,6 +109,15 @@ Result<S3Response> S3Client::Attempt(const S3Request& req, const std::string& sh
   return out;
 }
 
+Status S3Client::Delete(const std::string& object, std::string_view what, const std::string& upload_id) {
+  S3Request req;
+  req.method = "DELETE";
+  req.object = object;
+  if (!upload_id.empty()) req.query = {{"uploadId", upload_id}};
+  req.accept = {404};
+  return Send(req, what).status();
+}
+
 Result<S3Response> S3Client::Send(const S3Request& req, std::string_view what) {
   const std::string sha256 = req.body_sha256.empty() ? Sha256Hex(req.body) : req.body_sha256;
   const std::string md5 = req.content_md5 ? Md5Base64(req.body) : std::string();

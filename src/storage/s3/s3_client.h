@@ -44,6 +44,10 @@ class S3Client {
   // code (see docs/s3.md); `what` starts the message ("put object config").
   Result<S3Response> Send(const S3Request& req, std::string_view what);
 
+  // DELETE of an object name, or with `upload_id` the abort of that
+  // multipart upload. Idempotent: 404 is success.
+  Status Delete(const std::string& object, std::string_view what, const std::string& upload_id = "");
+
   const S3Config& config() const { return config_; }
   // "s3://bucket/prefix (endpoint URL)": the store's Location().
   const std::string& location() const { return location_; }

@@ -68,11 +68,7 @@ Result<bool> S3ObjectStore::ConditionalPutSupported() {
   if (first.status / 100 == 2) {
     ASSIGN_OR_RETURN(S3Response second, client_.Send(req, what));
     supported = second.status == 412;
-    S3Request del;
-    del.method = "DELETE";
-    del.object = req.object;
-    del.accept = {404};
-    (void)client_.Send(del, "delete conditional PUT probe");
+    (void)client_.Delete(req.object, "delete conditional PUT probe");
   }
   conditional_put_ = supported ? 1 : 0;
   return supported;
@@ -123,11 +119,7 @@ Status S3ObjectStore::PutWithClaims(const std::string& key, std::string_view dat
     if (before.server_now_ms - c.last_modified_ms < stale_ms) {
       return AlreadyExists(what + " in " + Location() + ": another writer is creating it (claim " + c.key + ")");
     }
-    S3Request del;
-    del.method = "DELETE";
-    del.object = c.key;
-    del.accept = {404};
-    RETURN_IF_ERROR(client_.Send(del, what + " (remove abandoned claim)").status());
+    RETURN_IF_ERROR(client_.Delete(c.key, what + " (remove abandoned claim)"));
   }
 
   const std::string mine = RandomHex(16);
@@ -137,11 +129,7 @@ Status S3ObjectStore::PutWithClaims(const std::string& key, std::string_view dat
   claim.content_md5 = true;
   RETURN_IF_ERROR(client_.Send(claim, what + " (claim)").status());
   Status st = ClaimAndCreate(key, data, claims, mine);
-  S3Request withdraw;
-  withdraw.method = "DELETE";
-  withdraw.object = claims + mine;
-  withdraw.accept = {404};
-  Status wst = client_.Send(withdraw, what + " (withdraw claim)").status();
+  Status wst = client_.Delete(claims + mine, what + " (withdraw claim)");
   // A claim left behind blocks other creators until it is stale; say so,
   // but the outcome for this caller is `st`.
   if (st.ok() || wst.ok()) return st;

@@ -72,12 +72,7 @@ Status S3ObjectStore::PutMultipart(const std::string& key, std::string_view data
   if (!upload_id.ok()) return upload_id.status().WithContext(what + " in " + Location());
 
   auto abort = [&](Status failure) {
-    S3Request req;
-    req.method = "DELETE";
-    req.object = object;
-    req.query = {{"uploadId", *upload_id}};
-    req.accept = {404};
-    Status st = client_.Send(req, "abort upload of object " + key).status();
+    Status st = client_.Delete(object, "abort upload of object " + key, *upload_id);
     if (st.ok()) return failure;
     return Status(failure.code(), failure.message() + " (aborting the upload failed too: " + st.message() +
                                       "; AbortStaleMultipartUploads will remove it)");
@@ -127,12 +122,7 @@ Result<int> S3ObjectStore::AbortStaleMultipartUploads(int64_t older_than_s) {
       // Servers round Initiated up to the second: with a zero age every
       // upload counts as stale, whatever the clocks say.
       if (older_than_s > 0 && (u.initiated_ms <= 0 || now - u.initiated_ms < older_than_s * 1000)) continue;
-      S3Request del;
-      del.method = "DELETE";
-      del.object = u.key;
-      del.query = {{"uploadId", u.upload_id}};
-      del.accept = {404};
-      RETURN_IF_ERROR(client_.Send(del, "abort stale upload of object " + u.key).status());
+      RETURN_IF_ERROR(client_.Delete(u.key, "abort stale upload of object " + u.key, u.upload_id));
       ++aborted;
     }
     if (!page->truncated || page->next_key_marker.empty()) break;

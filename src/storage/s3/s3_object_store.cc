@@ -211,11 +211,7 @@ Status S3ObjectStore::Delete(const std::string& key) {
                                 " and cannot be deleted before then");
     }
   }
-  S3Request req;
-  req.method = "DELETE";
-  req.object = client_.ObjectName(key);
-  req.accept = {404};
-  return client_.Send(req, "delete object " + key).status();
+  return client_.Delete(client_.ObjectName(key), "delete object " + key);
 }
 
 Result<S3ObjectStore::Listing> S3ObjectStore::ListRaw(const std::string& object_prefix, std::string_view what) {
