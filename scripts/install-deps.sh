@@ -11,6 +11,7 @@ PACKAGES=(
   librocksdb-dev libssl-dev libsodium-dev libzstd-dev libcurl4-openssl-dev
   libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev
   libcpp-httplib-dev libarchive-dev libgpgme-dev libgfshare-dev libp11-kit-dev
+  libtinyxml2-dev
   # tests
   libgtest-dev libgmock-dev libbenchmark-dev gnupg libgfshare-bin softhsm2
   opensc curl python3
