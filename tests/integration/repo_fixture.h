@@ -32,7 +32,9 @@ class RepoWorld {
 
   Scenario& scenario() { return scenario_; }
   const std::string& repo_dir() const { return repo_dir_; }
-  std::string repo_url() const { return "file://" + repo_dir_; }
+  std::string repo_url() const { return repo_url_.empty() ? "file://" + repo_dir_ : repo_url_; }
+  // Another primary repository (e.g. s3://bucket/repo) for nodes added later.
+  void UseRepository(std::string url) { repo_url_ = std::move(url); }
   const std::string& pass_file() const { return pass_file_; }
 
   // A leader node whose config names the world's repository and passphrase
@@ -62,6 +64,7 @@ class RepoWorld {
  private:
   Scenario scenario_;
   std::string repo_dir_;
+  std::string repo_url_;
   std::string pass_file_;
   std::vector<std::unique_ptr<TestNode>> nodes_;
 };
