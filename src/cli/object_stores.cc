@@ -20,6 +20,11 @@ storage::s3::S3Options S3OptionsFrom(const config::S3Section& s) {
   o.object_lock_mode = s.object_lock_mode;
   o.retention_days = static_cast<int>(s.retention_days);
   o.lock_prefixes = s.lock_prefixes;
+  if (o.lock_prefixes.empty()) {
+    // Everything a snapshot needs, but not locks/: a lock object must be
+    // deletable the moment its holder finishes.
+    o.lock_prefixes = {"config", "keys/", "data/", "index/", "snapshots/"};
+  }
   o.multipart_threshold = static_cast<uint64_t>(s.multipart_threshold_mib) << 20;
   o.part_size = static_cast<uint64_t>(s.part_size_mib) << 20;
   o.parallel_parts = static_cast<int>(s.parallel_parts);
