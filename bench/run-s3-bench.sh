@@ -232,7 +232,11 @@ if aws_ s3 cp --only-show-errors --storage-class STANDARD_IA "$OUT/s3-probe.txt"
   AWS_CLASS=(--storage-class STANDARD_IA)
   note "aws s3 sync runs with the runbook's --storage-class STANDARD_IA ($KIND accepts it)."
 else
-  note "$KIND refuses the runbook's --storage-class STANDARD_IA (\"$(sed -n 's/.*\(An error occurred.*\)/\1/p' "$OUT/s3-probe.err" | head -1)\"): aws s3 sync runs without it (bucket default, STANDARD)."
+  # Ceph answers 400 InvalidArgument with an empty message, on which aws 2.9
+  # fails with "argument of type 'NoneType' is not iterable".
+  why=$(sed -n 's/.*\(An error occurred.*\)/\1/p' "$OUT/s3-probe.err" | head -1)
+  [ -n "$why" ] || why=$(tail -1 "$OUT/s3-probe.err" | sed 's/^upload failed: [^ ]* to [^ ]* //')
+  note "$KIND refuses the runbook's --storage-class STANDARD_IA (aws: \"$why\"): aws s3 sync runs without it (bucket default, STANDARD)."
 fi
 rm -f "$OUT/s3-probe.txt"
 
