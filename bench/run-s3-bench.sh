@@ -202,6 +202,8 @@ TLS_PID=
 cleanup() {
   if [ -n "$TLS_PID" ]; then kill "$TLS_PID" 2>/dev/null || true; fi
   bash tests/s3/s3-server.sh stop "$KIND" "$SRV" >/dev/null 2>&1 || true
+  # The buckets (several GiB; the next start wipes them anyway). Logs stay.
+  rm -rf "${SRV:?}/data"
 }
 trap cleanup EXIT
 
