@@ -3,7 +3,9 @@
 # (leader node-1, follower node-2) under load; node-2 is backed up into an
 # encrypted local repository (full, then incremental while it runs), its
 # signer-side key is backed up with stock-gpg-readable encryption, then node-2
-# is destroyed (kill -9, data dir deleted), recovered from the repository,
+# is destroyed (kill -9, data dir deleted, and the local repository with it:
+# the whole disk is gone), recovered from the offsite copy every backup was
+# replicated to,
 # proven (state root recomputed from scratch), restarted, and shown to catch
 # up to the leader with the same state root at the same height.
 #
@@ -43,6 +45,8 @@ logging:
 backup:
   repository: file://$W/repo
   passphrase_file: repo.pass
+  secondary_repositories: [file://$W/offsite/repo]   # an s3:// URL in production (docs/s3.md)
+  min_copies: 2
 YAML
 }
 { cat <<YAML
@@ -80,7 +84,7 @@ $C1 load --accounts 2000 --rate 1500 --duration 8 --memo-bytes 256
 $C1 load --accounts 2000 --rate 800 --duration 40 --memo-bytes 256 > logs/load.log 2>&1 & LOAD=$!; PIDS+=($LOAD)
 $C2 sync-status --wait 20
 
-say "3. Back up the live node-2: repository, full backup, incremental under load"
+say "3. Back up the live node-2: repository, full backup, incrementals under load, each replicated offsite"
 $C2 repo init --kdf-memory-mib 64
 $C2 backup state --full --tag daily
 sleep 3
@@ -89,6 +93,7 @@ sleep 3
 $C2 backup state --tag 15min
 $C2 snapshots
 $C2 verify --read-data
+$C2 repo status
 
 say "4. Back up the signer key (OpenPGP, AES-256; any copy opens with stock gpg)"
 AILEE_KEY_PASSPHRASE=$(cat key-backup.pass) $C1 keys backup --id signer-01 --key keys/signer-01.key --out safe-1 --out safe-2
@@ -96,15 +101,15 @@ AILEE_KEY_PASSPHRASE=$(cat key-backup.pass) $C1 keys verify --id signer-01 safe-
 gpg --batch --quiet --homedir "$(mktemp -d)" --pinentry-mode loopback --passphrase-file key-backup.pass \
     --decrypt safe-1/signer-01.key.gpg | openssl pkey -pubout | cmp - keys/signer-01.pub && echo "stock gpg opens the key backup: public key matches"
 
-say "5. Disaster: node-2 is killed (SIGKILL) and its data dir destroyed"
+say "5. Disaster: node-2 is killed (SIGKILL), its data dir and the local repository destroyed"
 BEFORE=$($C2 --json sync-status | python3 -c 'import json,sys; print(json.load(sys.stdin)["height"])')
 kill -9 "$NODE2"; wait "$NODE2" 2>/dev/null || true
-rm -rf data/node-2
-echo "node-2 was at height $BEFORE; its data dir is gone: $(ls data)"
+rm -rf data/node-2 repo
+echo "node-2 was at height $BEFORE; its data dir and the local repository are gone: $(ls data)"
 
-say "6. Recovery: restore the latest snapshot (atomic, proven by recomputing the state root)"
+say "6. Recovery from the offsite copy: restore the latest snapshot (atomic, proven by recomputing the state root)"
 T0=$(date +%s.%N)
-$C2 restore latest --target data/node-2
+$C2 restore latest --repo "file://$W/offsite/repo" --target data/node-2
 T1=$(date +%s.%N)
 $C2 verify-state data/node-2
 RESTORED=$($C2 --json verify-state data/node-2 | python3 -c 'import json,sys; print(json.load(sys.stdin)["height"])')
@@ -125,7 +130,7 @@ echo "height $H: node-2 $R2"
 $C2 health-check --deep
 $C2 audit verify logs/audit.log
 
-printf '\n\033[1mRecovered.\033[0m node-2 lost at height %s, restored to height %s in %.2f s (restore + proof),\n' \
+printf '\n\033[1mRecovered.\033[0m node-2 lost at height %s, restored from the offsite copy to height %s in %.2f s (restore + proof),\n' \
   "$BEFORE" "$RESTORED" "$(python3 -c "print($T1 - $T0)")"
 printf 'caught up with the leader to height %s %.2f s after the restore began. Work dir: %s\n' \
   "$H" "$(python3 -c "print($T2 - $T0)")" "$W"

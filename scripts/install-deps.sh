@@ -11,9 +11,15 @@ PACKAGES=(
   librocksdb-dev libssl-dev libsodium-dev libzstd-dev libcurl4-openssl-dev
   libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev
   libcpp-httplib-dev libarchive-dev libgpgme-dev libgfshare-dev libp11-kit-dev
+  libtinyxml2-dev
   # tests
   libgtest-dev libgmock-dev libbenchmark-dev gnupg libgfshare-bin softhsm2
   opensc curl python3
+  # tests: S3-compatible servers (tests/s3/s3-server.sh runs them on loopback).
+  # Swift's servers need python3-swift alone: the swift-proxy/-object/
+  # -container/-account packages add only init scripts and /etc configs, and
+  # would enable some fifteen system services on a systemd host.
+  python3-swift memcached radosgw ceph-mon ceph-osd awscli
   # benchmarks: the tools an operator would otherwise pick
   restic borgbackup zstd tar
 )

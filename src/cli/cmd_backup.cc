@@ -6,8 +6,11 @@
 #include "cli/command.h"
 #include "cli/context.h"
 #include "cli/repo_session.h"
+#include "cli/replicate.h"
 #include "node/client.h"
 #include "ops/checkpoint.h"
+#include "ops/checkpoint_transfer.h"
+#include "storage/object_store.h"
 #include "ops/repo_state.h"
 #include "repo/restore.h"
 #include "repo/snapshot.h"
@@ -74,12 +77,17 @@ void SetUpBackup(CLI::App& app, GlobalOptions& g) {
                 {"source", r->checkpoint.source}, {"files", st.files}, {"files_unchanged", st.files_unchanged},
                 {"bytes_total", st.bytes_total}, {"bytes_read", st.bytes_read}, {"bytes_new", st.bytes_new},
                 {"bytes_stored", st.bytes_stored}, {"packs_written", st.packs_written}, {"seconds", static_cast<double>(st.duration_ms) / 1000}};
-    if (g.json) PrintJson(out);
     PrintLine(g, "snapshot " + id.substr(0, 12) + " of node " + cfg.node.id + " at height " + std::to_string(r->checkpoint.height) +
                      " (" + (*full ? "full" : "incremental") + "): " + std::to_string(st.files) + " files, " + HumanBytes(st.bytes_total) +
                      "; read " + HumanBytes(st.bytes_read) + ", new " + HumanBytes(st.bytes_new) + ", stored " + HumanBytes(st.bytes_stored) +
-                     " in " + std::to_string(static_cast<double>(st.duration_ms) / 1000) + " s");
-    SetResult(op.Finish(Status::Ok()));
+                     " in " + HumanSeconds(st.duration_ms));
+    // The snapshot is safe in the primary; now the copies
+    // (backup.secondary_repositories), each its own audited operation.
+    auto replicated = ReplicateToSecondaries(g, *s, id);
+    out["replicated"] = ReplicationJson(replicated);
+    if (g.json) PrintJson(out);
+    Status audited = op.Finish(Status::Ok());
+    SetResult(audited.ok() ? ReplicationStatus(replicated, id) : audited);
   });
 }
 
@@ -139,7 +147,7 @@ void SetUpRestore(CLI::App& app, GlobalOptions& g) {
       if (g.json) PrintJson(RestoreJson(*r, *target));
       PrintLine(g, "restored snapshot " + r->snapshot_id.substr(0, 12) + " to " + *target + ": " + std::to_string(r->stats.files) +
                        " files, " + HumanBytes(r->stats.bytes) + " (" + std::to_string(r->stats.files_reused) + " reused) in " +
-                       std::to_string(static_cast<double>(r->stats.duration_ms) / 1000) + " s; " +
+                       HumanSeconds(r->stats.duration_ms) + "; " +
                        (r->verified ? "proven: height " + std::to_string(r->height) + ", state root " + crypto::HashToHex(r->state_root)
                                     : std::string("NOT verified (--no-verify)")));
       return SetResult(op.Finish(Status::Ok()));
@@ -161,24 +169,56 @@ void SetUpApplyCheckpoint(CLI::App& app, GlobalOptions& g) {
   auto* cmd = app.add_subcommand(
       "apply-checkpoint",
       "Make DIR the state of SRC, writing only files that differ. SRC is a checkpoint directory, or a state\n"
-      "snapshot of the repository (id, prefix or 'latest'). Built beside DIR and swapped in atomically: a crash\n"
+      "snapshot of the repository (id, prefix or 'latest'), or a checkpoint uploaded by `create-checkpoint --output\n"
+      "s3://...` (downloaded beside DIR and verified first). Built beside DIR and swapped in atomically: a crash\n"
       "leaves the old or the new state, never a mix. The node using DIR must be stopped.");
   auto args = std::make_shared<RepoArgs>();
   auto src = std::make_shared<std::string>();
   auto target = std::make_shared<std::string>();
   AddRepoOptions(cmd, *args);
-  cmd->add_option("SRC", *src, "checkpoint directory or snapshot reference")->required();
+  cmd->add_option("SRC", *src, "checkpoint directory, checkpoint URL (s3://bucket/prefix), or snapshot reference")->required();
   cmd->add_option("--target,-t", *target, "node data dir to update")->required();
   cmd->callback([&g, args, src, target] {
     ProgressLine progress(g, "apply-checkpoint");
-    if (fs::IsDirectory(*src)) {
+    if (fs::IsDirectory(*src) || ops::IsRemoteCheckpointUrl(*src)) {
       std::unique_ptr<audit::AuditLog> log;
       if (auto cfg = config::LoadConfig(g.config_path); cfg.ok() && !cfg->logging.audit_log.empty()) {
         auto l = audit::AuditLog::Open(cfg->logging.audit_log);
         if (l.ok()) log = std::move(*l);
       }
       audit::ScopedAuditOp op(log.get(), "apply-checkpoint", {{"source", *src}, {"target", *target}});
-      auto r = ops::ApplyCheckpointDir(*src, *target, [&](const std::string& p, uint64_t d, uint64_t t) { progress.Update(p, d, t); });
+      auto show = [&](const std::string& p, uint64_t d, uint64_t t) { progress.Update(p, d, t); };
+      std::string dir = *src;
+      std::string downloaded;  // removed on every path out
+      if (ops::IsRemoteCheckpointUrl(*src)) {
+        // Fetched beside the target (same filesystem, so applying can link
+        // instead of copy), checked file by file, then proven like any
+        // checkpoint before it may touch the target.
+        auto store = storage::OpenObjectStore(*src);
+        if (!store.ok()) return SetResult(op.Finish(store.status()));
+        downloaded = fs::TempSiblingName(*target);
+        auto m = ops::DownloadCheckpoint(**store, downloaded, show);
+        if (!m.ok()) {
+          auto is_repo = (*store)->Exists("config");
+          if (m.status().code() == StatusCode::kNotFound && is_repo.ok() && *is_repo) {
+            return SetResult(op.Finish(InvalidArgument(*src + " holds a backup repository, not a checkpoint: use "
+                                                       "`ailee-cli apply-checkpoint latest --repo " + *src + " --target DIR`")));
+          }
+          return SetResult(op.Finish(m.status()));
+        }
+        std::string why;
+        auto verified = ops::VerifyCheckpoint(downloaded, FederationIfConfigured(g, &why), show);
+        Status vst = !verified.ok() ? verified.status()
+                     : verified->ok ? Status::Ok()
+                                    : DataLoss("checkpoint " + *src + " failed verification: " + verified->problems.front());
+        if (!vst.ok()) {
+          (void)fs::RemoveAll(downloaded);
+          return SetResult(op.Finish(vst));
+        }
+        dir = downloaded;
+      }
+      auto r = ops::ApplyCheckpointDir(dir, *target, show);
+      if (!downloaded.empty()) (void)fs::RemoveAll(downloaded);
       progress.Done();
       if (!r.ok()) return SetResult(op.Finish(r.status()));
       op.Touch("state_root:" + crypto::HashToHex(r->manifest.state_root));

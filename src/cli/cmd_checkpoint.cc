@@ -5,6 +5,8 @@
 #include "cli/context.h"
 #include "node/client.h"
 #include "ops/checkpoint.h"
+#include "ops/checkpoint_transfer.h"
+#include "storage/object_store.h"
 #include "state/verify.h"
 
 namespace ailee::cli {
@@ -70,12 +72,23 @@ void SetUpCreateCheckpoint(CLI::App& app, GlobalOptions& g) {
   auto url = std::make_shared<std::string>();
   auto data_dir = std::make_shared<std::string>();
   auto offline = std::make_shared<bool>(false);
-  cmd->add_option("--output,-o", *output, "checkpoint directory to create (must not exist)")->required();
+  cmd->add_option("--output,-o", *output,
+                  "checkpoint directory to create (must not exist), or an object-store URL (s3://bucket/prefix):\n"
+                  "the checkpoint is then made beside the data dir, uploaded file by file with the manifest last,\n"
+                  "and removed locally")
+      ->required();
   cmd->add_option("--url", *url, "node API URL (default: from the config)");
   cmd->add_option("--data-dir", *data_dir, "data dir for an offline checkpoint (default: from the config)");
   cmd->add_flag("--offline", *offline, "do not ask a running node; open the data dir (node must be stopped)");
   cmd->callback([&g, output, url, data_dir, offline] {
     ops::CreateCheckpointOptions o;
+    const bool remote = ops::IsRemoteCheckpointUrl(*output);
+    std::shared_ptr<storage::ObjectStore> store;
+    if (remote) {
+      auto opened = storage::OpenObjectStore(*output);
+      if (!opened.ok()) return SetResult(opened.status().WithContext("--output"));
+      store = *opened;
+    }
     o.output = *output;
     auto cfg = LoadConfigFor(g);
     if (cfg.ok()) {
@@ -96,9 +109,18 @@ void SetUpCreateCheckpoint(CLI::App& app, GlobalOptions& g) {
                                   : cfg.status());
       }
     }
+    if (remote) {
+      // Hard links need the data dir's filesystem; the node (online) writes there too.
+      o.output = fs::TempSiblingName(o.data_dir.empty() ? std::string("/tmp/ailee-checkpoint") : o.data_dir);
+    }
     ProgressLine progress(g, "create-checkpoint");
     o.progress = [&](const std::string& phase, uint64_t d, uint64_t t) { progress.Update(phase, d, t); };
     auto m = ops::CreateCheckpoint(o);
+    if (m.ok() && remote) {
+      Status up = ops::UploadCheckpoint(o.output, *store, o.progress);
+      (void)fs::RemoveAll(o.output);
+      if (!up.ok()) m = up;
+    }
     progress.Done();
     if (!m.ok()) return SetResult(m.status());
     json j = ManifestJson(*m);
@@ -117,12 +139,26 @@ void SetUpVerifyCheckpoint(CLI::App& app, GlobalOptions& g) {
       "Verify a checkpoint: every file against its manifest, the database opens read-only, blocks and anchors\n"
       "verify, and the state root recomputed from scratch equals the manifest's and the tip block's.");
   auto dir = std::make_shared<std::string>();
-  cmd->add_option("DIR", *dir, "checkpoint directory")->required();
+  cmd->add_option("DIR", *dir, "checkpoint directory, or a checkpoint URL (s3://bucket/prefix): downloaded to a\n"
+                               "scratch dir beside the node's data dir (else in $TMPDIR), verified, removed")
+      ->required();
   cmd->callback([&g, dir] {
     std::string why;
     auto federation = FederationIfConfigured(g, &why);
     ProgressLine progress(g, "verify-checkpoint");
-    auto r = ops::VerifyCheckpoint(*dir, federation, [&](const std::string& p, uint64_t d, uint64_t t) { progress.Update(p, d, t); });
+    auto show = [&](const std::string& p, uint64_t d, uint64_t t) { progress.Update(p, d, t); };
+    std::string local = *dir;
+    if (ops::IsRemoteCheckpointUrl(*dir)) {
+      auto store = storage::OpenObjectStore(*dir);
+      if (!store.ok()) return SetResult(store.status());
+      auto cfg = LoadConfigFor(g);
+      const char* tmp = std::getenv("TMPDIR");
+      local = fs::TempSiblingName(cfg.ok() ? cfg->node.data_dir : std::string(tmp ? tmp : "/tmp") + "/ailee-checkpoint");
+      auto m = ops::DownloadCheckpoint(**store, local, show);
+      if (!m.ok()) return SetResult(m.status());
+    }
+    auto r = ops::VerifyCheckpoint(local, federation, show);
+    if (local != *dir) (void)fs::RemoveAll(local);
     progress.Done();
     if (!r.ok()) return SetResult(r.status());
     if (g.json) {

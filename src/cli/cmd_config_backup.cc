@@ -8,6 +8,7 @@
 #include "cli/command.h"
 #include "cli/context.h"
 #include "cli/repo_session.h"
+#include "cli/replicate.h"
 #include "keys/secret_input.h"
 #include "ops/config_backup.h"
 #include "ops/config_restore.h"
@@ -61,15 +62,18 @@ void DefineBackup(CLI::App* cmd, GlobalOptions& g) {
     std::string id = repo::IdHex(r->backup.snapshot_id);
     op.Touch(id);
     const auto& st = r->backup.stats;
+    auto replicated = ReplicateToSecondaries(g, *s, id);
     if (g.json) {
       PrintJson({{"snapshot", id}, {"parent", r->parent}, {"files", r->files}, {"secrets", r->secrets}, {"secrets_reused", r->secrets_reused},
-                 {"skipped", r->skipped}, {"bytes_total", st.bytes_total}, {"bytes_new", st.bytes_new}, {"bytes_stored", st.bytes_stored}});
+                 {"skipped", r->skipped}, {"bytes_total", st.bytes_total}, {"bytes_new", st.bytes_new}, {"bytes_stored", st.bytes_stored},
+                 {"replicated", ReplicationJson(replicated)}});
     }
     for (const auto& sk : r->skipped) PrintLine(g, "skipped " + sk);
     PrintLine(g, "config snapshot " + id.substr(0, 12) + ": " + std::to_string(r->files) + " files, " + std::to_string(r->secrets.size()) +
                      " secret(s) encrypted (" + std::to_string(r->secrets_reused) + " unchanged); new " + HumanBytes(st.bytes_new) +
                      ", stored " + HumanBytes(st.bytes_stored));
-    SetResult(op.Finish(Status::Ok()));
+    Status audited = op.Finish(Status::Ok());
+    SetResult(audited.ok() ? ReplicationStatus(replicated, id) : audited);
   });
 }
 

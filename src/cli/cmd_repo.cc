@@ -213,9 +213,12 @@ void SetUpForget(CLI::App& app, GlobalOptions& g) {
     json arr = json::array();
     size_t removed = 0;
     for (const auto& d : *decisions) {
-      arr.push_back({{"id", repo::IdHex(d.snapshot_id)}, {"time", FormatUtc(d.time_ms / 1000)}, {"kind", d.kind}, {"keep", d.keep}, {"reasons", d.reasons}});
+      json entry = {{"id", repo::IdHex(d.snapshot_id)}, {"time", FormatUtc(d.time_ms / 1000)}, {"kind", d.kind}, {"keep", d.keep}, {"reasons", d.reasons}};
+      if (d.locked_until_ms > 0) entry["locked_until"] = FormatUtc(d.locked_until_ms / 1000);
+      arr.push_back(std::move(entry));
       std::string reasons;
       for (const auto& r : d.reasons) reasons += (reasons.empty() ? "" : ",") + r;
+      if (d.locked_until_ms > 0) reasons += " until " + FormatUtc(d.locked_until_ms / 1000) + " by Object Lock";
       PrintLine(g, std::string(d.keep ? "keep   " : (*dry ? "would remove " : "remove ")) + repo::IdHex(d.snapshot_id).substr(0, 12) + "  " +
                        FormatUtc(d.time_ms / 1000) + "  " + d.kind + (reasons.empty() ? "" : "  (" + reasons + ")"));
       if (!d.keep) {
@@ -252,7 +255,14 @@ void SetUpPrune(CLI::App& app, GlobalOptions& g) {
     if (g.json) {
       PrintJson({{"snapshots", st->snapshots}, {"packs_total", st->packs_total}, {"packs_deleted", st->packs_deleted},
                  {"bytes_deleted", st->bytes_deleted}, {"packs_partly_used", st->packs_partly_used},
-                 {"bytes_unused_kept", st->bytes_unused_kept}, {"dry_run", *dry}});
+                 {"bytes_unused_kept", st->bytes_unused_kept}, {"packs_retained", st->packs_retained},
+                 {"index_files_retained", st->index_files_retained},
+                 {"retained_until", st->retained_until_ms > 0 ? FormatUtc(st->retained_until_ms / 1000) : ""}, {"dry_run", *dry}});
+    }
+    if (st->packs_retained > 0 || st->index_files_retained > 0) {
+      PrintLine(g, "kept " + std::to_string(st->packs_retained) + " unreferenced packs and " +
+                       std::to_string(st->index_files_retained) + " index files under Object Lock retention (until " +
+                       FormatUtc(st->retained_until_ms / 1000) + "); a prune after that reclaims them");
     }
     PrintLine(g, std::string(*dry ? "would delete " : "deleted ") + std::to_string(st->packs_deleted) + " of " +
                      std::to_string(st->packs_total) + " packs (" + HumanBytes(st->bytes_deleted) + "); " +

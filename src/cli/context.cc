@@ -48,6 +48,15 @@ std::optional<state::Federation> FederationIfConfigured(const GlobalOptions& g, 
   return std::move(fed).value();
 }
 
+std::string HumanSeconds(int64_t millis) {
+  char buf[48];
+  if (millis < 10000) std::snprintf(buf, sizeof buf, "%.2f s", static_cast<double>(millis) / 1000);
+  else if (millis < 120000) std::snprintf(buf, sizeof buf, "%.1f s", static_cast<double>(millis) / 1000);
+  else std::snprintf(buf, sizeof buf, "%lld min %02lld s", static_cast<long long>(millis / 60000),
+                     static_cast<long long>((millis / 1000) % 60));
+  return buf;
+}
+
 std::string HumanBytes(uint64_t bytes) {
   static const char* kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB"};
   double v = static_cast<double>(bytes);

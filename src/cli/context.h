@@ -24,6 +24,8 @@ std::optional<state::Federation> FederationIfConfigured(const GlobalOptions& g, 
 
 // "2.1 GiB", "512 B".
 std::string HumanBytes(uint64_t bytes);
+// "0.36 s", "12.4 s", "3 min 05 s".
+std::string HumanSeconds(int64_t millis);
 
 // A single self-overwriting progress line on stderr when it is a terminal
 // (rate and ETA); silent otherwise, with --json or --quiet.

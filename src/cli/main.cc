@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "cli/command.h"
+#include "cli/object_stores.h"
 #include "crypto/secure.h"
 
 namespace {
@@ -16,7 +17,8 @@ std::string HintFor(const ailee::Status& st) {
     case StatusCode::kDataLoss: return "the data failed its check; restore from another snapshot or copy";
     case StatusCode::kUnavailable: return "a transient condition; retry, or check that the node/server is running";
     case StatusCode::kAborted: return "another operation holds the lock; retry when it finishes";
-    case StatusCode::kPermissionDenied: return "check the passphrase source and file permissions";
+    case StatusCode::kPermissionDenied:
+      return "check the passphrase source, the S3 credentials (AWS_* or backup.s3.credentials_file) and file permissions";
     case StatusCode::kResourceExhausted: return "free disk space (or memory) and rerun; nothing was left half-written";
     case StatusCode::kAlreadyExists: return "choose another target, or pass --force where the command offers it";
     default: return "";
@@ -50,6 +52,7 @@ int main(int argc, char** argv) {
       if (is_hook == hooks) spec.setup(app, global);
     }
   }
+  ailee::cli::RegisterObjectStoreSchemes(global);
   app.parse_complete_callback([&] { global.config_given = cfg->count() > 0 || std::getenv("AILEE_CONFIG"); });
   try {
     app.parse(argc, argv);

@@ -91,6 +91,26 @@ struct LoggingSection {
   std::string level = "info";  // trace|debug|info|warn|error
 };
 
+// Object storage (s3:// repositories and checkpoints). Nothing secret: keys
+// come from the AWS environment or the credentials_file (docs/s3.md).
+struct S3Section {
+  std::string endpoint;          // "http://127.0.0.1:9000"; empty: AWS
+  std::string region;            // empty: AWS_REGION or us-east-1
+  std::optional<bool> path_style;
+  std::string profile;
+  std::string credentials_file;  // absolute; AWS shared-credentials format, 0600
+  std::string storage_class;     // every object, e.g. STANDARD_IA
+  std::map<std::string, std::string> storage_classes;  // key prefix -> class ("data/": GLACIER_IR)
+  std::string object_lock_mode;  // "", GOVERNANCE, COMPLIANCE
+  int64_t retention_days = 0;
+  std::vector<std::string> lock_prefixes;  // empty: every object
+  int64_t multipart_threshold_mib = 16;
+  int64_t part_size_mib = 8;
+  int64_t parallel_parts = 4;
+  int64_t retry_max_attempts = 8;
+  int64_t retry_budget_s = 60;
+};
+
 struct BackupSection {
   std::string repository = std::string(kDefaultRepository);  // URL
   std::string passphrase_file;                 // absolute, or empty
@@ -101,6 +121,7 @@ struct BackupSection {
   std::vector<std::string> proxy_configs;
   int64_t min_copies = 1;                      // repositories that must hold each snapshot
   std::vector<std::string> secondary_repositories;  // URLs
+  S3Section s3;
 };
 
 struct NodeConfig {

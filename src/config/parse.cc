@@ -259,6 +259,54 @@ void ParseLogging(const YAML::Node& root, NodeConfig* cfg, FieldReader& r) {
   }
 }
 
+void ParseS3(const YAML::Node& backup, NodeConfig* cfg, FieldReader& r) {
+  S3Section& s = cfg->backup.s3;
+  auto s3 = r.Map(backup, "backup", "s3", false);
+  if (!s3) return;
+  const std::string p = "backup.s3";
+  r.CheckKnownKeys(*s3, p, {"endpoint", "region", "path_style", "profile", "credentials_file", "storage_class",
+                            "storage_classes", "object_lock", "multipart_threshold_mib", "part_size_mib",
+                            "parallel_parts", "retry"});
+  if (auto v = r.String(*s3, p, "endpoint", false)) {
+    if (v->rfind("http://", 0) == 0 || v->rfind("https://", 0) == 0) s.endpoint = *v;
+    else r.Problem(p + ".endpoint", "an http:// or https:// URL", "\"" + *v + "\"");
+  }
+  if (auto v = r.String(*s3, p, "region", false)) s.region = *v;
+  if (auto v = r.Bool(*s3, p, "path_style")) s.path_style = *v;
+  if (auto v = r.String(*s3, p, "profile", false)) s.profile = *v;
+  if (auto v = r.String(*s3, p, "credentials_file", false)) {
+    s.credentials_file = ResolvePath(cfg->config_dir, *v);
+    CheckSecretFile(s.credentials_file, p + ".credentials_file", r);
+  }
+  if (auto v = r.String(*s3, p, "storage_class", false)) s.storage_class = *v;
+  if (auto classes = r.Map(*s3, p, "storage_classes", false)) {
+    for (const auto& kv : *classes) {
+      std::string key = kv.first.Scalar();
+      if (kv.second.IsScalar() && !kv.second.Scalar().empty()) s.storage_classes[key] = kv.second.Scalar();
+      else r.Problem(p + ".storage_classes." + key, "a storage class name such as STANDARD_IA", Describe(kv.second));
+    }
+  }
+  if (auto lock = r.Map(*s3, p, "object_lock", false)) {
+    const std::string lp = p + ".object_lock";
+    r.CheckKnownKeys(*lock, lp, {"mode", "retention_days", "prefixes"});
+    if (auto m = r.String(*lock, lp, "mode", true)) {
+      if (*m == "GOVERNANCE" || *m == "COMPLIANCE") s.object_lock_mode = *m;
+      else r.Problem(lp + ".mode", "GOVERNANCE or COMPLIANCE", "\"" + *m + "\"");
+    }
+    if (auto d = r.Int(*lock, lp, "retention_days", 1, 36500, true)) s.retention_days = *d;
+    if (auto l = r.StringList(*lock, lp, "prefixes")) s.lock_prefixes = *l;
+  }
+  if (auto v = r.Int(*s3, p, "multipart_threshold_mib", 5, 5120, false)) s.multipart_threshold_mib = *v;
+  if (auto v = r.Int(*s3, p, "part_size_mib", 5, 5120, false)) s.part_size_mib = *v;
+  if (auto v = r.Int(*s3, p, "parallel_parts", 1, 64, false)) s.parallel_parts = *v;
+  if (auto retry = r.Map(*s3, p, "retry", false)) {
+    const std::string rp = p + ".retry";
+    r.CheckKnownKeys(*retry, rp, {"max_attempts", "budget_s"});
+    if (auto v = r.Int(*retry, rp, "max_attempts", 1, 100, false)) s.retry_max_attempts = *v;
+    if (auto v = r.Int(*retry, rp, "budget_s", 1, 86400, false)) s.retry_budget_s = *v;
+  }
+}
+
 void ParseBackup(const YAML::Node& root, NodeConfig* cfg, FieldReader& r) {
   BackupSection& b = cfg->backup;
   b.config_paths = {cfg->config_dir};
@@ -266,7 +314,7 @@ void ParseBackup(const YAML::Node& root, NodeConfig* cfg, FieldReader& r) {
   if (!bk) return;
   const std::string p = "backup";
   r.CheckKnownKeys(*bk, p, {"repository", "passphrase_file", "config_paths", "secret_paths", "env_files",
-                            "compose_files", "proxy_configs", "min_copies", "secondary_repositories"});
+                            "compose_files", "proxy_configs", "min_copies", "secondary_repositories", "s3"});
   if (auto repo = r.String(*bk, p, "repository", false)) {
     if (auto url = RepositoryUrl(*repo, cfg->config_dir)) b.repository = *url;
     else r.Problem("backup.repository", "a URL like file:///var/backups/ailee/repo or s3://bucket/prefix",
@@ -295,6 +343,7 @@ void ParseBackup(const YAML::Node& root, NodeConfig* cfg, FieldReader& r) {
     if (url) b.secondary_repositories.push_back(*url);
     else r.Problem(IndexPath("backup.secondary_repositories", i), "a repository URL", Describe(item));
   }
+  ParseS3(*bk, cfg, r);
   if (auto m = r.Int(*bk, p, "min_copies", 1, 16, false)) {
     b.min_copies = *m;
     size_t available = 1 + (secondary ? secondary->size() : 0);

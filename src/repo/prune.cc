@@ -1,5 +1,7 @@
 #include "repo/prune.h"
 
+#include <algorithm>
+#include <set>
 #include <unordered_set>
 
 #include "repo/snapshot.h"
@@ -71,6 +73,40 @@ Result<PruneStats> Prune(Repository& repo, const PruneOptions& options) {
   for (const auto& [pack, size] : present) {
     if (!repo.index().HasPack(pack)) remove.emplace_back(pack, size);
   }
+  // Object Lock: what cannot be deleted yet stays, with everything a
+  // retained index file names.
+  std::set<Id> retained_index_files;
+  if (repo.store().Features().object_lock) {
+    const int64_t now = repo.clock().NowMillis();
+    std::set<Id> pinned;
+    for (const auto& id : old_index_files) {
+      ASSIGN_OR_RETURN(int64_t until, repo.store().RetainedUntilUnixMs(IndexKey(id)));
+      if (until <= now) continue;
+      retained_index_files.insert(id);
+      stats.retained_until_ms = std::max(stats.retained_until_ms, until);
+      ASSIGN_OR_RETURN(std::string body, repo.LoadObject(ObjectKind::kIndex, id));
+      ASSIGN_OR_RETURN(auto listed, DecodeIndexFile(body, "index " + IdHex(id)));
+      for (const auto& [pack, rec] : listed) pinned.insert(pack);
+    }
+    std::vector<std::pair<Id, uint64_t>> deletable;
+    const auto packs = repo.index().Packs();
+    for (const auto& [pack, size] : remove) {
+      int64_t until = 0;
+      if (!pinned.count(pack)) {
+        ASSIGN_OR_RETURN(until, repo.store().RetainedUntilUnixMs(PackKey(pack)));
+      }
+      if (!pinned.count(pack) && until <= now) {
+        deletable.emplace_back(pack, size);
+        continue;
+      }
+      stats.retained_until_ms = std::max(stats.retained_until_ms, until);
+      ++stats.packs_retained;
+      auto rec = packs.find(pack);
+      if (rec != packs.end()) keep[pack] = rec->second;  // stays indexed while it stays
+    }
+    remove = std::move(deletable);
+    stats.index_files_retained = retained_index_files.size();
+  }
   stats.packs_total = present.size();
   for (const auto& [pack, size] : remove) {
     ++stats.packs_deleted;
@@ -110,7 +146,9 @@ Result<PruneStats> Prune(Repository& repo, const PruneOptions& options) {
   stats.index_files_written = new_index_files.size();
   // 2. Old index files (an identical rewrite keeps its name: do not delete it).
   for (const auto& id : old_index_files) {
-    if (!new_index_files.count(id)) RETURN_IF_ERROR(repo.store().Delete(IndexKey(id)));
+    if (!new_index_files.count(id) && !retained_index_files.count(id)) {
+      RETURN_IF_ERROR(repo.store().Delete(IndexKey(id)));
+    }
   }
   // 3. Packs nobody references any more.
   for (const auto& [pack, size] : remove) RETURN_IF_ERROR(repo.store().Delete(PackKey(pack)));

@@ -11,6 +11,12 @@
 // new index files first, then the old index files, then the packs. Packs
 // that hold at least one referenced blob are kept whole (no repacking: the
 // unused bytes in them are reported, not reclaimed).
+//
+// Object Lock (store Features().object_lock): a pack or index file whose
+// retention has not ended cannot be deleted, so prune keeps it, and keeps
+// every pack a retained index file lists (an index must never name a pack
+// that is gone). Such objects are counted in packs_retained /
+// index_files_retained; a later prune reclaims them once retention ends.
 #pragma once
 
 #include <cstdint>
@@ -34,6 +40,9 @@ struct PruneStats {
   uint64_t bytes_unused_kept = 0;  // unreferenced blobs inside kept packs
   uint64_t index_files_replaced = 0;
   uint64_t index_files_written = 0;
+  uint64_t packs_retained = 0;        // unreferenced, but under Object Lock retention
+  uint64_t index_files_retained = 0;  // replaced, but under retention: left in place
+  int64_t retained_until_ms = 0;      // the latest retention among them
 };
 
 Result<PruneStats> Prune(Repository& repo, const PruneOptions& options);

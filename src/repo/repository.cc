@@ -120,6 +120,27 @@ Result<std::unique_ptr<Repository>> Repository::Open(std::shared_ptr<storage::Ob
   return repo;
 }
 
+Result<std::unique_ptr<Repository>> Repository::OpenReplica(std::shared_ptr<storage::ObjectStore> store) const {
+  const std::string location = store->Location();
+  auto config_text = store->Get(ConfigKey());
+  if (!config_text.ok()) {
+    if (config_text.status().code() == StatusCode::kNotFound) return NotFound("no repository at " + location);
+    return config_text.status().WithContext("open replica at " + location);
+  }
+  ASSIGN_OR_RETURN(RepoConfig config, DecodeConfig(*config_text, location));
+  if (config.id != config_.id) {
+    return FailedPrecondition("the repository at " + location + " (id " + config.id.substr(0, 8) +
+                              ") is not a copy of the one at " + Location() + " (id " + config_.id.substr(0, 8) +
+                              "); copy into an empty location or into a copy made by `ailee-cli copy`");
+  }
+  std::unique_ptr<Repository> replica(new Repository(std::move(store), clock_));
+  replica->config_ = std::move(config);
+  replica->master_ = master_;
+  ASSIGN_OR_RETURN(IndexLoadReport report, replica->LoadIndex());
+  (void)report;
+  return replica;
+}
+
 Result<std::string> Repository::AddKey(std::string_view passphrase, const crypto::Argon2Params& params) {
   ASSIGN_OR_RETURN(std::string slot, SealKeySlot(master_, passphrase, params, config_.id, clock_->NowMillis()));
   std::string id = IdHex(crypto::Sha256(slot));

@@ -69,6 +69,12 @@ class Repository {
   static Result<std::unique_ptr<Repository>> Open(std::shared_ptr<storage::ObjectStore> store,
                                                   std::string_view passphrase, const OpenOptions& open = {});
 
+  // Opens the replica of this repository held by `store` (same config id;
+  // made by repo/copy.h) with this repository's master key, so no passphrase
+  // and no key derivation are needed. kNotFound when `store` holds no
+  // repository, kFailedPrecondition when it holds a different one.
+  Result<std::unique_ptr<Repository>> OpenReplica(std::shared_ptr<storage::ObjectStore> store) const;
+
   storage::ObjectStore& store() const { return *store_; }
   const std::shared_ptr<storage::ObjectStore>& shared_store() const { return store_; }
   std::string Location() const { return store_->Location(); }

@@ -79,7 +79,19 @@ Result<std::vector<ForgetDecision>> Forget(Repository& repo, const ForgetOptions
     s.files.clear();  // not needed; keeps memory small
     selected.push_back(std::move(s));
   }
-  auto decisions = ApplyRetention(selected, options.policy, repo.clock().NowMillis());
+  const int64_t now = repo.clock().NowMillis();
+  auto decisions = ApplyRetention(selected, options.policy, now);
+  if (repo.store().Features().object_lock) {
+    for (auto& d : decisions) {
+      if (d.keep) continue;
+      ASSIGN_OR_RETURN(int64_t until, repo.store().RetainedUntilUnixMs(SnapshotKey(d.snapshot_id)));
+      if (until > now) {
+        d.keep = true;
+        d.reasons = {"locked"};
+        d.locked_until_ms = until;
+      }
+    }
+  }
   if (!options.dry_run) {
     for (const auto& d : decisions) {
       if (!d.keep) RETURN_IF_ERROR(repo.store().Delete(SnapshotKey(d.snapshot_id)));

@@ -40,6 +40,9 @@ struct ForgetDecision {
   std::string host;
   bool keep = false;
   std::vector<std::string> reasons;  // e.g. "last", "daily", "monthly"; empty when removed
+  // Kept although no rule keeps it: the store's Object Lock forbids deleting
+  // it before this time (reason "locked"). 0 otherwise.
+  int64_t locked_until_ms = 0;
 };
 
 // Pure: decisions for `snapshots` (any order), newest first per group.
@@ -53,7 +56,9 @@ struct ForgetOptions {
   LockOptions lock;
 };
 
-// kInvalidArgument for an empty policy (it would remove everything).
+// kInvalidArgument for an empty policy (it would remove everything). On a
+// store with Object Lock, a snapshot whose retention has not ended is kept
+// (keep = true, reason "locked", locked_until_ms set) instead of failing.
 Result<std::vector<ForgetDecision>> Forget(Repository& repo, const ForgetOptions& options);
 
 }  // namespace ailee::repo

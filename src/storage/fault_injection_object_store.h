@@ -57,6 +57,8 @@ class FaultInjectionObjectStore final : public ObjectStore {
   Result<uint64_t> Stat(const std::string& key) override;
   Status Delete(const std::string& key) override;
   Result<std::vector<ObjectInfo>> List(const std::string& prefix) override;
+  StoreFeatures Features() const override { return inner_->Features(); }
+  Result<int64_t> RetainedUntilUnixMs(const std::string& key) override { return inner_->RetainedUntilUnixMs(key); }
 
  private:
   Status BeforeWrite(const std::string& key, size_t bytes);

@@ -48,6 +48,12 @@ Result<bool> ObjectStore::Exists(const std::string& key) {
   return st.status();
 }
 
+Result<int64_t> ObjectStore::RetainedUntilUnixMs(const std::string& key) {
+  auto st = Stat(key);
+  if (!st.ok()) return st.status();
+  return int64_t{0};
+}
+
 Status ValidateKey(const std::string& key) {
   auto bad = [&](const char* why) { return InvalidArgument("object key \"" + key + "\": " + why); };
   if (key.empty()) return bad("empty");

@@ -21,6 +21,10 @@
 //     never a store's temporary files.
 //   - Errors say what was done to which object at Location(); kUnavailable
 //     means a retry may succeed (network, throttling), everything else not.
+//   - Features() and RetainedUntilUnixMs() describe immutability (S3 Object
+//     Lock). A store without it answers {atomic_create, !object_lock} and 0.
+//     Delete of an object whose retention has not expired fails (never a
+//     silent success that leaves the object, or a hidden version, behind).
 //
 // Thread safety: every method may be called concurrently from many threads.
 #pragma once
@@ -39,6 +43,15 @@ namespace ailee::storage {
 struct ObjectInfo {
   std::string key;
   uint64_t size = 0;
+};
+
+// What a store promises beyond the contract above.
+struct StoreFeatures {
+  // PutIfAbsent is atomic across processes and hosts (every store here).
+  bool atomic_create = true;
+  // Put makes objects immutable until a retention date (S3 Object Lock):
+  // RetainedUntilUnixMs reports it and Delete fails until then.
+  bool object_lock = false;
 };
 
 class ObjectStore {
@@ -60,6 +73,12 @@ class ObjectStore {
   virtual Result<uint64_t> Stat(const std::string& key) = 0;
   virtual Status Delete(const std::string& key) = 0;
   virtual Result<std::vector<ObjectInfo>> List(const std::string& prefix) = 0;
+
+  virtual StoreFeatures Features() const { return {}; }
+  // Unix time in milliseconds until which `key` cannot be deleted or
+  // replaced; 0 when the object is not locked (the default for stores
+  // without Object Lock). A missing key is kNotFound.
+  virtual Result<int64_t> RetainedUntilUnixMs(const std::string& key);
 
   // Stat folded into a yes/no; errors other than kNotFound are passed on.
   Result<bool> Exists(const std::string& key);

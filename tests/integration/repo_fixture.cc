@@ -22,9 +22,9 @@ RepoWorld::RepoWorld(const std::string& tag)
   }
 }
 
-TestNode& RepoWorld::AddNode(const std::string& id) {
+TestNode& RepoWorld::AddNode(const std::string& id, const std::string& backup_yaml) {
   NodeSpec spec = NodeSpec::Leader(id, 200, 10);
-  spec.extra_yaml = "backup:\n  repository: " + repo_url() + "\n  passphrase_file: " + pass_file_ + "\n";
+  spec.extra_yaml = "backup:\n  repository: " + repo_url() + "\n  passphrase_file: " + pass_file_ + "\n" + backup_yaml;
   auto n = std::make_unique<TestNode>(scenario_.AddNode(spec));
   // The harness writes a config when a node starts; these nodes never start,
   // so write it here (any free port: nothing listens).

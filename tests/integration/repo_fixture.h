@@ -32,12 +32,16 @@ class RepoWorld {
 
   Scenario& scenario() { return scenario_; }
   const std::string& repo_dir() const { return repo_dir_; }
-  std::string repo_url() const { return "file://" + repo_dir_; }
+  std::string repo_url() const { return repo_url_.empty() ? "file://" + repo_dir_ : repo_url_; }
+  // Another primary repository (e.g. s3://bucket/repo) for nodes added later.
+  void UseRepository(std::string url) { repo_url_ = std::move(url); }
   const std::string& pass_file() const { return pass_file_; }
 
   // A leader node whose config names the world's repository and passphrase
   // file. Its config is written now; the node is never started here.
-  TestNode& AddNode(const std::string& id);
+  // `backup_yaml` adds lines to its backup section (each indented by two
+  // spaces, e.g. "  min_copies: 2\n").
+  TestNode& AddNode(const std::string& id, const std::string& backup_yaml = "");
   TestNode& node(size_t i = 0) { return *nodes_.at(i); }
 
   // `load --mode bulk` on the node's (stopped) data dir: until the database
@@ -60,6 +64,7 @@ class RepoWorld {
  private:
   Scenario scenario_;
   std::string repo_dir_;
+  std::string repo_url_;
   std::string pass_file_;
   std::vector<std::unique_ptr<TestNode>> nodes_;
 };

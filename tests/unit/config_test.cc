@@ -288,5 +288,47 @@ TEST_F(ConfigTest, LeaderWithoutSignerAndBadUrls) {
   EXPECT_EQ(problems.size(), 3u) << Dump(problems);
 }
 
+TEST_F(ConfigTest, S3SectionLoadsAndEveryBadFieldIsNamed) {
+  ASSERT_TRUE(fs::WriteFileAtomic(dir_ + "/aws-credentials", "[default]\n", 0600).ok());
+  auto cfg = LoadConfig(Write(ValidYaml() +
+                              "  s3:\n"
+                              "    endpoint: http://127.0.0.1:9000\n"
+                              "    region: eu-central-1\n"
+                              "    path_style: true\n"
+                              "    credentials_file: aws-credentials\n"
+                              "    storage_class: STANDARD_IA\n"
+                              "    storage_classes: {data/: GLACIER_IR}\n"
+                              "    object_lock: {mode: COMPLIANCE, retention_days: 35}\n"
+                              "    retry: {max_attempts: 4, budget_s: 30}\n"));
+  ASSERT_TRUE(cfg.ok()) << cfg.status().ToString();
+  const S3Section& s3 = cfg->backup.s3;
+  EXPECT_EQ(s3.endpoint, "http://127.0.0.1:9000");
+  EXPECT_EQ(s3.region, "eu-central-1");
+  EXPECT_EQ(s3.path_style, std::optional<bool>(true));
+  EXPECT_EQ(s3.credentials_file, dir_ + "/aws-credentials");
+  EXPECT_EQ(s3.storage_classes.at("data/"), "GLACIER_IR");
+  EXPECT_EQ(s3.object_lock_mode, "COMPLIANCE");
+  EXPECT_EQ(s3.retention_days, 35);
+  EXPECT_EQ(s3.retry_max_attempts, 4);
+  EXPECT_EQ(s3.retry_budget_s, 30);
+
+  ASSERT_TRUE(fs::WriteFileAtomic(dir_ + "/open-credentials", "[default]\n", 0644).ok());
+  auto problems = ValidateConfigFile(Write(ValidYaml() +
+                                           "  s3:\n"
+                                           "    endpoint: ftp://x\n"
+                                           "    credentials_file: open-credentials\n"
+                                           "    object_lock: {mode: FOREVER}\n"
+                                           "    part_size_mib: 1\n"
+                                           "    secret_access_key: oops\n"));
+  std::string all = Dump(problems);
+  EXPECT_TRUE(HasProblem(problems, "backup.s3.endpoint", "ftp://x")) << all;
+  EXPECT_TRUE(HasProblem(problems, "backup.s3.credentials_file", "0644")) << all;
+  EXPECT_TRUE(HasProblem(problems, "backup.s3.object_lock.mode", "FOREVER")) << all;
+  EXPECT_TRUE(HasProblem(problems, "backup.s3.object_lock.retention_days")) << all;
+  EXPECT_TRUE(HasProblem(problems, "backup.s3.part_size_mib", "1")) << all;
+  EXPECT_TRUE(HasProblem(problems, "backup.s3.secret_access_key")) << all << " (keys never live in the config)";
+  EXPECT_EQ(problems.size(), 6u) << all;
+}
+
 }  // namespace
 }  // namespace ailee::config

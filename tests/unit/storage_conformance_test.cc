@@ -1,5 +1,7 @@
 // The contract of ObjectStore (storage/object_store.h), checked once for
-// every store. A new store (S3) plugs in by adding one line to kStores.
+// every store. A new store plugs in by adding one line to kStores; the S3
+// store ("S3Swift", "S3Ceph") runs it against real servers in its own test
+// binaries (AILEE_S3_KIND).
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -11,6 +13,11 @@
 #include "storage/local_object_store.h"
 #include "storage/memory_object_store.h"
 
+#ifdef AILEE_S3_KIND
+#include "s3_store_testing.h"
+#include "storage/s3/s3_object_store.h"
+#endif
+
 namespace ailee::storage {
 namespace {
 
@@ -19,6 +26,33 @@ struct StoreKind {
   std::function<std::shared_ptr<ObjectStore>(const std::string& scratch_dir)> make;
 };
 
+#ifdef AILEE_S3_KIND
+// Built into the s3_storage_<kind> test binaries (tests/CMakeLists.txt):
+// one fresh prefix per test in a bucket of the real server.
+std::shared_ptr<ObjectStore> MakeS3Store() {
+  auto server = s3test::S3TestEnv::Load(AILEE_S3_KIND);
+  if (!server) {
+    ADD_FAILURE() << "no " AILEE_S3_KIND " server (the reason is on stderr)";
+    return nullptr;
+  }
+  auto bucket = s3::testing::SharedBucket(*server);
+  if (!bucket.ok()) {
+    ADD_FAILURE() << bucket.status().ToString();
+    return nullptr;
+  }
+  auto store = s3::S3ObjectStore::Open(s3::testing::StoreUrl(*bucket, s3::testing::UniquePrefix("conf")),
+                                       s3::testing::TestOptions(*server), s3::testing::StoreEnv(*server));
+  if (!store.ok()) {
+    ADD_FAILURE() << store.status().ToString();
+    return nullptr;
+  }
+  return *store;
+}
+
+const StoreKind kStores[] = {
+    {AILEE_S3_STORE_NAME, [](const std::string&) { return MakeS3Store(); }},
+};
+#else
 const StoreKind kStores[] = {
     {"Local", [](const std::string& d) { return std::make_shared<LocalObjectStore>(d + "/repo"); }},
     {"Memory", [](const std::string&) { return std::make_shared<MemoryObjectStore>(); }},
@@ -27,6 +61,7 @@ const StoreKind kStores[] = {
        return std::make_shared<FaultInjectionObjectStore>(std::make_shared<MemoryObjectStore>());
      }},
 };
+#endif
 
 class ObjectStoreConformance : public ::testing::TestWithParam<StoreKind> {
  protected:
@@ -34,6 +69,7 @@ class ObjectStoreConformance : public ::testing::TestWithParam<StoreKind> {
     char tmpl[] = "/tmp/ailee-store-XXXXXX";
     dir_ = mkdtemp(tmpl);
     store_ = GetParam().make(dir_);
+    ASSERT_TRUE(store_) << "could not open " << GetParam().name;
   }
   void TearDown() override { (void)fs::RemoveAll(dir_); }
   std::string dir_;
