@@ -16,12 +16,23 @@ Result<std::string> ReadFile(const std::string& path);
 
 // Writes `data` to `path` through a temporary file in the same directory:
 // write, fsync, rename over `path`, fsync the directory. A crash at any point
-// leaves either the old content or the new one, never a mix.
+// leaves either the old content or the new one, never a mix. Large data in a
+// 4 KiB-aligned buffer (AlignedBuffer) is written around the page cache, as
+// WriteAt does.
 Status WriteFileAtomic(const std::string& path, std::string_view data, unsigned mode = 0644);
 
 // Like WriteFileAtomic, but fails with kAlreadyExists instead of replacing.
 // Uses link(2) so two racing writers cannot both succeed.
 Status WriteFileExclusive(const std::string& path, std::string_view data, unsigned mode = 0644);
+
+// pwrite(2) of all of `data` at `offset`. When the buffer address and the
+// offset are 4 KiB-aligned and the filesystem allows it, the aligned part of
+// a large write bypasses the page cache (O_DIRECT): bulk data that nobody
+// reads back soon neither pays for page-cache copies nor evicts what the node
+// keeps cached. Durability is unchanged: callers still fsync. `fd` must not
+// be shared with other threads while this runs (it toggles the O_DIRECT flag
+// of the open file). EFBIG and ENOSPC come back as kResourceExhausted.
+Status WriteAt(int fd, std::string_view data, uint64_t offset, const std::string& path);
 
 Status FsyncDir(const std::string& dir);
 Status FsyncFile(const std::string& path);

@@ -2,6 +2,7 @@
 // forget, prune, verify.
 #include "audit/scoped_op.h"
 #include "base/clock.h"
+#include "base/fs.h"
 #include "cli/command.h"
 #include "cli/context.h"
 #include "cli/repo_session.h"
@@ -56,27 +57,49 @@ void SetUpRepo(CLI::App& app, GlobalOptions& g) {
     });
   }
 
-  auto* key = repo->add_subcommand("key", "Manage the passphrases (key slots) that open the repository");
+  auto* key = repo->add_subcommand("key", "Manage the passphrases and key files (key slots) that open the repository");
   key->require_subcommand(1);
   {
-    auto* cmd = key->add_subcommand("add", "Add a passphrase (new one from --new-passphrase-file, $AILEE_NEW_REPO_PASSPHRASE or a prompt)");
+    auto* cmd = key->add_subcommand(
+        "add",
+        "Add a passphrase (new one from --new-passphrase-file, $AILEE_NEW_REPO_PASSPHRASE or a prompt), or with\n"
+        "--key-file PATH a random 256-bit key file for unattended backups: point --passphrase-file (or\n"
+        "backup.passphrase_file) at it and the repository opens without the Argon2id delay. Keep it as secret\n"
+        "as a passphrase file; `repo key remove` revokes it.");
     auto args = std::make_shared<RepoArgs>();
     auto kdf = std::make_shared<KdfArgs>();
     auto new_file = std::make_shared<std::string>();
+    auto key_file = std::make_shared<std::string>();
     AddRepoOptions(cmd, *args);
     AddKdfOptions(cmd, *kdf);
     cmd->add_option("--new-passphrase-file", *new_file, "file holding the new passphrase");
-    cmd->callback([&g, args, kdf, new_file] {
+    cmd->add_option("--key-file", *key_file, "create this key file (mode 0600, must not exist) instead of adding a passphrase")
+        ->excludes("--new-passphrase-file");
+    cmd->callback([&g, args, kdf, new_file, key_file] {
       auto s = RepoSession::Open(g, *args);
       if (!s.ok()) return SetResult(s.status());
-      audit::ScopedAuditOp op(s->audit(), "repo.key.add", {{"repository", s->url()}});
-      auto pass = ReadNewPassphrase(*new_file);
-      if (!pass.ok()) return SetResult(op.Finish(pass.status()));
-      auto id = s->repo().AddKey(pass->view(), kdf->params());
+      const bool is_key_file = !key_file->empty();
+      audit::ScopedAuditOp op(s->audit(), "repo.key.add",
+                              {{"repository", s->url()}, {"kind", is_key_file ? "key-file" : "passphrase"}});
+      auto add = [&]() -> Result<std::string> {
+        if (!is_key_file) {
+          ASSIGN_OR_RETURN(auto pass, ReadNewPassphrase(*new_file));
+          return s->repo().AddKey(pass.view(), kdf->params());
+        }
+        // The file first: a slot whose key was never stored would be useless,
+        // a stored key without a slot is merely unused.
+        crypto::SecureBytes secret = repo::NewKeyFile();
+        crypto::SecureBytes line(secret.size() + 1);
+        std::copy_n(secret.data(), secret.size(), line.data());
+        line.data()[secret.size()] = '\n';
+        RETURN_IF_ERROR(fs::WriteFileExclusive(*key_file, line.view(), 0600).WithContext("write key file"));
+        return s->repo().AddKeyFile(secret.view());
+      };
+      auto id = add();
       if (!id.ok()) return SetResult(op.Finish(id.status()));
       op.Touch(*id);
-      if (g.json) PrintJson({{"ok", true}, {"key_id", *id}});
-      PrintLine(g, "added key slot " + *id);
+      if (g.json) PrintJson({{"ok", true}, {"key_id", *id}, {"kind", is_key_file ? "key-file" : "passphrase"}});
+      PrintLine(g, "added key slot " + *id + (is_key_file ? " opened by key file " + *key_file : ""));
       SetResult(op.Finish(Status::Ok()));
     });
   }
@@ -92,8 +115,11 @@ void SetUpRepo(CLI::App& app, GlobalOptions& g) {
       json arr = json::array();
       for (const auto& k : *keys) {
         bool current = k.id == s->repo().current_key_id();
-        arr.push_back({{"id", k.id}, {"created", FormatUtc(k.created_ms / 1000)}, {"host", k.host}, {"user", k.user}, {"current", current}});
-        PrintLine(g, std::string(current ? "* " : "  ") + k.id + "  " + FormatUtc(k.created_ms / 1000) + "  " + k.user + "@" + k.host);
+        const std::string kind(repo::KeySlotKindName(k.kind));
+        arr.push_back({{"id", k.id}, {"created", FormatUtc(k.created_ms / 1000)}, {"host", k.host}, {"user", k.user},
+                       {"kind", kind}, {"current", current}});
+        PrintLine(g, std::string(current ? "* " : "  ") + k.id + "  " + FormatUtc(k.created_ms / 1000) + "  " + k.user + "@" + k.host +
+                         "  " + kind);
       }
       if (g.json) PrintJson(arr);
       SetResult(Status::Ok());

@@ -11,7 +11,8 @@ void AddRepoOptions(CLI::App* cmd, RepoArgs& args) {
   cmd->add_option("--repo,-r", args.repo_url, "repository URL (file:///path or a path; default: config backup.repository)")
       ->envname("AILEE_REPOSITORY");
   cmd->add_option("--passphrase-file", args.passphrase_file,
-                  "file holding the repository passphrase (else $AILEE_REPO_PASSPHRASE, config backup.passphrase_file, or a prompt)");
+                  "file holding the repository passphrase or a key file from `repo key add --key-file`\n"
+                  "(else $AILEE_REPO_PASSPHRASE, config backup.passphrase_file, or a prompt)");
 }
 
 Result<RepoSession> RepoSession::Prepare(const GlobalOptions& g, const RepoArgs& args) {

@@ -26,4 +26,14 @@ Result<std::string> AeadOpen(const SecureBytes& key, std::string_view sealed, st
 // Same, decrypting into secure memory (for wrapped keys).
 Result<SecureBytes> AeadOpenSecret(const SecureBytes& key, std::string_view sealed, std::string_view ad);
 
+// Allocation-free forms for bulk data (blobs), byte-compatible with the above.
+//
+// AeadSealInto writes the sealed message (plaintext.size() + kAeadOverhead
+// bytes) to `out`, which must not overlap `plaintext`.
+Status AeadSealInto(const SecureBytes& key, std::string_view plaintext, std::string_view ad, char* out);
+// AeadOpenInPlace decrypts the `size` sealed bytes at `sealed` in place and
+// returns the plaintext, which lies at sealed + kAeadNonceSize. On failure
+// (kDataLoss) the buffer holds unauthenticated garbage: do not use it.
+Result<std::string_view> AeadOpenInPlace(const SecureBytes& key, char* sealed, size_t size, std::string_view ad);
+
 }  // namespace ailee::crypto

@@ -75,6 +75,7 @@ Hash256 Sha256Stream::Finish() {
   Hash256 out;
   unsigned int len = 0;
   EVP_DigestFinal_ex(static_cast<EVP_MD_CTX*>(ctx_), out.data(), &len);
+  EVP_DigestInit_ex(static_cast<EVP_MD_CTX*>(ctx_), EVP_sha256(), nullptr);
   return out;
 }
 

@@ -29,6 +29,8 @@ class Sha256Stream {
   Sha256Stream(const Sha256Stream&) = delete;
   Sha256Stream& operator=(const Sha256Stream&) = delete;
   void Update(std::string_view data);
+  // The hash of everything since construction or the last Finish, which
+  // starts the stream afresh.
   Hash256 Finish();
 
  private:

@@ -14,6 +14,7 @@
 #include <thread>
 #include <unordered_set>
 
+#include "base/aligned_buffer.h"
 #include "base/fs.h"
 #include "repo/keys.h"
 #include "repo/pack.h"
@@ -66,68 +67,86 @@ struct FileChunks {
   std::vector<Id> ids;
 };
 
-struct ChunkJob {
-  FileChunks* file;
-  size_t index;
-  std::string buffer;  // capacity chunk_size, recycled; only the first `length` bytes count
-  size_t length;
+// The buffers one chunk travels in, recycled so that the steady state
+// allocates (and page-faults) nothing per chunk.
+struct ChunkBuffers {
+  AlignedBuffer data;   // the plaintext (capacity chunk_size)
+  AlignedBuffer frame;  // its zstd frame, when compression pays
 };
 
-// Recycles chunk buffers so that the steady state allocates (and page-faults)
-// nothing per chunk.
 class BufferPool {
  public:
-  std::string Take(size_t size) {
+  explicit BufferPool(size_t chunk_size) : chunk_size_(chunk_size) {}
+  ChunkBuffers Take() {
     {
       std::lock_guard lock(mu_);
       if (!free_.empty()) {
-        std::string b = std::move(free_.back());
+        ChunkBuffers b = std::move(free_.back());
         free_.pop_back();
-        if (b.size() == size) return b;
+        return b;
       }
     }
-    return std::string(size, '\0');
+    return ChunkBuffers{AlignedBuffer(chunk_size_), AlignedBuffer()};
   }
-  void Give(std::string b) {
+  void Give(ChunkBuffers b) {
     std::lock_guard lock(mu_);
     if (free_.size() < 16) free_.push_back(std::move(b));
   }
 
  private:
+  const size_t chunk_size_;
   std::mutex mu_;
-  std::vector<std::string> free_;
+  std::vector<ChunkBuffers> free_;
 };
 
-struct SealedBlob {
+struct ChunkJob {
+  FileChunks* file;
+  size_t index;
+  ChunkBuffers buffers;
+  size_t length;  // plaintext bytes at buffers.data
+};
+
+// A new blob on its way into a pack: its body points into `buffers`.
+struct BlobJob {
   Id id;
-  EncodedBlob blob;
+  ChunkBuffers buffers;
+  BlobBody body;
+  uint32_t raw_length;
 };
 
-// Shared state of one backup run.
+// Shared state of one backup run. Stages and threads:
+//   reader (the caller): reads and hashes files        -> chunks_
+//   `workers` threads: blob ids, dedup, compression     -> blobs_
+//   packer: seals blobs straight into the pack, hashing -> packs_
+//   uploader: stores packs, then the index files naming them.
+// Bounded queues between the stages keep every core busy and the device
+// writing while the next pack is built, with a fixed amount of memory.
 class Pipeline {
  public:
   Pipeline(Repository& repo, const BackupOptions& options)
-      : repo_(repo), options_(options), chunks_(static_cast<size_t>(options.workers) * 2 + 2),
-        sealed_(4) {}
+      : repo_(repo), options_(options), chunks_(static_cast<size_t>(options.workers) + 1), blobs_(2), packs_(1),
+        buffers_(repo.config().chunk_size) {}
 
   void Start() {
     for (int i = 0; i < options_.workers; ++i) workers_.emplace_back([this] { WorkerLoop(); });
-    writer_ = std::thread([this] { WriterLoop(); });
+    packer_ = std::thread([this] { PackerLoop(); });
+    uploader_ = std::thread([this] { UploaderLoop(); });
   }
 
   // Returns false when the pipeline failed (see status()).
   bool Submit(ChunkJob job) { return !failed_.load() && chunks_.Push(std::move(job)); }
-  std::string TakeBuffer(size_t size) { return buffers_.Take(size); }
+  ChunkBuffers TakeBuffers() { return buffers_.Take(); }
 
-  // Drains everything and writes the last pack and index.
+  // Drains every stage, stores the last pack and writes the last index file.
   Status Finish() {
     chunks_.Close();
     for (auto& w : workers_) w.join();
-    sealed_.Close();
-    writer_.join();
+    blobs_.Close();
+    packer_.join();
+    packs_.Close();
+    uploader_.join();
     if (!failed_) {
-      Status st = FlushPack();
-      if (st.ok()) st = FlushIndex();
+      Status st = FlushIndex();
       if (!st.ok()) Fail(st);
     }
     return status();
@@ -149,7 +168,8 @@ class Pipeline {
     }
     failed_ = true;
     chunks_.Close();
-    sealed_.Close();
+    blobs_.Close();
+    packs_.Close();
   }
 
   // True if this run should store the blob (nobody has it yet).
@@ -161,50 +181,67 @@ class Pipeline {
 
   void WorkerLoop() {
     while (auto job = chunks_.Pop()) {
-      std::string_view data(job->buffer.data(), job->length);
+      std::string_view data(job->buffers.data.data(), job->length);
       Id id = ComputeBlobId(repo_.master_key(), data);
       {
         std::lock_guard lock(job->file->mu);
         job->file->ids[job->index] = id;
       }
       if (!Claim(id)) {
-        buffers_.Give(std::move(job->buffer));
+        buffers_.Give(std::move(job->buffers));
         continue;
       }
-      auto blob = EncodeBlob(repo_.master_key(), id, data, options_.zstd_level);
-      buffers_.Give(std::move(job->buffer));
-      if (!blob.ok()) return Fail(blob.status());
+      auto body = ChooseBlobBody(data, options_.zstd_level, &job->buffers.frame);
+      if (!body.ok()) return Fail(body.status());
       bytes_new += job->length;
       ++blobs_new;
-      if (!sealed_.Push(SealedBlob{id, std::move(blob).value()})) return;
+      if (!blobs_.Push(BlobJob{id, std::move(job->buffers), *body, static_cast<uint32_t>(job->length)})) return;
     }
   }
 
-  void WriterLoop() {
-    while (auto item = sealed_.Pop()) {
-      if (pack_.count() == 0) pack_.Reserve(options_.pack_size + repo_.config().chunk_size + (1 << 20));
-      pack_.Add(item->id, item->blob);
-      if (pack_.size() >= options_.pack_size) {
-        Status st = FlushPack();
+  void PackerLoop() {
+    const uint64_t reserve = options_.pack_size + StoredBlobSize(repo_.config().chunk_size) + (1 << 20);
+    PackBuilder pack;
+    while (auto blob = blobs_.Pop()) {
+      if (pack.count() == 0) {
+        if (auto spare = TakeSparePack()) pack.Recycle(std::move(*spare));
+        pack.Reserve(reserve);
+      }
+      Status st = pack.Add(repo_.master_key(), blob->id, blob->body, blob->raw_length);
+      buffers_.Give(std::move(blob->buffers));
+      if (!st.ok()) return Fail(st);
+      if (pack.size() >= options_.pack_size && !FinishPack(pack)) return;
+    }
+    if (!failed_ && pack.count() > 0) FinishPack(pack);
+  }
+
+  bool FinishPack(PackBuilder& pack) {
+    auto finished = pack.Finish(repo_.master_key());
+    if (!finished.ok()) {
+      Fail(finished.status());
+      return false;
+    }
+    return packs_.Push(std::move(finished).value());
+  }
+
+  void UploaderLoop() {
+    while (auto pack = packs_.Pop()) {
+      Status st = repo_.store().Put(PackKey(pack->id), pack->bytes());
+      if (!st.ok()) return Fail(st);
+      bytes_stored += pack->size;
+      ++packs_written;
+      PackRecord rec{pack->size, std::move(pack->blobs)};
+      repo_.index().AddPack(pack->id, rec);
+      pending_index_[pack->id] = std::move(rec);
+      GiveSparePack(std::move(pack->buffer));
+      if (pending_index_.size() >= kPacksPerIndexFile) {
+        st = FlushIndex();
         if (!st.ok()) return Fail(st);
       }
     }
   }
 
-  Status FlushPack() {
-    if (pack_.count() == 0) return Status::Ok();
-    ASSIGN_OR_RETURN(auto finished, pack_.Finish(repo_.master_key()));
-    RETURN_IF_ERROR(repo_.store().Put(PackKey(finished.id), finished.bytes));
-    bytes_stored += finished.bytes.size();
-    ++packs_written;
-    PackRecord rec{finished.bytes.size(), std::move(finished.blobs)};
-    pack_.Recycle(std::move(finished.bytes));
-    repo_.index().AddPack(finished.id, rec);
-    pending_index_[finished.id] = std::move(rec);
-    if (pending_index_.size() >= kPacksPerIndexFile) return FlushIndex();
-    return Status::Ok();
-  }
-
+  // Only packs already stored may be listed: an index file names durable packs.
   Status FlushIndex() {
     if (pending_index_.empty()) return Status::Ok();
     RETURN_IF_ERROR(repo_.WriteIndex(pending_index_).status());
@@ -212,19 +249,32 @@ class Pipeline {
     return Status::Ok();
   }
 
+  std::optional<AlignedBuffer> TakeSparePack() {
+    std::lock_guard lock(mu_);
+    if (spare_packs_.empty()) return std::nullopt;
+    AlignedBuffer b = std::move(spare_packs_.back());
+    spare_packs_.pop_back();
+    return b;
+  }
+  void GiveSparePack(AlignedBuffer b) {
+    std::lock_guard lock(mu_);
+    if (spare_packs_.size() < 2) spare_packs_.push_back(std::move(b));
+  }
+
   Repository& repo_;
   const BackupOptions& options_;
   BoundedQueue<ChunkJob> chunks_;
-  BoundedQueue<SealedBlob> sealed_;
+  BoundedQueue<BlobJob> blobs_;
+  BoundedQueue<PackBuilder::Finished> packs_;
   BufferPool buffers_;
   std::vector<std::thread> workers_;
-  std::thread writer_;
+  std::thread packer_, uploader_;
   std::mutex mu_;
   Status first_error_;
   std::atomic<bool> failed_{false};
   std::unordered_set<Id, IdHash> claimed_;
-  PackBuilder pack_;                       // writer thread only
-  std::map<Id, PackRecord> pending_index_;  // writer thread, then Finish
+  std::vector<AlignedBuffer> spare_packs_;  // stored packs' buffers, for the packer to reuse
+  std::map<Id, PackRecord> pending_index_;  // uploader thread, then Finish
 };
 
 Status Walk(const std::string& root, const std::string& rel, const BackupOptions& options,
@@ -279,10 +329,14 @@ Status ReadFile(const std::string& path, uint64_t chunk_size, FileEntry* entry, 
   size_t index = 0;
   Status st;
   for (;;) {
-    std::string buf = pipeline->TakeBuffer(chunk_size);
+    // Ask for the next two chunks now, so the disk reads them while this
+    // one is hashed and handed on, instead of each read() waiting for it.
+    ::posix_fadvise(fd, static_cast<off_t>(total + chunk_size), static_cast<off_t>(2 * chunk_size), POSIX_FADV_WILLNEED);
+    ChunkBuffers buf = pipeline->TakeBuffers();
+    char* data = buf.data.data();
     size_t got = 0;
     while (got < chunk_size) {
-      ssize_t n = ::read(fd, buf.data() + got, chunk_size - got);
+      ssize_t n = ::read(fd, data + got, chunk_size - got);
       if (n < 0) {
         if (errno == EINTR) continue;
         st = ErrnoStatus("read", path, errno);
@@ -292,7 +346,7 @@ Status ReadFile(const std::string& path, uint64_t chunk_size, FileEntry* entry, 
       got += static_cast<size_t>(n);
     }
     if (!st.ok() || got == 0) break;
-    sha.Update(std::string_view(buf.data(), got));
+    sha.Update(std::string_view(data, got));
     total += got;
     {
       std::lock_guard lock(chunks->mu);

@@ -9,17 +9,19 @@
 //      snapshot's entry without reading the file (same relative path, size
 //      and mtime; options.full disables this) or reads it;
 //   3. read data flows through a bounded pipeline: the calling thread reads
-//      and hashes files, `workers` threads compute blob ids, skip blobs the
-//      repository already has, compress and encrypt the rest, and one writer
-//      thread packs them and stores each pack (an index file is written
-//      every 16 packs and at the end);
+//      and hashes files; `workers` threads compute blob ids, skip blobs the
+//      repository already has and compress the rest where that pays; a
+//      packer thread encrypts them straight into the current pack; an
+//      uploader thread stores each finished pack (while the next one is
+//      built) and writes an index file every 16 packs and at the end;
 //   4. writes the snapshot last, after every pack and index file is durable.
 //
 // Crash safety: killed at any point, the repository stays valid: packs
 // without an index are picked up by the next backup (step 1) or removed by
 // prune; no snapshot refers to data that is not stored. Two backups may run
 // at once; they may store a blob twice, which is harmless.
-// Memory: about (2 * workers + 4) * chunk_size + 2 * pack_size.
+// Memory: at most (4 * workers + 10) * chunk_size + 3 * pack_size (chunks in
+// flight with their zstd frames, a pack being built, one queued, one stored).
 // Not reentrant on one Repository from several threads at once.
 #pragma once
 
@@ -57,7 +59,7 @@ struct BackupOptions {
   std::function<bool(const std::string& rel_path)> skip;
   uint64_t pack_size = 32ull << 20;  // target pack size
   int workers = 2;
-  int zstd_level = 3;                // 0 disables compression
+  int zstd_level = 2;                // 0 disables compression (see blob.cc for why 2)
   LockOptions lock;
 };
 

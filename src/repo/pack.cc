@@ -1,5 +1,7 @@
 #include "repo/pack.h"
 
+#include <algorithm>
+#include <cstring>
 #include <nlohmann/json.hpp>
 
 #include "crypto/aead.h"
@@ -51,10 +53,30 @@ Result<std::pair<uint64_t, uint32_t>> DecodeTrailer(const Id& pack, std::string_
 
 }  // namespace
 
-void PackBuilder::Add(const Id& id, const EncodedBlob& blob) {
-  blobs_.push_back({id, data_.size(), blob.stored_size(), blob.raw_length, blob.compressed});
-  data_.push_back(blob.compressed ? 1 : 0);
-  data_.append(blob.sealed);
+char* PackBuilder::Extend(size_t n) {
+  if (size_ + n > buffer_.capacity()) {
+    AlignedBuffer bigger(std::max<size_t>(2 * buffer_.capacity(), size_ + n));
+    std::memcpy(bigger.data(), buffer_.data(), size_);
+    buffer_ = std::move(bigger);
+  }
+  char* at = buffer_.data() + size_;
+  size_ += n;
+  return at;
+}
+
+Status PackBuilder::Add(const MasterKey& key, const Id& id, const BlobBody& body, uint32_t raw_length) {
+  const size_t n = StoredBlobSize(body.bytes.size());
+  const uint64_t offset = size_;
+  char* out = Extend(n);
+  Status st = SealBlob(key, id, body, out);
+  if (!st.ok()) {
+    size_ = offset;
+    return st;
+  }
+  // Hashed while the sealed bytes are still in cache.
+  sha_.Update(std::string_view(out, n));
+  blobs_.push_back({id, offset, n, raw_length, body.compressed});
+  return Status::Ok();
 }
 
 Result<PackBuilder::Finished> PackBuilder::Finish(const MasterKey& key) {
@@ -66,15 +88,19 @@ Result<PackBuilder::Finished> PackBuilder::Finish(const MasterKey& key) {
                    {"raw_length", b.raw_length}, {"compressed", b.compressed}});
   }
   ASSIGN_OR_RETURN(std::string header, crypto::AeadSeal(key.data_key, j.dump(), kHeaderAd));
-  Finished out;
-  out.bytes = std::move(data_);
-  out.bytes.append(header);
+  std::string tail = header;
   uint32_t len = static_cast<uint32_t>(header.size());
-  for (int i = 0; i < 4; ++i) out.bytes.push_back(static_cast<char>((len >> (8 * i)) & 0xff));
-  out.bytes.append(kMagic);
-  out.id = crypto::Sha256(out.bytes);
+  for (int i = 0; i < 4; ++i) tail.push_back(static_cast<char>((len >> (8 * i)) & 0xff));
+  tail.append(kMagic);
+  std::memcpy(Extend(tail.size()), tail.data(), tail.size());
+  sha_.Update(tail);
+  Finished out;
+  out.id = sha_.Finish();
+  out.size = size_;
+  out.buffer = std::move(buffer_);
   out.blobs = std::move(blobs_);
-  data_.clear();
+  buffer_ = AlignedBuffer();
+  size_ = 0;
   blobs_.clear();
   return out;
 }

@@ -12,7 +12,9 @@
 #include <string>
 #include <vector>
 
+#include "base/aligned_buffer.h"
 #include "base/status.h"
+#include "crypto/hash.h"
 #include "repo/blob.h"
 #include "repo/ids.h"
 #include "storage/object_store.h"
@@ -27,31 +29,39 @@ struct PackBlob {
   bool compressed = false;
 };
 
-// Accumulates blobs in memory. Not thread-safe (one writer owns it).
+// Builds a pack in one aligned buffer: blobs are sealed straight into it and
+// hashed as they arrive, so finishing a pack neither copies nor re-reads it.
+// Not thread-safe (one packer owns it).
 class PackBuilder {
  public:
   // Reserves room for a pack of about `bytes` (avoids regrowth copies).
-  void Reserve(uint64_t bytes) { data_.reserve(bytes); }
-  void Add(const Id& id, const EncodedBlob& blob);
-  uint64_t size() const { return data_.size(); }
+  void Reserve(uint64_t bytes) { buffer_.Reserve(bytes); }
+  // Seals `body` (of a plaintext of `raw_length` bytes) as the next blob.
+  Status Add(const MasterKey& key, const Id& id, const BlobBody& body, uint32_t raw_length);
+  uint64_t size() const { return size_; }
   size_t count() const { return blobs_.size(); }
   const std::vector<PackBlob>& blobs() const { return blobs_; }
 
   struct Finished {
     Id id{};
-    std::string bytes;
+    AlignedBuffer buffer;  // the pack is its first `size` bytes
+    uint64_t size = 0;
     std::vector<PackBlob> blobs;
+    std::string_view bytes() const { return {buffer.data(), size}; }
   };
   // Appends the header and trailer; the builder is empty afterwards.
   Result<Finished> Finish(const MasterKey& key);
-  // Hands a finished pack's buffer back so its memory is reused for the next.
-  void Recycle(std::string buffer) {
-    buffer.clear();
-    if (data_.empty() && buffer.capacity() > data_.capacity()) data_ = std::move(buffer);
+  // Hands a finished pack's buffer back so its memory is reused.
+  void Recycle(AlignedBuffer buffer) {
+    if (size_ == 0 && buffer.capacity() > buffer_.capacity()) buffer_ = std::move(buffer);
   }
 
  private:
-  std::string data_;
+  char* Extend(size_t n);  // room for n more bytes at the end, growing (and copying) if needed
+
+  AlignedBuffer buffer_;
+  uint64_t size_ = 0;
+  crypto::Sha256Stream sha_;
   std::vector<PackBlob> blobs_;
 };
 

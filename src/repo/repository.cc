@@ -89,13 +89,21 @@ Result<std::unique_ptr<Repository>> Repository::Open(std::shared_ptr<storage::Ob
   ASSIGN_OR_RETURN(repo->config_, DecodeConfig(*config_text, location));
   ASSIGN_OR_RETURN(auto slots, repo->store_->List(std::string(kKeysPrefix)));
   if (slots.empty()) return DataLoss("repository at " + location + " has no key slots (keys/ is empty)");
-  bool opened = false;
+  // Key-file slots first: they cost microseconds to try, a passphrase slot
+  // costs a full Argon2id derivation whether or not it opens.
+  std::vector<std::pair<std::string, std::string>> ordered;  // key, slot bytes
   for (const auto& obj : slots) {
     ASSIGN_OR_RETURN(std::string slot, repo->store_->Get(obj.key));
+    auto info = DescribeKeySlot(slot);
+    bool cheap = info.ok() && info->kind == KeySlotKind::kKeyFile;
+    ordered.insert(cheap ? ordered.begin() : ordered.end(), {obj.key, std::move(slot)});
+  }
+  bool opened = false;
+  for (const auto& [key, slot] : ordered) {
     auto master = OpenKeySlot(slot, passphrase, repo->config_.id);
     if (master.ok()) {
       repo->master_ = std::move(master).value();
-      repo->key_id_ = obj.key.substr(kKeysPrefix.size());
+      repo->key_id_ = key.substr(kKeysPrefix.size());
       opened = true;
       break;
     }
@@ -135,6 +143,13 @@ Result<std::unique_ptr<Repository>> Repository::OpenReplica(std::shared_ptr<stor
 
 Result<std::string> Repository::AddKey(std::string_view passphrase, const crypto::Argon2Params& params) {
   ASSIGN_OR_RETURN(std::string slot, SealKeySlot(master_, passphrase, params, config_.id, clock_->NowMillis()));
+  std::string id = IdHex(crypto::Sha256(slot));
+  RETURN_IF_ERROR(store_->Put(KeySlotKey(id), slot));
+  return id;
+}
+
+Result<std::string> Repository::AddKeyFile(std::string_view key_file) {
+  ASSIGN_OR_RETURN(std::string slot, SealKeyFileSlot(master_, key_file, config_.id, clock_->NowMillis()));
   std::string id = IdHex(crypto::Sha256(slot));
   RETURN_IF_ERROR(store_->Put(KeySlotKey(id), slot));
   return id;
@@ -259,20 +274,26 @@ Result<size_t> Repository::IndexUnindexedPacks() {
   return found.size();
 }
 
-Result<std::string> Repository::LoadBlob(const Id& id) const {
+Result<std::string_view> Repository::ReadBlob(const Id& id, BlobBuffers* buffers) const {
   auto loc = index_.Find(id);
   if (!loc) return DataLoss("blob " + IdHex(id) + " is not in the index of " + Location());
-  auto sealed = store_->GetRange(PackKey(loc->pack), loc->offset, loc->length);
-  if (!sealed.ok()) {
-    Status st = sealed.status();
+  char* stored = buffers->StoredArea(loc->length);
+  Status st = store_->GetRangeInto(PackKey(loc->pack), loc->offset, loc->length, stored);
+  if (!st.ok()) {
     // The index says these bytes exist: a pack that is missing or shorter
     // than that is damaged repository data, not a caller's mistake.
     if (st.code() == StatusCode::kInvalidArgument || st.code() == StatusCode::kNotFound) st = DataLoss(st.message());
     return st.WithContext("read blob " + IdHex(id) + " from pack " + IdHex(loc->pack));
   }
-  auto plain = DecodeBlob(master_, id, *sealed);
+  auto plain = DecodeBlobInPlace(master_, id, stored, loc->length, buffers);
   if (!plain.ok()) return plain.status().WithContext("pack " + IdHex(loc->pack));
   return plain;
+}
+
+Result<std::string> Repository::LoadBlob(const Id& id) const {
+  BlobBuffers buffers;
+  ASSIGN_OR_RETURN(std::string_view plain, ReadBlob(id, &buffers));
+  return std::string(plain);
 }
 
 }  // namespace ailee::repo

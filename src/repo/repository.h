@@ -64,7 +64,8 @@ class Repository {
                                                   std::string_view passphrase, const InitOptions& options,
                                                   const OpenOptions& open = {});
   // kNotFound "no repository at <location>: run `ailee-cli repo init`";
-  // kPermissionDenied when no key slot opens with the passphrase. Loads the index.
+  // kPermissionDenied when no key slot opens with the secret (a passphrase,
+  // or a key file's content; see keys.h). Loads the index.
   static Result<std::unique_ptr<Repository>> Open(std::shared_ptr<storage::ObjectStore> store,
                                                   std::string_view passphrase, const OpenOptions& open = {});
 
@@ -81,11 +82,14 @@ class Repository {
   const MasterKey& master_key() const { return master_; }
   Clock& clock() const { return *clock_; }
 
-  // Key slots. AddKey returns the new slot id. RemoveKey accepts an id or a
+  // Key slots. AddKey and AddKeyFile return the new slot id; AddKeyFile
+  // takes a key file made by NewKeyFile (keys.h), which the caller must have
+  // stored durably first. RemoveKey accepts an id or a
   // unique prefix; it refuses (kFailedPrecondition) to remove the last slot.
   // Removing the slot this Repository was opened with is allowed only while
   // another slot exists.
   Result<std::string> AddKey(std::string_view passphrase, const crypto::Argon2Params& params);
+  Result<std::string> AddKeyFile(std::string_view key_file);
   Result<std::vector<KeyInfo>> ListKeys();
   Status RemoveKey(std::string_view id_or_prefix);
   const std::string& current_key_id() const { return key_id_; }
@@ -110,8 +114,12 @@ class Repository {
   // Drops the in-memory index and reloads from scratch.
   Result<IndexLoadReport> ReloadIndex();
 
-  // Reads one blob: index lookup, ranged read from its pack, decrypt,
-  // decompress, id check. kDataLoss names blob and pack.
+  // Reads one blob: index lookup, ranged read from its pack into `buffers`,
+  // decrypt in place, decompress, id check. The view is valid until
+  // `buffers` is used again; one BlobBuffers per thread. kDataLoss names
+  // blob and pack.
+  Result<std::string_view> ReadBlob(const Id& id, BlobBuffers* buffers) const;
+  // The same, copied out (for callers outside the bulk paths).
   Result<std::string> LoadBlob(const Id& id) const;
 
  private:

@@ -1,5 +1,6 @@
 #include "repo/verify.h"
 
+#include <algorithm>
 #include <atomic>
 #include <map>
 #include <mutex>
@@ -12,12 +13,14 @@
 namespace ailee::repo {
 namespace {
 
-// Runs fn(i) for i in [0, n) on `workers` threads.
+// Runs fn(i, buffers) for i in [0, n) on `workers` threads, each with its
+// own reusable blob buffers.
 template <typename Fn>
 void ParallelFor(size_t n, int workers, Fn fn) {
   std::atomic<size_t> next{0};
   auto loop = [&] {
-    for (size_t i = next++; i < n; i = next++) fn(i);
+    BlobBuffers buffers;
+    for (size_t i = next++; i < n; i = next++) fn(i, &buffers);
   };
   std::vector<std::thread> threads;
   for (int t = 1; t < workers; ++t) threads.emplace_back(loop);
@@ -111,7 +114,7 @@ Result<VerifyReport> Verify(Repository& repo, const VerifyOptions& options) {
     if (fatal.ok()) fatal = st;
     return true;
   };
-  ParallelFor(pack_list.size(), options.workers, [&](size_t i) {
+  ParallelFor(pack_list.size(), options.workers, [&](size_t i, BlobBuffers*) {
     const auto& [pack, size] = pack_list[i];
     auto header = ReadPackHeader(repo.store(), repo.master_key(), pack, size);
     if (!header.ok()) {
@@ -142,21 +145,27 @@ Result<VerifyReport> Verify(Repository& repo, const VerifyOptions& options) {
   }
   std::mutex blob_mu;
   std::unordered_map<Id, Status, IdHash> checked;  // blob -> result of decoding it
-  auto check_blob = [&](const Id& id) -> Result<std::string> {
-    auto data = repo.LoadBlob(id);
+  auto check_blob = [&](const Id& id, BlobBuffers* buffers) -> Result<std::string_view> {
+    auto data = repo.ReadBlob(id, buffers);
     if (data.ok()) done += data->size();
     if (options.progress) options.progress(done.load(), total);
     std::lock_guard lock(blob_mu);
     checked[id] = data.ok() ? Status::Ok() : data.status();
     return data;
   };
+  // Largest files first, so that no worker is left hashing a big file alone.
+  std::vector<size_t> order(files.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return files[a].file->size > files[b].file->size; });
   std::vector<std::vector<VerifyProblem>> file_problems(files.size());
-  ParallelFor(files.size(), options.workers, [&](size_t i) {
+  ParallelFor(files.size(), options.workers, [&](size_t k, BlobBuffers* buffers) {
+    const size_t i = order[k];
     const FileEntry& f = *files[i].file;
     crypto::Sha256Stream sha;
     bool complete = true;
     for (const auto& c : f.chunks) {
-      auto data = check_blob(c);
+      auto data = check_blob(c, buffers);
       if (!data.ok()) {
         if (note_fatal(data.status())) return;
         complete = false;
@@ -192,8 +201,8 @@ Result<VerifyReport> Verify(Repository& repo, const VerifyOptions& options) {
       if (!checked.count(b.id)) rest.emplace_back(b.id, pack);
     }
   }
-  ParallelFor(rest.size(), options.workers, [&](size_t i) {
-    auto data = check_blob(rest[i].first);
+  ParallelFor(rest.size(), options.workers, [&](size_t i, BlobBuffers* buffers) {
+    auto data = check_blob(rest[i].first, buffers);
     if (!data.ok() && !note_fatal(data.status())) {
       add({"blob " + IdHex(rest[i].first), "", "", IdHex(rest[i].second), IdHex(rest[i].first),
            data.status().message()});

@@ -25,7 +25,7 @@ namespace ailee::repo {
 
 struct VerifyOptions {
   bool read_data = false;
-  int workers = 2;
+  int workers = 4;  // more than cores, so that reading packs overlaps checking them
   // Called with (bytes checked, bytes to check) during read_data.
   std::function<void(uint64_t, uint64_t)> progress;
 };

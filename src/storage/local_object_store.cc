@@ -59,6 +59,13 @@ Result<std::string> LocalObjectStore::Get(const std::string& key) {
 }
 
 Result<std::string> LocalObjectStore::GetRange(const std::string& key, uint64_t offset, uint64_t length) {
+  // Bulk readers use GetRangeInto with a reused buffer; this one zero-fills.
+  std::string out(length, '\0');
+  RETURN_IF_ERROR(GetRangeInto(key, offset, length, out.data()));
+  return out;
+}
+
+Status LocalObjectStore::GetRangeInto(const std::string& key, uint64_t offset, uint64_t length, char* out) {
   ASSIGN_OR_RETURN(std::string path, PathFor(key));
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return Annotate(ErrnoStatus("open", path, errno), "get", key);
@@ -80,10 +87,9 @@ Result<std::string> LocalObjectStore::GetRange(const std::string& key, uint64_t 
     return DataLoss("get range [" + std::to_string(offset) + ", +" + std::to_string(length) + ") of object " +
                     key + " in " + Location() + ": object is truncated at " + std::to_string(size) + " bytes");
   }
-  std::string out(length, '\0');
   size_t done = 0;
   while (done < length) {
-    ssize_t n = ::pread(fd, out.data() + done, length - done, static_cast<off_t>(offset + done));
+    ssize_t n = ::pread(fd, out + done, length - done, static_cast<off_t>(offset + done));
     if (n < 0) {
       if (errno == EINTR) continue;
       int e = errno;
@@ -97,7 +103,7 @@ Result<std::string> LocalObjectStore::GetRange(const std::string& key, uint64_t 
     done += static_cast<size_t>(n);
   }
   ::close(fd);
-  return out;
+  return Status::Ok();
 }
 
 Result<uint64_t> LocalObjectStore::Stat(const std::string& key) {

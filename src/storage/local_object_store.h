@@ -6,6 +6,8 @@
 // or the new one; leftover temporaries are invisible to List and Get.
 // PutIfAbsent uses link(2), so exactly one of several racing writers wins
 // even across processes on one host (and on NFS with link semantics).
+// Large objects from 4 KiB-aligned buffers (packs) are written around the
+// page cache (fs::WriteAt).
 #pragma once
 
 #include <string>
@@ -23,6 +25,7 @@ class LocalObjectStore final : public ObjectStore {
   Status PutIfAbsent(const std::string& key, std::string_view data) override;
   Result<std::string> Get(const std::string& key) override;
   Result<std::string> GetRange(const std::string& key, uint64_t offset, uint64_t length) override;
+  Status GetRangeInto(const std::string& key, uint64_t offset, uint64_t length, char* out) override;
   Result<uint64_t> Stat(const std::string& key) override;
   Status Delete(const std::string& key) override;
   Result<std::vector<ObjectInfo>> List(const std::string& prefix) override;

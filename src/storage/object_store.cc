@@ -1,5 +1,6 @@
 #include "storage/object_store.h"
 
+#include <algorithm>
 #include <map>
 #include <mutex>
 
@@ -33,6 +34,12 @@ Registry& GetRegistry() {
 }
 
 }  // namespace
+
+Status ObjectStore::GetRangeInto(const std::string& key, uint64_t offset, uint64_t length, char* out) {
+  ASSIGN_OR_RETURN(std::string data, GetRange(key, offset, length));
+  std::copy(data.begin(), data.end(), out);
+  return Status::Ok();
+}
 
 Result<bool> ObjectStore::Exists(const std::string& key) {
   auto st = Stat(key);

@@ -65,6 +65,10 @@ class ObjectStore {
   virtual Status PutIfAbsent(const std::string& key, std::string_view data) = 0;
   virtual Result<std::string> Get(const std::string& key) = 0;
   virtual Result<std::string> GetRange(const std::string& key, uint64_t offset, uint64_t length) = 0;
+  // GetRange into the caller's `length` bytes at `out` (bulk reads that reuse
+  // one buffer instead of allocating per call); same errors. The default
+  // calls GetRange and copies; a store that can read in place overrides it.
+  virtual Status GetRangeInto(const std::string& key, uint64_t offset, uint64_t length, char* out);
   // Size of the object in bytes.
   virtual Result<uint64_t> Stat(const std::string& key) = 0;
   virtual Status Delete(const std::string& key) = 0;

@@ -16,6 +16,8 @@ TEST(HashTest, Sha256KnownAnswer) {
   s.Update("a");
   s.Update("bc");
   EXPECT_EQ(s.Finish(), Sha256("abc"));
+  s.Update("xyz");
+  EXPECT_EQ(s.Finish(), Sha256("xyz")) << "Finish starts the stream afresh";
 }
 
 TEST(AeadTest, RoundTripAndTamperDetection) {
@@ -33,6 +35,48 @@ TEST(AeadTest, RoundTripAndTamperDetection) {
   EXPECT_EQ(AeadOpen(key, sealed->substr(0, 20), "obj-1").status().code(), StatusCode::kDataLoss);
   SecureBytes other(RandomBytes(32));
   EXPECT_EQ(AeadOpen(other, *sealed, "obj-1").status().code(), StatusCode::kDataLoss);
+}
+
+TEST(AeadTest, InPlaceFormsAreByteCompatible) {
+  SecureBytes key(RandomBytes(32));
+  const std::string plain = RandomBytes(100000);
+  std::string sealed(plain.size() + kAeadOverhead, '\0');
+  ASSERT_TRUE(AeadSealInto(key, plain, "ad", sealed.data()).ok());
+  EXPECT_EQ(*AeadOpen(key, sealed, "ad"), plain);
+
+  auto in_place = *AeadSeal(key, plain, "ad");
+  auto opened = AeadOpenInPlace(key, in_place.data(), in_place.size(), "ad");
+  ASSERT_TRUE(opened.ok());
+  EXPECT_EQ(opened->data(), in_place.data() + kAeadNonceSize);
+  EXPECT_EQ(*opened, plain);
+
+  auto tampered = *AeadSeal(key, plain, "ad");
+  tampered[tampered.size() - 1] ^= 1;
+  EXPECT_EQ(AeadOpenInPlace(key, tampered.data(), tampered.size(), "ad").status().code(), StatusCode::kDataLoss);
+  auto wrong_ad = *AeadSeal(key, plain, "ad");
+  EXPECT_EQ(AeadOpenInPlace(key, wrong_ad.data(), wrong_ad.size(), "other").status().code(), StatusCode::kDataLoss);
+  char shortbuf[10] = {};
+  EXPECT_EQ(AeadOpenInPlace(key, shortbuf, sizeof shortbuf, "ad").status().code(), StatusCode::kDataLoss);
+}
+
+TEST(KdfTest, HkdfSha256KnownAnswer) {
+  // RFC 5869, test case 2 (the one with at least 32 bytes of input key material).
+  std::string ikm, salt, info;
+  for (int i = 0x00; i <= 0x4f; ++i) ikm.push_back(static_cast<char>(i));
+  for (int i = 0x60; i <= 0xaf; ++i) salt.push_back(static_cast<char>(i));
+  for (int i = 0xb0; i <= 0xff; ++i) info.push_back(static_cast<char>(i));
+  auto okm = DeriveKeyHkdfSha256(ikm, salt, info, 82);
+  ASSERT_TRUE(okm.ok()) << okm.status().ToString();
+  std::string hex;
+  static constexpr char kHex[] = "0123456789abcdef";
+  for (char c : okm->view()) {
+    hex.push_back(kHex[static_cast<uint8_t>(c) >> 4]);
+    hex.push_back(kHex[static_cast<uint8_t>(c) & 15]);
+  }
+  EXPECT_EQ(hex,
+            "b11e398dc80327a1c8e7f78c596a49344f012eda2d4efad8a050cc4c19afa97c59045a99cac7827271cb41c65e590e09"
+            "da3275600c2f09b8367793a9aca3db71cc30c58179ec3e87c14c01d5c1f3434f1d87");
+  EXPECT_EQ(DeriveKeyHkdfSha256(std::string(31, 'k'), salt, info).status().code(), StatusCode::kInvalidArgument);
 }
 
 TEST(KdfTest, Argon2idIsDeterministicPerSaltAndPassphrase) {

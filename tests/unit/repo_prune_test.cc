@@ -282,7 +282,10 @@ TEST_F(PruneTest, SigkillDuringBackupOnALocalStore) {
   // Kill when the child has stored this many new objects (packs, index files).
   for (int objects : {0, 1, 3, 7}) {
     SCOPED_TRACE("killed after " + std::to_string(objects) + " new objects");
-    WriteFile(src_ + "/new-" + std::to_string(objects) + ".sst", RandomData(2 << 20, 10 + objects));
+    // 8 MiB of new data: about 33 packs, so the child is still writing
+    // long after the objects it is killed at (with 2 MiB, a fast backup under
+    // ASan sometimes finished between two polls of the parent).
+    WriteFile(src_ + "/new-" + std::to_string(objects) + ".sst", RandomData(8 << 20, 10 + objects));
     auto count = [&] {
       auto l = storage::LocalObjectStore(url).List("");
       return l.ok() ? l->size() : 0;
