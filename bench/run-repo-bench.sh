@@ -33,7 +33,8 @@
 #   BENCH_SIZE=2GiB         dataset size (the issue's benchmark; 512MiB for a quick run)
 #   BENCH_REPEAT=3          runs per tool; the table shows the median, the TSV every run
 #   BENCH_CHURN_PCT=5       churn as a percentage of the base transactions
-#   BENCH_TOOLS="ours backup-engine restic borg tar-zstd"
+#   BENCH_TOOLS="ours ours-off backup-engine restic borg tar-zstd"
+#                           (ours-off: ours with --compression off, the speed end of the knob)
 #   BUILD_DIR=build-bench   build tree (configured if missing)
 #   BENCH_BIN_DIR           use binaries from this build tree instead of building
 #   BENCH_KDF_MIB=256       Argon2id memory of our repository's key slot (the default)
@@ -46,7 +47,7 @@ cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 SIZE=${BENCH_SIZE:-2GiB}
 CHURN_PCT=${BENCH_CHURN_PCT:-5}
-TOOLS=${BENCH_TOOLS:-"ours backup-engine restic borg tar-zstd"}
+TOOLS=${BENCH_TOOLS:-"ours ours-off backup-engine restic borg tar-zstd"}
 KDF_MIB=${BENCH_KDF_MIB:-256}
 REPEAT=${BENCH_REPEAT:-3}
 OUT=$ROOT/bench-run
@@ -203,24 +204,27 @@ fresh_work() {
   sync
 }
 
-run_ours() {
+run_ours() {  # [TOOL [BACKUP ARGS...]]: ours-off runs the same steps with --compression off
+  local T=${1:-ours}; shift || true
+  local extra=("$@")
   write_config "$W/ours.yaml" "$W/data" "$W/ours-repo"
   local C=("$CLI" --config "$W/ours.yaml")
   "${C[@]}" -q repo init --kdf-memory-mib "$KDF_MIB" >&2
   # Scheduled backups open the repository with a key file (docs/repository-format.md, section 4).
   "${C[@]}" -q repo key add --key-file "$W/repo.key" >&2
   sed -i "s|passphrase_file: .*|passphrase_file: $W/repo.key|" "$W/ours.yaml"
-  timed ours full "$BASE_BYTES" "${C[@]}" --json backup state --offline
-  cp "$W/ours-full.out" "$W/ours-full.json"
+  timed "$T" full "$BASE_BYTES" "${C[@]}" --json backup state --offline "${extra[@]}"
+  cp "$W/$T-full.out" "$W/$T-full.json"
   apply_churn "$W/data"
-  timed ours incremental "$CHURN_BYTES" "${C[@]}" --json backup state --offline
-  cp "$W/ours-incremental.out" "$W/ours-incremental.json"
-  timed ours restore "$CHURN_BYTES" "${C[@]}" --json restore latest --target "$W/restore" --no-verify
-  timed ours verify "$CHURN_BYTES" "${C[@]}" --json verify --read-data
+  timed "$T" incremental "$CHURN_BYTES" "${C[@]}" --json backup state --offline "${extra[@]}"
+  cp "$W/$T-incremental.out" "$W/$T-incremental.json"
+  timed "$T" restore "$CHURN_BYTES" "${C[@]}" --json restore latest --target "$W/restore" --no-verify
+  timed "$T" verify "$CHURN_BYTES" "${C[@]}" --json verify --read-data
+  repo_size "$T" "$W/ours-repo"
+  [ "$T" = ours ] || return 0
   # The fixed cost inside every step above: open the repository (key slot, index load).
   timed ours open 0 "${C[@]}" -q snapshots
   timed ours open-passphrase 0 "${C[@]}" -q snapshots --passphrase-file "$W/pass"
-  repo_size ours "$W/ours-repo"
   # Where the time goes: the repository's own clocks (checkpoint and process start are outside them).
   for s in full incremental restore; do
     python3 - "$W/ours-$s.out" "$s" >&2 <<'EOF' || true
@@ -282,6 +286,7 @@ for RUN in $(seq "$REPEAT"); do
     fresh_work
     case $tool in
       ours) run_ours ;;
+      ours-off) run_ours ours-off --compression off ;;
       backup-engine) run_backup_engine ;;
       restic) run_restic ;;
       borg) run_borg ;;
@@ -324,7 +329,7 @@ def cell(tool, step):
 def size_cell(tool):
     s = median(tool, "size")
     return f"{s / 2**20:.0f} MiB" if s is not None else "n/a"
-names = {"ours": "ailee-cli (ours)", "backup-engine": "RocksDB BackupEngine", "restic": "restic", "borg": "borg",
+names = {"ours": "ailee-cli (ours)", "ours-off": "ailee-cli, `--compression off`", "backup-engine": "RocksDB BackupEngine", "restic": "restic", "borg": "borg",
          "tar-zstd": "tar \\| zstd -1 -T0"}
 def ver(cmd):
     try:

@@ -1,11 +1,23 @@
 #include "config/config.h"
 
+#include <charconv>
 #include <filesystem>
 
 #include "base/fs.h"
 #include "config/parse.h"
 
 namespace ailee::config {
+
+std::optional<int> ParseCompression(std::string_view text) {
+  if (text == "auto") return kCompressionAuto;
+  if (text == "off") return 0;
+  if (text == "fast") return 1;
+  if (text == "max") return 9;
+  int level = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), level);
+  if (ec != std::errc() || end != text.data() + text.size() || level < 1 || level > 19) return std::nullopt;
+  return level;
+}
 
 std::string ConfigProblem::ToString() const {
   std::string out = field.empty() ? "config" : field;

@@ -111,6 +111,12 @@ struct S3Section {
   int64_t retry_budget_s = 60;
 };
 
+// backup.compression / --compression: "auto" (zstd level 2, tuned for
+// RocksDB's LZ4 blocks), "fast" (level 1), "max" (level 9), "off", or a zstd
+// level 1-19. Returns the level (0 for off), or nothing for anything else.
+inline constexpr int kCompressionAuto = 2;
+std::optional<int> ParseCompression(std::string_view text);
+
 struct BackupSection {
   std::string repository = std::string(kDefaultRepository);  // URL
   std::string passphrase_file;                 // absolute, or empty
@@ -121,6 +127,7 @@ struct BackupSection {
   std::vector<std::string> proxy_configs;
   int64_t min_copies = 1;                      // repositories that must hold each snapshot
   std::vector<std::string> secondary_repositories;  // URLs
+  int compression_level = kCompressionAuto;    // zstd level of state backups; 0: off
   S3Section s3;
 };
 

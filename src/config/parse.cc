@@ -314,7 +314,8 @@ void ParseBackup(const YAML::Node& root, NodeConfig* cfg, FieldReader& r) {
   if (!bk) return;
   const std::string p = "backup";
   r.CheckKnownKeys(*bk, p, {"repository", "passphrase_file", "config_paths", "secret_paths", "env_files",
-                            "compose_files", "proxy_configs", "min_copies", "secondary_repositories", "s3"});
+                            "compose_files", "proxy_configs", "min_copies", "secondary_repositories", "s3",
+                            "compression"});
   if (auto repo = r.String(*bk, p, "repository", false)) {
     if (auto url = RepositoryUrl(*repo, cfg->config_dir)) b.repository = *url;
     else r.Problem("backup.repository", "a URL like file:///var/backups/ailee/repo or s3://bucket/prefix",
@@ -342,6 +343,10 @@ void ParseBackup(const YAML::Node& root, NodeConfig* cfg, FieldReader& r) {
     if (item.IsScalar() && !item.Scalar().empty()) url = RepositoryUrl(item.Scalar(), cfg->config_dir);
     if (url) b.secondary_repositories.push_back(*url);
     else r.Problem(IndexPath("backup.secondary_repositories", i), "a repository URL", Describe(item));
+  }
+  if (auto c = r.String(*bk, p, "compression", false)) {
+    if (auto level = ParseCompression(*c)) b.compression_level = *level;
+    else r.Problem("backup.compression", "auto, fast, max, off, or a zstd level 1-19", "\"" + *c + "\"");
   }
   ParseS3(*bk, cfg, r);
   if (auto m = r.Int(*bk, p, "min_copies", 1, 16, false)) {

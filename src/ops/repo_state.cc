@@ -81,6 +81,7 @@ Result<StateBackupResult> BackupState(repo::Repository& repo, const StateBackupO
   bo.tags.push_back(o.full ? "full" : "incremental");
   bo.meta = StateMeta(result.checkpoint, o.audit_head);
   bo.full = o.full;
+  bo.zstd_level = o.zstd_level;
   bo.progress = o.progress;
   // The parent is this node's latest state snapshot: its unchanged files
   // (same path, size and mtime: SSTs are immutable and hard-linked into the

@@ -27,6 +27,7 @@ struct StateBackupOptions {
   bool full = false;
   std::vector<std::string> tags;
   std::string audit_head;          // "seq:hash" of the audit log, recorded in the snapshot
+  int zstd_level = 2;              // 0: store uncompressed (config::ParseCompression)
   std::function<void(const repo::BackupProgress&)> progress;
 };
 

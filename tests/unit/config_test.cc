@@ -330,5 +330,25 @@ TEST_F(ConfigTest, S3SectionLoadsAndEveryBadFieldIsNamed) {
   EXPECT_EQ(problems.size(), 6u) << all;
 }
 
+TEST_F(ConfigTest, CompressionNamesLevelsAndRejectsTheRest) {
+  EXPECT_EQ(ParseCompression("auto"), std::optional<int>(kCompressionAuto));
+  EXPECT_EQ(ParseCompression("off"), std::optional<int>(0));
+  EXPECT_EQ(ParseCompression("fast"), std::optional<int>(1));
+  EXPECT_EQ(ParseCompression("max"), std::optional<int>(9));
+  EXPECT_EQ(ParseCompression("19"), std::optional<int>(19));
+  for (const char* bad : {"", "0", "20", "-1", "3x", "zip", "AUTO"}) EXPECT_FALSE(ParseCompression(bad)) << bad;
+
+  auto defaults = LoadConfig(Write(ValidYaml()));
+  ASSERT_TRUE(defaults.ok()) << defaults.status().ToString();
+  EXPECT_EQ(defaults->backup.compression_level, kCompressionAuto);
+  auto off = LoadConfig(Write(ValidYaml() + "  compression: \"off\"\n"));
+  ASSERT_TRUE(off.ok()) << off.status().ToString();
+  EXPECT_EQ(off->backup.compression_level, 0);
+
+  auto problems = ValidateConfigFile(Write(ValidYaml() + "  compression: zip\n"));
+  EXPECT_TRUE(HasProblem(problems, "backup.compression", "zip")) << Dump(problems);
+  EXPECT_EQ(problems.size(), 1u) << Dump(problems);
+}
+
 }  // namespace
 }  // namespace ailee::config
