@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -186,6 +187,18 @@ Status RemoveAll(const std::string& path) {
   std::filesystem::remove_all(path, ec);
   if (ec) return ErrnoStatus("remove", path, ec.value());
   return Status::Ok();
+}
+
+void RemoveAbandoned(const std::string& dir, std::string_view prefix) {
+  auto names = ListDir(dir);
+  if (!names.ok()) return;
+  for (const auto& name : *names) {
+    if (name.compare(0, prefix.size(), prefix) != 0) continue;
+    long pid = std::strtol(name.c_str() + prefix.size(), nullptr, 10);
+    if (pid <= 0 || pid == ::getpid()) continue;
+    if (::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) continue;  // alive, or not ours to judge
+    (void)RemoveAll(JoinPath(dir, name));
+  }
 }
 
 Status RenameDurable(const std::string& from, const std::string& to) {

@@ -53,6 +53,10 @@ std::string Dirname(const std::string& path);
 std::string Basename(const std::string& path);
 // A fresh, unique temporary name next to `path` (same filesystem, so rename works).
 std::string TempSiblingName(const std::string& path);
+// Removes the entries of `dir` named "<prefix><pid>..." whose process is gone:
+// the scratch of a run that was killed. Entries of live processes (and of
+// this one) stay. Best effort: errors are ignored.
+void RemoveAbandoned(const std::string& dir, std::string_view prefix);
 
 // Appends to a file with explicit durability: nothing is promised until Sync().
 class FileWriter {

@@ -1,10 +1,6 @@
 #include "ops/repo_state.h"
 
-#include <signal.h>
 #include <unistd.h>
-
-#include <cerrno>
-#include <cstdlib>
 
 #include <filesystem>
 
@@ -51,16 +47,8 @@ Status ReadMeta(const repo::Snapshot& snap, CheckpointManifest* m) {
 // whose process is gone. They hold hard links that would pin compacted-away
 // SST files forever.
 void RemoveAbandonedCheckpoints(const std::string& scratch_dir) {
-  auto names = fs::ListDir(scratch_dir);
-  if (!names.ok()) return;
-  const std::string prefix = "ailee-backup-checkpoint-";
-  for (const auto& name : *names) {
-    if (name.compare(0, prefix.size(), prefix) != 0) continue;
-    long pid = std::strtol(name.c_str() + prefix.size(), nullptr, 10);
-    if (pid <= 0 || pid == ::getpid()) continue;
-    if (::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) continue;  // still running (or not ours to judge)
-    (void)fs::RemoveAll(fs::JoinPath(scratch_dir, name));
-  }
+  fs::RemoveAbandoned(scratch_dir, "ailee-backup-checkpoint-");
+}
 }
 
 Result<StateBackupResult> BackupState(repo::Repository& repo, const StateBackupOptions& o) {

@@ -185,5 +185,55 @@ TEST(StateCrash, KillNineLeavesWholeBlocks) {
   }
 }
 
+// Child mode for the first-open test: creates a database and exits.
+TEST(StateCrash, ChildCreatesADatabase) {
+  const char* dir = std::getenv("AILEE_STATE_CREATE_DIR");
+  if (dir == nullptr) GTEST_SKIP() << "child half of StateCrash.KillDuringFirstOpenLeavesNoDatabaseOrAWholeOne";
+  ASSERT_NE(OpenDb(dir), nullptr);
+}
+
+// RocksDB creates a database in steps (CURRENT, then one column family at a
+// time); killed in between, a data dir used to exist without its column
+// families, and verify-state refused it. Now it is built beside and renamed
+// into place: after a kill at any moment there is no database, or a whole
+// empty one, and the next open completes and clears the dead run's scratch.
+TEST(StateCrash, KillDuringFirstOpenLeavesNoDatabaseOrAWholeOne) {
+  TempDir dir("first-open");
+  const std::string db_dir = dir.Sub("node");
+  std::mt19937_64 rng(std::random_device{}());
+  int whole = 0, none = 0;
+  for (int round = 0; round < 12; ++round) {
+    pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      setenv("AILEE_STATE_CREATE_DIR", db_dir.c_str(), 1);
+      execl("/proc/self/exe", "unit_state", "--gtest_filter=StateCrash.ChildCreatesADatabase", nullptr);
+      _exit(127);
+    }
+    std::this_thread::sleep_for(std::chrono::microseconds(rng() % 120000));
+    kill(pid, SIGKILL);
+    int status = 0;
+    waitpid(pid, &status, 0);
+
+    if (fs::Exists(db_dir)) {
+      ++whole;
+      auto report = VerifyState(db_dir, {});
+      ASSERT_TRUE(report.ok()) << "round " << round << ": " << report.status().ToString();
+      EXPECT_EQ(report->tip_height, 0u);
+    } else {
+      ++none;
+    }
+    // The next run completes and leaves no scratch behind.
+    ASSERT_NE(OpenDb(db_dir), nullptr) << "round " << round;
+    auto names = fs::ListDir(dir.path());
+    ASSERT_TRUE(names.ok());
+    EXPECT_EQ(*names, std::vector<std::string>{"node"}) << "round " << round;
+    ASSERT_TRUE(fs::RemoveAll(db_dir).ok());
+  }
+  // Which outcome each round had depends on the machine's speed: recorded, not asserted.
+  RecordProperty("whole", whole);
+  RecordProperty("none", none);
+}
+
 }  // namespace
 }  // namespace ailee::state

@@ -4,7 +4,12 @@
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/table.h>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <atomic>
 #include <mutex>
 #include <thread>
@@ -116,6 +121,46 @@ Result<TipRecord> DecodeTip(std::string_view bytes) {
 }
 
 Result<std::unique_ptr<RocksDb>> RocksDb::Open(const std::string& dir, bool read_only, bool create_if_missing) {
+  if (!read_only && create_if_missing && !fs::Exists(fs::JoinPath(dir, "CURRENT"))) RETURN_IF_ERROR(CreateWhole(dir));
+  return OpenHere(dir, read_only, create_if_missing);
+}
+
+// RocksDB creates a database in steps: CURRENT first, then one column family
+// at a time, then our format version. A kill in between would leave a data
+// dir that exists but lacks column families, which read-only tools (and
+// restores) rightly refuse. So a new database is built in a hidden sibling,
+// ".<name>.creating-<pid>", closed, and renamed into place: the data dir
+// appears whole or not at all. An existing empty data dir keeps its mode.
+// Where a rename cannot or must not replace the data dir (a mount point, a
+// symlink, a dir that already holds other files) the database is created in
+// place, as RocksDB would.
+Status RocksDb::CreateWhole(const std::string& dir) {
+  const std::string parent = fs::Dirname(dir);
+  const std::string prefix = "." + fs::Basename(dir) + ".creating-";
+  RETURN_IF_ERROR(fs::MakeDirs(parent));
+  fs::RemoveAbandoned(parent, prefix);
+  const std::string tmp = fs::JoinPath(parent, prefix + std::to_string(::getpid()));
+  RETURN_IF_ERROR(fs::RemoveAll(tmp));
+  struct stat existing {};
+  bool dir_exists = ::lstat(dir.c_str(), &existing) == 0;
+  if (dir_exists && !S_ISDIR(existing.st_mode)) return Status::Ok();  // a symlink stays: created in place, behind it
+  RETURN_IF_ERROR(fs::MakeDirs(tmp, dir_exists ? (existing.st_mode & 07777) : 0755));
+  if (dir_exists) (void)::chmod(tmp.c_str(), existing.st_mode & 07777);  // MakeDirs is subject to the umask
+  {
+    auto created = OpenHere(tmp, /*read_only=*/false, /*create_if_missing=*/true);
+    if (!created.ok()) {
+      (void)fs::RemoveAll(tmp);
+      return created.status();
+    }
+  }  // closed: every file is complete
+  if (::rename(tmp.c_str(), dir.c_str()) == 0) return fs::FsyncDir(parent);
+  int err = errno;
+  (void)fs::RemoveAll(tmp);
+  if (err == ENOTEMPTY || err == EEXIST || err == EBUSY || err == EXDEV) return Status::Ok();  // created in place
+  return Internal("creating state db " + dir + ": renaming " + tmp + " into place: " + std::strerror(err));
+}
+
+Result<std::unique_ptr<RocksDb>> RocksDb::OpenHere(const std::string& dir, bool read_only, bool create_if_missing) {
   if (read_only && !fs::Exists(fs::JoinPath(dir, "CURRENT"))) {
     return NotFound("state db " + dir + ": no RocksDB database here (missing CURRENT)");
   }

@@ -46,8 +46,9 @@ Status FromRocks(const rocksdb::Status& s, std::string_view context);
 class RocksDb {
  public:
   // Read-write: creates missing column families (and the DB when
-  // create_if_missing). Read-only: OpenForReadOnly, which takes no lock and
-  // so works on a checkpoint or on a stopped node's directory.
+  // create_if_missing: whole or not at all, see CreateWhole). Read-only:
+  // OpenForReadOnly, which takes no lock and so works on a checkpoint or on
+  // a stopped node's directory.
   static Result<std::unique_ptr<RocksDb>> Open(const std::string& dir, bool read_only, bool create_if_missing);
   ~RocksDb();
   RocksDb(const RocksDb&) = delete;
@@ -66,6 +67,9 @@ class RocksDb {
   Result<uint64_t> ReadCounter(std::string_view key, const rocksdb::Snapshot* snap = nullptr) const;
 
  private:
+  static Result<std::unique_ptr<RocksDb>> OpenHere(const std::string& dir, bool read_only, bool create_if_missing);
+  static Status CreateWhole(const std::string& dir);
+
   RocksDb() = default;
   std::string dir_;
   bool read_only_ = false;
