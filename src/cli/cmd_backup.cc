@@ -218,7 +218,9 @@ void SetUpApplyCheckpoint(CLI::App& app, GlobalOptions& g) {
           return SetResult(op.Finish(m.status()));
         }
         std::string why;
-        auto verified = ops::VerifyCheckpoint(downloaded, FederationIfConfigured(g, &why), show);
+        // The download checked every file's SHA-256 as it wrote it: the
+        // proof reads the database, and applying links the files.
+        auto verified = ops::VerifyCheckpoint(downloaded, FederationIfConfigured(g, &why), show, /*files_hashed=*/true);
         Status vst = !verified.ok() ? verified.status()
                      : verified->ok ? Status::Ok()
                                     : DataLoss("checkpoint " + *src + " failed verification: " + verified->problems.front());
@@ -228,7 +230,7 @@ void SetUpApplyCheckpoint(CLI::App& app, GlobalOptions& g) {
         }
         dir = downloaded;
       }
-      auto r = ops::ApplyCheckpointDir(dir, *target, show);
+      auto r = ops::ApplyCheckpointDir(dir, *target, show, /*consume_src=*/!downloaded.empty());
       if (!downloaded.empty()) (void)fs::RemoveAll(downloaded);
       progress.Done();
       if (!r.ok()) return SetResult(op.Finish(r.status()));

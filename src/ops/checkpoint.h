@@ -81,8 +81,11 @@ struct CheckpointVerifyReport {
 // database opens read-only, blocks/anchors verify, and the state root
 // recomputed from scratch equals the manifest's and the tip block's.
 // An error Status only when verification cannot run (no manifest: kNotFound).
+// `files_hashed`: the caller has just checked every file's SHA-256 (a
+// download does, as it writes): sizes and the file list are still checked,
+// the files are not read again.
 Result<CheckpointVerifyReport> VerifyCheckpoint(const std::string& dir, const std::optional<state::Federation>& federation,
-                                                const ProgressFn& progress = {});
+                                                const ProgressFn& progress = {}, bool files_hashed = false);
 
 struct ApplyReport {
   uint64_t files = 0;
@@ -97,7 +100,11 @@ struct ApplyReport {
 // in a sibling temporary directory, fsynced, then swapped with the target in
 // one atomic rename (RENAME_EXCHANGE): a crash leaves the old state or the
 // new one at `target`, never a mix. Refuses a target a running node holds.
-Result<ApplyReport> ApplyCheckpointDir(const std::string& src, const std::string& target, const ProgressFn& progress = {});
+// `consume_src`: `src` is a private, verified copy (a download) that the
+// caller removes afterwards, on the target's filesystem: its files are
+// hard-linked into place rather than copied and hashed again.
+Result<ApplyReport> ApplyCheckpointDir(const std::string& src, const std::string& target, const ProgressFn& progress = {},
+                                       bool consume_src = false);
 
 // Installs a fully built and verified directory `staged` at `target`
 // atomically (swap, then remove the old state). Shared by restores.

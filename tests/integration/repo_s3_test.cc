@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <thread>
 
+#include "base/fs.h"
 #include "repo_fixture.h"
 #include "s3_fault_proxy.h"
 #include "s3_test_env.h"
@@ -92,6 +93,10 @@ TEST_F(RepoS3, BackupReplicatedToASecondBucketSurvivesLosingTheFirst) {
   EXPECT_EQ(applied["state_root"], second["state_root"]) << applied.dump(2);
   StateProof proof2 = ProveState(w, n, target2);
   EXPECT_TRUE(proof2.ok) << proof2.result;
+  EXPECT_EQ(applied["bytes_written"], created["bytes"]) << "every file linked from the download: " << applied.dump(2);
+  auto left = fs::ListDir(w.scenario().dir().Join("restored"));
+  ASSERT_TRUE(left.ok());
+  EXPECT_EQ(*left, (std::vector<std::string>{"from-checkpoint", "node-1"})) << "no download or staging left beside the target";
 }
 
 TEST_F(RepoS3, WrongCredentialsAndAMissingBucketAreNamed) {
