@@ -70,29 +70,9 @@ CLI=$BIN/src/cli/ailee-cli
 BE=$BIN/bench/repo/bench_backup_engine
 [ -x "$CLI" ] || { echo "no ailee-cli at $CLI" >&2; exit 1; }
 
-# A node config for DATA_DIR and REPO (the federation key comes from the dataset).
-write_config() {  # FILE DATA_DIR REPO_DIR
-  cat > "$1" <<YAML
-node:
-  id: bench-node
-  data_dir: $2
-  listen: 127.0.0.1:1
-  commitment_interval: 20
-federation:
-  threshold: 1
-  signers:
-    - id: signer-01
-      public_key_file: $DS/keys/signer-01.pub
-signer:
-  id: signer-01
-  key_file: $DS/keys/signer-01.key
-logging:
-  audit_log: $W/audit.log
-backup:
-  repository: file://$3
-  passphrase_file: $W/pass
-YAML
-}
+# bench_config, changed_bytes, apply_churn
+source bench/lib.sh
+write_config() { bench_config "$1" "$2" "file://$3"; }  # FILE DATA_DIR REPO_DIR
 
 # Flush the memtable into SSTs (an offline checkpoint does), so that every
 # tool reads the same settled files and none of them pays for a flush.
@@ -129,44 +109,11 @@ fi
 
 BASE_BYTES=$(du -sb "$DS/base" | cut -f1)
 CHURN_BYTES=$(du -sb "$DS/churned" | cut -f1)
-CHANGED_BYTES=$(python3 - "$DS/base" "$DS/churned" <<'EOF'
-import os, sys
-a, b = sys.argv[1:3]
-n = 0
-for f in os.listdir(b):
-    sb = os.stat(os.path.join(b, f))
-    try:
-        sa = os.stat(os.path.join(a, f))
-        if sa.st_size == sb.st_size and int(sa.st_mtime) == int(sb.st_mtime):
-            continue
-    except FileNotFoundError:
-        pass
-    n += sb.st_size
-print(n)
-EOF
-)
+CHANGED_BYTES=$(changed_bytes "$DS/base" "$DS/churned")
 log "dataset: base $((BASE_BYTES >> 20)) MiB, churned $((CHURN_BYTES >> 20)) MiB ($((CHANGED_BYTES >> 20)) MiB in new or changed files)"
 
-# Make DIR equal to the churned dataset, rewriting only files that differ
-# (a RocksDB dir is flat), as the node itself would have.
-apply_churn() {  # DIR
-  python3 - "$DS/churned" "$1" <<'EOF'
-import os, shutil, sys
-src, dst = sys.argv[1:3]
-s, d = set(os.listdir(src)), set(os.listdir(dst))
-for n in d - s:
-    p = os.path.join(dst, n)
-    shutil.rmtree(p) if os.path.isdir(p) else os.remove(p)
-for n in s:
-    a, b = os.path.join(src, n), os.path.join(dst, n)
-    if n in d:
-        sa, sb = os.stat(a), os.stat(b)
-        if sa.st_size == sb.st_size and int(sa.st_mtime) == int(sb.st_mtime):
-            continue
-        os.remove(b)
-    shutil.copy2(a, b)
-EOF
-}
+# Make DIR equal to the churned dataset (bench/lib.sh), mtimes copied.
+apply_dataset_churn() { apply_churn "$DS/churned" "$1"; }  # DIR
 
 drop_caches() {
   sync
@@ -215,7 +162,7 @@ run_ours() {  # [TOOL [BACKUP ARGS...]]: ours-off runs the same steps with --com
   sed -i "s|passphrase_file: .*|passphrase_file: $W/repo.key|" "$W/ours.yaml"
   timed "$T" full "$BASE_BYTES" "${C[@]}" --json backup state --offline "${extra[@]}"
   cp "$W/$T-full.out" "$W/$T-full.json"
-  apply_churn "$W/data"
+  apply_dataset_churn "$W/data"
   timed "$T" incremental "$CHURN_BYTES" "${C[@]}" --json backup state --offline "${extra[@]}"
   cp "$W/$T-incremental.out" "$W/$T-incremental.json"
   timed "$T" restore "$CHURN_BYTES" "${C[@]}" --json restore latest --target "$W/restore" --no-verify
@@ -239,7 +186,7 @@ EOF
 run_backup_engine() {
   [ -x "$BE" ] || { log "no $BE: skipping BackupEngine"; return 0; }
   timed backup-engine full "$BASE_BYTES" "$BE" backup "$W/data" "$W/be-repo"
-  apply_churn "$W/data"
+  apply_dataset_churn "$W/data"
   timed backup-engine incremental "$CHURN_BYTES" "$BE" backup "$W/data" "$W/be-repo"
   timed backup-engine restore "$CHURN_BYTES" "$BE" restore "$W/be-repo" "$W/restore"
   timed backup-engine verify "$CHURN_BYTES" "$BE" verify "$W/be-repo"
@@ -250,7 +197,7 @@ run_restic() {
   export RESTIC_PASSWORD_FILE=$W/pass RESTIC_CACHE_DIR=$W/restic-cache RESTIC_REPOSITORY=$W/restic-repo
   restic -q init >&2
   timed restic full "$BASE_BYTES" restic -q backup "$W/data"
-  apply_churn "$W/data"
+  apply_dataset_churn "$W/data"
   timed restic incremental "$CHURN_BYTES" restic -q backup "$W/data"
   timed restic restore "$CHURN_BYTES" restic -q restore latest --target "$W/restore"
   timed restic verify "$CHURN_BYTES" restic -q check --read-data
@@ -263,7 +210,7 @@ run_borg() {
   export BORG_BASE_DIR=$W/borg-base BORG_RELOCATED_REPO_ACCESS_IS_OK=yes
   borg init -e repokey "$W/borg-repo" > "$W/borg-init.log" 2>&1
   timed borg full "$BASE_BYTES" borg create "$W/borg-repo::full" "$W/data"
-  apply_churn "$W/data"
+  apply_dataset_churn "$W/data"
   timed borg incremental "$CHURN_BYTES" borg create "$W/borg-repo::incremental" "$W/data"
   mkdir -p "$W/restore"
   timed borg restore "$CHURN_BYTES" bash -c "cd '$W/restore' && borg extract '$W/borg-repo::incremental'"

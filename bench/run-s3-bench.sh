@@ -108,32 +108,11 @@ if [ ! -f "$DS/.complete" ]; then
   BENCH_PHASE=dataset BENCH_SIZE=$SIZE BENCH_CHURN_PCT=$CHURN_PCT BENCH_BIN_DIR=$BIN bash bench/run-repo-bench.sh
 fi
 
-# A node config for DATA_DIR whose repository is REPO_URL (the federation
-# key comes from the dataset; backup.s3 points at our server).
-write_config() {  # FILE DATA_DIR REPO_URL
-  cat > "$1" <<YAML
-node:
-  id: bench-node
-  data_dir: $2
-  listen: 127.0.0.1:1
-  commitment_interval: 20
-federation:
-  threshold: 1
-  signers:
-    - id: signer-01
-      public_key_file: $DS/keys/signer-01.pub
-signer:
-  id: signer-01
-  key_file: $DS/keys/signer-01.key
-logging:
-  audit_log: $W/audit.log
-backup:
-  repository: $3
-  passphrase_file: $W/pass
-  s3:
-    endpoint: ${S3_ENDPOINT:-http://127.0.0.1:1}
-YAML
-}
+# bench_config, changed_bytes, apply_churn
+source bench/lib.sh
+# backup.s3 points at our server.
+write_config() { bench_config "$1" "$2" "$3" "  s3:
+    endpoint: ${S3_ENDPOINT:-http://127.0.0.1:1}"; }  # FILE DATA_DIR REPO_URL
 
 # Offline checkpoints of base/ and churned/, made from throwaway copies (an
 # offline checkpoint opens the data dir read-write; the shared dataset stays
@@ -157,45 +136,13 @@ CHURN_BYTES=$(du -sb "$CK/churned" | cut -f1)
 manifest() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1/AILEE-CHECKPOINT.json" "$2"; }
 CHURN_HEIGHT=$(manifest "$CK/churned" height)
 CHURN_ROOT=$(manifest "$CK/churned" state_root)
-CHANGED_BYTES=$(python3 - "$CK/base" "$CK/churned" <<'EOF'
-import os, sys
-a, b = sys.argv[1:3]
-n = 0
-for f in os.listdir(b):
-    sb = os.stat(os.path.join(b, f))
-    try:
-        sa = os.stat(os.path.join(a, f))
-        if sa.st_size == sb.st_size and int(sa.st_mtime) == int(sb.st_mtime):
-            continue
-    except FileNotFoundError:
-        pass
-    n += sb.st_size
-print(n)
-EOF
-)
+CHANGED_BYTES=$(changed_bytes "$CK/base" "$CK/churned")
 log "dataset: checkpoint of base $((BASE_BYTES >> 20)) MiB, churned $((CHURN_BYTES >> 20)) MiB ($((CHANGED_BYTES >> 20)) MiB in new or changed files), churned height $CHURN_HEIGHT"
 
-# Make DIR equal to SRC, rewriting only files that differ (RocksDB dirs are
-# flat). Rewritten files get a fresh mtime, as files the node writes now
-# would: `aws s3 sync` uploads a same-size file only when it is newer.
-apply_churn() {  # SRC DIR
-  python3 - "$1" "$2" <<'EOF'
-import os, shutil, sys
-src, dst = sys.argv[1:3]
-s, d = set(os.listdir(src)), set(os.listdir(dst))
-for n in d - s:
-    p = os.path.join(dst, n)
-    shutil.rmtree(p) if os.path.isdir(p) else os.remove(p)
-for n in s:
-    a, b = os.path.join(src, n), os.path.join(dst, n)
-    if n in d:
-        sa, sb = os.stat(a), os.stat(b)
-        if sa.st_size == sb.st_size and int(sa.st_mtime) == int(sb.st_mtime):
-            continue
-        os.remove(b)
-    shutil.copy(a, b)
-EOF
-}
+# Make DIR equal to SRC (bench/lib.sh). Rewritten files get a fresh mtime, as
+# files the node writes now would: `aws s3 sync` uploads a same-size file
+# only when it is newer.
+apply_fresh_churn() { apply_churn "$1" "$2" fresh; }  # SRC DIR
 
 # ------------------------------------------------------------------- server
 TLS_PID=
@@ -340,7 +287,7 @@ run_ours() {
   aws_ s3 mb s3://bench-ours >/dev/null
   "${C[@]}" -q repo init --repo s3://bench-ours/repo --kdf-memory-mib "$KDF_MIB" >&2
   timed ours full "$BASE_BYTES" "${C[@]}" --json backup state --offline || return 0
-  apply_churn "$DS/churned" "$W/data"
+  apply_fresh_churn "$DS/churned" "$W/data"
   timed ours incremental "$CHURN_BYTES" "${C[@]}" --json backup state --offline || return 0
   # The table's restore is the transfer (every file is still checked against
   # its SHA-256); the state-root proof that `restore` runs by default is the
@@ -367,7 +314,7 @@ run_ours_ckpt() {
   local C=("$CLI" --config "$W/cfg.yaml")
   aws_ s3 mb s3://bench-ckpt >/dev/null
   timed ours-ckpt full "$BASE_BYTES" "${C[@]}" --json create-checkpoint --offline --output s3://bench-ckpt/ckpt-1 || return 0
-  apply_churn "$DS/churned" "$W/data"
+  apply_fresh_churn "$DS/churned" "$W/data"
   timed ours-ckpt incremental "$CHURN_BYTES" "${C[@]}" --json create-checkpoint --offline --output s3://bench-ckpt/ckpt-2 || return 0
   timed ours-ckpt restore "$CHURN_BYTES" "${C[@]}" --json apply-checkpoint s3://bench-ckpt/ckpt-2 --target "$W/restore" || return 0
   # apply-checkpoint proved the downloaded state before applying it; this
@@ -381,7 +328,7 @@ run_aws() {
   aws_ s3 mb s3://bench-aws >/dev/null
   local S=(sync --only-show-errors --no-progress)
   timed aws full "$BASE_BYTES" "$AWS" --endpoint-url "$S3_ENDPOINT" s3 "${S[@]}" "${AWS_CLASS[@]}" "$W/src" s3://bench-aws/ckpt || return 0
-  apply_churn "$CK/churned" "$W/src"
+  apply_fresh_churn "$CK/churned" "$W/src"
   timed aws incremental "$CHURN_BYTES" "$AWS" --endpoint-url "$S3_ENDPOINT" s3 "${S[@]}" "${AWS_CLASS[@]}" --delete "$W/src" s3://bench-aws/ckpt || return 0
   timed aws restore "$CHURN_BYTES" "$AWS" --endpoint-url "$S3_ENDPOINT" s3 "${S[@]}" s3://bench-aws/ckpt "$W/restore" || return 0
   check aws "diff -r against the churned checkpoint" diff -r "$CK/churned" "$W/restore"
@@ -410,7 +357,7 @@ run_restic() {
   local R=(restic -r "s3:$url/bench-restic/repo" "${tls[@]}" -o s3.bucket-lookup=path -o "s3.region=$AWS_REGION")
   "${R[@]}" -q init >&2
   timed restic full "$BASE_BYTES" "${R[@]}" -q backup "$W/src" || return 0
-  apply_churn "$CK/churned" "$W/src"
+  apply_fresh_churn "$CK/churned" "$W/src"
   timed restic incremental "$CHURN_BYTES" "${R[@]}" -q backup "$W/src" || return 0
   timed restic restore "$CHURN_BYTES" "${R[@]}" -q restore latest --target "$W/restore" || return 0
   check restic "diff -r against the churned checkpoint" diff -r "$CK/churned" "$W/restore$W/src"
