@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "base/fs.h"
+#include "drain.h"
 #include "crypto/hash.h"
 #include "crypto/random.h"
 #include "state/transaction.h"
@@ -180,41 +181,11 @@ CommandResult Run(const std::vector<std::string>& args, Millis timeout) {
     return r;
   }
 
-  // Drain both pipes until EOF (or the deadline), so a chatty child never
-  // blocks on a full pipe.
-  const auto deadline = Clock::now() + timeout;
-  pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
-  std::string* sinks[2] = {&r.out, &r.err};
-  int open_fds = 2;
-  char buf[65536];
-  while (open_fds > 0) {
-    auto left = std::chrono::duration_cast<Millis>(deadline - Clock::now()).count();
-    if (left <= 0) {
-      r.timed_out = true;
-      kill(pid, SIGKILL);
-      break;
-    }
-    int n = poll(fds, 2, static_cast<int>(std::min<int64_t>(left, 1000)));
-    if (n < 0 && errno != EINTR) break;
-    for (int i = 0; i < 2; ++i) {
-      if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
-      ssize_t got = read(fds[i].fd, buf, sizeof(buf));
-      if (got > 0) {
-        sinks[i]->append(buf, static_cast<size_t>(got));
-      } else if (got == 0 || (errno != EINTR && errno != EAGAIN)) {
-        close(fds[i].fd);
-        fds[i].fd = -1;
-        --open_fds;
-      }
-    }
-  }
-  for (auto& f : fds) {
-    if (f.fd >= 0) close(f.fd);
-  }
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  r.exit_code = ExitCodeFromWaitStatus(status);
+  ailee::testing::Drained d = ailee::testing::DrainAndReap(pid, out_pipe[0], err_pipe[0], timeout);
+  r.out = std::move(d.out);
+  r.err = std::move(d.err);
+  r.timed_out = d.timed_out;
+  r.exit_code = ExitCodeFromWaitStatus(d.wait_status);
   return r;
 }
 

@@ -1,0 +1,25 @@
+// Collecting a child process's output: the one loop both test harnesses
+// (tests/integration/harness.cc, tests/s3/s3_test_env.cc) need after they
+// start a process with its stdout and stderr on pipes.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <string>
+
+namespace ailee::testing {
+
+struct Drained {
+  std::string out;
+  std::string err;
+  bool timed_out = false;  // the deadline passed: the child was SIGKILLed
+  int wait_status = 0;     // as waitpid(2) reports it
+};
+
+// Reads `out_fd` and `err_fd` until both reach end of file or `timeout`
+// passes (then SIGKILLs `pid`), closes both and reaps `pid`. Reading both as
+// data arrives keeps a chatty child from blocking on a full pipe.
+Drained DrainAndReap(pid_t pid, int out_fd, int err_fd, std::chrono::milliseconds timeout);
+
+}  // namespace ailee::testing
