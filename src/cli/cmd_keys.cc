@@ -18,6 +18,7 @@
 #include "base/hex.h"
 #include "cli/command.h"
 #include "cli/context.h"
+#include "cli/key_env.h"
 #include "config/config.h"
 #include "crypto/secure.h"
 #include "keys/audit_sink.h"
@@ -27,14 +28,8 @@
 
 namespace ailee::cli {
 
-// Shared with cmd_test_signer.cc, which declares them.
+// Declared in key_env.h (test-signer uses them too).
 namespace keycmd {
-
-struct KeyEnv {
-  keys::FederationKeys federation;
-  std::optional<config::NodeConfig> config;  // when one could be loaded
-  std::unique_ptr<keys::KeyAuditSink> audit;
-};
 
 // The one place the federation's public keys come from: the node config
 // (if --config was given it must load; the default path is used when
@@ -100,7 +95,6 @@ Result<KeyEnv> OpenKeyEnv(const GlobalOptions& g, const std::vector<std::string>
   return env;
 }
 
-// Records the outcome; an ok operation that cannot be audited becomes a failure.
 Status Audit(KeyEnv& env, std::string_view op, const std::string& id, const std::string& fp, const Status& st,
              const nlohmann::json& details) {
   Status a = env.audit->Record(op, id, fp, st, details);

@@ -5,6 +5,7 @@
 // config's signer section says where the key is.
 #include "base/hex.h"
 #include "cli/command.h"
+#include "cli/key_env.h"
 #include "config/config.h"
 #include "keys/audit_sink.h"
 #include "keys/identity.h"
@@ -12,21 +13,6 @@
 #include "keys/signer.h"
 
 namespace ailee::cli {
-
-// Defined in cmd_keys.cc.
-namespace keycmd {
-struct KeyEnv {
-  keys::FederationKeys federation;
-  std::optional<config::NodeConfig> config;
-  std::unique_ptr<keys::KeyAuditSink> audit;
-};
-Result<KeyEnv> OpenKeyEnv(const GlobalOptions& g, const std::vector<std::string>& federation_overrides,
-                          const std::string& audit_path_option);
-Status Audit(KeyEnv& env, std::string_view op, const std::string& id, const std::string& fp, const Status& st,
-             const nlohmann::json& details);
-void AddCommonOptions(CLI::App* c, std::vector<std::string>* fed, std::string* audit_log);
-Result<crypto::SecureBytes> ReadPin(const std::string& pin_file);
-}  // namespace keycmd
 
 namespace {
 

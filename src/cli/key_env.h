@@ -1,0 +1,43 @@
+// What every key command (keys backup|verify|restore, test-signer) starts
+// from: the federation's public keys, the node config when one loads, and an
+// audit sink, since a key operation that cannot be audited does not run.
+// Defined in cmd_keys.cc.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include "base/status.h"
+#include "cli/command.h"
+#include "config/config.h"
+#include "crypto/secure.h"
+#include "keys/audit_sink.h"
+#include "keys/identity.h"
+
+namespace ailee::cli::keycmd {
+
+struct KeyEnv {
+  keys::FederationKeys federation;
+  std::optional<config::NodeConfig> config;  // when one could be loaded
+  std::unique_ptr<keys::KeyAuditSink> audit;
+};
+
+// The federation keys (the config's, or --federation-key overrides) and the
+// audit log (--audit-log, else the config's logging.audit_log).
+Result<KeyEnv> OpenKeyEnv(const GlobalOptions& g, const std::vector<std::string>& federation_overrides,
+                          const std::string& audit_path_option);
+// Records the outcome; an ok operation that cannot be audited becomes a failure.
+Status Audit(KeyEnv& env, std::string_view op, const std::string& id, const std::string& fp, const Status& st,
+             const nlohmann::json& details);
+// --federation-key and --audit-log.
+void AddCommonOptions(CLI::App* c, std::vector<std::string>* fed, std::string* audit_log);
+// The PKCS#11 user PIN: --pin-file, AILEE_PKCS11_PIN, or the terminal.
+Result<crypto::SecureBytes> ReadPin(const std::string& pin_file);
+
+}  // namespace ailee::cli::keycmd
