@@ -49,7 +49,6 @@ Status ReadMeta(const repo::Snapshot& snap, CheckpointManifest* m) {
 void RemoveAbandonedCheckpoints(const std::string& scratch_dir) {
   fs::RemoveAbandoned(scratch_dir, "ailee-backup-checkpoint-");
 }
-}
 
 Result<StateBackupResult> BackupState(repo::Repository& repo, const StateBackupOptions& o) {
   StateBackupResult result;
