@@ -370,5 +370,48 @@ TEST_F(StateDbTest, ReopenKeepsTipAndContinues) {
   EXPECT_EQ(second.status().code(), StatusCode::kUnavailable) << second.status().ToString();
 }
 
+// Transactions are checked against the blocks that list them: a missing
+// record, a record under another transaction's id, one that claims another
+// place in the chain, and one that does not decode are each named with the
+// block that lists them, in block order.
+TEST_F(StateDbTest, DamagedTransactionsAreNamedByVerifyState) {
+  Fund(4);
+  auto b2 = Produce({MakeTransfer(User(2), User(3).public_key, 7, 0), MakeTransfer(User(0), User(1).public_key, 7, 0),
+                     MakeTransfer(User(1), User(0).public_key, 3, 0)});
+  auto b3 = Produce({MakeTransfer(User(3), User(2).public_key, 1, 0)});
+  ASSERT_EQ(b2.block.transactions.size(), 3u);
+  ASSERT_EQ(b3.block.transactions.size(), 1u);
+  const crypto::Hash256 a = TxId(b2.block.transactions[0]), b = TxId(b2.block.transactions[1]),
+                        c = TxId(b2.block.transactions[2]), d = TxId(b3.block.transactions[0]);
+  db_.reset();
+  const std::string dir = dir_.Sub("node");
+  auto clean = VerifyState(dir, {});
+  ASSERT_TRUE(clean.ok() && clean->ok);
+  EXPECT_EQ(clean->transactions_checked, 4u + 4u);
+
+  // d is gone; a's record now holds b's transaction; b's record says it is
+  // the first of block 3; c's record is garbage.
+  ASSERT_TRUE(tamper::DeleteRawValue(dir, kCfTransactions, crypto::HashToString(d)).ok());
+  ASSERT_TRUE(tamper::OverwriteRawValue(dir, kCfTransactions, crypto::HashToString(a),
+                                        EncodeTxRecord({2, 0, b2.block.transactions[1]})).ok());
+  ASSERT_TRUE(tamper::OverwriteRawValue(dir, kCfTransactions, crypto::HashToString(b),
+                                        EncodeTxRecord({3, 0, b2.block.transactions[1]})).ok());
+  ASSERT_TRUE(tamper::OverwriteRawValue(dir, kCfTransactions, crypto::HashToString(c), "not a record").ok());
+
+  auto report = VerifyState(dir, {});
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_FALSE(report->ok);
+  std::vector<std::string> expected = {
+      "block 2: transaction " + crypto::HashToHex(a) + " does not hash to its id",
+      "block 2: transaction " + crypto::HashToHex(b) + " records height 3",
+      "block 2: transaction " + crypto::HashToHex(c) + ": ",
+      "block 3: transaction " + crypto::HashToHex(d) + " is missing",
+  };
+  ASSERT_EQ(report->problems.size(), expected.size()) << ::testing::PrintToString(report->problems);
+  for (size_t i = 0; i < expected.size(); ++i) {
+    EXPECT_EQ(report->problems[i].rfind(expected[i], 0), 0u) << "problem " << i << ": " << report->problems[i];
+  }
+}
+
 }  // namespace
 }  // namespace ailee::state
