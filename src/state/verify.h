@@ -36,7 +36,7 @@
 namespace ailee::state {
 
 struct VerifyProgress {
-  std::string phase;  // "blocks", "anchors", "state", "localize"
+  std::string phase;  // "blocks", "transactions", "anchors", "state", "localize"
   uint64_t done = 0;
   uint64_t total = 0;  // 0 when unknown
 };
@@ -45,7 +45,7 @@ struct VerifyOptions {
   std::optional<Federation> federation;  // without it, signatures are not checked
   std::optional<crypto::Hash256> expected_state_root;
   std::function<void(const VerifyProgress&)> progress;  // called from the calling thread
-  int threads = 2;                                      // for the state scan
+  int threads = 2;                                      // for the transaction pass and the state scan
   // Re-verify every transaction's own signature (~60-170 us each). Off by
   // default: block signatures over tx_root authenticate the transactions, and
   // the sequencer and every follower verified them when they were applied.
