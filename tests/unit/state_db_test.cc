@@ -2,6 +2,8 @@
 // sequencer/follower agreement, rejection of bad blocks, checkpoints,
 // tampering detection, anchors, reopen.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "base/fs.h"
 #include "base/hex.h"
@@ -411,6 +413,44 @@ TEST_F(StateDbTest, DamagedTransactionsAreNamedByVerifyState) {
   for (size_t i = 0; i < expected.size(); ++i) {
     EXPECT_EQ(report->problems[i].rfind(expected[i], 0), 0u) << "problem " << i << ": " << report->problems[i];
   }
+}
+
+// A new database is built beside the data dir and renamed into place; what
+// the operator prepared stays as it was: an empty dir's mode, a symlink to
+// another disk, files already in the dir.
+TEST(StateCreate, PreparedDataDirsKeepTheirModeSymlinkAndFiles) {
+  TempDir dir("create");
+  const std::string empty = dir.Sub("empty");
+  ASSERT_EQ(::mkdir(empty.c_str(), 0700), 0);
+  ASSERT_EQ(::chmod(empty.c_str(), 0710), 0);
+  ASSERT_NE(OpenDb(empty), nullptr);
+  struct stat st {};
+  ASSERT_EQ(::stat(empty.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0710u);
+  EXPECT_TRUE(fs::Exists(fs::JoinPath(empty, "CURRENT")));
+
+  const std::string disk = dir.Sub("other-disk");
+  ASSERT_TRUE(fs::MakeDirs(disk).ok());
+  const std::string link = dir.Sub("linked");
+  ASSERT_EQ(::symlink(disk.c_str(), link.c_str()), 0);
+  ASSERT_NE(OpenDb(link), nullptr);
+  struct stat lst {};
+  ASSERT_EQ(::lstat(link.c_str(), &lst), 0);
+  EXPECT_TRUE(S_ISLNK(lst.st_mode)) << "the symlink was replaced";
+  EXPECT_TRUE(fs::Exists(fs::JoinPath(disk, "CURRENT"))) << "the database belongs behind the symlink";
+
+  const std::string used = dir.Sub("used");
+  ASSERT_TRUE(fs::MakeDirs(used).ok());
+  ASSERT_TRUE(fs::WriteFileAtomic(fs::JoinPath(used, "notes.txt"), "keep me").ok());
+  ASSERT_NE(OpenDb(used), nullptr);
+  EXPECT_TRUE(fs::Exists(fs::JoinPath(used, "CURRENT")));
+  auto notes = fs::ReadFile(fs::JoinPath(used, "notes.txt"));
+  ASSERT_TRUE(notes.ok());
+  EXPECT_EQ(*notes, "keep me");
+
+  auto names = fs::ListDir(dir.path());
+  ASSERT_TRUE(names.ok());
+  EXPECT_EQ(*names, (std::vector<std::string>{"empty", "linked", "other-disk", "used"})) << "no scratch left behind";
 }
 
 }  // namespace
