@@ -175,10 +175,11 @@ Status FsyncFile(const std::string& path) {
 }
 
 Status MakeDirs(const std::string& dir, unsigned mode) {
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec) return ErrnoStatus("mkdir", dir, ec.value());
-  (void)mode;
+  if (IsDirectory(dir)) return Status::Ok();
+  const std::string parent = Dirname(dir);
+  if (parent != dir && !IsDirectory(parent)) RETURN_IF_ERROR(MakeDirs(parent, 0755));
+  if (::mkdir(dir.c_str(), static_cast<mode_t>(mode)) != 0 && errno != EEXIST) return ErrnoStatus("mkdir", dir, errno);
+  if (!IsDirectory(dir)) return ErrnoStatus("mkdir", dir, ENOTDIR);
   return Status::Ok();
 }
 

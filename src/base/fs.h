@@ -36,6 +36,7 @@ Status WriteAt(int fd, std::string_view data, uint64_t offset, const std::string
 
 Status FsyncDir(const std::string& dir);
 Status FsyncFile(const std::string& path);
+// Creates `dir` with `mode` (less the umask) and any missing parents with 0755.
 Status MakeDirs(const std::string& dir, unsigned mode = 0755);
 // Removes a file or a directory tree; a missing path is not an error.
 Status RemoveAll(const std::string& path);

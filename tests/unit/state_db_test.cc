@@ -415,8 +415,8 @@ TEST_F(StateDbTest, DamagedTransactionsAreNamedByVerifyState) {
   }
 }
 
-// A new database is built beside the data dir and renamed into place; what
-// the operator prepared stays as it was: an empty dir's mode, a symlink to
+// A new database is built inside the data dir and moved up; what the
+// operator prepared stays as it was: an empty dir's mode, a symlink to
 // another disk, files already in the dir.
 TEST(StateCreate, PreparedDataDirsKeepTheirModeSymlinkAndFiles) {
   TempDir dir("create");
@@ -451,6 +451,16 @@ TEST(StateCreate, PreparedDataDirsKeepTheirModeSymlinkAndFiles) {
   auto names = fs::ListDir(dir.path());
   ASSERT_TRUE(names.ok());
   EXPECT_EQ(*names, (std::vector<std::string>{"empty", "linked", "other-disk", "used"})) << "no scratch left behind";
+
+  // A parent the node may not write to (systemd's StateDirectory, a volume)
+  // is no obstacle: everything happens inside the data dir.
+  if (::geteuid() != 0) {
+    const std::string locked = dir.Sub("locked");
+    ASSERT_TRUE(fs::MakeDirs(fs::JoinPath(locked, "data")).ok());
+    ASSERT_EQ(::chmod(locked.c_str(), 0555), 0);
+    EXPECT_NE(OpenDb(fs::JoinPath(locked, "data")), nullptr);
+    ASSERT_EQ(::chmod(locked.c_str(), 0755), 0);
+  }
 }
 
 }  // namespace

@@ -193,16 +193,18 @@ TEST(StateCrash, ChildCreatesADatabase) {
 }
 
 // RocksDB creates a database in steps (CURRENT, then one column family at a
-// time); killed in between, a data dir used to exist without its column
-// families, and verify-state refused it. Now it is built beside and renamed
-// into place: after a kill at any moment there is no database, or a whole
-// empty one, and the next open completes and clears the dead run's scratch.
+// time); killed in between, a data dir used to hold a database without its
+// column families, and verify-state refused it. Now it is built in a hidden
+// dir inside and moved up with CURRENT last: after a kill at any moment
+// there is no database, or a whole empty one, and the next open completes
+// and clears what the killed run left.
 TEST(StateCrash, KillDuringFirstOpenLeavesNoDatabaseOrAWholeOne) {
   TempDir dir("first-open");
   const std::string db_dir = dir.Sub("node");
   std::mt19937_64 rng(std::random_device{}());
   int whole = 0, none = 0;
-  for (int round = 0; round < 12; ++round) {
+  int64_t whole_run_us = 0;
+  for (int round = 0; round < 13; ++round) {
     pid_t pid = fork();
     ASSERT_GE(pid, 0);
     if (pid == 0) {
@@ -210,24 +212,38 @@ TEST(StateCrash, KillDuringFirstOpenLeavesNoDatabaseOrAWholeOne) {
       execl("/proc/self/exe", "unit_state", "--gtest_filter=StateCrash.ChildCreatesADatabase", nullptr);
       _exit(127);
     }
-    std::this_thread::sleep_for(std::chrono::microseconds(rng() % 120000));
-    kill(pid, SIGKILL);
+    // Round 0 runs to the end and times a whole run (this machine's speed);
+    // every later round is killed at a random moment within such a run.
+    const auto started = std::chrono::steady_clock::now();
     int status = 0;
+    if (round > 0) {
+      std::this_thread::sleep_for(std::chrono::microseconds(rng() % static_cast<uint64_t>(whole_run_us)));
+      kill(pid, SIGKILL);
+    }
     waitpid(pid, &status, 0);
+    if (round == 0) {
+      ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "the child failed to create a database";
+      whole_run_us = std::max<int64_t>(1000, std::chrono::duration_cast<std::chrono::microseconds>(
+                                                 std::chrono::steady_clock::now() - started).count());
+    }
 
-    if (fs::Exists(db_dir)) {
+    auto report = VerifyState(db_dir, {});
+    if (fs::Exists(fs::JoinPath(db_dir, "CURRENT"))) {
       ++whole;
-      auto report = VerifyState(db_dir, {});
       ASSERT_TRUE(report.ok()) << "round " << round << ": " << report.status().ToString();
       EXPECT_EQ(report->tip_height, 0u);
     } else {
       ++none;
+      EXPECT_EQ(report.status().code(), StatusCode::kNotFound) << "round " << round << ": " << report.status().ToString();
     }
     // The next run completes and leaves no scratch behind.
     ASSERT_NE(OpenDb(db_dir), nullptr) << "round " << round;
     auto names = fs::ListDir(dir.path());
     ASSERT_TRUE(names.ok());
     EXPECT_EQ(*names, std::vector<std::string>{"node"}) << "round " << round;
+    auto inside = fs::ListDir(db_dir);
+    ASSERT_TRUE(inside.ok());
+    for (const auto& n : *inside) EXPECT_NE(n.rfind(".ailee-creating-", 0), 0u) << "round " << round << ": " << n;
     ASSERT_TRUE(fs::RemoveAll(db_dir).ok());
   }
   // Which outcome each round had depends on the machine's speed: recorded, not asserted.

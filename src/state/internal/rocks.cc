@@ -4,6 +4,8 @@
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/table.h>
 
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -121,43 +123,122 @@ Result<TipRecord> DecodeTip(std::string_view bytes) {
 }
 
 Result<std::unique_ptr<RocksDb>> RocksDb::Open(const std::string& dir, bool read_only, bool create_if_missing) {
-  if (!read_only && create_if_missing && !fs::Exists(fs::JoinPath(dir, "CURRENT"))) RETURN_IF_ERROR(CreateWhole(dir));
+  if (!read_only && create_if_missing) RETURN_IF_ERROR(CreateWhole(dir));
   return OpenHere(dir, read_only, create_if_missing);
 }
 
+namespace {
+
+// A database being built inside the data dir (see CreateWhole).
+constexpr std::string_view kCreatingPrefix = ".ailee-creating-";
+// In that dir: the names being moved up into the data dir, one per line.
+constexpr char kMovingList[] = "MOVING";
+
+// Holds flock(2) on a directory for its lifetime.
+class DirLock {
+ public:
+  explicit DirLock(const std::string& dir) : fd_(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)) {
+    while (fd_ >= 0 && ::flock(fd_, LOCK_EX) != 0 && errno == EINTR) {
+    }
+  }
+  ~DirLock() {
+    if (fd_ >= 0) ::close(fd_);  // releases the lock
+  }
+  DirLock(const DirLock&) = delete;
+  DirLock& operator=(const DirLock&) = delete;
+
+ private:
+  int fd_;
+};
+
+// Removes the build dirs of earlier attempts. Without CURRENT in `dir`, the
+// files an interrupted attempt had already moved up (its MOVING list) are
+// removed too: they belong to a database that never came to exist.
+Status RemoveInterruptedCreations(const std::string& dir, bool db_exists) {
+  ASSIGN_OR_RETURN(auto names, fs::ListDir(dir));
+  for (const auto& name : names) {
+    if (name.compare(0, kCreatingPrefix.size(), kCreatingPrefix) != 0) continue;
+    const std::string build = fs::JoinPath(dir, name);
+    if (!db_exists) {
+      auto moving = fs::ReadFile(fs::JoinPath(build, kMovingList));
+      for (size_t pos = 0; moving.ok() && pos < moving->size();) {
+        size_t end = moving->find('\n', pos);
+        if (end == std::string::npos) end = moving->size();
+        std::string moved = moving->substr(pos, end - pos);
+        pos = end + 1;
+        if (!moved.empty() && moved.find('/') == std::string::npos && moved != "CURRENT") {
+          RETURN_IF_ERROR(fs::RemoveAll(fs::JoinPath(dir, moved)));
+        }
+      }
+    }
+    RETURN_IF_ERROR(fs::RemoveAll(build));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
 // RocksDB creates a database in steps: CURRENT first, then one column family
 // at a time, then our format version. A kill in between would leave a data
-// dir that exists but lacks column families, which read-only tools (and
-// restores) rightly refuse. So a new database is built in a hidden sibling,
-// ".<name>.creating-<pid>", closed, and renamed into place: the data dir
-// appears whole or not at all. An existing empty data dir keeps its mode.
-// Where a rename cannot or must not replace the data dir (a mount point, a
-// symlink, a dir that already holds other files) the database is created in
-// place, as RocksDB would.
+// dir with a database that lacks column families, which read-only tools
+// (and restores) rightly refuse. So a new database is built in a hidden dir
+// inside the data dir, ".ailee-creating-<pid>", closed, and its files moved
+// up with CURRENT last: RocksDB, and every tool here, sees a database only
+// once CURRENT exists, so the data dir holds a whole one or none. Building
+// inside leaves the data dir as the operator made it (a mount point, a
+// symlink, its owner, mode and ACLs) and needs no write access to its
+// parent. The next attempt after a kill removes what the killed one left.
+// Creators take turns under flock(2) on the data dir.
 Status RocksDb::CreateWhole(const std::string& dir) {
-  const std::string parent = fs::Dirname(dir);
-  const std::string prefix = "." + fs::Basename(dir) + ".creating-";
-  RETURN_IF_ERROR(fs::MakeDirs(parent));
-  fs::RemoveAbandoned(parent, prefix);
-  const std::string tmp = fs::JoinPath(parent, prefix + std::to_string(::getpid()));
-  RETURN_IF_ERROR(fs::RemoveAll(tmp));
-  struct stat existing {};
-  bool dir_exists = ::lstat(dir.c_str(), &existing) == 0;
-  if (dir_exists && !S_ISDIR(existing.st_mode)) return Status::Ok();  // a symlink stays: created in place, behind it
-  RETURN_IF_ERROR(fs::MakeDirs(tmp, dir_exists ? (existing.st_mode & 07777) : 0755));
-  if (dir_exists) (void)::chmod(tmp.c_str(), existing.st_mode & 07777);  // MakeDirs is subject to the umask
-  {
-    auto created = OpenHere(tmp, /*read_only=*/false, /*create_if_missing=*/true);
-    if (!created.ok()) {
-      (void)fs::RemoveAll(tmp);
-      return created.status();
+  if (fs::Exists(fs::JoinPath(dir, "CURRENT"))) {
+    // The common case, an existing database. A build dir remains only after
+    // a kill right after its CURRENT moved: tidy that, else nothing to do.
+    auto names = fs::ListDir(dir);
+    bool leftover = false;
+    for (const auto& n : names.ok() ? *names : std::vector<std::string>{}) {
+      leftover = leftover || n.compare(0, kCreatingPrefix.size(), kCreatingPrefix) == 0;
     }
+    if (!leftover) return Status::Ok();
+  }
+  RETURN_IF_ERROR(fs::MakeDirs(dir));
+  DirLock lock(dir);
+  const bool exists_now = fs::Exists(fs::JoinPath(dir, "CURRENT"));
+  RETURN_IF_ERROR(RemoveInterruptedCreations(dir, exists_now).WithContext("creating state db " + dir));
+  if (exists_now) return Status::Ok();
+
+  const std::string build = fs::JoinPath(dir, std::string(kCreatingPrefix) + std::to_string(::getpid()));
+  RETURN_IF_ERROR(fs::MakeDirs(build, 0700));
+  auto fail = [&](Status st) {
+    (void)fs::RemoveAll(build);
+    return st.WithContext("creating state db " + dir);
+  };
+  {
+    auto created = OpenHere(build, /*read_only=*/false, /*create_if_missing=*/true);
+    if (!created.ok()) return fail(created.status());
   }  // closed: every file is complete
-  if (::rename(tmp.c_str(), dir.c_str()) == 0) return fs::FsyncDir(parent);
-  int err = errno;
-  (void)fs::RemoveAll(tmp);
-  if (err == ENOTEMPTY || err == EEXIST || err == EBUSY || err == EXDEV) return Status::Ok();  // created in place
-  return Internal("creating state db " + dir + ": renaming " + tmp + " into place: " + std::strerror(err));
+  auto names = fs::ListDir(build);
+  if (!names.ok()) return fail(names.status());
+  std::string moving;
+  for (const auto& n : *names) {
+    if (n != "LOCK") moving += n + "\n";
+  }
+  Status st = fs::WriteFileAtomic(fs::JoinPath(build, kMovingList), moving, 0600);
+  for (const auto& n : *names) {
+    if (!st.ok()) break;
+    if (n == "LOCK" || n == "CURRENT") continue;
+    st = fs::FsyncFile(fs::JoinPath(build, n));
+    if (st.ok() && ::rename(fs::JoinPath(build, n).c_str(), fs::JoinPath(dir, n).c_str()) != 0) {
+      st = Internal("moving " + n + " into " + dir + ": " + std::strerror(errno));
+    }
+  }
+  if (st.ok()) st = fs::FsyncDir(dir);
+  if (st.ok()) st = fs::FsyncFile(fs::JoinPath(build, "CURRENT"));
+  if (st.ok()) st = fs::RenameDurable(fs::JoinPath(build, "CURRENT"), fs::JoinPath(dir, "CURRENT"));  // the commit point
+  if (!st.ok()) {
+    (void)RemoveInterruptedCreations(dir, /*db_exists=*/false);
+    return fail(st);
+  }
+  return fs::RemoveAll(build);
 }
 
 Result<std::unique_ptr<RocksDb>> RocksDb::OpenHere(const std::string& dir, bool read_only, bool create_if_missing) {
