@@ -58,12 +58,26 @@ class Verifier {
   struct TxProblem {
     uint64_t height;
     uint32_t index;
+    uint64_t seq;  // order of finding, for two problems of one transaction
     std::string text;
+    bool operator<(const TxProblem& o) const { return std::tie(height, index, seq) < std::tie(o.height, o.index, o.seq); }
   };
   struct TxRangeResult {
-    std::vector<TxProblem> problems;  // at most max_problems
+    std::vector<TxProblem> problems;  // a max-heap of the max_problems earliest in the chain
     uint64_t problems_total = 0;
     uint64_t checked = 0;
+    // Keeps `p` if it is among the max_problems earliest found so far.
+    void Add(TxProblem p, size_t max_problems) {
+      p.seq = problems_total++;
+      if (max_problems == 0) return;
+      if (problems.size() == max_problems) {
+        if (!(p < problems.front())) return;
+        std::pop_heap(problems.begin(), problems.end());
+        problems.pop_back();
+      }
+      problems.push_back(std::move(p));
+      std::push_heap(problems.begin(), problems.end());
+    }
   };
   // Slots are collected while the blocks are read and checked in windows of
   // this many (48 bytes each): the memory bound on any chain length.
@@ -165,8 +179,7 @@ void Verifier::CheckPendingTransactions() {
     report_.problems_total += r.problems_total;
     for (auto& p : r.problems) problems.push_back(std::move(p));
   }
-  std::sort(problems.begin(), problems.end(),
-            [](const TxProblem& a, const TxProblem& b) { return std::tie(a.height, a.index) < std::tie(b.height, b.index); });
+  std::sort(problems.begin(), problems.end());
   for (auto& p : problems) {
     if (report_.problems.size() < opts_.max_problems) report_.problems.push_back(std::move(p.text));
   }
@@ -184,7 +197,16 @@ void Verifier::CheckTxRange(size_t begin, size_t end, TxRangeResult* out) const 
   for (; i < end && it->status().ok(); ++i) {
     const TxSlot& slot = pending_[i];
     const std::string key = crypto::HashToString(slot.id);
-    while (it->Valid() && it->key().compare(key) < 0) it->Next();
+    // Next() through a dense range; Seek() over a sparse one (a later window
+    // of a long chain holds one id in every few), so no window costs a full
+    // pass of its own.
+    for (int steps = 0; it->Valid() && it->key().compare(key) < 0; ++steps) {
+      if (steps == 16) {
+        it->Seek(key);
+        break;
+      }
+      it->Next();
+    }
     if (!it->status().ok()) break;
     // The iterator stays on this key: the next slot may list the same id.
     if (it->Valid() && it->key() == key) {
@@ -197,10 +219,7 @@ void Verifier::CheckTxRange(size_t begin, size_t end, TxRangeResult* out) const 
   // The pass failed (a damaged block of the column family): name it, and
   // look the rest of this range up one by one, so every transaction is still
   // judged on its own.
-  ++out->problems_total;
-  if (out->problems.size() < opts_.max_problems) {
-    out->problems.push_back({pending_[i].height, pending_[i].index, "transactions: " + it->status().ToString()});
-  }
+  out->Add({pending_[i].height, pending_[i].index, 0, "transactions: " + it->status().ToString()}, opts_.max_problems);
   for (; i < end; ++i) {
     auto raw = db_.Get(kCfTransactions, crypto::HashToString(pending_[i].id));
     CheckTx(pending_[i], raw.ok() ? *raw : std::nullopt, out);
@@ -210,8 +229,7 @@ void Verifier::CheckTxRange(size_t begin, size_t end, TxRangeResult* out) const 
 void Verifier::CheckTx(const TxSlot& slot, const std::optional<std::string>& raw, TxRangeResult* out) const {
   const std::string what = "block " + std::to_string(slot.height) + ": transaction " + crypto::HashToHex(slot.id);
   auto problem = [&](std::string text) {
-    ++out->problems_total;
-    if (out->problems.size() < opts_.max_problems) out->problems.push_back({slot.height, slot.index, what + text});
+    out->Add({slot.height, slot.index, 0, what + text}, opts_.max_problems);
   };
   if (!raw) {
     problem(" is missing");

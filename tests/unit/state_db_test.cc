@@ -413,6 +413,19 @@ TEST_F(StateDbTest, DamagedTransactionsAreNamedByVerifyState) {
   for (size_t i = 0; i < expected.size(); ++i) {
     EXPECT_EQ(report->problems[i].rfind(expected[i], 0), 0u) << "problem " << i << ": " << report->problems[i];
   }
+
+  // With a short list, the earliest in the chain are listed, all counted.
+  for (int threads : {1, 2, 3}) {
+    VerifyOptions few;
+    few.max_problems = 2;
+    few.threads = threads;
+    auto short_report = VerifyState(dir, few);
+    ASSERT_TRUE(short_report.ok());
+    EXPECT_EQ(short_report->problems_total, 4u);
+    ASSERT_EQ(short_report->problems.size(), 2u);
+    EXPECT_EQ(short_report->problems[0].rfind(expected[0], 0), 0u) << threads << " threads: " << short_report->problems[0];
+    EXPECT_EQ(short_report->problems[1].rfind(expected[1], 0), 0u) << threads << " threads: " << short_report->problems[1];
+  }
 }
 
 // A new database is built inside the data dir and moved up; what the
