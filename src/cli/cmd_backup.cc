@@ -207,7 +207,11 @@ void SetUpApplyCheckpoint(CLI::App& app, GlobalOptions& g) {
         // checkpoint before it may touch the target.
         auto store = storage::OpenObjectStore(*src);
         if (!store.ok()) return SetResult(op.Finish(store.status()));
-        downloaded = fs::TempSiblingName(*target);
+        // A download a killed run left beside the target goes first.
+        std::string beside = *target;
+        while (beside.size() > 1 && beside.back() == '/') beside.pop_back();
+        fs::RemoveAbandoned(fs::Dirname(beside), fs::Basename(beside) + ".tmp.");
+        downloaded = fs::TempSiblingName(beside);
         auto m = ops::DownloadCheckpoint(**store, downloaded, show);
         if (!m.ok()) {
           auto is_repo = (*store)->Exists("config");

@@ -300,8 +300,11 @@ Status InstallDirectory(const std::string& staged, const std::string& target) {
   // in a single step; `staged` then names the old tree, removed afterwards.
   if (::renameat2(AT_FDCWD, staged.c_str(), AT_FDCWD, target.c_str(), RENAME_EXCHANGE) != 0)
     return ErrnoStatus("swap " + staged + " with", target, errno);
-  RETURN_IF_ERROR(fs::FsyncDir(fs::Dirname(target)));
-  return fs::RemoveAll(staged);
+  // From here the new state is in place: the old tree is only garbage (the
+  // next apply removes a leftover), and a failed sync is reported as such.
+  Status synced = fs::FsyncDir(fs::Dirname(target));
+  (void)fs::RemoveAll(staged);
+  return synced.WithContext("the new state is at " + target + " but its directory could not be synced");
 }
 
 Result<ApplyReport> ApplyCheckpointDir(const std::string& src, const std::string& target_in, const ProgressFn& progress,
