@@ -1,5 +1,6 @@
 #include "drain.h"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -8,8 +9,23 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdint>
+#include <cstring>
 
 namespace ailee::testing {
+
+bool OpenOutputPipes(int out_pipe[2], int err_pipe[2], std::string* error) {
+  if (pipe2(out_pipe, O_CLOEXEC) != 0) {
+    *error = std::string("pipe: ") + std::strerror(errno);
+    return false;
+  }
+  if (pipe2(err_pipe, O_CLOEXEC) != 0) {
+    *error = std::string("pipe: ") + std::strerror(errno);
+    close(out_pipe[0]);
+    close(out_pipe[1]);
+    return false;
+  }
+  return true;
+}
 
 Drained DrainAndReap(pid_t pid, int out_fd, int err_fd, std::chrono::milliseconds timeout) {
   using Clock = std::chrono::steady_clock;

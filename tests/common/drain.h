@@ -1,4 +1,4 @@
-// Collecting a child process's output: the one loop both test harnesses
+// Collecting a child process's output: the pipes and the loop both test harnesses
 // (tests/integration/harness.cc, tests/s3/s3_test_env.cc) need after they
 // start a process with its stdout and stderr on pipes.
 #pragma once
@@ -16,6 +16,10 @@ struct Drained {
   bool timed_out = false;  // the deadline passed: the child was SIGKILLed
   int wait_status = 0;     // as waitpid(2) reports it
 };
+
+// Two O_CLOEXEC pipes for a child's stdout and stderr. On failure returns
+// false with `error` set, and leaves no pipe open.
+bool OpenOutputPipes(int out_pipe[2], int err_pipe[2], std::string* error);
 
 // Reads `out_fd` and `err_fd` until both reach end of file or `timeout`
 // passes (then SIGKILLs `pid`), closes both and reaps `pid`. Reading both as

@@ -158,16 +158,7 @@ std::ostream& operator<<(std::ostream& os, const CommandResult& r) { return os <
 CommandResult Run(const std::vector<std::string>& args, Millis timeout) {
   CommandResult r;
   int out_pipe[2], err_pipe[2];
-  if (pipe2(out_pipe, O_CLOEXEC) != 0) {
-    r.err = std::string("pipe: ") + std::strerror(errno);
-    return r;
-  }
-  if (pipe2(err_pipe, O_CLOEXEC) != 0) {
-    r.err = std::string("pipe: ") + std::strerror(errno);
-    close(out_pipe[0]);
-    close(out_pipe[1]);
-    return r;
-  }
+  if (!ailee::testing::OpenOutputPipes(out_pipe, err_pipe, &r.err)) return r;
   Argv argv(args);
   const pid_t parent = getpid();
   pid_t pid = fork();

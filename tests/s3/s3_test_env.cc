@@ -53,16 +53,7 @@ std::vector<std::string> ChildEnvironment(const std::vector<std::string>& extra)
 CliResult Run(const std::vector<std::string>& args, const std::vector<std::string>& envp, Millis timeout) {
   CliResult r;
   int out_pipe[2], err_pipe[2];
-  if (pipe2(out_pipe, O_CLOEXEC) != 0) {
-    r.err = std::string("pipe: ") + std::strerror(errno);
-    return r;
-  }
-  if (pipe2(err_pipe, O_CLOEXEC) != 0) {
-    r.err = std::string("pipe: ") + std::strerror(errno);
-    close(out_pipe[0]);
-    close(out_pipe[1]);
-    return r;
-  }
+  if (!ailee::testing::OpenOutputPipes(out_pipe, err_pipe, &r.err)) return r;
   std::vector<char*> argv, env;
   for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
