@@ -64,4 +64,10 @@ Drained DrainAndReap(pid_t pid, int out_fd, int err_fd, std::chrono::millisecond
   return r;
 }
 
+int ExitCodeFromWaitStatus(int wait_status) {
+  if (WIFEXITED(wait_status)) return WEXITSTATUS(wait_status);
+  if (WIFSIGNALED(wait_status)) return 128 + WTERMSIG(wait_status);
+  return -1;
+}
+
 }  // namespace ailee::testing

@@ -26,4 +26,8 @@ bool OpenOutputPipes(int out_pipe[2], int err_pipe[2], std::string* error);
 // data arrives keeps a chatty child from blocking on a full pipe.
 Drained DrainAndReap(pid_t pid, int out_fd, int err_fd, std::chrono::milliseconds timeout);
 
+// A wait status as a shell reports it: the exit code, or 128 + the signal
+// that ended the process; -1 for anything else.
+int ExitCodeFromWaitStatus(int wait_status);
+
 }  // namespace ailee::testing

@@ -31,12 +31,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-int ExitCodeFromWaitStatus(int status) {
-  if (WIFEXITED(status)) return WEXITSTATUS(status);
-  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
-  return -1;
-}
-
 // argv as the char* array execv wants, built before fork (the child may only
 // make async-signal-safe calls).
 struct Argv {
@@ -176,7 +170,7 @@ CommandResult Run(const std::vector<std::string>& args, Millis timeout) {
   r.out = std::move(d.out);
   r.err = std::move(d.err);
   r.timed_out = d.timed_out;
-  r.exit_code = ExitCodeFromWaitStatus(d.wait_status);
+  r.exit_code = ailee::testing::ExitCodeFromWaitStatus(d.wait_status);
   return r;
 }
 
@@ -222,7 +216,7 @@ bool Process::Running() {
   int status = 0;
   pid_t r = waitpid(pid_, &status, WNOHANG);
   if (r == pid_) {
-    exit_code_ = ExitCodeFromWaitStatus(status);
+    exit_code_ = ailee::testing::ExitCodeFromWaitStatus(status);
     return false;
   }
   return r == 0;
@@ -251,7 +245,7 @@ int Process::Kill() {
   int status = 0;
   while (waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
   }
-  exit_code_ = ExitCodeFromWaitStatus(status);
+  exit_code_ = ailee::testing::ExitCodeFromWaitStatus(status);
   return *exit_code_;
 }
 

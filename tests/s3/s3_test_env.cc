@@ -83,7 +83,7 @@ CliResult Run(const std::vector<std::string>& args, const std::vector<std::strin
   r.out = std::move(d.out);
   r.err = std::move(d.err);
   r.timed_out = d.timed_out;
-  r.exit_code = WIFEXITED(d.wait_status) ? WEXITSTATUS(d.wait_status) : 128 + WTERMSIG(d.wait_status);
+  r.exit_code = ailee::testing::ExitCodeFromWaitStatus(d.wait_status);
   return r;
 }
 
