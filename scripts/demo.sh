@@ -14,7 +14,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 bash scripts/install-deps.sh
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
 ninja -C build ailee-node ailee-cli
 
 BIN=$ROOT/build/src
@@ -102,7 +102,10 @@ gpg --batch --quiet --homedir "$(mktemp -d)" --pinentry-mode loopback --passphra
     --decrypt safe-1/signer-01.key.gpg | openssl pkey -pubout | cmp - keys/signer-01.pub && echo "stock gpg opens the key backup: public key matches"
 
 say "5. Disaster: node-2 is killed (SIGKILL), its data dir and the local repository destroyed"
-BEFORE=$($C2 --json sync-status | python3 -c 'import json,sys; print(json.load(sys.stdin)["height"])')
+# Heights come from the node's own /v1/status: sync-status is a check (it
+# exits 6 while the follower is a block behind), not a way to read a value.
+height_of() { curl -sf "http://127.0.0.1:$1/v1/status" | python3 -c 'import json,sys; print(json.load(sys.stdin)["height"])'; }
+BEFORE=$(height_of "$FOLLOWER_PORT")
 kill -9 "$NODE2"; wait "$NODE2" 2>/dev/null || true
 rm -rf data/node-2 repo
 echo "node-2 was at height $BEFORE; its data dir and the local repository are gone: $(ls data)"
@@ -121,7 +124,7 @@ $C2 sync-status --wait 60
 T2=$(date +%s.%N)
 
 say "8. Proof: both nodes have the same state root at the same height"
-H=$($C2 --json sync-status | python3 -c 'import json,sys; print(json.load(sys.stdin)["height"])')
+H=$(height_of "$FOLLOWER_PORT")  # the leader is at or past it
 R1=$(curl -s "http://127.0.0.1:$LEADER_PORT/v1/blocks/$H" | python3 -c 'import json,sys; print(json.load(sys.stdin)["header"]["state_root"])')
 R2=$(curl -s "http://127.0.0.1:$FOLLOWER_PORT/v1/blocks/$H" | python3 -c 'import json,sys; print(json.load(sys.stdin)["header"]["state_root"])')
 echo "height $H: leader $R1"
