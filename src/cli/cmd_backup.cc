@@ -148,7 +148,11 @@ void SetUpRestore(CLI::App& app, GlobalOptions& g) {
     auto s = RepoSession::Open(g, *args);
     if (!s.ok()) return SetResult(s.status());
     audit::ScopedAuditOp op(s->audit(), "restore", {{"repository", s->url()}, {"snapshot", *ref}, {"target", *target}, {"force", *force}});
-    const std::string node_id = !host->empty() ? *host : s->config() ? s->config()->node.id : std::string();
+    // This node's state by default; config and logs of any host unless --host.
+    const bool state_kind = kind->empty() || *kind == "state";
+    const std::string node_id = !host->empty()                 ? *host
+                                : state_kind && s->config() ? s->config()->node.id
+                                                            : std::string();
     auto snap = ops::ChooseRestoreSnapshot(s->repo(), *ref, ops::RestoreChoice{*kind, node_id});
     if (!snap.ok()) return SetResult(op.Finish(snap.status()));
     op.Touch(snap->id_hex());

@@ -79,7 +79,7 @@ Result<StateRestoreResult> RestoreState(repo::Repository& repo, const std::strin
 // What `restore REF [--kind K] [--host ID]` restores.
 struct RestoreChoice {
   std::string kind;     // "" (= "state"), "state", "config" or "logs"
-  std::string node_id;  // state "latest": this node's; config/logs "latest": this host's or node's (empty: any)
+  std::string node_id;  // state "latest": this node's (required); config/logs "latest": this host's or node's (empty: any)
 };
 // Resolves REF for a restore into a directory:
 //  - kind state (or empty): "latest" is the newest state snapshot of node_id
