@@ -1,5 +1,7 @@
 #include "base/fs.h"
 
+#include "base/scratch.h"
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -129,8 +131,7 @@ Status WriteAt(int fd, std::string_view data, uint64_t offset, const std::string
 std::string TempSiblingName(const std::string& path) {
   static std::atomic<uint64_t> counter{0};
   thread_local std::mt19937_64 rng{std::random_device{}()};
-  return path + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(counter++) + "." +
-         std::to_string(rng() % 1000000);
+  return path + ".tmp." + OwnerTag() + "." + std::to_string(counter++) + "." + std::to_string(rng() % 1000000);
 }
 
 Status WriteFileAtomic(const std::string& path, std::string_view data, unsigned mode) {
@@ -191,13 +192,15 @@ Status RemoveAll(const std::string& path) {
 }
 
 void RemoveAbandoned(const std::string& dir, std::string_view prefix) {
+  // Owner encoding and judgement: base/scratch.h.
   auto names = ListDir(dir);
   if (!names.ok()) return;
   for (const auto& name : *names) {
     if (name.compare(0, prefix.size(), prefix) != 0) continue;
-    long pid = std::strtol(name.c_str() + prefix.size(), nullptr, 10);
-    if (pid <= 0 || pid == ::getpid()) continue;
-    if (::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) continue;  // alive, or not ours to judge
+    int64_t pid = 0;
+    uint64_t start = 0;
+    if (!ParseOwnerTag(std::string_view(name).substr(prefix.size()), &pid, &start)) continue;
+    if (!OwnerGone(pid, start)) continue;  // ours, alive, or not ours to judge
     (void)RemoveAll(JoinPath(dir, name));
   }
 }

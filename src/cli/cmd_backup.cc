@@ -118,14 +118,18 @@ std::optional<state::Federation> SessionFederation(RepoSession& s) {
 void SetUpRestore(CLI::App& app, GlobalOptions& g) {
   auto* cmd = app.add_subcommand(
       "restore",
-      "Restore a snapshot into DIR: atomically (built beside DIR, checked, then swapped in), reusing files already\n"
-      "in DIR. A state snapshot is then proven: its state root is recomputed from scratch and must equal the\n"
-      "snapshot's. Refuses a non-empty DIR without --force, and a DIR a running node holds.");
+      "Restore a node state snapshot into DIR: built beside DIR, proven there (its state root recomputed from\n"
+      "scratch must equal the snapshot's), and only then swapped in atomically, reusing files already in DIR. A\n"
+      "snapshot that fails its proof leaves DIR untouched. 'latest' is the newest state snapshot of this node\n"
+      "(node.id from the config, or --host). Config and logs snapshots: `restore config`, `logs restore`, or\n"
+      "--kind to write their tree as is. Refuses a non-empty DIR without --force, and a DIR a running node holds.");
   auto args = std::make_shared<RepoArgs>();
   auto ref = std::make_shared<std::string>();
   auto target = std::make_shared<std::string>();
   auto force = std::make_shared<bool>(false);
   auto no_verify = std::make_shared<bool>(false);
+  auto kind = std::make_shared<std::string>();
+  auto host = std::make_shared<std::string>();
   AddRepoOptions(cmd, *args);
   // Not marked required: `restore config SNAPSHOT ...` (a subcommand added by
   // cmd_config_backup.cc) takes over the line instead.
@@ -133,7 +137,9 @@ void SetUpRestore(CLI::App& app, GlobalOptions& g) {
   cmd->add_option("--target,-t", *target, "directory to restore into");
   cmd->add_flag("--force", *force, "replace a non-empty target");
   cmd->add_flag("--no-verify", *no_verify, "skip the state-root proof (not recommended)");
-  cmd->callback([&g, cmd, args, ref, target, force, no_verify] {
+  cmd->add_option("--kind", *kind, "state (default), or config / logs to write such a snapshot's tree into DIR as is");
+  cmd->add_option("--host", *host, "whose snapshot 'latest' means: a node id (default: node.id from the config)");
+  cmd->callback([&g, cmd, args, ref, target, force, no_verify, kind, host] {
     for (auto* sub : cmd->get_subcommands()) {
       if (sub->parsed()) return;  // `restore config ...` ran instead
     }
@@ -142,7 +148,12 @@ void SetUpRestore(CLI::App& app, GlobalOptions& g) {
     auto s = RepoSession::Open(g, *args);
     if (!s.ok()) return SetResult(s.status());
     audit::ScopedAuditOp op(s->audit(), "restore", {{"repository", s->url()}, {"snapshot", *ref}, {"target", *target}, {"force", *force}});
-    auto snap = repo::FindSnapshot(s->repo(), *ref);
+    // This node's state by default; config and logs of any host unless --host.
+    const bool state_kind = kind->empty() || *kind == "state";
+    const std::string node_id = !host->empty()                 ? *host
+                                : state_kind && s->config() ? s->config()->node.id
+                                                            : std::string();
+    auto snap = ops::ChooseRestoreSnapshot(s->repo(), *ref, ops::RestoreChoice{*kind, node_id});
     if (!snap.ok()) return SetResult(op.Finish(snap.status()));
     op.Touch(snap->id_hex());
     ProgressLine progress(g, "restore");
@@ -257,6 +268,7 @@ void SetUpApplyCheckpoint(CLI::App& app, GlobalOptions& g) {
     ops::StateRestoreOptions o;
     o.force = true;  // applying replaces the target's state by definition
     o.federation = SessionFederation(*s);
+    if (s->config()) o.node_id = s->config()->node.id;  // whose state 'latest' is
     o.progress = [&](const repo::RestoreProgress& p) { progress.Update("apply", p.bytes_done, p.bytes_total); };
     auto r = ops::RestoreState(s->repo(), *src, *target, o);
     progress.Done();

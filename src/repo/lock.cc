@@ -1,21 +1,14 @@
 #include "repo/lock.h"
 
-#include <signal.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <nlohmann/json.hpp>
 
+#include "base/scratch.h"
 #include "repo/ids.h"
 #include "repo/keys.h"
 
 namespace ailee::repo {
-namespace {
-
-bool ProcessGone(int64_t pid) { return pid > 0 && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH; }
-
-}  // namespace
-
 std::string LockInfo::Describe() const {
   return host + "/pid " + std::to_string(pid) + (user.empty() ? "" : " (" + user + ")") + " since " +
          FormatUtc(time_ms / 1000);
@@ -37,6 +30,7 @@ Result<std::vector<LockInfo>> ListLocks(storage::ObjectStore& store, const Clock
       auto j = nlohmann::json::parse(*text);
       info.host = j.at("host").get<std::string>();
       info.pid = j.at("pid").get<int64_t>();
+      info.pid_start = j.value("pid_start", uint64_t{0});
       info.user = j.value("user", "");
       info.time_ms = j.at("time_ms").get<int64_t>();
       info.exclusive = j.at("exclusive").get<bool>();
@@ -46,8 +40,8 @@ Result<std::vector<LockInfo>> ListLocks(storage::ObjectStore& store, const Clock
       info.host = "unreadable";
       info.time_ms = 0;
     }
-    info.stale = clock.NowMillis() - info.time_ms > options.stale_after_ms ||
-                 (info.host == host && ProcessGone(info.pid));
+    info.owner_gone = info.host == host && fs::OwnerGone(info.pid, info.pid_start);
+    info.stale = clock.NowMillis() - info.time_ms > options.stale_after_ms || info.owner_gone;
     out.push_back(std::move(info));
   }
   return out;
@@ -68,8 +62,10 @@ RepoLock::RepoLock(std::shared_ptr<storage::ObjectStore> store, Clock& clock, bo
     : store_(std::move(store)), clock_(clock), exclusive_(exclusive), options_(options), id_(IdHex(RandomId())) {}
 
 Status RepoLock::Write() {
+  // pid_start tells this process from a later one the kernel gives the same pid.
   nlohmann::json j = {{"version", kFormatVersion}, {"host", LocalHostname()}, {"pid", ::getpid()},
-                      {"user", LocalUsername()}, {"time_ms", clock_.NowMillis()}, {"exclusive", exclusive_}};
+                      {"pid_start", fs::ProcessStartTicks(::getpid())}, {"user", LocalUsername()},
+                      {"time_ms", clock_.NowMillis()}, {"exclusive", exclusive_}};
   return store_->Put(LockKey(id_), j.dump());
 }
 
@@ -83,7 +79,11 @@ Result<std::unique_ptr<RepoLock>> RepoLock::Acquire(std::shared_ptr<storage::Obj
     return others.status();
   }
   for (const auto& other : *others) {
-    if (other.id == lock->id_ || other.stale) continue;
+    if (other.id == lock->id_) continue;
+    // A job killed on this host left it: nobody else will remove it. Best
+    // effort; a lock another job removed first is gone either way.
+    if (other.owner_gone) (void)lock->store_->Delete(LockKey(other.id));
+    if (other.stale) continue;
     if (!exclusive && !other.exclusive) continue;
     (void)lock->Release();
     if (other.exclusive) {

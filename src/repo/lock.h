@@ -1,14 +1,21 @@
 // Repository locks: locks/<random id>, plaintext JSON
-//   {"version":1,"host":"...","pid":N,"user":"...","time_ms":N,"exclusive":bool}
+//   {"version":1,"host":"...","pid":N,"pid_start":N,"user":"...","time_ms":N,"exclusive":bool}
+// (pid_start: the holder's start time in clock ticks since boot, see
+// base/scratch.h; absent in locks of older versions.)
 //
-// Backup and forget take a shared lock, prune an exclusive one. Acquire
-// writes the lock object first and then lists the others; on a conflict it
-// deletes its own and fails with kAborted. Because both sides write before
-// they look, two racing processes can at worst both back off, never both
-// proceed.
+// Backup, restore and forget take a shared lock, prune an exclusive one.
+// Acquire writes the lock object first and then lists the others; on a
+// conflict it deletes its own and fails with kAborted. Because both sides
+// write before they look, two racing processes can at worst both back off,
+// never both proceed.
 //
-// A lock is stale (ignored, and removable) when its time is older than
-// stale_after, or when it names this host and a pid that no longer runs.
+// A lock is stale (ignored, and removable by `repo unlock`) when its time is
+// older than stale_after, or when its owner is gone: it names this host and
+// a pid that no longer runs (or now belongs to a process with another start
+// time). Acquire deletes the locks whose owner is gone, so a killed job's
+// lock does not outlive the next job; a lock of another host is only ever
+// judged by its age and never deleted by Acquire, and a live holder's lock
+// (same pid and start time) is never deleted.
 // A holder refreshes its lock every refresh_every from a background thread.
 #pragma once
 
@@ -34,10 +41,12 @@ struct LockInfo {
   std::string id;
   std::string host;
   int64_t pid = 0;
+  uint64_t pid_start = 0;  // 0: not recorded
   std::string user;
   int64_t time_ms = 0;
   bool exclusive = false;
   bool stale = false;
+  bool owner_gone = false;  // this host's, and its process is gone
   std::string Describe() const;  // "host/pid 123 (user) since <time>"
 };
 

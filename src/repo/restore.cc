@@ -15,8 +15,7 @@
 #include <unordered_map>
 
 #include "base/fs.h"
-#include "base/hex.h"
-#include "crypto/random.h"
+#include "base/scratch.h"
 #include "repo/snapshot.h"
 
 namespace ailee::repo {
@@ -217,6 +216,16 @@ Result<RestoreStats> RestoreSnapshot(Repository& repo, const std::string& snapsh
   while (target.size() > 1 && target.back() == '/') target.pop_back();
   if (target.empty()) return InvalidArgument("empty restore target");
   ASSIGN_OR_RETURN(Snapshot snap, FindSnapshot(repo, snapshot_ref));
+  if (!options.allow_symlinks) {
+    for (const auto& f : snap.files) {
+      if (f.type != FileEntry::Type::kSymlink) continue;
+      return InvalidArgument("snapshot " + ShortId(snap.id) + " holds a symbolic link \"" + f.path + "\" (to \"" +
+                             f.link_target + "\"), but a " + snap.kind +
+                             " restore creates only regular files and directories: refused before writing anything, " +
+                             target + " is untouched; check who wrote this snapshot (`ailee-cli snapshots`, "
+                             "`ailee-cli audit show`) and restore another one");
+    }
+  }
 
   const bool target_exists = fs::Exists(target);
   bool target_nonempty = false;
@@ -233,7 +242,14 @@ Result<RestoreStats> RestoreSnapshot(Repository& repo, const std::string& snapsh
 
   const std::string parent = fs::Dirname(target);
   RETURN_IF_ERROR(fs::MakeDirs(parent));
-  const std::string staging = parent + "/." + fs::Basename(target) + ".restore-" + HexEncode(crypto::RandomBytes(6));
+  // What killed restores into this target left: a staging tree, or (only
+  // after the exchange fallback's first rename completed, so only while the
+  // target exists again) the old tree set aside.
+  const std::string scratch_prefix = "." + fs::Basename(target) + ".restore-";
+  const std::string aside_prefix = "." + fs::Basename(target) + ".old-";
+  fs::RemoveAbandoned(parent, scratch_prefix);
+  if (target_exists) fs::RemoveAbandoned(parent, aside_prefix);
+  const std::string staging = fs::JoinPath(parent, fs::ScratchName(scratch_prefix));
   if (::mkdir(staging.c_str(), 0700) != 0) return WriteErr("mkdir", staging, errno);
 
   Restorer r(repo, snap, options, staging);
@@ -292,6 +308,7 @@ Result<RestoreStats> RestoreSnapshot(Repository& repo, const std::string& snapsh
     }
   }
   if (st.ok()) st = FinishDirectories(snap, staging, r.as_root);
+  if (st.ok() && options.check_staged) st = options.check_staged(staging);
 
   if (st.ok()) {
     if (target_exists) {
@@ -299,7 +316,7 @@ Result<RestoreStats> RestoreSnapshot(Repository& repo, const std::string& snapsh
         st = fs::FsyncDir(parent);
         // `staging` now holds the old tree.
       } else if (errno == EINVAL || errno == ENOSYS) {
-        const std::string aside = parent + "/." + fs::Basename(target) + ".old-" + HexEncode(crypto::RandomBytes(6));
+        const std::string aside = fs::JoinPath(parent, fs::ScratchName(aside_prefix));
         st = fs::RenameDurable(target, aside);
         if (st.ok()) st = fs::RenameDurable(staging, target);
         if (st.ok()) (void)fs::RemoveAll(aside);

@@ -1,22 +1,31 @@
 // RestoreSnapshot: materializes a snapshot as a directory, all or nothing.
 //
 //   1. refuses (kAlreadyExists) when `target_dir` exists and is not empty,
-//      unless options.force;
-//   2. builds the tree in a staging directory next to the target
-//      (".<name>.restore-<random>", same filesystem). Files whose size and
-//      SHA-256 match a file already in the target are hard-linked (or copied)
-//      from there instead of fetched (delta restore); all others are fetched,
-//      decrypted and written. Every file's SHA-256 is checked before it
-//      counts, then fsynced; modes, mtimes, and uid/gid when running as root,
-//      are restored;
-//   3. swaps the staging directory into place atomically (renameat2
+//      unless options.force; refuses (kInvalidArgument, naming the entry) a
+//      snapshot holding a symlink when !options.allow_symlinks, before
+//      anything is written;
+//   2. removes what killed restores into the same target left beside it
+//      (staging directories whose owner process is gone, see base/scratch.h;
+//      a live concurrent restore's staging stays);
+//   3. builds the tree in a staging directory next to the target
+//      (".<name>.restore-<pid>s<start>-<random>", same filesystem). Files
+//      whose size and SHA-256 match a file already in the target are
+//      hard-linked (or copied) from there instead of fetched (delta restore);
+//      all others are fetched, decrypted and written. Every file's SHA-256 is
+//      checked before it counts, then fsynced; modes, mtimes, and uid/gid when
+//      running as root, are restored;
+//   4. runs options.check_staged on the complete, fsynced staging directory:
+//      the caller's proof (and any file it adds, such as a manifest) happens
+//      while the target is still the old tree. Its failure is the restore's;
+//   5. swaps the staging directory into place atomically (renameat2
 //      RENAME_EXCHANGE when the target exists, rename otherwise), fsyncs the
 //      parent, and only then removes the old tree.
 //
 // On any failure (damaged data: kDataLoss naming snapshot, file and blob;
-// disk full: kResourceExhausted) the staging directory is removed and the
-// target is untouched. Killed midway, the target is either the old tree or
-// the new one; a leftover staging directory may remain next to it.
+// disk full: kResourceExhausted; check_staged's error) the staging directory
+// is removed and the target is untouched. Killed midway, the target is either
+// the old tree or the new one; the staging directory left next to it is
+// removed by the next restore into that target.
 // Takes a shared lock (a restore counts as a backup for prune, which will
 // not delete anything while it runs); otherwise reads the repository only.
 #pragma once
@@ -47,6 +56,13 @@ struct RestoreOptions {
   int workers = 8;
   // Called from worker threads, serialized; keep it cheap.
   std::function<void(const RestoreProgress&)> progress;
+  // Step 4 above: called once with the staging directory's path, after every
+  // file is in place and before the swap. A non-OK status abandons the
+  // restore (the target stays as it was). May add files to the directory.
+  std::function<Status(const std::string& staged_dir)> check_staged;
+  // False: a snapshot with any symlink entry is refused (a RocksDB data dir
+  // holds only regular files and directories).
+  bool allow_symlinks = true;
   LockOptions lock;
 };
 

@@ -1,11 +1,15 @@
 #include <gtest/gtest.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <algorithm>
 
 #include "base/aligned_buffer.h"
 #include "base/fs.h"
 #include "base/hex.h"
+#include "base/scratch.h"
 #include "base/clock.h"
 
 namespace ailee {
@@ -73,6 +77,60 @@ TEST_F(FsTest, MissingFileIsNotFoundWithPathInMessage) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), StatusCode::kNotFound);
   EXPECT_NE(r.status().message().find("nope"), std::string::npos);
+}
+
+TEST_F(FsTest, RemoveAbandonedRemovesDeadOwnersScratchAndNeverALiveOnes) {
+  pid_t child = ::fork();
+  if (child == 0) ::_exit(0);
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  const std::string dead = std::to_string(child);
+  const std::string parent = std::to_string(::getppid());
+  const uint64_t parent_start = fs::ProcessStartTicks(::getppid());
+  ASSERT_NE(parent_start, 0u);
+  const std::vector<std::string> live = {
+      fs::ScratchName("job-"),                                 // this process
+      "job-" + parent + "s" + std::to_string(parent_start) + "-b",  // a live concurrent run
+      "job-" + parent + "-c",                                  // live, name without start time
+      "job-unowned",                                           // no owner: not ours to judge
+  };
+  const std::vector<std::string> gone = {
+      "job-" + dead + "s123-d",                                     // dead pid
+      "job-" + dead + "-e",                                         // dead pid, old name
+      "job-" + parent + "s" + std::to_string(parent_start + 1) + "-f",  // pid reused by another process
+      "job-" + dead + ".3.77",                                      // a temporary file's old name
+  };
+  for (const auto& n : live) ASSERT_TRUE(fs::MakeDirs(fs::JoinPath(dir_, n)).ok());
+  for (const auto& n : gone) {
+    ASSERT_TRUE(fs::MakeDirs(fs::JoinPath(dir_, n + "/sub")).ok());
+    ASSERT_TRUE(fs::WriteFileAtomic(fs::JoinPath(dir_, n + "/sub/big"), "data").ok());
+  }
+  // A dead owner's name on a symlink: the link goes, never what it points to.
+  ASSERT_TRUE(fs::MakeDirs(dir_ + "/elsewhere").ok());
+  ASSERT_TRUE(fs::WriteFileAtomic(dir_ + "/elsewhere/keep", "keep").ok());
+  ASSERT_EQ(::symlink((dir_ + "/elsewhere").c_str(), (dir_ + "/job-" + dead + "-link").c_str()), 0);
+
+  fs::RemoveAbandoned(dir_, "job-");
+  std::vector<std::string> expected = live;
+  expected.push_back("elsewhere");
+  std::sort(expected.begin(), expected.end());
+  EXPECT_EQ(*fs::ListDir(dir_), expected);
+  EXPECT_EQ(*fs::ReadFile(dir_ + "/elsewhere/keep"), "keep");
+}
+
+TEST(ScratchTest, OwnerTagNamesThisProcessAndParsesBack) {
+  int64_t pid = 0;
+  uint64_t start = 0;
+  ASSERT_TRUE(fs::ParseOwnerTag(fs::OwnerTag() + "-x", &pid, &start));
+  EXPECT_EQ(pid, ::getpid());
+  EXPECT_EQ(start, fs::ProcessStartTicks(::getpid()));
+  EXPECT_FALSE(fs::OwnerGone(pid, start));
+  EXPECT_TRUE(fs::OwnerGone(pid, start + 1));
+  EXPECT_FALSE(fs::ParseOwnerTag("x123", &pid, &start));
+  ASSERT_TRUE(fs::ParseOwnerTag("42.7.9", &pid, &start));
+  EXPECT_EQ(pid, 42);
+  EXPECT_EQ(start, 0u);
+  EXPECT_NE(fs::TempSiblingName("/a/b").find(".tmp." + fs::OwnerTag() + "."), std::string::npos);
 }
 
 TEST(HexTest, RoundTripAndRejectsGarbage) {
