@@ -11,6 +11,8 @@
 #include <vector>
 
 #include "base/status.h"
+#include "repo/repository.h"
+#include "repo/snapshot.h"
 
 namespace ailee::ops {
 
@@ -39,5 +41,24 @@ struct ConfigManifest {
 nlohmann::json ConfigManifestToJson(const ConfigManifest& m);
 // kInvalidArgument when `meta` is not an ailee-config/1 manifest.
 Result<ConfigManifest> ParseConfigManifest(const nlohmann::json& meta);
+
+// Whose config snapshots "latest" means, in a repository several hosts share.
+//   - `host` set (--host ID): snapshots whose manifest node_id or whose
+//     recorded host is ID;
+//   - else `node_id` set (the config's node.id): snapshots whose manifest
+//     node_id is it;
+//   - else: snapshots recorded by this machine's hostname.
+struct ConfigSnapshotScope {
+  std::string node_id;
+  std::string host;
+  std::string Describe() const;  // "node 'node-1'", "host or node 'x'", "host 'h'"
+};
+bool InConfigScope(const repo::Snapshot& snap, const ConfigSnapshotScope& scope);
+
+// `ref`: "latest" (the newest config snapshot in `scope`), an id or a
+// unique prefix (any host: an id names one snapshot). kNotFound for
+// "latest" names the scope and lists the node ids and hosts that do have
+// config snapshots; kInvalidArgument when `ref` is not a config snapshot.
+Result<repo::Snapshot> FindConfigSnapshot(repo::Repository& repo, const std::string& ref, const ConfigSnapshotScope& scope);
 
 }  // namespace ailee::ops
