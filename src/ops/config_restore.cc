@@ -220,7 +220,15 @@ Result<ConfigRestoreReport> RestoreConfig(repo::Repository& repo, const std::str
       if (content_known && cur_sha != f.sha256) {
         diffs.push_back("size " + std::to_string(cur.size()) + " -> " + std::to_string(f.size) + ", sha256 " + Short(cur_sha) +
                         ".. -> " + Short(f.sha256) + "..");
-        if (!f.secret && LooksText(cur) && LooksText(plain[f.path])) c.text_diff = LineDiff(cur, plain[f.path]);
+        // Never print secret content: a key an older snapshot stores plain,
+        // or one now in the file on disk.
+        if (f.secret) {
+          // compared by hash only
+        } else if (!SecretReason({}, f.path, 0644, cur).empty() || !SecretReason({}, f.path, 0644, plain[f.path]).empty()) {
+          diffs.push_back("content not shown: it holds a secret");
+        } else if (LooksText(cur) && LooksText(plain[f.path])) {
+          c.text_diff = LineDiff(cur, plain[f.path]);
+        }
       }
       if (!content_known) diffs.push_back("secret not compared (no passphrase)");
       if (existing->mode != want_mode) diffs.push_back("mode " + Octal(existing->mode) + " -> " + Octal(want_mode));

@@ -8,6 +8,7 @@
 #include <map>
 
 #include "crypto/asymmetric.h"
+#include "crypto/hash.h"
 #include "ops/config_backup.h"
 #include "ops/config_restore.h"
 #include "ops/config_secrets.h"
@@ -211,6 +212,41 @@ TEST_F(ConfigSecretsTest, ExportOfASnapshotHoldingASecretInClearIsEncryptedOrRef
   auto imp = ImportConfigArchive(archive, dir_ + "/imported", io);
   ASSERT_TRUE(imp.ok()) << imp.status().ToString();
   EXPECT_EQ(Get(dir_ + "/imported" + cfg_dir_ + "/keys/extra.pem"), Get(staging + cfg_dir_ + "/keys/extra.pem"));
+}
+
+// The restore diff of a plain file never prints secret content: neither a
+// key an older snapshot stores plain nor one now in the file on disk.
+TEST_F(ConfigSecretsTest, RestoreDiffNeverPrintsSecretShapedContent) {
+  std::string staging = dir_ + "/old-staging";
+  std::string rel = cfg_dir_ + "/keys/extra.pem";
+  Put(staging + rel, "-----BEGIN PRIVATE KEY-----\nOLDPLAINKEYMATERIAL\n-----END PRIVATE KEY-----\n", 0644);
+  ConfigManifest m;
+  m.node_id = "node-1";
+  m.config_path = cfg_dir_ + "/config.yaml";
+  ConfigFile f;
+  f.path = rel;
+  f.stored = rel.substr(1);
+  f.mode = 0644;
+  f.size = Get(staging + rel).size();
+  f.sha256 = crypto::HashToHex(crypto::Sha256(Get(staging + rel)));
+  m.files.push_back(f);
+  repo::BackupOptions bo;
+  bo.kind = kConfigSnapshotKind;
+  bo.host = "node-host";
+  bo.meta = ConfigManifestToJson(m);
+  ASSERT_TRUE(repo::BackupTree(*repo_, staging, bo).ok());
+  std::string target = dir_ + "/t";
+  Put(target + rel, "-----BEGIN PRIVATE KEY-----\nNEWERKEYMATERIALONDISK\n-----END PRIVATE KEY-----\n", 0644);
+
+  ConfigRestoreOptions ro;
+  ro.dry_run = true;
+  ro.scope.node_id = "node-1";
+  auto r = RestoreConfig(*repo_, "latest", target, ro);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(r->changes.size(), 1u);
+  EXPECT_EQ(r->changes[0].kind, ConfigChange::Kind::kChanged);
+  EXPECT_EQ(r->changes[0].text_diff.find("KEYMATERIAL"), std::string::npos) << r->changes[0].text_diff;
+  EXPECT_EQ(r->changes[0].detail.find("KEYMATERIAL"), std::string::npos) << r->changes[0].detail;
 }
 
 // Without a config: "latest" is the newest snapshot this hostname recorded.
