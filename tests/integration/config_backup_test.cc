@@ -7,6 +7,9 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#include <csignal>
+#include <cstdlib>
+
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -234,6 +237,40 @@ TEST_F(ConfigBackupIt, FileReplacedWithSameNameSizeAndMtimeIsStoredAnewAndEncryp
   ASSERT_EQ(r.exit_code, 0) << r;
   EXPECT_EQ(Slurp(target + env), "listen_mode = B\n");
   EXPECT_EQ(Slurp(target + notes), replaced);
+}
+
+// SIGKILL while the backup's staging view exists: whatever a killed backup
+// leaves on disk holds no secret in clear, and the next backup succeeds.
+TEST_F(ConfigBackupIt, KilledBackupLeavesNoSecretInClearOnDisk) {
+  MakeWorld("cfg-kill");
+  const std::string scratch = world_->scenario().dir().Join("tmp");
+  ASSERT_OK(fs::MakeDirs(scratch));
+  const char* old_tmp = std::getenv("TMPDIR");
+  std::string saved = old_tmp ? old_tmp : "";
+  ::setenv("TMPDIR", scratch.c_str(), 1);  // the staging view goes below $TMPDIR
+  auto p = world_->Background(*node_, {"config", "backup", "--secrets-passphrase-file", secrets_file_},
+                              world_->scenario().dir().Join("killed-backup.log"));
+  if (old_tmp) ::setenv("TMPDIR", saved.c_str(), 1); else ::unsetenv("TMPDIR");
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  // Kill once the staging view has files (or the backup ended first).
+  WaitUntil([&] {
+    for (const auto& [rel, size] : FilesUnder(scratch)) {
+      (void)size;
+      if (rel.find(".ailee-config-backup-") != std::string::npos) return true;
+    }
+    return !p->Running();
+  }, Millis(60000), Millis(1));
+  p->Signal(SIGKILL);
+  p->Wait(Millis(30000));
+  std::vector<std::string> found = FindSecrets(scratch, secrets_);
+  EXPECT_TRUE(found.empty()) << ::testing::PrintToString(found);
+  found = FindSecrets(world_->repo_dir(), secrets_);
+  EXPECT_TRUE(found.empty()) << ::testing::PrintToString(found);
+
+  CommandResult b = Cli({"config", "backup", "--secrets-passphrase-file", secrets_file_});
+  ASSERT_EQ(b.exit_code, 0) << b;
+  found = SecretsInRepository();
+  EXPECT_TRUE(found.empty()) << ::testing::PrintToString(found);
 }
 
 // Two nodes back up their configs into one repository; node-2's is newer.
