@@ -182,7 +182,8 @@ void DefineExport(CLI::App* cmd, GlobalOptions& g) {
     if (s->config()) o.named_secrets = ops::ConfigNamedSecrets(*s->config());
     // Only a file or the environment: an export must not stop at a prompt.
     std::optional<crypto::SecureBytes> pass;
-    if (!secrets_file->empty() || std::getenv(kSecretsPassphraseEnv)) {
+    const char* env_pass = std::getenv(kSecretsPassphraseEnv);
+    if (!secrets_file->empty() || (env_pass && *env_pass)) {
       auto p = SecretsPassphrase(*secrets_file, true);
       if (!p.ok()) return SetResult(op.Finish(p.status()));
       pass = std::move(*p);
