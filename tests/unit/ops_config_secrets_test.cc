@@ -4,6 +4,7 @@
 // export; and whose snapshot "latest" is in a repository shared by hosts.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <map>
 
@@ -247,6 +248,26 @@ TEST_F(ConfigSecretsTest, RestoreDiffNeverPrintsSecretShapedContent) {
   EXPECT_EQ(r->changes[0].kind, ConfigChange::Kind::kChanged);
   EXPECT_EQ(r->changes[0].text_diff.find("KEYMATERIAL"), std::string::npos) << r->changes[0].text_diff;
   EXPECT_EQ(r->changes[0].detail.find("KEYMATERIAL"), std::string::npos) << r->changes[0].detail;
+}
+
+// A config that does not validate is still backed up, and the secret files
+// it names are still encrypted.
+TEST_F(ConfigSecretsTest, InvalidConfigStillHasTheFilesItNamesEncrypted) {
+  Put(cfg_dir_ + "/config.yaml", testing::ValidConfigYaml(5) + "  passphrase_file: backup.pass\n", 0640);  // threshold 5 of 1
+  Put(cfg_dir_ + "/backup.pass", "plain-looking-passphrase-77\n", 0640);
+  secrets_ = {{"backup.pass", "plain-looking-passphrase-77"}};
+  ConfigBackupOptions o = ConfigBackupOptionsForPath(cfg_dir_ + "/config.yaml");
+  EXPECT_EQ(o.node_id, "node-1");
+  o.secrets_passphrase = &pass_;
+  o.scratch_dir = dir_;
+  o.host = "node-host";
+  auto b = BackupConfig(*repo_, o);
+  ASSERT_TRUE(b.ok()) << b.status().ToString();
+  auto it = std::find(b->secrets.begin(), b->secrets.end(), cfg_dir_ + "/backup.pass");
+  ASSERT_NE(it, b->secrets.end());
+  EXPECT_EQ(b->secret_reasons[it - b->secrets.begin()], "named by backup.passphrase_file");
+  auto found = SecretsInRepository();
+  EXPECT_TRUE(found.empty()) << ::testing::PrintToString(found);
 }
 
 // Without a config: "latest" is the newest snapshot this hostname recorded.
