@@ -246,7 +246,9 @@ Result<ConfigBackupResult> BackupConfig(repo::Repository& repo, const ConfigBack
       const crypto::SecureBytes& plain = content;
       f.stored = std::string(kSecretsPrefix) + rel + ".gpg";
       f.size = plain.size();
-      f.sha256 = crypto::HashToHex(crypto::Sha256(plain.view()));
+      // No plaintext hash is recorded: one who holds the repository key but
+      // not the secrets passphrase could test guesses of a short secret (a
+      // PIN) against it. gpg's MDC and ciphertext_sha256 guard the content.
       if (!gpg) {
         ASSIGN_OR_RETURN(auto g, keys::GpgSymmetric::Create());
         gpg.emplace(std::move(g));
@@ -257,13 +259,13 @@ Result<ConfigBackupResult> BackupConfig(repo::Repository& repo, const ConfigBack
       // passphrase to the same plaintext: fresh encryption would store new
       // bytes (new salt) for an unchanged secret.
       const ConfigFile* old = previous.Find(abs);
-      if (parent && old && old->secret && old->sha256 == f.sha256) {
+      if (parent && old && old->secret && old->size == f.size) {
         for (const auto& e : parent->files) {
           if (e.path != old->stored || e.type != repo::FileEntry::Type::kFile) continue;
           auto ct = LoadFileData(repo, e);
           if (!ct.ok()) break;
           auto pt = gpg->Decrypt(*ct, *options.secrets_passphrase);
-          if (pt.ok() && crypto::HashToHex(crypto::Sha256(pt->view())) == f.sha256) {
+          if (pt.ok() && *pt == plain) {
             ciphertext = std::move(*ct);
             staged_mtime = e.mtime_ns;
             ++result.secrets_reused;

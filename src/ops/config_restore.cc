@@ -176,7 +176,8 @@ Result<ConfigRestoreReport> RestoreConfig(repo::Repository& repo, const std::str
     }
     auto pt = gpg->Decrypt(data, *options.secrets_passphrase);
     if (!pt.ok()) return pt.status().WithContext("decrypting secret " + f.path + " from snapshot " + report.snapshot_id.substr(0, 12));
-    if (crypto::HashToHex(crypto::Sha256(pt->view())) != f.sha256) {
+    // Manifests written before secrets lost their plaintext hash still have one.
+    if (!f.sha256.empty() && crypto::HashToHex(crypto::Sha256(pt->view())) != f.sha256) {
       return DataLoss("secret " + f.path + " decrypts to content that does not match its recorded SHA-256");
     }
     secrets.emplace(f.path, std::move(*pt));
@@ -214,17 +215,21 @@ Result<ConfigRestoreReport> RestoreConfig(repo::Repository& repo, const std::str
     } else {
       if (!existing->is_file) return FailedPrecondition(c.target + " exists and is not a regular file; move it away first");
       ASSIGN_OR_RETURN(std::string cur, out.ReadFile(rel));
-      std::string cur_sha = crypto::HashToHex(crypto::Sha256(cur));
+      std::string cur_sha = f.secret ? "" : crypto::HashToHex(crypto::Sha256(cur));
       std::vector<std::string> diffs;
       bool content_known = !f.secret || can_decrypt;
-      if (content_known && cur_sha != f.sha256) {
+      if (f.secret && content_known) {
+        // Compared in memory; no hash of a secret is ever printed.
+        if (cur != secrets.at(f.path).view()) {
+          diffs.push_back("size " + std::to_string(cur.size()) + " -> " + std::to_string(f.size) + ", content differs");
+        }
+        crypto::Wipe(cur);
+      } else if (content_known && cur_sha != f.sha256) {
         diffs.push_back("size " + std::to_string(cur.size()) + " -> " + std::to_string(f.size) + ", sha256 " + Short(cur_sha) +
                         ".. -> " + Short(f.sha256) + "..");
         // Never print secret content: a key an older snapshot stores plain,
         // or one now in the file on disk.
-        if (f.secret) {
-          // compared by hash only
-        } else if (!SecretReason({}, f.path, 0644, cur).empty() || !SecretReason({}, f.path, 0644, plain[f.path]).empty()) {
+        if (!SecretReason({}, f.path, 0644, cur).empty() || !SecretReason({}, f.path, 0644, plain[f.path]).empty()) {
           diffs.push_back("content not shown: it holds a secret");
         } else if (LooksText(cur) && LooksText(plain[f.path])) {
           c.text_diff = LineDiff(cur, plain[f.path]);

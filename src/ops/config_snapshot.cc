@@ -30,7 +30,7 @@ nlohmann::json ConfigManifestToJson(const ConfigManifest& m) {
                         {"uid", f.uid}, {"gid", f.gid}, {"mtime_ns", f.mtime_ns}};
     if (!f.dir) {
       j["size"] = f.size;
-      j["sha256"] = f.sha256;
+      if (!f.secret || !f.sha256.empty()) j["sha256"] = f.sha256;
       j["secret"] = f.secret;
       if (f.secret) j["ciphertext_sha256"] = f.ciphertext_sha256;
     }

@@ -2,7 +2,7 @@
 // "ailee-config/1" (docs/config-backup.md). One entry per file or directory,
 // keyed by its original absolute path; `stored` is where the bytes live in
 // the snapshot (the mirrored path, or .secrets/<mirrored path>.gpg for a
-// secret, whose sha256/size are of the plaintext).
+// secret, whose size is of the plaintext; no plaintext hash is recorded).
 #pragma once
 
 #include <cstdint>
@@ -24,7 +24,7 @@ struct ConfigFile {
   uint32_t mode = 0, uid = 0, gid = 0;
   int64_t mtime_ns = 0;
   uint64_t size = 0;
-  std::string sha256;             // plaintext (files only)
+  std::string sha256;             // plain files; empty for secrets (older manifests: the plaintext's)
   std::string ciphertext_sha256;  // secrets only
 };
 

@@ -140,6 +140,11 @@ TEST_F(ConfigSecretsTest, UnlistedSecretFilesAreEncryptedInRepositoryAndExportAn
               {"aws secret", "SECRETKEYVALUE0042"},
               {"secrets.yaml", "s3cr3t-token-value"}};
 
+  // Nor a plaintext hash a guess could be checked against (a PIN is short).
+  for (const auto& rel : {"/keys/signer.key", "/backup.pass", "/pkcs11.pin", "/aws/credentials", "/secrets.yaml"}) {
+    secrets_[std::string("sha256 of ") + rel] = crypto::HashToHex(crypto::Sha256(Get(cfg_dir_ + rel))).substr(0, 12);
+  }
+
   auto b = BackupConfig(*repo_, options_);
   ASSERT_TRUE(b.ok()) << b.status().ToString();
   EXPECT_EQ(b->secrets.size(), 6u);  // the five above and secrets.yaml
@@ -154,6 +159,22 @@ TEST_F(ConfigSecretsTest, UnlistedSecretFilesAreEncryptedInRepositoryAndExportAn
   EXPECT_EQ(e->secrets, 6u);
   found = SecretsInArchive(archive);
   EXPECT_TRUE(found.empty()) << ::testing::PrintToString(found);
+
+  // A dry run against changed secrets prints no hash of either version.
+  Put(cfg_dir_ + "/pkcs11.pin", "pin-11111\n", 0400);
+  secrets_["sha256 of the changed pin"] = crypto::HashToHex(crypto::Sha256(Get(cfg_dir_ + "/pkcs11.pin"))).substr(0, 12);
+  ConfigRestoreOptions dry;
+  dry.dry_run = true;
+  dry.secrets_passphrase = &pass_;
+  dry.scope.node_id = "node-1";
+  auto d = RestoreConfig(*repo_, "latest", "/", dry);
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  for (const auto& c : d->changes) {
+    if (c.path != cfg_dir_ + "/pkcs11.pin") continue;
+    EXPECT_EQ(c.kind, ConfigChange::Kind::kChanged);
+    for (const auto& [name, value] : secrets_) EXPECT_EQ(c.detail.find(value), std::string::npos) << name << ": " << c.detail;
+  }
+  Put(cfg_dir_ + "/pkcs11.pin", "pin-90210\n", 0400);
 
   ConfigRestoreOptions ro;
   ro.secrets_passphrase = &pass_;
