@@ -1,6 +1,7 @@
 // config backup | restore | export | import, plus the aliases `backup config`
 // (added to the `backup` group when it exists) and `restore-config`.
 // docs/config-backup.md describes formats and recovery with stock tools.
+#include <cstdlib>
 #include <iostream>
 
 #include "audit/scoped_op.h"
@@ -12,6 +13,7 @@
 #include "keys/secret_input.h"
 #include "ops/config_backup.h"
 #include "ops/config_restore.h"
+#include "ops/config_secrets.h"
 
 namespace ailee::cli {
 namespace {
@@ -31,6 +33,15 @@ Result<std::optional<crypto::SecureBytes>> SecretsPassphrase(const std::string& 
   if (p.ok()) return std::optional<crypto::SecureBytes>(std::move(*p));
   if (p.status().code() == StatusCode::kNotFound && !required) return std::optional<crypto::SecureBytes>();
   return p.status().WithContext("secrets passphrase (--secrets-passphrase-file, $" + std::string(kSecretsPassphraseEnv) + " or a terminal)");
+}
+
+// Whose config snapshot "latest" is: --host ID, else this config's node.id,
+// else this machine's hostname (ops::ConfigSnapshotScope).
+ops::ConfigSnapshotScope ScopeFor(const RepoSession& s, const std::string& host) {
+  ops::ConfigSnapshotScope scope;
+  scope.host = host;
+  if (s.config()) scope.node_id = s.config()->node.id;
+  return scope;
 }
 
 struct BackupArgs {
@@ -69,6 +80,7 @@ void DefineBackup(CLI::App* cmd, GlobalOptions& g) {
                  {"replicated", ReplicationJson(replicated)}});
     }
     for (const auto& sk : r->skipped) PrintLine(g, "skipped " + sk);
+    for (size_t i = 0; i < r->secrets.size(); ++i) PrintLine(g, "encrypted " + r->secrets[i] + " (" + r->secret_reasons[i] + ")");
     PrintLine(g, "config snapshot " + id.substr(0, 12) + ": " + std::to_string(r->files) + " files, " + std::to_string(r->secrets.size()) +
                      " secret(s) encrypted (" + std::to_string(r->secrets_reused) + " unchanged); new " + HumanBytes(st.bytes_new) +
                      ", stored " + HumanBytes(st.bytes_stored));
@@ -103,13 +115,15 @@ void DefineRestore(CLI::App* cmd, GlobalOptions& g) {
   auto secrets_file = std::make_shared<std::string>();
   auto dry_run = std::make_shared<bool>(false);
   auto no_validate = std::make_shared<bool>(false);
+  auto host = std::make_shared<std::string>();
   AddRepoOptions(cmd, *args);
-  cmd->add_option("SNAPSHOT", *ref, "config snapshot id, unique prefix, or 'latest'")->required();
+  cmd->add_option("SNAPSHOT", *ref, "config snapshot id, unique prefix, or 'latest' (this node's newest)")->required();
+  cmd->add_option("--host", *host, "'latest' of this node id or hostname instead of this node's (node.id, else the hostname)");
   cmd->add_option("--target,-t", *target, "restore below DIR ('/' puts files back at their original paths)")->required();
   cmd->add_flag("--dry-run,-n", *dry_run, "only show what would change");
   cmd->add_option("--secrets-passphrase-file", *secrets_file, "file holding the secrets passphrase (else $AILEE_SECRETS_PASSPHRASE or a prompt)");
   cmd->add_flag("--no-validate", *no_validate, "do not validate the restored config (not recommended)");
-  cmd->callback([&g, args, ref, target, secrets_file, dry_run, no_validate] {
+  cmd->callback([&g, args, ref, target, secrets_file, dry_run, no_validate, host] {
     auto s = RepoSession::Open(g, *args);
     if (!s.ok()) return SetResult(s.status());
     audit::ScopedAuditOp op(s->audit(), *dry_run ? "restore.config.dry-run" : "restore.config",
@@ -119,6 +133,7 @@ void DefineRestore(CLI::App* cmd, GlobalOptions& g) {
     ops::ConfigRestoreOptions o;
     o.dry_run = *dry_run;
     o.validate = !*no_validate;
+    o.scope = ScopeFor(*s, *host);
     if (*pass) o.secrets_passphrase = &**pass;
     auto r = ops::RestoreConfig(s->repo(), *ref, *target, o);
     if (!r.ok()) return SetResult(op.Finish(r.status()));
@@ -140,7 +155,7 @@ void DefineRestore(CLI::App* cmd, GlobalOptions& g) {
     }
     if (r->rolled_back) return SetResult(op.Finish(r->ToStatus()));
     PrintLine(g, "restored config snapshot " + r->snapshot_id.substr(0, 12) + " to " + *target + ": " + counts + "; " +
-                     std::to_string(r->written) + " written (" + std::to_string(r->secrets_written) + " secrets, mode 0400); " +
+                     std::to_string(r->written) + " written (" + std::to_string(r->secrets_written) + " secrets, with their modes); " +
                      (r->validated ? "config " + r->config_file + " validates" : std::string("config not validated")));
     SetResult(op.Finish(Status::Ok()));
   });
@@ -150,17 +165,38 @@ void DefineExport(CLI::App* cmd, GlobalOptions& g) {
   auto args = std::make_shared<RepoArgs>();
   auto ref = std::make_shared<std::string>();
   auto output = std::make_shared<std::string>();
+  auto host = std::make_shared<std::string>();
+  auto secrets_file = std::make_shared<std::string>();
   AddRepoOptions(cmd, *args);
-  cmd->add_option("SNAPSHOT", *ref, "config snapshot id, unique prefix, or 'latest'")->required();
+  cmd->add_option("SNAPSHOT", *ref, "config snapshot id, unique prefix, or 'latest' (this node's newest)")->required();
   cmd->add_option("--output,-o", *output, "the .tar.gz to write")->required();
-  cmd->callback([&g, args, ref, output] {
+  cmd->add_option("--host", *host, "'latest' of this node id or hostname instead of this node's (node.id, else the hostname)");
+  cmd->add_option("--secrets-passphrase-file", *secrets_file,
+                  "encrypt secrets an older snapshot stores in clear (else $AILEE_SECRETS_PASSPHRASE; without one such an export is refused)");
+  cmd->callback([&g, args, ref, output, host, secrets_file] {
     auto s = RepoSession::Open(g, *args);
     if (!s.ok()) return SetResult(s.status());
     audit::ScopedAuditOp op(s->audit(), "config.export", {{"repository", s->url()}, {"snapshot", *ref}, {"output", *output}});
-    auto r = ops::ExportConfig(s->repo(), *ref, *output);
+    ops::ConfigExportOptions o;
+    o.scope = ScopeFor(*s, *host);
+    if (s->config()) o.named_secrets = ops::ConfigNamedSecrets(*s->config());
+    // Only a file or the environment: an export must not stop at a prompt.
+    std::optional<crypto::SecureBytes> pass;
+    const char* env_pass = std::getenv(kSecretsPassphraseEnv);
+    if (!secrets_file->empty() || (env_pass && *env_pass)) {
+      auto p = SecretsPassphrase(*secrets_file, true);
+      if (!p.ok()) return SetResult(op.Finish(p.status()));
+      pass = std::move(*p);
+      o.secrets_passphrase = &*pass;
+    }
+    auto r = ops::ExportConfig(s->repo(), *ref, *output, o);
     if (!r.ok()) return SetResult(op.Finish(r.status()));
     op.Touch(r->snapshot_id);
-    if (g.json) PrintJson({{"snapshot", r->snapshot_id}, {"output", *output}, {"files", r->files}, {"secrets", r->secrets}});
+    if (g.json) {
+      PrintJson({{"snapshot", r->snapshot_id}, {"output", *output}, {"files", r->files}, {"secrets", r->secrets},
+                 {"encrypted_now", r->encrypted_now}});
+    }
+    for (const auto& p : r->encrypted_now) PrintLine(g, "encrypted " + p + " (stored in clear by an older backup)");
     PrintLine(g, "exported config snapshot " + r->snapshot_id.substr(0, 12) + " to " + *output + ": " + std::to_string(r->files) +
                      " files, " + std::to_string(r->secrets) + " secrets as .secrets/*.gpg (open with `gpg --decrypt`)");
     SetResult(op.Finish(Status::Ok()));
@@ -215,12 +251,13 @@ void SetUpConfig(CLI::App& app, GlobalOptions& g) {
   auto* cfg = app.add_subcommand("config", "Back up, restore, export and import the node's configuration (docs/config-backup.md)");
   cfg->require_subcommand(1);
   DefineBackup(cfg->add_subcommand("backup",
-                                   "Store the config directory, .env, compose and proxy files as a config snapshot; secrets encrypted\n"
-                                   "with OpenPGP (stock `gpg --decrypt` opens them). Unchanged files cost nothing."),
+                                   "Store the config directory, .env, compose and proxy files as a config snapshot; every secret (listed,\n"
+                                   "named by the config, owner-only, or key-shaped) encrypted with OpenPGP (stock `gpg --decrypt` opens\n"
+                                   "them). Unchanged files cost nothing."),
                g);
   DefineRestore(cfg->add_subcommand("restore",
-                                    "Show the diff, then restore each file atomically with modes and owners, secrets decrypted with\n"
-                                    "mode 0400, and validate the config; an invalid result is rolled back."),
+                                    "Show the diff, then restore each file atomically with modes and owners, secrets decrypted, and\n"
+                                    "validate the config; an invalid result is rolled back. 'latest' is this node's newest."),
                 g);
   DefineExport(cfg->add_subcommand("export", "Write a config snapshot as a plain .tar.gz (secrets stay .gpg ciphertext)"), g);
   DefineImport(cfg->add_subcommand("import", "Extract a .tar.gz after refusing unsafe entries (absolute, '..', escaping links, devices, duplicates)"), g);

@@ -97,7 +97,7 @@ void SetUpRestore(CLI::App* logs, GlobalOptions& g) {
   AddRepoOptions(cmd, *args);
   cmd->add_option("SNAPSHOT", *ref, "logs snapshot id, prefix or 'latest'");
   cmd->add_option("--since", *since, "YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ (UTC)");
-  cmd->add_option("--host", *host, "only this host's logs (default: all)");
+  cmd->add_option("--host", *host, "only this host's logs (default with --since: all; with 'latest': this host's)");
   cmd->add_option("--target,-t", *target, "directory to write into")->required();
   cmd->callback([&g, args, ref, since, target, host] {
     if (ref->empty() == since->empty()) return SetResult(InvalidArgument("give either SNAPSHOT or --since DATE"));

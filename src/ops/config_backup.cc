@@ -13,7 +13,7 @@
 #include "base/fs.h"
 #include "crypto/hash.h"
 #include "keys/gpg_envelope.h"
-#include "keys/secret_input.h"
+#include "ops/config_secrets.h"
 #include "ops/config_snapshot.h"
 #include "repo/keys.h"
 #include "repo/snapshot.h"
@@ -26,8 +26,7 @@ namespace stdfs = std::filesystem;
 struct Source {
   std::string path;  // absolute, normalized
   bool dir = false;
-  bool secret = false;
-  struct stat st {};
+  struct stat st {};  // lstat when gathered; files are classified on what ReadSourceFile opened
 };
 
 std::string Normalize(const std::string& p) { return stdfs::path(p).lexically_normal().string(); }
@@ -53,7 +52,6 @@ void Gather(const ConfigBackupOptions& o, std::map<std::string, Source>* out, st
       skipped->push_back(s.path + (S_ISLNK(s.st.st_mode) ? ": symlink (not followed)" : ": not a regular file"));
       return;
     }
-    s.secret = !s.dir && (secrets.count(s.path) || stdfs::path(s.path).filename() == "secrets.yaml");
     (*out)[s.path] = s;
   };
   for (const auto& p : o.paths) {
@@ -132,6 +130,13 @@ ConfigBackupOptions ConfigBackupOptionsForPath(const std::string& config_path) {
   ConfigBackupOptions o;
   o.config_path = stdfs::absolute(config_path).lexically_normal().string();
   o.paths.push_back(fs::Dirname(o.config_path));
+  // The file does not load, but what it still says about secret files and
+  // the node id keeps them encrypted and the snapshot attributed.
+  if (auto text = fs::ReadFile(o.config_path); text.ok()) {
+    auto analysis = config::AnalyzeConfig(*text, o.config_path);
+    o.node_id = analysis.config.node.id;
+    o.named_secrets = ConfigNamedSecrets(analysis.config);
+  }
   return o;
 }
 
@@ -149,6 +154,7 @@ ConfigBackupOptions ConfigBackupOptionsFor(const config::NodeConfig& cfg) {
     o.paths.insert(o.paths.end(), list->begin(), list->end());
   }
   o.secret_paths = b.secret_paths;
+  o.named_secrets = ConfigNamedSecrets(cfg);
   return o;
 }
 
@@ -162,17 +168,28 @@ Result<ConfigBackupResult> BackupConfig(repo::Repository& repo, const ConfigBack
   if (sources.empty()) return NotFound("nothing to back up: none of the configured paths exists");
 
   const std::string host = options.host.empty() ? repo::LocalHostname() : options.host;
+  // The parent is this node's newest config snapshot from this host: files
+  // are reused from it by path, size and mtime, so another node's snapshot
+  // (a shared repository) must never be the parent.
   std::optional<repo::Snapshot> parent;
-  if (auto p = repo::FindSnapshot(repo, "latest", {kConfigSnapshotKind, host}); p.ok()) {
-    parent = std::move(*p);
-    result.parent = parent->id_hex();
-  } else if (p.status().code() != StatusCode::kNotFound) {
-    return p.status();
+  {
+    ASSIGN_OR_RETURN(auto listing, repo::ListSnapshots(repo));
+    for (auto& s : listing.snapshots) {
+      if (s.kind != kConfigSnapshotKind || s.host != host) continue;
+      if ((s.meta.is_object() ? s.meta.value("node_id", "") : "") != options.node_id) continue;
+      if (!parent || s.time_ms >= parent->time_ms) parent = std::move(s);
+    }
+    if (parent) result.parent = parent->id_hex();
   }
   ConfigManifest previous;
   if (parent) {
     if (auto m = ParseConfigManifest(parent->meta); m.ok()) previous = std::move(*m);
   }
+
+  SecretRules rules;
+  rules.listed = options.named_secrets;
+  for (const auto& p : options.secret_paths) rules.listed[Normalize(p)] = "backup.secret_paths";
+  bool reread = false;  // a file the parent would be wrongly reused for
 
   StagingDir staging;
   RETURN_IF_ERROR(staging.Create(options.scratch_dir));
@@ -186,31 +203,52 @@ Result<ConfigBackupResult> BackupConfig(repo::Repository& repo, const ConfigBack
     ConfigFile f;
     f.path = abs;
     f.dir = src.dir;
-    f.secret = src.secret;
-    f.mode = src.st.st_mode & 07777;
-    f.uid = src.st.st_uid;
-    f.gid = src.st.st_gid;
-    f.mtime_ns = MtimeNs(src.st);
+    struct stat st = src.st;
+    crypto::SecureBytes content;
+    std::string reason;
+    if (!src.dir) {
+      auto read = ReadSourceFile(abs, &st);
+      if (!read.ok() && read.status().code() == StatusCode::kFailedPrecondition) {
+        result.skipped.push_back(read.status().message());
+        continue;
+      }
+      if (!read.ok()) return read.status().WithContext("config backup");
+      content = std::move(*read);
+      reason = SecretReason(rules, abs, st.st_mode & 07777, content.view());
+    }
+    f.secret = !reason.empty();
+    f.mode = st.st_mode & 07777;
+    f.uid = st.st_uid;
+    f.gid = st.st_gid;
+    f.mtime_ns = MtimeNs(st);
     std::string rel = abs.substr(1);
     if (src.dir) {
       f.stored = rel;
       RETURN_IF_ERROR(fs::MakeDirs(fs::JoinPath(staging.path(), rel), 0700));
-    } else if (!src.secret) {
-      ASSIGN_OR_RETURN(std::string data, fs::ReadFile(abs));
+    } else if (!f.secret) {
       f.stored = rel;
-      f.size = data.size();
-      f.sha256 = crypto::HashToHex(crypto::Sha256(data));
-      RETURN_IF_ERROR(WriteStaged(fs::JoinPath(staging.path(), rel), data, f.mtime_ns));
+      f.size = content.size();
+      f.sha256 = crypto::HashToHex(crypto::Sha256(content.view()));
+      RETURN_IF_ERROR(WriteStaged(fs::JoinPath(staging.path(), rel), content.view(), f.mtime_ns));
+      if (parent) {
+        for (const auto& e : parent->files) {
+          if (e.path != f.stored) continue;
+          reread |= e.type == repo::FileEntry::Type::kFile && e.size == f.size && e.mtime_ns == f.mtime_ns && e.sha256 != f.sha256;
+          break;
+        }
+      }
       ++result.files;
     } else {
       if (!options.secrets_passphrase || options.secrets_passphrase->empty()) {
-        return InvalidArgument(abs + " is a secret and no secrets passphrase was given "
-                               "(--secrets-passphrase-file, AILEE_SECRETS_PASSPHRASE or a terminal)");
+        return InvalidArgument(abs + " is a secret (" + reason + ") and no secrets passphrase was given: it is only ever "
+                               "stored encrypted. Give one (--secrets-passphrase-file, AILEE_SECRETS_PASSPHRASE or a terminal)");
       }
-      ASSIGN_OR_RETURN(crypto::SecureBytes plain, keys::ReadSecretFile(abs));
+      const crypto::SecureBytes& plain = content;
       f.stored = std::string(kSecretsPrefix) + rel + ".gpg";
       f.size = plain.size();
-      f.sha256 = crypto::HashToHex(crypto::Sha256(plain.view()));
+      // No plaintext hash is recorded: one who holds the repository key but
+      // not the secrets passphrase could test guesses of a short secret (a
+      // PIN) against it. gpg's MDC and ciphertext_sha256 guard the content.
       if (!gpg) {
         ASSIGN_OR_RETURN(auto g, keys::GpgSymmetric::Create());
         gpg.emplace(std::move(g));
@@ -221,13 +259,13 @@ Result<ConfigBackupResult> BackupConfig(repo::Repository& repo, const ConfigBack
       // passphrase to the same plaintext: fresh encryption would store new
       // bytes (new salt) for an unchanged secret.
       const ConfigFile* old = previous.Find(abs);
-      if (parent && old && old->secret && old->sha256 == f.sha256) {
+      if (parent && old && old->secret && old->size == f.size) {
         for (const auto& e : parent->files) {
           if (e.path != old->stored || e.type != repo::FileEntry::Type::kFile) continue;
           auto ct = LoadFileData(repo, e);
           if (!ct.ok()) break;
           auto pt = gpg->Decrypt(*ct, *options.secrets_passphrase);
-          if (pt.ok() && crypto::HashToHex(crypto::Sha256(pt->view())) == f.sha256) {
+          if (pt.ok() && *pt == plain) {
             ciphertext = std::move(*ct);
             staged_mtime = e.mtime_ns;
             ++result.secrets_reused;
@@ -241,6 +279,7 @@ Result<ConfigBackupResult> BackupConfig(repo::Repository& repo, const ConfigBack
       f.ciphertext_sha256 = crypto::HashToHex(crypto::Sha256(ciphertext));
       RETURN_IF_ERROR(WriteStaged(fs::JoinPath(staging.path(), f.stored), ciphertext, staged_mtime));
       result.secrets.push_back(abs);
+      result.secret_reasons.push_back(reason);
     }
     manifest.files.push_back(std::move(f));
   }
@@ -249,7 +288,8 @@ Result<ConfigBackupResult> BackupConfig(repo::Repository& repo, const ConfigBack
   bo.kind = kConfigSnapshotKind;
   bo.tags = options.tags;
   bo.host = host;
-  bo.parent = "latest";
+  bo.parent = parent ? parent->id_hex() : "";
+  bo.full = reread;
   bo.meta = ConfigManifestToJson(manifest);
   bo.workers = 1;
   bo.pack_size = 4ull << 20;

@@ -14,6 +14,7 @@
 #include "ops/archive_paths.h"
 #include "ops/archive_target.h"
 #include "ops/config_backup.h"
+#include "ops/config_secrets.h"
 #include "ops/config_snapshot.h"
 #include "repo/restore.h"
 #include "repo/snapshot.h"
@@ -96,16 +97,6 @@ Result<std::string> LoadEntry(repo::Repository& repo, const repo::Snapshot& snap
   return DataLoss("snapshot " + snap.id_hex().substr(0, 12) + " lacks " + stored + " listed in its manifest");
 }
 
-Result<repo::Snapshot> FindConfigSnapshot(repo::Repository& repo, const std::string& ref) {
-  repo::SnapshotFilter filter;
-  if (ref == "latest") filter.kind = kConfigSnapshotKind;
-  ASSIGN_OR_RETURN(auto snap, repo::FindSnapshot(repo, ref, filter));
-  if (snap.kind != kConfigSnapshotKind) {
-    return InvalidArgument("snapshot " + snap.id_hex().substr(0, 12) + " is a " + snap.kind + " snapshot, not a config snapshot");
-  }
-  return snap;
-}
-
 // The manifest's files as target-relative entries, checked for safety.
 Status CheckManifestPaths(const ConfigManifest& m) {
   std::vector<ArchiveEntry> entries;
@@ -155,7 +146,7 @@ Status ConfigRestoreReport::ToStatus() const {
 
 Result<ConfigRestoreReport> RestoreConfig(repo::Repository& repo, const std::string& ref, const std::string& target,
                                           const ConfigRestoreOptions& options) {
-  ASSIGN_OR_RETURN(auto snap, FindConfigSnapshot(repo, ref));
+  ASSIGN_OR_RETURN(auto snap, FindConfigSnapshot(repo, ref, options.scope));
   ASSIGN_OR_RETURN(auto manifest, ParseConfigManifest(snap.meta));
   RETURN_IF_ERROR(CheckManifestPaths(manifest));
   ConfigRestoreReport report;
@@ -185,7 +176,8 @@ Result<ConfigRestoreReport> RestoreConfig(repo::Repository& repo, const std::str
     }
     auto pt = gpg->Decrypt(data, *options.secrets_passphrase);
     if (!pt.ok()) return pt.status().WithContext("decrypting secret " + f.path + " from snapshot " + report.snapshot_id.substr(0, 12));
-    if (crypto::HashToHex(crypto::Sha256(pt->view())) != f.sha256) {
+    // Manifests written before secrets lost their plaintext hash still have one.
+    if (!f.sha256.empty() && crypto::HashToHex(crypto::Sha256(pt->view())) != f.sha256) {
       return DataLoss("secret " + f.path + " decrypts to content that does not match its recorded SHA-256");
     }
     secrets.emplace(f.path, std::move(*pt));
@@ -212,7 +204,7 @@ Result<ConfigRestoreReport> RestoreConfig(repo::Repository& repo, const std::str
     listed.insert(c.target);
     std::string rel = f.path.substr(1);
     ASSIGN_OR_RETURN(auto existing, out.Stat(rel));
-    uint32_t want_mode = f.secret ? 0400 : f.mode;
+    uint32_t want_mode = f.mode;
     if (!existing) {
       c.kind = ConfigChange::Kind::kAdded;
       c.detail = f.dir ? "directory, mode " + Octal(want_mode) : "size " + std::to_string(f.size) + ", mode " + Octal(want_mode);
@@ -223,13 +215,25 @@ Result<ConfigRestoreReport> RestoreConfig(repo::Repository& repo, const std::str
     } else {
       if (!existing->is_file) return FailedPrecondition(c.target + " exists and is not a regular file; move it away first");
       ASSIGN_OR_RETURN(std::string cur, out.ReadFile(rel));
-      std::string cur_sha = crypto::HashToHex(crypto::Sha256(cur));
+      std::string cur_sha = f.secret ? "" : crypto::HashToHex(crypto::Sha256(cur));
       std::vector<std::string> diffs;
       bool content_known = !f.secret || can_decrypt;
-      if (content_known && cur_sha != f.sha256) {
+      if (f.secret && content_known) {
+        // Compared in memory; no hash of a secret is ever printed.
+        if (cur != secrets.at(f.path).view()) {
+          diffs.push_back("size " + std::to_string(cur.size()) + " -> " + std::to_string(f.size) + ", content differs");
+        }
+        crypto::Wipe(cur);
+      } else if (content_known && cur_sha != f.sha256) {
         diffs.push_back("size " + std::to_string(cur.size()) + " -> " + std::to_string(f.size) + ", sha256 " + Short(cur_sha) +
                         ".. -> " + Short(f.sha256) + "..");
-        if (!f.secret && LooksText(cur) && LooksText(plain[f.path])) c.text_diff = LineDiff(cur, plain[f.path]);
+        // Never print secret content: a key an older snapshot stores plain,
+        // or one now in the file on disk.
+        if (!SecretReason({}, f.path, 0644, cur).empty() || !SecretReason({}, f.path, 0644, plain[f.path]).empty()) {
+          diffs.push_back("content not shown: it holds a secret");
+        } else if (LooksText(cur) && LooksText(plain[f.path])) {
+          c.text_diff = LineDiff(cur, plain[f.path]);
+        }
       }
       if (!content_known) diffs.push_back("secret not compared (no passphrase)");
       if (existing->mode != want_mode) diffs.push_back("mode " + Octal(existing->mode) + " -> " + Octal(want_mode));
@@ -286,7 +290,7 @@ Result<ConfigRestoreReport> RestoreConfig(repo::Repository& repo, const std::str
       const auto& c = report.changes[i];
       if (c.kind == ConfigChange::Kind::kUnchanged) continue;
       std::string rel = f.path.substr(1);
-      FileAttrs attrs{f.secret ? 0400u : f.mode, f.mtime_ns, true, f.uid, f.gid};
+      FileAttrs attrs{f.mode, f.mtime_ns, true, f.uid, f.gid};
       if (f.dir) {
         RETURN_IF_ERROR(out.MakeDir(rel, attrs));
         continue;
@@ -330,14 +334,20 @@ Result<ConfigRestoreReport> RestoreConfig(repo::Repository& repo, const std::str
   return report;
 }
 
-Result<ConfigExportResult> ExportConfig(repo::Repository& repo, const std::string& ref, const std::string& output) {
-  ASSIGN_OR_RETURN(auto snap, FindConfigSnapshot(repo, ref));
+Result<ConfigExportResult> ExportConfig(repo::Repository& repo, const std::string& ref, const std::string& output,
+                                        const ConfigExportOptions& options) {
+  ASSIGN_OR_RETURN(auto snap, FindConfigSnapshot(repo, ref, options.scope));
   ASSIGN_OR_RETURN(auto manifest, ParseConfigManifest(snap.meta));
   RETURN_IF_ERROR(CheckManifestPaths(manifest));
   ConfigExportResult result;
   result.snapshot_id = snap.id_hex();
+  SecretRules rules;
+  rules.listed = options.named_secrets;
+  const bool can_encrypt = options.secrets_passphrase && !options.secrets_passphrase->empty();
+  std::optional<keys::GpgSymmetric> gpg;
+  std::vector<std::string> clear_secrets;  // "path (why)" stored plain, no passphrase to encrypt them
   std::vector<TarMember> members;
-  for (const auto& f : manifest.files) {
+  for (auto& f : manifest.files) {
     TarMember m;
     m.entry.path = f.stored;
     m.attrs = FileAttrs{f.mode, f.mtime_ns, true, f.uid, f.gid};
@@ -345,6 +355,26 @@ Result<ConfigExportResult> ExportConfig(repo::Repository& repo, const std::strin
       m.entry.type = ArchiveEntry::Type::kDir;
     } else {
       ASSIGN_OR_RETURN(m.data, LoadEntry(repo, snap, f.stored));
+      std::string reason = f.secret ? "" : SecretReason(rules, f.path, f.mode, m.data);
+      if (!reason.empty()) {
+        // Stored in clear by an older backup: only ciphertext leaves.
+        crypto::SecureBytes plain(m.data);
+        crypto::Wipe(m.data);
+        if (!can_encrypt) {
+          clear_secrets.push_back(f.path + " (" + reason + ")");
+          continue;
+        }
+        if (!gpg) {
+          ASSIGN_OR_RETURN(auto g, keys::GpgSymmetric::Create());
+          gpg.emplace(std::move(g));
+        }
+        ASSIGN_OR_RETURN(m.data, gpg->Encrypt(plain, *options.secrets_passphrase));
+        f.secret = true;
+        f.stored = std::string(kSecretsPrefix) + f.path.substr(1) + ".gpg";
+        f.ciphertext_sha256 = crypto::HashToHex(crypto::Sha256(m.data));
+        m.entry.path = f.stored;
+        result.encrypted_now.push_back(f.path);
+      }
       if (f.secret) {
         m.attrs.mode = 0600;
         ++result.secrets;
@@ -353,6 +383,15 @@ Result<ConfigExportResult> ExportConfig(repo::Repository& repo, const std::strin
       }
     }
     members.push_back(std::move(m));
+  }
+  if (!clear_secrets.empty()) {
+    std::string msg = "config snapshot " + result.snapshot_id.substr(0, 12) + " stores " + std::to_string(clear_secrets.size()) +
+                      " secret file(s) in clear (made before secrets were recognized by mode and content); export refused, " +
+                      output + " not written:";
+    for (const auto& c : clear_secrets) msg += "\n  " + c;
+    msg += "\nGive the secrets passphrase (--secrets-passphrase-file or $AILEE_SECRETS_PASSPHRASE) to export them encrypted, "
+           "or run `ailee-cli config backup` and export the new snapshot.";
+    return FailedPrecondition(msg);
   }
   auto doc = ConfigManifestToJson(manifest);
   doc["snapshot"] = snap.id_hex();

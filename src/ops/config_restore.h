@@ -12,7 +12,8 @@
 //      with dry_run this is all;
 //   3. directories are created, then each differing file is written
 //      atomically (temporary name, fsync, rename) after its previous version
-//      was hard-linked aside (".ailee-restore-old-*"); secrets get mode 0400;
+//      was hard-linked aside (".ailee-restore-old-*"); secrets get their
+//      recorded mode back (decrypted in memory, written atomically);
 //      owners are restored when running as root; directories are fsynced;
 //   4. the restored config file is validated (config::ValidateConfigFile).
 //      If it has problems every written file is put back from its aside copy
@@ -23,6 +24,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -30,6 +32,7 @@
 #include "config/config.h"
 #include "crypto/secure.h"
 #include "ops/archive_tar.h"
+#include "ops/config_snapshot.h"
 #include "repo/repository.h"
 
 namespace ailee::ops {
@@ -48,6 +51,8 @@ const char* ConfigChangeKindName(ConfigChange::Kind kind);
 
 struct ConfigRestoreOptions {
   bool dry_run = false;
+  // Whose snapshot "latest" is (config_snapshot.h). Default: this hostname.
+  ConfigSnapshotScope scope;
   // Needed to restore (or, in a dry run, to compare) secrets.
   const crypto::SecureBytes* secrets_passphrase = nullptr;
   bool validate = true;
@@ -70,18 +75,30 @@ struct ConfigRestoreReport {
   Status ToStatus() const;
 };
 
-// `ref`: "latest" (newest config snapshot), an id or a unique prefix.
+// `ref`: "latest" (newest config snapshot in options.scope), an id or a unique prefix.
 Result<ConfigRestoreReport> RestoreConfig(repo::Repository& repo, const std::string& ref, const std::string& target,
                                           const ConfigRestoreOptions& options);
 
 // Writes config snapshot `ref` as a plain .tar.gz: the mirrored tree, secrets
 // as .secrets/<path>.gpg ciphertext (stock `gpg --decrypt` opens them), and
 // MANIFEST.json (the manifest without plaintext hashes of secrets).
+// A secret is never written in clear: a file the snapshot stores plain but
+// that the config_secrets.h rules call a secret (a snapshot made before
+// those rules, or by another tool) is encrypted into .secrets/<path>.gpg
+// with the secrets passphrase when one is given, and otherwise the export is
+// refused (kFailedPrecondition naming the files), writing nothing.
+struct ConfigExportOptions {
+  ConfigSnapshotScope scope;  // whose "latest"
+  const crypto::SecureBytes* secrets_passphrase = nullptr;
+  std::map<std::string, std::string> named_secrets;  // ConfigNamedSecrets of the current config
+};
 struct ConfigExportResult {
   std::string snapshot_id;
   size_t files = 0, secrets = 0;
+  std::vector<std::string> encrypted_now;  // stored plain in the snapshot, encrypted for the export
 };
-Result<ConfigExportResult> ExportConfig(repo::Repository& repo, const std::string& ref, const std::string& output);
+Result<ConfigExportResult> ExportConfig(repo::Repository& repo, const std::string& ref, const std::string& output,
+                                        const ConfigExportOptions& options = {});
 
 // Extracts an archive (an export, or any .tar.gz) below `target` after the
 // safety checks; refuses the whole archive, writing nothing, when any entry

@@ -1,6 +1,10 @@
 #include "ops/config_snapshot.h"
 
+#include <optional>
+#include <set>
+
 #include "ops/config_backup.h"
+#include "repo/keys.h"
 
 namespace ailee::ops {
 
@@ -26,7 +30,7 @@ nlohmann::json ConfigManifestToJson(const ConfigManifest& m) {
                         {"uid", f.uid}, {"gid", f.gid}, {"mtime_ns", f.mtime_ns}};
     if (!f.dir) {
       j["size"] = f.size;
-      j["sha256"] = f.sha256;
+      if (!f.secret || !f.sha256.empty()) j["sha256"] = f.sha256;
       j["secret"] = f.secret;
       if (f.secret) j["ciphertext_sha256"] = f.ciphertext_sha256;
     }
@@ -64,6 +68,47 @@ Result<ConfigManifest> ParseConfigManifest(const nlohmann::json& meta) {
   } catch (const nlohmann::json::exception& e) {
     return InvalidArgument(std::string("damaged config manifest: ") + e.what());
   }
+}
+
+std::string ConfigSnapshotScope::Describe() const {
+  if (!host.empty()) return "host or node '" + host + "'";
+  if (!node_id.empty()) return "node '" + node_id + "'";
+  return "host '" + repo::LocalHostname() + "'";
+}
+
+bool InConfigScope(const repo::Snapshot& snap, const ConfigSnapshotScope& scope) {
+  std::string node = snap.meta.is_object() ? snap.meta.value("node_id", "") : "";
+  if (!scope.host.empty()) return node == scope.host || snap.host == scope.host;
+  if (!scope.node_id.empty()) return node == scope.node_id;
+  return snap.host == repo::LocalHostname();
+}
+
+Result<repo::Snapshot> FindConfigSnapshot(repo::Repository& repo, const std::string& ref, const ConfigSnapshotScope& scope) {
+  if (ref != "latest") {
+    ASSIGN_OR_RETURN(auto snap, repo::FindSnapshot(repo, ref));
+    if (snap.kind != kConfigSnapshotKind) {
+      return InvalidArgument("snapshot " + snap.id_hex().substr(0, 12) + " is a " + snap.kind + " snapshot, not a config snapshot");
+    }
+    return snap;
+  }
+  ASSIGN_OR_RETURN(auto listing, repo::ListSnapshots(repo));
+  std::optional<repo::Snapshot> best;
+  std::set<std::string> others;
+  for (auto& s : listing.snapshots) {  // oldest first
+    if (s.kind != kConfigSnapshotKind) continue;
+    if (InConfigScope(s, scope)) {
+      if (!best || s.time_ms >= best->time_ms) best = std::move(s);
+    } else {
+      std::string node = s.meta.is_object() ? s.meta.value("node_id", "") : "";
+      others.insert("node '" + node + "' on host '" + s.host + "'");
+    }
+  }
+  if (best) return std::move(*best);
+  std::string msg = "no config snapshot of " + scope.Describe() + " in the repository";
+  if (others.empty()) return NotFound(msg + " (it holds no config snapshot at all); run `ailee-cli config backup` first");
+  msg += "; config snapshots exist for:";
+  for (const auto& o : others) msg += " " + o + ";";
+  return NotFound(msg + " pick one with --host ID or give a snapshot id");
 }
 
 }  // namespace ailee::ops

@@ -2,7 +2,7 @@
 // "ailee-config/1" (docs/config-backup.md). One entry per file or directory,
 // keyed by its original absolute path; `stored` is where the bytes live in
 // the snapshot (the mirrored path, or .secrets/<mirrored path>.gpg for a
-// secret, whose sha256/size are of the plaintext).
+// secret, whose size is of the plaintext; no plaintext hash is recorded).
 #pragma once
 
 #include <cstdint>
@@ -11,6 +11,8 @@
 #include <vector>
 
 #include "base/status.h"
+#include "repo/repository.h"
+#include "repo/snapshot.h"
 
 namespace ailee::ops {
 
@@ -22,7 +24,7 @@ struct ConfigFile {
   uint32_t mode = 0, uid = 0, gid = 0;
   int64_t mtime_ns = 0;
   uint64_t size = 0;
-  std::string sha256;             // plaintext (files only)
+  std::string sha256;             // plain files; empty for secrets (older manifests: the plaintext's)
   std::string ciphertext_sha256;  // secrets only
 };
 
@@ -39,5 +41,24 @@ struct ConfigManifest {
 nlohmann::json ConfigManifestToJson(const ConfigManifest& m);
 // kInvalidArgument when `meta` is not an ailee-config/1 manifest.
 Result<ConfigManifest> ParseConfigManifest(const nlohmann::json& meta);
+
+// Whose config snapshots "latest" means, in a repository several hosts share.
+//   - `host` set (--host ID): snapshots whose manifest node_id or whose
+//     recorded host is ID;
+//   - else `node_id` set (the config's node.id): snapshots whose manifest
+//     node_id is it;
+//   - else: snapshots recorded by this machine's hostname.
+struct ConfigSnapshotScope {
+  std::string node_id;
+  std::string host;
+  std::string Describe() const;  // "node 'node-1'", "host or node 'x'", "host 'h'"
+};
+bool InConfigScope(const repo::Snapshot& snap, const ConfigSnapshotScope& scope);
+
+// `ref`: "latest" (the newest config snapshot in `scope`), an id or a
+// unique prefix (any host: an id names one snapshot). kNotFound for
+// "latest" names the scope and lists the node ids and hosts that do have
+// config snapshots; kInvalidArgument when `ref` is not a config snapshot.
+Result<repo::Snapshot> FindConfigSnapshot(repo::Repository& repo, const std::string& ref, const ConfigSnapshotScope& scope);
 
 }  // namespace ailee::ops

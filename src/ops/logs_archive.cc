@@ -133,7 +133,8 @@ Result<LogRestoreResult> RestoreLogs(repo::Repository& repo, const std::string& 
   std::vector<repo::Snapshot> snaps;
   if (!options.snapshot.empty()) {
     repo::SnapshotFilter filter;
-    if (options.snapshot == "latest") filter = {kLogsSnapshotKind, options.host};
+    // "latest" in a repository several hosts share is this host's newest.
+    if (options.snapshot == "latest") filter = {kLogsSnapshotKind, options.host.empty() ? repo::LocalHostname() : options.host};
     ASSIGN_OR_RETURN(auto s, repo::FindSnapshot(repo, options.snapshot, filter));
     if (s.kind != kLogsSnapshotKind) return InvalidArgument("snapshot " + s.id_hex().substr(0, 12) + " is a " + s.kind + " snapshot, not logs");
     snaps.push_back(std::move(s));

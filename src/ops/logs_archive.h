@@ -68,9 +68,9 @@ Result<LogArchiveResult> ArchiveLogs(repo::Repository& repo, const LogArchiveOpt
 // different files share (numbered rotations) gets "~<sha256 prefix>" appended
 // for all but the newest.
 struct LogRestoreOptions {
-  std::string snapshot;   // id, prefix or "latest"; empty: use since_ms
+  std::string snapshot;   // id, prefix or "latest" (of `host`, default this host); empty: use since_ms
   int64_t since_ms = 0;
-  std::string host;
+  std::string host;       // since_ms: only this host's (empty: all); "latest": this host's (empty: this machine's)
 };
 struct LogRestoreResult {
   std::vector<std::string> files;  // names written

@@ -45,6 +45,7 @@ class ConfigBackupTest : public testing::OpsRepoTest {
     ConfigRestoreOptions o;
     o.dry_run = dry_run;
     o.secrets_passphrase = &pass_;
+    o.scope.node_id = "node-1";  // "latest" is this node's
     auto r = RestoreConfig(*repo_, ref, "/", o);
     EXPECT_TRUE(r.ok()) << r.status().ToString();
     return r.ok() ? *r : ConfigRestoreReport{};
@@ -110,7 +111,7 @@ TEST_F(ConfigBackupTest, ChangeThenRestoreShowsDiffAndPutsFilesAndModesBack) {
   EXPECT_EQ(ModeOf(dir_ + "/opt/ailee-core/.env"), 0640u);
   EXPECT_EQ(Get(cfg_dir_ + "/notes.txt"), "operator notes\n");
   EXPECT_EQ(Get(cfg_dir_ + "/secrets.yaml"), "admin_token: s3cr3t-token-value\n");
-  EXPECT_EQ(ModeOf(cfg_dir_ + "/secrets.yaml"), 0400u);
+  EXPECT_EQ(ModeOf(cfg_dir_ + "/secrets.yaml"), 0600u);  // its recorded mode (was: always 0400)
   EXPECT_TRUE(fs::Exists(cfg_dir_ + "/extra.conf"));  // not in the snapshot: left in place
   for (const auto& name : testing::Names(cfg_dir_)) EXPECT_EQ(name.rfind(".ailee-", 0), std::string::npos) << name;
 
@@ -121,7 +122,9 @@ TEST_F(ConfigBackupTest, ChangeThenRestoreShowsDiffAndPutsFilesAndModesBack) {
 TEST_F(ConfigBackupTest, ExportIsPlainTarGzAndSecretsOpenWithStockGpg) {
   auto b = Backup();
   std::string archive = dir_ + "/config.tar.gz";
-  auto e = ExportConfig(*repo_, "latest", archive);
+  ConfigExportOptions eo;
+  eo.scope.node_id = "node-1";
+  auto e = ExportConfig(*repo_, "latest", archive, eo);
   ASSERT_TRUE(e.ok()) << e.status().ToString();
   EXPECT_EQ(e->secrets, 1u);
   std::string x = dir_ + "/x";
@@ -156,6 +159,7 @@ TEST_F(ConfigBackupTest, InvalidRestoredConfigIsCaughtAndOldFilesKept) {
 
   ConfigRestoreOptions o;
   o.secrets_passphrase = &pass_;
+  o.scope.node_id = "node-1";
   auto r = RestoreConfig(*repo_, "latest", "/", o);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_TRUE(r->rolled_back);

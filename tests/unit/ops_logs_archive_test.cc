@@ -7,6 +7,7 @@
 
 #include "ops/logs_archive.h"
 #include "ops_config_test_util.h"
+#include "repo/keys.h"
 #include "repo/snapshot.h"
 
 namespace ailee::ops {
@@ -135,6 +136,28 @@ TEST_F(LogsArchiveTest, RestoreBySnapshotAndSince) {
   bool found_old = false;
   for (const auto& n : testing::Names(dir_ + "/r2")) found_old |= n.rfind("node.log.1~", 0) == 0 && Get(dir_ + "/r2/" + n) == "newest\n";
   EXPECT_TRUE(found_old);
+}
+
+// A repository shared by hosts: "latest" is this host's newest logs
+// snapshot unless --host names another.
+TEST_F(LogsArchiveTest, RestoreLatestTakesThisHostsLogsNotAnotherHostsNewer) {
+  options_.host = repo::LocalHostname();
+  PutLog("node.log.1", "this host\n", 3600);
+  Archive();
+  clock_.Advance(kDayMs);
+  options_.host = "other-host";
+  PutLog("node.log.1", "other host\n", 3600);
+  Archive();
+
+  LogRestoreOptions o;
+  o.snapshot = "latest";
+  auto r = RestoreLogs(*repo_, dir_ + "/r-latest", o);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(Get(dir_ + "/r-latest/node.log.1"), "this host\n");
+  o.host = "other-host";
+  r = RestoreLogs(*repo_, dir_ + "/r-other", o);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(Get(dir_ + "/r-other/node.log.1"), "other host\n");
 }
 
 }  // namespace
