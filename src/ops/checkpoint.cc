@@ -295,10 +295,12 @@ Status InstallDirectory(const std::string& staged, const std::string& target) {
 
 Status CheckNotRollingBack(const std::string& target, uint64_t height, const crypto::Hash256& block_hash,
                            bool allow_rollback) {
-  if (allow_rollback || !fs::Exists(target)) return Status::Ok();
+  // No database (RocksDB names it in CURRENT, as EnsureNotInUse knows its
+  // LOCK): nothing to lose. One that is there but does not open may be
+  // ahead: refused like one that is.
+  if (allow_rollback || !fs::Exists(fs::JoinPath(target, "CURRENT"))) return Status::Ok();
   auto db = state::StateDb::Open(target, state::OpenOptions{true, false});
   if (!db.ok()) {
-    if (db.status().code() == StatusCode::kNotFound) return Status::Ok();  // no database: nothing to lose
     return FailedPrecondition("cannot read the chain tip of the target " + target + " (" + db.status().message() +
                               "), so it is not known whether applying would lose blocks; if its state is damaged and "
                               "you mean to replace it, rerun with --allow-rollback");

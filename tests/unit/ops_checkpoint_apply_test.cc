@@ -139,6 +139,57 @@ TEST_F(ApplyCheckpointDirTest, NewerCheckpointAppliesAndOlderNeedsAllowRollback)
   EXPECT_EQ(allowed->manifest.height, 4u);
 }
 
+TEST_F(ApplyCheckpointDirTest, TargetWhoseDatabaseCannotBeReadIsRefusedUnlessAllowRollback) {
+  // Its tip is unknown, so it may be ahead: refused, not silently replaced.
+  ASSERT_TRUE(fs::WriteFileAtomic(fs::JoinPath(target_, "CURRENT"), "MANIFEST-999999\n").ok());
+  const auto before = Digest(target_);
+  ApplyOptions o;
+  o.federation = fed_.federation;
+  auto refused = ApplyCheckpointDir(ckpt2_, target_, o);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), StatusCode::kFailedPrecondition) << refused.status().ToString();
+  EXPECT_NE(refused.status().message().find("--allow-rollback"), std::string::npos) << refused.status().ToString();
+  EXPECT_EQ(Digest(target_), before);
+  o.allow_rollback = true;
+  auto replaced = ApplyCheckpointDir(ckpt2_, target_, o);
+  ASSERT_TRUE(replaced.ok()) << replaced.status().ToString();
+  auto v = VerifyCheckpoint(target_, fed_.federation);
+  ASSERT_TRUE(v.ok());
+  EXPECT_TRUE(v->ok) << (v->problems.empty() ? "" : v->problems.front());
+}
+
+TEST_F(ApplyCheckpointDirTest, TargetFileReplacedWithSameNameSizeAndMtimeIsNotReused) {
+  // An unlucky disk or an attacker swaps a target SST for garbage of the
+  // same size and mtime: reuse goes by SHA-256, so the file comes from the
+  // checkpoint again and the result proves.
+  auto m = ReadManifest(target_);
+  ASSERT_TRUE(m.ok());
+  std::string victim;
+  for (const auto& f : m->files) {
+    if (f.path.size() > 4 && f.path.substr(f.path.size() - 4) == ".sst") victim = f.path;
+  }
+  ASSERT_FALSE(victim.empty());
+  const std::string path = fs::JoinPath(target_, victim);
+  const auto mtime = std::filesystem::last_write_time(path);
+  auto size = fs::FileSize(path);
+  ASSERT_TRUE(size.ok());
+  ASSERT_EQ(::unlink(path.c_str()), 0);  // a hard link shared with the checkpoint: replace, never edit in place
+  ASSERT_TRUE(fs::WriteFileAtomic(path, std::string(*size, 'x')).ok());
+  std::filesystem::last_write_time(path, mtime);
+  ApplyOptions o;
+  o.federation = fed_.federation;
+  // The damaged target's tip cannot be read: replacing it takes the
+  // operator's word.
+  EXPECT_EQ(ApplyCheckpointDir(ckpt2_, target_, o).status().code(), StatusCode::kFailedPrecondition);
+  o.allow_rollback = true;
+  auto r = ApplyCheckpointDir(ckpt2_, target_, o);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  auto v = VerifyCheckpoint(target_, fed_.federation);
+  ASSERT_TRUE(v.ok());
+  EXPECT_TRUE(v->ok) << (v->problems.empty() ? "" : v->problems.front());
+  EXPECT_EQ(v->manifest.height, 8u);
+}
+
 // ---- create-checkpoint --output URL: the scratch directory beside the data dir
 
 std::vector<std::string> Siblings(const std::string& dir) {
