@@ -302,5 +302,34 @@ TEST_F(ApplyCheckpointTest, OlderSnapshotOntoAHigherTargetIsRefusedNamingBothHei
   EXPECT_EQ(TipOf(target).height, tip_a_->height);
 }
 
+TEST_F(ApplyCheckpointTest, KilledMidApplyLeavesTheTargetWholeAndTheRerunCompletes) {
+  const std::string target = GoodTarget("target-killed");
+  const auto before = Digest(target);
+  const std::string ckpt_b = Dir("ckpt-b");
+  auto made = w().JsonOk(n1(), {"create-checkpoint", "--offline", "--output", ckpt_b});
+  ASSERT_OK(made);
+  const uint64_t height_b = (*made)["height"].get<uint64_t>();
+  ASSERT_GT(height_b, tip_a_->height);
+
+  ASSIGN_OR_FAIL(Process run, w().Background(n1(), {"apply-checkpoint", ckpt_b, "--target", target}, Dir("killed-apply.log")));
+  // Staging exists from after the source verified until the swap.
+  const bool staging = WaitUntil([&] { return Exists(target + ".apply-partial") || !run.Running(); }, Millis(120000), Millis(1));
+  ASSERT_TRUE(staging);
+  if (!run.Running()) GTEST_SKIP() << "the apply finished before it could be killed while staging";
+  run.Kill();
+
+  // Old state or new, never a mix: whichever it is proves.
+  const Tip after_kill = TipOf(target);
+  EXPECT_TRUE(after_kill.height == tip_a_->height || after_kill.height == height_b) << after_kill.height;
+  if (after_kill.height == tip_a_->height) {
+    EXPECT_EQ(Digest(target), before);
+  }
+
+  CommandResult rerun = w().Cli(n1(), {"apply-checkpoint", ckpt_b, "--target", target});
+  EXPECT_EQ(rerun.exit_code, 0) << rerun;
+  EXPECT_EQ(TipOf(target).height, height_b);
+  EXPECT_FALSE(Exists(target + ".apply-partial")) << "the killed run's staging was not removed";
+}
+
 }  // namespace
 }  // namespace ailee::it
