@@ -192,15 +192,19 @@ void SetUpApplyCheckpoint(CLI::App& app, GlobalOptions& g) {
       "apply-checkpoint",
       "Make DIR the state of SRC, writing only files that differ. SRC is a checkpoint directory, or a state\n"
       "snapshot of the repository (id, prefix or 'latest'), or a checkpoint uploaded by `create-checkpoint --output\n"
-      "s3://...` (downloaded beside DIR and verified first). Built beside DIR and swapped in atomically: a crash\n"
-      "leaves the old or the new state, never a mix. The node using DIR must be stopped.");
+      "s3://...` (downloaded beside DIR). SRC is verified first, as verify-checkpoint does; the new state is built\n"
+      "beside DIR, proven, and swapped in atomically: a crash leaves the old or the new state, never a mix. The node\n"
+      "using DIR must be stopped. A SRC older than DIR's tip, or of another chain, needs --allow-rollback.");
   auto args = std::make_shared<RepoArgs>();
   auto src = std::make_shared<std::string>();
   auto target = std::make_shared<std::string>();
+  auto allow_rollback = std::make_shared<bool>(false);
   AddRepoOptions(cmd, *args);
   cmd->add_option("SRC", *src, "checkpoint directory, checkpoint URL (s3://bucket/prefix), or snapshot reference")->required();
   cmd->add_option("--target,-t", *target, "node data dir to update")->required();
-  cmd->callback([&g, args, src, target] {
+  cmd->add_flag("--allow-rollback", *allow_rollback,
+                "replace a target whose tip is higher than SRC's, or on another chain (refused otherwise)");
+  cmd->callback([&g, args, src, target, allow_rollback] {
     ProgressLine progress(g, "apply-checkpoint");
     if (fs::IsDirectory(*src) || ops::IsRemoteCheckpointUrl(*src)) {
       std::unique_ptr<audit::AuditLog> log;
@@ -210,14 +214,26 @@ void SetUpApplyCheckpoint(CLI::App& app, GlobalOptions& g) {
       }
       audit::ScopedAuditOp op(log.get(), "apply-checkpoint", {{"source", *src}, {"target", *target}});
       auto show = [&](const std::string& p, uint64_t d, uint64_t t) { progress.Update(p, d, t); };
+      ops::ApplyOptions ao;
+      std::string why;
+      ao.federation = FederationIfConfigured(g, &why);
+      ao.allow_rollback = *allow_rollback;
+      ao.progress = show;
       std::string dir = *src;
       std::string downloaded;  // removed on every path out
       if (ops::IsRemoteCheckpointUrl(*src)) {
         // Fetched beside the target (same filesystem, so applying can link
-        // instead of copy), checked file by file, then proven like any
-        // checkpoint before it may touch the target.
+        // instead of copy), checked file by file; ApplyCheckpointDir then
+        // verifies it like any checkpoint before it may touch the target.
         auto store = storage::OpenObjectStore(*src);
         if (!store.ok()) return SetResult(op.Finish(store.status()));
+        // A rollback is refused before anything is downloaded.
+        if (auto text = (*store)->Get(ops::kCheckpointManifestName); text.ok()) {
+          auto remote = ops::DecodeManifest(*text, *src);
+          if (!remote.ok()) return SetResult(op.Finish(remote.status()));
+          Status rb = ops::CheckNotRollingBack(*target, remote->height, remote->block_hash, *allow_rollback);
+          if (!rb.ok()) return SetResult(op.Finish(rb));
+        }
         // A download a killed run left beside the target goes first.
         std::string beside = *target;
         while (beside.size() > 1 && beside.back() == '/') beside.pop_back();
@@ -232,20 +248,10 @@ void SetUpApplyCheckpoint(CLI::App& app, GlobalOptions& g) {
           }
           return SetResult(op.Finish(m.status()));
         }
-        std::string why;
-        // The download checked every file's SHA-256 as it wrote it: the
-        // proof reads the database, and applying links the files.
-        auto verified = ops::VerifyCheckpoint(downloaded, FederationIfConfigured(g, &why), show, /*files_hashed=*/true);
-        Status vst = !verified.ok() ? verified.status()
-                     : verified->ok ? Status::Ok()
-                                    : DataLoss("checkpoint " + *src + " failed verification: " + verified->problems.front());
-        if (!vst.ok()) {
-          (void)fs::RemoveAll(downloaded);
-          return SetResult(op.Finish(vst));
-        }
         dir = downloaded;
+        ao.consume_src = true;
       }
-      auto r = ops::ApplyCheckpointDir(dir, *target, show, /*consume_src=*/!downloaded.empty());
+      auto r = ops::ApplyCheckpointDir(dir, *target, ao);
       if (!downloaded.empty()) (void)fs::RemoveAll(downloaded);
       progress.Done();
       if (!r.ok()) return SetResult(op.Finish(r.status()));
@@ -265,6 +271,7 @@ void SetUpApplyCheckpoint(CLI::App& app, GlobalOptions& g) {
       return SetResult(s.status().WithContext(*src + " is not a directory, so it was taken as a snapshot reference"));
     }
     audit::ScopedAuditOp op(s->audit(), "apply-checkpoint", {{"repository", s->url()}, {"snapshot", *src}, {"target", *target}});
+    if (Status rb = ops::CheckSnapshotNotRollingBack(s->repo(), *src, *target, *allow_rollback); !rb.ok()) return SetResult(op.Finish(rb));
     ops::StateRestoreOptions o;
     o.force = true;  // applying replaces the target's state by definition
     o.federation = SessionFederation(*s);

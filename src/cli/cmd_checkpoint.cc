@@ -109,18 +109,11 @@ void SetUpCreateCheckpoint(CLI::App& app, GlobalOptions& g) {
                                   : cfg.status());
       }
     }
-    if (remote) {
-      // Hard links need the data dir's filesystem; the node (online) writes there too.
-      o.output = fs::TempSiblingName(o.data_dir.empty() ? std::string("/tmp/ailee-checkpoint") : o.data_dir);
-    }
     ProgressLine progress(g, "create-checkpoint");
     o.progress = [&](const std::string& phase, uint64_t d, uint64_t t) { progress.Update(phase, d, t); };
-    auto m = ops::CreateCheckpoint(o);
-    if (m.ok() && remote) {
-      Status up = ops::UploadCheckpoint(o.output, *store, o.progress);
-      (void)fs::RemoveAll(o.output);
-      if (!up.ok()) m = up;
-    }
+    // To a URL: made in a scratch dir beside the data dir (hard links need
+    // its filesystem; the node, online, writes there too), uploaded, removed.
+    auto m = remote ? ops::CreateCheckpointInStore(o, *store) : ops::CreateCheckpoint(o);
     progress.Done();
     if (!m.ok()) return SetResult(m.status());
     json j = ManifestJson(*m);
@@ -153,7 +146,11 @@ void SetUpVerifyCheckpoint(CLI::App& app, GlobalOptions& g) {
       if (!store.ok()) return SetResult(store.status());
       auto cfg = LoadConfigFor(g);
       const char* tmp = std::getenv("TMPDIR");
-      local = fs::TempSiblingName(cfg.ok() ? cfg->node.data_dir : std::string(tmp ? tmp : "/tmp") + "/ailee-checkpoint");
+      std::string beside = cfg.ok() ? cfg->node.data_dir : std::string(tmp ? tmp : "/tmp") + "/ailee-checkpoint";
+      while (beside.size() > 1 && beside.back() == '/') beside.pop_back();
+      // A download a killed run left goes first.
+      fs::RemoveAbandoned(fs::Dirname(beside), fs::Basename(beside) + ".tmp.");
+      local = fs::TempSiblingName(beside);
       auto m = ops::DownloadCheckpoint(**store, local, show);
       if (!m.ok()) return SetResult(m.status());
     }

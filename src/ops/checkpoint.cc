@@ -16,6 +16,8 @@
 #include "base/fs.h"
 #include "crypto/hash.h"
 #include "node/client.h"
+#include "ops/checkpoint_files.h"
+#include "repo/snapshot.h"
 #include "state/state_db.h"
 #include "state/verify.h"
 
@@ -26,41 +28,22 @@ using nlohmann::json;
 
 Result<crypto::Hash256> HashFile(const std::string& path) { return crypto::Sha256File(path); }
 
-// Copies src to dst (created exclusively), hashing what it writes, fsynced.
-Result<crypto::Hash256> CopyFileHashed(const std::string& src, const std::string& dst) {
-  int in = ::open(src.c_str(), O_RDONLY | O_CLOEXEC);
-  if (in < 0) return ErrnoStatus("open", src, errno);
-  ::posix_fadvise(in, 0, 0, POSIX_FADV_SEQUENTIAL);
-  auto out = fs::FileWriter::Create(dst, 0644, true);
-  if (!out.ok()) {
-    ::close(in);
-    return out.status();
-  }
-  crypto::Sha256Stream sha;
-  std::string buf(1 << 20, '\0');
-  Status st;
-  for (;;) {
-    ssize_t n = ::read(in, buf.data(), buf.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      st = ErrnoStatus("read", src, errno);
-      break;
-    }
-    if (n == 0) break;
-    std::string_view chunk(buf.data(), static_cast<size_t>(n));
-    sha.Update(chunk);
-    st = out->Append(chunk);
-    if (!st.ok()) break;
-  }
-  ::close(in);
-  if (st.ok()) st = out->Sync();
-  if (st.ok()) st = out->Close();
+// Copies the opened file to dst (created exclusively), hashing what it
+// writes, fsynced. Nothing is left at dst on failure.
+Result<crypto::Hash256> CopyOpened(const OpenedFile& in, const std::string& dst) {
+  ASSIGN_OR_RETURN(fs::FileWriter out, fs::FileWriter::Create(dst, 0644, true));
+  auto hash = in.Hash(&out);
+  Status st = hash.status();
+  if (st.ok()) st = out.Sync();
+  if (st.ok()) st = out.Close();
   if (!st.ok()) {
     ::unlink(dst.c_str());
     return st;
   }
-  return sha.Finish();
+  return *hash;
 }
+
+bool IsSst(const std::string& path) { return path.size() > 4 && path.compare(path.size() - 4, 4, ".sst") == 0; }
 
 std::vector<std::string> RegularFiles(const std::string& dir) {
   std::vector<std::string> out;
@@ -140,16 +123,7 @@ Result<CheckpointManifest> DecodeManifest(std::string_view text, const std::stri
   return m;
 }
 
-Result<CheckpointManifest> ReadManifest(const std::string& dir) {
-  std::string path = fs::JoinPath(dir, kCheckpointManifestName);
-  auto text = fs::ReadFile(path);
-  if (!text.ok()) {
-    if (text.status().code() == StatusCode::kNotFound)
-      return NotFound(dir + " is not a checkpoint: " + kCheckpointManifestName + " is missing (incomplete or not created by ailee-cli)");
-    return text.status();
-  }
-  return DecodeManifest(*text, path);
-}
+Result<CheckpointManifest> ReadManifest(const std::string& dir) { return ReadManifestNoFollow(dir); }
 
 Result<std::vector<CheckpointFile>> HashTree(const std::string& dir, const ProgressFn& progress) {
   auto names = RegularFiles(dir);
@@ -221,35 +195,56 @@ Result<CheckpointManifest> CreateCheckpoint(const CreateCheckpointOptions& o) {
   return m;
 }
 
+void ProveCheckpointDatabase(const std::string& dir, const CheckpointManifest& m,
+                             const std::optional<state::Federation>& federation, const ProgressFn& progress,
+                             CheckpointVerifyReport* r) {
+  state::VerifyOptions vo;
+  vo.federation = federation;
+  vo.expected_state_root = m.state_root;
+  if (progress) vo.progress = [&](const state::VerifyProgress& p) { progress(p.phase, p.done, p.total); };
+  auto vr = state::VerifyState(dir, vo);
+  if (!vr.ok()) {
+    r->problems.push_back("database: " + vr.status().message());
+    return;
+  }
+  r->recomputed_state_root = vr->state_root;
+  r->entries_checked = vr->entries_checked;
+  for (const auto& p : vr->problems) r->problems.push_back("database: " + p);
+  if (vr->tip_height != m.height)
+    r->problems.push_back("database tip is height " + std::to_string(vr->tip_height) + ", manifest says " + std::to_string(m.height));
+  if (vr->tip_block_hash != m.block_hash)
+    r->problems.push_back("database tip hash " + crypto::HashToHex(vr->tip_block_hash) + " differs from the manifest's " + crypto::HashToHex(m.block_hash));
+}
+
 Result<CheckpointVerifyReport> VerifyCheckpoint(const std::string& dir, const std::optional<state::Federation>& federation,
                                                 const ProgressFn& progress, bool files_hashed) {
   CheckpointVerifyReport r;
   ASSIGN_OR_RETURN(r.manifest, ReadManifest(dir));
-  // 1. Files against the manifest.
-  std::map<std::string, const CheckpointFile*> expected;
-  for (const auto& f : r.manifest.files) expected[f.path] = &f;
-  auto present = RegularFiles(dir);
-  for (const auto& p : present) {
-    if (!expected.count(p)) r.problems.push_back("file " + p + ": not in the manifest (added after the checkpoint was made)");
-  }
+  // 1. The tree holds the manifest's regular files and nothing else; an
+  // entry of any other kind is named, never followed or opened.
+  ASSIGN_OR_RETURN(auto unlisted, UnlistedEntries(dir, r.manifest));
+  const bool tree_clean = unlisted.empty();
+  for (auto& p : unlisted) r.problems.push_back(std::move(p));
+  // 2. Each file against the manifest, read through a descriptor that is
+  // known to be a regular file of the manifest's size, never past it.
   std::vector<std::string> problems(r.manifest.files.size());
   std::atomic<uint64_t> bytes{0};
   RETURN_IF_ERROR(ParallelFor(r.manifest.files.size(), [&](size_t i) -> Status {
     const auto& f = r.manifest.files[i];
-    std::string full = fs::JoinPath(dir, f.path);
-    auto size = fs::FileSize(full);
-    if (!size.ok()) { problems[i] = "file " + f.path + ": missing"; return Status::Ok(); }
-    if (*size != f.size) {
-      problems[i] = "file " + f.path + ": size " + std::to_string(*size) + ", manifest says " + std::to_string(f.size);
+    auto opened = OpenedFile::Open(dir, f.path, f.size);
+    if (!opened.ok()) {
+      problems[i] = opened.status().code() == StatusCode::kNotFound ? "file " + f.path + ": missing"
+                                                                     : opened.status().message();
       return Status::Ok();
     }
-    if (files_hashed) {
-      bytes += f.size;
-      return Status::Ok();
+    if (!files_hashed) {
+      auto hash = opened->Hash();
+      if (!hash.ok()) { problems[i] = "file " + f.path + ": " + hash.status().message(); return Status::Ok(); }
+      if (*hash != f.sha256) {
+        problems[i] = "file " + f.path + ": SHA-256 " + crypto::HashToHex(*hash) + " differs from the manifest's " + crypto::HashToHex(f.sha256);
+        return Status::Ok();
+      }
     }
-    auto hash = HashFile(full);
-    if (!hash.ok()) { problems[i] = "file " + f.path + ": " + hash.status().message(); return Status::Ok(); }
-    if (*hash != f.sha256) problems[i] = "file " + f.path + ": SHA-256 " + crypto::HashToHex(*hash) + " differs from the manifest's " + crypto::HashToHex(f.sha256);
     bytes += f.size;
     return Status::Ok();
   }));
@@ -258,22 +253,13 @@ Result<CheckpointVerifyReport> VerifyCheckpoint(const std::string& dir, const st
   r.bytes_checked = bytes;
   if (progress) progress("files", r.bytes_checked, r.bytes_checked);
 
-  // 2. The database itself: chain, signatures, anchors, state root from scratch.
-  state::VerifyOptions vo;
-  vo.federation = federation;
-  vo.expected_state_root = r.manifest.state_root;
-  if (progress) vo.progress = [&](const state::VerifyProgress& p) { progress(p.phase, p.done, p.total); };
-  auto vr = state::VerifyState(dir, vo);
-  if (!vr.ok()) {
-    r.problems.push_back("database: " + vr.status().message());
+  // 3. The database itself: chain, signatures, anchors, state root from
+  // scratch. RocksDB opens files by name and would follow a symlink, block
+  // on a FIFO or replay an extra WAL file: not opened unless the tree is clean.
+  if (tree_clean) {
+    ProveCheckpointDatabase(dir, r.manifest, federation, progress, &r);
   } else {
-    r.recomputed_state_root = vr->state_root;
-    r.entries_checked = vr->entries_checked;
-    for (const auto& p : vr->problems) r.problems.push_back("database: " + p);
-    if (vr->tip_height != r.manifest.height)
-      r.problems.push_back("database tip is height " + std::to_string(vr->tip_height) + ", manifest says " + std::to_string(r.manifest.height));
-    if (vr->tip_block_hash != r.manifest.block_hash)
-      r.problems.push_back("database tip hash " + crypto::HashToHex(vr->tip_block_hash) + " differs from the manifest's " + crypto::HashToHex(r.manifest.block_hash));
+    r.problems.push_back("database: not opened, because the directory holds entries its manifest does not list (named above)");
   }
   r.ok = r.problems.empty();
   return r;
@@ -307,70 +293,157 @@ Status InstallDirectory(const std::string& staged, const std::string& target) {
   return synced.WithContext("the new state is at " + target + " but its directory could not be synced");
 }
 
-Result<ApplyReport> ApplyCheckpointDir(const std::string& src, const std::string& target_in, const ProgressFn& progress,
-                                       bool consume_src) {
+Status CheckNotRollingBack(const std::string& target, uint64_t height, const crypto::Hash256& block_hash,
+                           bool allow_rollback) {
+  // No database (RocksDB names it in CURRENT, as EnsureNotInUse knows its
+  // LOCK): nothing to lose. One that is there but does not open may be
+  // ahead: refused like one that is.
+  if (allow_rollback || !fs::Exists(fs::JoinPath(target, "CURRENT"))) return Status::Ok();
+  auto db = state::StateDb::Open(target, state::OpenOptions{true, false});
+  if (!db.ok()) {
+    return FailedPrecondition("cannot read the chain tip of the target " + target + " (" + db.status().message() +
+                              "), so it is not known whether applying would lose blocks; if its state is damaged and "
+                              "you mean to replace it, rerun with --allow-rollback");
+  }
+  const state::ChainTip tip = (*db)->Tip();
+  if (tip.height < height) return Status::Ok();
+  // Height 0 is the empty genesis state: no block, a hash of zeros.
+  std::optional<crypto::Hash256> at_height;
+  if (height == 0) {
+    at_height = crypto::Hash256{};
+  } else if (auto block = (*db)->GetBlock(height); block.ok()) {
+    at_height = block->header.Hash();
+  }
+  const bool other_chain = !at_height || *at_height != block_hash;
+  if (tip.height == height && !other_chain) return Status::Ok();  // the same state
+  std::string what = "the target " + target + " is at height " + std::to_string(tip.height) + ", the source at height " +
+                     std::to_string(height);
+  if (other_chain) {
+    what += "; the target is on another chain (its block at height " + std::to_string(height) + " is " +
+            (at_height ? crypto::HashToHex(*at_height) : std::string("unreadable")) + ", the source's is " +
+            crypto::HashToHex(block_hash) + ")";
+  }
+  return FailedPrecondition("refusing to roll back: " + what + "; applying would discard the target's blocks" +
+                            (tip.height > height ? " above height " + std::to_string(height) : std::string()) +
+                            ". Check that SRC and --target are the ones you mean; to replace the target anyway, rerun "
+                            "with --allow-rollback");
+}
+
+Status CheckSnapshotNotRollingBack(repo::Repository& repo, const std::string& ref, const std::string& target,
+                                   bool allow_rollback) {
+  if (allow_rollback) return Status::Ok();
+  auto snap = repo::FindSnapshot(repo, ref, repo::SnapshotFilter{"state", ""});
+  if (!snap.ok()) return Status::Ok();
+  crypto::Hash256 block_hash{};
+  if (!snap->meta.contains("height") || !snap->meta["height"].is_number_unsigned() || !snap->meta.contains("block_hash") ||
+      !snap->meta["block_hash"].is_string() ||
+      !crypto::HashFromHex(snap->meta["block_hash"].get<std::string>(), &block_hash))
+    return Status::Ok();  // not a state backup: RestoreState names it
+  return CheckNotRollingBack(target, snap->meta["height"].get<uint64_t>(), block_hash, false);
+}
+
+Result<ApplyReport> ApplyCheckpointDir(const std::string& src, const std::string& target_in, const ApplyOptions& o) {
   std::string target = std::filesystem::absolute(target_in).lexically_normal().string();
   if (!target.empty() && target.back() == '/') target.pop_back();
   ApplyReport r;
-  ASSIGN_OR_RETURN(r.manifest, ReadManifest(src));
   RETURN_IF_ERROR(EnsureNotInUse(target));
+  // Cheap refusals first: the manifest names the source's tip.
+  ASSIGN_OR_RETURN(CheckpointManifest first, ReadManifest(src));
+  RETURN_IF_ERROR(CheckNotRollingBack(target, first.height, first.block_hash, o.allow_rollback));
+
+  // 1. The source is verified exactly as verify-checkpoint does before a
+  // byte of it is copied. A private download was hashed file by file as it
+  // was written; its database is proven once, staged (step 3), which is
+  // the same bytes.
+  CheckpointVerifyReport verified;
+  if (o.consume_src) {
+    verified.manifest = first;
+    ASSIGN_OR_RETURN(verified.problems, UnlistedEntries(src, first));
+    verified.ok = verified.problems.empty();
+  } else {
+    ASSIGN_OR_RETURN(verified, VerifyCheckpoint(src, o.federation, o.progress));
+  }
+  if (!verified.ok) {
+    return DataLoss("checkpoint " + src + " failed verification, nothing was applied to " + target + ": " +
+                    verified.problems.front() +
+                    (verified.problems.size() > 1
+                         ? " (and " + std::to_string(verified.problems.size() - 1) + " more: `ailee-cli verify-checkpoint " + src + "` lists them)"
+                         : std::string()));
+  }
+  r.manifest = verified.manifest;
+  if (EncodeManifest(r.manifest) != EncodeManifest(first))
+    return DataLoss("the manifest of " + src + " changed while it was being applied; nothing was applied to " + target);
+
   RETURN_IF_ERROR(fs::MakeDirs(fs::Dirname(target)));
   std::string staged = target + ".apply-partial";
   RETURN_IF_ERROR(fs::RemoveAll(staged));
   RETURN_IF_ERROR(fs::MakeDirs(staged));
   auto fail = [&](Status st) { (void)fs::RemoveAll(staged); return st; };
 
-  // Existing target files, by relative path, for reuse.
-  std::map<std::string, bool> existing;
-  if (fs::IsDirectory(target)) for (auto& p : RegularFiles(target)) existing[p] = true;
-
+  // 2. Assemble in `staged`. Every file, reused from the target or taken
+  // from the source, is opened without following links, checked to be a
+  // regular file of the manifest's size and read no further; copies are
+  // hashed as they are written, links are checked to be the inode opened.
+  const bool target_dir = fs::IsDirectory(target);
   std::atomic<uint64_t> written{0}, reused{0}, reused_files{0};
   uint64_t total = 0;
   for (const auto& f : r.manifest.files) total += f.size;
+  auto placed = [&] { if (o.progress) o.progress("apply", written + reused, total); };
   Status st = ParallelFor(r.manifest.files.size(), [&](size_t i) -> Status {
     const auto& f = r.manifest.files[i];
     std::string dst = fs::JoinPath(staged, f.path);
     RETURN_IF_ERROR(fs::MakeDirs(fs::Dirname(dst)));
-    if (existing.count(f.path)) {
-      std::string old = fs::JoinPath(target, f.path);
-      auto size = fs::FileSize(old);
-      if (size.ok() && *size == f.size) {
-        auto hash = HashFile(old);
+    if (target_dir) {
+      auto old = OpenedFile::Open(target, f.path, f.size);
+      if (old.ok()) {
         // Only immutable files may be shared by hard link; the rest are copied.
-        if (hash.ok() && *hash == f.sha256) {
-          bool is_sst = f.path.size() > 4 && f.path.compare(f.path.size() - 4, 4, ".sst") == 0;
-          if (is_sst && ::link(old.c_str(), dst.c_str()) == 0) {
-            reused += f.size;
-            reused_files++;
-            return Status::Ok();
-          }
-          ASSIGN_OR_RETURN(auto h2, CopyFileHashed(old, dst));
-          if (h2 == f.sha256) {
-            reused += f.size;
-            reused_files++;
-            return Status::Ok();
-          }
-          ::unlink(dst.c_str());
+        bool reusable = false;
+        if (IsSst(f.path)) {
+          auto hash = old->Hash();
+          reusable = hash.ok() && *hash == f.sha256 && old->LinkTo(dst);
+        } else {
+          auto hash = CopyOpened(*old, dst);
+          reusable = hash.ok() && *hash == f.sha256;
+          if (hash.ok() && !reusable) ::unlink(dst.c_str());
+        }
+        if (reusable) {
+          reused += f.size;
+          reused_files++;
+          placed();
+          return Status::Ok();
         }
       }
     }
-    if (consume_src && ::link(fs::JoinPath(src, f.path).c_str(), dst.c_str()) == 0) {
+    ASSIGN_OR_RETURN(OpenedFile in, OpenedFile::Open(src, f.path, f.size));
+    if (o.consume_src && in.LinkTo(dst)) {
       written += f.size;
-      if (progress) progress("apply", written + reused, total);
+      placed();
       return Status::Ok();
     }
-    ASSIGN_OR_RETURN(auto hash, CopyFileHashed(fs::JoinPath(src, f.path), dst));
+    ASSIGN_OR_RETURN(auto hash, CopyOpened(in, dst));
     if (hash != f.sha256) {
-      return DataLoss("checkpoint file " + fs::JoinPath(src, f.path) + " does not match its manifest (SHA-256 " +
-                      crypto::HashToHex(hash) + "); the checkpoint is damaged, nothing was applied");
+      return DataLoss("checkpoint file " + in.path() + " does not match its manifest (SHA-256 " + crypto::HashToHex(hash) +
+                      "): it changed after it was verified; the checkpoint is damaged or being modified, nothing was applied");
     }
     written += f.size;
-    if (progress) progress("apply", written + reused, total);
+    placed();
     return Status::Ok();
   });
   if (!st.ok()) return fail(st.WithContext("applying " + src + " to " + target));
   st = fs::WriteFileAtomic(fs::JoinPath(staged, kCheckpointManifestName), EncodeManifest(r.manifest));
-  if (st.ok()) st = InstallDirectory(staged, target);
+  if (!st.ok()) return fail(st.WithContext("applying " + src + " to " + target));
+
+  // 3. The staged tree proves before it may replace anything: what is
+  // swapped in is exactly what was proven.
+  CheckpointVerifyReport proof;
+  ProveCheckpointDatabase(staged, r.manifest, o.federation, o.progress, &proof);
+  if (!proof.problems.empty()) {
+    return fail(DataLoss("the state assembled from " + src + " does not prove, so " + target +
+                         " was left as it was: " + proof.problems.front()));
+  }
+
+  // 4. Swap.
+  st = InstallDirectory(staged, target);
   if (!st.ok()) return fail(st);
   r.files = r.manifest.files.size();
   r.files_reused = reused_files;

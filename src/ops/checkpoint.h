@@ -19,6 +19,10 @@
 #include "crypto/hash.h"
 #include "state/federation.h"
 
+namespace ailee::repo {
+class Repository;
+}
+
 namespace ailee::ops {
 
 inline constexpr char kCheckpointManifestName[] = "AILEE-CHECKPOINT.json";
@@ -80,12 +84,41 @@ struct CheckpointVerifyReport {
 // Files match the manifest (no missing, changed or extra files), the
 // database opens read-only, blocks/anchors verify, and the state root
 // recomputed from scratch equals the manifest's and the tip block's.
+// The directory is treated as hostile (ops/checkpoint_files.h): an entry
+// that is not a regular file the manifest lists (a symlink, FIFO, socket,
+// device, extra file or directory) is a problem, never followed or opened,
+// and the database is then not opened at all (RocksDB would follow it, block
+// on it or read it); no file is read past the manifest's size.
 // An error Status only when verification cannot run (no manifest: kNotFound).
 // `files_hashed`: the caller has just checked every file's SHA-256 (a
-// download does, as it writes): sizes and the file list are still checked,
-// the files are not read again.
+// download does, as it writes): sizes, types and the file list are still
+// checked, the files are not read again.
 Result<CheckpointVerifyReport> VerifyCheckpoint(const std::string& dir, const std::optional<state::Federation>& federation,
                                                 const ProgressFn& progress = {}, bool files_hashed = false);
+
+// The database part of VerifyCheckpoint alone, on `dir` against `m`: appends
+// what it finds to r->problems and sets the recomputed root. Applies and
+// restores run it on the staged tree, before the swap.
+void ProveCheckpointDatabase(const std::string& dir, const CheckpointManifest& m,
+                             const std::optional<state::Federation>& federation, const ProgressFn& progress,
+                             CheckpointVerifyReport* r);
+
+// Refuses (kFailedPrecondition, naming both heights, and both block hashes
+// for another chain) to make `target` the state whose tip is (height,
+// block_hash) when that would lose blocks: the target's tip is higher, or
+// its block at `height` is another one (another chain). A missing or empty
+// target, or one without a database, is fine; one whose database cannot be
+// read is refused too (its tip is unknown). `allow_rollback` skips the check.
+// Opens the target read-only through the state layer; writes nothing. Every
+// apply-checkpoint source (directory, s3://, repository snapshot) calls it
+// before anything else.
+Status CheckNotRollingBack(const std::string& target, uint64_t height, const crypto::Hash256& block_hash,
+                           bool allow_rollback);
+// The same for state snapshot `ref` of `repo` (its recorded height and block
+// hash). A reference that names no state snapshot passes: the restore that
+// follows reports it.
+Status CheckSnapshotNotRollingBack(repo::Repository& repo, const std::string& ref, const std::string& target,
+                                   bool allow_rollback);
 
 struct ApplyReport {
   uint64_t files = 0;
@@ -95,16 +128,35 @@ struct ApplyReport {
   CheckpointManifest manifest;
 };
 
+struct ApplyOptions {
+  std::optional<state::Federation> federation;  // block and anchor signatures checked when set
+  bool allow_rollback = false;                  // see CheckNotRollingBack
+  // `src` is a private copy (a download) that the caller made on the
+  // target's filesystem, hashed file by file as it was written, and removes
+  // afterwards: its files are hard-linked into place rather than copied, and
+  // not hashed again.
+  bool consume_src = false;
+  ProgressFn progress;
+};
+
 // Makes `target` an exact copy of the checkpoint at `src`, writing only
-// files that differ (delta restore). The new state is assembled and checked
-// in a sibling temporary directory, fsynced, then swapped with the target in
-// one atomic rename (RENAME_EXCHANGE): a crash leaves the old state or the
-// new one at `target`, never a mix. Refuses a target a running node holds.
-// `consume_src`: `src` is a private, verified copy (a download) that the
-// caller removes afterwards, on the target's filesystem: its files are
-// hard-linked into place rather than copied and hashed again.
-Result<ApplyReport> ApplyCheckpointDir(const std::string& src, const std::string& target, const ProgressFn& progress = {},
-                                       bool consume_src = false);
+// files that differ (delta restore). In order, stopping at the first failure
+// with the target untouched and nothing left beside it:
+//   1. refuses a target a running node holds, and a rollback
+//      (CheckNotRollingBack);
+//   2. verifies `src` exactly as VerifyCheckpoint does (kDataLoss naming the
+//      first problem): a hostile entry is refused, never followed or read
+//      (with `consume_src`, whose files were hashed as they were downloaded,
+//      the entries and sizes are checked and the database is proven in 4);
+//   3. assembles the new state in `<target>.apply-partial` (reusing target
+//      files with the same size and SHA-256; SSTs by hard link), every file
+//      opened without following links, checked regular and of the
+//      manifest's size, copies hashed as written;
+//   4. writes the manifest and proves the staged tree (ProveCheckpointDatabase);
+//   5. fsyncs it and swaps it with the target in one atomic rename
+//      (RENAME_EXCHANGE): a crash leaves the old state or the new one at
+//      `target`, never a mix.
+Result<ApplyReport> ApplyCheckpointDir(const std::string& src, const std::string& target, const ApplyOptions& options);
 
 // Installs a fully built and verified directory `staged` at `target`
 // atomically (swap, then remove the old state). Shared by restores.

@@ -4,6 +4,7 @@
 
 #include "base/fs.h"
 #include "crypto/hash.h"
+#include "ops/checkpoint_files.h"
 
 namespace ailee::ops {
 namespace {
@@ -56,8 +57,10 @@ Status UploadCheckpoint(const std::string& dir, storage::ObjectStore& store, con
   const uint64_t total = TotalBytes(m);
   uint64_t done = 0;
   for (const auto& f : m.files) {
-    ASSIGN_OR_RETURN(std::string data, fs::ReadFile(fs::JoinPath(dir, f.path)));
-    if (data.size() != f.size || crypto::Sha256(data) != f.sha256) {
+    auto opened = OpenedFile::Open(dir, f.path, f.size);
+    if (!opened.ok()) return opened.status().WithContext("nothing was committed at " + store.Location());
+    ASSIGN_OR_RETURN(std::string data, opened->Read());
+    if (crypto::Sha256(data) != f.sha256) {
       return DataLoss(f.path + " in " + dir + " changed after the checkpoint was taken; nothing was committed at " +
                       store.Location());
     }
@@ -67,6 +70,26 @@ Status UploadCheckpoint(const std::string& dir, storage::ObjectStore& store, con
   }
   // The manifest is the commit point.
   return store.Put(kCheckpointManifestName, EncodeManifest(m)).WithContext("uploading the manifest");
+}
+
+Result<CheckpointManifest> CreateCheckpointInStore(CreateCheckpointOptions o, storage::ObjectStore& store) {
+  std::string base = o.data_dir.empty() ? std::string("/tmp/ailee-checkpoint") : o.data_dir;
+  while (base.size() > 1 && base.back() == '/') base.pop_back();  // beside the data dir, never inside it
+  fs::RemoveAbandoned(fs::Dirname(base), fs::Basename(base) + ".tmp.");
+  o.output = fs::TempSiblingName(base);
+  // CreateCheckpoint builds "<output>.partial" and renames it to <output>;
+  // whichever exists when we leave goes.
+  auto cleanup = [&] {
+    (void)fs::RemoveAll(o.output + ".partial");
+    (void)fs::RemoveAll(o.output);
+  };
+  auto m = CreateCheckpoint(o);
+  if (m.ok()) {
+    Status up = UploadCheckpoint(o.output, store, o.progress);
+    if (!up.ok()) m = up;
+  }
+  cleanup();
+  return m;
 }
 
 Result<CheckpointManifest> DownloadCheckpoint(storage::ObjectStore& store, const std::string& dir,

@@ -27,6 +27,15 @@ bool IsRemoteCheckpointUrl(const std::string& url);
 // Every file is checked against the manifest as it is read.
 Status UploadCheckpoint(const std::string& dir, storage::ObjectStore& store, const ProgressFn& progress = {});
 
+// create-checkpoint --output URL: takes the checkpoint (options.output is
+// ignored) into a scratch directory beside options.data_dir (hard links need
+// its filesystem; "/tmp/ailee-checkpoint" when there is none), named
+// "<data dir>.tmp.<pid>...", uploads it, and removes the scratch directory on
+// every path out. A run killed midway leaves it behind: every run first
+// removes the scratch directories of processes that are gone, which would
+// otherwise pin compacted-away SST files forever.
+Result<CheckpointManifest> CreateCheckpointInStore(CreateCheckpointOptions options, storage::ObjectStore& store);
+
 // Downloads the checkpoint in `store` into `dir` (must not exist), checking
 // each file's size and SHA-256 against the manifest; the directory is built
 // under a temporary name and renamed into place when complete.

@@ -61,8 +61,9 @@ TEST(RepoRoundtrip, IncrementalBackupRestoreAndDeltaApplyProveTheStateRoot) {
   CommandResult again = w.Cli(n, {"restore", inc_id, "--target", target});
   EXPECT_EQ(again.exit_code, 7) << again;
 
-  // Delta: apply the older (full) snapshot onto the restored newer dir.
-  ASSIGN_OR_FAIL(auto applied, w.JsonOk(n, {"apply-checkpoint", full_id, "--target", target}));
+  // Delta: apply the older (full) snapshot onto the restored newer dir (a
+  // deliberate rollback: refused without --allow-rollback).
+  ASSIGN_OR_FAIL(auto applied, w.JsonOk(n, {"apply-checkpoint", full_id, "--target", target, "--allow-rollback"}));
   EXPECT_EQ(applied["state_root"], full_root) << applied.dump(2);
   EXPECT_GT(applied["files_reused"].get<uint64_t>(), 0u) << "delta apply rewrote every file: " << applied.dump(2);
   EXPECT_LT(applied["bytes_fetched"].get<uint64_t>() * 4, applied["bytes"].get<uint64_t>()) << applied.dump(2);
