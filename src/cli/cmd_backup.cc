@@ -271,9 +271,9 @@ void SetUpApplyCheckpoint(CLI::App& app, GlobalOptions& g) {
       return SetResult(s.status().WithContext(*src + " is not a directory, so it was taken as a snapshot reference"));
     }
     audit::ScopedAuditOp op(s->audit(), "apply-checkpoint", {{"repository", s->url()}, {"snapshot", *src}, {"target", *target}});
-    if (Status rb = ops::CheckSnapshotNotRollingBack(s->repo(), *src, *target, *allow_rollback); !rb.ok()) return SetResult(op.Finish(rb));
     ops::StateRestoreOptions o;
     o.force = true;  // applying replaces the target's state by definition
+    o.refuse_rollback = !*allow_rollback;
     o.federation = SessionFederation(*s);
     if (s->config()) o.node_id = s->config()->node.id;  // whose state 'latest' is
     o.progress = [&](const repo::RestoreProgress& p) { progress.Update("apply", p.bytes_done, p.bytes_total); };

@@ -17,7 +17,6 @@
 #include "crypto/hash.h"
 #include "node/client.h"
 #include "ops/checkpoint_files.h"
-#include "repo/snapshot.h"
 #include "state/state_db.h"
 #include "state/verify.h"
 
@@ -327,19 +326,6 @@ Status CheckNotRollingBack(const std::string& target, uint64_t height, const cry
                             (tip.height > height ? " above height " + std::to_string(height) : std::string()) +
                             ". Check that SRC and --target are the ones you mean; to replace the target anyway, rerun "
                             "with --allow-rollback");
-}
-
-Status CheckSnapshotNotRollingBack(repo::Repository& repo, const std::string& ref, const std::string& target,
-                                   bool allow_rollback) {
-  if (allow_rollback) return Status::Ok();
-  auto snap = repo::FindSnapshot(repo, ref, repo::SnapshotFilter{"state", ""});
-  if (!snap.ok()) return Status::Ok();
-  crypto::Hash256 block_hash{};
-  if (!snap->meta.contains("height") || !snap->meta["height"].is_number_unsigned() || !snap->meta.contains("block_hash") ||
-      !snap->meta["block_hash"].is_string() ||
-      !crypto::HashFromHex(snap->meta["block_hash"].get<std::string>(), &block_hash))
-    return Status::Ok();  // not a state backup: RestoreState names it
-  return CheckNotRollingBack(target, snap->meta["height"].get<uint64_t>(), block_hash, false);
 }
 
 Result<ApplyReport> ApplyCheckpointDir(const std::string& src, const std::string& target_in, const ApplyOptions& o) {

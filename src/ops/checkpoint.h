@@ -19,10 +19,6 @@
 #include "crypto/hash.h"
 #include "state/federation.h"
 
-namespace ailee::repo {
-class Repository;
-}
-
 namespace ailee::ops {
 
 inline constexpr char kCheckpointManifestName[] = "AILEE-CHECKPOINT.json";
@@ -110,15 +106,10 @@ void ProveCheckpointDatabase(const std::string& dir, const CheckpointManifest& m
 // target, or one without a database, is fine; one whose database cannot be
 // read is refused too (its tip is unknown). `allow_rollback` skips the check.
 // Opens the target read-only through the state layer; writes nothing. Every
-// apply-checkpoint source (directory, s3://, repository snapshot) calls it
-// before anything else.
+// apply-checkpoint source calls it before anything else: directories and
+// s3:// here, repository snapshots through StateRestoreOptions.refuse_rollback.
 Status CheckNotRollingBack(const std::string& target, uint64_t height, const crypto::Hash256& block_hash,
                            bool allow_rollback);
-// The same for state snapshot `ref` of `repo` (its recorded height and block
-// hash). A reference that names no state snapshot passes: the restore that
-// follows reports it.
-Status CheckSnapshotNotRollingBack(repo::Repository& repo, const std::string& ref, const std::string& target,
-                                   bool allow_rollback);
 
 struct ApplyReport {
   uint64_t files = 0;

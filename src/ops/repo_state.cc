@@ -154,6 +154,7 @@ Result<StateRestoreResult> RestoreState(repo::Repository& repo, const std::strin
   CheckpointManifest m;
   RETURN_IF_ERROR(ReadMeta(snap, &m));
   RETURN_IF_ERROR(EnsureNotInUse(target));
+  if (o.refuse_rollback) RETURN_IF_ERROR(CheckNotRollingBack(target, m.height, m.block_hash, /*allow_rollback=*/false));
 
   StateRestoreResult r;
   r.snapshot_id = snap.id_hex();

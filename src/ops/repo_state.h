@@ -50,6 +50,10 @@ struct StateRestoreOptions {
   // Whose state "latest" means: the newest state snapshot whose meta.node_id
   // is this (the config's node.id, or --host). Required for "latest".
   std::string node_id;
+  // apply-checkpoint: refuse a target whose tip is above the snapshot's or on
+  // another chain (CheckNotRollingBack), checked against the snapshot this
+  // call resolves, before anything is fetched.
+  bool refuse_rollback = false;
   std::function<void(const repo::RestoreProgress&)> progress;
 };
 
