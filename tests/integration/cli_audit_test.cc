@@ -59,6 +59,10 @@ TEST(AuditHead, TruncatedTailAfterBackupIsDetectedWithoutHeadFlag) {
   TestNode& n = w.AddNode("node-1");
   ASSERT_OK(w.BulkLoad(n, "", 100));
   ASSERT_OK(w.InitRepo());
+  // The new repository holds the head after repo.init's own line.
+  CommandResult fresh = w.Cli(n, {"audit", "verify"});
+  ASSERT_EQ(fresh.exit_code, 0) << fresh;
+  EXPECT_NE(fresh.out.find("recorded head (line 1)"), std::string::npos) << fresh;
   ASSIGN_OR_FAIL(auto snap, w.JsonOk(n, {"backup", "state", "--offline"}));
   const auto lines = ReadLines(AuditLogOf(n));
   ASSERT_GE(lines.size(), 2u);
