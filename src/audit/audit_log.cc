@@ -1,6 +1,7 @@
 #include "audit/audit_log.h"
 
 #include <fcntl.h>
+#include <pwd.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -9,6 +10,7 @@
 
 #include "audit/log_file.h"
 #include "base/fs.h"
+#include "base/hint.h"
 #include "crypto/hash.h"
 
 namespace ailee::audit {
@@ -26,6 +28,39 @@ Result<AuditHead> HeadAt(const LockedFile& f, uint64_t clean_size) {
   return AuditHead{rec->seq, LineHash(line)};
 }
 
+// The effective user's name, for "create it as root for USER" messages.
+std::string EffectiveUser() {
+  struct passwd pw {};
+  struct passwd* found = nullptr;
+  char buf[4096];
+  if (::getpwuid_r(::geteuid(), &pw, buf, sizeof buf, &found) == 0 && found != nullptr) return found->pw_name;
+  return std::to_string(::geteuid());
+}
+
+// Makes sure the log's directory exists: creates it (0750) when only it is
+// missing; otherwise says exactly what to create, and for whom.
+Status EnsureLogDirectory(const std::string& dir) {
+  struct stat st {};
+  const std::string create = "install -d -m 0750 -o " + EffectiveUser() + " " + dir;
+  if (::lstat(dir.c_str(), &st) == 0) {
+    if (S_ISDIR(st.st_mode)) return Status::Ok();
+    if (S_ISLNK(st.st_mode) && fs::IsDirectory(dir)) return Status::Ok();  // a symlink to a directory
+    return WithHint(FailedPrecondition("audit log directory " + dir + " is not a directory"), "move it away and create the directory (" + create + "), or set logging.audit_log / --audit-log");
+  }
+  const std::string parent = fs::Dirname(dir);
+  if (!fs::IsDirectory(parent)) {
+    return WithHint(NotFound("audit log directory " + dir + " does not exist, nor its parent " + parent), "create it as root for the user running ailee-cli (" + create +
+                  "), or fix logging.audit_log / --audit-log");
+  }
+  if (::mkdir(dir.c_str(), 0750) != 0 && errno != EEXIST) {
+    return WithHint(ErrnoStatus("create audit log directory", dir, errno),
+                    "create it as root for the user running ailee-cli: " + create);
+  }
+  // Exactly 0750 whatever the umask: the audit trail is not world-readable.
+  if (::chmod(dir.c_str(), 0750) != 0) return ErrnoStatus("chmod 0750", dir, errno);
+  return fs::FsyncDir(parent);
+}
+
 }  // namespace
 
 AuditLog::AuditLog(std::string path, AuditLogOptions options)
@@ -33,10 +68,13 @@ AuditLog::AuditLog(std::string path, AuditLogOptions options)
 
 Result<std::unique_ptr<AuditLog>> AuditLog::Open(const std::string& path, AuditLogOptions options) {
   std::string dir = fs::Dirname(path);
-  if (!fs::IsDirectory(dir)) return NotFound("audit log directory " + dir + " does not exist");
+  RETURN_IF_ERROR(EnsureLogDirectory(dir));
   bool existed = fs::Exists(path);
   int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, options.file_mode);
-  if (fd < 0) return ErrnoStatus("open audit log", path, errno);
+  if (fd < 0) {
+    return WithHint(ErrnoStatus("open audit log", path, errno), "the user running ailee-cli (" + EffectiveUser() + ") must be able to append to it and to write " +
+                  dir);
+  }
   ::close(fd);
   if (!existed) RETURN_IF_ERROR(fs::FsyncDir(dir));
   if (options.clock == nullptr) options.clock = &Clock::Real();
@@ -44,6 +82,12 @@ Result<std::unique_ptr<AuditLog>> AuditLog::Open(const std::string& path, AuditL
 }
 
 Result<AuditHead> AuditLog::Append(const AuditEvent& event) {
+  auto head = AppendLocked(event);  // the lock is released when it returns
+  if (head.ok() && observer_) observer_(*head);
+  return head;
+}
+
+Result<AuditHead> AuditLog::AppendLocked(const AuditEvent& event) {
   ASSIGN_OR_RETURN(LockedFile f, LockedFile::Open(path_, O_RDWR | O_APPEND | O_CREAT, options_.file_mode,
                                                   LOCK_EX));
   ASSIGN_OR_RETURN(uint64_t size, f.Size());

@@ -19,6 +19,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -45,14 +46,24 @@ struct AuditLogOptions {
 
 class AuditLog {
  public:
-  // Creates the file (not its directory) if missing. kNotFound when the
-  // directory does not exist, kPermissionDenied when it cannot be written.
+  // Creates the file if missing, and its directory (mode 0750) when only
+  // that directory is missing. Otherwise fails naming the directory and the
+  // command that creates it (with a hint): kNotFound when its parent is
+  // missing too (a typo is not turned into a tree), kPermissionDenied when
+  // it cannot be created or written, kFailedPrecondition when something
+  // other than a directory is in its place.
   static Result<std::unique_ptr<AuditLog>> Open(const std::string& path, AuditLogOptions options = {});
 
   // Appends one line and returns the new head once it is durable. Fails with
   // kDataLoss if the last complete line is not a valid record (run
   // `ailee-cli audit verify`); nothing is written then.
   Result<AuditHead> Append(const AuditEvent& event);
+
+  // Called with the new head after each successful Append, once the line is
+  // durable and the file lock released (e.g. to record the head in a
+  // repository: audit/head_store.h). Set it before the log is shared between
+  // threads; it runs on the appending thread.
+  void SetAppendObserver(std::function<void(const AuditHead&)> observer) { observer_ = std::move(observer); }
 
   // The current head (read under a shared lock; a torn tail is ignored).
   Result<AuditHead> Head() const;
@@ -61,7 +72,9 @@ class AuditLog {
 
  private:
   AuditLog(std::string path, AuditLogOptions options);
+  Result<AuditHead> AppendLocked(const AuditEvent& event);
   std::string path_;
+  std::function<void(const AuditHead&)> observer_;
   AuditLogOptions options_;
   Origin origin_;
 };

@@ -1,14 +1,20 @@
 // ailee-cli audit verify|show: check the audit log's hash chain (and
-// signatures) naming the first bad line, and list records by time and
-// operation. FILE defaults to logging.audit_log of the node config.
+// signatures) naming the first bad line, against the newest head the
+// configured repository recorded (audit/head_store.h) or --head, and list
+// records by time and operation. FILE defaults to logging.audit_log of the
+// node config.
 #include <cstdlib>
 #include <iostream>
 
+#include "audit/head_store.h"
 #include "audit/verify.h"
 #include "base/clock.h"
 #include "base/fs.h"
 #include "cli/command.h"
+#include "cli/repo_session.h"
 #include "config/config.h"
+#include "keys/secret_input.h"
+#include "repo/repository.h"
 
 namespace ailee::cli {
 namespace {
@@ -20,14 +26,76 @@ struct AuditOptions {
   std::string since;
   std::string until;
   std::string operation;
+  RepoArgs repo;  // where the recorded head is read (default: the config's backup.repository)
 };
 
-// The log named on the command line, else the config's logging.audit_log.
+// The head verify compares with when no --head is given: the newest one the
+// repository recorded for this log, or why there is none.
+struct RecordedHead {
+  std::optional<audit::AuditHead> head;
+  std::string source;  // repository URL
+  std::string note;    // why no head was compared (when `head` is empty)
+};
+
+// Never prompts: verification runs from cron. kDataLoss only when the
+// repository holds a damaged or forged head; anything else becomes a note.
+Result<RecordedHead> RecordedHeadFor(const std::string& log_path, const AuditOptions& o, const GlobalOptions& g) {
+  RecordedHead out;
+  auto cfg = config::LoadConfig(g.config_path);
+  std::string url = o.repo.repo_url;
+  if (url.empty() && cfg.ok()) url = cfg->backup.repository;
+  if (url.empty()) {
+    out.note = cfg.ok() ? "no repository configured (backup.repository) or given (--repo)"
+                        : "no repository given (--repo) and the config did not load (" + cfg.status().message() + ")";
+    return out;
+  }
+  out.source = url;
+  keys::SecretSource src;
+  src.file = o.repo.passphrase_file;
+  if (src.file.empty() && !std::getenv(kRepoPassphraseEnv) && cfg.ok()) src.file = cfg->backup.passphrase_file;
+  src.env = kRepoPassphraseEnv;
+  src.allow_tty = false;
+  auto pass = keys::ReadSecret(src);
+  if (!pass.ok()) {
+    out.note = "no repository passphrase for " + url + " (--passphrase-file, $" + std::string(kRepoPassphraseEnv) +
+               " or backup.passphrase_file): " + pass.status().message();
+    return out;
+  }
+  auto store = storage::OpenObjectStore(url);
+  if (!store.ok()) {
+    out.note = store.status().message();
+    return out;
+  }
+  auto repo = repo::Repository::Open(*store, pass->view());
+  if (!repo.ok()) {
+    out.note = "repository " + url + " not readable: " + repo.status().message();
+    return out;
+  }
+  auto newest = audit::NewestAuditHead(**store, (*repo)->master_key().data_key, audit::Origin::Current().host, log_path);
+  if (!newest.ok()) {
+    if (newest.status().code() == StatusCode::kDataLoss) return newest.status();
+    out.note = "reading the recorded head from " + url + ": " + newest.status().message();
+    return out;
+  }
+  if (!newest->has_value()) {
+    out.note = "no head of this log (" + audit::AbsoluteLogPath(log_path) + " on this host) recorded in " + url + " yet";
+    return out;
+  }
+  out.head = (*newest)->head;
+  return out;
+}
+
+// The log named on the command line (FILE, else --audit-log), else the
+// config's logging.audit_log, else the default log when there is no config.
 // Only that field has to be valid: an audit trail is needed most when the
 // rest of the config is broken.
 Result<std::string> AuditLogPath(const AuditOptions& o, const GlobalOptions& g) {
   if (!o.file.empty()) return o.file;
+  if (!g.audit_log.empty()) return g.audit_log;
   auto text = fs::ReadFile(g.config_path);
+  if (!text.ok() && !g.config_given && text.status().code() == StatusCode::kNotFound) {
+    return std::string(config::kDefaultAuditLog);  // where commands run without a config are audited
+  }
   if (!text.ok()) {
     return InvalidArgument("no audit log FILE given and the config " + g.config_path +
                            " is not readable (" + text.status().message() + ")");
@@ -86,12 +154,23 @@ Status RunVerify(const AuditOptions& o, const GlobalOptions& g) {
     if (!key.ok()) return key.status().WithContext("--public-key " + o.public_key_file);
     vo.public_key = *key;
   }
+  RecordedHead recorded;
   if (!o.head.empty()) {
     ASSIGN_OR_RETURN(vo.expected_head, ParseHead(o.head));
+    recorded.head = vo.expected_head;
+    recorded.source = "--head";
+  } else {
+    ASSIGN_OR_RETURN(recorded, RecordedHeadFor(path, o, g));
+    vo.expected_head = recorded.head;
   }
   ASSIGN_OR_RETURN(audit::VerifyReport r, audit::VerifyAuditLog(path, vo));
   if (g.json) {
-    PrintJson(ReportJson(path, r));
+    nlohmann::json doc = ReportJson(path, r);
+    doc["recorded_head"] = recorded.head ? nlohmann::json{{"seq", recorded.head->seq}, {"hash", recorded.head->hash},
+                                                          {"source", recorded.source}}
+                                         : nlohmann::json(nullptr);
+    if (!recorded.note.empty()) doc["recorded_head_note"] = recorded.note;
+    PrintJson(doc);
     if (!r.ok) {
       // One JSON document only: main() would add an error document.
       std::cout.flush();
@@ -102,14 +181,22 @@ Status RunVerify(const AuditOptions& o, const GlobalOptions& g) {
   if (!r.ok) {
     std::string good = r.first_bad_line > 1 ? "lines 1.." + std::to_string(r.first_bad_line - 1) + " verified"
                                             : "no line before it";
+    std::string against = recorded.head ? "; compared with the head recorded in " + recorded.source : "";
     return DataLoss("audit log " + path + ": first bad line " + std::to_string(r.first_bad_line) + ": " +
-                    r.problem + " (" + good + ")");
+                    r.problem + " (" + good + against + ")");
   }
   std::string line = "audit log OK: " + path + ", " + std::to_string(r.lines) + " line(s), head " +
                      std::to_string(r.head.seq) + ":" + r.head.hash;
   if (vo.public_key) line += ", all signatures valid";
+  if (recorded.head) {
+    line += "; matches the recorded head (line " + std::to_string(recorded.head->seq) + ") from " + recorded.source;
+  }
   PrintLine(g, line);
-  if (r.torn_tail_bytes > 0) {
+  if (!recorded.head && !g.quiet) {
+    std::cerr << "note: a truncated tail cannot be detected: not compared with a recorded head (" << recorded.note
+              << ")" << std::endl;
+  }
+  if (r.torn_tail_bytes > 0 && !g.quiet) {
     std::cerr << "note: " << r.torn_tail_bytes
               << " byte(s) of an interrupted append at the end; the next append removes them and records it"
               << std::endl;
@@ -159,7 +246,11 @@ void SetupAudit(CLI::App& parent, GlobalOptions& g) {
   CLI::App* verify = audit->add_subcommand("verify", "check the chain (and signatures); names the first bad line");
   verify->add_option("file", opts->file, "audit log (default: logging.audit_log of the config)");
   verify->add_option("--public-key", opts->public_key_file, "PEM public key: require and check every signature");
-  verify->add_option("--head", opts->head, "expected head SEQ:HASH (e.g. from a snapshot) to detect truncation");
+  verify->add_option("--head", opts->head,
+                     "expected head SEQ:HASH (e.g. from a snapshot); default: the newest head recorded in the\n"
+                     "repository (--repo, else backup.repository; passphrase from --passphrase-file,\n"
+                     "$AILEE_REPO_PASSPHRASE or backup.passphrase_file, never a prompt)");
+  AddRepoOptions(verify, opts->repo);
   verify->callback([opts, &g] { SetResult(RunVerify(*opts, g)); });
 
   CLI::App* show = audit->add_subcommand("show", "list audit records, filtered by time and operation");

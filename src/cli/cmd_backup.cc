@@ -207,12 +207,9 @@ void SetUpApplyCheckpoint(CLI::App& app, GlobalOptions& g) {
   cmd->callback([&g, args, src, target, allow_rollback] {
     ProgressLine progress(g, "apply-checkpoint");
     if (fs::IsDirectory(*src) || ops::IsRemoteCheckpointUrl(*src)) {
-      std::unique_ptr<audit::AuditLog> log;
-      if (auto cfg = config::LoadConfig(g.config_path); cfg.ok() && !cfg->logging.audit_log.empty()) {
-        auto l = audit::AuditLog::Open(cfg->logging.audit_log);
-        if (l.ok()) log = std::move(*l);
-      }
-      audit::ScopedAuditOp op(log.get(), "apply-checkpoint", {{"source", *src}, {"target", *target}});
+      auto log = OpenAuditLogFor(g);  // audited with or without a config
+      if (!log.ok()) return SetResult(log.status());
+      audit::ScopedAuditOp op(log->get(), "apply-checkpoint", {{"source", *src}, {"target", *target}});
       auto show = [&](const std::string& p, uint64_t d, uint64_t t) { progress.Update(p, d, t); };
       ops::ApplyOptions ao;
       std::string why;

@@ -1,5 +1,6 @@
 // verify-state, create-checkpoint, verify-checkpoint, apply-checkpoint: the
 // runbook's L2 state commands.
+#include "audit/scoped_op.h"
 #include "base/fs.h"
 #include "cli/command.h"
 #include "cli/context.h"
@@ -25,6 +26,9 @@ void SetUpVerifyState(CLI::App& app, GlobalOptions& g) {
   cmd->add_option("DIR", *dir, "node data dir or checkpoint")->required();
   cmd->add_flag("--tx-signatures", *tx_sigs, "also re-verify every transaction's own signature (slow)");
   cmd->callback([&g, dir, tx_sigs] {
+    auto log = OpenAuditLogFor(g);
+    if (!log.ok()) return SetResult(log.status());
+    audit::ScopedAuditOp op(log->get(), "verify-state", {{"dir", *dir}, {"tx_signatures", *tx_sigs}});
     std::string why;
     state::VerifyOptions vo;
     vo.check_transaction_signatures = *tx_sigs;
@@ -33,7 +37,8 @@ void SetUpVerifyState(CLI::App& app, GlobalOptions& g) {
     vo.progress = [&](const state::VerifyProgress& p) { progress.Update(p.phase, p.done, p.total); };
     auto report = state::VerifyState(*dir, vo);
     progress.Done();
-    if (!report.ok()) return SetResult(report.status().WithContext("verify-state " + *dir));
+    if (!report.ok()) return SetResult(op.Finish(report.status().WithContext("verify-state " + *dir)));
+    op.Touch("state_root:" + crypto::HashToHex(report->state_root));
     const auto& r = *report;
     if (g.json) {
       PrintJson({{"ok", r.ok}, {"dir", *dir}, {"height", r.tip_height}, {"tip_hash", crypto::HashToHex(r.tip_block_hash)},
@@ -49,9 +54,9 @@ void SetUpVerifyState(CLI::App& app, GlobalOptions& g) {
                        std::to_string(r.entries_checked) + " entries), " + std::to_string(r.blocks_checked) + " blocks, " +
                        std::to_string(r.anchors_checked) + " anchors checked");
     }
-    SetResult(r.ok ? Status::Ok()
-                   : DataLoss(*dir + ": " + std::to_string(r.problems_total) + " problem(s), first: " +
-                              (r.problems.empty() ? std::string("?") : r.problems.front())));
+    SetResult(op.Finish(r.ok ? Status::Ok()
+                             : DataLoss(*dir + ": " + std::to_string(r.problems_total) + " problem(s), first: " +
+                                        (r.problems.empty() ? std::string("?") : r.problems.front()))));
   });
 }
 
@@ -81,12 +86,15 @@ void SetUpCreateCheckpoint(CLI::App& app, GlobalOptions& g) {
   cmd->add_option("--data-dir", *data_dir, "data dir for an offline checkpoint (default: from the config)");
   cmd->add_flag("--offline", *offline, "do not ask a running node; open the data dir (node must be stopped)");
   cmd->callback([&g, output, url, data_dir, offline] {
+    auto log = OpenAuditLogFor(g);
+    if (!log.ok()) return SetResult(log.status());
+    audit::ScopedAuditOp op(log->get(), "create-checkpoint", {{"output", *output}, {"offline", *offline}});
     ops::CreateCheckpointOptions o;
     const bool remote = ops::IsRemoteCheckpointUrl(*output);
     std::shared_ptr<storage::ObjectStore> store;
     if (remote) {
       auto opened = storage::OpenObjectStore(*output);
-      if (!opened.ok()) return SetResult(opened.status().WithContext("--output"));
+      if (!opened.ok()) return SetResult(op.Finish(opened.status().WithContext("--output")));
       store = *opened;
     }
     o.output = *output;
@@ -99,14 +107,14 @@ void SetUpCreateCheckpoint(CLI::App& app, GlobalOptions& g) {
     if (!*offline) {
       std::string node_url = !url->empty() ? *url : cfg.ok() ? NodeUrl(*cfg) : "";
       if (!node_url.empty() && node::NodeClient(node_url, "", 2000).GetJson("/v1/health").ok()) {
-        if (!cfg.ok()) return SetResult(cfg.status().WithContext("the admin token comes from the config"));
+        if (!cfg.ok()) return SetResult(op.Finish(cfg.status().WithContext("the admin token comes from the config")));
         auto token = ReadAdminToken(*cfg);
-        if (!token.ok()) return SetResult(token.status());
+        if (!token.ok()) return SetResult(op.Finish(token.status()));
         o.node_url = node_url;
         o.admin_token = *token;
       } else if (o.data_dir.empty()) {
-        return SetResult(cfg.ok() ? Unavailable("node at " + node_url + " does not answer and no --data-dir was given")
-                                  : cfg.status());
+        return SetResult(op.Finish(cfg.ok() ? Unavailable("node at " + node_url + " does not answer and no --data-dir was given")
+                                             : cfg.status()));
       }
     }
     ProgressLine progress(g, "create-checkpoint");
@@ -115,14 +123,15 @@ void SetUpCreateCheckpoint(CLI::App& app, GlobalOptions& g) {
     // its filesystem; the node, online, writes there too), uploaded, removed.
     auto m = remote ? ops::CreateCheckpointInStore(o, *store) : ops::CreateCheckpoint(o);
     progress.Done();
-    if (!m.ok()) return SetResult(m.status());
+    if (!m.ok()) return SetResult(op.Finish(m.status()));
+    op.Touch("state_root:" + crypto::HashToHex(m->state_root));
     json j = ManifestJson(*m);
     j["path"] = *output;
     if (g.json) PrintJson(j);
     PrintLine(g, "checkpoint " + *output + ": height " + std::to_string(m->height) + ", state root " +
                      crypto::HashToHex(m->state_root) + ", " + std::to_string(m->files.size()) + " files, " +
                      HumanBytes(j["bytes"].get<uint64_t>()) + " (" + m->source + ")");
-    SetResult(Status::Ok());
+    SetResult(op.Finish(Status::Ok()));
   });
 }
 
@@ -136,6 +145,9 @@ void SetUpVerifyCheckpoint(CLI::App& app, GlobalOptions& g) {
                                "scratch dir beside the node's data dir (else in $TMPDIR), verified, removed")
       ->required();
   cmd->callback([&g, dir] {
+    auto log = OpenAuditLogFor(g);
+    if (!log.ok()) return SetResult(log.status());
+    audit::ScopedAuditOp op(log->get(), "verify-checkpoint", {{"checkpoint", *dir}});
     std::string why;
     auto federation = FederationIfConfigured(g, &why);
     ProgressLine progress(g, "verify-checkpoint");
@@ -143,7 +155,7 @@ void SetUpVerifyCheckpoint(CLI::App& app, GlobalOptions& g) {
     std::string local = *dir;
     if (ops::IsRemoteCheckpointUrl(*dir)) {
       auto store = storage::OpenObjectStore(*dir);
-      if (!store.ok()) return SetResult(store.status());
+      if (!store.ok()) return SetResult(op.Finish(store.status()));
       auto cfg = LoadConfigFor(g);
       const char* tmp = std::getenv("TMPDIR");
       std::string beside = cfg.ok() ? cfg->node.data_dir : std::string(tmp ? tmp : "/tmp") + "/ailee-checkpoint";
@@ -152,12 +164,13 @@ void SetUpVerifyCheckpoint(CLI::App& app, GlobalOptions& g) {
       fs::RemoveAbandoned(fs::Dirname(beside), fs::Basename(beside) + ".tmp.");
       local = fs::TempSiblingName(beside);
       auto m = ops::DownloadCheckpoint(**store, local, show);
-      if (!m.ok()) return SetResult(m.status());
+      if (!m.ok()) return SetResult(op.Finish(m.status()));
     }
     auto r = ops::VerifyCheckpoint(local, federation, show);
     if (local != *dir) (void)fs::RemoveAll(local);
     progress.Done();
-    if (!r.ok()) return SetResult(r.status());
+    if (!r.ok()) return SetResult(op.Finish(r.status()));
+    op.Touch("state_root:" + crypto::HashToHex(r->recomputed_state_root));
     if (g.json) {
       json j = ManifestJson(r->manifest);
       j["ok"] = r->ok;
@@ -175,7 +188,8 @@ void SetUpVerifyCheckpoint(CLI::App& app, GlobalOptions& g) {
                        ", " + std::to_string(r->files_checked) + " files (" + HumanBytes(r->bytes_checked) +
                        ") match the manifest, state root recomputed " + crypto::HashToHex(r->recomputed_state_root));
     }
-    SetResult(r->ok ? Status::Ok() : DataLoss("checkpoint " + *dir + " failed verification: " + r->problems.front()));
+    SetResult(op.Finish(r->ok ? Status::Ok()
+                              : DataLoss("checkpoint " + *dir + " failed verification: " + r->problems.front())));
   });
 }
 

@@ -215,11 +215,9 @@ void DefineImport(CLI::App* cmd, GlobalOptions& g) {
   cmd->add_flag("--decrypt-secrets", *decrypt, "also decrypt .secrets/<path>.gpg to <path> (mode 0400)");
   cmd->add_option("--secrets-passphrase-file", *secrets_file, "file holding the secrets passphrase (else $AILEE_SECRETS_PASSPHRASE or a prompt)");
   cmd->callback([&g, archive, target, secrets_file, dry_run, decrypt] {
-    std::unique_ptr<audit::AuditLog> log;
-    if (auto cfg = config::LoadConfig(g.config_path); cfg.ok() && !cfg->logging.audit_log.empty()) {
-      if (auto l = audit::AuditLog::Open(cfg->logging.audit_log); l.ok()) log = std::move(*l);
-    }
-    audit::ScopedAuditOp op(log.get(), "config.import", {{"archive", *archive}, {"target", *target}, {"dry_run", *dry_run}});
+    auto log = OpenAuditLogFor(g);  // audited with or without a config
+    if (!log.ok()) return SetResult(log.status());
+    audit::ScopedAuditOp op(log->get(), "config.import", {{"archive", *archive}, {"target", *target}, {"dry_run", *dry_run}});
     std::optional<crypto::SecureBytes> pass;
     if (*decrypt && !*dry_run) {
       auto p = SecretsPassphrase(*secrets_file, true);

@@ -7,6 +7,7 @@
 #include "base/clock.h"
 #include "cli/command.h"
 #include "cli/context.h"
+#include "cli/replicate.h"
 #include "cli/repo_session.h"
 #include "repo/copy.h"
 #include "repo/snapshot.h"
@@ -182,6 +183,9 @@ void SetUpRepoStatus(CLI::App& app, GlobalOptions& g) {
                        " snapshots have fewer than " + std::to_string(required) + " copies");
     }
     if (unreachable > 0) {
+      bool permanent = false;  // another repository, credentials: a retry does not help
+      for (const auto& loc : locations) permanent |= IsPermanentLocationFailure(loc.status);
+      if (permanent) return SetResult(FailedPrecondition(std::to_string(unreachable) + " location(s) could not be counted; see above"));
       return SetResult(Unavailable(std::to_string(unreachable) + " location(s) could not be read; see above"));
     }
     if (short_of_copies > 0) {

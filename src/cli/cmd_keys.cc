@@ -85,12 +85,8 @@ Result<KeyEnv> OpenKeyEnv(const GlobalOptions& g, const std::vector<std::string>
   crypto::DisableCoreDumps();
   KeyEnv env;
   ASSIGN_OR_RETURN(env.federation, FederationKeysFor(g, federation_overrides, &env.config));
-  std::string path = audit_path_option;
-  if (path.empty()) path = env.config ? env.config->logging.audit_log : std::string(config::kDefaultAuditLog);
-  auto log = audit::AuditLog::Open(path);
-  if (!log.ok())
-    return log.status().WithContext("key operations must be audited; cannot open audit log " + path +
-                                    " (pass --audit-log FILE or set logging.audit_log)");
+  auto log = OpenAuditLog(g, env.config ? &*env.config : nullptr, audit_path_option);
+  if (!log.ok()) return log.status().WithContext("key operations must be audited");
   env.audit = std::make_unique<AuditLogKeySink>(std::move(log).value());
   return env;
 }

@@ -2,6 +2,7 @@
 #include <unistd.h>
 
 #include "base/clock.h"
+#include "base/hint.h"
 #include "cli/command.h"
 #include "cli/context.h"
 #include "crypto/hash.h"
@@ -47,9 +48,27 @@ void SetUpHealthCheck(CLI::App& app, GlobalOptions& g) {
   });
 }
 
+// A follower whose tip is not on its leader's chain never catches up: not a
+// "retry". Ok when the chains agree or the leader cannot tell (unreachable).
+Status ForkFromLeader(const nlohmann::json& status) {
+  if (!status.contains("sync") || !status["sync"].contains("leader")) return Status::Ok();
+  const uint64_t height = status["height"].get<uint64_t>();
+  if (height == 0) return Status::Ok();
+  const std::string leader = status["sync"]["leader"].get<std::string>();
+  auto block = node::NodeClient(leader, "", 5000).GetJson("/v1/blocks/" + std::to_string(height));
+  if (!block.ok() || !block->contains("header")) return Status::Ok();
+  const std::string theirs = (*block)["header"].value("hash", "");
+  const std::string ours = status.value("tip_hash", "");
+  if (theirs.empty() || theirs == ours) return Status::Ok();
+  return WithHint(FailedPrecondition("node " + status.value("node_id", "") + " has forked from its leader " + leader +
+                            ": its block " + std::to_string(height) + " is " + ours.substr(0, 16) +
+                            ", the leader's is " + theirs.substr(0, 16)), "it cannot catch up on its own: stop it, restore a snapshot taken before the fork (`ailee-cli "
+                "restore SNAPSHOT --target DATA_DIR --force`) or apply a checkpoint of the leader, then start it");
+}
+
 void SetUpSyncStatus(CLI::App& app, GlobalOptions& g) {
   auto* cmd = app.add_subcommand("sync-status", "Show the node's height and how far it is behind its leader.\n"
-                                                "Exit 0 when synced (or a leader), 6 while catching up or unreachable.");
+                                                "Exit 0 when synced (or a leader), 6 while catching up or unreachable, 1 when it forked from its leader.");
   auto url = std::make_shared<std::string>();
   auto wait = std::make_shared<double>(0);
   cmd->add_option("--url", *url, "node API URL (default: from the config's node.listen)");
@@ -75,6 +94,9 @@ void SetUpSyncStatus(CLI::App& app, GlobalOptions& g) {
                       std::to_string(s["sync"]["lag_blocks"].get<uint64_t>()) + " blocks";
             }
             PrintLine(g, line);
+          }
+          if (!synced) {
+            if (Status fork = ForkFromLeader(s); !fork.ok()) return SetResult(fork);
           }
           return SetResult(synced ? Status::Ok() : Unavailable("node is " + state + "; rerun later or with --wait"));
         }

@@ -50,9 +50,11 @@ void SetUpRepo(CLI::App& app, GlobalOptions& g) {
       io.kdf = kdf->params();
       auto r = repo::Repository::Init(*store, s->passphrase().view(), io);
       if (!r.ok()) return SetResult(op.Finish(r.status()));
-      op.Touch((*r)->config().id);
-      if (g.json) PrintJson({{"ok", true}, {"repository", s->url()}, {"id", (*r)->config().id}});
-      PrintLine(g, "created repository " + (*r)->config().id.substr(0, 12) + " at " + s->url());
+      s->repo_ptr() = std::move(r).value();
+      s->RecordAuditHeads();  // repo.init's own line is the first head the new repository records
+      op.Touch(s->repo().config().id);
+      if (g.json) PrintJson({{"ok", true}, {"repository", s->url()}, {"id", s->repo().config().id}});
+      PrintLine(g, "created repository " + s->repo().config().id.substr(0, 12) + " at " + s->url());
       SetResult(op.Finish(Status::Ok()));
     });
   }

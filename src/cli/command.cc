@@ -45,7 +45,7 @@ void PrintJson(const nlohmann::json& doc) {
 bool JsonWasPrinted() { return JsonPrinted(); }
 
 void PrintLine(const GlobalOptions& g, const std::string& line) {
-  if (!g.json) std::cout << line << std::endl;
+  if (!g.json && !g.quiet) std::cout << line << std::endl;
 }
 
 }  // namespace ailee::cli

@@ -1,7 +1,7 @@
 // How ailee-cli commands plug in: each cmd_*.cc file defines its commands and
 // registers them with AILEE_REGISTER_COMMAND; main() builds the CLI11 app from
 // the registry. A command returns a Status; main maps it to an exit code
-// (docs/exit-codes.md) and prints the message with an operator hint.
+// (docs/exit-codes.md) and prints the message and the Status's own hint.
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -20,7 +20,8 @@ struct GlobalOptions {
   std::string config_path = "/etc/ailee/config.yaml";
   bool config_given = false;  // --config was passed explicitly
   bool json = false;          // machine-readable output on stdout
-  bool quiet = false;         // no progress output
+  bool quiet = false;         // nothing on stdout/stderr on success (cron mails every line)
+  std::string audit_log;      // --audit-log / $AILEE_AUDIT_LOG; "" = config's, else the default
 };
 
 // Exit codes, documented in docs/exit-codes.md.
@@ -31,7 +32,7 @@ enum ExitCode : int {
   kExitVerifyFailed = 3,     // verification found damage or mismatch
   kExitNotFound = 4,         // repository, snapshot, file or key not found
   kExitAuth = 5,             // wrong passphrase, credentials, permission
-  kExitUnavailable = 6,      // transient: node/server down, lock busy; retry
+  kExitUnavailable = 6,      // transient only: node/server down, lock busy; retry
   kExitAlreadyExists = 7,    // refused to overwrite
   kExitNoSpace = 8,          // disk full / quota
 };
@@ -71,6 +72,7 @@ Status TakeResult();
 void PrintJson(const nlohmann::json& doc);
 // True once a command printed its document (then main adds no error document).
 bool JsonWasPrinted();
-void PrintLine(const GlobalOptions& g, const std::string& line);  // suppressed with --json
+// Suppressed with --json (one document only) and with -q (nothing on success).
+void PrintLine(const GlobalOptions& g, const std::string& line);
 
 }  // namespace ailee::cli

@@ -15,6 +15,26 @@ Result<config::NodeConfig> LoadConfigFor(const GlobalOptions& g) {
   return cfg;
 }
 
+Result<std::unique_ptr<audit::AuditLog>> OpenAuditLog(const GlobalOptions& g, const config::NodeConfig* cfg,
+                                                      const std::string& option) {
+  std::string path = option;
+  if (path.empty()) path = g.audit_log;
+  if (path.empty() && cfg != nullptr) path = cfg->logging.audit_log;
+  if (path.empty()) path = std::string(config::kDefaultAuditLog);
+  auto log = audit::AuditLog::Open(path);
+  if (!log.ok()) {
+    return log.status().WithContext("opening the audit log " + path +
+                                    " (--audit-log, else the config's logging.audit_log, else " +
+                                    std::string(config::kDefaultAuditLog) + "); operations are not run unaudited");
+  }
+  return log;
+}
+
+Result<std::unique_ptr<audit::AuditLog>> OpenAuditLogFor(const GlobalOptions& g) {
+  auto cfg = config::LoadConfig(g.config_path);
+  return OpenAuditLog(g, cfg.ok() ? &*cfg : nullptr);
+}
+
 std::string NodeUrl(const config::NodeConfig& cfg) {
   const auto& host = cfg.node.listen_host;
   std::string h = host.find(':') != std::string::npos ? "[" + host + "]" : host;

@@ -2,9 +2,11 @@
 // the federation, and a terminal progress line.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 
+#include "audit/audit_log.h"
 #include "base/status.h"
 #include "cli/command.h"
 #include "config/config.h"
@@ -14,6 +16,16 @@ namespace ailee::cli {
 
 // Loads the config named by --config / AILEE_CONFIG.
 Result<config::NodeConfig> LoadConfigFor(const GlobalOptions& g);
+// The audit log of this run, opened (its directory created when possible:
+// audit/audit_log.h): `option` (a subcommand's own --audit-log) if set, else
+// the global --audit-log / $AILEE_AUDIT_LOG, else the config's
+// logging.audit_log when `cfg` is given, else /var/log/ailee/audit.log.
+// A command run without a config is audited too.
+Result<std::unique_ptr<audit::AuditLog>> OpenAuditLog(const GlobalOptions& g, const config::NodeConfig* cfg,
+                                                      const std::string& option = "");
+// The same, loading the config named by --config when it loads.
+Result<std::unique_ptr<audit::AuditLog>> OpenAuditLogFor(const GlobalOptions& g);
+
 // "http://127.0.0.1:8545" from node.listen (IPv6 bracketed).
 std::string NodeUrl(const config::NodeConfig& cfg);
 Result<std::string> ReadAdminToken(const config::NodeConfig& cfg);

@@ -3,29 +3,10 @@
 
 #include <iostream>
 
+#include "base/hint.h"
 #include "cli/command.h"
 #include "cli/object_stores.h"
 #include "crypto/secure.h"
-
-namespace {
-
-std::string HintFor(const ailee::Status& st) {
-  using ailee::StatusCode;
-  switch (st.code()) {
-    case StatusCode::kInvalidArgument: return "check the arguments and the config (ailee-cli validate-config)";
-    case StatusCode::kNotFound: return "check the path, URL or id; `ailee-cli snapshots` lists what exists";
-    case StatusCode::kDataLoss: return "the data failed its check; restore from another snapshot or copy";
-    case StatusCode::kUnavailable: return "a transient condition; retry, or check that the node/server is running";
-    case StatusCode::kAborted: return "another operation holds the lock; retry when it finishes";
-    case StatusCode::kPermissionDenied:
-      return "check the passphrase source, the S3 credentials (AWS_* or backup.s3.credentials_file) and file permissions";
-    case StatusCode::kResourceExhausted: return "free disk space (or memory) and rerun; nothing was left half-written";
-    case StatusCode::kAlreadyExists: return "choose another target, or pass --force where the command offers it";
-    default: return "";
-  }
-}
-
-}  // namespace
 
 int main(int argc, char** argv) {
   ailee::crypto::DisableCoreDumps();  // this process may hold keys and passphrases
@@ -43,7 +24,10 @@ int main(int argc, char** argv) {
                   ->envname("AILEE_CONFIG")
                   ->capture_default_str();
   app.add_flag("--json", global.json, "print one JSON document on stdout instead of text");
-  app.add_flag("-q,--quiet", global.quiet, "no progress output");
+  app.add_flag("-q,--quiet", global.quiet, "print nothing on success (errors still go to stderr)");
+  app.add_option("--audit-log", global.audit_log,
+                 "audit log file (default: the config's logging.audit_log, else /var/log/ailee/audit.log)")
+      ->envname("AILEE_AUDIT_LOG");
   // Commands first, then hooks ("*-hook") that add subcommands to them, so the
   // result does not depend on static initialization order.
   for (bool hooks : {false, true}) {
@@ -63,12 +47,14 @@ int main(int argc, char** argv) {
   ailee::Status st = ailee::cli::TakeResult();
   if (!st.ok()) {
     if (global.json && !ailee::cli::JsonWasPrinted()) {
-      ailee::cli::PrintJson({{"ok", false}, {"error", std::string(ailee::StatusCodeName(st.code()))},
-                             {"message", st.message()}});
+      nlohmann::json doc = {{"ok", false}, {"error", std::string(ailee::StatusCodeName(st.code()))},
+                            {"message", std::string(ailee::MessageWithoutHint(st))}};
+      if (!ailee::HintOf(st).empty()) doc["hint"] = std::string(ailee::HintOf(st));
+      ailee::cli::PrintJson(doc);
     }
-    std::cerr << "error: " << st.message() << std::endl;
-    std::string hint = HintFor(st);
-    if (!hint.empty()) std::cerr << "hint: " << hint << std::endl;
+    // The hint is the cause's own (attached where the error arose), or none.
+    std::cerr << "error: " << ailee::MessageWithoutHint(st) << std::endl;
+    if (!ailee::HintOf(st).empty()) std::cerr << "hint: " << ailee::HintOf(st) << std::endl;
   }
   return ailee::cli::ExitCodeFor(st);
 }

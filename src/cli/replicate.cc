@@ -1,6 +1,7 @@
 #include "cli/replicate.h"
 
 #include "audit/scoped_op.h"
+#include "base/hint.h"
 #include "cli/context.h"
 #include "repo/copy.h"
 #include "storage/object_store.h"
@@ -51,16 +52,32 @@ nlohmann::json ReplicationJson(const std::vector<ReplicationOutcome>& outcomes) 
   return arr;
 }
 
+bool IsPermanentLocationFailure(const Status& status) {
+  switch (status.code()) {
+    case StatusCode::kFailedPrecondition: case StatusCode::kPermissionDenied: case StatusCode::kInvalidArgument:
+      return true;
+    default:
+      return false;
+  }
+}
+
 Status ReplicationStatus(const std::vector<ReplicationOutcome>& outcomes, const std::string& snapshot_id) {
   std::string failed;
+  bool permanent = false;  // a location that a retry will not fix (another repository, credentials)
   for (const auto& o : outcomes) {
     if (o.status.ok()) continue;
     failed += (failed.empty() ? "" : "; ") + o.url + ": " + o.status.ToString();
+    permanent |= IsPermanentLocationFailure(o.status);
   }
   if (failed.empty()) return Status::Ok();
-  return Unavailable("snapshot " + snapshot_id.substr(0, 12) +
-                     " is stored in the primary repository but not yet in every secondary (" + failed +
-                     "); complete it with `ailee-cli copy --to URL " + snapshot_id.substr(0, 12) + "`");
+  std::string msg = "snapshot " + snapshot_id.substr(0, 12) +
+                    " is stored in the primary repository but not yet in every secondary (" + failed + ")";
+  std::string fix = "`ailee-cli copy --to URL " + snapshot_id.substr(0, 12) + "`";
+  if (permanent) {
+    return WithHint(FailedPrecondition(msg), "fix the location named (a location holding another repository must be "
+                                            "emptied or replaced in backup.secondary_repositories), then run " + fix);
+  }
+  return WithHint(Unavailable(msg), "a location was unreachable; complete the copy later with " + fix);
 }
 
 }  // namespace ailee::cli

@@ -30,8 +30,14 @@ std::vector<ReplicationOutcome> ReplicateToSecondaries(const GlobalOptions& g, R
 // [{"url","ok","error"?,"bytes_copied","packs_copied"}, ...]
 nlohmann::json ReplicationJson(const std::vector<ReplicationOutcome>& outcomes);
 
-// Ok when every location got its copy; otherwise kUnavailable naming each
-// failed location and the command that completes the copy later.
+// A location failure that a retry will not fix: the location holds another
+// repository, refuses the credentials, or its URL is invalid. Anything else
+// (unreachable, missing mount, full disk) may pass by itself.
+bool IsPermanentLocationFailure(const Status& status);
+
+// Ok when every location got its copy; otherwise kUnavailable (exit 6, retry)
+// naming each failed location and the command that completes the copy
+// later, or kFailedPrecondition (exit 1) when a failure is permanent.
 Status ReplicationStatus(const std::vector<ReplicationOutcome>& outcomes, const std::string& snapshot_id);
 
 }  // namespace ailee::cli

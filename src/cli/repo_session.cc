@@ -2,7 +2,12 @@
 
 #include <iostream>
 
+#include "audit/head_store.h"
+#include "base/clock.h"
+#include "base/hint.h"
+#include "cli/context.h"
 #include "keys/secret_input.h"
+#include "repo/ids.h"
 #include "storage/object_store.h"
 
 namespace ailee::cli {
@@ -38,21 +43,83 @@ Result<RepoSession> RepoSession::Prepare(const GlobalOptions& g, const RepoArgs&
                                      " or backup.passphrase_file)");
   }
   s.passphrase_ = std::move(*pass);
-  if (s.config_ && !s.config_->logging.audit_log.empty()) {
-    auto log = audit::AuditLog::Open(s.config_->logging.audit_log);
-    if (!log.ok()) return log.status().WithContext("opening the audit log (logging.audit_log)");
-    s.audit_ = std::move(*log);
-  } else if (!g.quiet && !g.json) {
-    std::cerr << "note: no config loaded, this operation is not recorded in an audit log" << std::endl;
-  }
+  s.passphrase_source_ = !file.empty() ? "the file " + file : std::getenv(kRepoPassphraseEnv) ? "$" + std::string(kRepoPassphraseEnv) : "the prompt";
+  ASSIGN_OR_RETURN(s.audit_, OpenAuditLog(g, s.config_ ? &*s.config_ : nullptr));
   return s;
 }
+
+namespace {
+
+// A repository that does not exist: whether a copy does, and what to do.
+// `repo init` after losing the primary makes a repository with a new id,
+// which every copy then refuses.
+Status MissingRepository(const std::string& url, const std::optional<config::NodeConfig>& cfg) {
+  Status st = NotFound("no repository at " + url);
+  std::vector<std::string> secondaries;
+  if (cfg) secondaries = cfg->backup.secondary_repositories;
+  if (secondaries.empty()) {
+    return WithHint(st, "for a new installation create it with `ailee-cli repo init`; otherwise check --repo / "
+                       "backup.repository (" + url + ")");
+  }
+  std::string found;
+  for (const auto& u : secondaries) {
+    auto store = storage::OpenObjectStore(u);
+    if (!store.ok()) continue;
+    auto exists = (*store)->Exists(repo::ConfigKey());
+    if (exists.ok() && *exists) {
+      found = u;
+      break;
+    }
+  }
+  std::string copy = found.empty() ? "a copy (backup.secondary_repositories; none of them holds one right now)"
+                                   : "the copy at " + found;
+  std::string from = found.empty() ? "COPY_URL" : found;
+  return WithHint(st, "do not initialize a new repository here (it would get a new id, which the copies refuse); restore from " +
+                     copy + " with `ailee-cli restore --repo " + from + " ...`, or rebuild the primary from it with "
+                     "`ailee-cli copy --repo " + from + " --to " + url + "`");
+}
+
+}  // namespace
 
 Result<RepoSession> RepoSession::Open(const GlobalOptions& g, const RepoArgs& args) {
   ASSIGN_OR_RETURN(RepoSession s, Prepare(g, args));
   ASSIGN_OR_RETURN(auto store, storage::OpenObjectStore(s.url_));
-  ASSIGN_OR_RETURN(s.repo_, repo::Repository::Open(std::move(store), s.passphrase_.view()));
+  auto opened = repo::Repository::Open(store, s.passphrase_.view());
+  if (!opened.ok()) {
+    const Status& st = opened.status();
+    if (st.code() == StatusCode::kNotFound) {
+      auto exists = store->Exists(repo::ConfigKey());
+      if (exists.ok() && !*exists) return MissingRepository(s.url_, s.config_);
+    }
+    if (st.code() == StatusCode::kPermissionDenied && HintOf(st).empty()) {
+      return WithHint(st, "the passphrase came from " + s.passphrase_source_ + "; check it (--passphrase-file, $" +
+                         std::string(kRepoPassphraseEnv) + " or backup.passphrase_file), or use another key slot's");
+    }
+    return st;
+  }
+  s.repo_ = std::move(opened).value();
+  s.RecordAuditHeads();
   return s;
+}
+
+void RepoSession::RecordAuditHeads() {
+  if (!audit_ || !repo_) return;
+  // After every line this session appends, the repository learns the new
+  // head, so `audit verify` catches a truncated tail (audit/head_store.h).
+  auto store = repo_->shared_store();
+  auto key = std::make_shared<const crypto::SecureBytes>(repo_->master_key().data_key);
+  const std::string path = audit_->path();
+  const std::string url = url_;
+  const std::string host = audit::Origin::Current().host;
+  audit_->SetAppendObserver([store, key, path, url, host](const audit::AuditHead& head) {
+    audit::RecordedAuditHead r{host, path, head, Clock::Real().NowMillis()};
+    Status st = audit::RecordAuditHead(*store, *key, r);
+    if (!st.ok()) {
+      std::cerr << "warning: the audit log head (line " << head.seq << ") was not recorded in " << url << ": "
+                << st.message() << "; `ailee-cli audit verify` compares with the last head recorded there"
+                << std::endl;
+    }
+  });
 }
 
 std::string RepoSession::AuditHead() const {

@@ -29,7 +29,9 @@ void AddRepoOptions(CLI::App* cmd, RepoArgs& args);
 
 class RepoSession {
  public:
-  // Resolves URL and passphrase, opens the repository and the audit log.
+  // Resolves URL and passphrase, opens the repository and the audit log
+  // (--audit-log, the config's, else the default: context.h OpenAuditLog).
+  // A missing repository and a wrong passphrase come with their hint.
   static Result<RepoSession> Open(const GlobalOptions& g, const RepoArgs& args);
   // For `repo init`: resolves everything but does not open.
   static Result<RepoSession> Prepare(const GlobalOptions& g, const RepoArgs& args);
@@ -42,6 +44,10 @@ class RepoSession {
   const crypto::SecureBytes& passphrase() const { return passphrase_; }
   // "seq:hash" of the audit log, or "" without one.
   std::string AuditHead() const;
+  // From now on, every line appended to audit() records the new head in the
+  // repository (audit/head_store.h); Open does this. A head that cannot be
+  // recorded is a warning on stderr, not a failure.
+  void RecordAuditHeads();
 
  private:
   std::string url_;
@@ -49,6 +55,7 @@ class RepoSession {
   std::unique_ptr<repo::Repository> repo_;
   std::unique_ptr<audit::AuditLog> audit_;
   std::optional<config::NodeConfig> config_;
+  std::string passphrase_source_;  // for messages: "the file F", "$AILEE_REPO_PASSPHRASE", "the prompt"
 };
 
 // A new passphrase (repo init, key add): AILEE_NEW_REPO_PASSPHRASE, the

@@ -14,6 +14,7 @@
 
 #include "base/clock.h"
 #include "base/fs.h"
+#include "base/hint.h"
 #include "crypto/hash.h"
 #include "node/client.h"
 #include "ops/checkpoint_files.h"
@@ -159,7 +160,7 @@ Result<CheckpointManifest> TakeCheckpoint(const CreateCheckpointOptions& o, cons
   auto db = state::StateDb::Open(o.data_dir, state::OpenOptions{false, false});
   if (!db.ok()) {
     if (db.status().code() == StatusCode::kUnavailable)
-      return Unavailable("data dir " + o.data_dir + " is in use by a running node; take the checkpoint through its admin API (the node must answer at the configured listen address)");
+      return WithHint(FailedPrecondition("data dir " + o.data_dir + " is in use by a running node"), "stop the node first (systemctl stop ailee-node), or take the checkpoint through its admin API: without --offline, with the node answering at its configured listen address");
     return db.status();
   }
   ASSIGN_OR_RETURN(auto info, (*db)->CreateCheckpoint(dir));
@@ -274,7 +275,7 @@ Status EnsureNotInUse(const std::string& dir) {
   int rc = ::fcntl(fd, F_GETLK, &fl);
   ::close(fd);
   if (rc == 0 && fl.l_type != F_UNLCK)
-    return Unavailable(dir + " is in use by a running node (pid " + std::to_string(fl.l_pid) + "); stop it first (systemctl stop ailee-node)");
+    return WithHint(FailedPrecondition(dir + " is in use by a running node (pid " + std::to_string(fl.l_pid) + ")"), "stop the node first (systemctl stop ailee-node), then rerun");
   return Status::Ok();
 }
 

@@ -59,7 +59,8 @@ struct CreateCheckpointOptions {
 };
 
 // Online when node_url is set, else offline on data_dir (fails with
-// kUnavailable if a node holds it: use the online path then).
+// kFailedPrecondition, hinting to stop the node or use the online path, if a
+// node holds it: a retry alone does not help).
 Result<CheckpointManifest> CreateCheckpoint(const CreateCheckpointOptions& options);
 
 // The RocksDB checkpoint alone, into `dir` (must not exist), without hashing
@@ -153,7 +154,8 @@ Result<ApplyReport> ApplyCheckpointDir(const std::string& src, const std::string
 // atomically (swap, then remove the old state). Shared by restores.
 Status InstallDirectory(const std::string& staged, const std::string& target);
 
-// kUnavailable when a process holds the RocksDB lock of `dir`.
+// kFailedPrecondition (with a hint: stop the node) when a process holds the
+// RocksDB lock of `dir`.
 Status EnsureNotInUse(const std::string& dir);
 
 }  // namespace ailee::ops

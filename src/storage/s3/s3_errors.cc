@@ -1,5 +1,6 @@
 #include "storage/s3/s3_errors.h"
 
+#include "base/hint.h"
 #include "storage/s3/s3_xml.h"
 
 namespace ailee::storage::s3 {
@@ -58,10 +59,10 @@ Status MapS3Error(const ErrorContext& ctx, const HttpResponse& resp) {
     } else {
       hint = "the credentials are not allowed to do this (bucket policy, IAM, or wrong keys)";
     }
-    return PermissionDenied(head + "access denied (" + detail + "): " + hint + "; access key id " +
+    return WithHint(PermissionDenied(head + "access denied (" + detail + "): " + hint + "; access key id " +
                             std::string(ctx.access_key_id) + " from " + std::string(ctx.credentials_source) +
                             " (credentials come from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or the shared "
-                            "credentials file, see docs/s3.md)");
+                            "credentials file, see docs/s3.md)"), "check the S3 credentials (AWS_* or backup.s3.credentials_file) and what they may access");
   }
   if (resp.status == 416) return InvalidArgument(head + "range not satisfiable (" + detail + ")");
   if (resp.status == 501) return FailedPrecondition(head + "the server does not implement this (" + detail + ")");
