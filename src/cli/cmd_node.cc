@@ -49,7 +49,8 @@ void SetUpHealthCheck(CLI::App& app, GlobalOptions& g) {
 }
 
 // A follower whose tip is not on its leader's chain never catches up: not a
-// "retry". Ok when the chains agree or the leader cannot tell (unreachable).
+// "retry" but two signed blocks at one height, so a verification failure
+// (exit 3). Ok when the chains agree or the leader cannot tell (unreachable).
 Status ForkFromLeader(const nlohmann::json& status) {
   if (!status.contains("sync") || !status["sync"].contains("leader")) return Status::Ok();
   const uint64_t height = status["height"].get<uint64_t>();
@@ -60,7 +61,7 @@ Status ForkFromLeader(const nlohmann::json& status) {
   const std::string theirs = (*block)["header"].value("hash", "");
   const std::string ours = status.value("tip_hash", "");
   if (theirs.empty() || theirs == ours) return Status::Ok();
-  return WithHint(FailedPrecondition("node " + status.value("node_id", "") + " has forked from its leader " + leader +
+  return WithHint(DataLoss("node " + status.value("node_id", "") + " has forked from its leader " + leader +
                             ": its block " + std::to_string(height) + " is " + ours.substr(0, 16) +
                             ", the leader's is " + theirs.substr(0, 16)), "it cannot catch up on its own: stop it, restore a snapshot taken before the fork (`ailee-cli "
                 "restore SNAPSHOT --target DATA_DIR --force`) or apply a checkpoint of the leader, then start it");
@@ -68,7 +69,7 @@ Status ForkFromLeader(const nlohmann::json& status) {
 
 void SetUpSyncStatus(CLI::App& app, GlobalOptions& g) {
   auto* cmd = app.add_subcommand("sync-status", "Show the node's height and how far it is behind its leader.\n"
-                                                "Exit 0 when synced (or a leader), 6 while catching up or unreachable, 1 when it forked from its leader.");
+                                                "Exit 0 when synced (or a leader), 6 while catching up or unreachable, 3 when it forked from its leader.");
   auto url = std::make_shared<std::string>();
   auto wait = std::make_shared<double>(0);
   cmd->add_option("--url", *url, "node API URL (default: from the config's node.listen)");

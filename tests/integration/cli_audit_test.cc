@@ -204,7 +204,7 @@ TEST(ExitCodes, FollowerForkedFromItsLeaderIsNotRetry) {
   ASSERT_OK(CopyTree(b.data_dir(), f.data_dir()));
   ASSERT_OK(f.Start());
   CommandResult r = s.Cli(f, {"sync-status", "--wait", "3"});
-  EXPECT_EQ(r.exit_code, 1) << r;
+  EXPECT_EQ(r.exit_code, 3) << r;
   EXPECT_NE(r.err.find("forked"), std::string::npos) << r;
   EXPECT_NE(r.err.find("hint:"), std::string::npos) << r;
   f.Terminate();
