@@ -318,8 +318,9 @@ Status RunRestore(const RestoreOpts& o, const GlobalOptions& g) {
       ASSIGN_OR_RETURN(keys::ImportOutcome r, token->ImportKeyPair(opened->key, ref));
       outcome = r == keys::ImportOutcome::kImported ? "imported" : "already present";
     } else {
-      ASSIGN_OR_RETURN(keys::RestoreOutcome r, keys::RestoreToFile(*opened, o.to_file, owner));
-      outcome = r == keys::RestoreOutcome::kWritten ? "written" : "already present";
+      ASSIGN_OR_RETURN(keys::RestoreResult r, keys::RestoreToFile(*opened, o.to_file, owner));
+      outcome = r.outcome == keys::RestoreOutcome::kWritten ? "written" : "already present";
+      if (!r.repaired.empty()) outcome += "; made safe: " + r.repaired;
     }
     return Status::Ok();
   };
