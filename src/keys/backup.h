@@ -53,6 +53,14 @@ struct BackupResult {
 // AlreadyExists, before writing anything, when a target file exists.
 Result<BackupResult> BackupKey(const BackupRequest& request, const crypto::SecureBytes& passphrase);
 
+// Key backups live in local directories only. InvalidArgument when `path`
+// is a URL ("s3://bucket/prefix", "file:///x": a scheme followed by ":/"),
+// saying what to do instead; `option` names where it came from ("--out").
+// Checked by BackupKey, OpenBackup and CombinePassphraseShares before
+// anything is created or read, so a URL never becomes a local "s3:" dir.
+// A local name with a colon stays usable as "./s3:/x".
+Status CheckLocalPath(const std::string& path, const std::string& option);
+
 // "<dir>" or "<dir>/<id>.key.gpg" -> the backup file path.
 std::string ResolveBackupPath(const std::string& path_or_dir, const std::string& signer_id);
 // Reads and validates the metadata next to a backup file.

@@ -18,6 +18,23 @@
 
 namespace ailee::keys {
 
+Status CheckLocalPath(const std::string& path, const std::string& option) {
+  // RFC 3986 scheme, then ":/": "s3://b/p", "file:///x", "https://h/p".
+  size_t colon = path.find(':');
+  bool url = colon != std::string::npos && colon > 0 && std::isalpha(static_cast<unsigned char>(path[0])) &&
+             path.compare(colon, 2, ":/") == 0 &&
+             std::all_of(path.begin(), path.begin() + static_cast<long>(colon), [](char c) {
+               return std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '-' || c == '.';
+             });
+  if (!url) return Status::Ok();
+  return InvalidArgument(option + " " + path +
+                         " is a URL, but key backups are written to and read from local directories only (nothing "
+                         "was created for it). Back up to a local directory, then copy <id>.key.gpg and "
+                         "<id>.key.json to the object store with its own tool (e.g. `aws s3 cp`); to verify or "
+                         "restore, copy them back to a local directory first. A local directory whose name has a "
+                         "colon can be given as ./" + path);
+}
+
 std::string ResolveBackupPath(const std::string& path_or_dir, const std::string& signer_id) {
   if (fs::IsDirectory(path_or_dir)) return fs::JoinPath(path_or_dir, BackupFileName(signer_id));
   return path_or_dir;
@@ -37,6 +54,7 @@ Result<BackupMetadata> ReadMetadata(const std::string& backup_path) {
 Result<crypto::SecureBytes> CombinePassphraseShares(const BackupMetadata& meta, const std::vector<std::string>& files) {
   if (!meta.shares) return InvalidArgument("this backup's passphrase was not split into shares (no passphrase_shares in its metadata)");
   const ShareInfo& info = *meta.shares;
+  for (const auto& f : files) RETURN_IF_ERROR(CheckLocalPath(f, "--shares"));
   std::vector<Share> shares;
   std::set<int> numbers;
   for (const auto& f : files) {
@@ -63,6 +81,7 @@ Result<OpenedBackup> OpenBackup(const std::string& signer_id, const std::string&
 Result<OpenedBackup> OpenBackup(const std::string& signer_id, const std::string& path_or_dir,
                                 const crypto::SecureBytes& passphrase, const FederationCheck& federation,
                                 GpgSymmetric& gpg) {
+  RETURN_IF_ERROR(CheckLocalPath(path_or_dir, "backup"));
   OpenedBackup out;
   out.path = ResolveBackupPath(path_or_dir, signer_id);
   ASSIGN_OR_RETURN(out.metadata, ReadMetadata(out.path));
