@@ -64,9 +64,10 @@ class AuditLogKeySink final : public keys::KeyAuditSink {
  public:
   explicit AuditLogKeySink(std::unique_ptr<audit::AuditLog> log) : log_(std::move(log)) {}
   Status Record(std::string_view operation, std::string_view signer_id, std::string_view fingerprint,
-                const Status& result, const nlohmann::json& details) override {
+                const Status& result, const nlohmann::json& details, int64_t duration_ms) override {
     audit::AuditEvent ev;
     ev.operation = std::string(operation);
+    ev.duration_ms = duration_ms;
     ev.args = details;
     ev.args["signer_id"] = std::string(signer_id);
     if (!fingerprint.empty()) ev.args["fingerprint"] = std::string(fingerprint);
@@ -85,6 +86,7 @@ Result<KeyEnv> OpenKeyEnv(const GlobalOptions& g, const std::vector<std::string>
                           const std::string& audit_path_option) {
   crypto::DisableCoreDumps();
   KeyEnv env;
+  env.start_nanos = Clock::Real().MonotonicNanos();
   ASSIGN_OR_RETURN(env.federation, FederationKeysFor(g, federation_overrides, &env.config));
   std::string path = audit_path_option;
   if (path.empty()) path = env.config ? env.config->logging.audit_log : std::string(config::kDefaultAuditLog);
@@ -98,7 +100,8 @@ Result<KeyEnv> OpenKeyEnv(const GlobalOptions& g, const std::vector<std::string>
 
 Status Audit(KeyEnv& env, std::string_view op, const std::string& id, const std::string& fp, const Status& st,
              const nlohmann::json& details) {
-  Status a = env.audit->Record(op, id, fp, st, details);
+  int64_t duration_ms = (Clock::Real().MonotonicNanos() - env.start_nanos) / 1000000;
+  Status a = env.audit->Record(op, id, fp, st, details, duration_ms);
   return st.ok() ? a : st;
 }
 
