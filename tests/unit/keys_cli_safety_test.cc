@@ -48,6 +48,11 @@ class KeysCliSafetyTest : public ::testing::Test {
     env.push_back("TMPDIR=" + (root / "tmp"));
     return RunTool(argv, input, env);
   }
+  // ailee-cli without the key options (repository commands).
+  ProcResult Raw(std::vector<std::string> args, const std::string& input = "") {
+    args.insert(args.begin(), CliPath());
+    return RunTool(args, input, {"TMPDIR=" + (root / "tmp")});
+  }
   std::vector<std::string> Common() {
     return {"--federation-key", "signer-01=" + pub_path, "--audit-log", root / "audit.log"};
   }
@@ -141,6 +146,36 @@ TEST_F(KeysCliSafetyTest, PassphraseFromProcessSubstitutionAndStdinPipe) {
   auto wrong = Cli({"keys", "verify", "--id", "signer-01", root / "out", "--passphrase-file", "/dev/stdin"}, {},
                    "not it\n");
   EXPECT_EQ(wrong.exit_code, 5) << wrong.err;
+}
+
+TEST_F(KeysCliSafetyTest, RepositoryPassphraseFilesFollowTheSameRuleAndKeyFilesStillOpen) {
+  const std::string repo = "file://" + (root / "repo");
+  const std::vector<std::string> cheap = {"--kdf-memory-mib", "8", "--kdf-iterations", "1"};
+  std::string crlf = root / "repo-crlf.pass", lf = root / "repo.pass";
+  ASSERT_TRUE(fs::WriteFileAtomic(crlf, "repository passphrase\r\n", 0600).ok());
+  ASSERT_TRUE(fs::WriteFileAtomic(lf, "repository passphrase\n", 0600).ok());
+  std::vector<std::string> init = {"repo", "init", "--repo", repo, "--passphrase-file", crlf};
+  init.insert(init.end(), cheap.begin(), cheap.end());
+  auto refused = Raw(init);
+  EXPECT_EQ(refused.exit_code, 2) << refused.out << refused.err;
+  EXPECT_NE(refused.err.find(crlf), std::string::npos) << refused.err;
+  init[5] = lf;
+  auto ok = Raw(init);
+  ASSERT_EQ(ok.exit_code, 0) << ok.out << ok.err;
+  // A key-file slot: the key file as written (one line, LF), without its LF,
+  // and the passphrase through a pipe all open the repository.
+  std::string key_file = root / "repo.key";
+  auto add = Raw({"repo", "key", "add", "--repo", repo, "--passphrase-file", lf, "--key-file", key_file});
+  ASSERT_EQ(add.exit_code, 0) << add.out << add.err;
+  auto by_key = Raw({"repo", "key", "list", "--repo", repo, "--passphrase-file", key_file});
+  EXPECT_EQ(by_key.exit_code, 0) << by_key.out << by_key.err;
+  std::string written = *fs::ReadFile(key_file);
+  ASSERT_EQ(written.back(), '\n');
+  ASSERT_TRUE(fs::WriteFileAtomic(key_file, written.substr(0, written.size() - 1), 0600).ok());
+  auto by_key_no_lf = Raw({"repo", "key", "list", "--repo", repo, "--passphrase-file", key_file});
+  EXPECT_EQ(by_key_no_lf.exit_code, 0) << by_key_no_lf.out << by_key_no_lf.err;
+  auto by_pipe = Raw({"repo", "key", "list", "--repo", repo, "--passphrase-file", "/dev/stdin"}, "repository passphrase\n");
+  EXPECT_EQ(by_pipe.exit_code, 0) << by_pipe.out << by_pipe.err;
 }
 
 // ------------------------------------------------------------ restore targets
