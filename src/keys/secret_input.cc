@@ -26,27 +26,24 @@ Status CheckSecretText(const crypto::SecureBytes& s, const std::string& what) {
 }
 
 // The secret in a passphrase/PIN file, as `gpg --passphrase-file` reads it:
-// the bytes up to the first LF, nothing stripped (a CR before the LF stays
-// part of the passphrase, as do spaces). Only files on which gpg and this
-// tool cannot disagree are accepted: one line, optionally LF-terminated,
-// without CR or NUL. Anything else is refused with what to do.
+// the first line, up to the LF, nothing stripped (a CR before the LF would
+// stay part of the passphrase, as do spaces); later lines are ignored, as gpg
+// does (`pass show` prints the password first, metadata after). A first
+// line gpg and a person would read differently is refused with what to do.
 Result<crypto::SecureBytes> SecretFromFileContent(const crypto::SecureBytes& raw, const std::string& path) {
   std::string_view v = raw.view();
-  if (v.find('\r') != std::string_view::npos)
+  std::string_view line = v.substr(0, v.find('\n'));
+  if (line.find('\r') != std::string_view::npos)
     return InvalidArgument("secret file " + path +
-                           " contains a CR (carriage return, as in a Windows CR LF line ending): `gpg "
+                           " has a CR (carriage return, as in a Windows CR LF line ending) in its first line: `gpg "
                            "--passphrase-file` keeps it as part of the passphrase, while a typed passphrase has "
                            "none, so the file would mean a different passphrase to gpg than to a person; remove it "
                            "with `sed -i 's/\\r$//' " + path + "` (or dos2unix) and rerun");
-  if (!v.empty() && v.back() == '\n') v.remove_suffix(1);
-  if (v.empty()) return InvalidArgument("secret file " + path + " is empty: put the secret on its first line");
-  if (v.find('\n') != std::string_view::npos)
-    return InvalidArgument("secret file " + path +
-                           " has more than one line: `gpg --passphrase-file` would use only the first; "
-                           "keep the secret alone on one line");
-  if (v.find('\0') != std::string_view::npos)
-    return InvalidArgument("secret file " + path + " contains a NUL byte, which no passphrase can hold");
-  return crypto::SecureBytes(v);
+  if (line.empty())
+    return InvalidArgument("secret file " + path + " has an empty first line: put the secret on the first line");
+  if (line.find('\0') != std::string_view::npos)
+    return InvalidArgument("secret file " + path + " contains a NUL byte in its first line, which no passphrase can hold");
+  return crypto::SecureBytes(line);
 }
 
 // Reads a regular file or a pipe/FIFO (`<(pass show x)` is /dev/fd/N, a

@@ -8,10 +8,11 @@
 // A secret file means what it means to `gpg --passphrase-file`, so that the
 // stock-gpg recovery in docs/keys.md opens what this tool wrote with the
 // very same file. gpg takes the first line up to the LF, byte for byte
-// (spaces and a CR before the LF included). This tool takes the same bytes
-// and refuses, saying what to do, every file where gpg and a person could
-// disagree: a CR anywhere (CR LF line endings), more than one line, an empty
-// first line, a NUL. The file may be a regular file or a pipe/FIFO
+// (spaces and a CR before the LF included), and ignores the rest (`pass
+// show` prints the password first, metadata after). This tool takes the
+// same bytes and refuses, saying what to do, a first line where gpg and a
+// person could disagree: one with a CR (CR LF line endings), an empty one,
+// one with a NUL. The file may be a regular file or a pipe/FIFO
 // (`--passphrase-file <(pass show NAME)`, /dev/stdin): it is read once, to
 // EOF, into locked memory; devices, sockets and directories are refused.
 #pragma once
@@ -31,7 +32,7 @@ inline constexpr const char* kPinEnv = "AILEE_PKCS11_PIN";
 Result<crypto::SecureBytes> ReadSecretFile(const std::string& path);
 
 struct SecretSource {
-  std::string file;      // read this file or pipe (one line; see above) if set
+  std::string file;      // read this file or pipe (its first line; see above) if set
   const char* env = nullptr;  // else this environment variable, if set and non-empty
   bool allow_tty = true;      // else prompt on /dev/tty
   std::string prompt = "Passphrase: ";

@@ -124,11 +124,12 @@ TEST_F(KeysCliSafetyTest, PassphraseFromProcessSubstitutionAndStdinPipe) {
   if (!keytest::HaveTool("bash")) GTEST_SKIP() << "bash absent";
   // The secret travels in the environment to bash's printf builtin and
   // reaches ailee-cli through a pipe: never a command line, never a file.
+  // Printed like a `pass show` entry: the password, then metadata lines.
   const std::string secret = "TEST_SECRET=piped passphrase 42";
   auto via_bash = [&](const std::string& sub_args) {
     return RunTool({"bash", "-c",
                     "cd \"$ROOT/cwd\" && exec \"$CLI\" " + sub_args +
-                        " --passphrase-file <(printf '%s\\n' \"$TEST_SECRET\") "
+                        " --passphrase-file <(printf '%s\\nlogin: ops\\n' \"$TEST_SECRET\") "
                         "--federation-key signer-01=\"$ROOT/signer-01.pub\" --audit-log \"$ROOT/audit.log\""},
                    "", {secret, "ROOT=" + root.path(), "CLI=" + CliPath(), "TMPDIR=" + (root / "tmp")});
   };

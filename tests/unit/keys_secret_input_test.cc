@@ -1,6 +1,6 @@
 // Passphrase and PIN files (ReadSecret with SecretSource::file): what is taken
-// from a file is exactly what `gpg --passphrase-file` takes from it, files gpg
-// would read differently (a CR before the LF, more than one line) are refused
+// from a file is exactly what `gpg --passphrase-file` takes from it (the first
+// line), files gpg would read differently (a CR before the LF) are refused
 // with a message saying how to fix them, and pipes (`<(pass show ...)`,
 // /dev/stdin) are read once like a file. Stock gpg is the reference: every
 // accepted file form is checked against the real gpg in keys_cli_secret_test.cc.
@@ -59,12 +59,19 @@ TEST(SecretFileTest, OneLineWithOrWithoutLfIsTakenByteForByte) {
   }
 }
 
-TEST(SecretFileTest, SecondLineOrEmptyFirstLineIsRefused) {
+TEST(SecretFileTest, OnlyTheFirstLineCountsAsForGpgAndAnEmptyOneIsRefused) {
   TempDir tmp;
   std::string f = tmp / "pass.txt";
-  // gpg would take "first" and ignore the rest: refused, not guessed.
-  for (const std::string& content : {std::string("first\nsecond\n"), std::string("\n"), std::string(""),
-                                     std::string("first\n\n")}) {
+  // gpg takes the first line and ignores the rest (a `pass` entry's metadata).
+  for (const std::string& content : {std::string("first\nlogin: ops\n"), std::string("first\n\n"),
+                                     std::string("first\nsecond\r\n")}) {
+    ASSERT_TRUE(fs::WriteFileAtomic(f, content, 0600).ok());
+    auto r = FromFile(f);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_EQ(std::string(r->view()), "first");
+  }
+  for (const std::string& content : {std::string("\n"), std::string(""), std::string("\nsecond\n"),
+                                     std::string("nul\0byte\n", 9)}) {
     ASSERT_TRUE(fs::WriteFileAtomic(f, content, 0600).ok());
     auto r = FromFile(f);
     EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument) << "content of " << content.size() << " bytes";
