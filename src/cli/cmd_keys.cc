@@ -1,7 +1,8 @@
 // ailee-cli keys backup|verify|restore: federation signer keys, encrypted
 // with OpenPGP (stock gpg reads the backups), optionally with the passphrase
 // split into gfsplit-compatible shares, restored to a 0400 file or into a
-// PKCS#11 token. Formats and manual recovery: docs/keys.md.
+// PKCS#11 token. Backups live in local directories; a URL is refused.
+// Formats and manual recovery: docs/keys.md.
 //
 // Secrets never come from argv: passphrases from --passphrase-file,
 // AILEE_KEY_PASSPHRASE or the terminal; PINs from --pin-file,
@@ -63,9 +64,10 @@ class AuditLogKeySink final : public keys::KeyAuditSink {
  public:
   explicit AuditLogKeySink(std::unique_ptr<audit::AuditLog> log) : log_(std::move(log)) {}
   Status Record(std::string_view operation, std::string_view signer_id, std::string_view fingerprint,
-                const Status& result, const nlohmann::json& details) override {
+                const Status& result, const nlohmann::json& details, int64_t duration_ms) override {
     audit::AuditEvent ev;
     ev.operation = std::string(operation);
+    ev.duration_ms = duration_ms;
     ev.args = details;
     ev.args["signer_id"] = std::string(signer_id);
     if (!fingerprint.empty()) ev.args["fingerprint"] = std::string(fingerprint);
@@ -84,6 +86,7 @@ Result<KeyEnv> OpenKeyEnv(const GlobalOptions& g, const std::vector<std::string>
                           const std::string& audit_path_option) {
   crypto::DisableCoreDumps();
   KeyEnv env;
+  env.start_nanos = Clock::Real().MonotonicNanos();
   ASSIGN_OR_RETURN(env.federation, FederationKeysFor(g, federation_overrides, &env.config));
   auto log = OpenAuditLog(g, env.config ? &*env.config : nullptr, audit_path_option);
   if (!log.ok()) return log.status().WithContext("key operations must be audited");
@@ -93,7 +96,8 @@ Result<KeyEnv> OpenKeyEnv(const GlobalOptions& g, const std::vector<std::string>
 
 Status Audit(KeyEnv& env, std::string_view op, const std::string& id, const std::string& fp, const Status& st,
              const nlohmann::json& details) {
-  Status a = env.audit->Record(op, id, fp, st, details);
+  int64_t duration_ms = (Clock::Real().MonotonicNanos() - env.start_nanos) / 1000000;
+  Status a = env.audit->Record(op, id, fp, st, details, duration_ms);
   return st.ok() ? a : st;
 }
 
@@ -140,6 +144,9 @@ Status RunBackup(const BackupOpts& o, const GlobalOptions& g) {
   req.federation = &env.federation;
   nlohmann::json details = {{"key_file", o.key}, {"out", o.out}};
   auto run = [&]() -> Result<keys::BackupResult> {
+    // Before any passphrase prompt: a URL is refused (keys::CheckLocalPath).
+    for (const auto& dir : o.out) RETURN_IF_ERROR(keys::CheckLocalPath(dir, "--out"));
+    if (!o.shares_out.empty()) RETURN_IF_ERROR(keys::CheckLocalPath(o.shares_out, "--shares-out"));
     if (!o.shares.empty()) {
       ASSIGN_OR_RETURN(req.shares, keys::ParseShareSpec(o.shares));
       details["shares"] = o.shares;
@@ -188,7 +195,8 @@ struct PassphraseOpts {
 };
 
 void AddPassphraseOptions(CLI::App* c, PassphraseOpts* p) {
-  c->add_option("--passphrase-file", p->passphrase_file, "file holding the backup passphrase (or AILEE_KEY_PASSPHRASE)");
+  c->add_option("--passphrase-file", p->passphrase_file,
+                "file or pipe holding the backup passphrase on one line (or AILEE_KEY_PASSPHRASE)");
   c->add_option("--shares", p->shares, "share files <id>.share.NNN that recombine the passphrase");
 }
 
@@ -223,6 +231,8 @@ Status RunVerify(const VerifyOpts& o, const GlobalOptions& g) {
   ASSIGN_OR_RETURN(KeyEnv env, keycmd::OpenKeyEnv(g, o.federation, o.audit_log));
   RETURN_IF_ERROR(keys::ValidateSignerId(o.id));
   nlohmann::json details = {{"copies", o.backups}};
+  for (const auto& b : o.backups)
+    if (Status url = keys::CheckLocalPath(b, "backup"); !url.ok()) return keycmd::Audit(env, "key.verify", o.id, "", url, details);
   auto pass = BackupPassphrase(o.pass, o.id, o.backups.front());
   if (!pass.ok()) return keycmd::Audit(env, "key.verify", o.id, "", pass.status(), details);
   keys::VerifyReport rep =
@@ -303,6 +313,7 @@ Status RunRestore(const RestoreOpts& o, const GlobalOptions& g) {
     } else {
       details["to_file"] = o.to_file;
     }
+    RETURN_IF_ERROR(keys::CheckLocalPath(o.from, "--from"));
     ASSIGN_OR_RETURN(crypto::SecureBytes pass, BackupPassphrase(o.pass, o.id, o.from));
     auto opened = keys::OpenBackup(o.id, o.from, pass, keys::FederationCheck{&env.federation, !o.no_federation});
     if (!opened.ok()) return SharesHint(opened.status(), o.pass);
@@ -314,8 +325,9 @@ Status RunRestore(const RestoreOpts& o, const GlobalOptions& g) {
       ASSIGN_OR_RETURN(keys::ImportOutcome r, token->ImportKeyPair(opened->key, ref));
       outcome = r == keys::ImportOutcome::kImported ? "imported" : "already present";
     } else {
-      ASSIGN_OR_RETURN(keys::RestoreOutcome r, keys::RestoreToFile(*opened, o.to_file, owner));
-      outcome = r == keys::RestoreOutcome::kWritten ? "written" : "already present";
+      ASSIGN_OR_RETURN(keys::RestoreResult r, keys::RestoreToFile(*opened, o.to_file, owner));
+      outcome = r.outcome == keys::RestoreOutcome::kWritten ? "written" : "already present";
+      if (!r.repaired.empty()) outcome += "; made safe: " + r.repaired;
     }
     return Status::Ok();
   };
@@ -336,17 +348,18 @@ void Setup(CLI::App& parent, GlobalOptions& g) {
   CLI::App* backup = keys_cmd->add_subcommand("backup", "encrypt a signer key (OpenPGP, AES-256) to one or more places");
   backup->add_option("--id", b->id, "signer id, e.g. signer-01")->required();
   backup->add_option("--key", b->key, "PEM private key file")->required();
-  backup->add_option("--out", b->out, "output directory (repeatable: one copy each)")->required();
+  backup->add_option("--out", b->out, "local output directory (repeatable: one copy each; a URL is refused)")->required();
   backup->add_option("--shares", b->shares, "split the passphrase into N shares, any K recover it (K/N)");
-  backup->add_option("--shares-out", b->shares_out, "directory for the share files (not an --out directory)");
-  backup->add_option("--passphrase-file", b->passphrase_file, "file holding the passphrase (or AILEE_KEY_PASSPHRASE)");
+  backup->add_option("--shares-out", b->shares_out, "local directory for the share files (not an --out directory)");
+  backup->add_option("--passphrase-file", b->passphrase_file,
+                     "file or pipe holding the passphrase on one line, LF line ending (or AILEE_KEY_PASSPHRASE)");
   keycmd::AddCommonOptions(backup, &b->federation, &b->audit_log);
   backup->callback([b, &g] { SetResult(RunBackup(*b, g)); });
 
   auto v = std::make_shared<VerifyOpts>();
   CLI::App* verify = keys_cmd->add_subcommand("verify", "decrypt backups in memory and check them (the weekly check)");
   verify->add_option("--id", v->id, "signer id")->required();
-  verify->add_option("backups", v->backups, "backup files or directories holding <id>.key.gpg")->required();
+  verify->add_option("backups", v->backups, "local backup files or directories holding <id>.key.gpg")->required();
   verify->add_flag("--no-federation-check", v->no_federation, "do not require a federation key for the signer");
   AddPassphraseOptions(verify, &v->pass);
   keycmd::AddCommonOptions(verify, &v->federation, &v->audit_log);
@@ -355,8 +368,10 @@ void Setup(CLI::App& parent, GlobalOptions& g) {
   auto r = std::make_shared<RestoreOpts>();
   CLI::App* restore = keys_cmd->add_subcommand("restore", "restore a signer key to a 0400 file or into a PKCS#11 token");
   restore->add_option("--id", r->id, "signer id")->required();
-  restore->add_option("--from", r->from, "backup file or directory")->required();
-  restore->add_option("--to-file", r->to_file, "write the key file here (mode 0400, never replacing another key)");
+  restore->add_option("--from", r->from, "local backup file or directory")->required();
+  restore->add_option("--to-file", r->to_file,
+                      "write the key file here (mode 0400, never replacing another key; the same key already "
+                      "there is made safe: mode, owner)");
   restore->add_option("--owner", r->owner, "USER[:GROUP] owning the restored file");
   restore->add_flag("--to-pkcs11", r->to_pkcs11, "import into a PKCS#11 token as a non-extractable key");
   restore->add_option("--pkcs11-module", r->module, "PKCS#11 module, e.g. /usr/lib/softhsm/libsofthsm2.so");

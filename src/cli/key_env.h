@@ -4,6 +4,7 @@
 // Defined in cmd_keys.cc.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -26,13 +27,15 @@ struct KeyEnv {
   keys::FederationKeys federation;
   std::optional<config::NodeConfig> config;  // when one could be loaded
   std::unique_ptr<keys::KeyAuditSink> audit;
+  int64_t start_nanos = 0;  // monotonic; when the command started (OpenKeyEnv)
 };
 
 // The federation keys (the config's, or --federation-key overrides) and the
 // audit log (--audit-log, else the config's logging.audit_log).
 Result<KeyEnv> OpenKeyEnv(const GlobalOptions& g, const std::vector<std::string>& federation_overrides,
                           const std::string& audit_path_option);
-// Records the outcome; an ok operation that cannot be audited becomes a failure.
+// Records the outcome and the time since OpenKeyEnv as the duration; an ok
+// operation that cannot be audited becomes a failure.
 Status Audit(KeyEnv& env, std::string_view op, const std::string& id, const std::string& fp, const Status& st,
              const nlohmann::json& details);
 // --federation-key and --audit-log.

@@ -56,6 +56,8 @@ Result<BackupResult> BackupKey(const BackupRequest& req, const crypto::SecureByt
   RETURN_IF_ERROR(ValidateSignerId(req.signer_id));
   if (req.out_dirs.empty()) return InvalidArgument("at least one --out directory is required");
   if (passphrase.empty()) return InvalidArgument("empty passphrase");
+  for (const auto& dir : req.out_dirs) RETURN_IF_ERROR(CheckLocalPath(dir, "--out"));
+  if (!req.shares_dir.empty()) RETURN_IF_ERROR(CheckLocalPath(req.shares_dir, "--shares-out"));
 
   // Key first: nothing is created for a key we cannot read or that is not the federation's.
   ASSIGN_OR_RETURN(crypto::SecureBytes pem, ReadSecretFile(req.key_path));

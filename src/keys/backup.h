@@ -53,6 +53,14 @@ struct BackupResult {
 // AlreadyExists, before writing anything, when a target file exists.
 Result<BackupResult> BackupKey(const BackupRequest& request, const crypto::SecureBytes& passphrase);
 
+// Key backups live in local directories only. InvalidArgument when `path`
+// is a URL ("s3://bucket/prefix", "file:///x": a scheme followed by ":/"),
+// saying what to do instead; `option` names where it came from ("--out").
+// Checked by BackupKey, OpenBackup and CombinePassphraseShares before
+// anything is created or read, so a URL never becomes a local "s3:" dir.
+// A local name with a colon stays usable as "./s3:/x".
+Status CheckLocalPath(const std::string& path, const std::string& option);
+
 // "<dir>" or "<dir>/<id>.key.gpg" -> the backup file path.
 std::string ResolveBackupPath(const std::string& path_or_dir, const std::string& signer_id);
 // Reads and validates the metadata next to a backup file.
@@ -121,9 +129,25 @@ Result<FileOwner> ParseOwner(const std::string& text);
 
 enum class RestoreOutcome { kWritten, kAlreadyPresent };
 
+struct RestoreResult {
+  RestoreOutcome outcome = RestoreOutcome::kWritten;
+  // With kAlreadyPresent: what was made safe, e.g. "mode 0644 -> 0640" or
+  // "owner 1234:1234 -> 0:0"; empty when the file was fine as it was.
+  std::string repaired;
+  bool operator==(RestoreOutcome o) const { return outcome == o; }
+};
+
 // Writes the key file with mode 0400 (and `owner`), atomically, never
-// replacing an existing file: if `path` already holds this key the call
-// succeeds with kAlreadyPresent; any other content is AlreadyExists.
-Result<RestoreOutcome> RestoreToFile(const OpenedBackup& backup, const std::string& path, const FileOwner& owner);
+// replacing an existing file. If `path` already is a regular file holding
+// this key, the call succeeds with kAlreadyPresent once the file is also
+// safe, which a rerun must be able to rely on:
+//   - mode: group write, any access for others, execute and set-id bits are
+//     removed (owner read/write and group read are kept);
+//   - owner: set to `owner` when given; when not, a file owned by anyone but
+//     root or the caller is refused (PermissionDenied): that user can read
+//     the key and change the mode again.
+// A symbolic link (even to this key), a FIFO, device or directory at `path`
+// and any other content are AlreadyExists and left untouched.
+Result<RestoreResult> RestoreToFile(const OpenedBackup& backup, const std::string& path, const FileOwner& owner);
 
 }  // namespace ailee::keys

@@ -1,10 +1,13 @@
 // Opening a backup (verify, restore) and writing a restored key file.
+#include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
+#include <cstdio>
 #include <set>
 
 #include "base/fs.h"
@@ -14,6 +17,23 @@
 #include "keys/secret_input.h"
 
 namespace ailee::keys {
+
+Status CheckLocalPath(const std::string& path, const std::string& option) {
+  // RFC 3986 scheme, then ":/": "s3://b/p", "file:///x", "https://h/p".
+  size_t colon = path.find(':');
+  bool url = colon != std::string::npos && colon > 0 && std::isalpha(static_cast<unsigned char>(path[0])) &&
+             path.compare(colon, 2, ":/") == 0 &&
+             std::all_of(path.begin(), path.begin() + static_cast<long>(colon), [](char c) {
+               return std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '-' || c == '.';
+             });
+  if (!url) return Status::Ok();
+  return InvalidArgument(option + " " + path +
+                         " is a URL, but key backups are written to and read from local directories only (nothing "
+                         "was created for it). Back up to a local directory, then copy <id>.key.gpg and "
+                         "<id>.key.json to the object store with its own tool (e.g. `aws s3 cp`); to verify or "
+                         "restore, copy them back to a local directory first. A local directory whose name has a "
+                         "colon can be given as ./" + path);
+}
 
 std::string ResolveBackupPath(const std::string& path_or_dir, const std::string& signer_id) {
   if (fs::IsDirectory(path_or_dir)) return fs::JoinPath(path_or_dir, BackupFileName(signer_id));
@@ -34,6 +54,7 @@ Result<BackupMetadata> ReadMetadata(const std::string& backup_path) {
 Result<crypto::SecureBytes> CombinePassphraseShares(const BackupMetadata& meta, const std::vector<std::string>& files) {
   if (!meta.shares) return InvalidArgument("this backup's passphrase was not split into shares (no passphrase_shares in its metadata)");
   const ShareInfo& info = *meta.shares;
+  for (const auto& f : files) RETURN_IF_ERROR(CheckLocalPath(f, "--shares"));
   std::vector<Share> shares;
   std::set<int> numbers;
   for (const auto& f : files) {
@@ -60,6 +81,7 @@ Result<OpenedBackup> OpenBackup(const std::string& signer_id, const std::string&
 Result<OpenedBackup> OpenBackup(const std::string& signer_id, const std::string& path_or_dir,
                                 const crypto::SecureBytes& passphrase, const FederationCheck& federation,
                                 GpgSymmetric& gpg) {
+  RETURN_IF_ERROR(CheckLocalPath(path_or_dir, "backup"));
   OpenedBackup out;
   out.path = ResolveBackupPath(path_or_dir, signer_id);
   ASSIGN_OR_RETURN(out.metadata, ReadMetadata(out.path));
@@ -157,33 +179,117 @@ Result<FileOwner> ParseOwner(const std::string& text) {
   return o;
 }
 
-Result<RestoreOutcome> RestoreToFile(const OpenedBackup& backup, const std::string& path, const FileOwner& owner) {
+namespace {
+
+std::string Octal(unsigned mode) {
+  char buf[8];
+  std::snprintf(buf, sizeof buf, "%04o", mode & 07777);
+  return buf;
+}
+
+std::string FileKind(mode_t m) {
+  if (S_ISDIR(m)) return "a directory";
+  if (S_ISFIFO(m)) return "a FIFO";
+  if (S_ISSOCK(m)) return "a socket";
+  if (S_ISCHR(m) || S_ISBLK(m)) return "a device";
+  return "not a regular file";
+}
+
+std::string UserName(uid_t uid) {
+  struct passwd* pw = ::getpwuid(uid);
+  return pw ? std::string(" (") + pw->pw_name + ")" : std::string();
+}
+
+// Owner read/write and group read are what a key file may keep.
+constexpr mode_t kSafeKeyModeBits = 0640;
+
+// The target already exists: is it this key, and is it safe? Works on one
+// descriptor opened without following a link, so what is checked is what
+// is repaired.
+Result<RestoreResult> CheckExistingTarget(const OpenedBackup& backup, const std::string& path, const FileOwner& owner,
+                                          int fd) {
   const std::string& fp = backup.metadata.identity.fingerprint;
-  if (fs::Exists(path)) {
-    auto existing = ReadSecretFile(path);
-    if (existing.ok()) {
-      auto key = crypto::PrivateKey::FromPem(*existing);
-      if (key.ok() && key->public_key().FingerprintHex() == fp) return RestoreOutcome::kAlreadyPresent;
-      if (key.ok())
-        return AlreadyExists(path + " already holds a different key (" + key->public_key().FingerprintHex() +
-                             ", restoring " + fp + "); refusing to overwrite it");
-    }
+  struct stat sb {};
+  if (::fstat(fd, &sb) != 0) return ErrnoStatus("stat", path, errno);
+  if (!S_ISREG(sb.st_mode))
+    return AlreadyExists(path + " exists and is " + FileKind(sb.st_mode) +
+                         ", not a regular file; refusing to restore over it (remove it and rerun)");
+  if (static_cast<size_t>(sb.st_size) > (1u << 20))
     return AlreadyExists(path + " already exists and is not this key; refusing to overwrite it");
+  crypto::SecureBytes content(static_cast<size_t>(sb.st_size));
+  size_t len = 0;
+  while (len < content.size()) {
+    ssize_t n = ::read(fd, content.data() + len, content.size() - len);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return ErrnoStatus("read", path, errno);
+    if (n == 0) break;
+    len += static_cast<size_t>(n);
   }
+  auto key = crypto::PrivateKey::FromPem(crypto::SecureBytes(std::string_view(content.data(), len)));
+  if (!key.ok()) return AlreadyExists(path + " already exists and is not this key; refusing to overwrite it");
+  if (key->public_key().FingerprintHex() != fp)
+    return AlreadyExists(path + " already holds a different key (" + key->public_key().FingerprintHex() +
+                         ", restoring " + fp + "); refusing to overwrite it");
+
+  // This key. Now make it as safe as a fresh restore, or say why not.
+  RestoreResult r;
+  r.outcome = RestoreOutcome::kAlreadyPresent;
+  const uid_t me = ::geteuid();
+  if (!owner.uid && sb.st_uid != me && sb.st_uid != 0)
+    return PermissionDenied(path + " already holds this key but is owned by uid " + std::to_string(sb.st_uid) +
+                            UserName(sb.st_uid) +
+                            ", who can read it and change its mode again; chown it to the node's user, or rerun "
+                            "with --owner USER[:GROUP] to have restore set the owner");
+  uid_t want_uid = owner.uid ? *owner.uid : sb.st_uid;
+  gid_t want_gid = owner.gid ? *owner.gid : sb.st_gid;
+  if (want_uid != sb.st_uid || want_gid != sb.st_gid) {
+    if (::fchown(fd, want_uid, want_gid) != 0)
+      return ErrnoStatus("chown", path, errno).WithContext("setting the owner of the key file already present");
+    r.repaired = "owner " + std::to_string(sb.st_uid) + ":" + std::to_string(sb.st_gid) + " -> " +
+                 std::to_string(want_uid) + ":" + std::to_string(want_gid);
+    if (::fstat(fd, &sb) != 0) return ErrnoStatus("stat", path, errno);  // chown may clear set-id bits
+  }
+  mode_t mode = sb.st_mode & 07777;
+  if ((mode & ~kSafeKeyModeBits) != 0) {
+    mode_t safe = mode & kSafeKeyModeBits;
+    if (::fchmod(fd, safe) != 0)
+      return ErrnoStatus("chmod", path, errno).WithContext("removing unsafe permissions from the key file already present");
+    if (!r.repaired.empty()) r.repaired += ", ";
+    r.repaired += "mode " + Octal(mode) + " -> " + Octal(safe);
+  }
+  if (!r.repaired.empty() && ::fsync(fd) != 0) return ErrnoStatus("fsync", path, errno);
+  return r;
+}
+
+}  // namespace
+
+Result<RestoreResult> RestoreToFile(const OpenedBackup& backup, const std::string& path, const FileOwner& owner) {
+  // O_NOFOLLOW: a link at the target is refused, not followed; O_NONBLOCK: a
+  // FIFO there must not block the open.
+  int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+  if (fd >= 0) {
+    auto r = CheckExistingTarget(backup, path, owner, fd);
+    ::close(fd);
+    return r;
+  }
+  if (errno == ELOOP)
+    return AlreadyExists(path + " is a symbolic link; refusing to restore through it or to take what it points to as "
+                         "the restored key: remove the link and rerun to write the key file at " + path + " itself");
+  if (errno != ENOENT) return ErrnoStatus("open", path, errno).WithContext("checking the restore target");
   std::string dir = fs::Dirname(path);
   if (!dir.empty() && !fs::IsDirectory(dir)) return NotFound("target directory " + dir + " does not exist");
   Status st = fs::WriteFileExclusive(path, backup.key_pem.view(), 0400);
   if (st.code() == StatusCode::kAlreadyExists) return AlreadyExists(path + " appeared while restoring; refusing to overwrite it");
   RETURN_IF_ERROR(st);
   if (owner.uid || owner.gid) {
-    if (::chown(path.c_str(), owner.uid ? *owner.uid : static_cast<uid_t>(-1), owner.gid ? *owner.gid : static_cast<gid_t>(-1)) != 0) {
+    if (::lchown(path.c_str(), owner.uid ? *owner.uid : static_cast<uid_t>(-1), owner.gid ? *owner.gid : static_cast<gid_t>(-1)) != 0) {
       int e = errno;
       ::unlink(path.c_str());
       return ErrnoStatus("chown", path, e);
     }
     RETURN_IF_ERROR(fs::FsyncFile(path));
   }
-  return RestoreOutcome::kWritten;
+  return RestoreResult{RestoreOutcome::kWritten, ""};
 }
 
 }  // namespace ailee::keys

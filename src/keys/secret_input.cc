@@ -14,6 +14,7 @@
 namespace ailee::keys {
 namespace {
 
+constexpr size_t kMaxSecretBytes = 1 << 20;
 
 Status CheckSecretText(const crypto::SecureBytes& s, const std::string& what) {
   if (s.empty()) return InvalidArgument(what + " is empty");
@@ -24,12 +25,76 @@ Status CheckSecretText(const crypto::SecureBytes& s, const std::string& what) {
   return Status::Ok();
 }
 
-crypto::SecureBytes StripTrailingNewline(crypto::SecureBytes s) {
-  size_t n = s.size();
-  if (n > 0 && s.data()[n - 1] == '\n') --n;
-  if (n > 0 && s.data()[n - 1] == '\r') --n;
-  if (n == s.size()) return s;
-  return crypto::SecureBytes(std::string_view(s.data(), n));
+// The secret in a passphrase/PIN file, as `gpg --passphrase-file` reads it:
+// the first line, up to the LF, nothing stripped (a CR before the LF would
+// stay part of the passphrase, as do spaces); later lines are ignored, as gpg
+// does (`pass show` prints the password first, metadata after). A first
+// line gpg and a person would read differently is refused with what to do.
+Result<crypto::SecureBytes> SecretFromFileContent(const crypto::SecureBytes& raw, const std::string& path) {
+  std::string_view v = raw.view();
+  std::string_view line = v.substr(0, v.find('\n'));
+  if (line.find('\r') != std::string_view::npos)
+    return InvalidArgument("secret file " + path +
+                           " has a CR (carriage return, as in a Windows CR LF line ending) in its first line: `gpg "
+                           "--passphrase-file` keeps it as part of the passphrase, while a typed passphrase has "
+                           "none, so the file would mean a different passphrase to gpg than to a person; remove it "
+                           "with `sed -i 's/\\r$//' " + path + "` (or dos2unix) and rerun");
+  if (line.empty())
+    return InvalidArgument("secret file " + path + " has an empty first line: put the secret on the first line");
+  if (line.find('\0') != std::string_view::npos)
+    return InvalidArgument("secret file " + path + " contains a NUL byte in its first line, which no passphrase can hold");
+  return crypto::SecureBytes(line);
+}
+
+// Reads a regular file or a pipe/FIFO (`<(pass show x)` is /dev/fd/N, a
+// pipe; /dev/stdin may be one) once, to EOF, into locked memory. A pipe
+// cannot be reread, so it is read exactly once and kept. A named FIFO waits
+// for its writer, as gpg and cat do. Devices, sockets and directories are
+// refused: /dev/zero must not be read forever.
+Result<crypto::SecureBytes> ReadSecretFileOrPipe(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0) {
+    int e = errno;
+    if (e == ENOENT) return NotFound("secret file " + path + " does not exist");
+    return ErrnoStatus("open", path, e);
+  }
+  struct stat sb {};
+  if (::fstat(fd, &sb) != 0) {
+    int e = errno;
+    ::close(fd);
+    return ErrnoStatus("stat", path, e);
+  }
+  const bool pipe = S_ISFIFO(sb.st_mode);
+  if (!pipe && !S_ISREG(sb.st_mode)) {
+    ::close(fd);
+    return InvalidArgument("secret file " + path +
+                           " is neither a regular file nor a pipe (a directory, device or socket); give a file "
+                           "holding the secret on one line, or a pipe such as <(pass show NAME)");
+  }
+  if (!pipe && static_cast<size_t>(sb.st_size) > kMaxSecretBytes) {
+    ::close(fd);
+    return InvalidArgument("secret file " + path + " is larger than 1 MiB; it cannot be a passphrase or PIN");
+  }
+  // One byte more than allowed, to tell "exactly at the limit" from "more".
+  crypto::SecureBytes buf(pipe ? kMaxSecretBytes + 1 : static_cast<size_t>(sb.st_size) + 1);
+  size_t len = 0;
+  while (len < buf.size()) {
+    ssize_t n = ::read(fd, buf.data() + len, buf.size() - len);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      int e = errno;
+      ::close(fd);
+      return ErrnoStatus("read", path, e);
+    }
+    if (n == 0) break;
+    len += static_cast<size_t>(n);
+  }
+  ::close(fd);
+  if (len == buf.size()) {
+    if (pipe) return InvalidArgument("pipe " + path + " delivered more than 1 MiB; it cannot be a passphrase or PIN");
+    return Aborted("secret file " + path + " grew while being read; rerun once it is written");
+  }
+  return crypto::SecureBytes(std::string_view(buf.data(), len));
 }
 
 // Reads one line from the terminal with echo off, into locked memory.
@@ -70,8 +135,8 @@ Result<crypto::SecureBytes> ReadSecret(const SecretSource& source) {
   crypto::SecureBytes secret;
   std::string what;
   if (!source.file.empty()) {
-    ASSIGN_OR_RETURN(crypto::SecureBytes raw, ReadSecretFile(source.file));
-    secret = StripTrailingNewline(std::move(raw));
+    ASSIGN_OR_RETURN(crypto::SecureBytes raw, ReadSecretFileOrPipe(source.file));
+    ASSIGN_OR_RETURN(secret, SecretFromFileContent(raw, source.file));
     what = "secret file " + source.file;
   } else if (const char* v = source.env ? std::getenv(source.env) : nullptr; v && *v) {
     secret = crypto::SecureBytes(std::string_view(v));
