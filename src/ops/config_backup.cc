@@ -182,6 +182,7 @@ Result<ConfigBackupResult> BackupConfig(repo::Repository& repo, const ConfigBack
   manifest.config_path = Normalize(options.config_path);
   manifest.audit_head = options.audit_head;
 
+  std::map<std::string, std::string> staged_sha256;  // staged path -> SHA-256 of what was staged there
   for (const auto& [abs, src] : sources) {
     ConfigFile f;
     f.path = abs;
@@ -242,6 +243,7 @@ Result<ConfigBackupResult> BackupConfig(repo::Repository& repo, const ConfigBack
       RETURN_IF_ERROR(WriteStaged(fs::JoinPath(staging.path(), f.stored), ciphertext, staged_mtime));
       result.secrets.push_back(abs);
     }
+    if (!f.dir) staged_sha256[f.stored] = f.secret ? f.ciphertext_sha256 : f.sha256;
     manifest.files.push_back(std::move(f));
   }
 
@@ -250,6 +252,12 @@ Result<ConfigBackupResult> BackupConfig(repo::Repository& repo, const ConfigBack
   bo.tags = options.tags;
   bo.host = host;
   bo.parent = "latest";
+  // The staging tree is new every time: its files' identities never match
+  // the parent's, but their content is known, which is a better proof.
+  bo.known_sha256 = [&staged_sha256](const std::string& rel) {
+    auto it = staged_sha256.find(rel);
+    return it == staged_sha256.end() ? std::string() : it->second;
+  };
   bo.meta = ConfigManifestToJson(manifest);
   bo.workers = 1;
   bo.pack_size = 4ull << 20;
