@@ -115,15 +115,25 @@ void SetUpRepo(CLI::App& app, GlobalOptions& g) {
       auto keys = s->repo().ListKeys();
       if (!keys.ok()) return SetResult(keys.status());
       json arr = json::array();
+      std::vector<std::string> damaged;
       for (const auto& k : *keys) {
         bool current = k.id == s->repo().current_key_id();
         const std::string kind(repo::KeySlotKindName(k.kind));
         arr.push_back({{"id", k.id}, {"created", FormatUtc(k.created_ms / 1000)}, {"host", k.host}, {"user", k.user},
-                       {"kind", kind}, {"current", current}});
-        PrintLine(g, std::string(current ? "* " : "  ") + k.id + "  " + FormatUtc(k.created_ms / 1000) + "  " + k.user + "@" + k.host +
-                         "  " + kind);
+                       {"kind", kind}, {"current", current}, {"damaged", k.damaged}});
+        if (k.damaged) damaged.push_back(k.id);
+        // A damaged slot's metadata is not trustworthy: only its id is shown.
+        PrintLine(g, std::string(current ? "* " : "  ") + k.id + "  " +
+                         (k.damaged ? std::string("DAMAGED (content does not match its name; replace it: repo key add, then repo key remove)")
+                                    : FormatUtc(k.created_ms / 1000) + "  " + k.user + "@" + k.host + "  " + kind));
       }
       if (g.json) PrintJson(arr);
+      if (!damaged.empty()) {
+        return SetResult(DataLoss(std::to_string(damaged.size()) + " key slot(s) damaged: " +
+                                  repo::DamagedKeySlotMessage(damaged.front(), s->url()) +
+                                  "; open with another passphrase or key file, `repo key add` a new one, then `repo key remove " +
+                                  damaged.front() + "`"));
+      }
       SetResult(Status::Ok());
     });
   }

@@ -199,6 +199,7 @@ Result<ConfigBackupResult> BackupConfig(repo::Repository& repo, const ConfigBack
   manifest.config_path = Normalize(options.config_path);
   manifest.audit_head = options.audit_head;
 
+  std::map<std::string, std::string> staged_sha256;  // staged path -> SHA-256 of what was staged there
   for (const auto& [abs, src] : sources) {
     ConfigFile f;
     f.path = abs;
@@ -281,6 +282,7 @@ Result<ConfigBackupResult> BackupConfig(repo::Repository& repo, const ConfigBack
       result.secrets.push_back(abs);
       result.secret_reasons.push_back(reason);
     }
+    if (!f.dir) staged_sha256[f.stored] = f.secret ? f.ciphertext_sha256 : f.sha256;
     manifest.files.push_back(std::move(f));
   }
 
@@ -290,6 +292,12 @@ Result<ConfigBackupResult> BackupConfig(repo::Repository& repo, const ConfigBack
   bo.host = host;
   bo.parent = parent ? parent->id_hex() : "";
   bo.full = reread;
+  // The staging tree is new every time: its files' identities never match
+  // the parent's, but their content is known, which is a better proof.
+  bo.known_sha256 = [&staged_sha256](const std::string& rel) {
+    auto it = staged_sha256.find(rel);
+    return it == staged_sha256.end() ? std::string() : it->second;
+  };
   bo.meta = ConfigManifestToJson(manifest);
   bo.workers = 1;
   bo.pack_size = 4ull << 20;

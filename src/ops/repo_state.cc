@@ -8,6 +8,7 @@
 #include "base/fs.h"
 #include "base/scratch.h"
 #include "repo/snapshot.h"
+#include "state/file_identity.h"
 #include "state/verify.h"
 
 namespace ailee::ops {
@@ -71,9 +72,16 @@ Result<StateBackupResult> BackupState(repo::Repository& repo, const StateBackupO
   bo.full = o.full;
   bo.zstd_level = o.zstd_level;
   bo.progress = o.progress;
-  // The parent is this node's latest state snapshot: its unchanged files
-  // (same path, size and mtime: SSTs are immutable and hard-linked into the
-  // checkpoint) are reused without being read.
+  // The parent is this node's latest state snapshot. Its files are reused
+  // without being read only when the file here is provably the same one
+  // (repo/backup.h): a data dir rebuilt under the same node id has table
+  // files with the same names, sizes and maybe mtimes but other bytes. The
+  // checkpoint hard-links table files anew for every backup, which changes
+  // their ctime, so ctime proves nothing here; a table file's unique id
+  // (which the MANIFEST checks on open) stands in. Other files are copies
+  // made by the checkpoint: new inodes, always read.
+  bo.compare_ctime = false;
+  bo.file_identity = state::DatabaseFileIdentity;
   auto listing = repo::ListSnapshots(repo);
   if (!listing.ok()) return cleanup(listing.status());
   const repo::Snapshot* latest = nullptr;

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -277,6 +278,21 @@ class Pipeline {
   std::map<Id, PackRecord> pending_index_;  // uploader thread, then Finish
 };
 
+int64_t Nanos(const statx_timestamp& t) { return t.tv_sec * 1000000000 + t.tv_nsec; }
+
+// Whether `now` (just walked) is provably the file `old` describes, so that
+// its chunks can be taken without reading it (docs/repository-format.md,
+// section 8). `parent_identities`: the parent records identities this build
+// knows; `known_sha256`: the content hash the caller vouches for, or empty.
+bool SameFile(const FileEntry& old, const FileEntry& now, bool parent_identities, const std::string& known_sha256,
+              const BackupOptions& options) {
+  if (old.type != FileEntry::Type::kFile || old.size != now.size) return false;
+  if (!known_sha256.empty()) return old.sha256 == known_sha256;
+  return parent_identities && old.mtime_ns == now.mtime_ns && old.dev == now.dev && old.inode == now.inode &&
+         old.btime_ns == now.btime_ns && (!options.compare_ctime || old.ctime_ns == now.ctime_ns) &&
+         old.identity == now.identity;
+}
+
 Status Walk(const std::string& root, const std::string& rel, const BackupOptions& options,
             std::vector<FileEntry>* out) {
   std::string dir = rel.empty() ? root : fs::JoinPath(root, rel);
@@ -285,29 +301,32 @@ Status Walk(const std::string& root, const std::string& rel, const BackupOptions
     std::string child_rel = rel.empty() ? name : rel + "/" + name;
     if (options.skip && options.skip(child_rel)) continue;
     std::string full = fs::JoinPath(root, child_rel);
-    struct stat sb {};
-    if (::lstat(full.c_str(), &sb) != 0) {
+    struct statx sb {};
+    if (::statx(AT_FDCWD, full.c_str(), AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS | STATX_BTIME, &sb) != 0) {
       if (errno == ENOENT) continue;  // vanished while walking
-      return ErrnoStatus("lstat", full, errno);
+      return ErrnoStatus("statx", full, errno);
     }
     FileEntry e;
     e.path = child_rel;
-    e.mode = sb.st_mode & 07777;
-    e.uid = sb.st_uid;
-    e.gid = sb.st_gid;
-    e.mtime_ns = static_cast<int64_t>(sb.st_mtim.tv_sec) * 1000000000 + sb.st_mtim.tv_nsec;
-    e.inode = sb.st_ino;
-    if (S_ISDIR(sb.st_mode)) {
+    e.mode = sb.stx_mode & 07777;
+    e.uid = sb.stx_uid;
+    e.gid = sb.stx_gid;
+    e.mtime_ns = Nanos(sb.stx_mtime);
+    e.inode = sb.stx_ino;
+    if (S_ISDIR(sb.stx_mode)) {
       e.type = FileEntry::Type::kDir;
       out->push_back(std::move(e));
       RETURN_IF_ERROR(Walk(root, child_rel, options, out));
-    } else if (S_ISREG(sb.st_mode)) {
+    } else if (S_ISREG(sb.stx_mode)) {
       e.type = FileEntry::Type::kFile;
-      e.size = static_cast<uint64_t>(sb.st_size);
+      e.size = sb.stx_size;
+      e.dev = makedev(sb.stx_dev_major, sb.stx_dev_minor);
+      e.btime_ns = (sb.stx_mask & STATX_BTIME) ? Nanos(sb.stx_btime) : 0;
+      e.ctime_ns = Nanos(sb.stx_ctime);
       out->push_back(std::move(e));
-    } else if (S_ISLNK(sb.st_mode)) {
+    } else if (S_ISLNK(sb.stx_mode)) {
       e.type = FileEntry::Type::kSymlink;
-      std::string target(static_cast<size_t>(sb.st_size) + 1, '\0');
+      std::string target(static_cast<size_t>(sb.stx_size) + 1, '\0');
       ssize_t n = ::readlink(full.c_str(), target.data(), target.size());
       if (n < 0) return ErrnoStatus("readlink", full, errno);
       target.resize(static_cast<size_t>(n));
@@ -398,6 +417,7 @@ Result<BackupResult> BackupTree(Repository& repo, const std::string& source_dir,
   if (parent) {
     for (const auto& f : parent->files) previous[f.path] = &f;
   }
+  const bool parent_identities = parent && parent->file_identity == kFileIdentityVersion;
 
   Snapshot snap;
   snap.time_ms = repo.clock().NowMillis();
@@ -406,6 +426,7 @@ Result<BackupResult> BackupTree(Repository& repo, const std::string& source_dir,
   snap.kind = options.kind;
   snap.tags = options.tags;
   snap.meta = options.meta;
+  snap.file_identity = kFileIdentityVersion;
   if (parent) snap.parent = parent->id_hex();
   RETURN_IF_ERROR(Walk(source_dir, "", options, &snap.files));
 
@@ -425,11 +446,24 @@ Result<BackupResult> BackupTree(Repository& repo, const std::string& source_dir,
     if (e.type == FileEntry::Type::kDir) ++stats.dirs;
     if (e.type != FileEntry::Type::kFile) continue;
     ++stats.files;
-    if (!options.full) {
+    const std::string path = fs::JoinPath(source_dir, e.path);
+    bool identified = true;
+    if (options.file_identity) {
+      auto identity = options.file_identity(path);
+      if (identity.ok()) {
+        e.identity = std::move(identity).value();
+      } else if (identity.status().code() == StatusCode::kNotFound) {
+        e.path.clear();  // deleted since the walk: left out, as below
+        continue;
+      } else {
+        identified = false;  // backed up all the same, but never taken from the parent
+      }
+    }
+    if (!options.full && identified) {
       auto it = previous.find(e.path);
       if (it != previous.end()) {
         const FileEntry& old = *it->second;
-        bool same = old.type == FileEntry::Type::kFile && old.size == e.size && old.mtime_ns == e.mtime_ns;
+        bool same = SameFile(old, e, parent_identities, options.known_sha256 ? options.known_sha256(e.path) : "", options);
         for (size_t c = 0; same && c < old.chunks.size(); ++c) same = repo.index().Has(old.chunks[c]);
         if (same) {
           e.sha256 = old.sha256;
@@ -443,7 +477,7 @@ Result<BackupResult> BackupTree(Repository& repo, const std::string& source_dir,
       }
     }
     chunk_lists[i] = std::make_unique<FileChunks>();
-    read_status = ReadFile(fs::JoinPath(source_dir, e.path), repo.config().chunk_size, &e, chunk_lists[i].get(),
+    read_status = ReadFile(path, repo.config().chunk_size, &e, chunk_lists[i].get(),
                            &pipeline, &progress, &stats, options);
     if (!read_status.ok() && read_status.code() == StatusCode::kNotFound && !pipeline.failed()) {
       // Deleted between walk and read: leave it out, as if it never existed.

@@ -6,8 +6,14 @@
 //      concurrent backup stored without an index (so their blobs are reused);
 //   2. walks `source_dir` (files, directories, symlinks; other types are
 //      skipped), and for every regular file either reuses the parent
-//      snapshot's entry without reading the file (same relative path, size
-//      and mtime; options.full disables this) or reads it;
+//      snapshot's entry without reading the file or reads it. Reuse needs
+//      proof that the file is the one the parent read, never path, size and
+//      mtime alone: the same device, inode, birth time, nanosecond mtime,
+//      size, ctime (unless options.compare_ctime is off) and
+//      options.file_identity, recorded in a parent whose file_identity
+//      version this build knows; or a content hash the caller vouches for
+//      (options.known_sha256). options.full reads every file. The rule is in
+//      docs/repository-format.md, section 8;
 //   3. read data flows through a bounded pipeline: the calling thread reads
 //      and hashes files; `workers` threads compute blob ids, skip blobs the
 //      repository already has and compress the rest where that pays; a
@@ -52,6 +58,19 @@ struct BackupOptions {
   // fine: the backup is then a full one). Empty: no parent.
   std::string parent;
   bool full = false;   // re-read and re-hash every file
+  // False when the source's files get a new ctime for every backup without
+  // changing (a RocksDB checkpoint hard-links its table files anew each
+  // time); file_identity should then vouch for the files that matter.
+  bool compare_ctime = true;
+  // The identity of the file at `path` (absolute), recorded in its entry and
+  // compared with the parent's: e.g. a RocksDB table file's unique id. An
+  // empty string: none. An error other than kNotFound (the file vanished:
+  // left out) only makes the file ineligible for reuse.
+  std::function<Result<std::string>(const std::string& path)> file_identity;
+  // The SHA-256 (hex) of the file at `rel_path` when the caller knows it
+  // (it wrote the file itself), else empty. A parent entry with that content
+  // and size is reused, whatever the file's identity.
+  std::function<std::string(const std::string& rel_path)> known_sha256;
   std::string host;    // empty: this host's name
   // Called from the reading thread; keep it cheap.
   std::function<void(const BackupProgress&)> progress;

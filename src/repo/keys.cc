@@ -38,7 +38,7 @@ Result<crypto::SecureBytes> KeyFileKek(std::string_view key_file, std::string_vi
 }
 
 Result<std::string> SealSlot(const MasterKey& master, const crypto::SecureBytes& kek, nlohmann::json kdf,
-                             const std::string& repo_id, int64_t now_ms) {
+                             const std::string& repo_id, int64_t now_ms, const std::string& config_sha256) {
   crypto::SecureBytes both(64);
   std::copy_n(master.data_key.data(), 32, both.data());
   std::copy_n(master.id_key.data(), 32, both.data() + 32);
@@ -50,6 +50,7 @@ Result<std::string> SealSlot(const MasterKey& master, const crypto::SecureBytes&
   j["user"] = LocalUsername();
   j["kdf"] = std::move(kdf);
   j["master"] = HexEncode(sealed);
+  if (!config_sha256.empty()) j["config_sha256"] = config_sha256;
   return j.dump(2);
 }
 
@@ -85,6 +86,11 @@ MasterKey NewMasterKey() {
   return k;
 }
 
+std::string DamagedKeySlotMessage(const std::string& id, const std::string& location) {
+  return "damaged key slot " + id + " in " + location +
+         ": its content does not match its name (bit rot, truncation or an edit); it cannot be used";
+}
+
 std::string_view KeySlotKindName(KeySlotKind kind) {
   return kind == KeySlotKind::kKeyFile ? "key-file" : "passphrase";
 }
@@ -111,22 +117,24 @@ bool IsKeyFile(std::string_view secret) {
 }
 
 Result<std::string> SealKeySlot(const MasterKey& master, std::string_view passphrase,
-                                const crypto::Argon2Params& params, const std::string& repo_id, int64_t now_ms) {
+                                const crypto::Argon2Params& params, const std::string& repo_id, int64_t now_ms,
+                                const std::string& config_sha256) {
   if (passphrase.empty()) return InvalidArgument("empty passphrase");
   std::string salt = crypto::RandomBytes(crypto::kArgon2SaltSize);
   ASSIGN_OR_RETURN(crypto::SecureBytes kek, crypto::DeriveKeyArgon2id(passphrase, salt, params));
   return SealSlot(master, kek,
                   {{"algorithm", "argon2id"}, {"ops_limit", params.ops_limit}, {"mem_limit", params.mem_limit},
                    {"salt", HexEncode(salt)}},
-                  repo_id, now_ms);
+                  repo_id, now_ms, config_sha256);
 }
 
 Result<std::string> SealKeyFileSlot(const MasterKey& master, std::string_view key_file, const std::string& repo_id,
-                                    int64_t now_ms) {
+                                    int64_t now_ms, const std::string& config_sha256) {
   if (!IsKeyFile(key_file)) return InvalidArgument("not a repository key file (made by `repo key add --key-file`)");
   std::string salt = crypto::RandomBytes(16);
   ASSIGN_OR_RETURN(crypto::SecureBytes kek, KeyFileKek(key_file, salt));
-  return SealSlot(master, kek, {{"algorithm", "hkdf-sha256"}, {"salt", HexEncode(salt)}}, repo_id, now_ms);
+  return SealSlot(master, kek, {{"algorithm", "hkdf-sha256"}, {"salt", HexEncode(salt)}}, repo_id, now_ms,
+                  config_sha256);
 }
 
 Result<MasterKey> OpenKeySlot(std::string_view slot, std::string_view secret, const std::string& repo_id) {
@@ -170,6 +178,7 @@ Result<KeyInfo> DescribeKeySlot(std::string_view slot) {
     info.created_ms = j.value("created_ms", int64_t{0});
     info.host = j.value("host", "");
     info.user = j.value("user", "");
+    info.config_sha256 = j.value("config_sha256", "");
     if (j.contains("kdf") && j["kdf"].value("algorithm", "") == "hkdf-sha256") info.kind = KeySlotKind::kKeyFile;
   } catch (const std::exception& e) {
     return DataLoss(std::string("key slot: malformed: ") + e.what());

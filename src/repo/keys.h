@@ -13,8 +13,12 @@
 //     entropy there is nothing to guess, so the slot opens in microseconds
 //     instead of paying Argon2id on every run. Only NewKeyFile's random keys
 //     get such a slot, never a person's passphrase.
-// The slot id is SHA-256 of the slot's bytes. Binding the repository id as
-// associated data means a slot copied from another repository does not open.
+// The slot id is SHA-256 of the slot's bytes: a slot whose bytes do not hash
+// to its name is damaged and is never tried (its KDF parameters are not
+// trustworthy either). Binding the repository id as associated data means a
+// slot copied from another repository does not open. "config_sha256" (hex)
+// records the SHA-256 of the repository's config as it was when the slot was
+// made, so that a damaged config is told apart from a wrong secret.
 #pragma once
 
 #include <string>
@@ -35,8 +39,14 @@ struct KeyInfo {
   std::string host;
   std::string user;
   KeySlotKind kind = KeySlotKind::kPassphrase;
+  std::string config_sha256;  // hex SHA-256 of the config when the slot was made; empty in older slots
   bool current = false;  // the slot this Repository was opened with
+  bool damaged = false;  // its content does not match its name (the SHA-256 of the slot)
 };
+
+// "damaged key slot <id> in <location>: ..." (the words verify, `repo key
+// list` and Open use for a slot whose content does not match its name).
+std::string DamagedKeySlotMessage(const std::string& id, const std::string& location);
 
 MasterKey NewMasterKey();
 
@@ -47,10 +57,11 @@ crypto::SecureBytes NewKeyFile();
 bool IsKeyFile(std::string_view secret);
 
 Result<std::string> SealKeySlot(const MasterKey& master, std::string_view passphrase,
-                                const crypto::Argon2Params& params, const std::string& repo_id, int64_t now_ms);
+                                const crypto::Argon2Params& params, const std::string& repo_id, int64_t now_ms,
+                                const std::string& config_sha256);
 // kInvalidArgument unless `key_file` is a key file (IsKeyFile).
 Result<std::string> SealKeyFileSlot(const MasterKey& master, std::string_view key_file, const std::string& repo_id,
-                                    int64_t now_ms);
+                                    int64_t now_ms, const std::string& config_sha256);
 // kPermissionDenied when the secret does not open the slot (a passphrase
 // never opens a key-file slot, and costs nothing to reject there); kDataLoss
 // when the slot is malformed or uses a KDF this build does not know.

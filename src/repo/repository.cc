@@ -65,13 +65,15 @@ Result<std::unique_ptr<Repository>> Repository::Init(std::shared_ptr<storage::Ob
   repo->config_.chunk_size = options.chunk_size;
   repo->config_.created_ms = repo->clock_->NowMillis();
   repo->master_ = NewMasterKey();
-  ASSIGN_OR_RETURN(std::string slot,
-                   SealKeySlot(repo->master_, passphrase, options.kdf, repo->config_.id, repo->config_.created_ms));
+  const std::string config_text = EncodeConfig(repo->config_);
+  repo->config_sha256_ = IdHex(crypto::Sha256(config_text));
+  ASSIGN_OR_RETURN(std::string slot, SealKeySlot(repo->master_, passphrase, options.kdf, repo->config_.id,
+                                                 repo->config_.created_ms, repo->config_sha256_));
   repo->key_id_ = IdHex(crypto::Sha256(slot));
   RETURN_IF_ERROR(repo->store_->Put(KeySlotKey(repo->key_id_), slot));
   // The config is the commit point: written last, create-only, so two racing
   // inits cannot both think they created the repository.
-  RETURN_IF_ERROR(repo->store_->PutIfAbsent(ConfigKey(), EncodeConfig(repo->config_)));
+  RETURN_IF_ERROR(repo->store_->PutIfAbsent(ConfigKey(), config_text));
   return repo;
 }
 
@@ -86,18 +88,41 @@ Result<std::unique_ptr<Repository>> Repository::Open(std::shared_ptr<storage::Ob
     return config_text.status().WithContext("open repository at " + location);
   }
   std::unique_ptr<Repository> repo(new Repository(std::move(store), open.clock ? open.clock : &Clock::Real()));
-  ASSIGN_OR_RETURN(repo->config_, DecodeConfig(*config_text, location));
+  repo->config_sha256_ = IdHex(crypto::Sha256(*config_text));
+  auto config = DecodeConfig(*config_text, location);
   ASSIGN_OR_RETURN(auto slots, repo->store_->List(std::string(kKeysPrefix)));
   if (slots.empty()) return DataLoss("repository at " + location + " has no key slots (keys/ is empty)");
   // Key-file slots first: they cost microseconds to try, a passphrase slot
-  // costs a full Argon2id derivation whether or not it opens.
+  // costs a full Argon2id derivation whether or not it opens. Damaged slots
+  // are not tried at all: their KDF parameters may be anything.
   std::vector<std::pair<std::string, std::string>> ordered;  // key, slot bytes
+  std::vector<std::string> damaged;                           // slot ids
+  std::string config_recorded;  // a config SHA-256 some intact slot recorded, when it differs
   for (const auto& obj : slots) {
     ASSIGN_OR_RETURN(std::string slot, repo->store_->Get(obj.key));
+    const std::string id = obj.key.substr(kKeysPrefix.size());
+    if (IdHex(crypto::Sha256(slot)) != id) {
+      damaged.push_back(id);
+      continue;
+    }
     auto info = DescribeKeySlot(slot);
+    if (info.ok() && !info->config_sha256.empty() && info->config_sha256 != repo->config_sha256_) {
+      config_recorded = info->config_sha256;
+    }
     bool cheap = info.ok() && info->kind == KeySlotKind::kKeyFile;
     ordered.insert(cheap ? ordered.begin() : ordered.end(), {obj.key, std::move(slot)});
   }
+  // A slot that does not open cannot prove it belongs here (it may have been
+  // copied from another repository), so a differing config hash is only a
+  // suspicion, said beside "wrong passphrase"; verify, which knows the slot
+  // that opened, reports a damaged config as such.
+  auto config_suspect = [&] {
+    return " or the config is damaged: its SHA-256 " + repo->config_sha256_ + " differs from " + config_recorded +
+           ", recorded by a key slot when it was made (the repository id in the config is bound into every "
+           "slot); compare `config` with a replica of this repository";
+  };
+  if (!config.ok()) return config_recorded.empty() ? config.status() : config.status().WithContext(config_suspect());
+  repo->config_ = std::move(config).value();
   bool opened = false;
   for (const auto& [key, slot] : ordered) {
     auto master = OpenKeySlot(slot, passphrase, repo->config_.id);
@@ -113,6 +138,17 @@ Result<std::unique_ptr<Repository>> Repository::Open(std::shared_ptr<storage::Ob
     }
   }
   if (!opened) {
+    if (!damaged.empty()) {
+      return DataLoss(DamagedKeySlotMessage(damaged.front(), location) +
+                      (damaged.size() > 1 ? " (and " + std::to_string(damaged.size() - 1) + " more damaged slots)" : "") +
+                      ". No intact key slot opens with this secret, so it may be the damaged slot's: open with "
+                      "another passphrase or key file and replace it (`ailee-cli repo key add`, then `repo key remove " +
+                      damaged.front() + "`), or copy keys/" + damaged.front() + " back from a replica");
+    }
+    if (!config_recorded.empty()) {
+      return PermissionDenied("no key slot in " + location + " opens with this secret: the passphrase is wrong," +
+                              config_suspect());
+    }
     return PermissionDenied("wrong passphrase (no key slot in " + location + " opens with it)");
   }
   ASSIGN_OR_RETURN(IndexLoadReport report, repo->LoadIndex());
@@ -135,6 +171,7 @@ Result<std::unique_ptr<Repository>> Repository::OpenReplica(std::shared_ptr<stor
   }
   std::unique_ptr<Repository> replica(new Repository(std::move(store), clock_));
   replica->config_ = std::move(config);
+  replica->config_sha256_ = IdHex(crypto::Sha256(*config_text));
   replica->master_ = master_;
   ASSIGN_OR_RETURN(IndexLoadReport report, replica->LoadIndex());
   (void)report;
@@ -142,14 +179,16 @@ Result<std::unique_ptr<Repository>> Repository::OpenReplica(std::shared_ptr<stor
 }
 
 Result<std::string> Repository::AddKey(std::string_view passphrase, const crypto::Argon2Params& params) {
-  ASSIGN_OR_RETURN(std::string slot, SealKeySlot(master_, passphrase, params, config_.id, clock_->NowMillis()));
+  ASSIGN_OR_RETURN(std::string slot,
+                   SealKeySlot(master_, passphrase, params, config_.id, clock_->NowMillis(), config_sha256_));
   std::string id = IdHex(crypto::Sha256(slot));
   RETURN_IF_ERROR(store_->Put(KeySlotKey(id), slot));
   return id;
 }
 
 Result<std::string> Repository::AddKeyFile(std::string_view key_file) {
-  ASSIGN_OR_RETURN(std::string slot, SealKeyFileSlot(master_, key_file, config_.id, clock_->NowMillis()));
+  ASSIGN_OR_RETURN(std::string slot,
+                   SealKeyFileSlot(master_, key_file, config_.id, clock_->NowMillis(), config_sha256_));
   std::string id = IdHex(crypto::Sha256(slot));
   RETURN_IF_ERROR(store_->Put(KeySlotKey(id), slot));
   return id;
@@ -164,6 +203,7 @@ Result<std::vector<KeyInfo>> Repository::ListKeys() {
     KeyInfo k = info.ok() ? *info : KeyInfo{};
     k.id = obj.key.substr(kKeysPrefix.size());
     k.current = k.id == key_id_;
+    k.damaged = IdHex(crypto::Sha256(slot)) != k.id;
     out.push_back(std::move(k));
   }
   return out;
@@ -178,7 +218,9 @@ Status Repository::RemoveKey(std::string_view id_or_prefix) {
     match = &k;
   }
   if (!match) return NotFound("no key slot \"" + std::string(id_or_prefix) + "\" in " + Location());
-  if (keys.size() == 1) {
+  size_t intact_left = 0;
+  for (const auto& k : keys) intact_left += !k.damaged && &k != match;
+  if (intact_left == 0) {
     return FailedPrecondition("refusing to remove the last key slot of " + Location() +
                               ": the repository would be unreadable; add another key first");
   }

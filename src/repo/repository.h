@@ -65,7 +65,11 @@ class Repository {
                                                   const OpenOptions& open = {});
   // kNotFound "no repository at <location>: run `ailee-cli repo init`";
   // kPermissionDenied when no key slot opens with the secret (a passphrase,
-  // or a key file's content; see keys.h). Loads the index.
+  // or a key file's content; see keys.h). Key slots whose content does not
+  // match their name are damaged and never tried: when no intact slot opens,
+  // that is kDataLoss "damaged key slot <id> ...", not a wrong passphrase;
+  // likewise kDataLoss naming the config when its SHA-256 differs from the
+  // one the key slots recorded. Loads the index.
   static Result<std::unique_ptr<Repository>> Open(std::shared_ptr<storage::ObjectStore> store,
                                                   std::string_view passphrase, const OpenOptions& open = {});
 
@@ -79,6 +83,8 @@ class Repository {
   const std::shared_ptr<storage::ObjectStore>& shared_store() const { return store_; }
   std::string Location() const { return store_->Location(); }
   const RepoConfig& config() const { return config_; }
+  // Hex SHA-256 of the config object as read when this Repository was opened.
+  const std::string& config_sha256() const { return config_sha256_; }
   const MasterKey& master_key() const { return master_; }
   Clock& clock() const { return *clock_; }
 
@@ -90,7 +96,9 @@ class Repository {
   // another slot exists.
   Result<std::string> AddKey(std::string_view passphrase, const crypto::Argon2Params& params);
   Result<std::string> AddKeyFile(std::string_view key_file);
+  // Every slot, damaged ones marked (KeyInfo::damaged).
   Result<std::vector<KeyInfo>> ListKeys();
+  // Refuses to remove the last intact slot.
   Status RemoveKey(std::string_view id_or_prefix);
   const std::string& current_key_id() const { return key_id_; }
 
@@ -130,6 +138,7 @@ class Repository {
   std::shared_ptr<storage::ObjectStore> store_;
   Clock* clock_;
   RepoConfig config_;
+  std::string config_sha256_;
   MasterKey master_;
   std::string key_id_;
   Index index_;

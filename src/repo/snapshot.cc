@@ -20,6 +20,10 @@ nlohmann::json EncodeFile(const FileEntry& f) {
   nlohmann::json j = {{"path", f.path}, {"type", TypeName(f.type)}, {"mode", f.mode}, {"uid", f.uid},
                       {"gid", f.gid},   {"mtime_ns", f.mtime_ns}, {"size", f.size}, {"inode", f.inode}};
   if (f.type == FileEntry::Type::kFile) {
+    j["dev"] = f.dev;
+    j["btime_ns"] = f.btime_ns;
+    j["ctime_ns"] = f.ctime_ns;
+    if (!f.identity.empty()) j["identity"] = f.identity;
     j["sha256"] = f.sha256;
     auto& chunks = j["chunks"] = nlohmann::json::array();
     for (const auto& c : f.chunks) chunks.push_back(IdHex(c));
@@ -43,6 +47,10 @@ Result<FileEntry> DecodeFile(const nlohmann::json& j) {
   f.size = j.at("size").get<uint64_t>();
   f.inode = j.value("inode", uint64_t{0});
   if (f.type == FileEntry::Type::kFile) {
+    f.dev = j.value("dev", uint64_t{0});
+    f.btime_ns = j.value("btime_ns", int64_t{0});
+    f.ctime_ns = j.value("ctime_ns", int64_t{0});
+    f.identity = j.value("identity", "");
     f.sha256 = j.at("sha256").get<std::string>();
     for (const auto& c : j.at("chunks")) {
       ASSIGN_OR_RETURN(Id id, ParseId(c.get<std::string>()));
@@ -72,6 +80,7 @@ Result<Id> SaveSnapshot(Repository& repo, const Snapshot& s) {
   j["parent"] = s.parent;
   j["meta"] = s.meta;
   j["total_bytes"] = s.total_bytes;
+  if (s.file_identity > 0) j["file_identity"] = s.file_identity;
   auto& files = j["files"] = nlohmann::json::array();
   for (const auto& f : s.files) files.push_back(EncodeFile(f));
   return repo.SaveObject(ObjectKind::kSnapshot, j.dump());
@@ -92,6 +101,7 @@ Result<Snapshot> LoadSnapshot(Repository& repo, const Id& id) {
     s.parent = j.value("parent", "");
     s.meta = j.value("meta", nlohmann::json::object());
     s.total_bytes = j.value("total_bytes", uint64_t{0});
+    s.file_identity = j.value("file_identity", 0);
     for (const auto& f : j.at("files")) {
       auto entry = DecodeFile(f);
       if (!entry.ok()) return entry.status().WithContext("snapshot " + IdHex(id));

@@ -25,14 +25,27 @@ struct FileEntry {
   uint32_t gid = 0;
   int64_t mtime_ns = 0;
   uint64_t size = 0;
-  uint64_t inode = 0;       // informational
+  // The file's identity where it was read (files only; see
+  // docs/repository-format.md, section 8): an incremental backup reuses a
+  // parent's entry without reading the file only when all of these match.
+  uint64_t dev = 0;
+  uint64_t inode = 0;
+  int64_t btime_ns = 0;     // birth time; 0 where the filesystem has none
+  int64_t ctime_ns = 0;
+  std::string identity;     // from BackupOptions::file_identity, e.g. an SST's unique id
   std::string sha256;       // hex, whole-file plaintext hash (files only)
   std::string link_target;  // symlinks only
   std::vector<Id> chunks;   // blob ids in file order (files only)
 };
 
+// The version of the file identity fields above that this build writes and
+// trusts. A parent snapshot with another (older snapshots: none, read as 0)
+// lends no unchanged files: its files are read again.
+inline constexpr int kFileIdentityVersion = 1;
+
 struct Snapshot {
   Id id{};                  // set by Load/Save; not stored in the document
+  int file_identity = 0;    // kFileIdentityVersion when its files carry identities
   int64_t time_ms = 0;
   std::string host;
   std::string user;

@@ -48,6 +48,27 @@ Result<VerifyReport> Verify(Repository& repo, const VerifyOptions& options) {
     report.problems.push_back(std::move(p));
   };
 
+  // Key slots and the config: every slot's bytes hash to its name, also the
+  // slots this Repository was not opened with (a damaged one would fail the
+  // next run that relies on it); the config hashes to what the slots recorded.
+  ASSIGN_OR_RETURN(auto keys, repo.ListKeys());
+  ASSIGN_OR_RETURN(std::string config_text, repo.store().Get(ConfigKey()));
+  const std::string config_sha256 = IdHex(crypto::Sha256(config_text));
+  const KeyInfo* config_witness = nullptr;
+  for (const auto& k : keys) {
+    if (k.damaged) {
+      add({"key slot " + k.id, "", "", "", "", DamagedKeySlotMessage(k.id, repo.Location())});
+    } else if (k.current && !k.config_sha256.empty() && k.config_sha256 != config_sha256) {
+      config_witness = &k;  // the slot that opened: it belongs to this repository
+    }
+  }
+  if (config_witness) {
+    add({"config", "", "", "", "",
+         "damaged: its SHA-256 " + config_sha256 + " differs from " + config_witness->config_sha256 +
+             ", recorded by key slot " + config_witness->id +
+             " when the repository was created; copy `config` back from a replica of this repository"});
+  }
+
   // Index files.
   ASSIGN_OR_RETURN(IndexLoadReport loaded, repo.ReloadIndex());
   report.index_files = loaded.files_loaded + loaded.damaged.size();

@@ -1,6 +1,7 @@
 // Verify: is the repository intact, and which snapshots and files are not?
 //
-// Structure (always): config and key slot readable; every index file and
+// Structure (always): every key slot's bytes hash to its name ("damaged key
+// slot <id>") and the config's to the SHA-256 the slots recorded; every index file and
 // snapshot has the right content hash and authenticates; every pack an
 // index lists exists with the recorded size; every blob a snapshot file
 // references is in the index.

@@ -41,6 +41,38 @@ TEST(RepoCorruption, WrongPassphraseAndMissingRepository) {
   EXPECT_FALSE(Exists(w.scenario().dir().Join("t")));
 }
 
+// A flipped byte in a key slot nobody used today: verify (both depths) names
+// it, `repo key list` marks it, and the next backup with that key file says
+// "damaged key slot ID", never "wrong passphrase". All exit 3.
+TEST(RepoCorruption, DamagedKeySlotIsReportedNotAWrongPassphrase) {
+  RepoWorld w("repo-keyslot");
+  TestNode& n = w.AddNode("node-1");
+  ASSERT_OK(w.BulkLoad(n, "2MiB"));
+  ASSERT_OK(w.InitRepo());
+  const std::string key_file = w.scenario().dir().Join("backup.key");
+  ASSIGN_OR_FAIL(auto added, w.JsonOk(n, {"repo", "key", "add", "--key-file", key_file}));
+  const std::string id = added["key_id"];
+  ASSERT_OK(w.JsonOk(n, {"backup", "state", "--offline", "--passphrase-file", key_file}).status());
+  const std::string slot = w.repo_dir() + "/keys/" + id;
+  ASSERT_TRUE(Exists(slot)) << slot;
+  ASSERT_OK(FlipByte(slot, 200));
+
+  for (const char* depth : {"", "--read-data"}) {
+    std::vector<std::string> args = {"verify"};
+    if (*depth) args.push_back(depth);
+    CommandResult r = w.Cli(n, args);  // opens through the passphrase slot
+    EXPECT_EQ(r.exit_code, kExitVerifyFailed) << r;
+    EXPECT_TRUE(Contains(r.out + r.err, "damaged key slot " + id)) << r;
+  }
+  CommandResult r = w.Cli(n, {"repo", "key", "list"});
+  EXPECT_EQ(r.exit_code, kExitVerifyFailed) << r;
+  EXPECT_TRUE(Contains(r.out, id + "  DAMAGED")) << r;
+  r = w.Cli(n, {"backup", "state", "--offline", "--passphrase-file", key_file});
+  EXPECT_EQ(r.exit_code, kExitVerifyFailed) << r;
+  EXPECT_TRUE(Contains(r.err, "damaged key slot " + id)) << r;
+  EXPECT_FALSE(Contains(r.err, "wrong passphrase")) << r;
+}
+
 class RepoDamage : public ::testing::Test {
  protected:
   void SetUp() override {

@@ -1,0 +1,66 @@
+// state::DatabaseFileIdentity: what an incremental backup compares instead
+// of ctime for a checkpoint's hard-linked table files.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include "state/file_identity.h"
+#include "state_test_util.h"
+
+namespace ailee::state::testing {
+namespace {
+
+// Some blocks, flushed to table files by a checkpoint taken into `flush`.
+void Build(const std::string& dir, const std::string& flush, TestFederation& fed) {
+  auto db = OpenDb(dir);
+  ASSERT_TRUE(db);
+  for (int h = 1; h <= 3; ++h) {
+    std::vector<Transaction> txs;
+    for (int i = 0; i < 5; ++i) txs.push_back(fed.PegIn(User(i).public_key, 10, h * 10 + i, fed.pegin_nonce++));
+    ASSERT_TRUE(db->ProduceBlock(std::move(txs), fed.key, fed.id, 1000 * h, 0, fed.federation).ok());
+  }
+  ASSERT_TRUE(db->CreateCheckpoint(flush).ok());
+}
+
+std::vector<std::string> Tables(const std::string& dir) {
+  std::vector<std::string> out;
+  auto names = fs::ListDir(dir);
+  EXPECT_TRUE(names.ok()) << dir;
+  if (!names.ok()) return out;
+  for (const auto& n : *names) {
+    if (n.size() > 4 && n.substr(n.size() - 4) == ".sst") out.push_back(n);
+  }
+  return out;
+}
+
+TEST(DatabaseFileIdentity, SameNameInARebuiltDatabaseIsAnotherTableFile) {
+  TempDir tmp("identity");
+  TestFederation fed_a, fed_b;
+  Build(tmp.Sub("a"), tmp.Sub("a-flush"), fed_a);
+  Build(tmp.Sub("b"), tmp.Sub("b-flush"), fed_b);
+  auto tables = Tables(tmp.Sub("a"));
+  ASSERT_FALSE(tables.empty());
+  size_t compared = 0;
+  for (const auto& name : tables) {
+    auto a = DatabaseFileIdentity(fs::JoinPath(tmp.Sub("a"), name));
+    ASSERT_TRUE(a.ok()) << a.status().ToString();
+    EXPECT_EQ(a->rfind("rocksdb-sst:", 0), 0u) << *a;
+    // The checkpoint's hard link is the same file.
+    auto linked = DatabaseFileIdentity(fs::JoinPath(tmp.Sub("a-flush"), name));
+    ASSERT_TRUE(linked.ok()) << linked.status().ToString();
+    EXPECT_EQ(*linked, *a);
+    auto b = DatabaseFileIdentity(fs::JoinPath(tmp.Sub("b"), name));
+    if (!b.ok()) continue;  // no table file of that name in the other database
+    EXPECT_NE(*b, *a) << name << ": another database's table file of the same name";
+    ++compared;
+  }
+  EXPECT_GT(compared, 0u);
+  auto current = DatabaseFileIdentity(tmp.Sub("a") + "/CURRENT");
+  ASSERT_TRUE(current.ok());
+  EXPECT_EQ(*current, "");
+  EXPECT_EQ(DatabaseFileIdentity(tmp.Sub("a") + "/999999.sst").status().code(), StatusCode::kNotFound);
+  ASSERT_TRUE(fs::WriteFileAtomic(tmp.Sub("junk.sst"), std::string(4096, 'x'), 0644).ok());
+  EXPECT_EQ(DatabaseFileIdentity(tmp.Sub("junk.sst")).status().code(), StatusCode::kDataLoss);
+}
+
+}  // namespace
+}  // namespace ailee::state::testing
