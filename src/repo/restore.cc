@@ -36,10 +36,15 @@ struct LocalFile {
   struct stat st {};
 };
 
-bool SameFile(const struct stat& a, const struct stat& b) {
+// Same inode, size and mtime (a link of our own changes only the ctime).
+bool SameContent(const struct stat& a, const struct stat& b) {
   return a.st_dev == b.st_dev && a.st_ino == b.st_ino && a.st_size == b.st_size &&
-         a.st_mtim.tv_sec == b.st_mtim.tv_sec && a.st_mtim.tv_nsec == b.st_mtim.tv_nsec &&
-         a.st_ctim.tv_sec == b.st_ctim.tv_sec && a.st_ctim.tv_nsec == b.st_ctim.tv_nsec;
+         a.st_mtim.tv_sec == b.st_mtim.tv_sec && a.st_mtim.tv_nsec == b.st_mtim.tv_nsec;
+}
+
+// ... and not even its metadata touched (no one can set a ctime back).
+bool SameFile(const struct stat& a, const struct stat& b) {
+  return SameContent(a, b) && a.st_ctim.tv_sec == b.st_ctim.tv_sec && a.st_ctim.tv_nsec == b.st_ctim.tv_nsec;
 }
 
 // Opens a regular file of the target without following a symlink or
@@ -114,7 +119,7 @@ struct Restorer {
   // a copy. Only the very file that was hashed, unchanged since, is reused:
   // a file replaced or rewritten behind the restore's back (same name and
   // size), a symlink or a fifo now at its name are not. False: fetch instead.
-  Result<bool> ReuseLocal(const FileEntry& e, const LocalFile& src, const std::string& dst) {
+  Result<bool> ReuseLocal(const FileEntry& e, LocalFile& src, const std::string& dst) {
     struct stat sb {};
     int in = OpenLocalFile(src.path, &sb);
     if (in < 0) return false;
@@ -122,11 +127,22 @@ struct Restorer {
       int fd;
       ~Closer() { ::close(fd); }
     } closer{in};
-    if (!SameFile(sb, src.st) || static_cast<uint64_t>(sb.st_size) != e.size) return false;
+    struct stat expect {};
+    {
+      std::lock_guard lock(mu);
+      expect = src.st;
+    }
+    if (!SameFile(sb, expect) || static_cast<uint64_t>(sb.st_size) != e.size) return false;
     // Still the hashed file after it was linked or copied, else undone.
-    auto unchanged = [&] {
+    auto unchanged = [&](bool linked) {
       struct stat now {};
-      return ::fstat(in, &now) == 0 && SameFile(now, src.st);
+      if (::fstat(in, &now) != 0) return false;
+      if (!linked) return SameFile(now, expect);
+      if (!SameContent(now, expect)) return false;
+      // Our link moved the ctime: what a later reuse of this file expects.
+      std::lock_guard lock(mu);
+      if (SameFile(src.st, expect)) src.st.st_ctim = now.st_ctim;
+      return true;
     };
     const int64_t mtime_ns = static_cast<int64_t>(sb.st_mtim.tv_sec) * 1000000000 + sb.st_mtim.tv_nsec;
     const bool same_meta = (sb.st_mode & 07777) == e.mode && mtime_ns == e.mtime_ns &&
@@ -135,7 +151,7 @@ struct Restorer {
     // the name points to by now.
     const std::string by_fd = "/proc/self/fd/" + std::to_string(in);
     if (same_meta && ::linkat(AT_FDCWD, by_fd.c_str(), AT_FDCWD, dst.c_str(), AT_SYMLINK_FOLLOW) == 0) {
-      if (unchanged()) return true;
+      if (unchanged(true)) return true;
       (void)::unlink(dst.c_str());
       return false;
     }
@@ -151,7 +167,7 @@ struct Restorer {
       else if (n == 0) st = DataLoss("copy " + src.path + ": file shrank while restoring");
       else left -= static_cast<uint64_t>(n);
     }
-    if (st.ok() && !unchanged()) {
+    if (st.ok() && !unchanged(false)) {
       ::close(out);
       (void)::unlink(dst.c_str());
       return false;
