@@ -11,6 +11,7 @@
 #include <set>
 
 #include "base/fs.h"
+#include "base/scratch.h"
 #include "crypto/hash.h"
 #include "keys/gpg_envelope.h"
 #include "ops/config_secrets.h"
@@ -112,15 +113,19 @@ class StagingDir {
       const char* t = std::getenv("TMPDIR");
       base = t && *t ? t : "/tmp";
     }
-    std::string tmpl = base + "/.ailee-config-backup-XXXXXX";
-    if (!::mkdtemp(tmpl.data())) return ErrnoStatus("create staging directory in", base, errno);
-    path_ = tmpl;
+    // The name carries its owner (base/scratch.h): a view a killed backup
+    // left here is removed now, a live backup's never.
+    fs::RemoveAbandoned(base, kPrefix);
+    std::string path = fs::JoinPath(base, fs::ScratchName(kPrefix));
+    if (::mkdir(path.c_str(), 0700) != 0) return ErrnoStatus("create staging directory in", base, errno);
+    path_ = path;
     ::chmod(path_.c_str(), 0700);
     return Status::Ok();
   }
   const std::string& path() const { return path_; }
 
  private:
+  static constexpr std::string_view kPrefix = ".ailee-config-backup-";
   std::string path_;
 };
 
@@ -189,6 +194,14 @@ Result<ConfigBackupResult> BackupConfig(repo::Repository& repo, const ConfigBack
   SecretRules rules;
   rules.listed = options.named_secrets;
   for (const auto& p : options.secret_paths) rules.listed[Normalize(p)] = "backup.secret_paths";
+  // The same files by identity: the config may name a file by another path
+  // than the one walked here (a symlinked directory such as /etc/ailee, a
+  // hard link), and a passphrase or PIN file has no shape to recognise it by.
+  std::map<std::pair<dev_t, ino_t>, std::string> listed_ids;
+  for (const auto& [path, why] : rules.listed) {
+    struct stat ls {};
+    if (::stat(path.c_str(), &ls) == 0 && S_ISREG(ls.st_mode)) listed_ids.emplace(std::pair{ls.st_dev, ls.st_ino}, why + " as " + path);
+  }
   bool reread = false;  // a file the parent would be wrongly reused for
 
   StagingDir staging;
@@ -216,6 +229,9 @@ Result<ConfigBackupResult> BackupConfig(repo::Repository& repo, const ConfigBack
       if (!read.ok()) return read.status().WithContext("config backup");
       content = std::move(*read);
       reason = SecretReason(rules, abs, st.st_mode & 07777, content.view());
+      if (auto id = listed_ids.find({st.st_dev, st.st_ino}); reason.empty() && id != listed_ids.end()) {
+        reason = "named by " + id->second;
+      }
     }
     f.secret = !reason.empty();
     f.mode = st.st_mode & 07777;

@@ -40,8 +40,39 @@ std::string PemPrivateKeyReason(std::string_view s) {
   return "";
 }
 
+// An assignment of one of this project's secret environment variables, as
+// an env file, a shell script or a compose file writes it (any case, with
+// `export`, quotes, spaces around '=' or ':'): "NAME=value", "NAME: value".
+// Only naming the variable ("from $AILEE_REPO_PASSPHRASE") is no secret.
+std::string AileeSecretAssignmentReason(std::string_view s) {
+  static constexpr std::string_view kNames[] = {"ailee_repo_passphrase", "ailee_new_repo_passphrase",
+                                                "ailee_secrets_passphrase", "ailee_key_passphrase"};
+  auto lower = [](char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); };
+  for (std::string_view name : kNames) {
+    for (size_t at = 0; at + name.size() <= s.size(); ++at) {
+      size_t i = 0;
+      while (i < name.size() && lower(s[at + i]) == name[i]) ++i;
+      if (i < name.size()) continue;
+      // Not the tail of a longer name (AILEE_NEW_REPO_... holds AILEE_REPO_... only as itself).
+      if (at > 0 && (std::isalnum(static_cast<unsigned char>(s[at - 1])) || s[at - 1] == '_')) continue;
+      size_t p = at + name.size();
+      while (p < s.size() && (s[p] == ' ' || s[p] == '\t' || s[p] == '"' || s[p] == '\'')) ++p;
+      if (p >= s.size() || (s[p] != '=' && s[p] != ':')) continue;
+      ++p;
+      while (p < s.size() && (s[p] == ' ' || s[p] == '\t' || s[p] == '"' || s[p] == '\'')) ++p;
+      if (p < s.size() && s[p] != '\r' && s[p] != '\n') {
+        std::string upper(name);
+        for (auto& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+        return "sets " + upper;
+      }
+    }
+  }
+  return "";
+}
+
 std::string ContentReason(std::string_view s) {
   if (auto why = PemPrivateKeyReason(s); !why.empty()) return why;
+  if (auto why = AileeSecretAssignmentReason(s); !why.empty()) return why;
   if (s.find("PuTTY-User-Key-File-") != std::string_view::npos) return "holds a PuTTY private key";
   if (ContainsNoCase(s, "aws_secret_access_key")) return "holds an aws_secret_access_key";
   if (ContainsNoCase(s, "aws_session_token")) return "holds an aws_session_token";

@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <thread>
 #include <unordered_map>
@@ -27,9 +28,60 @@ Status WriteErr(std::string_view op, const std::string& path, int err) {
   return ErrnoStatus(op, path, err);
 }
 
-Result<std::string> HashLocalFile(const std::string& path) {
-  ASSIGN_OR_RETURN(auto hash, crypto::Sha256File(path));
-  return crypto::HashToHex(hash);
+// A file of the existing target as it was when hashed: a reuse must find
+// this very file (same inode, unchanged since), not whatever has its name by
+// then.
+struct LocalFile {
+  std::string path;
+  struct stat st {};
+};
+
+// Same inode, size and mtime (a link of our own changes only the ctime).
+bool SameContent(const struct stat& a, const struct stat& b) {
+  return a.st_dev == b.st_dev && a.st_ino == b.st_ino && a.st_size == b.st_size &&
+         a.st_mtim.tv_sec == b.st_mtim.tv_sec && a.st_mtim.tv_nsec == b.st_mtim.tv_nsec;
+}
+
+// ... and not even its metadata touched (no one can set a ctime back).
+bool SameFile(const struct stat& a, const struct stat& b) {
+  return SameContent(a, b) && a.st_ctim.tv_sec == b.st_ctim.tv_sec && a.st_ctim.tv_nsec == b.st_ctim.tv_nsec;
+}
+
+// Opens a regular file of the target without following a symlink or
+// blocking on a fifo; -1 for anything else.
+int OpenLocalFile(const std::string& path, struct stat* st) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  if (::fstat(fd, st) != 0 || !S_ISREG(st->st_mode)) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+// SHA-256 hex of the regular file at `path` and its identity; nothing when
+// it is not a regular file or changed while it was read.
+std::optional<std::pair<std::string, LocalFile>> HashLocalFile(const std::string& path) {
+  LocalFile lf{path, {}};
+  int fd = OpenLocalFile(path, &lf.st);
+  if (fd < 0) return std::nullopt;
+  crypto::Sha256Stream sha;
+  std::string buf(1 << 20, '\0');
+  bool ok = true;
+  for (;;) {
+    ssize_t n = ::read(fd, buf.data(), buf.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      ok = n == 0;
+      break;
+    }
+    sha.Update(std::string_view(buf.data(), static_cast<size_t>(n)));
+  }
+  struct stat after {};
+  ok = ok && ::fstat(fd, &after) == 0 && SameFile(lf.st, after);
+  ::close(fd);
+  if (!ok) return std::nullopt;
+  return std::pair{crypto::HashToHex(sha.Finish()), std::move(lf)};
 }
 
 struct Restorer {
@@ -40,7 +92,7 @@ struct Restorer {
   const RestoreOptions& options;
   std::string staging;
   bool as_root = ::geteuid() == 0;
-  std::unordered_map<std::string, std::string> local_by_sha;  // sha256 hex -> existing file
+  std::unordered_map<std::string, LocalFile> local_by_sha;  // sha256 hex -> existing file as hashed
   std::mutex mu;
   RestoreProgress progress;
   RestoreStats stats;
@@ -61,34 +113,65 @@ struct Restorer {
     return Status::Ok();
   }
 
-  // Reuses `src` from the existing target (its content hash matched): a hard
-  // link when its metadata already matches, so the old tree is not touched
-  // even if this restore fails later; otherwise a copy. False: fetch instead.
-  Result<bool> ReuseLocal(const FileEntry& e, const std::string& src, const std::string& dst) {
+  // Reuses `src` from the existing target (its content hash matched when the
+  // target was indexed): a hard link when its metadata already matches, so
+  // the old tree is not touched even if this restore fails later; otherwise
+  // a copy. Only the very file that was hashed, unchanged since, is reused:
+  // a file replaced or rewritten behind the restore's back (same name and
+  // size), a symlink or a fifo now at its name are not. False: fetch instead.
+  Result<bool> ReuseLocal(const FileEntry& e, LocalFile& src, const std::string& dst) {
     struct stat sb {};
-    if (::stat(src.c_str(), &sb) != 0 || static_cast<uint64_t>(sb.st_size) != e.size) return false;
+    int in = OpenLocalFile(src.path, &sb);
+    if (in < 0) return false;
+    struct Closer {
+      int fd;
+      ~Closer() { ::close(fd); }
+    } closer{in};
+    struct stat expect {};
+    {
+      std::lock_guard lock(mu);
+      expect = src.st;
+    }
+    if (!SameFile(sb, expect) || static_cast<uint64_t>(sb.st_size) != e.size) return false;
+    // Still the hashed file after it was linked or copied, else undone.
+    auto unchanged = [&](bool linked) {
+      struct stat now {};
+      if (::fstat(in, &now) != 0) return false;
+      if (!linked) return SameFile(now, expect);
+      if (!SameContent(now, expect)) return false;
+      // Our link moved the ctime: what a later reuse of this file expects.
+      std::lock_guard lock(mu);
+      if (SameFile(src.st, expect)) src.st.st_ctim = now.st_ctim;
+      return true;
+    };
     const int64_t mtime_ns = static_cast<int64_t>(sb.st_mtim.tv_sec) * 1000000000 + sb.st_mtim.tv_nsec;
     const bool same_meta = (sb.st_mode & 07777) == e.mode && mtime_ns == e.mtime_ns &&
                            (!as_root || (sb.st_uid == e.uid && sb.st_gid == e.gid));
-    if (same_meta && ::link(src.c_str(), dst.c_str()) == 0) return true;
-    int in = ::open(src.c_str(), O_RDONLY | O_CLOEXEC);
-    if (in < 0) return false;
-    int out = ::open(dst.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (out < 0) {
-      int err = errno;
-      ::close(in);
-      return WriteErr("create", dst, err);
+    // Linked through the descriptor: the inode that was checked, whatever
+    // the name points to by now.
+    const std::string by_fd = "/proc/self/fd/" + std::to_string(in);
+    if (same_meta && ::linkat(AT_FDCWD, by_fd.c_str(), AT_FDCWD, dst.c_str(), AT_SYMLINK_FOLLOW) == 0) {
+      if (unchanged(true)) return true;
+      (void)::unlink(dst.c_str());
+      return false;
     }
+    int out = ::open(dst.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (out < 0) return WriteErr("create", dst, errno);
     Status st;
     uint64_t left = e.size;
+    off_t in_off = 0;
     while (left > 0 && st.ok()) {
-      ssize_t n = ::copy_file_range(in, nullptr, out, nullptr, left, 0);
+      ssize_t n = ::copy_file_range(in, &in_off, out, nullptr, left, 0);
       if (n < 0 && errno == EINTR) continue;
       if (n < 0) st = WriteErr("copy", dst, errno);
-      else if (n == 0) st = DataLoss("copy " + src + ": file shrank while restoring");
+      else if (n == 0) st = DataLoss("copy " + src.path + ": file shrank while restoring");
       else left -= static_cast<uint64_t>(n);
     }
-    ::close(in);
+    if (st.ok() && !unchanged(false)) {
+      ::close(out);
+      (void)::unlink(dst.c_str());
+      return false;
+    }
     if (st.ok() && ::fdatasync(out) != 0) st = WriteErr("fsync", dst, errno);
     if (st.ok()) st = SetAttributes(out, e, dst);
     if (::close(out) != 0 && st.ok()) st = WriteErr("close", dst, errno);
@@ -180,8 +263,8 @@ struct Restorer {
       if (!it->is_regular_file(ec2) || it->is_symlink(ec2)) continue;
       uint64_t size = it->file_size(ec2);
       if (ec2 || !sizes.count(size)) continue;
-      auto sha = HashLocalFile(it->path().string());
-      if (sha.ok()) local_by_sha.emplace(*sha, it->path().string());
+      auto hashed = HashLocalFile(it->path().string());
+      if (hashed) local_by_sha.emplace(std::move(hashed->first), std::move(hashed->second));
     }
   }
 };

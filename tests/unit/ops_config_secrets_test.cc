@@ -4,10 +4,15 @@
 // export; and whose snapshot "latest" is in a repository shared by hosts.
 #include <gtest/gtest.h>
 
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdlib>
 #include <map>
 
+#include "base/fs.h"
 #include "crypto/asymmetric.h"
 #include "crypto/hash.h"
 #include "ops/config_backup.h"
@@ -330,6 +335,93 @@ TEST_F(ConfigSecretsTest, ParentIsThisNodesSnapshotNotAnotherNodesOnTheSameHost)
   auto again = BackupConfig(*repo_, options_);
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(again->parent, repo::IdHex(first->backup.snapshot_id));
+}
+
+// The config names its passphrase file by another path than the one the
+// backup walks: through a symlinked directory (/etc/ailee -> the real
+// directory, a common layout) or a hard link. A group-readable passphrase
+// file has no secret shape and no owner-only mode; only the config's naming
+// makes it a secret, so the file must be recognised by what it is (device
+// and inode), not by the spelling of its path.
+TEST_F(ConfigSecretsTest, SecretNamedByTheConfigThroughASymlinkedDirOrHardLinkIsNotStoredInClear) {
+  Put(cfg_dir_ + "/backup.pass", "alias-passphrase-31337\n", 0640);
+  Put(cfg_dir_ + "/pin-store/pkcs11.pin", "alias-pin-2718\n", 0640);
+  ASSERT_EQ(::link((cfg_dir_ + "/pin-store/pkcs11.pin").c_str(), (dir_ + "/pkcs11.pin").c_str()), 0);
+  ASSERT_EQ(::symlink(cfg_dir_.c_str(), (dir_ + "/alias").c_str()), 0);
+  options_.named_secrets = {{dir_ + "/alias/backup.pass", "backup.passphrase_file"},
+                            {dir_ + "/pkcs11.pin", "signer.pkcs11.pin_file"}};
+  secrets_ = {{"backup.pass", "alias-passphrase-31337"}, {"pkcs11.pin", "alias-pin-2718"}};
+  auto b = BackupConfig(*repo_, options_);
+  ASSERT_TRUE(b.ok()) << b.status().ToString();
+  auto found = SecretsInRepository();
+  EXPECT_TRUE(found.empty()) << ::testing::PrintToString(found);
+  for (const std::string rel : {"/backup.pass", "/pin-store/pkcs11.pin"}) {
+    auto it = std::find(b->secrets.begin(), b->secrets.end(), cfg_dir_ + rel);
+    EXPECT_NE(it, b->secrets.end()) << rel << " not encrypted";
+  }
+}
+
+// The project's own secrets in the files a config backup exists for: an env
+// file or a compose file that sets the repository, secrets or key-backup
+// passphrase (the documented environment variables), group-readable, in any
+// spelling an env file allows (export, quotes, CRLF, a BOM, lowercase).
+TEST_F(ConfigSecretsTest, EnvAndComposeFilesSettingAileePassphrasesAreNotStoredInClear) {
+  Put(cfg_dir_ + "/ailee.env", "\xEF\xBB\xBF# node environment\r\nexport AILEE_REPO_PASSPHRASE='envpass-1111'\r\n", 0644);
+  Put(cfg_dir_ + "/compose/docker-compose.yml",
+      "services:\n  node:\n    environment:\n      - ailee_secrets_passphrase=composepass-2222\n", 0644);
+  Put(cfg_dir_ + "/keys.env", "  AILEE_KEY_PASSPHRASE = \"keypass-3333\"\n", 0640);
+  Put(cfg_dir_ + "/rotate.env", "AILEE_NEW_REPO_PASSPHRASE=newpass-4444\n", 0644);
+  // Naming a variable is not setting it: this file stays plain.
+  Put(cfg_dir_ + "/README", "The passphrase comes from $AILEE_REPO_PASSPHRASE or a file.\n", 0644);
+  secrets_ = {{"ailee.env", "envpass-1111"}, {"compose", "composepass-2222"}, {"keys.env", "keypass-3333"},
+              {"rotate.env", "newpass-4444"}};
+  auto b = BackupConfig(*repo_, options_);
+  ASSERT_TRUE(b.ok()) << b.status().ToString();
+  auto found = SecretsInRepository();
+  EXPECT_TRUE(found.empty()) << ::testing::PrintToString(found);
+  EXPECT_EQ(std::find(b->secrets.begin(), b->secrets.end(), cfg_dir_ + "/README"), b->secrets.end());
+}
+
+// A config backup killed with SIGKILL while its staging view exists: the
+// view (the config's files, the secrets' ciphertext) must not stay in the
+// scratch directory forever; the next backup removes what its killed
+// predecessor left, and never a live backup's view.
+TEST_F(ConfigSecretsTest, KilledConfigBackupsStagingViewIsRemovedByTheNextBackup) {
+  for (int i = 0; i < 20; ++i) Put(cfg_dir_ + "/pins/" + std::to_string(1000 + i) + ".pin", "pin-" + std::to_string(i) + "\n", 0600);
+  auto staging_views = [&] {
+    std::vector<std::string> out;
+    auto names = fs::ListDir(dir_);
+    EXPECT_TRUE(names.ok());
+    if (!names.ok()) return out;
+    for (const auto& name : *names) {
+      if (name.rfind(".ailee-config-backup-", 0) == 0) out.push_back(name);
+    }
+    return out;
+  };
+  ASSERT_TRUE(staging_views().empty());
+  pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    auto b = BackupConfig(*repo_, options_);
+    ::_exit(b.ok() ? 0 : 1);
+  }
+  bool seen = false;
+  for (int i = 0; i < 600000 && !seen; ++i) {
+    seen = !staging_views().empty();
+    if (!seen) ::usleep(100);
+    int ws = 0;
+    if (!seen && ::waitpid(child, &ws, WNOHANG) == child) FAIL() << "the backup ended before it could be killed";
+  }
+  ::kill(child, SIGKILL);
+  int ws = 0;
+  ASSERT_EQ(::waitpid(child, &ws, 0), child);
+  ASSERT_TRUE(seen) << "no staging view appeared";
+  ASSERT_TRUE(WIFSIGNALED(ws)) << "the backup ended before it was killed";
+  ASSERT_FALSE(staging_views().empty()) << "the killed backup left nothing to clean up";
+
+  auto b = BackupConfig(*repo_, options_);
+  ASSERT_TRUE(b.ok()) << b.status().ToString();
+  EXPECT_TRUE(staging_views().empty()) << "left behind: " << ::testing::PrintToString(staging_views());
 }
 
 }  // namespace

@@ -3,10 +3,14 @@
 // snapshot "latest" means.
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
 
 #include "base/fs.h"
 #include "ops/repo_state.h"
+#include "repo/restore.h"
 #include "repo/snapshot.h"
 #include "repo_test_util.h"
 
@@ -126,6 +130,57 @@ TEST_F(RepoStateTest, LatestIsTheNewestStateSnapshotOfTheNodeNotTheNewestSnapsho
   o.verify = false;
   EXPECT_EQ(RestoreState(*repo_, "latest", dir_ + "/out", o).status().code(), StatusCode::kInvalidArgument);
   EXPECT_FALSE(fs::Exists(dir_ + "/out"));
+}
+
+// Delta restore: a target file hashed when the target was indexed and then
+// replaced behind the restore's back (renamed over with the same name, size,
+// mode and mtime, or swapped for a symlink to such a file) before the
+// restore reuses it. The restore must put the snapshot's bytes in place, a
+// regular file, never the replacement: what is reused must be the very file
+// that was hashed. (workers = 1 and largest-first order: the replacement
+// happens while the larger file is fetched, before the smaller is reused.)
+TEST_F(RepoStateTest, DeltaRestoreNeverReusesATargetFileReplacedAfterItWasHashed) {
+  const std::string good(4096, 'g');
+  const std::string evil(4096, 'e');
+  for (const bool as_symlink : {false, true}) {
+    SCOPED_TRACE(as_symlink ? "replaced by a symlink" : "replaced by a rename");
+    (void)fs::RemoveAll(src_);
+    (void)fs::RemoveAll(target_);
+    WriteFile(src_ + "/big.sst", std::string(1 << 20, 'b'));
+    WriteFile(src_ + "/small.sst", good);
+    repo::BackupOptions bo = SmallPacks();
+    bo.kind = "logs";
+    clock_.Advance(60000);
+    const std::string id = repo::IdHex(Backup(bo).snapshot_id);
+    WriteFile(target_ + "/small.sst", good);  // reusable: same bytes as the snapshot's
+
+    bool replaced = false;
+    repo::RestoreOptions ro;
+    ro.force = true;
+    ro.workers = 1;
+    ro.progress = [&](const repo::RestoreProgress&) {
+      if (replaced) return;
+      replaced = true;
+      if (as_symlink) {
+        WriteFile(dir_ + "/elsewhere", evil);
+        ASSERT_EQ(::unlink((target_ + "/small.sst").c_str()), 0);
+        ASSERT_EQ(::symlink((dir_ + "/elsewhere").c_str(), (target_ + "/small.sst").c_str()), 0);
+      } else {
+        WriteFile(target_ + "/small.sst.new", evil);
+        ASSERT_EQ(::rename((target_ + "/small.sst.new").c_str(), (target_ + "/small.sst").c_str()), 0);
+      }
+    };
+    auto r = repo::RestoreSnapshot(*repo_, id, target_, ro);
+    ASSERT_TRUE(replaced);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    struct stat sb {};
+    ASSERT_EQ(::lstat((target_ + "/small.sst").c_str(), &sb), 0);
+    EXPECT_TRUE(S_ISREG(sb.st_mode)) << "the restored tree holds a symlink";
+    auto got = fs::ReadFile(target_ + "/small.sst");
+    ASSERT_TRUE(got.ok());
+    EXPECT_TRUE(*got == good) << "the restore reused a file replaced after it was hashed";
+    (void)fs::RemoveAll(dir_ + "/elsewhere");
+  }
 }
 
 }  // namespace
