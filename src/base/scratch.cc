@@ -74,4 +74,18 @@ bool ParseOwnerTag(std::string_view s, int64_t* pid, uint64_t* start_ticks) {
   return true;
 }
 
+std::string ProcessSpaceId() {
+  std::string boot;
+  if (std::FILE* f = std::fopen("/proc/sys/kernel/random/boot_id", "re")) {
+    char buf[64] = {};
+    if (std::fgets(buf, sizeof buf, f)) boot = buf;
+    std::fclose(f);
+  }
+  while (!boot.empty() && (boot.back() == '\n' || boot.back() == ' ')) boot.pop_back();
+  char ns[128] = {};
+  ssize_t n = ::readlink("/proc/self/ns/pid", ns, sizeof ns - 1);
+  if (boot.empty() || n <= 0) return "";
+  return boot + "/" + std::string(ns, static_cast<size_t>(n));
+}
+
 }  // namespace ailee::fs

@@ -34,6 +34,11 @@ uint64_t ProcessStartTicks(int64_t pid);
 // at another time. A process of another user (EPERM), or one whose start time
 // cannot be read, counts as alive.
 bool OwnerGone(int64_t pid, uint64_t start_ticks);
+// "<boot id>/<pid namespace>" of the calling process: the space in which a
+// pid names one process. Two containers (or a container and its host) can
+// share a hostname yet not see each other's pids; a record of a process is
+// only judged by OwnerGone where this matches. Empty when /proc cannot tell.
+std::string ProcessSpaceId();
 // Parses "<pid>[s<start>]" at the start of `s`; false when `s` does not start
 // with a pid.
 bool ParseOwnerTag(std::string_view s, int64_t* pid, uint64_t* start_ticks);

@@ -18,6 +18,7 @@ Result<std::vector<LockInfo>> ListLocks(storage::ObjectStore& store, const Clock
   ASSIGN_OR_RETURN(auto objects, store.List(std::string(kLocksPrefix)));
   std::vector<LockInfo> out;
   const std::string host = LocalHostname();
+  const std::string space = fs::ProcessSpaceId();
   for (const auto& obj : objects) {
     auto text = store.Get(obj.key);
     if (!text.ok()) {
@@ -31,6 +32,7 @@ Result<std::vector<LockInfo>> ListLocks(storage::ObjectStore& store, const Clock
       info.host = j.at("host").get<std::string>();
       info.pid = j.at("pid").get<int64_t>();
       info.pid_start = j.value("pid_start", uint64_t{0});
+      info.pid_space = j.value("pid_space", "");
       info.user = j.value("user", "");
       info.time_ms = j.at("time_ms").get<int64_t>();
       info.exclusive = j.at("exclusive").get<bool>();
@@ -40,7 +42,11 @@ Result<std::vector<LockInfo>> ListLocks(storage::ObjectStore& store, const Clock
       info.host = "unreadable";
       info.time_ms = 0;
     }
-    info.owner_gone = info.host == host && fs::OwnerGone(info.pid, info.pid_start);
+    // Judged by pid only where this process sees the holder's pids: same
+    // host, same boot, same pid namespace. A container sharing the hostname
+    // (--uts=host) sees other pids; its live lock must not look dead.
+    info.owner_gone = info.host == host && !space.empty() && info.pid_space == space &&
+                      fs::OwnerGone(info.pid, info.pid_start);
     info.stale = clock.NowMillis() - info.time_ms > options.stale_after_ms || info.owner_gone;
     out.push_back(std::move(info));
   }
@@ -64,7 +70,8 @@ RepoLock::RepoLock(std::shared_ptr<storage::ObjectStore> store, Clock& clock, bo
 Status RepoLock::Write() {
   // pid_start tells this process from a later one the kernel gives the same pid.
   nlohmann::json j = {{"version", kFormatVersion}, {"host", LocalHostname()}, {"pid", ::getpid()},
-                      {"pid_start", fs::ProcessStartTicks(::getpid())}, {"user", LocalUsername()},
+                      {"pid_start", fs::ProcessStartTicks(::getpid())}, {"pid_space", fs::ProcessSpaceId()},
+                      {"user", LocalUsername()},
                       {"time_ms", clock_.NowMillis()}, {"exclusive", exclusive_}};
   return store_->Put(LockKey(id_), j.dump());
 }

@@ -20,11 +20,15 @@ namespace {
 class LockTest : public ::testing::Test {
  protected:
   // A lock object as another process would have written it.
-  std::string Plant(const std::string& host, int64_t pid, uint64_t pid_start, bool exclusive = false) {
+  // `space` defaults to this process's pid space (same boot, same pid
+  // namespace); "" leaves it out as older versions did.
+  std::string Plant(const std::string& host, int64_t pid, uint64_t pid_start, bool exclusive = false,
+                    std::string space = fs::ProcessSpaceId()) {
     std::string id = IdHex(RandomId());
     nlohmann::json j = {{"version", 1}, {"host", host}, {"pid", pid}, {"user", "op"},
                         {"time_ms", clock_.NowMillis()}, {"exclusive", exclusive}};
     if (pid_start != 0) j["pid_start"] = pid_start;
+    if (!space.empty()) j["pid_space"] = space;
     EXPECT_TRUE(store_->Put(LockKey(id), j.dump()).ok());
     return id;
   }
@@ -94,12 +98,27 @@ TEST_F(LockTest, AnotherHostsLockIsJudgedByAgeAndNeverRemovedByAcquire) {
   EXPECT_TRUE(Present(remote));
 }
 
+// Two containers with the same hostname (--uts=host) but their own pid
+// namespaces: a pid the other one holds is not visible here, so its live
+// lock must not be taken for a dead one. Nor is a lock of an older version,
+// which does not say which pid space its pid belongs to.
+TEST_F(LockTest, SameHostnameInAnotherPidSpaceOrUnrecordedIsJudgedByAgeOnly) {
+  ASSERT_FALSE(fs::ProcessSpaceId().empty());
+  const std::string other_ns = Plant(LocalHostname(), DeadPid(), 1, false, fs::ProcessSpaceId() + "-other-namespace");
+  const std::string unrecorded = Plant(LocalHostname(), DeadPid(), 1, false, "");
+  auto blocked = RepoLock::Acquire(store_, clock_, /*exclusive=*/true);
+  EXPECT_EQ(blocked.status().code(), StatusCode::kAborted) << "a pid of another pid namespace says nothing here";
+  EXPECT_TRUE(Present(other_ns));
+  EXPECT_TRUE(Present(unrecorded));
+}
+
 TEST_F(LockTest, OwnLockRecordsItsStartTime) {
   auto lock = RepoLock::Acquire(store_, clock_, false);
   ASSERT_TRUE(lock.ok());
   auto j = nlohmann::json::parse(*store_->Get(LockKey((*lock)->id())));
   EXPECT_EQ(j["pid"].get<int64_t>(), ::getpid());
   EXPECT_EQ(j["pid_start"].get<uint64_t>(), fs::ProcessStartTicks(::getpid()));
+  EXPECT_EQ(j["pid_space"].get<std::string>(), fs::ProcessSpaceId());
 }
 
 }  // namespace
