@@ -8,6 +8,7 @@
 #include <atomic>
 #include <filesystem>
 #include <map>
+#include <optional>
 
 #include "base/fs.h"
 #include "ops/checkpoint.h"
@@ -109,6 +110,41 @@ TEST_F(ApplyCheckpointDirTest, StagedTreeDamagedAfterTheSourceVerifiedIsNeverSwa
   EXPECT_EQ(r.status().code(), StatusCode::kDataLoss) << r.status().ToString();
   EXPECT_NE(r.status().message().find("does not prove"), std::string::npos) << r.status().ToString();
   ExpectTargetUntouched(before);
+}
+
+// Two apply-checkpoint runs into one target (an operator's rerun while a
+// cron job applies, two operators): each must own its staging tree. With one
+// fixed staging name, the second run removed and rebuilt the first's proven
+// tree, and with real processes the first could then swap the second's
+// half-built tree into the target and delete the old state.
+TEST_F(ApplyCheckpointDirTest, ConcurrentApplyIntoTheSameTargetDoesNotRemoveTheOtherRunsStaging) {
+  auto m2 = ReadManifest(ckpt2_);
+  ASSERT_TRUE(m2.ok()) << m2.status().ToString();
+  const size_t files = m2->files.size();
+  std::atomic<size_t> placed{0};
+  std::optional<Result<ApplyReport>> second;
+  ApplyOptions o;
+  o.federation = fed_.federation;
+  // Once the first run has staged every file, a second run into the same
+  // target starts and completes.
+  o.progress = [&](const std::string& phase, uint64_t, uint64_t) {
+    if (phase != "apply" || ++placed != files) return;
+    ApplyOptions o2;
+    o2.federation = fed_.federation;
+    second = ApplyCheckpointDir(ckpt2_, target_, o2);
+  };
+  auto first = ApplyCheckpointDir(ckpt2_, target_, o);
+  ASSERT_TRUE(second.has_value()) << "the first run never reported its last staged file";
+  EXPECT_TRUE(second->ok()) << second->status().ToString();
+  EXPECT_TRUE(first.ok()) << "the first run lost its staging to the second: " << first.status().ToString();
+  auto v = VerifyCheckpoint(target_, fed_.federation);
+  ASSERT_TRUE(v.ok()) << v.status().ToString();
+  EXPECT_TRUE(v->ok) << (v->problems.empty() ? "" : v->problems.front());
+  EXPECT_EQ(v->manifest.height, 8u);
+  auto siblings = fs::ListDir(fs::Dirname(target_));
+  ASSERT_TRUE(siblings.ok()) << siblings.status().ToString();
+  for (const auto& n : *siblings)
+    EXPECT_EQ(n.find(".apply"), std::string::npos) << "staging left behind: " << n;
 }
 
 TEST_F(ApplyCheckpointDirTest, FederationWithoutTheSignerFailsTheProofAndTheTargetIsUntouched) {
