@@ -14,6 +14,7 @@
 
 #include "base/clock.h"
 #include "base/fs.h"
+#include "base/scratch.h"
 #include "base/hint.h"
 #include "crypto/hash.h"
 #include "node/client.h"
@@ -361,10 +362,17 @@ Result<ApplyReport> ApplyCheckpointDir(const std::string& src, const std::string
   if (EncodeManifest(r.manifest) != EncodeManifest(first))
     return DataLoss("the manifest of " + src + " changed while it was being applied; nothing was applied to " + target);
 
-  RETURN_IF_ERROR(fs::MakeDirs(fs::Dirname(target)));
-  std::string staged = target + ".apply-partial";
-  RETURN_IF_ERROR(fs::RemoveAll(staged));
-  RETURN_IF_ERROR(fs::MakeDirs(staged));
+  // Each run stages under a name carrying its owner (base/scratch.h): a
+  // concurrent apply into the same target never removes or fills this run's
+  // tree, and this run removes only what killed runs left (and the fixed
+  // name older versions staged in).
+  const std::string parent = fs::Dirname(target);
+  RETURN_IF_ERROR(fs::MakeDirs(parent));
+  const std::string scratch_prefix = "." + fs::Basename(target) + ".apply-";
+  fs::RemoveAbandoned(parent, scratch_prefix);
+  RETURN_IF_ERROR(fs::RemoveAll(target + ".apply-partial"));
+  const std::string staged = fs::JoinPath(parent, fs::ScratchName(scratch_prefix));
+  if (::mkdir(staged.c_str(), 0755) != 0) return ErrnoStatus("mkdir", staged, errno);
   auto fail = [&](Status st) { (void)fs::RemoveAll(staged); return st; };
 
   // 2. Assemble in `staged`. Every file, reused from the target or taken
