@@ -11,6 +11,7 @@
 #include <optional>
 
 #include "base/fs.h"
+#include "base/scratch.h"
 #include "ops/checkpoint.h"
 #include "ops/checkpoint_transfer.h"
 #include "state/tamper.h"
@@ -250,6 +251,30 @@ pid_t DeadPid() {
   int status = 0;
   ::waitpid(pid, &status, 0);
   return pid;
+}
+
+// What an apply killed with SIGKILL leaves beside the target (its staging
+// tree, or the fixed-name one of an older version) is removed by the next
+// apply; a staging tree whose owner still runs is left alone.
+TEST_F(ApplyCheckpointDirTest, KilledApplysStagingIsRemovedByTheNextApplyALiveOnesIsNot) {
+  const std::string parent = fs::Dirname(target_);
+  const std::string base = fs::Basename(target_);
+  const std::string dead = fs::JoinPath(parent, "." + base + ".apply-" + std::to_string(DeadPid()) + "s1-0123456789ab");
+  const std::string old = target_ + ".apply-partial";
+  const std::string live = fs::JoinPath(parent, fs::ScratchName("." + base + ".apply-"));
+  for (const auto& d : {dead, old, live}) {
+    ASSERT_TRUE(fs::MakeDirs(d).ok()) << d;
+    ASSERT_TRUE(fs::WriteFileAtomic(fs::JoinPath(d, "CURRENT"), "MANIFEST-000001\n").ok()) << d;
+  }
+  ApplyOptions o;
+  o.federation = fed_.federation;
+  auto r = ApplyCheckpointDir(ckpt2_, target_, o);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_FALSE(fs::Exists(dead)) << "a killed run's staging was not removed";
+  EXPECT_FALSE(fs::Exists(old)) << "an older version's staging was not removed";
+  EXPECT_TRUE(fs::Exists(fs::JoinPath(live, "CURRENT"))) << "a live run's staging was removed";
+  (void)fs::RemoveAll(live);
+  EXPECT_EQ(StagingOf(target_), "");
 }
 
 TEST_F(ApplyCheckpointDirTest, CheckpointToAStoreLeavesNoScratchAndRemovesWhatAKilledRunLeft) {
