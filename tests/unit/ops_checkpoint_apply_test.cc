@@ -2,6 +2,7 @@
 // that does not prove is never swapped in (the target stays as it was and
 // still proves, no staging is left), and create-checkpoint to a store leaves
 // no scratch directory behind on any path, removing what a killed run left.
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -204,6 +205,36 @@ TEST_F(ApplyCheckpointDirTest, TargetWhoseDatabaseCannotBeReadIsRefusedUnlessAll
   auto v = VerifyCheckpoint(target_, fed_.federation);
   ASSERT_TRUE(v.ok());
   EXPECT_TRUE(v->ok) << (v->problems.empty() ? "" : v->problems.front());
+}
+
+// A FIFO where the target's database keeps CURRENT (a damaged or tampered
+// data dir): the rollback check opened the target's database by name and
+// RocksDB blocked forever reading it. It must be refused at once, naming the
+// entry, with the target untouched. The child is a hang guard (SIGALRM if
+// the apply blocks), not a timing assertion.
+TEST_F(ApplyCheckpointDirTest, FifoInTheTargetIsRefusedNotBlockedOn) {
+  const std::string current = fs::JoinPath(target_, "CURRENT");
+  ASSERT_EQ(::unlink(current.c_str()), 0);
+  ASSERT_EQ(::mkfifo(current.c_str(), 0600), 0);
+  pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    ::alarm(120);
+    ApplyOptions o;
+    o.federation = fed_.federation;
+    auto r = ApplyCheckpointDir(ckpt2_, target_, o);
+    const bool named = !r.ok() && r.status().message().find("CURRENT") != std::string::npos &&
+                       r.status().message().find("FIFO") != std::string::npos;
+    ::_exit(named ? 0 : 1);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ASSERT_FALSE(WIFSIGNALED(status)) << "apply-checkpoint blocked on the FIFO in the target (signal " << WTERMSIG(status) << ")";
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "the refusal does not name the FIFO";
+  struct stat sb {};
+  ASSERT_EQ(::lstat(current.c_str(), &sb), 0);
+  EXPECT_TRUE(S_ISFIFO(sb.st_mode)) << "the target was changed";
+  EXPECT_EQ(StagingOf(target_), "") << "staging left behind";
 }
 
 TEST_F(ApplyCheckpointDirTest, TargetFileReplacedWithSameNameSizeAndMtimeIsNotReused) {
