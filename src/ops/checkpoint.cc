@@ -300,6 +300,26 @@ Status CheckNotRollingBack(const std::string& target, uint64_t height, const cry
   // LOCK): nothing to lose. One that is there but does not open may be
   // ahead: refused like one that is.
   if (allow_rollback || !fs::Exists(fs::JoinPath(target, "CURRENT"))) return Status::Ok();
+  // RocksDB opens the database's files by name: it would block forever on a
+  // FIFO, and follow a symlink. A RocksDB data dir holds only regular files
+  // and directories; anything else is refused before the database is opened.
+  auto names = fs::ListDir(target);
+  if (!names.ok()) return names.status().WithContext("reading the target " + target);
+  for (const auto& name : *names) {
+    const std::string path = fs::JoinPath(target, name);
+    struct stat sb {};
+    if (::lstat(path.c_str(), &sb) != 0 || S_ISREG(sb.st_mode) || S_ISDIR(sb.st_mode)) continue;
+    const char* kind = S_ISLNK(sb.st_mode)    ? "a symbolic link"
+                       : S_ISFIFO(sb.st_mode) ? "a FIFO"
+                       : S_ISSOCK(sb.st_mode) ? "a socket"
+                       : S_ISCHR(sb.st_mode)  ? "a character device"
+                       : S_ISBLK(sb.st_mode)  ? "a block device"
+                                              : "an entry of unknown type";
+    return FailedPrecondition("cannot read the chain tip of the target " + target + ": " + path + " is " + kind +
+                              ", not a regular file (a data dir holds only files and directories; its database was "
+                              "not opened), so it is not known whether applying would lose blocks; remove that "
+                              "entry, or, to replace the target's state, rerun with --allow-rollback");
+  }
   auto db = state::StateDb::Open(target, state::OpenOptions{true, false});
   if (!db.ok()) {
     return FailedPrecondition("cannot read the chain tip of the target " + target + " (" + db.status().message() +
