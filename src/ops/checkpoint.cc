@@ -14,6 +14,7 @@
 
 #include "base/clock.h"
 #include "base/fs.h"
+#include "base/scratch.h"
 #include "base/hint.h"
 #include "crypto/hash.h"
 #include "node/client.h"
@@ -299,6 +300,26 @@ Status CheckNotRollingBack(const std::string& target, uint64_t height, const cry
   // LOCK): nothing to lose. One that is there but does not open may be
   // ahead: refused like one that is.
   if (allow_rollback || !fs::Exists(fs::JoinPath(target, "CURRENT"))) return Status::Ok();
+  // RocksDB opens the database's files by name: it would block forever on a
+  // FIFO, and follow a symlink. A RocksDB data dir holds only regular files
+  // and directories; anything else is refused before the database is opened.
+  auto names = fs::ListDir(target);
+  if (!names.ok()) return names.status().WithContext("reading the target " + target);
+  for (const auto& name : *names) {
+    const std::string path = fs::JoinPath(target, name);
+    struct stat sb {};
+    if (::lstat(path.c_str(), &sb) != 0 || S_ISREG(sb.st_mode) || S_ISDIR(sb.st_mode)) continue;
+    const char* kind = S_ISLNK(sb.st_mode)    ? "a symbolic link"
+                       : S_ISFIFO(sb.st_mode) ? "a FIFO"
+                       : S_ISSOCK(sb.st_mode) ? "a socket"
+                       : S_ISCHR(sb.st_mode)  ? "a character device"
+                       : S_ISBLK(sb.st_mode)  ? "a block device"
+                                              : "an entry of unknown type";
+    return FailedPrecondition("cannot read the chain tip of the target " + target + ": " + path + " is " + kind +
+                              ", not a regular file (a data dir holds only files and directories; its database was "
+                              "not opened), so it is not known whether applying would lose blocks; remove that "
+                              "entry, or, to replace the target's state, rerun with --allow-rollback");
+  }
   auto db = state::StateDb::Open(target, state::OpenOptions{true, false});
   if (!db.ok()) {
     return FailedPrecondition("cannot read the chain tip of the target " + target + " (" + db.status().message() +
@@ -361,10 +382,17 @@ Result<ApplyReport> ApplyCheckpointDir(const std::string& src, const std::string
   if (EncodeManifest(r.manifest) != EncodeManifest(first))
     return DataLoss("the manifest of " + src + " changed while it was being applied; nothing was applied to " + target);
 
-  RETURN_IF_ERROR(fs::MakeDirs(fs::Dirname(target)));
-  std::string staged = target + ".apply-partial";
-  RETURN_IF_ERROR(fs::RemoveAll(staged));
-  RETURN_IF_ERROR(fs::MakeDirs(staged));
+  // Each run stages under a name carrying its owner (base/scratch.h): a
+  // concurrent apply into the same target never removes or fills this run's
+  // tree, and this run removes only what killed runs left (and the fixed
+  // name older versions staged in).
+  const std::string parent = fs::Dirname(target);
+  RETURN_IF_ERROR(fs::MakeDirs(parent));
+  const std::string scratch_prefix = "." + fs::Basename(target) + ".apply-";
+  fs::RemoveAbandoned(parent, scratch_prefix);
+  RETURN_IF_ERROR(fs::RemoveAll(target + ".apply-partial"));
+  const std::string staged = fs::JoinPath(parent, fs::ScratchName(scratch_prefix));
+  if (::mkdir(staged.c_str(), 0755) != 0) return ErrnoStatus("mkdir", staged, errno);
   auto fail = [&](Status st) { (void)fs::RemoveAll(staged); return st; };
 
   // 2. Assemble in `staged`. Every file, reused from the target or taken

@@ -140,7 +140,9 @@ struct ApplyOptions {
 //      first problem): a hostile entry is refused, never followed or read
 //      (with `consume_src`, whose files were hashed as they were downloaded,
 //      the entries and sizes are checked and the database is proven in 4);
-//   3. assembles the new state in `<target>.apply-partial` (reusing target
+//   3. assembles the new state in a staging dir beside the target named for
+//      this run (".<name>.apply-<owner>-<random>"; killed runs' are removed,
+//      a concurrent run's never) (reusing target
 //      files with the same size and SHA-256; SSTs by hard link), every file
 //      opened without following links, checked regular and of the
 //      manifest's size, copies hashed as written;

@@ -2,14 +2,17 @@
 // that does not prove is never swapped in (the target stays as it was and
 // still proves, no staging is left), and create-checkpoint to a store leaves
 // no scratch directory behind on any path, removing what a killed run left.
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <filesystem>
 #include <map>
+#include <optional>
 
 #include "base/fs.h"
+#include "base/scratch.h"
 #include "ops/checkpoint.h"
 #include "ops/checkpoint_transfer.h"
 #include "state/tamper.h"
@@ -32,6 +35,17 @@ std::map<std::string, std::string> Digest(const std::string& dir) {
     out[std::filesystem::relative(it->path(), dir).string()] = h.ok() ? crypto::HashToHex(*h) : "?";
   }
   return out;
+}
+
+// The staging tree an apply keeps beside `target` (".<name>.apply-<owner>-<random>",
+// or the fixed "<name>.apply-partial" older versions used); empty when none.
+std::string StagingOf(const std::string& target) {
+  auto names = fs::ListDir(fs::Dirname(target));
+  if (!names.ok()) return "";
+  const std::string base = fs::Basename(target);
+  for (const auto& n : *names)
+    if (n.rfind("." + base + ".apply-", 0) == 0 || n == base + ".apply-partial") return fs::JoinPath(fs::Dirname(target), n);
+  return "";
 }
 
 class ApplyCheckpointDirTest : public ::testing::Test {
@@ -69,7 +83,7 @@ class ApplyCheckpointDirTest : public ::testing::Test {
   }
   void ExpectTargetUntouched(const std::map<std::string, std::string>& before) {
     EXPECT_EQ(Digest(target_), before) << "the target changed after a failed apply";
-    EXPECT_FALSE(fs::Exists(target_ + ".apply-partial")) << "staging left behind";
+    EXPECT_EQ(StagingOf(target_), "") << "staging left behind";
     auto v = VerifyCheckpoint(target_, fed_.federation);
     ASSERT_TRUE(v.ok()) << v.status().ToString();
     EXPECT_TRUE(v->ok) << (v->problems.empty() ? "" : v->problems.front());
@@ -100,7 +114,7 @@ TEST_F(ApplyCheckpointDirTest, StagedTreeDamagedAfterTheSourceVerifiedIsNeverSwa
   o.progress = [&](const std::string& phase, uint64_t, uint64_t) {
     if (phase != "apply" || ++placed != files) return;
     damaged = true;
-    Status st = state::tamper::SetAccountBalance(target_ + ".apply-partial", state::AccountIdHex(User(0).public_key), 7);
+    Status st = state::tamper::SetAccountBalance(StagingOf(target_), state::AccountIdHex(User(0).public_key), 7);
     EXPECT_TRUE(st.ok()) << st.ToString();
   };
   auto r = ApplyCheckpointDir(ckpt2_, target_, o);
@@ -109,6 +123,41 @@ TEST_F(ApplyCheckpointDirTest, StagedTreeDamagedAfterTheSourceVerifiedIsNeverSwa
   EXPECT_EQ(r.status().code(), StatusCode::kDataLoss) << r.status().ToString();
   EXPECT_NE(r.status().message().find("does not prove"), std::string::npos) << r.status().ToString();
   ExpectTargetUntouched(before);
+}
+
+// Two apply-checkpoint runs into one target (an operator's rerun while a
+// cron job applies, two operators): each must own its staging tree. With one
+// fixed staging name, the second run removed and rebuilt the first's proven
+// tree, and with real processes the first could then swap the second's
+// half-built tree into the target and delete the old state.
+TEST_F(ApplyCheckpointDirTest, ConcurrentApplyIntoTheSameTargetDoesNotRemoveTheOtherRunsStaging) {
+  auto m2 = ReadManifest(ckpt2_);
+  ASSERT_TRUE(m2.ok()) << m2.status().ToString();
+  const size_t files = m2->files.size();
+  std::atomic<size_t> placed{0};
+  std::optional<Result<ApplyReport>> second;
+  ApplyOptions o;
+  o.federation = fed_.federation;
+  // Once the first run has staged every file, a second run into the same
+  // target starts and completes.
+  o.progress = [&](const std::string& phase, uint64_t, uint64_t) {
+    if (phase != "apply" || ++placed != files) return;
+    ApplyOptions o2;
+    o2.federation = fed_.federation;
+    second = ApplyCheckpointDir(ckpt2_, target_, o2);
+  };
+  auto first = ApplyCheckpointDir(ckpt2_, target_, o);
+  ASSERT_TRUE(second.has_value()) << "the first run never reported its last staged file";
+  EXPECT_TRUE(second->ok()) << second->status().ToString();
+  EXPECT_TRUE(first.ok()) << "the first run lost its staging to the second: " << first.status().ToString();
+  auto v = VerifyCheckpoint(target_, fed_.federation);
+  ASSERT_TRUE(v.ok()) << v.status().ToString();
+  EXPECT_TRUE(v->ok) << (v->problems.empty() ? "" : v->problems.front());
+  EXPECT_EQ(v->manifest.height, 8u);
+  auto siblings = fs::ListDir(fs::Dirname(target_));
+  ASSERT_TRUE(siblings.ok()) << siblings.status().ToString();
+  for (const auto& n : *siblings)
+    EXPECT_EQ(n.find(".apply"), std::string::npos) << "staging left behind: " << n;
 }
 
 TEST_F(ApplyCheckpointDirTest, FederationWithoutTheSignerFailsTheProofAndTheTargetIsUntouched) {
@@ -158,6 +207,36 @@ TEST_F(ApplyCheckpointDirTest, TargetWhoseDatabaseCannotBeReadIsRefusedUnlessAll
   EXPECT_TRUE(v->ok) << (v->problems.empty() ? "" : v->problems.front());
 }
 
+// A FIFO where the target's database keeps CURRENT (a damaged or tampered
+// data dir): the rollback check opened the target's database by name and
+// RocksDB blocked forever reading it. It must be refused at once, naming the
+// entry, with the target untouched. The child is a hang guard (SIGALRM if
+// the apply blocks), not a timing assertion.
+TEST_F(ApplyCheckpointDirTest, FifoInTheTargetIsRefusedNotBlockedOn) {
+  const std::string current = fs::JoinPath(target_, "CURRENT");
+  ASSERT_EQ(::unlink(current.c_str()), 0);
+  ASSERT_EQ(::mkfifo(current.c_str(), 0600), 0);
+  pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    ::alarm(120);
+    ApplyOptions o;
+    o.federation = fed_.federation;
+    auto r = ApplyCheckpointDir(ckpt2_, target_, o);
+    const bool named = !r.ok() && r.status().message().find("CURRENT") != std::string::npos &&
+                       r.status().message().find("FIFO") != std::string::npos;
+    ::_exit(named ? 0 : 1);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ASSERT_FALSE(WIFSIGNALED(status)) << "apply-checkpoint blocked on the FIFO in the target (signal " << WTERMSIG(status) << ")";
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "the refusal does not name the FIFO";
+  struct stat sb {};
+  ASSERT_EQ(::lstat(current.c_str(), &sb), 0);
+  EXPECT_TRUE(S_ISFIFO(sb.st_mode)) << "the target was changed";
+  EXPECT_EQ(StagingOf(target_), "") << "staging left behind";
+}
+
 TEST_F(ApplyCheckpointDirTest, TargetFileReplacedWithSameNameSizeAndMtimeIsNotReused) {
   // An unlucky disk or an attacker swaps a target SST for garbage of the
   // same size and mtime: reuse goes by SHA-256, so the file comes from the
@@ -203,6 +282,30 @@ pid_t DeadPid() {
   int status = 0;
   ::waitpid(pid, &status, 0);
   return pid;
+}
+
+// What an apply killed with SIGKILL leaves beside the target (its staging
+// tree, or the fixed-name one of an older version) is removed by the next
+// apply; a staging tree whose owner still runs is left alone.
+TEST_F(ApplyCheckpointDirTest, KilledApplysStagingIsRemovedByTheNextApplyALiveOnesIsNot) {
+  const std::string parent = fs::Dirname(target_);
+  const std::string base = fs::Basename(target_);
+  const std::string dead = fs::JoinPath(parent, "." + base + ".apply-" + std::to_string(DeadPid()) + "s1-0123456789ab");
+  const std::string old = target_ + ".apply-partial";
+  const std::string live = fs::JoinPath(parent, fs::ScratchName("." + base + ".apply-"));
+  for (const auto& d : {dead, old, live}) {
+    ASSERT_TRUE(fs::MakeDirs(d).ok()) << d;
+    ASSERT_TRUE(fs::WriteFileAtomic(fs::JoinPath(d, "CURRENT"), "MANIFEST-000001\n").ok()) << d;
+  }
+  ApplyOptions o;
+  o.federation = fed_.federation;
+  auto r = ApplyCheckpointDir(ckpt2_, target_, o);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_FALSE(fs::Exists(dead)) << "a killed run's staging was not removed";
+  EXPECT_FALSE(fs::Exists(old)) << "an older version's staging was not removed";
+  EXPECT_TRUE(fs::Exists(fs::JoinPath(live, "CURRENT"))) << "a live run's staging was removed";
+  (void)fs::RemoveAll(live);
+  EXPECT_EQ(StagingOf(target_), "");
 }
 
 TEST_F(ApplyCheckpointDirTest, CheckpointToAStoreLeavesNoScratchAndRemovesWhatAKilledRunLeft) {
