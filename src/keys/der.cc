@@ -25,8 +25,7 @@ std::string DerLength(size_t n) {
   return std::string("\x82") + static_cast<char>(n >> 8) + static_cast<char>(n & 0xff);
 }
 
-// Tag, length, value. Built by appending into one string: GCC 12 at -O3
-// reports a false -Wrestrict on `"\x02" + std::string(...)`.
+// Tag, length, value, appended into one string.
 std::string Tlv(char tag, std::string_view value) {
   std::string out(1, tag);
   out += DerLength(value.size());
