@@ -7,7 +7,10 @@
 // references is in the index.
 // read_data: additionally reads every pack header, every distinct file of
 // every snapshot blob by blob (decrypt, decompress, id check) with the
-// file's SHA-256, and every blob no file references: each stored byte once.
+// file's SHA-256, and every blob no file references: each stored byte once;
+// then, for each snapshot, the caller's check_snapshot (e.g. for kind
+// "state": do its files form a database that opens, see
+// ops/state_snapshot_check.h). repo/ knows nothing of what a kind's files mean.
 //
 // Damage is reported, not returned as an error: the result lists every
 // problem with the snapshot, file path, pack and blob it concerns. The
@@ -21,6 +24,7 @@
 #include <vector>
 
 #include "repo/repository.h"
+#include "repo/snapshot.h"
 
 namespace ailee::repo {
 
@@ -29,6 +33,11 @@ struct VerifyOptions {
   int workers = 4;  // more than cores, so that reading packs overlaps checking them
   // Called with (bytes checked, bytes to check) during read_data.
   std::function<void(uint64_t, uint64_t)> progress;
+  // read_data only: called once for every snapshot (not damaged) whose files
+  // all read back intact. A non-ok Status is a problem of that snapshot
+  // ("snapshot <id>", with the file the message starts with); kUnavailable
+  // ends verify as a store error.
+  std::function<Status(const Snapshot&)> check_snapshot;
 };
 
 struct VerifyProblem {
@@ -47,6 +56,7 @@ struct VerifyReport {
   uint64_t packs = 0;
   uint64_t blobs = 0;
   uint64_t files_checked = 0;  // read_data only
+  uint64_t snapshots_checked = 0;  // read_data with check_snapshot only
   uint64_t bytes_read = 0;
   uint64_t unreferenced_packs = 0;  // in data/ but in no index (prune removes them)
   std::vector<VerifyProblem> problems;
