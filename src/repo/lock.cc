@@ -44,8 +44,9 @@ Result<std::vector<LockInfo>> ListLocks(storage::ObjectStore& store, const Clock
     }
     // Judged by pid only where this process sees the holder's pids: same
     // host, same boot, same pid namespace. A container sharing the hostname
-    // (--uts=host) sees other pids; its live lock must not look dead.
-    info.owner_gone = info.host == host && !space.empty() && info.pid_space == space &&
+    // (--uts=host) sees other pids; its live lock must not look dead. Locks
+    // of older versions do not say, and keep being judged by host and pid.
+    info.owner_gone = info.host == host && (info.pid_space.empty() || info.pid_space == space) &&
                       fs::OwnerGone(info.pid, info.pid_start);
     info.stale = clock.NowMillis() - info.time_ms > options.stale_after_ms || info.owner_gone;
     out.push_back(std::move(info));

@@ -2,7 +2,8 @@
 //   {"version":1,"host":"...","pid":N,"pid_start":N,"pid_space":"...","user":"...","time_ms":N,"exclusive":bool}
 // (pid_start: the holder's start time in clock ticks since boot, see
 // base/scratch.h; pid_space: fs::ProcessSpaceId(), boot and pid namespace;
-// both absent in locks of older versions, which are judged by age only.)
+// both absent in locks of older versions, judged by host and pid alone; a
+// lock of another pid space is judged by its age only.)
 //
 // Backup, restore and forget take a shared lock, prune an exclusive one.
 // Acquire writes the lock object first and then lists the others; on a
@@ -43,7 +44,7 @@ struct LockInfo {
   std::string host;
   int64_t pid = 0;
   uint64_t pid_start = 0;  // 0: not recorded
-  std::string pid_space;   // fs::ProcessSpaceId() of the holder; empty: not recorded (never judged by pid)
+  std::string pid_space;   // fs::ProcessSpaceId() of the holder; empty: not recorded (older version)
   std::string user;
   int64_t time_ms = 0;
   bool exclusive = false;

@@ -100,16 +100,13 @@ TEST_F(LockTest, AnotherHostsLockIsJudgedByAgeAndNeverRemovedByAcquire) {
 
 // Two containers with the same hostname (--uts=host) but their own pid
 // namespaces: a pid the other one holds is not visible here, so its live
-// lock must not be taken for a dead one. Nor is a lock of an older version,
-// which does not say which pid space its pid belongs to.
-TEST_F(LockTest, SameHostnameInAnotherPidSpaceOrUnrecordedIsJudgedByAgeOnly) {
+// lock must not be taken for a dead one.
+TEST_F(LockTest, SameHostnameInAnotherPidSpaceIsJudgedByAgeOnly) {
   ASSERT_FALSE(fs::ProcessSpaceId().empty());
   const std::string other_ns = Plant(LocalHostname(), DeadPid(), 1, false, fs::ProcessSpaceId() + "-other-namespace");
-  const std::string unrecorded = Plant(LocalHostname(), DeadPid(), 1, false, "");
   auto blocked = RepoLock::Acquire(store_, clock_, /*exclusive=*/true);
   EXPECT_EQ(blocked.status().code(), StatusCode::kAborted) << "a pid of another pid namespace says nothing here";
   EXPECT_TRUE(Present(other_ns));
-  EXPECT_TRUE(Present(unrecorded));
 }
 
 TEST_F(LockTest, OwnLockRecordsItsStartTime) {
