@@ -140,7 +140,7 @@ class ConfigBackupIt : public ::testing::Test {
     int n = 0;
     for (const auto& snap : doc.is_object() ? doc["snapshots"] : nlohmann::json::array()) {
       std::string dump = world_->scenario().dir().Join("dump-" + std::to_string(n++));
-      CommandResult r = Cli({"restore", snap.value("id", ""), "--target", dump});
+      CommandResult r = Cli({"restore", snap.value("id", ""), "--kind", "config", "--target", dump});
       EXPECT_EQ(r.exit_code, 0) << r;
       for (auto& f : FindSecrets(dump, secrets_)) found.push_back(f);
     }

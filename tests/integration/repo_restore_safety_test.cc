@@ -84,7 +84,9 @@ TEST(RepoRestoreSafety, FailedProofLeavesTheTargetUntouchedForRestoreAndApply) {
   const std::string foreign = ForeignFederationConfig(w, "node-1", outsider);
   for (const std::vector<std::string>& cmd :
        {std::vector<std::string>{"restore", a_id, "--force", "--target", target},
-        std::vector<std::string>{"apply-checkpoint", a_id, "--target", target}}) {
+        // --allow-rollback: the target has moved past the snapshot, and
+        // the proof (not the rollback refusal) is what is under test.
+        std::vector<std::string>{"apply-checkpoint", a_id, "--allow-rollback", "--target", target}}) {
     SCOPED_TRACE(cmd[0]);
     std::vector<std::string> args{"--config", foreign};
     args.insert(args.end(), cmd.begin(), cmd.end());
