@@ -24,7 +24,10 @@ cd "$W"
 umask 077
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 PIDS=()
-cleanup() { for p in "${PIDS[@]:-}"; do kill "$p" 2>/dev/null || true; done; }
+cleanup() {
+  for p in "${PIDS[@]:-}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${PIDS[@]:-}"; do wait "$p" 2>/dev/null || true; done
+}
 trap cleanup EXIT
 
 say "1. Keys and configuration"
@@ -32,7 +35,10 @@ openssl genpkey -algorithm ed25519 -out keys/signer-01.key
 openssl pkey -in keys/signer-01.key -pubout -out keys/signer-01.pub
 head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > repo.pass      # repository passphrase (file, never argv)
 head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > key-backup.pass
-LEADER_PORT=$((20000 + RANDOM % 20000)); FOLLOWER_PORT=$((LEADER_PORT + 1))
+# Free loopback ports, asked of the kernel (a random pick can land on one in use).
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+LEADER_PORT=$(free_port); FOLLOWER_PORT=$(free_port)
+while [ "$FOLLOWER_PORT" = "$LEADER_PORT" ]; do FOLLOWER_PORT=$(free_port); done
 common() {
 cat <<YAML
 federation:
@@ -79,7 +85,18 @@ $C2 validate-config
 say "2. Start leader node-1 and follower node-2, drive load"
 "$BIN/node/ailee-node" --config node-1.yaml > logs/node-1.log 2>&1 & PIDS+=($!)
 "$BIN/node/ailee-node" --config node-2.yaml > logs/node-2.log 2>&1 & NODE2=$!; PIDS+=($NODE2)
-for i in $(seq 50); do $C1 -q health-check >/dev/null 2>&1 && $C2 -q health-check >/dev/null 2>&1 && break; sleep 0.1; done
+# Up to 60 s each (a loaded machine starts RocksDB slowly); a node that
+# exits instead is shown with its log.
+wait_healthy() {  # CLI, pid, name
+  for _ in $(seq 600); do
+    $1 -q health-check >/dev/null 2>&1 && return 0
+    kill -0 "$2" 2>/dev/null || { echo "$3 exited during start:"; tail -20 "logs/$3.log"; exit 1; }
+    sleep 0.1
+  done
+  echo "$3 not healthy after 60 s:"; tail -20 "logs/$3.log"; exit 1
+}
+wait_healthy "$C1" "${PIDS[0]}" node-1
+wait_healthy "$C2" "$NODE2" node-2
 $C1 load --accounts 2000 --rate 1500 --duration 8 --memo-bytes 256
 $C1 load --accounts 2000 --rate 800 --duration 40 --memo-bytes 256 > logs/load.log 2>&1 & LOAD=$!; PIDS+=($LOAD)
 $C2 sync-status --wait 20
