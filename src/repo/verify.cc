@@ -228,12 +228,12 @@ Result<VerifyReport> Verify(Repository& repo, const VerifyOptions& options) {
         if (!p.snapshot_id.empty()) damaged.insert(p.snapshot_id);
       }
     }
-    std::vector<const Snapshot*> todo;
+    std::vector<const Snapshot*> to_open;
     for (const auto& s : listing.snapshots) {
-      if (!damaged.count(s.id_hex())) todo.push_back(&s);
+      if (!damaged.count(s.id_hex())) to_open.push_back(&s);
     }
-    ParallelFor(todo.size(), options.workers, [&](size_t i, BlobBuffers*) {
-      const Snapshot& s = *todo[i];
+    ParallelFor(to_open.size(), options.workers, [&](size_t i, BlobBuffers*) {
+      const Snapshot& s = *to_open[i];
       Status st = options.check_snapshot(s);
       if (st.ok() || note_fatal(st)) return;
       // The message names the file first ("table file 000123.sst: ...").
@@ -250,7 +250,7 @@ Result<VerifyReport> Verify(Repository& repo, const VerifyOptions& options) {
       add({"snapshot " + s.id_hex(), s.id_hex(), path, "", "", m});
     });
     RETURN_IF_ERROR(fatal);
-    report.snapshots_checked = todo.size();
+    report.snapshots_checked = to_open.size();
   }
 
   // Blobs no snapshot references (prune will drop them; damage there is still reported).
