@@ -16,7 +16,7 @@
 #include "keys/gpg_envelope.h"
 #include "ops/config_secrets.h"
 #include "ops/config_snapshot.h"
-#include "repo/keys.h"
+#include "repo/key_slots.h"
 #include "repo/snapshot.h"
 
 namespace ailee::ops {

@@ -4,7 +4,7 @@
 #include <set>
 
 #include "ops/config_backup.h"
-#include "repo/keys.h"
+#include "repo/key_slots.h"
 
 namespace ailee::ops {
 

@@ -12,7 +12,7 @@
 #include "crypto/hash.h"
 #include "ops/archive_paths.h"
 #include "ops/archive_target.h"
-#include "repo/keys.h"
+#include "repo/key_slots.h"
 #include "repo/snapshot.h"
 
 namespace ailee::ops {

@@ -17,7 +17,7 @@
 
 #include "base/aligned_buffer.h"
 #include "base/fs.h"
-#include "repo/keys.h"
+#include "repo/key_slots.h"
 #include "repo/pack.h"
 #include "repo/snapshot.h"
 

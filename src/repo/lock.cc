@@ -6,7 +6,7 @@
 
 #include "base/scratch.h"
 #include "repo/ids.h"
-#include "repo/keys.h"
+#include "repo/key_slots.h"
 
 namespace ailee::repo {
 std::string LockInfo::Describe() const {

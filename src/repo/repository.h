@@ -27,7 +27,7 @@
 #include "repo/blob.h"
 #include "repo/ids.h"
 #include "repo/index.h"
-#include "repo/keys.h"
+#include "repo/key_slots.h"
 #include "storage/object_store.h"
 
 namespace ailee::repo {
@@ -65,7 +65,7 @@ class Repository {
                                                   const OpenOptions& open = {});
   // kNotFound "no repository at <location>: run `ailee-cli repo init`";
   // kPermissionDenied when no key slot opens with the secret (a passphrase,
-  // or a key file's content; see keys.h). Key slots whose content does not
+  // or a key file's content; see key_slots.h). Key slots whose content does not
   // match their name are damaged and never tried: when no intact slot opens,
   // that is kDataLoss "damaged key slot <id> ...", not a wrong passphrase;
   // likewise kDataLoss naming the config when its SHA-256 differs from the
@@ -89,7 +89,7 @@ class Repository {
   Clock& clock() const { return *clock_; }
 
   // Key slots. AddKey and AddKeyFile return the new slot id; AddKeyFile
-  // takes a key file made by NewKeyFile (keys.h), which the caller must have
+  // takes a key file made by NewKeyFile (key_slots.h), which the caller must have
   // stored durably first. RemoveKey accepts an id or a
   // unique prefix; it refuses (kFailedPrecondition) to remove the last slot.
   // Removing the slot this Repository was opened with is allowed only while

@@ -21,7 +21,7 @@
 #include "ops/config_snapshot.h"
 #include "ops_config_test_util.h"
 #include "repo/backup.h"
-#include "repo/keys.h"
+#include "repo/key_slots.h"
 #include "repo/snapshot.h"
 
 namespace ailee::ops {

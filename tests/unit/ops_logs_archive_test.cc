@@ -7,7 +7,7 @@
 
 #include "ops/logs_archive.h"
 #include "ops_config_test_util.h"
-#include "repo/keys.h"
+#include "repo/key_slots.h"
 #include "repo/snapshot.h"
 
 namespace ailee::ops {

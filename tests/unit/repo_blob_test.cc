@@ -8,7 +8,7 @@
 
 #include "crypto/random.h"
 #include "repo/blob.h"
-#include "repo/keys.h"
+#include "repo/key_slots.h"
 #include "repo/pack.h"
 #include "repo_test_util.h"
 

@@ -3,7 +3,7 @@
 // `repo key list`, and never reported as a wrong passphrase.
 #include <gtest/gtest.h>
 
-#include "repo/keys.h"
+#include "repo/key_slots.h"
 #include "repo/repository.h"
 #include "repo/verify.h"
 #include "repo_test_util.h"

@@ -10,7 +10,7 @@
 #include "base/clock.h"
 #include "base/scratch.h"
 #include "repo/ids.h"
-#include "repo/keys.h"
+#include "repo/key_slots.h"
 #include "repo/lock.h"
 #include "storage/memory_object_store.h"
 

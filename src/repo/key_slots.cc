@@ -1,4 +1,4 @@
-#include "repo/keys.h"
+#include "repo/key_slots.h"
 
 #include <pwd.h>
 #include <unistd.h>
