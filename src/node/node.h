@@ -68,7 +68,10 @@ class Node {
   const state::Federation& federation() const { return federation_; }
   NodeCounters& counters() { return counters_; }
   const std::string& admin_token() const { return admin_token_; }
-  // Serializes checkpoints with block production is done by StateDb itself.
+  // "leader", or for a follower "connecting" (no pull has succeeded yet),
+  // "catching_up" or "synced" (its tip against the leader's last height).
+  // Checkpoints need no lock here: StateDb serializes them with block
+  // production and application itself.
   std::string SyncState() const;
 
  private:

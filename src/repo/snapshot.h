@@ -62,8 +62,10 @@ struct Snapshot {
 Result<Id> SaveSnapshot(Repository& repo, const Snapshot& snapshot);
 Result<Snapshot> LoadSnapshot(Repository& repo, const Id& id);
 
-// Every snapshot, oldest first. Damaged snapshots fail the call unless
-// `damaged` is non-null, in which case they are skipped and listed there.
+// Every snapshot, oldest first (by time, then id). A damaged snapshot (one
+// that fails its authentication or parse: kDataLoss) does not fail the call:
+// it is left out of `snapshots` and listed with its error in `damaged`. A
+// snapshot forgotten while listing is skipped; any other error fails the call.
 struct SnapshotListing {
   std::vector<Snapshot> snapshots;
   std::vector<std::pair<Id, Status>> damaged;

@@ -1,5 +1,5 @@
 // ObjectStore: the one interface between the backup repository and where its
-// bytes live (a local directory, memory in tests, S3 later).
+// bytes live (a local directory, S3 in storage/s3/, memory in tests).
 //
 // Keys are relative, '/'-separated names such as "config", "keys/<id>" or
 // "data/ab/<id>". A key must not be empty, start or end with '/', contain an
