@@ -149,6 +149,10 @@ struct NodeSpec {
   bool leader = true;         // writes the signer section
   std::string follow;         // leader URL: makes this node a follower (leader must be false)
   std::string extra_yaml;     // appended verbatim (top-level keys)
+  // The signer's key file in the config when not empty (e.g. a copy of the
+  // scenario's key: another machine holding the same key, with its own fence).
+  std::string signer_key_file;
+  std::vector<std::string> node_args;  // extra ailee-node flags (--allow-lone-start)
 
   // A leader (sequencer with the federation key) and a follower of `leader_url`.
   static NodeSpec Leader(std::string id, int64_t block_interval_ms = 200, int64_t commitment_interval = 10);
@@ -189,6 +193,8 @@ class TestNode {
   int Kill();
   bool Running();
   Process& process() { return process_; }
+  // A new spec (peers, flags) for the next Start; the port and data dir stay.
+  Status Reconfigure(NodeSpec spec);
 
   // A fresh client (short timeouts suit tests).
   node::NodeClient Client(int timeout_ms = 5000) const;
