@@ -335,7 +335,9 @@ Status TestNode::Start(Millis timeout) {
     bool healthy = false;
     WaitUntil([&] {
       if (!process_.Running()) return true;
-      healthy = client.GetJson("/v1/health").ok();
+      // A 503 is an answer too: the node runs and reports a problem (e.g. forked).
+      auto health = client.GetJson("/v1/health");
+      healthy = health.ok() || health.status().message().find(" answered HTTP 503") != std::string::npos;
       return healthy || Clock::now() >= deadline;
     }, std::chrono::duration_cast<Millis>(deadline - Clock::now()) + Millis(100), Millis(20));
     if (healthy) return Status::Ok();

@@ -184,7 +184,8 @@ class TestNode {
   int port() const { return port_; }
   std::string url() const;                                  // http://127.0.0.1:<port>
 
-  // Spawns ailee-node and waits up to `timeout` for /v1/health to answer.
+  // Spawns ailee-node and waits up to `timeout` for /v1/health to answer
+  // (200, or 503 from a node that runs but reports a problem).
   // If the port was taken meanwhile, picks another one and retries.
   Status Start(Millis timeout = Millis(15000));
   // SIGTERM; waits up to `timeout`; the exit code (0 = clean shutdown).
