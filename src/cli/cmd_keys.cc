@@ -328,6 +328,8 @@ Status RunRestore(const RestoreOpts& o, const GlobalOptions& g) {
       ASSIGN_OR_RETURN(keys::RestoreResult r, keys::RestoreToFile(*opened, o.to_file, owner));
       outcome = r.outcome == keys::RestoreOutcome::kWritten ? "written" : "already present";
       if (!r.repaired.empty()) outcome += "; made safe: " + r.repaired;
+      ASSIGN_OR_RETURN(auto fence, keys::RestoreFenceFromBackup(o.id, o.from, o.to_file));
+      if (fence) outcome += "; signing fence at height " + std::to_string(*fence);
     }
     return Status::Ok();
   };

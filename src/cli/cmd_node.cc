@@ -48,6 +48,10 @@ void SetUpHealthCheck(CLI::App& app, GlobalOptions& g) {
   });
 }
 
+constexpr const char* kForkHint =
+    "it cannot catch up on its own: stop it, restore a snapshot taken before the fork (`ailee-cli "
+    "restore SNAPSHOT --target DATA_DIR --force`) or apply a checkpoint of the leader, then start it";
+
 // A follower whose tip is not on its leader's chain never catches up: not a
 // "retry" but two signed blocks at one height, so a verification failure
 // (exit 3). Ok when the chains agree or the leader cannot tell (unreachable).
@@ -63,8 +67,12 @@ Status ForkFromLeader(const nlohmann::json& status) {
   if (theirs.empty() || theirs == ours) return Status::Ok();
   return WithHint(DataLoss("node " + status.value("node_id", "") + " has forked from its leader " + leader +
                             ": its block " + std::to_string(height) + " is " + ours.substr(0, 16) +
-                            ", the leader's is " + theirs.substr(0, 16)), "it cannot catch up on its own: stop it, restore a snapshot taken before the fork (`ailee-cli "
-                "restore SNAPSHOT --target DATA_DIR --force`) or apply a checkpoint of the leader, then start it");
+                            ", the leader's is " + theirs.substr(0, 16)), kForkHint);
+}
+
+Status NodeReportedFork(const nlohmann::json& status) {
+  return WithHint(DataLoss("node " + status.value("node_id", "") + " " + status["sync"].value("reason", "forked")),
+                  kForkHint);
 }
 
 void SetUpSyncStatus(CLI::App& app, GlobalOptions& g) {
@@ -83,7 +91,8 @@ void SetUpSyncStatus(CLI::App& app, GlobalOptions& g) {
         const auto& s = *st;
         std::string state = s["sync"]["state"].get<std::string>();
         bool synced = state == "leader" || state == "synced";
-        if (synced || Clock::Real().NowMillis() >= deadline) {
+        const bool forked = state == "forked";  // the node found it itself: no waiting cures it
+        if (synced || forked || Clock::Real().NowMillis() >= deadline) {
           if (g.json) {
             PrintJson(s);
           } else {
@@ -96,6 +105,7 @@ void SetUpSyncStatus(CLI::App& app, GlobalOptions& g) {
             }
             PrintLine(g, line);
           }
+          if (forked) return SetResult(NodeReportedFork(s));
           if (!synced) {
             if (Status fork = ForkFromLeader(s); !fork.ok()) return SetResult(fork);
           }

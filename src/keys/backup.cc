@@ -10,6 +10,7 @@
 #include "crypto/hash.h"
 #include "keys/gpg_envelope.h"
 #include "keys/secret_input.h"
+#include "keys/signing_fence.h"
 
 namespace ailee::keys {
 namespace {
@@ -79,6 +80,18 @@ Result<BackupResult> BackupKey(const BackupRequest& req, const crypto::SecureByt
         return AlreadyExists(p + " already exists; check it with `ailee-cli keys verify`, or back up to another directory");
     }
   }
+  // The fence as it is now; a damaged one is not copied as if it were fine.
+  std::optional<std::string> fence_text;
+  auto fence = ReadFenceFile(FencePathForKeyFile(req.key_path));
+  if (fence.ok()) {
+    fence_text = SerializeFence(*fence);
+    for (const auto& dir : req.out_dirs) {
+      std::string p = fs::JoinPath(dir, FenceBackupFileName(req.signer_id));
+      if (fs::Exists(p)) return AlreadyExists(p + " already exists; back up to another directory");
+    }
+  } else if (fence.status().code() != StatusCode::kNotFound) {
+    return fence.status().WithContext("refusing to back up " + req.key_path);
+  }
   std::vector<Share> shares;
   std::optional<ShareInfo> share_info;
   if (req.shares) {
@@ -117,6 +130,11 @@ Result<BackupResult> BackupKey(const BackupRequest& req, const crypto::SecureByt
     RETURN_IF_ERROR(created.Write(meta_path, meta_text, 0644));
     result.backup_files.push_back(backup);
     result.metadata_files.push_back(meta_path);
+    if (fence_text) {
+      std::string fence_path = fs::JoinPath(dir, FenceBackupFileName(req.signer_id));
+      RETURN_IF_ERROR(created.Write(fence_path, *fence_text, 0600));
+      result.fence_files.push_back(fence_path);
+    }
   }
   for (const auto& s : shares) {
     std::string p = fs::JoinPath(req.shares_dir, ShareFileName(req.signer_id, s.number));
@@ -138,6 +156,22 @@ Result<BackupResult> BackupKey(const BackupRequest& req, const crypto::SecureByt
   }
   created.Commit();
   return result;
+}
+
+std::string FenceBackupFileName(std::string_view signer_id) { return std::string(signer_id) + ".key.fence"; }
+
+Result<std::optional<uint64_t>> RestoreFenceFromBackup(const std::string& signer_id, const std::string& path_or_dir,
+                                                       const std::string& key_file) {
+  const std::string backed_up =
+      fs::JoinPath(fs::Dirname(ResolveBackupPath(path_or_dir, signer_id)), FenceBackupFileName(signer_id));
+  auto saved = ReadFenceFile(backed_up);
+  if (saved.status().code() == StatusCode::kNotFound) return std::optional<uint64_t>();
+  if (!saved.ok()) return saved.status().WithContext("restoring the signing fence");
+  const std::string target = FencePathForKeyFile(key_file);
+  Status st = RaiseFenceFile(target, *saved);
+  if (!st.ok() && st.code() != StatusCode::kFailedPrecondition) return st.WithContext("restoring the signing fence");
+  ASSIGN_OR_RETURN(FenceState now, ReadFenceFile(target));
+  return std::optional<uint64_t>(now.height);
 }
 
 }  // namespace ailee::keys

@@ -5,6 +5,9 @@
 //                 encrypted message (AES-256; see gpg_envelope.h). Stock
 //                 `gpg --decrypt` opens it with the passphrase.
 //   D/S.key.json  BackupMetadata (identity.h): fingerprint, type, time; no secret.
+// and, when the key file has a signing fence beside it (signing_fence.h),
+//   D/S.key.fence a copy of the fence as it was (no secret): restored with the
+//                 key, it keeps a restored signer from signing below it.
 // Optionally the passphrase is split into Shamir shares SHARES/S.share.NNN
 // (gfsplit format, shamir.h), and the metadata records K, N and the numbers.
 // docs/keys.md specifies all of it.
@@ -48,7 +51,18 @@ struct BackupResult {
   std::vector<std::string> backup_files;    // each read back, decrypted and checked
   std::vector<std::string> metadata_files;
   std::vector<std::string> share_files;     // each recombination checked
+  std::vector<std::string> fence_files;     // empty when the key had no fence
 };
+
+// "<id>.key.fence".
+std::string FenceBackupFileName(std::string_view signer_id);
+
+// After a key was restored to `key_file`: the fence backed up beside the
+// backup file (if any) is written beside the key, unless a fence there is
+// already higher, which is kept (a fence is never lowered). Returns the fence
+// height now beside the key, or nothing when the backup carries no fence.
+Result<std::optional<uint64_t>> RestoreFenceFromBackup(const std::string& signer_id, const std::string& path_or_dir,
+                                                       const std::string& key_file);
 
 // AlreadyExists, before writing anything, when a target file exists.
 Result<BackupResult> BackupKey(const BackupRequest& request, const crypto::SecureBytes& passphrase);

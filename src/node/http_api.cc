@@ -36,6 +36,18 @@ void ReplyError(httplib::Response& res, const Status& st) {
   Reply(res, {{"error", st.message()}, {"code", std::string(StatusCodeName(st.code()))}}, HttpStatusFor(st));
 }
 
+json SyncJson(const SyncReport& r) {
+  json j = {{"state", r.state}};
+  if (!r.reason.empty()) j["reason"] = r.reason;
+  if (r.fork) {
+    j["fork"] = {{"height", r.fork->height},
+                 {"this_node_hash", crypto::HashToHex(r.fork->ours)},
+                 {"other_hash", crypto::HashToHex(r.fork->theirs)},
+                 {"other", r.fork->peer}};
+  }
+  return j;
+}
+
 json TipJson(Node& node) {
   auto tip = node.db().Tip();
   json j = {{"node_id", node.config().node.id},
@@ -113,6 +125,9 @@ void InstallHttpApi(httplib::Server& server, Node& node) {
                            " differs from the node's " + crypto::HashToHex(tip.state_root));
       }
     }
+    const SyncReport sync = node.Sync();
+    j["sync"] = SyncJson(sync);
+    if (sync.fork) problems.push_back(sync.reason);
     if (req.has_param("deep")) {
       auto check = node.db().RecomputeStateRoot();
       if (!check.ok()) {
@@ -126,6 +141,11 @@ void InstallHttpApi(httplib::Server& server, Node& node) {
     }
     j["ok"] = problems.empty();
     j["problems"] = problems;
+    if (!problems.empty()) {
+      std::string all;
+      for (const auto& p : problems) all += (all.empty() ? "" : "; ") + p;
+      j["error"] = all;  // what a client shows for the 503
+    }
     Reply(res, j, problems.empty() ? 200 : 503);
   });
 
@@ -139,7 +159,7 @@ void InstallHttpApi(httplib::Server& server, Node& node) {
     } else {
       j["last_anchor"] = nullptr;
     }
-    json sync = {{"state", node.SyncState()}};
+    json sync = SyncJson(node.Sync());
     if (node.is_follower()) {
       uint64_t leader = node.counters().leader_height.load();
       uint64_t height = j["height"].get<uint64_t>();

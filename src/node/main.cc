@@ -1,5 +1,5 @@
 // ailee-node: the AILEE-Core L2 node.
-//   ailee-node [--config FILE] [--follow URL]
+//   ailee-node [--config FILE] [--follow URL] [--allow-lone-start] [--recreate-fence]
 // Exits 0 after SIGTERM/SIGINT, 2 on an invalid config, 1 on other failures.
 #include <csignal>
 #include <iostream>
@@ -35,6 +35,13 @@ int main(int argc, char** argv) {
   std::string follow;
   app.add_option("--config", config_path, "node configuration (YAML)")->envname("AILEE_CONFIG")->capture_default_str();
   app.add_option("--follow", follow, "follow this leader (http://host:port) instead of producing blocks");
+  bool allow_lone_start = false, recreate_fence = false;
+  app.add_flag("--allow-lone-start", allow_lone_start,
+               "lead without learning the network's tip from the peers (a lone first start); audited, and never "
+               "below the signing fence");
+  app.add_flag("--recreate-fence", recreate_fence,
+               "write the signing fence at the data dir's tip (after the fence was lost and the tip recovered from "
+               "the peers or the archive; never lowers a fence), audit it and exit");
   CLI11_PARSE(app, argc, argv);
 
   // Block the stop signals in every thread; one thread waits for them.
@@ -52,10 +59,16 @@ int main(int argc, char** argv) {
   }
   SetUpLogging(*cfg);
   ailee::node::NodeOptions options{*cfg, follow};
+  options.allow_lone_start = allow_lone_start;
   auto node = ailee::node::Node::Create(std::move(options));
   if (!node.ok()) {
     spdlog::error("cannot start: {}", node.status().ToString());
     return node.status().code() == ailee::StatusCode::kInvalidArgument ? 2 : 1;
+  }
+  if (recreate_fence) {
+    auto st = (*node)->RecreateFenceAtTip();
+    if (!st.ok()) spdlog::error("cannot re-create the signing fence: {}", st.ToString());
+    return st.ok() ? 0 : 1;
   }
   if (auto st = (*node)->Start(); !st.ok()) {
     spdlog::error("cannot start: {}", st.ToString());

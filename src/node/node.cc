@@ -3,12 +3,16 @@
 #include <httplib.h>
 #include <spdlog/spdlog.h>
 
+#include <cstring>
+
+#include "audit/audit_log.h"
 #include "base/clock.h"
 #include "base/fs.h"
 #include "base/hex.h"
 #include "crypto/random.h"
 #include "node/client.h"
 #include "node/http_api.h"
+#include "node/leader_gate.h"
 #include "keys/secret_input.h"
 
 namespace ailee::node {
@@ -68,6 +72,14 @@ Result<std::unique_ptr<keys::Signer>> OpenSigner(const config::NodeConfig& cfg) 
   return std::unique_ptr<keys::Signer>(std::move(signer));
 }
 
+// Outside the data dir, with the key (docs/keys.md "The signing fence").
+std::string FencePath(const config::NodeConfig& cfg) {
+  if (cfg.signer->pkcs11) {
+    return keys::FencePathForPkcs11(cfg.config_dir, cfg.signer->pkcs11->token_label, cfg.signer->pkcs11->key_label);
+  }
+  return keys::FencePathForKeyFile(cfg.signer->key_file);
+}
+
 }  // namespace
 
 Status Node::Init() {
@@ -84,12 +96,53 @@ Status Node::Init() {
       return InvalidArgument("signer: the key at " + signer_->Describe() + " (fingerprint " +
                              signer_->public_key().FingerprintHex() + ") is not federation signer " + cfg.signer->id + "'s key");
     }
+    // Fail closed: a fence that cannot be read means the node does not sign.
+    ASSIGN_OR_RETURN(fence_, keys::SigningFence::Open(FencePath(cfg)));
   }
   RETURN_IF_ERROR(fs::MakeDirs(cfg.node.data_dir));
   ASSIGN_OR_RETURN(db_, state::StateDb::Open(cfg.node.data_dir, state::OpenOptions{}));
   ASSIGN_OR_RETURN(admin_token_, LoadOrCreateAdminToken(cfg.node.admin_token_file));
   mempool_ = std::make_unique<Mempool>(*db_, federation_, options_.mempool_capacity);
+  sync_.state = is_follower() ? "connecting" : "waiting_for_tip";
+  sync_.reason = is_follower() ? "" : "asking the peers for the network's tip";
+  if (!is_follower() && options_.allow_lone_start) RETURN_IF_ERROR(AuditLoneStart());
   return Status::Ok();
+}
+
+// An operator's override goes to the audit log before the node acts on it;
+// the node does not act if it cannot be recorded.
+Status Node::Audit(const std::string& operation, const std::string& message) {
+  const auto& cfg = options_.config;
+  ASSIGN_OR_RETURN(auto log, audit::AuditLog::Open(cfg.logging.audit_log));
+  audit::AuditEvent e;
+  e.operation = operation;
+  e.args = {{"node_id", cfg.node.id},
+            {"data_dir", cfg.node.data_dir},
+            {"tip_height", db_->Tip().height},
+            {"fence", fence_->path()},
+            {"fence_height", fence_->state().height},
+            {"peers", cfg.peers}};
+  e.message = message;
+  auto head = log->Append(e);
+  if (!head.ok()) return head.status().WithContext("recording " + operation + " in the audit log " + log->path());
+  spdlog::warn("{}: recorded in the audit log {} (seq {})", operation, log->path(), head->seq);
+  return Status::Ok();
+}
+
+Status Node::AuditLoneStart() {
+  return Audit("node.allow_lone_start",
+               "leader started with --allow-lone-start: it may lead without learning the network's tip (never at or "
+               "below its signing fence)");
+}
+
+Status Node::RecreateFenceAtTip() {
+  if (!fence_) return InvalidArgument("--recreate-fence: this node is a follower; the fence belongs to a leader's signer");
+  const state::ChainTip tip = db_->Tip();
+  if (tip.height == 0) return FailedPrecondition("--recreate-fence: the data dir is empty; recover the tip first");
+  ASSIGN_OR_RETURN(state::Block block, db_->GetBlock(tip.height));
+  RETURN_IF_ERROR(fence_->Advance(tip.height, tip.block_hash, ""));
+  return Audit("node.recreate_fence", "signing fence re-created at the data dir's tip, block " +
+                                          std::to_string(tip.height) + " " + crypto::HashToHex(block.header.Hash()));
 }
 
 Status Node::Start() {
@@ -139,15 +192,122 @@ bool Node::SleepFor(int64_t ms) {
   return !stopping_;
 }
 
+void Node::SetSync(std::string state, std::string reason, std::optional<ForkInfo> fork) {
+  std::lock_guard<std::mutex> lock(sync_mu_);
+  if (sync_.state != state || sync_.reason != reason) {
+    if (fork) {
+      spdlog::error("{}: {}", state, reason);
+    } else if (!reason.empty()) {
+      spdlog::warn("{}: {}", state, reason);
+    } else {
+      spdlog::info("{}", state);
+    }
+  }
+  sync_ = SyncReport{std::move(state), std::move(reason), std::move(fork)};
+}
+
+SyncReport Node::Sync() const {
+  SyncReport r;
+  {
+    std::lock_guard<std::mutex> lock(sync_mu_);
+    r = sync_;
+  }
+  if (is_follower() && r.state != "forked") r.state = SyncState();
+  return r;
+}
+
 std::string Node::SyncState() const {
-  if (!is_follower()) return "leader";
+  {
+    std::lock_guard<std::mutex> lock(sync_mu_);
+    if (!is_follower() || sync_.state == "forked") return sync_.state;
+  }
   uint64_t leader = counters_.leader_height.load();
   if (counters_.last_sync_ok_unix_ms.load() == 0) return "connecting";
   uint64_t height = db_->Tip().height;
   return height >= leader ? "synced" : "catching_up";
 }
 
+void Node::ApplyFencedPendingBlock() {
+  const keys::FenceState& f = fence_->state();
+  const state::ChainTip tip = db_->Tip();
+  if (f.pending_block.empty() || f.height != tip.height + 1) return;
+  auto block = state::DecodeBlock(f.pending_block);
+  if (!block.ok() || block->header.Hash() != f.block_hash || block->header.prev_hash != tip.block_hash) return;
+  Status st = db_->ApplyBlock(*block, federation_, static_cast<uint64_t>(options_.config.node.commitment_interval));
+  if (st.ok()) {
+    spdlog::info("applied block {} from the signing fence: it was signed and fenced but not committed before the last stop",
+                 f.height);
+  } else {
+    spdlog::error("the block in the signing fence does not apply: {}", st.ToString());
+  }
+}
+
+std::optional<ForkInfo> Node::FenceFork() const {
+  const keys::FenceState& f = fence_->state();
+  if (f.height == 0 || db_->Tip().height < f.height) return std::nullopt;
+  auto ours = db_->GetBlock(f.height);
+  if (!ours.ok() || ours->header.Hash() == f.block_hash) return std::nullopt;
+  return ForkInfo{f.height, ours->header.Hash(), f.block_hash, "the signing fence " + fence_->path()};
+}
+
+bool Node::EstablishTip() {
+  const auto& cfg = options_.config;
+  const uint64_t interval = static_cast<uint64_t>(cfg.node.commitment_interval);
+  std::vector<NodeClient> peers;
+  for (const auto& url : cfg.peers) peers.emplace_back(url, "", 3000);
+  for (;;) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stopping_) return false;
+    }
+    ApplyFencedPendingBlock();
+    LeaderGateFacts facts{peers.size(), 0, 0, 0, fence_->state().height, options_.allow_lone_start};
+    NodeClient* best = nullptr;
+    std::vector<std::string> silent;
+    for (auto& p : peers) {
+      auto st = p.GetJson("/v1/status");
+      if (!st.ok() || !st->contains("height") || !(*st)["height"].is_number_unsigned()) {
+        silent.push_back(st.ok() ? p.url() + " answered without a height" : st.status().message());
+        continue;
+      }
+      facts.peers_answered++;
+      const uint64_t h = (*st)["height"].get<uint64_t>();
+      if (!best || h > facts.best_peer_height) best = &p, facts.best_peer_height = h;
+    }
+    std::optional<ForkInfo> fork;
+    uint64_t applied = 0;
+    if (best && facts.best_peer_height > db_->Tip().height) {
+      auto pulled = PullOnce(*best, *db_, federation_, interval);
+      if (pulled.ok()) {
+        applied = pulled->applied;
+        counters_.blocks_applied += applied;
+        fork = pulled->fork;
+      } else {
+        spdlog::warn("catching up from {}: {}", best->url(), pulled.status().ToString());
+      }
+    }
+    if (!fork) fork = FenceFork();
+    for (auto& p : peers) {
+      if (fork) break;
+      auto cmp = CompareAt(p, *db_, db_->Tip().height);
+      if (cmp.ok()) fork = *cmp;
+    }
+    if (fork) {
+      SetSync("forked", fork->Describe() + "; not producing", fork);
+      return false;
+    }
+    facts.tip_height = db_->Tip().height;
+    LeaderGateDecision d = DecideLeaderStart(facts);
+    if (d.produce) return true;
+    if (!silent.empty() && d.state == "waiting_for_tip") d.reason += " [" + silent.front() + "]";
+    SetSync(d.state, d.reason);
+    if ((d.state != "catching_up" || applied == 0) && !SleepFor(1000)) return false;
+  }
+}
+
 void Node::LeaderLoop() {
+  if (!EstablishTip()) return;
+  SetSync("leader", "");
   const auto& cfg = options_.config;
   const int64_t interval = cfg.node.block_interval_ms;
   int64_t next = Clock::Real().NowMillis() + interval;
@@ -164,9 +324,26 @@ void Node::LeaderLoop() {
     int64_t t0 = Clock::Real().MonotonicNanos();
     auto txs = mempool_->Take(options_.max_block_txs);
     int64_t ts = std::max(now, db_->Tip().timestamp_ms);
-    state::SignFn sign = [this](std::string_view m) { return signer_->Sign(m); };
+    // The first message is the header hash: the fence decides on it. Later
+    // ones (the anchor commitment) commit to that same block.
+    const uint64_t height = db_->Tip().height + 1;
+    bool header_checked = false;
+    state::SignFn sign = [&](std::string_view m) -> Result<std::string> {
+      if (!header_checked) {
+        crypto::Hash256 hash{};
+        if (m.size() != hash.size()) return Internal("the first message signed for a block is not its header hash");
+        std::memcpy(hash.data(), m.data(), hash.size());
+        RETURN_IF_ERROR(fence_->CheckSign(height, hash));
+        header_checked = true;
+      }
+      return signer_->Sign(m);
+    };
+    // Fenced before it is committed, so before anyone can fetch it.
+    auto fence = [this](const state::Block& b) {
+      return fence_->Advance(b.header.height, b.header.Hash(), state::EncodeBlock(b));
+    };
     auto produced = db_->ProduceBlock(std::move(txs), sign, cfg.signer->id, ts,
-                                      static_cast<uint64_t>(cfg.node.commitment_interval), federation_);
+                                      static_cast<uint64_t>(cfg.node.commitment_interval), federation_, fence);
     mempool_->OnBlockCommitted();
     if (!produced.ok()) {
       spdlog::error("block production failed: {}", produced.status().ToString());
@@ -192,36 +369,31 @@ void Node::FollowerLoop() {
       std::lock_guard<std::mutex> lock(mu_);
       if (stopping_) break;
     }
-    uint64_t from = db_->Tip().height + 1;
-    auto batch = leader.GetJson("/v1/blocks?from=" + std::to_string(from) + "&limit=200");
-    if (!batch.ok()) {
-      spdlog::warn("follower: {}", batch.status().message());
-      if (!SleepFor(backoff)) break;
-      backoff = std::min<int64_t>(backoff * 2, 5000);
+    auto pulled = PullOnce(leader, *db_, federation_, interval);
+    if (!pulled.ok()) {
+      if (pulled.status().code() == StatusCode::kUnavailable) {
+        spdlog::warn("follower: {}", pulled.status().message());
+        if (!SleepFor(backoff)) break;
+        backoff = std::min<int64_t>(backoff * 2, 5000);
+      } else {
+        spdlog::error("follower: {}", pulled.status().ToString());
+        if (!SleepFor(1000)) break;
+      }
       continue;
     }
     backoff = 100;
-    counters_.leader_height = (*batch)["tip"].get<uint64_t>();
+    counters_.leader_height = pulled->peer_tip;
     counters_.last_sync_ok_unix_ms = Clock::Real().NowMillis();
-    const auto& blocks = (*batch)["blocks"];
-    Status failed;
-    for (const auto& b : blocks) {
-      auto raw = HexDecode(b["encoded"].get<std::string>());
-      if (!raw) { failed = DataLoss("leader sent a block that is not hex"); break; }
-      auto block = state::DecodeBlock(*raw);
-      if (!block.ok()) { failed = block.status(); break; }
-      int64_t t0 = Clock::Real().MonotonicNanos();
-      Status st = db_->ApplyBlock(*block, federation_, interval);
-      if (!st.ok()) { failed = st.WithContext("applying block " + std::to_string(block->header.height)); break; }
-      counters_.blocks_applied++;
-      counters_.last_block_ms = (Clock::Real().MonotonicNanos() - t0) / 1000000;
+    counters_.blocks_applied += pulled->applied;
+    if (pulled->applied > 0) counters_.last_block_ms = pulled->last_block_ms;
+    if (pulled->fork) {
+      // Applying more would build on a chain the leader does not have.
+      SetSync("forked", pulled->fork->Describe() + "; stopped applying blocks", pulled->fork);
+      while (SleepFor(60000)) {
+      }
+      break;
     }
-    if (!failed.ok()) {
-      spdlog::error("follower: {}", failed.ToString());
-      if (!SleepFor(1000)) break;
-      continue;
-    }
-    if (blocks.empty() && !SleepFor(std::max<int64_t>(cfg.node.block_interval_ms / 2, 20))) break;
+    if (pulled->applied == 0 && !SleepFor(std::max<int64_t>(cfg.node.block_interval_ms / 2, 20))) break;
   }
 }
 

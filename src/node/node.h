@@ -3,6 +3,13 @@
 // block_interval_ms; a follower pulls blocks from its leader, verifies each
 // one (signature, tx root, re-execution, state root) and applies it.
 //
+// A leader never signs a height twice: its signer's fence (keys/signing_fence.h)
+// is written before each block is committed, and on start the leader first
+// catches up from its peers (config `peers`) through the follower's code
+// (node/chain_sync.h), producing only once node/leader_gate.h allows it. A
+// follower whose leader's chain does not extend its own stops and reports
+// `forked` (status, health 503).
+//
 // Lifecycle: Create() opens the state database (one process per data dir),
 // Start() binds the HTTP listener and starts the worker thread, Stop() (from
 // any thread, idempotent, also on SIGTERM) finishes the block in progress,
@@ -16,12 +23,15 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 
 #include "base/status.h"
 #include "config/config.h"
 #include "keys/signer.h"
+#include "keys/signing_fence.h"
+#include "node/chain_sync.h"
 #include "node/mempool.h"
 #include "state/state_db.h"
 
@@ -34,6 +44,17 @@ struct NodeOptions {
   std::string follow_url;           // overrides config.follow when non-empty
   size_t mempool_capacity = 200000;
   size_t max_block_txs = 20000;
+  // Lead without knowing the network's tip (no peer answers, or no peers and
+  // no fence history). Written to the audit log at start. Never lets the
+  // leader sign at or below its fence.
+  bool allow_lone_start = false;
+};
+
+// What /v1/status reports under "sync" beyond the counters.
+struct SyncReport {
+  std::string state;   // leader, catching_up, waiting_for_tip, forked; follower: connecting, catching_up, synced, forked
+  std::string reason;  // why not producing / not following; empty when all is well
+  std::optional<ForkInfo> fork;
 };
 
 // Live counters for /v1/status and /metrics.
@@ -54,6 +75,10 @@ class Node {
 
   // Binds the listener (port 0 picks a free one) and starts the worker.
   Status Start();
+  // Leaders: writes the signer's fence at the data dir's tip block (never
+  // lowering it) and records that in the audit log; for an operator whose
+  // fence was lost, once the tip was recovered (docs/keys.md).
+  Status RecreateFenceAtTip();
   // Idempotent; safe from a signal-handling thread.
   void Stop();
   // Blocks until Stop() has completed.
@@ -73,12 +98,23 @@ class Node {
   // Checkpoints need no lock here: StateDb serializes them with block
   // production and application itself.
   std::string SyncState() const;
+  SyncReport Sync() const;
 
  private:
   explicit Node(NodeOptions options);
   Status Init();
   void LeaderLoop();
   void FollowerLoop();
+  // Catches up from the peers until the leader gate opens; false when
+  // stopping or forked (then the node serves but never produces).
+  bool EstablishTip();
+  // A block fenced but not committed before a crash: applied, not re-signed.
+  void ApplyFencedPendingBlock();
+  // Our block at the fence height must be the one the fence names.
+  std::optional<ForkInfo> FenceFork() const;
+  void SetSync(std::string state, std::string reason, std::optional<ForkInfo> fork = std::nullopt);
+  Status AuditLoneStart();
+  Status Audit(const std::string& operation, const std::string& message);
   // Sleeps up to `ms`; returns false when stopping.
   bool SleepFor(int64_t ms);
 
@@ -87,6 +123,7 @@ class Node {
   state::Federation federation_;
   std::unique_ptr<state::StateDb> db_;
   std::unique_ptr<keys::Signer> signer_;  // a PEM file or a PKCS#11 token
+  std::unique_ptr<keys::SigningFence> fence_;  // beside the key; leaders only
   std::unique_ptr<Mempool> mempool_;
   std::unique_ptr<httplib::Server> http_;
   std::string admin_token_;
@@ -99,6 +136,8 @@ class Node {
   std::condition_variable cv_;
   bool stopping_ = false;
   bool stopped_ = false;
+  mutable std::mutex sync_mu_;
+  SyncReport sync_;
 };
 
 }  // namespace ailee::node

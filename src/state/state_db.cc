@@ -166,7 +166,8 @@ Result<ProducedBlock> StateDb::ProduceBlock(std::vector<Transaction> txs, const 
 
 Result<ProducedBlock> StateDb::ProduceBlock(std::vector<Transaction> txs, const SignFn& sign,
                                             const std::string& signer_id, int64_t timestamp_ms,
-                                            uint64_t commitment_interval, const Federation& federation) {
+                                            uint64_t commitment_interval, const Federation& federation,
+                                            const BeforeCommitFn& before_commit) {
   Impl& d = *impl_;
   std::lock_guard<std::mutex> lock(d.apply_mu);
   RETURN_IF_ERROR(d.CheckWritable());
@@ -202,6 +203,7 @@ Result<ProducedBlock> StateDb::ProduceBlock(std::vector<Transaction> txs, const 
   if (commitment_interval > 0 && h.height % commitment_interval == 0) {
     ASSIGN_OR_RETURN(out.block.anchor, MakeAnchor(h.height, hash, h.state_root, sign, signer_id));
   }
+  if (before_commit) RETURN_IF_ERROR(before_commit(out.block));
   RETURN_IF_ERROR(d.Commit(out.block, exec.writes(), acc));
   return out;
 }

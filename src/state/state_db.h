@@ -20,6 +20,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -111,9 +112,14 @@ class StateDb {
                                      const std::string& signer_id, int64_t timestamp_ms,
                                      uint64_t commitment_interval, const Federation& federation);
   // The same with the key behind a signing function (e.g. a PKCS#11 token).
+  // `before_commit`, when set, sees the signed block before it is committed
+  // (e.g. to record it in the signer's fence); an error from it aborts the
+  // block and nothing is committed.
+  using BeforeCommitFn = std::function<Status(const Block&)>;
   Result<ProducedBlock> ProduceBlock(std::vector<Transaction> txs, const SignFn& sign,
                                      const std::string& signer_id, int64_t timestamp_ms,
-                                     uint64_t commitment_interval, const Federation& federation);
+                                     uint64_t commitment_interval, const Federation& federation,
+                                     const BeforeCommitFn& before_commit = {});
 
   // Follower. Checks height == tip + 1, prev_hash, timestamp, the signature
   // under header.signer_id's federation key, tx_root, the anchor (present

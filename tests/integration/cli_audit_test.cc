@@ -190,7 +190,12 @@ TEST(ExitCodes, ForeignSecondaryRepositoryIsNotRetry) {
 TEST(ExitCodes, FollowerForkedFromItsLeaderIsNotRetry) {
   RepoWorld w("exit-fork");
   Scenario& s = w.scenario();
-  TestNode a = s.AddNode(NodeSpec::Leader("node-a", 100));
+  // Two machines holding the federation key, each with its own key file (and
+  // so its own signing fence; one shared fence would stop node-a at height 0).
+  NodeSpec a_spec = NodeSpec::Leader("node-a", 100);
+  a_spec.signer_key_file = s.dir().Join("node-a.key");
+  ASSERT_TRUE(std::filesystem::copy_file(s.signer().key_file, a_spec.signer_key_file));
+  TestNode a = s.AddNode(a_spec);
   TestNode b = s.AddNode(NodeSpec::Leader("node-b", 100));
   ASSERT_OK(b.Start());
   ASSERT_OK(b.WaitForHeight(3, Millis(20000)));

@@ -295,7 +295,7 @@ std::string RenderConfig(const NodeSpec& spec, int port, const std::vector<Signe
   if (signer) {
     y += "signer:\n";
     y += "  id: " + signer->id + "\n";
-    y += "  key_file: " + signer->key_file + "\n";
+    y += "  key_file: " + (spec.signer_key_file.empty() ? signer->key_file : spec.signer_key_file) + "\n";
   }
   if (!spec.follow.empty()) y += "follow: " + spec.follow + "\n";
   y += "logging:\n";
@@ -328,12 +328,16 @@ Status TestNode::Start(Millis timeout) {
       if (port_ == 0) return Unavailable("no free loopback port");
       RETURN_IF_ERROR(WriteConfig());
     }
-    ASSIGN_OR_RETURN(process_, Process::Spawn({NodeBinary(), "--config", config_path()}, log_path()));
+    std::vector<std::string> argv{NodeBinary(), "--config", config_path()};
+    argv.insert(argv.end(), spec_.node_args.begin(), spec_.node_args.end());
+    ASSIGN_OR_RETURN(process_, Process::Spawn(argv, log_path()));
     node::NodeClient client(url(), "", 1000);
     bool healthy = false;
     WaitUntil([&] {
       if (!process_.Running()) return true;
-      healthy = client.GetJson("/v1/health").ok();
+      // A 503 is an answer too: the node runs and reports a problem (e.g. forked).
+      auto health = client.GetJson("/v1/health");
+      healthy = health.ok() || health.status().message().find(" answered HTTP 503") != std::string::npos;
       return healthy || Clock::now() >= deadline;
     }, std::chrono::duration_cast<Millis>(deadline - Clock::now()) + Millis(100), Millis(20));
     if (healthy) return Status::Ok();
@@ -355,6 +359,11 @@ Status TestNode::Start(Millis timeout) {
 int TestNode::Terminate(Millis timeout) { return process_.Stop(timeout); }
 int TestNode::Kill() { return process_.Kill(); }
 bool TestNode::Running() { return process_.Running(); }
+
+Status TestNode::Reconfigure(NodeSpec spec) {
+  spec_ = std::move(spec);
+  return port_ == 0 ? Status::Ok() : WriteConfig();
+}
 
 node::NodeClient TestNode::Client(int timeout_ms) const { return node::NodeClient(url(), "", timeout_ms); }
 

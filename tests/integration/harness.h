@@ -149,6 +149,10 @@ struct NodeSpec {
   bool leader = true;         // writes the signer section
   std::string follow;         // leader URL: makes this node a follower (leader must be false)
   std::string extra_yaml;     // appended verbatim (top-level keys)
+  // The signer's key file in the config when not empty (e.g. a copy of the
+  // scenario's key: another machine holding the same key, with its own fence).
+  std::string signer_key_file;
+  std::vector<std::string> node_args;  // extra ailee-node flags (--allow-lone-start)
 
   // A leader (sequencer with the federation key) and a follower of `leader_url`.
   static NodeSpec Leader(std::string id, int64_t block_interval_ms = 200, int64_t commitment_interval = 10);
@@ -180,7 +184,8 @@ class TestNode {
   int port() const { return port_; }
   std::string url() const;                                  // http://127.0.0.1:<port>
 
-  // Spawns ailee-node and waits up to `timeout` for /v1/health to answer.
+  // Spawns ailee-node and waits up to `timeout` for /v1/health to answer
+  // (200, or 503 from a node that runs but reports a problem).
   // If the port was taken meanwhile, picks another one and retries.
   Status Start(Millis timeout = Millis(15000));
   // SIGTERM; waits up to `timeout`; the exit code (0 = clean shutdown).
@@ -189,6 +194,8 @@ class TestNode {
   int Kill();
   bool Running();
   Process& process() { return process_; }
+  // A new spec (peers, flags) for the next Start; the port and data dir stay.
+  Status Reconfigure(NodeSpec spec);
 
   // A fresh client (short timeouts suit tests).
   node::NodeClient Client(int timeout_ms = 5000) const;
