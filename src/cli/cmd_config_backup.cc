@@ -5,15 +5,13 @@
 #include <iostream>
 
 #include "audit/scoped_op.h"
-#include "base/fs.h"
 #include "cli/command.h"
 #include "cli/context.h"
-#include "cli/repo_session.h"
 #include "cli/replicate.h"
+#include "cli/repo_session.h"
 #include "keys/secret_input.h"
-#include "ops/config_backup.h"
-#include "ops/config_restore.h"
-#include "ops/config_secrets.h"
+#include "ops/config/backup.h"
+#include "ops/config/restore.h"
 
 namespace ailee::cli {
 namespace {
@@ -35,15 +33,6 @@ Result<std::optional<crypto::SecureBytes>> SecretsPassphrase(const std::string& 
   return p.status().WithContext("secrets passphrase (--secrets-passphrase-file, $" + std::string(kSecretsPassphraseEnv) + " or a terminal)");
 }
 
-// Whose config snapshot "latest" is: --host ID, else this config's node.id,
-// else this machine's hostname (ops::ConfigSnapshotScope).
-ops::ConfigSnapshotScope ScopeFor(const RepoSession& s, const std::string& host) {
-  ops::ConfigSnapshotScope scope;
-  scope.host = host;
-  if (s.config()) scope.node_id = s.config()->node.id;
-  return scope;
-}
-
 struct BackupArgs {
   RepoArgs repo;
   std::string secrets_file;
@@ -60,7 +49,7 @@ void DefineBackup(CLI::App* cmd, GlobalOptions& g) {
   cmd->callback([&g, a] {
     auto s = RepoSession::Open(g, a->repo);
     if (!s.ok()) return SetResult(s.status());
-    ops::ConfigBackupOptions o = s->config() ? ops::ConfigBackupOptionsFor(*s->config()) : ops::ConfigBackupOptionsForPath(g.config_path);
+    ops::ConfigBackupOptions o = ops::ConfigBackupOptionsFor(s->config(), g.config_path);
     o.paths.insert(o.paths.end(), a->extra_paths.begin(), a->extra_paths.end());
     o.tags = a->tags;
     o.audit_head = s->AuditHead();
@@ -133,7 +122,7 @@ void DefineRestore(CLI::App* cmd, GlobalOptions& g) {
     ops::ConfigRestoreOptions o;
     o.dry_run = *dry_run;
     o.validate = !*no_validate;
-    o.scope = ScopeFor(*s, *host);
+    o.scope = ops::ConfigScopeFor(s->config(), *host);
     if (*pass) o.secrets_passphrase = &**pass;
     auto r = ops::RestoreConfig(s->repo(), *ref, *target, o);
     if (!r.ok()) return SetResult(op.Finish(r.status()));
@@ -177,9 +166,7 @@ void DefineExport(CLI::App* cmd, GlobalOptions& g) {
     auto s = RepoSession::Open(g, *args);
     if (!s.ok()) return SetResult(s.status());
     audit::ScopedAuditOp op(s->audit(), "config.export", {{"repository", s->url()}, {"snapshot", *ref}, {"output", *output}});
-    ops::ConfigExportOptions o;
-    o.scope = ScopeFor(*s, *host);
-    if (s->config()) o.named_secrets = ops::ConfigNamedSecrets(*s->config());
+    ops::ConfigExportOptions o = ops::ConfigExportOptionsFor(s->config(), *host);
     // Only a file or the environment: an export must not stop at a prompt.
     std::optional<crypto::SecureBytes> pass;
     const char* env_pass = std::getenv(kSecretsPassphraseEnv);

@@ -1,7 +1,7 @@
 // load: the load generator (datasets for tests, demos and benchmarks).
 #include "cli/command.h"
 #include "cli/context.h"
-#include "ops/loadgen.h"
+#include "loadgen/loadgen.h"
 
 namespace ailee::cli {
 namespace {
@@ -52,8 +52,8 @@ void SetUpLoad(CLI::App& app, GlobalOptions& g) {
     if (!cfg.ok()) return SetResult(cfg.status());
     auto target = ParseSize(a->target_size);
     if (!target.ok()) return SetResult(target.status());
-    ops::LoadOptions o;
-    o.mode = a->mode == "bulk" ? ops::LoadOptions::Mode::kBulk : ops::LoadOptions::Mode::kHttp;
+    loadgen::LoadOptions o;
+    o.mode = a->mode == "bulk" ? loadgen::LoadOptions::Mode::kBulk : loadgen::LoadOptions::Mode::kHttp;
     o.config = *cfg;
     o.node_url = a->url.empty() ? NodeUrl(*cfg) : a->url;
     o.accounts = a->accounts;
@@ -66,7 +66,7 @@ void SetUpLoad(CLI::App& app, GlobalOptions& g) {
     o.seed = a->seed;
     ProgressLine progress(g, "load");
     o.progress = [&](uint64_t txs, uint64_t, uint64_t bytes, double) { progress.Update("database", bytes, *target); (void)txs; };
-    auto r = ops::RunLoad(o);
+    auto r = loadgen::RunLoad(o);
     progress.Done();
     if (!r.ok()) return SetResult(r.status());
     nlohmann::json j = {{"mode", a->mode}, {"submitted", r->submitted}, {"accepted", r->accepted}, {"rejected", r->rejected},

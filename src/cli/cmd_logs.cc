@@ -2,11 +2,10 @@
 // (docs/log-archival.md; packaging/logrotate/ailee runs `logs archive`).
 #include "audit/scoped_op.h"
 #include "base/clock.h"
-#include "base/fs.h"
 #include "cli/command.h"
 #include "cli/context.h"
 #include "cli/repo_session.h"
-#include "ops/logs_archive.h"
+#include "ops/logs/archive.h"
 
 namespace ailee::cli {
 namespace {
@@ -36,10 +35,7 @@ void SetUpArchive(CLI::App* logs, GlobalOptions& g) {
   cmd->callback([&g, args, dir, older, keep_archive, dry_run, tags] {
     auto s = RepoSession::Open(g, *args);
     if (!s.ok()) return SetResult(s.status());
-    ops::LogArchiveOptions o;
-    o.dir = *dir;
-    if (o.dir.empty()) o.dir = s->config() && !s->config()->logging.log_file.empty() ? fs::Dirname(s->config()->logging.log_file) : "/var/log/ailee";
-    o.audit_log = s->config() ? s->config()->logging.audit_log : std::string(config::kDefaultAuditLog);
+    ops::LogArchiveOptions o = ops::LogArchiveOptionsFor(s->config(), *dir);
     o.dry_run = *dry_run;
     o.tags = *tags;
     o.audit_head = s->AuditHead();

@@ -20,7 +20,7 @@
 #include "ops/checkpoint.h"
 #include "repo_fixture.h"
 #include "state/state_db.h"
-#include "state/tamper.h"
+#include "state_tamper.h"
 #include "state/transaction.h"
 
 namespace ailee::it {

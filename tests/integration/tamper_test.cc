@@ -2,8 +2,8 @@
 // manual edit) is caught by verify-state, which names the account, and by
 // the node's own deep health check.
 #include "harness_gtest.h"
-#include "state/tamper.h"
 #include "state/transaction.h"
+#include "state_tamper.h"
 
 namespace ailee::it {
 namespace {

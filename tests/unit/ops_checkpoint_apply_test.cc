@@ -15,7 +15,7 @@
 #include "base/scratch.h"
 #include "ops/checkpoint.h"
 #include "ops/checkpoint_transfer.h"
-#include "state/tamper.h"
+#include "state_tamper.h"
 #include "state_test_util.h"
 #include "storage/fault_injection_object_store.h"
 #include "storage/memory_object_store.h"

@@ -6,9 +6,9 @@
 #include <algorithm>
 #include <filesystem>
 
-#include "ops/config_backup.h"
-#include "ops/config_restore.h"
-#include "ops/config_snapshot.h"
+#include "ops/config/backup.h"
+#include "ops/config/restore.h"
+#include "ops/config/snapshot.h"
 #include "ops_config_test_util.h"
 #include "repo/snapshot.h"
 

@@ -5,7 +5,7 @@
 
 #include <algorithm>
 
-#include "ops/logs_archive.h"
+#include "ops/logs/archive.h"
 #include "ops_config_test_util.h"
 #include "repo/key_slots.h"
 #include "repo/snapshot.h"

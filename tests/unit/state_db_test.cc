@@ -9,8 +9,8 @@
 #include "base/hex.h"
 #include "state/state_db.h"
 #include "state/state_root.h"
-#include "state/tamper.h"
 #include "state/verify.h"
+#include "state_tamper.h"
 #include "state_test_util.h"
 
 namespace ailee::state {

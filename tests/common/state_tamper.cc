@@ -1,4 +1,4 @@
-#include "state/tamper.h"
+#include "state_tamper.h"
 
 #include "state/internal/rocks.h"
 #include "state/records.h"

@@ -1,4 +1,4 @@
-#include "ops/archive_tar.h"
+#include "archive/tar.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -10,20 +10,20 @@
 
 #include "base/fs.h"
 
-namespace ailee::ops {
+namespace ailee::archive {
 namespace {
 
 struct WriteCloser {
-  void operator()(archive* a) const { archive_write_free(a); }
+  void operator()(::archive* a) const { archive_write_free(a); }
 };
 struct ReadCloser {
-  void operator()(archive* a) const { archive_read_free(a); }
+  void operator()(::archive* a) const { archive_read_free(a); }
 };
 struct EntryFree {
   void operator()(archive_entry* e) const { archive_entry_free(e); }
 };
 
-Status ArchiveError(archive* a, const std::string& what, const std::string& path) {
+Status ArchiveError(::archive* a, const std::string& what, const std::string& path) {
   const char* m = archive_error_string(a);
   return DataLoss(what + " " + path + ": " + (m ? m : "libarchive error"));
 }
@@ -32,7 +32,7 @@ Status ArchiveError(archive* a, const std::string& what, const std::string& path
 
 Status WriteTarGz(const std::string& output, const std::vector<TarMember>& members) {
   std::string tmp = fs::TempSiblingName(output);
-  std::unique_ptr<archive, WriteCloser> a(archive_write_new());
+  std::unique_ptr<::archive, WriteCloser> a(archive_write_new());
   archive_write_set_format_pax_restricted(a.get());
   archive_write_add_filter_gzip(a.get());
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
@@ -77,7 +77,7 @@ Status WriteTarGz(const std::string& output, const std::vector<TarMember>& membe
 }
 
 Result<std::vector<TarMember>> ReadTarGz(const std::string& path, uint64_t max_bytes) {
-  std::unique_ptr<archive, ReadCloser> a(archive_read_new());
+  std::unique_ptr<::archive, ReadCloser> a(archive_read_new());
   archive_read_support_filter_all(a.get());
   archive_read_support_format_all(a.get());
   if (archive_read_open_filename(a.get(), path.c_str(), 65536) != ARCHIVE_OK) {
@@ -159,4 +159,4 @@ Result<ExtractStats> ExtractMembers(const std::vector<TarMember>& members, SafeT
   return st;
 }
 
-}  // namespace ailee::ops
+}  // namespace ailee::archive

@@ -1,21 +1,22 @@
-#include "ops/config_restore.h"
+#include "ops/config/restore.h"
 
 #include <unistd.h>
 
 #include <cstdio>
 #include <filesystem>
 #include <map>
-#include <random>
 #include <set>
 
+#include "archive/paths.h"
+#include "archive/target.h"
 #include "base/fs.h"
+#include "base/scratch.h"
 #include "crypto/hash.h"
 #include "keys/gpg_envelope.h"
-#include "ops/archive_paths.h"
-#include "ops/archive_target.h"
-#include "ops/config_backup.h"
-#include "ops/config_secrets.h"
-#include "ops/config_snapshot.h"
+#include "ops/config/backup.h"
+#include "ops/config/secrets.h"
+#include "ops/config/snapshot.h"
+#include "repo/blob_stream.h"
 #include "repo/restore.h"
 #include "repo/snapshot.h"
 
@@ -70,28 +71,21 @@ std::string LineDiff(std::string_view before, std::string_view after) {
   return out;
 }
 
+// The previous version of `rel`, beside it. Left for the operator when a
+// restore is killed, so named with its owner (base/scratch.h) like all scratch.
 std::string AsideName(const std::string& rel) {
-  static thread_local std::mt19937_64 rng{std::random_device{}()};
-  char buf[17];
-  snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(rng()));
   auto slash = rel.rfind('/');
   std::string dir = slash == std::string::npos ? "" : rel.substr(0, slash + 1);
   std::string base = slash == std::string::npos ? rel : rel.substr(slash + 1);
-  return dir + ".ailee-restore-old-" + base.substr(0, 100) + "-" + buf;
+  return dir + fs::ScratchName(".ailee-restore-old-" + base.substr(0, 100) + "-");
 }
 
 Result<std::string> LoadEntry(repo::Repository& repo, const repo::Snapshot& snap, const std::string& stored) {
   for (const auto& e : snap.files) {
     if (e.path != stored) continue;
     if (e.type != repo::FileEntry::Type::kFile) break;
-    std::string data;
-    for (const auto& id : e.chunks) {
-      ASSIGN_OR_RETURN(auto blob, repo.LoadBlob(id));
-      data += blob;
-    }
-    if (crypto::HashToHex(crypto::Sha256(data)) != e.sha256) {
-      return DataLoss("snapshot " + snap.id_hex().substr(0, 12) + ": " + stored + " does not match its SHA-256");
-    }
+    auto data = repo::ReadFileBlobs(repo, e);
+    if (!data.ok()) return data.status().WithContext("snapshot " + snap.id_hex().substr(0, 12));
     return data;
   }
   return DataLoss("snapshot " + snap.id_hex().substr(0, 12) + " lacks " + stored + " listed in its manifest");
@@ -99,18 +93,18 @@ Result<std::string> LoadEntry(repo::Repository& repo, const repo::Snapshot& snap
 
 // The manifest's files as target-relative entries, checked for safety.
 Status CheckManifestPaths(const ConfigManifest& m) {
-  std::vector<ArchiveEntry> entries;
-  std::vector<EntryRefusal> refusals;
+  std::vector<archive::ArchiveEntry> entries;
+  std::vector<archive::EntryRefusal> refusals;
   for (const auto& f : m.files) {
     if (f.path.empty() || f.path.front() != '/') {
       refusals.push_back({f.path, "manifest path is not absolute"});
       continue;
     }
-    entries.push_back({f.path.substr(1), f.dir ? ArchiveEntry::Type::kDir : ArchiveEntry::Type::kFile, "", ""});
+    entries.push_back({f.path.substr(1), f.dir ? archive::ArchiveEntry::Type::kDir : archive::ArchiveEntry::Type::kFile, "", ""});
   }
-  auto more = CheckEntries(entries);
+  auto more = archive::CheckEntries(entries);
   refusals.insert(refusals.end(), more.begin(), more.end());
-  return RefusalsToStatus(refusals, "config snapshot");
+  return archive::RefusalsToStatus(refusals, "config snapshot");
 }
 
 std::vector<std::string> ProblemsOf(const ConfigRestoreOptions& o, const std::string& path) {
@@ -192,7 +186,7 @@ Result<ConfigRestoreReport> RestoreConfig(repo::Repository& repo, const std::str
     }
     return report;
   }
-  ASSIGN_OR_RETURN(auto out, SafeTarget::Open(target, !options.dry_run));
+  ASSIGN_OR_RETURN(auto out, archive::SafeTarget::Open(target, !options.dry_run));
   const bool root = ::geteuid() == 0;
   std::set<std::string> listed;
   for (const auto& f : manifest.files) {
@@ -290,7 +284,7 @@ Result<ConfigRestoreReport> RestoreConfig(repo::Repository& repo, const std::str
       const auto& c = report.changes[i];
       if (c.kind == ConfigChange::Kind::kUnchanged) continue;
       std::string rel = f.path.substr(1);
-      FileAttrs attrs{f.mode, f.mtime_ns, true, f.uid, f.gid};
+      archive::FileAttrs attrs{f.mode, f.mtime_ns, true, f.uid, f.gid};
       if (f.dir) {
         RETURN_IF_ERROR(out.MakeDir(rel, attrs));
         continue;
@@ -334,6 +328,13 @@ Result<ConfigRestoreReport> RestoreConfig(repo::Repository& repo, const std::str
   return report;
 }
 
+ConfigExportOptions ConfigExportOptionsFor(const std::optional<config::NodeConfig>& cfg, const std::string& host) {
+  ConfigExportOptions o;
+  o.scope = ConfigScopeFor(cfg, host);
+  if (cfg) o.named_secrets = ConfigNamedSecrets(*cfg);
+  return o;
+}
+
 Result<ConfigExportResult> ExportConfig(repo::Repository& repo, const std::string& ref, const std::string& output,
                                         const ConfigExportOptions& options) {
   ASSIGN_OR_RETURN(auto snap, FindConfigSnapshot(repo, ref, options.scope));
@@ -346,13 +347,13 @@ Result<ConfigExportResult> ExportConfig(repo::Repository& repo, const std::strin
   const bool can_encrypt = options.secrets_passphrase && !options.secrets_passphrase->empty();
   std::optional<keys::GpgSymmetric> gpg;
   std::vector<std::string> clear_secrets;  // "path (why)" stored plain, no passphrase to encrypt them
-  std::vector<TarMember> members;
+  std::vector<archive::TarMember> members;
   for (auto& f : manifest.files) {
-    TarMember m;
+    archive::TarMember m;
     m.entry.path = f.stored;
-    m.attrs = FileAttrs{f.mode, f.mtime_ns, true, f.uid, f.gid};
+    m.attrs = archive::FileAttrs{f.mode, f.mtime_ns, true, f.uid, f.gid};
     if (f.dir) {
-      m.entry.type = ArchiveEntry::Type::kDir;
+      m.entry.type = archive::ArchiveEntry::Type::kDir;
     } else {
       ASSIGN_OR_RETURN(m.data, LoadEntry(repo, snap, f.stored));
       std::string reason = f.secret ? "" : SecretReason(rules, f.path, f.mode, m.data);
@@ -400,43 +401,43 @@ Result<ConfigExportResult> ExportConfig(repo::Repository& repo, const std::strin
   for (auto& f : doc["files"]) {
     if (f.value("secret", false)) f.erase("sha256");  // only the ciphertext leaves the repository
   }
-  TarMember manifest_member;
+  archive::TarMember manifest_member;
   manifest_member.entry.path = "MANIFEST.json";
   manifest_member.attrs.mode = 0644;
   manifest_member.attrs.mtime_ns = snap.time_ms * 1000000;
   manifest_member.data = doc.dump(2) + "\n";
   members.insert(members.begin(), std::move(manifest_member));
-  RETURN_IF_ERROR(WriteTarGz(output, members));
+  RETURN_IF_ERROR(archive::WriteTarGz(output, members));
   return result;
 }
 
-Result<ConfigImportReport> ImportConfigArchive(const std::string& archive, const std::string& target,
+Result<ConfigImportReport> ImportConfigArchive(const std::string& archive_path, const std::string& target,
                                                const ConfigImportOptions& options) {
-  ASSIGN_OR_RETURN(auto members, ReadTarGz(archive));
+  ASSIGN_OR_RETURN(auto members, archive::ReadTarGz(archive_path));
   ConfigImportReport report;
   report.entries = members.size();
-  std::vector<ArchiveEntry> entries;
+  std::vector<archive::ArchiveEntry> entries;
   for (const auto& m : members) entries.push_back(m.entry);
-  RETURN_IF_ERROR(RefusalsToStatus(CheckEntries(entries), "archive " + archive));
+  RETURN_IF_ERROR(archive::RefusalsToStatus(archive::CheckEntries(entries), "archive " + archive_path));
   std::string config_path;
   for (const auto& m : members) {
-    if (m.entry.type == ArchiveEntry::Type::kFile && CleanEntryPath(m.entry.path).value() == "MANIFEST.json") {
+    if (m.entry.type == archive::ArchiveEntry::Type::kFile && archive::CleanEntryPath(m.entry.path).value() == "MANIFEST.json") {
       auto j = nlohmann::json::parse(m.data, nullptr, false);
       if (j.is_object()) config_path = j.value("config_path", "");
     }
   }
-  if (!config_path.empty() && config_path.front() == '/' && CleanEntryPath(config_path.substr(1)).ok()) {
+  if (!config_path.empty() && config_path.front() == '/' && archive::CleanEntryPath(config_path.substr(1)).ok()) {
     report.config_file = fs::JoinPath(target, config_path.substr(1));
   }
   if (options.dry_run) return report;
-  ASSIGN_OR_RETURN(auto out, SafeTarget::Open(target, true));
-  ASSIGN_OR_RETURN(report.stats, ExtractMembers(members, out));
+  ASSIGN_OR_RETURN(auto out, archive::SafeTarget::Open(target, true));
+  ASSIGN_OR_RETURN(report.stats, archive::ExtractMembers(members, out));
   if (options.secrets_passphrase && !options.secrets_passphrase->empty()) {
     std::optional<keys::GpgSymmetric> gpg;
     for (const auto& m : members) {
-      std::string rel = CleanEntryPath(m.entry.path).value();
+      std::string rel = archive::CleanEntryPath(m.entry.path).value();
       std::string prefix = kSecretsPrefix;
-      if (m.entry.type != ArchiveEntry::Type::kFile || rel.rfind(prefix, 0) != 0 || rel.size() <= prefix.size() + 4 ||
+      if (m.entry.type != archive::ArchiveEntry::Type::kFile || rel.rfind(prefix, 0) != 0 || rel.size() <= prefix.size() + 4 ||
           rel.substr(rel.size() - 4) != ".gpg") {
         continue;
       }
@@ -445,9 +446,9 @@ Result<ConfigImportReport> ImportConfigArchive(const std::string& archive, const
         gpg.emplace(std::move(g));
       }
       auto pt = gpg->Decrypt(m.data, *options.secrets_passphrase);
-      if (!pt.ok()) return pt.status().WithContext("decrypting " + rel + " from " + archive);
+      if (!pt.ok()) return pt.status().WithContext("decrypting " + rel + " from " + archive_path);
       RETURN_IF_ERROR(out.WriteFile(rel.substr(prefix.size(), rel.size() - prefix.size() - 4), pt->view(),
-                                    FileAttrs{0400, -1, true, m.attrs.uid, m.attrs.gid}));
+                                    archive::FileAttrs{0400, -1, true, m.attrs.uid, m.attrs.gid}));
       ++report.secrets_decrypted;
     }
     RETURN_IF_ERROR(out.Sync());

@@ -21,7 +21,7 @@
 
 #include "base/status.h"
 
-namespace ailee::ops {
+namespace ailee::archive {
 
 struct FileAttrs {
   uint32_t mode = 0644;
@@ -81,4 +81,4 @@ class SafeTarget {
   std::vector<std::string> dirty_;
 };
 
-}  // namespace ailee::ops
+}  // namespace ailee::archive

@@ -6,11 +6,13 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 #include "base/status.h"
+#include "config/config.h"
 #include "repo/repository.h"
 #include "repo/snapshot.h"
 
@@ -53,6 +55,9 @@ struct ConfigSnapshotScope {
   std::string host;
   std::string Describe() const;  // "node 'node-1'", "host or node 'x'", "host 'h'"
 };
+// The scope a command means: `host` (--host) when given, else the loaded
+// config's node.id (cfg may be empty), else this machine's hostname.
+ConfigSnapshotScope ConfigScopeFor(const std::optional<config::NodeConfig>& cfg, const std::string& host);
 bool InConfigScope(const repo::Snapshot& snap, const ConfigSnapshotScope& scope);
 
 // `ref`: "latest" (the newest config snapshot in `scope`), an id or a

@@ -1,4 +1,4 @@
-#include "ops/logs_archive.h"
+#include "ops/logs/archive.h"
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -8,10 +8,11 @@
 #include <regex>
 #include <set>
 
+#include "archive/paths.h"
+#include "archive/target.h"
 #include "base/fs.h"
 #include "crypto/hash.h"
-#include "ops/archive_paths.h"
-#include "ops/archive_target.h"
+#include "repo/blob_stream.h"
 #include "repo/key_slots.h"
 #include "repo/snapshot.h"
 
@@ -52,6 +53,17 @@ Result<int64_t> ParseDurationMs(const std::string& text) {
     case 'w': return n * 7 * kDayMs;
     default: return n * kDefaultKeepArchiveMs / 7;  // years
   }
+}
+
+LogArchiveOptions LogArchiveOptionsFor(const std::optional<config::NodeConfig>& cfg, const std::string& dir) {
+  LogArchiveOptions o;
+  if (!dir.empty()) {
+    o.dir = dir;
+  } else if (cfg && !cfg->logging.log_file.empty()) {
+    o.dir = fs::Dirname(cfg->logging.log_file);
+  }
+  o.audit_log = cfg ? cfg->logging.audit_log : std::string(config::kDefaultAuditLog);
+  return o;
 }
 
 Result<LogArchiveResult> ArchiveLogs(repo::Repository& repo, const LogArchiveOptions& options) {
@@ -156,27 +168,24 @@ Result<LogRestoreResult> RestoreLogs(repo::Repository& repo, const std::string& 
   std::vector<const repo::FileEntry*> picks;
   for (const auto& [sha, e] : by_sha) picks.push_back(e);
   std::sort(picks.begin(), picks.end(), [](auto* a, auto* b) { return a->mtime_ns > b->mtime_ns; });
-  std::vector<ArchiveEntry> entries;
+  std::vector<archive::ArchiveEntry> entries;
   std::set<std::string> used;
   std::vector<std::pair<std::string, const repo::FileEntry*>> plan;
   for (const auto* e : picks) {
     std::string name = used.count(e->path) ? e->path + "~" + e->sha256.substr(0, 12) : e->path;
     used.insert(name);
     plan.emplace_back(name, e);
-    entries.push_back({name, ArchiveEntry::Type::kFile, "", ""});
+    entries.push_back({name, archive::ArchiveEntry::Type::kFile, "", ""});
   }
-  RETURN_IF_ERROR(RefusalsToStatus(CheckEntries(entries), "logs"));
-  ASSIGN_OR_RETURN(auto out, SafeTarget::Open(target, true));
+  RETURN_IF_ERROR(archive::RefusalsToStatus(archive::CheckEntries(entries), "logs"));
+  ASSIGN_OR_RETURN(auto out, archive::SafeTarget::Open(target, true));
   LogRestoreResult result;
   result.snapshots = snaps.size();
   for (const auto& [name, e] : plan) {
-    std::string data;
-    for (const auto& id : e->chunks) {
-      ASSIGN_OR_RETURN(auto blob, repo.LoadBlob(id));
-      data += blob;
-    }
-    if (crypto::HashToHex(crypto::Sha256(data)) != e->sha256) return DataLoss("archived log " + e->path + " does not match its SHA-256");
-    RETURN_IF_ERROR(out.WriteFile(name, data, FileAttrs{e->mode ? e->mode : 0640, e->mtime_ns, true, e->uid, e->gid}));
+    auto read = repo::ReadFileBlobs(repo, *e);
+    if (!read.ok()) return read.status().WithContext("archived log");
+    const std::string& data = *read;
+    RETURN_IF_ERROR(out.WriteFile(name, data, archive::FileAttrs{e->mode ? e->mode : 0640, e->mtime_ns, true, e->uid, e->gid}));
     result.files.push_back(name);
     result.bytes += data.size();
   }

@@ -1,4 +1,4 @@
-#include "ops/config_secrets.h"
+#include "ops/config/secrets.h"
 
 #include <fcntl.h>
 #include <unistd.h>

@@ -1,4 +1,4 @@
-#include "ops/config_backup.h"
+#include "ops/config/backup.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -14,8 +14,9 @@
 #include "base/scratch.h"
 #include "crypto/hash.h"
 #include "keys/gpg_envelope.h"
-#include "ops/config_secrets.h"
-#include "ops/config_snapshot.h"
+#include "ops/config/secrets.h"
+#include "ops/config/snapshot.h"
+#include "repo/blob_stream.h"
 #include "repo/key_slots.h"
 #include "repo/snapshot.h"
 
@@ -71,15 +72,6 @@ void Gather(const ConfigBackupOptions& o, std::map<std::string, Source>* out, st
   for (const auto& s : secrets) {
     if (!out->count(s)) add(s);
   }
-}
-
-Result<std::string> LoadFileData(repo::Repository& repo, const repo::FileEntry& e) {
-  std::string data;
-  for (const auto& id : e.chunks) {
-    ASSIGN_OR_RETURN(auto blob, repo.LoadBlob(id));
-    data += blob;
-  }
-  return data;
 }
 
 Status WriteStaged(const std::string& path, std::string_view data, int64_t mtime_ns) {
@@ -161,6 +153,10 @@ ConfigBackupOptions ConfigBackupOptionsFor(const config::NodeConfig& cfg) {
   o.secret_paths = b.secret_paths;
   o.named_secrets = ConfigNamedSecrets(cfg);
   return o;
+}
+
+ConfigBackupOptions ConfigBackupOptionsFor(const std::optional<config::NodeConfig>& cfg, const std::string& config_path) {
+  return cfg ? ConfigBackupOptionsFor(*cfg) : ConfigBackupOptionsForPath(config_path);
 }
 
 Result<ConfigBackupResult> BackupConfig(repo::Repository& repo, const ConfigBackupOptions& options) {
@@ -279,7 +275,7 @@ Result<ConfigBackupResult> BackupConfig(repo::Repository& repo, const ConfigBack
       if (parent && old && old->secret && old->size == f.size) {
         for (const auto& e : parent->files) {
           if (e.path != old->stored || e.type != repo::FileEntry::Type::kFile) continue;
-          auto ct = LoadFileData(repo, e);
+          auto ct = repo::ReadFileBlobs(repo, e);
           if (!ct.ok()) break;
           auto pt = gpg->Decrypt(*ct, *options.secrets_passphrase);
           if (pt.ok() && *pt == plain) {

@@ -16,7 +16,7 @@
 
 #include "base/status.h"
 
-namespace ailee::ops {
+namespace ailee::archive {
 
 struct ArchiveEntry {
   enum class Type { kFile, kDir, kSymlink, kHardlink, kOther };
@@ -43,4 +43,4 @@ std::vector<EntryRefusal> CheckEntries(const std::vector<ArchiveEntry>& entries)
 // One status listing every refusal (kInvalidArgument), or Ok.
 Status RefusalsToStatus(const std::vector<EntryRefusal>& refusals, std::string_view what);
 
-}  // namespace ailee::ops
+}  // namespace ailee::archive

@@ -1,9 +1,10 @@
-// FORENSICS AND TEST TOOL -- never called by the node or by backup/restore.
+// TEST TOOL (library ailee_test_state_tamper, tests/common): not part of the
+// node, ailee-cli or any production library.
 //
 // Changes a stopped node's state "behind its back": overwrites a raw stored
 // value without updating the accumulator, the write set or the tip, exactly
 // what disk corruption or a manual edit would do. Tests use it to prove that
-// VerifyState detects and names the damage; operators may use it in drills.
+// VerifyState detects and names the damage.
 //
 // Opens `dir` read-write, so it fails with kUnavailable while a node runs.
 #pragma once

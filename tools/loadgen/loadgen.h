@@ -18,7 +18,7 @@
 #include "base/status.h"
 #include "config/config.h"
 
-namespace ailee::ops {
+namespace ailee::loadgen {
 
 struct LoadOptions {
   enum class Mode { kHttp, kBulk };
@@ -50,4 +50,4 @@ struct LoadReport {
 
 Result<LoadReport> RunLoad(const LoadOptions& options);
 
-}  // namespace ailee::ops
+}  // namespace ailee::loadgen

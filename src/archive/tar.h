@@ -6,11 +6,11 @@
 #include <string>
 #include <vector>
 
+#include "archive/paths.h"
+#include "archive/target.h"
 #include "base/status.h"
-#include "ops/archive_paths.h"
-#include "ops/archive_target.h"
 
-namespace ailee::ops {
+namespace ailee::archive {
 
 struct TarMember {
   ArchiveEntry entry;  // path, type, link target
@@ -36,4 +36,4 @@ struct ExtractStats {
 // hard links and last symlinks below `target`. Owners are restored only as root.
 Result<ExtractStats> ExtractMembers(const std::vector<TarMember>& members, SafeTarget& target);
 
-}  // namespace ailee::ops
+}  // namespace ailee::archive

@@ -27,6 +27,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -67,6 +68,9 @@ ConfigBackupOptions ConfigBackupOptionsFor(const config::NodeConfig& cfg);
 // possible): the config's directory, plus whatever the file still says
 // (config::AnalyzeConfig) about secret files.
 ConfigBackupOptions ConfigBackupOptionsForPath(const std::string& config_path);
+// The one a command wants: ConfigBackupOptionsFor(*cfg) when the config
+// loaded, else ConfigBackupOptionsForPath(config_path).
+ConfigBackupOptions ConfigBackupOptionsFor(const std::optional<config::NodeConfig>& cfg, const std::string& config_path);
 
 struct ConfigBackupResult {
   repo::BackupResult backup;

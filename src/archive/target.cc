@@ -1,4 +1,4 @@
-#include "ops/archive_target.h"
+#include "archive/target.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -6,12 +6,12 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <random>
 
+#include "archive/paths.h"
 #include "base/fs.h"
-#include "ops/archive_paths.h"
+#include "base/scratch.h"
 
-namespace ailee::ops {
+namespace ailee::archive {
 namespace {
 
 class Fd {
@@ -23,12 +23,9 @@ class Fd {
   int fd_;
 };
 
-std::string TempName(const std::string& base) {
-  static thread_local std::mt19937_64 rng{std::random_device{}()};
-  char buf[17];
-  snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(rng()));
-  return ".ailee-tmp-" + base.substr(0, 100) + "-" + buf;
-}
+// Next to the file it becomes; the owner in the name (base/scratch.h) tells
+// a killed run's leftover from a live one's.
+std::string TempName(const std::string& base) { return fs::ScratchName(".ailee-tmp-" + base.substr(0, 100) + "-"); }
 
 std::string ParentRel(const std::string& rel) {
   auto p = rel.rfind('/');
@@ -269,4 +266,4 @@ Status SafeTarget::Sync() {
   return Status::Ok();
 }
 
-}  // namespace ailee::ops
+}  // namespace ailee::archive

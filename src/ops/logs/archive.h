@@ -21,10 +21,12 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "base/status.h"
+#include "config/config.h"
 #include "repo/backup.h"
 #include "repo/repository.h"
 #include "repo/retention.h"
@@ -59,6 +61,11 @@ struct LogArchiveResult {
   std::vector<std::string> kept_changed;   // older than keep_local but changed since archiving: kept
   std::vector<repo::ForgetDecision> forgotten;  // snapshots removed by retention
 };
+
+// The options a node's config implies (cfg may be empty): dir is the
+// directory of logging.log_file, else /var/log/ailee; audit_log is
+// logging.audit_log, else config::kDefaultAuditLog. `dir` overrides when set.
+LogArchiveOptions LogArchiveOptionsFor(const std::optional<config::NodeConfig>& cfg, const std::string& dir);
 
 Result<LogArchiveResult> ArchiveLogs(repo::Repository& repo, const LogArchiveOptions& options);
 

@@ -1,4 +1,4 @@
-#include "ops/loadgen.h"
+#include "loadgen/loadgen.h"
 
 #include <algorithm>
 #include <future>
@@ -15,7 +15,7 @@
 #include "state/state_db.h"
 #include "state/transaction.h"
 
-namespace ailee::ops {
+namespace ailee::loadgen {
 namespace {
 
 constexpr uint64_t kFundingAmount = 1'000'000'000'000ull;
@@ -296,4 +296,4 @@ Result<LoadReport> RunLoad(const LoadOptions& options) {
   return options.mode == LoadOptions::Mode::kBulk ? RunBulk(options, gen) : RunHttp(options, gen);
 }
 
-}  // namespace ailee::ops
+}  // namespace ailee::loadgen

@@ -3,7 +3,7 @@
 // RestoreConfig puts a config snapshot back below `target` (use "/" to put
 // files back at their original paths; any other directory receives the
 // mirrored tree, e.g. <target>/etc/ailee/config.yaml). In order:
-//   1. every manifest path is checked (archive_paths.h rules) and every file
+//   1. every manifest path is checked (archive/paths.h rules) and every file
 //      fetched and checked against its SHA-256, secrets decrypted in memory:
 //      any failure here writes nothing;
 //   2. the diff against the target is computed (added, changed with
@@ -25,14 +25,15 @@
 
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "archive/tar.h"
 #include "base/status.h"
 #include "config/config.h"
 #include "crypto/secure.h"
-#include "ops/archive_tar.h"
-#include "ops/config_snapshot.h"
+#include "ops/config/snapshot.h"
 #include "repo/repository.h"
 
 namespace ailee::ops {
@@ -92,6 +93,9 @@ struct ConfigExportOptions {
   const crypto::SecureBytes* secrets_passphrase = nullptr;
   std::map<std::string, std::string> named_secrets;  // ConfigNamedSecrets of the current config
 };
+// What a node's config implies: its scope (ConfigScopeFor) and the files it
+// names as secrets (cfg may be empty).
+ConfigExportOptions ConfigExportOptionsFor(const std::optional<config::NodeConfig>& cfg, const std::string& host);
 struct ConfigExportResult {
   std::string snapshot_id;
   size_t files = 0, secrets = 0;
@@ -111,13 +115,13 @@ struct ConfigImportOptions {
   bool validate = true;
 };
 struct ConfigImportReport {
-  ExtractStats stats;
+  archive::ExtractStats stats;
   size_t entries = 0;
   size_t secrets_decrypted = 0;
   std::string config_file;
   std::vector<std::string> problems;
 };
-Result<ConfigImportReport> ImportConfigArchive(const std::string& archive, const std::string& target,
+Result<ConfigImportReport> ImportConfigArchive(const std::string& archive_path, const std::string& target,
                                                const ConfigImportOptions& options);
 
 }  // namespace ailee::ops

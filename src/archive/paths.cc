@@ -1,9 +1,9 @@
-#include "ops/archive_paths.h"
+#include "archive/paths.h"
 
 #include <map>
 #include <set>
 
-namespace ailee::ops {
+namespace ailee::archive {
 namespace {
 
 std::vector<std::string> Split(std::string_view p) {
@@ -132,4 +132,4 @@ Status RefusalsToStatus(const std::vector<EntryRefusal>& refusals, std::string_v
   return InvalidArgument(msg);
 }
 
-}  // namespace ailee::ops
+}  // namespace ailee::archive

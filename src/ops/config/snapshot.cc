@@ -1,9 +1,9 @@
-#include "ops/config_snapshot.h"
+#include "ops/config/snapshot.h"
 
 #include <optional>
 #include <set>
 
-#include "ops/config_backup.h"
+#include "ops/config/backup.h"
 #include "repo/key_slots.h"
 
 namespace ailee::ops {
@@ -74,6 +74,13 @@ std::string ConfigSnapshotScope::Describe() const {
   if (!host.empty()) return "host or node '" + host + "'";
   if (!node_id.empty()) return "node '" + node_id + "'";
   return "host '" + repo::LocalHostname() + "'";
+}
+
+ConfigSnapshotScope ConfigScopeFor(const std::optional<config::NodeConfig>& cfg, const std::string& host) {
+  ConfigSnapshotScope scope;
+  scope.host = host;
+  if (cfg) scope.node_id = cfg->node.id;
+  return scope;
 }
 
 bool InConfigScope(const repo::Snapshot& snap, const ConfigSnapshotScope& scope) {
