@@ -152,9 +152,9 @@ std::string_view FaultInjectionFileSystem::OpName(Op op) {
   return "?";
 }
 
-FaultInjectionFileSystem::FaultInjectionFileSystem(FileSystem* base) : base_(base ? base : nullptr) {
+FaultInjectionFileSystem::FaultInjectionFileSystem(FileSystem* base) : base_(base) {
   if (!base_) {
-    static PosixFileSystem posix;
+    static PosixFileSystem posix;  // not Default(): that may be this one
     base_ = &posix;
   }
 }

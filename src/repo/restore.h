@@ -34,6 +34,7 @@
 #include <functional>
 #include <string>
 
+#include "base/file_system.h"
 #include "repo/lock.h"
 #include "repo/repository.h"
 
@@ -64,6 +65,8 @@ struct RestoreOptions {
   // holds only regular files and directories).
   bool allow_symlinks = true;
   LockOptions lock;
+  // Where the tree is written (base/file_system.h); nullptr: the default.
+  fs::FileSystem* file_system = nullptr;
 };
 
 struct RestoreStats {
