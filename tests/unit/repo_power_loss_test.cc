@@ -85,14 +85,16 @@ class PowerLossTest : public RepoTest {
 
   // Runs `op` on the baseline repository, freshly opened, with the power
   // going out right after the k-th filesystem call; then the reboot.
+  // `reported_done`: whether `op` reported success (it did all its calls
+  // before the cut), so what it promised must have survived.
   template <typename Op>
-  std::unique_ptr<Repository> LosePowerDuring(uint64_t k, Op op) {
+  std::unique_ptr<Repository> LosePowerDuring(uint64_t k, Op op, bool* reported_done) {
     ResetToBaseline();
     {
       auto repo = OpenRepo(Store());
       if (!repo) return nullptr;
       faulty_.CutPowerAfter(k);
-      op(*repo);  // fails from the cut on
+      *reported_done = op(*repo).ok();  // fails from the cut on
     }
     return Reboot();
   }
@@ -120,11 +122,15 @@ TEST_F(PowerLossTest, BackupIntoALocalRepository) {
   RecordProperty("filesystem_calls", static_cast<int>(total));
   for (uint64_t k = 1; k <= total; ++k) {
     SCOPED_TRACE("power lost after filesystem call " + std::to_string(k) + " of " + std::to_string(total));
-    auto repo = LosePowerDuring(k, [&](Repository& r) { (void)BackupTree(r, src_, SmallPacks()); });
+    bool done = false;
+    auto repo = LosePowerDuring(k, [&](Repository& r) { return BackupTree(r, src_, SmallPacks()).status(); }, &done);
     ASSERT_NE(repo, nullptr);
     ExpectVerifies(*repo);
     const size_t snapshots = Snapshots(*repo);
     EXPECT_TRUE(snapshots == 1 || snapshots == 2) << snapshots;
+    if (done) {
+      EXPECT_EQ(snapshots, 2u) << "the backup reported success, its snapshot was lost";
+    }
     // The next run completes, and what it stored restores to the source.
     auto next = BackupTree(*repo, src_, SmallPacks());
     ASSERT_TRUE(next.ok()) << next.status().ToString();
@@ -180,12 +186,16 @@ TEST_F(PowerLossTest, RestoreIntoATargetDirectory) {
   for (uint64_t k = 1; k <= total; ++k) {
     SCOPED_TRACE("power lost after filesystem call " + std::to_string(k) + " of " + std::to_string(total));
     reset_target();
-    auto repo = LosePowerDuring(k, [&](Repository& r) {
-      (void)RestoreSnapshot(r, IdHex(new_snap.snapshot_id), target, options);
-    });
+    bool done = false;
+    auto repo = LosePowerDuring(
+        k, [&](Repository& r) { return RestoreSnapshot(r, IdHex(new_snap.snapshot_id), target, options).status(); },
+        &done);
     ASSERT_NE(repo, nullptr);
     const auto got = ReadTree(target);
     EXPECT_TRUE(got == old_tree || got == new_tree) << "the target is neither the old tree nor the new one";
+    if (done) {
+      EXPECT_TRUE(got == new_tree) << "the restore reported success, the old tree came back";
+    }
     // Beside the target: at most scratch the next restore removes.
     auto names = fs::ListDir(parent);
     ASSERT_TRUE(names.ok()) << names.status().ToString();
@@ -228,12 +238,16 @@ TEST_F(PowerLossTest, Prune) {
   RecordProperty("filesystem_calls", static_cast<int>(total));
   for (uint64_t k = 1; k <= total; ++k) {
     SCOPED_TRACE("power lost after filesystem call " + std::to_string(k) + " of " + std::to_string(total));
-    auto repo = LosePowerDuring(k, [&](Repository& r) { (void)prune(r); });
+    bool done = false;
+    auto repo = LosePowerDuring(k, [&](Repository& r) { return prune(r).status(); }, &done);
     ASSERT_NE(repo, nullptr);
     ExpectVerifies(*repo);
     EXPECT_EQ(Snapshots(*repo), 1u);
     auto next = prune(*repo);
     ASSERT_TRUE(next.ok()) << next.status().ToString();
+    if (done) {
+      EXPECT_EQ(next->packs_deleted, 0u) << "the prune reported success, deleted packs came back";
+    }
     ExpectVerifies(*repo);
     const std::string target = dir_ + "/check";
     std::filesystem::remove_all(target);
