@@ -200,6 +200,12 @@ void FaultInjectionFileSystem::ClearFaults() {
   space_left_ = UINT64_MAX;
 }
 
+void FaultInjectionFileSystem::SimulateProcessCrash() {
+  std::lock_guard lock(mu_);
+  power_out_ = false;
+  cut_at_ = 0;
+}
+
 void FaultInjectionFileSystem::MarkAllDurable() {
   std::lock_guard lock(mu_);
   changes_.clear();

@@ -61,6 +61,10 @@ class FaultInjectionFileSystem final : public FileSystem {
   // The reboot: drops everything not durable (see above), forgets what it
   // tracked, clears the power cut. Injected errors stay.
   Status SimulatePowerLoss();
+  // The process dies at the power cut but the machine stays up: later calls
+  // go through again and nothing is dropped, but what was not durable still
+  // is not (a later SimulatePowerLoss drops it).
+  void SimulateProcessCrash();
   // Treats everything done so far as durable (as after sync(2)).
   void MarkAllDurable();
 

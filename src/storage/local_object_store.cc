@@ -29,14 +29,22 @@ Result<std::string> LocalObjectStore::PathFor(const std::string& key) const {
 
 Status LocalObjectStore::EnsureParentDir(const std::string& path) {
   std::string dir = fs::Dirname(path);
-  if (fs::IsDirectory(dir)) return Status::Ok();
+  {
+    std::lock_guard lock(dirs_mu_);
+    if (durable_dirs_.count(dir)) return Status::Ok();
+  }
   RETURN_IF_ERROR(fs::MakeDirs(dir, 0755, file_system()));
   // New directory entries must be durable before an object inside them is
   // reported durable: fsync every directory from the new one up to the root.
+  // Also when the directory exists: a run killed between its mkdir and these
+  // fsyncs left one whose entry a power loss can still take (with every
+  // object put into it since). Once per directory and store.
   for (std::string d = dir; d.size() >= root_.size(); d = fs::Dirname(d)) {
     RETURN_IF_ERROR(file_system()->SyncDir(fs::Dirname(d)));
     if (d == root_) break;
   }
+  std::lock_guard lock(dirs_mu_);
+  durable_dirs_.insert(std::move(dir));
   return Status::Ok();
 }
 

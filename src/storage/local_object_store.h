@@ -12,6 +12,8 @@
 // can cut the power under a repository.
 #pragma once
 
+#include <mutex>
+#include <set>
 #include <string>
 
 #include "base/file_system.h"
@@ -42,6 +44,8 @@ class LocalObjectStore final : public ObjectStore {
 
   std::string root_;
   fs::FileSystem* file_system_;
+  std::mutex dirs_mu_;
+  std::set<std::string> durable_dirs_;  // directories this store has made durable
 };
 
 }  // namespace ailee::storage

@@ -55,6 +55,24 @@ TEST_F(LocalStoreTest, WhatItReportsDoneSurvivesAPowerLoss) {
   EXPECT_EQ(store.List("")->size(), 2u);
 }
 
+// A process killed between creating an object's directory and syncing its
+// parent leaves a directory whose entry is not durable; the next process's
+// Put into it must still survive a power loss.
+TEST_F(LocalStoreTest, APutIntoADirectoryAKilledRunCreatedSurvivesAPowerLoss) {
+  fs::FaultInjectionFileSystem faulty;
+  LocalObjectStore first(dir_ + "/repo", &faulty);
+  ASSERT_TRUE(first.Put("data/ef/ef01", "e").ok());
+  faulty.CutPowerAfter(1);  // the mkdir of data/ab
+  EXPECT_FALSE(first.Put("data/ab/abcd", "x").ok());
+  faulty.SimulateProcessCrash();
+  LocalObjectStore next(dir_ + "/repo", &faulty);
+  ASSERT_TRUE(next.Put("data/ab/abcd", "x").ok());
+  ASSERT_TRUE(faulty.SimulatePowerLoss().ok());
+  auto got = next.Get("data/ab/abcd");
+  ASSERT_TRUE(got.ok()) << "reported durable, lost: " << got.status().ToString();
+  EXPECT_EQ(*got, "x");
+}
+
 // A store that cannot make a write durable says so instead of reporting it done.
 TEST_F(LocalStoreTest, AWriteThatCannotBeMadeDurableFails) {
   fs::FaultInjectionFileSystem faulty;
