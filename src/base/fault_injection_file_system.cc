@@ -326,7 +326,14 @@ Status FaultInjectionFileSystem::Rename(const std::string& from, const std::stri
 
 Result<bool> FaultInjectionFileSystem::RenameExchange(const std::string& a, const std::string& b) {
   std::lock_guard lock(mu_);
-  RETURN_IF_ERROR(Admit(Op::kRenameExchange, b));
+  if (Status admitted = Admit(Op::kRenameExchange, b); !admitted.ok()) {
+    // EINVAL or ENOSYS injected: a filesystem without the exchange, as POSIX reports it.
+    auto it = failing_ops_.find(Op::kRenameExchange);
+    const bool unsupported = !power_out_ && it != failing_ops_.end() && (it->second == EINVAL || it->second == ENOSYS);
+    if (!unsupported) return admitted;
+    Done();
+    return false;
+  }
   ASSIGN_OR_RETURN(bool exchanged, base_->RenameExchange(a, b));
   if (exchanged) {
     const std::string na = Normal(a), nb = Normal(b);

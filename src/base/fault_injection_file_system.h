@@ -71,6 +71,8 @@ class FaultInjectionFileSystem final : public FileSystem {
   // The n-th call from now fails with `err` and does nothing. 0: none.
   void FailCall(uint64_t n, int err);
   // Every call of `op` fails with `err` and does nothing; err 0 clears.
+  // For kRenameExchange, EINVAL or ENOSYS make it report "not supported"
+  // (false), as a filesystem without RENAME_EXCHANGE does.
   void FailOp(Op op, int err);
   // Bytes that appends may still write in total; the one that crosses it
   // writes what fits and fails with ENOSPC. UINT64_MAX: unlimited.
