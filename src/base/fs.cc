@@ -1,5 +1,6 @@
 #include "base/fs.h"
 
+#include "base/file_system.h"
 #include "base/scratch.h"
 
 #include <dirent.h>
@@ -65,14 +66,19 @@ bool SetDirect(int fd, bool on) {
   return want == flags || ::fcntl(fd, F_SETFL, want) == 0;
 }
 
-Status WriteTemp(const std::string& tmp, std::string_view data, unsigned mode) {
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
-  if (fd < 0) return ErrnoStatus("create", tmp, errno);
-  Status st = WriteAt(fd, data, 0, tmp);
-  if (st.ok() && ::fsync(fd) != 0) st = ErrnoStatus("fsync", tmp, errno);
-  if (::close(fd) != 0 && st.ok()) st = ErrnoStatus("close", tmp, errno);
-  if (st.ok() && ::fchmodat(AT_FDCWD, tmp.c_str(), mode, 0) != 0) st = ErrnoStatus("chmod", tmp, errno);
-  if (!st.ok()) ::unlink(tmp.c_str());
+// The file is created with the final mode (not 0600 first) so a reader that
+// sees it renamed into place sees the right mode; SetAttributes makes the
+// mode independent of the umask.
+Status WriteTemp(FileSystem& fsys, const std::string& tmp, std::string_view data, unsigned mode) {
+  ASSIGN_OR_RETURN(auto file, fsys.NewWritableFile(tmp, mode, true));
+  Status st = file->Append(data);
+  if (st.ok()) st = file->Sync();
+  FileAttributes attributes;
+  attributes.mode = mode;
+  if (st.ok()) st = file->SetAttributes(attributes);
+  Status closed = file->Close();
+  if (st.ok()) st = closed;
+  if (!st.ok()) (void)fsys.Unlink(tmp);
   return st;
 }
 
@@ -134,36 +140,28 @@ std::string TempSiblingName(const std::string& path) {
   return path + ".tmp." + OwnerTag() + "." + std::to_string(counter++) + "." + std::to_string(rng() % 1000000);
 }
 
-Status WriteFileAtomic(const std::string& path, std::string_view data, unsigned mode) {
+Status WriteFileAtomic(const std::string& path, std::string_view data, unsigned mode, FileSystem* file_system) {
+  FileSystem& fsys = *FileSystem::Or(file_system);
   std::string tmp = TempSiblingName(path);
-  RETURN_IF_ERROR(WriteTemp(tmp, data, mode));
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    int e = errno;
-    ::unlink(tmp.c_str());
-    return ErrnoStatus("rename", path, e);
+  RETURN_IF_ERROR(WriteTemp(fsys, tmp, data, mode));
+  if (Status st = fsys.Rename(tmp, path); !st.ok()) {
+    (void)fsys.Unlink(tmp);
+    return st;
   }
-  return FsyncDir(Dirname(path));
+  return fsys.SyncDir(Dirname(path));
 }
 
-Status WriteFileExclusive(const std::string& path, std::string_view data, unsigned mode) {
+Status WriteFileExclusive(const std::string& path, std::string_view data, unsigned mode, FileSystem* file_system) {
+  FileSystem& fsys = *FileSystem::Or(file_system);
   std::string tmp = TempSiblingName(path);
-  RETURN_IF_ERROR(WriteTemp(tmp, data, mode));
-  int rc = ::link(tmp.c_str(), path.c_str());
-  int e = errno;
-  ::unlink(tmp.c_str());
-  if (rc != 0) return ErrnoStatus("link", path, e);
-  return FsyncDir(Dirname(path));
+  RETURN_IF_ERROR(WriteTemp(fsys, tmp, data, mode));
+  Status linked = fsys.Link(tmp, path);
+  (void)fsys.Unlink(tmp);
+  RETURN_IF_ERROR(linked);
+  return fsys.SyncDir(Dirname(path));
 }
 
-Status FsyncDir(const std::string& dir) {
-  int fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return ErrnoStatus("open dir", dir, errno);
-  int rc = ::fsync(fd);
-  int e = errno;
-  ::close(fd);
-  if (rc != 0) return ErrnoStatus("fsync dir", dir, e);
-  return Status::Ok();
-}
+Status FsyncDir(const std::string& dir, FileSystem* file_system) { return FileSystem::Or(file_system)->SyncDir(dir); }
 
 Status FsyncFile(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -175,23 +173,18 @@ Status FsyncFile(const std::string& path) {
   return Status::Ok();
 }
 
-Status MakeDirs(const std::string& dir, unsigned mode) {
+Status MakeDirs(const std::string& dir, unsigned mode, FileSystem* file_system) {
   if (IsDirectory(dir)) return Status::Ok();
   const std::string parent = Dirname(dir);
-  if (parent != dir && !IsDirectory(parent)) RETURN_IF_ERROR(MakeDirs(parent, 0755));
-  if (::mkdir(dir.c_str(), static_cast<mode_t>(mode)) != 0 && errno != EEXIST) return ErrnoStatus("mkdir", dir, errno);
-  if (!IsDirectory(dir)) return ErrnoStatus("mkdir", dir, ENOTDIR);
-  return Status::Ok();
+  if (parent != dir && !IsDirectory(parent)) RETURN_IF_ERROR(MakeDirs(parent, 0755, file_system));
+  return FileSystem::Or(file_system)->Mkdir(dir, mode, true);
 }
 
-Status RemoveAll(const std::string& path) {
-  std::error_code ec;
-  std::filesystem::remove_all(path, ec);
-  if (ec) return ErrnoStatus("remove", path, ec.value());
-  return Status::Ok();
+Status RemoveAll(const std::string& path, FileSystem* file_system) {
+  return FileSystem::Or(file_system)->RemoveAll(path);
 }
 
-void RemoveAbandoned(const std::string& dir, std::string_view prefix) {
+void RemoveAbandoned(const std::string& dir, std::string_view prefix, FileSystem* file_system) {
   // Owner encoding and judgement: base/scratch.h.
   auto names = ListDir(dir);
   if (!names.ok()) return;
@@ -201,13 +194,14 @@ void RemoveAbandoned(const std::string& dir, std::string_view prefix) {
     uint64_t start = 0;
     if (!ParseOwnerTag(std::string_view(name).substr(prefix.size()), &pid, &start)) continue;
     if (!OwnerGone(pid, start)) continue;  // ours, alive, or not ours to judge
-    (void)RemoveAll(JoinPath(dir, name));
+    (void)RemoveAll(JoinPath(dir, name), file_system);
   }
 }
 
-Status RenameDurable(const std::string& from, const std::string& to) {
-  if (::rename(from.c_str(), to.c_str()) != 0) return ErrnoStatus("rename " + from + " to", to, errno);
-  return FsyncDir(Dirname(to));
+Status RenameDurable(const std::string& from, const std::string& to, FileSystem* file_system) {
+  FileSystem& fsys = *FileSystem::Or(file_system);
+  RETURN_IF_ERROR(fsys.Rename(from, to));
+  return fsys.SyncDir(Dirname(to));
 }
 
 bool Exists(const std::string& path) {

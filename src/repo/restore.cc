@@ -15,18 +15,13 @@
 #include <thread>
 #include <unordered_map>
 
+#include "base/file_system.h"
 #include "base/fs.h"
 #include "base/scratch.h"
 #include "repo/snapshot.h"
 
 namespace ailee::repo {
 namespace {
-
-Status WriteErr(std::string_view op, const std::string& path, int err) {
-  // EFBIG (file size limit) is as fatal as a full disk for a restore.
-  if (err == EFBIG) return ResourceExhausted(std::string(op) + " " + path + ": file too large / no space");
-  return ErrnoStatus(op, path, err);
-}
 
 // A file of the existing target as it was when hashed: a reuse must find
 // this very file (same inode, unchanged since), not whatever has its name by
@@ -86,10 +81,11 @@ std::optional<std::pair<std::string, LocalFile>> HashLocalFile(const std::string
 
 struct Restorer {
   Restorer(Repository& rp, const Snapshot& s, const RestoreOptions& o, std::string stage)
-      : repo(rp), snap(s), options(o), staging(std::move(stage)) {}
+      : repo(rp), snap(s), options(o), files(*fs::FileSystem::Or(o.file_system)), staging(std::move(stage)) {}
   Repository& repo;
   const Snapshot& snap;
   const RestoreOptions& options;
+  fs::FileSystem& files;
   std::string staging;
   bool as_root = ::geteuid() == 0;
   std::unordered_map<std::string, LocalFile> local_by_sha;  // sha256 hex -> existing file as hashed
@@ -103,14 +99,14 @@ struct Restorer {
     return st.WithContext("restore of " + e.path + " from snapshot " + ShortId(snap.id));
   }
 
-  Status SetAttributes(int fd, const FileEntry& e, const std::string& path) const {
-    if (as_root && ::fchown(fd, e.uid, e.gid) != 0) return ErrnoStatus("chown", path, errno);
-    if (::fchmod(fd, e.mode) != 0) return ErrnoStatus("chmod", path, errno);
-    timespec times[2];
-    times[0].tv_sec = times[1].tv_sec = e.mtime_ns / 1000000000;
-    times[0].tv_nsec = times[1].tv_nsec = e.mtime_ns % 1000000000;
-    if (::futimens(fd, times) != 0) return ErrnoStatus("utimens", path, errno);
-    return Status::Ok();
+  // Sync, attributes, close: a restored file counts once this returns OK.
+  Status Finish(fs::WritableFile& out, const FileEntry& e) const {
+    fs::FileAttributes attributes{.mode = e.mode, .uid = {}, .gid = e.gid, .mtime_ns = e.mtime_ns};
+    if (as_root) attributes.uid = e.uid;
+    Status st = out.Sync();
+    if (st.ok()) st = out.SetAttributes(attributes);
+    Status closed = out.Close();
+    return st.ok() ? closed : st;
   }
 
   // Reuses `src` from the existing target (its content hash matched when the
@@ -150,31 +146,20 @@ struct Restorer {
     // Linked through the descriptor: the inode that was checked, whatever
     // the name points to by now.
     const std::string by_fd = "/proc/self/fd/" + std::to_string(in);
-    if (same_meta && ::linkat(AT_FDCWD, by_fd.c_str(), AT_FDCWD, dst.c_str(), AT_SYMLINK_FOLLOW) == 0) {
+    if (same_meta && files.Link(by_fd, dst).ok()) {
       if (unchanged(true)) return true;
-      (void)::unlink(dst.c_str());
+      (void)files.Unlink(dst);
       return false;
     }
-    int out = ::open(dst.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (out < 0) return WriteErr("create", dst, errno);
-    Status st;
-    uint64_t left = e.size;
-    off_t in_off = 0;
-    while (left > 0 && st.ok()) {
-      ssize_t n = ::copy_file_range(in, &in_off, out, nullptr, left, 0);
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) st = WriteErr("copy", dst, errno);
-      else if (n == 0) st = DataLoss("copy " + src.path + ": file shrank while restoring");
-      else left -= static_cast<uint64_t>(n);
-    }
+    ASSIGN_OR_RETURN(auto out, files.NewWritableFile(dst, 0600, true));
+    Status st = out->AppendFrom(in, e.size);
+    if (st.code() == StatusCode::kDataLoss) st = st.WithContext("copy " + src.path + ": file shrank while restoring");
     if (st.ok() && !unchanged(false)) {
-      ::close(out);
-      (void)::unlink(dst.c_str());
+      (void)out->Close();
+      (void)files.Unlink(dst);
       return false;
     }
-    if (st.ok() && ::fdatasync(out) != 0) st = WriteErr("fsync", dst, errno);
-    if (st.ok()) st = SetAttributes(out, e, dst);
-    if (::close(out) != 0 && st.ok()) st = WriteErr("close", dst, errno);
+    if (st.ok()) st = Finish(*out, e);
     if (!st.ok()) return st;
     return true;
   }
@@ -195,8 +180,7 @@ struct Restorer {
         }
       }
     }
-    int fd = ::open(dst.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0) return WriteErr("create", dst, errno);
+    ASSIGN_OR_RETURN(auto out, files.NewWritableFile(dst, 0600, true));
     crypto::Sha256Stream sha;
     uint64_t written = 0;
     Status st;
@@ -207,7 +191,7 @@ struct Restorer {
         break;
       }
       sha.Update(*data);
-      st = fs::WriteAt(fd, *data, written, dst);
+      st = out->Append(*data);
       if (!st.ok()) break;
       written += data->size();
       std::lock_guard lock(mu);
@@ -222,15 +206,13 @@ struct Restorer {
                       " bytes; the snapshot records " + e.sha256 + " and " + std::to_string(e.size) + " bytes");
       }
     }
-    if (st.ok() && ::fdatasync(fd) != 0) st = WriteErr("fsync", dst, errno);
-    if (st.ok()) st = SetAttributes(fd, e, dst);
-    if (::close(fd) != 0 && st.ok()) st = WriteErr("close", dst, errno);
+    if (st.ok()) st = Finish(*out, e);
     return st;
   }
 
   Status RestoreSymlink(const FileEntry& e) {
     const std::string dst = Dest(e);
-    if (::symlink(e.link_target.c_str(), dst.c_str()) != 0) return WriteErr("symlink", dst, errno);
+    RETURN_IF_ERROR(files.Symlink(e.link_target, dst));
     if (as_root && ::lchown(dst.c_str(), e.uid, e.gid) != 0) return ErrnoStatus("lchown", dst, errno);
     timespec times[2];
     times[0].tv_sec = times[1].tv_sec = e.mtime_ns / 1000000000;
@@ -241,7 +223,7 @@ struct Restorer {
 
   Status RestoreEntry(const FileEntry& e, BlobBuffers* buffers) {
     std::string parent = fs::Dirname(Dest(e));
-    if (!fs::IsDirectory(parent)) RETURN_IF_ERROR(fs::MakeDirs(parent));
+    if (!fs::IsDirectory(parent)) RETURN_IF_ERROR(fs::MakeDirs(parent, 0755, &files));
     Status st = e.type == FileEntry::Type::kSymlink ? RestoreSymlink(e) : RestoreFile(e, buffers);
     if (!st.ok()) return Fail(e, st);
     std::lock_guard lock(mu);
@@ -269,7 +251,7 @@ struct Restorer {
   }
 };
 
-Status FinishDirectories(const Snapshot& snap, const std::string& staging, bool as_root) {
+Status FinishDirectories(const Snapshot& snap, const std::string& staging, bool as_root, fs::FileSystem& files) {
   // Deepest first, so setting a read-only mode does not block the children.
   std::vector<const FileEntry*> dirs;
   for (const auto& f : snap.files) {
@@ -278,7 +260,7 @@ Status FinishDirectories(const Snapshot& snap, const std::string& staging, bool 
   std::sort(dirs.begin(), dirs.end(), [](const FileEntry* a, const FileEntry* b) { return a->path > b->path; });
   for (const FileEntry* d : dirs) {
     std::string path = staging + "/" + d->path;
-    RETURN_IF_ERROR(fs::FsyncDir(path));
+    RETURN_IF_ERROR(files.SyncDir(path));
     if (as_root && ::chown(path.c_str(), d->uid, d->gid) != 0) return ErrnoStatus("chown", path, errno);
     if (::chmod(path.c_str(), d->mode) != 0) return ErrnoStatus("chmod", path, errno);
     timespec times[2];
@@ -287,7 +269,7 @@ Status FinishDirectories(const Snapshot& snap, const std::string& staging, bool 
     ::utimensat(AT_FDCWD, path.c_str(), times, 0);
   }
   if (::chmod(staging.c_str(), 0755) != 0) return ErrnoStatus("chmod", staging, errno);
-  return fs::FsyncDir(staging);
+  return files.SyncDir(staging);
 }
 
 }  // namespace
@@ -323,17 +305,18 @@ Result<RestoreStats> RestoreSnapshot(Repository& repo, const std::string& snapsh
   ASSIGN_OR_RETURN(auto lock, RepoLock::Acquire(repo.shared_store(), repo.clock(), false, options.lock));
   RETURN_IF_ERROR(repo.ReloadIndex().status());  // packs may have moved since Open (prune)
 
+  fs::FileSystem& files = *fs::FileSystem::Or(options.file_system);
   const std::string parent = fs::Dirname(target);
-  RETURN_IF_ERROR(fs::MakeDirs(parent));
+  RETURN_IF_ERROR(fs::MakeDirs(parent, 0755, &files));
   // What killed restores into this target left: a staging tree, or (only
   // after the exchange fallback's first rename completed, so only while the
   // target exists again) the old tree set aside.
   const std::string scratch_prefix = "." + fs::Basename(target) + ".restore-";
   const std::string aside_prefix = "." + fs::Basename(target) + ".old-";
-  fs::RemoveAbandoned(parent, scratch_prefix);
-  if (target_exists) fs::RemoveAbandoned(parent, aside_prefix);
+  fs::RemoveAbandoned(parent, scratch_prefix, &files);
+  if (target_exists) fs::RemoveAbandoned(parent, aside_prefix, &files);
   const std::string staging = fs::JoinPath(parent, fs::ScratchName(scratch_prefix));
-  if (::mkdir(staging.c_str(), 0700) != 0) return WriteErr("mkdir", staging, errno);
+  RETURN_IF_ERROR(files.Mkdir(staging, 0700, false));
 
   Restorer r(repo, snap, options, staging);
   for (const auto& f : snap.files) {
@@ -347,10 +330,8 @@ Result<RestoreStats> RestoreSnapshot(Repository& repo, const std::string& snapsh
   for (const auto& f : snap.files) {
     if (f.type != FileEntry::Type::kDir) continue;
     std::string path = staging + "/" + f.path;
-    if (::mkdir(path.c_str(), 0700) != 0 && errno != EEXIST) {
-      st = WriteErr("mkdir", path, errno);
-      break;
-    }
+    st = files.Mkdir(path, 0700, true);
+    if (!st.ok()) break;
   }
   if (st.ok()) {
     // Regular files first; symlinks only once every file is in place, so no
@@ -390,28 +371,29 @@ Result<RestoreStats> RestoreSnapshot(Repository& repo, const std::string& snapsh
       if (st.ok() && f.type == FileEntry::Type::kSymlink) st = r.RestoreEntry(f, &unused);
     }
   }
-  if (st.ok()) st = FinishDirectories(snap, staging, r.as_root);
+  if (st.ok()) st = FinishDirectories(snap, staging, r.as_root, files);
   if (st.ok() && options.check_staged) st = options.check_staged(staging);
 
   if (st.ok()) {
     if (target_exists) {
-      if (::renameat2(AT_FDCWD, staging.c_str(), AT_FDCWD, target.c_str(), RENAME_EXCHANGE) == 0) {
-        st = fs::FsyncDir(parent);
+      auto exchanged = files.RenameExchange(staging, target);
+      if (!exchanged.ok()) {
+        st = exchanged.status();
+      } else if (*exchanged) {
+        st = files.SyncDir(parent);
         // `staging` now holds the old tree.
-      } else if (errno == EINVAL || errno == ENOSYS) {
-        const std::string aside = fs::JoinPath(parent, fs::ScratchName(aside_prefix));
-        st = fs::RenameDurable(target, aside);
-        if (st.ok()) st = fs::RenameDurable(staging, target);
-        if (st.ok()) (void)fs::RemoveAll(aside);
       } else {
-        st = WriteErr("rename " + staging + " over", target, errno);
+        const std::string aside = fs::JoinPath(parent, fs::ScratchName(aside_prefix));
+        st = fs::RenameDurable(target, aside, &files);
+        if (st.ok()) st = fs::RenameDurable(staging, target, &files);
+        if (st.ok()) (void)files.RemoveAll(aside);
       }
     } else {
-      st = fs::RenameDurable(staging, target);
+      st = fs::RenameDurable(staging, target, &files);
     }
   }
   // Either the failed staging tree or, after an exchange, the old target.
-  (void)fs::RemoveAll(staging);
+  (void)files.RemoveAll(staging);
   if (!st.ok()) return st.WithContext("restore into " + target);
   RETURN_IF_ERROR(lock->Release());
   r.stats.duration_ms = (Clock::Real().MonotonicNanos() - start) / 1000000;

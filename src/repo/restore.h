@@ -23,9 +23,13 @@
 //
 // On any failure (damaged data: kDataLoss naming snapshot, file and blob;
 // disk full: kResourceExhausted; check_staged's error) the staging directory
-// is removed and the target is untouched. Killed midway, the target is either
-// the old tree or the new one; the staging directory left next to it is
-// removed by the next restore into that target.
+// is removed and the target is untouched. Killed midway (or on a power loss:
+// tests/unit/repo_power_loss_test.cc), the target is either the old tree or
+// the new one; the staging directory left next to it is removed by the next
+// restore into that target. Except on a filesystem without RENAME_EXCHANGE:
+// the swap is then two renames, and between them there is no target, the old
+// tree being beside it as ".<name>.old-<owner>-*"; the next restore writes
+// the new tree.
 // Takes a shared lock (a restore counts as a backup for prune, which will
 // not delete anything while it runs); otherwise reads the repository only.
 #pragma once
@@ -34,6 +38,7 @@
 #include <functional>
 #include <string>
 
+#include "base/file_system.h"
 #include "repo/lock.h"
 #include "repo/repository.h"
 
@@ -64,6 +69,8 @@ struct RestoreOptions {
   // holds only regular files and directories).
   bool allow_symlinks = true;
   LockOptions lock;
+  // Where the tree is written (base/file_system.h); nullptr: the default.
+  fs::FileSystem* file_system = nullptr;
 };
 
 struct RestoreStats {

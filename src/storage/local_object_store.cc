@@ -12,7 +12,8 @@
 
 namespace ailee::storage {
 
-LocalObjectStore::LocalObjectStore(std::string root) : root_(std::move(root)) {
+LocalObjectStore::LocalObjectStore(std::string root, fs::FileSystem* file_system)
+    : root_(std::move(root)), file_system_(file_system) {
   while (root_.size() > 1 && root_.back() == '/') root_.pop_back();
 }
 
@@ -28,27 +29,35 @@ Result<std::string> LocalObjectStore::PathFor(const std::string& key) const {
 
 Status LocalObjectStore::EnsureParentDir(const std::string& path) {
   std::string dir = fs::Dirname(path);
-  if (fs::IsDirectory(dir)) return Status::Ok();
-  RETURN_IF_ERROR(fs::MakeDirs(dir));
+  {
+    std::lock_guard lock(dirs_mu_);
+    if (durable_dirs_.count(dir)) return Status::Ok();
+  }
+  RETURN_IF_ERROR(fs::MakeDirs(dir, 0755, file_system()));
   // New directory entries must be durable before an object inside them is
   // reported durable: fsync every directory from the new one up to the root.
+  // Also when the directory exists: a run killed between its mkdir and these
+  // fsyncs left one whose entry a power loss can still take (with every
+  // object put into it since). Once per directory and store.
   for (std::string d = dir; d.size() >= root_.size(); d = fs::Dirname(d)) {
-    RETURN_IF_ERROR(fs::FsyncDir(fs::Dirname(d)));
+    RETURN_IF_ERROR(file_system()->SyncDir(fs::Dirname(d)));
     if (d == root_) break;
   }
+  std::lock_guard lock(dirs_mu_);
+  durable_dirs_.insert(std::move(dir));
   return Status::Ok();
 }
 
 Status LocalObjectStore::Put(const std::string& key, std::string_view data) {
   ASSIGN_OR_RETURN(std::string path, PathFor(key));
   RETURN_IF_ERROR(Annotate(EnsureParentDir(path), "put", key));
-  return Annotate(fs::WriteFileAtomic(path, data, 0644), "put", key);
+  return Annotate(fs::WriteFileAtomic(path, data, 0644, file_system()), "put", key);
 }
 
 Status LocalObjectStore::PutIfAbsent(const std::string& key, std::string_view data) {
   ASSIGN_OR_RETURN(std::string path, PathFor(key));
   RETURN_IF_ERROR(Annotate(EnsureParentDir(path), "put", key));
-  return Annotate(fs::WriteFileExclusive(path, data, 0644), "create", key);
+  return Annotate(fs::WriteFileExclusive(path, data, 0644, file_system()), "create", key);
 }
 
 Result<std::string> LocalObjectStore::Get(const std::string& key) {
@@ -116,11 +125,11 @@ Result<uint64_t> LocalObjectStore::Stat(const std::string& key) {
 
 Status LocalObjectStore::Delete(const std::string& key) {
   ASSIGN_OR_RETURN(std::string path, PathFor(key));
-  if (::unlink(path.c_str()) != 0) {
-    if (errno == ENOENT) return Status::Ok();
-    return Annotate(ErrnoStatus("unlink", path, errno), "delete", key);
+  if (Status st = file_system()->Unlink(path); !st.ok()) {
+    if (st.code() == StatusCode::kNotFound && !fs::Exists(path)) return Status::Ok();
+    return Annotate(st, "delete", key);
   }
-  return Annotate(fs::FsyncDir(fs::Dirname(path)), "delete", key);
+  return Annotate(file_system()->SyncDir(fs::Dirname(path)), "delete", key);
 }
 
 Result<std::vector<ObjectInfo>> LocalObjectStore::List(const std::string& prefix) {

@@ -7,18 +7,23 @@
 // PutIfAbsent uses link(2), so exactly one of several racing writers wins
 // even across processes on one host (and on NFS with link semantics).
 // Large objects from 4 KiB-aligned buffers (packs) are written around the
-// page cache (fs::WriteAt).
+// page cache (fs::WriteAt). Every change goes through `file_system`
+// (base/file_system.h; nullptr: fs::FileSystem::Default()), so a crash test
+// can cut the power under a repository.
 #pragma once
 
+#include <mutex>
+#include <set>
 #include <string>
 
+#include "base/file_system.h"
 #include "storage/object_store.h"
 
 namespace ailee::storage {
 
 class LocalObjectStore final : public ObjectStore {
  public:
-  explicit LocalObjectStore(std::string root);
+  explicit LocalObjectStore(std::string root, fs::FileSystem* file_system = nullptr);
 
   std::string Location() const override { return "file://" + root_; }
   Status Put(const std::string& key, std::string_view data) override;
@@ -35,7 +40,12 @@ class LocalObjectStore final : public ObjectStore {
   Status EnsureParentDir(const std::string& path);
   Status Annotate(Status st, std::string_view op, const std::string& key) const;
 
+  fs::FileSystem* file_system() const { return fs::FileSystem::Or(file_system_); }
+
   std::string root_;
+  fs::FileSystem* file_system_;
+  std::mutex dirs_mu_;
+  std::set<std::string> durable_dirs_;  // directories this store has made durable
 };
 
 }  // namespace ailee::storage

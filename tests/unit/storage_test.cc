@@ -2,6 +2,7 @@
 // fault-injecting decorator.
 #include <gtest/gtest.h>
 
+#include "base/fault_injection_file_system.h"
 #include "base/fs.h"
 #include "storage/fault_injection_object_store.h"
 #include "storage/local_object_store.h"
@@ -31,6 +32,63 @@ TEST_F(LocalStoreTest, ObjectsAreFilesUnderTheRootAndTemporariesAreInvisible) {
   EXPECT_EQ((*list)[0].key, "data/ab/abcd");
   auto dirs = fs::ListDir(dir_ + "/data/ab");
   ASSERT_TRUE(dirs.ok());
+}
+
+// What Put, PutIfAbsent and Delete report done survives a power loss, in
+// new directories too; what a power loss interrupts is absent or whole.
+TEST_F(LocalStoreTest, WhatItReportsDoneSurvivesAPowerLoss) {
+  fs::FaultInjectionFileSystem faulty;
+  LocalObjectStore store(dir_ + "/repo", &faulty);
+  ASSERT_TRUE(store.Put("data/ab/abcd", "put").ok());
+  ASSERT_TRUE(store.PutIfAbsent("index/ef/ef01", "created").ok());
+  ASSERT_TRUE(store.Put("locks/l1", "lock").ok());
+  ASSERT_TRUE(store.Delete("locks/l1").ok());
+  // Inside the next Put (mkdir, three directory syncs up to the root, create,
+  // append, sync): its temporary is written and synced, never renamed.
+  faulty.CutPowerAfter(7);
+  EXPECT_FALSE(store.Put("data/cd/cdef", "lost").ok());
+  ASSERT_TRUE(faulty.SimulatePowerLoss().ok());
+  EXPECT_EQ(*store.Get("data/ab/abcd"), "put");
+  EXPECT_EQ(*store.Get("index/ef/ef01"), "created");
+  EXPECT_EQ(store.Get("locks/l1").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(store.Get("data/cd/cdef").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(store.List("")->size(), 2u);
+}
+
+// A process killed between creating an object's directory and syncing its
+// parent leaves a directory whose entry is not durable; the next process's
+// Put into it must still survive a power loss.
+TEST_F(LocalStoreTest, APutIntoADirectoryAKilledRunCreatedSurvivesAPowerLoss) {
+  fs::FaultInjectionFileSystem faulty;
+  LocalObjectStore first(dir_ + "/repo", &faulty);
+  ASSERT_TRUE(first.Put("data/ef/ef01", "e").ok());
+  faulty.CutPowerAfter(1);  // the mkdir of data/ab
+  EXPECT_FALSE(first.Put("data/ab/abcd", "x").ok());
+  faulty.SimulateProcessCrash();
+  LocalObjectStore next(dir_ + "/repo", &faulty);
+  ASSERT_TRUE(next.Put("data/ab/abcd", "x").ok());
+  ASSERT_TRUE(faulty.SimulatePowerLoss().ok());
+  auto got = next.Get("data/ab/abcd");
+  ASSERT_TRUE(got.ok()) << "reported durable, lost: " << got.status().ToString();
+  EXPECT_EQ(*got, "x");
+}
+
+// A store that cannot make a write durable says so instead of reporting it done.
+TEST_F(LocalStoreTest, AWriteThatCannotBeMadeDurableFails) {
+  fs::FaultInjectionFileSystem faulty;
+  LocalObjectStore store(dir_, &faulty);
+  faulty.FailOp(fs::FaultInjectionFileSystem::Op::kSync, EIO);
+  EXPECT_EQ(store.Put("data/ab/abcd", "x").code(), StatusCode::kDataLoss);
+  faulty.FailOp(fs::FaultInjectionFileSystem::Op::kSync, 0);
+  faulty.FailOp(fs::FaultInjectionFileSystem::Op::kSyncDir, EIO);
+  EXPECT_FALSE(store.Put("data/ab/abcd", "x").ok());
+  EXPECT_FALSE(store.PutIfAbsent("data/ab/abce", "x").ok());
+  faulty.ClearFaults();
+  faulty.SetSpaceLimit(4);
+  EXPECT_EQ(store.Put("data/ab/abcd", "too large").code(), StatusCode::kResourceExhausted);
+  auto names = fs::ListDir(dir_ + "/data/ab");  // failed writes removed their temporaries
+  ASSERT_TRUE(names.ok());
+  for (const auto& name : *names) EXPECT_EQ(name.find(".tmp."), std::string::npos) << name;
 }
 
 TEST_F(LocalStoreTest, OpenObjectStoreAcceptsFileUrlsAndPlainPaths) {
