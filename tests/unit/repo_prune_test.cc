@@ -160,7 +160,11 @@ TEST_F(PruneTest, BackupAfterAnotherProcessPrunedDoesNotTrustAStaleIndex) {
 TEST_F(PruneTest, RefusesWhileABackupHoldsALockUntilItIsStale) {
   WriteFile(src_ + "/f", RandomData(1000, 1));
   Backup(SmallPacks());
-  auto backup_lock = RepoLock::Acquire(store_, clock_, /*exclusive=*/false);
+  // A holder that stops refreshing (as a hung or dead one would): the
+  // refresher runs on clock_, which the test advances past 30 minutes below.
+  LockOptions never_refreshed;
+  never_refreshed.refresh_every_ms = 24 * kHour;
+  auto backup_lock = RepoLock::Acquire(store_, clock_, /*exclusive=*/false, never_refreshed);
   ASSERT_TRUE(backup_lock.ok());
   auto r = Prune(*repo_, {});
   ASSERT_EQ(r.status().code(), StatusCode::kAborted);
