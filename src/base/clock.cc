@@ -26,6 +26,16 @@ Clock& Clock::Real() {
   return clock;
 }
 
+bool WaitUntil(const Clock& clock, int64_t deadline_ms, std::unique_lock<std::mutex>& lock,
+               std::condition_variable& cv, const std::function<bool()>& wake) {
+  while (!wake()) {
+    const int64_t remaining = deadline_ms - clock.NowMillis();
+    if (remaining <= 0) return false;
+    cv.wait_for(lock, std::chrono::milliseconds(clock.WaitSliceMillis(remaining)));
+  }
+  return true;
+}
+
 std::string FormatUtc(int64_t unix_seconds) {
   std::time_t t = static_cast<std::time_t>(unix_seconds);
   std::tm tm {};

@@ -8,7 +8,6 @@
 
 #include <cerrno>
 #include <cstring>
-#include <stdexcept>
 
 #include "base/hex.h"
 
@@ -49,7 +48,9 @@ Result<Hash256> Sha256File(const std::string& path) {
     sha.Update(std::string_view(buf.data(), static_cast<size_t>(n)));
   }
   ::close(fd);
-  return sha.Finish();
+  auto hash = sha.Finish();
+  if (!hash.ok()) return hash.status().WithContext("hashing " + path);
+  return hash;
 }
 
 Hash256 HmacSha256(std::string_view key, std::string_view data) {
@@ -61,21 +62,21 @@ Hash256 HmacSha256(std::string_view key, std::string_view data) {
 }
 
 Sha256Stream::Sha256Stream() : ctx_(EVP_MD_CTX_new()) {
-  if (!ctx_ || EVP_DigestInit_ex(static_cast<EVP_MD_CTX*>(ctx_), EVP_sha256(), nullptr) != 1)
-    throw std::runtime_error("EVP_DigestInit_ex failed");
+  ok_ = ctx_ && EVP_DigestInit_ex(static_cast<EVP_MD_CTX*>(ctx_), EVP_sha256(), nullptr) == 1;
 }
 
 Sha256Stream::~Sha256Stream() { EVP_MD_CTX_free(static_cast<EVP_MD_CTX*>(ctx_)); }
 
 void Sha256Stream::Update(std::string_view data) {
-  EVP_DigestUpdate(static_cast<EVP_MD_CTX*>(ctx_), data.data(), data.size());
+  if (ok_) ok_ = EVP_DigestUpdate(static_cast<EVP_MD_CTX*>(ctx_), data.data(), data.size()) == 1;
 }
 
-Hash256 Sha256Stream::Finish() {
+Result<Hash256> Sha256Stream::Finish() {
   Hash256 out;
   unsigned int len = 0;
-  EVP_DigestFinal_ex(static_cast<EVP_MD_CTX*>(ctx_), out.data(), &len);
-  EVP_DigestInit_ex(static_cast<EVP_MD_CTX*>(ctx_), EVP_sha256(), nullptr);
+  const bool finished = ok_ && EVP_DigestFinal_ex(static_cast<EVP_MD_CTX*>(ctx_), out.data(), &len) == 1;
+  ok_ = ctx_ && EVP_DigestInit_ex(static_cast<EVP_MD_CTX*>(ctx_), EVP_sha256(), nullptr) == 1;
+  if (!finished) return Internal("OpenSSL SHA-256 stream failed (out of memory or no SHA-256 provider)");
   return out;
 }
 

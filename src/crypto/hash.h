@@ -22,6 +22,8 @@ Result<Hash256> Sha256File(const std::string& path);
 Hash256 HmacSha256(std::string_view key, std::string_view data);
 
 // Incremental SHA-256 for streaming large files. Not thread-safe.
+// OpenSSL can fail to set the stream up (out of memory, no SHA-256
+// provider): Finish then returns kInternal, and Update does nothing.
 class Sha256Stream {
  public:
   Sha256Stream();
@@ -31,10 +33,11 @@ class Sha256Stream {
   void Update(std::string_view data);
   // The hash of everything since construction or the last Finish, which
   // starts the stream afresh.
-  Hash256 Finish();
+  Result<Hash256> Finish();
 
  private:
   void* ctx_;
+  bool ok_ = false;  // the context is set up and every call on it succeeded
 };
 
 }  // namespace ailee::crypto

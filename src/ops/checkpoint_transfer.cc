@@ -36,7 +36,8 @@ Status DownloadFile(storage::ObjectStore& store, const CheckpointFile& f, const 
     done += n;
     if (progress) progress("download", done, total);
   }
-  if (hash.Finish() != f.sha256) {
+  ASSIGN_OR_RETURN(crypto::Hash256 got, hash.Finish());
+  if (got != f.sha256) {
     return DataLoss(f.path + " in " + store.Location() + " does not match the manifest's SHA-256 (damaged or replaced)");
   }
   RETURN_IF_ERROR(out.Sync());

@@ -383,7 +383,8 @@ Status ReadFile(const std::string& path, uint64_t chunk_size, FileEntry* entry, 
   ::close(fd);
   RETURN_IF_ERROR(st);
   entry->size = total;
-  entry->sha256 = crypto::HashToHex(sha.Finish());
+  ASSIGN_OR_RETURN(crypto::Hash256 hash, sha.Finish());
+  entry->sha256 = crypto::HashToHex(hash);
   return Status::Ok();
 }
 

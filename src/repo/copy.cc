@@ -1,13 +1,12 @@
 #include "repo/copy.h"
 
 #include <algorithm>
-#include <atomic>
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <set>
-#include <thread>
 
+#include "base/parallel.h"
 #include "repo/snapshot.h"
 
 namespace ailee::repo {
@@ -88,41 +87,20 @@ Status PrepareReplica(Repository& source, storage::ObjectStore& destination, Cop
 // Copies `packs` with `workers` threads; stops at the first error.
 Status CopyPacks(Repository& source, storage::ObjectStore& destination, const std::vector<std::pair<Id, uint64_t>>& packs,
                  const CopyOptions& options, CopyStats& stats) {
-  std::atomic<size_t> next{0};
-  std::atomic<uint64_t> bytes_done{0};
-  std::atomic<bool> failed{false};
-  std::mutex mu;
-  Status first_error;
+  std::mutex mu;  // orders progress reports
+  uint64_t bytes_done = 0;
   uint64_t total = 0;
   for (const auto& p : packs) total += p.second;
-  auto work = [&] {
-    for (;;) {
-      if (failed.load()) return;
-      size_t i = next.fetch_add(1);
-      if (i >= packs.size()) return;
-      const Id& id = packs[i].first;
-      Status st;
-      auto bytes = ReadChecked(source.store(), PackKey(id), id);
-      if (!bytes.ok()) st = bytes.status();
-      else st = destination.Put(PackKey(id), *bytes);
-      if (!st.ok()) {
-        std::lock_guard<std::mutex> lock(mu);
-        if (first_error.ok()) first_error = st.WithContext("copying pack " + ShortId(id));
-        failed = true;
-        return;
-      }
-      uint64_t done = bytes_done.fetch_add(packs[i].second) + packs[i].second;
-      if (options.progress) {
-        std::lock_guard<std::mutex> lock(mu);
-        options.progress(CopyProgress{done, total});
-      }
-    }
-  };
-  const int n = std::max(1, std::min<int>(options.workers, static_cast<int>(packs.size())));
-  std::vector<std::thread> threads;
-  for (int i = 0; i < n; ++i) threads.emplace_back(work);
-  for (auto& t : threads) t.join();
-  if (!first_error.ok()) return first_error;
+  RETURN_IF_ERROR(ParallelFor(packs.size(), options.workers, [&](size_t i, int) {
+    const Id& id = packs[i].first;
+    auto bytes = ReadChecked(source.store(), PackKey(id), id);
+    Status st = bytes.ok() ? destination.Put(PackKey(id), *bytes) : bytes.status();
+    if (!st.ok()) return st.WithContext("copying pack " + ShortId(id));
+    std::lock_guard<std::mutex> lock(mu);
+    bytes_done += packs[i].second;
+    if (options.progress) options.progress(CopyProgress{bytes_done, total});
+    return Status::Ok();
+  }));
   stats.packs_copied = packs.size();
   stats.bytes_copied = total;
   return Status::Ok();

@@ -69,11 +69,13 @@ RepoLock::RepoLock(std::shared_ptr<storage::ObjectStore> store, Clock& clock, bo
     : store_(std::move(store)), clock_(clock), exclusive_(exclusive), options_(options), id_(IdHex(RandomId())) {}
 
 Status RepoLock::Write() {
+  const int64_t now = clock_.NowMillis();
+  written_ms_ = now;  // a failed write is retried a period later, like a done one
   // pid_start tells this process from a later one the kernel gives the same pid.
   nlohmann::json j = {{"version", kFormatVersion}, {"host", LocalHostname()}, {"pid", ::getpid()},
                       {"pid_start", fs::ProcessStartTicks(::getpid())}, {"pid_space", fs::ProcessSpaceId()},
                       {"user", LocalUsername()},
-                      {"time_ms", clock_.NowMillis()}, {"exclusive", exclusive_}};
+                      {"time_ms", now}, {"exclusive", exclusive_}};
   return store_->Put(LockKey(id_), j.dump());
 }
 
@@ -105,10 +107,15 @@ Result<std::unique_ptr<RepoLock>> RepoLock::Acquire(std::shared_ptr<storage::Obj
   return lock;
 }
 
+// Refreshes on clock_, the clock that judges staleness: a refresh is due
+// refresh_every after the time the last write recorded (not after this
+// thread got to run: started late, it would otherwise push the first
+// refresh past a clock that had already moved on).
 void RepoLock::RefreshLoop() {
   std::unique_lock guard(mu_);
-  while (!stop_) {
-    if (cv_.wait_for(guard, std::chrono::milliseconds(options_.refresh_every_ms), [&] { return stop_; })) break;
+  for (;;) {
+    const int64_t due = written_ms_.load() + options_.refresh_every_ms;
+    if (WaitUntil(clock_, due, guard, cv_, [&] { return stop_; })) break;
     guard.unlock();
     (void)Write();  // a failed refresh is retried next period; staleness takes 30 min
     guard.lock();

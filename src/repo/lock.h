@@ -5,7 +5,8 @@
 // both absent in locks of older versions, judged by host and pid alone; a
 // lock of another pid space is judged by its age only.)
 //
-// Backup, restore and forget take a shared lock, prune an exclusive one.
+// Backup, restore, forget, copy (on the destination) and verify take a
+// shared lock, prune an exclusive one.
 // Acquire writes the lock object first and then lists the others; on a
 // conflict it deletes its own and fails with kAborted. Because both sides
 // write before they look, two racing processes can at worst both back off,
@@ -18,9 +19,18 @@
 // lock does not outlive the next job; a lock of another host is only ever
 // judged by its age and never deleted by Acquire, and a live holder's lock
 // (same pid and start time) is never deleted.
-// A holder refreshes its lock every refresh_every from a background thread.
+// A holder refreshes its lock every refresh_every from a background thread,
+// measured on the same Clock that judges staleness (so a FakeClock drives
+// both: the refresher writes once a test advances the clock past the next
+// refresh, and never because real time passed).
+//
+// Verify reads packs that prune deletes and rewrites, so the two never
+// overlap: a verify started while prune holds its lock fails at once with
+// kAborted (exit 6, "retry later"), as a backup does, and a prune started
+// during a verify does the same.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -79,6 +89,7 @@ class RepoLock {
   bool exclusive_;
   LockOptions options_;
   std::string id_;
+  std::atomic<int64_t> written_ms_{0};  // clock_ time of the last Write
   std::mutex mu_;
   std::condition_variable cv_;
   bool stop_ = false;

@@ -95,7 +95,7 @@ Result<PackBuilder::Finished> PackBuilder::Finish(const MasterKey& key) {
   std::memcpy(Extend(tail.size()), tail.data(), tail.size());
   sha_.Update(tail);
   Finished out;
-  out.id = sha_.Finish();
+  ASSIGN_OR_RETURN(out.id, sha_.Finish());
   out.size = size_;
   out.buffer = std::move(buffer_);
   out.blobs = std::move(blobs_);

@@ -5,18 +5,17 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <filesystem>
 #include <mutex>
 #include <optional>
 #include <set>
-#include <thread>
 #include <unordered_map>
 
 #include "base/file_system.h"
 #include "base/fs.h"
+#include "base/parallel.h"
 #include "base/scratch.h"
 #include "repo/snapshot.h"
 
@@ -75,8 +74,9 @@ std::optional<std::pair<std::string, LocalFile>> HashLocalFile(const std::string
   struct stat after {};
   ok = ok && ::fstat(fd, &after) == 0 && SameFile(lf.st, after);
   ::close(fd);
-  if (!ok) return std::nullopt;
-  return std::pair{crypto::HashToHex(sha.Finish()), std::move(lf)};
+  auto hash = sha.Finish();
+  if (!ok || !hash.ok()) return std::nullopt;  // not reused: fetched instead
+  return std::pair{crypto::HashToHex(*hash), std::move(lf)};
 }
 
 struct Restorer {
@@ -199,8 +199,10 @@ struct Restorer {
       stats.bytes_fetched += data->size();
       if (options.progress) options.progress(progress);
     }
+    auto hash = sha.Finish();
+    if (st.ok() && !hash.ok()) st = hash.status();
     if (st.ok()) {
-      std::string got = crypto::HashToHex(sha.Finish());
+      std::string got = crypto::HashToHex(*hash);
       if (got != e.sha256 || written != e.size) {
         st = DataLoss("restored content has SHA-256 " + got + " and " + std::to_string(written) +
                       " bytes; the snapshot records " + e.sha256 + " and " + std::to_string(e.size) + " bytes");
@@ -343,32 +345,11 @@ Result<RestoreStats> RestoreSnapshot(Repository& repo, const std::string& snapsh
       if (f.type == FileEntry::Type::kFile) work.push_back(&f);
     }
     std::stable_sort(work.begin(), work.end(), [](const FileEntry* a, const FileEntry* b) { return a->size > b->size; });
-    std::atomic<size_t> next{0};
-    std::mutex err_mu;
-    auto worker = [&] {
-      BlobBuffers buffers;
-      for (;;) {
-        {
-          std::lock_guard lock_guard(err_mu);
-          if (!st.ok()) return;
-        }
-        size_t i = next++;
-        if (i >= work.size()) return;
-        Status fst = r.RestoreEntry(*work[i], &buffers);
-        if (!fst.ok()) {
-          std::lock_guard lock_guard(err_mu);
-          if (st.ok()) st = fst;
-          return;
-        }
-      }
-    };
-    std::vector<std::thread> threads;
-    for (int i = 1; i < std::max(1, options.workers); ++i) threads.emplace_back(worker);
-    worker();
-    for (auto& t : threads) t.join();
-    BlobBuffers unused;
+    std::vector<BlobBuffers> buffers(static_cast<size_t>(std::max(1, options.workers)));
+    st = ParallelFor(work.size(), options.workers,
+                     [&](size_t i, int worker) { return r.RestoreEntry(*work[i], &buffers[worker]); });
     for (const auto& f : snap.files) {
-      if (st.ok() && f.type == FileEntry::Type::kSymlink) st = r.RestoreEntry(f, &unused);
+      if (st.ok() && f.type == FileEntry::Type::kSymlink) st = r.RestoreEntry(f, &buffers[0]);
     }
   }
   if (st.ok()) st = FinishDirectories(snap, staging, r.as_root, files);

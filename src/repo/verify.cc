@@ -5,31 +5,13 @@
 #include <map>
 #include <mutex>
 #include <set>
-#include <thread>
 #include <unordered_map>
 
+#include "base/parallel.h"
 #include "repo/pack.h"
 #include "repo/snapshot.h"
 
 namespace ailee::repo {
-namespace {
-
-// Runs fn(i, buffers) for i in [0, n) on `workers` threads, each with its
-// own reusable blob buffers.
-template <typename Fn>
-void ParallelFor(size_t n, int workers, Fn fn) {
-  std::atomic<size_t> next{0};
-  auto loop = [&] {
-    BlobBuffers buffers;
-    for (size_t i = next++; i < n; i = next++) fn(i, &buffers);
-  };
-  std::vector<std::thread> threads;
-  for (int t = 1; t < workers; ++t) threads.emplace_back(loop);
-  loop();
-  for (auto& t : threads) t.join();
-}
-
-}  // namespace
 
 std::string VerifyProblem::ToString() const {
   // Messages from lower layers often start with the object already.
@@ -42,6 +24,8 @@ std::string VerifyProblem::ToString() const {
 }
 
 Result<VerifyReport> Verify(Repository& repo, const VerifyOptions& options) {
+  ASSIGN_OR_RETURN(auto repo_lock,
+                   RepoLock::Acquire(repo.shared_store(), repo.clock(), /*exclusive=*/false, options.lock));
   VerifyReport report;
   std::mutex mu;
   auto add = [&](VerifyProblem p) {
@@ -129,19 +113,16 @@ Result<VerifyReport> Verify(Repository& repo, const VerifyOptions& options) {
     for (const auto& b : rec.blobs) total += b.length;
   }
   std::atomic<uint64_t> done{0};
-  Status fatal;
-  auto note_fatal = [&](const Status& st) {
-    if (st.code() != StatusCode::kUnavailable) return false;
-    std::lock_guard lock(mu);
-    if (fatal.ok()) fatal = st;
-    return true;
-  };
-  ParallelFor(pack_list.size(), options.workers, [&](size_t i, BlobBuffers*) {
+  // Damage is a problem to report; a store that does not answer
+  // (kUnavailable) ends verify: ParallelFor stops at the first one.
+  auto fatal = [](const Status& st) { return st.code() == StatusCode::kUnavailable; };
+  RETURN_IF_ERROR(ParallelFor(pack_list.size(), options.workers, [&](size_t i, int) {
     const auto& [pack, size] = pack_list[i];
     auto header = ReadPackHeader(repo.store(), repo.master_key(), pack, size);
     if (!header.ok()) {
-      if (!note_fatal(header.status())) add({"pack " + IdHex(pack), "", "", IdHex(pack), "", header.status().message()});
-      return;
+      if (fatal(header.status())) return header.status();
+      add({"pack " + IdHex(pack), "", "", IdHex(pack), "", header.status().message()});
+      return Status::Ok();
     }
     auto it = packs.find(pack);
     if (it != packs.end() && header->size() != it->second.blobs.size()) {
@@ -149,8 +130,8 @@ Result<VerifyReport> Verify(Repository& repo, const VerifyOptions& options) {
            "header lists " + std::to_string(header->size()) + " blobs, the index " +
                std::to_string(it->second.blobs.size())});
     }
-  });
-  RETURN_IF_ERROR(fatal);
+    return Status::Ok();
+  }));
 
   // Distinct files (same content in many snapshots is checked once).
   struct FileRef {
@@ -181,15 +162,17 @@ Result<VerifyReport> Verify(Repository& repo, const VerifyOptions& options) {
   std::stable_sort(order.begin(), order.end(),
                    [&](size_t a, size_t b) { return files[a].file->size > files[b].file->size; });
   std::vector<std::vector<VerifyProblem>> file_problems(files.size());
-  ParallelFor(files.size(), options.workers, [&](size_t k, BlobBuffers* buffers) {
+  // One set of reusable blob buffers per worker thread.
+  std::vector<BlobBuffers> buffers(static_cast<size_t>(std::max(1, options.workers)));
+  RETURN_IF_ERROR(ParallelFor(files.size(), options.workers, [&](size_t k, int worker) {
     const size_t i = order[k];
     const FileEntry& f = *files[i].file;
     crypto::Sha256Stream sha;
     bool complete = true;
     for (const auto& c : f.chunks) {
-      auto data = check_blob(c, buffers);
+      auto data = check_blob(c, &buffers[worker]);
       if (!data.ok()) {
-        if (note_fatal(data.status())) return;
+        if (fatal(data.status())) return data.status();
         complete = false;
         auto loc = repo.index().Find(c);
         file_problems[i].push_back(
@@ -198,11 +181,13 @@ Result<VerifyReport> Verify(Repository& repo, const VerifyOptions& options) {
       }
       sha.Update(*data);
     }
-    if (complete && crypto::HashToHex(sha.Finish()) != f.sha256) {
+    if (!complete) return Status::Ok();
+    ASSIGN_OR_RETURN(crypto::Hash256 hash, sha.Finish());
+    if (crypto::HashToHex(hash) != f.sha256) {
       file_problems[i].push_back({"file " + f.path, "", f.path, "", "", "content does not match the recorded SHA-256"});
     }
-  });
-  RETURN_IF_ERROR(fatal);
+    return Status::Ok();
+  }));
   report.files_checked = files.size();
   for (const auto& s : listing.snapshots) {
     for (const auto& f : s.files) {
@@ -232,10 +217,10 @@ Result<VerifyReport> Verify(Repository& repo, const VerifyOptions& options) {
     for (const auto& s : listing.snapshots) {
       if (!damaged.count(s.id_hex())) to_open.push_back(&s);
     }
-    ParallelFor(to_open.size(), options.workers, [&](size_t i, BlobBuffers*) {
+    RETURN_IF_ERROR(ParallelFor(to_open.size(), options.workers, [&](size_t i, int) {
       const Snapshot& s = *to_open[i];
       Status st = options.check_snapshot(s);
-      if (st.ok() || note_fatal(st)) return;
+      if (st.ok() || fatal(st)) return st;
       // The message names the file first ("table file 000123.sst: ...").
       std::string path;
       const std::string& m = st.message();
@@ -248,8 +233,8 @@ Result<VerifyReport> Verify(Repository& repo, const VerifyOptions& options) {
         }
       }
       add({"snapshot " + s.id_hex(), s.id_hex(), path, "", "", m});
-    });
-    RETURN_IF_ERROR(fatal);
+      return Status::Ok();
+    }));
     report.snapshots_checked = to_open.size();
   }
 
@@ -260,14 +245,13 @@ Result<VerifyReport> Verify(Repository& repo, const VerifyOptions& options) {
       if (!checked.count(b.id)) rest.emplace_back(b.id, pack);
     }
   }
-  ParallelFor(rest.size(), options.workers, [&](size_t i, BlobBuffers* buffers) {
-    auto data = check_blob(rest[i].first, buffers);
-    if (!data.ok() && !note_fatal(data.status())) {
-      add({"blob " + IdHex(rest[i].first), "", "", IdHex(rest[i].second), IdHex(rest[i].first),
-           data.status().message()});
-    }
-  });
-  RETURN_IF_ERROR(fatal);
+  RETURN_IF_ERROR(ParallelFor(rest.size(), options.workers, [&](size_t i, int worker) {
+    auto data = check_blob(rest[i].first, &buffers[worker]);
+    if (data.ok() || fatal(data.status())) return data.status();
+    add({"blob " + IdHex(rest[i].first), "", "", IdHex(rest[i].second), IdHex(rest[i].first),
+         data.status().message()});
+    return Status::Ok();
+  }));
   report.bytes_read = done.load();
   return report;
 }

@@ -15,7 +15,14 @@
 // Damage is reported, not returned as an error: the result lists every
 // problem with the snapshot, file path, pack and blob it concerns. The
 // Status is an error only when verify itself could not run (store
-// unreachable). Reads only; takes no lock.
+// unreachable).
+//
+// Reads only, under a shared repository lock (repo/lock.h): backups may run
+// alongside, prune may not. While prune holds its exclusive lock, Verify
+// does not wait: it fails at once with kAborted ("retry later", exit 6)
+// instead of reporting packs that prune is replacing as missing. The lock
+// is released (best effort) when Verify returns; one left behind by a
+// failed release is removed by the next job on this host (owner gone).
 #pragma once
 
 #include <cstdint>
@@ -23,6 +30,7 @@
 #include <string>
 #include <vector>
 
+#include "repo/lock.h"
 #include "repo/repository.h"
 #include "repo/snapshot.h"
 
@@ -38,6 +46,7 @@ struct VerifyOptions {
   // ("snapshot <id>", with the file the message starts with); kUnavailable
   // ends verify as a store error.
   std::function<Status(const Snapshot&)> check_snapshot;
+  LockOptions lock;
 };
 
 struct VerifyProblem {

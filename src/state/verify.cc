@@ -4,12 +4,12 @@
 #include <map>
 #include <memory>
 #include <optional>
-#include <thread>
 #include <tuple>
 #include <utility>
 #include <vector>
 
 #include "base/hex.h"
+#include "base/parallel.h"
 #include "state/block.h"
 #include "state/encoding.h"
 #include "state/internal/rocks.h"
@@ -166,12 +166,11 @@ void Verifier::CheckPendingTransactions() {
   const size_t n = pending_.size();
   const size_t parts = std::min<size_t>(std::max(1, opts_.threads), n);
   std::vector<TxRangeResult> results(parts);
-  std::vector<std::thread> workers;
-  for (size_t p = 1; p < parts; ++p) {
-    workers.emplace_back([this, p, parts, n, &results] { CheckTxRange(n * p / parts, n * (p + 1) / parts, &results[p]); });
-  }
-  CheckTxRange(0, n / parts, &results[0]);
-  for (auto& w : workers) w.join();
+  // Problems are results, not errors: every range runs to its end.
+  (void)ParallelFor(parts, static_cast<int>(parts), [&](size_t p, int) {
+    CheckTxRange(n * p / parts, n * (p + 1) / parts, &results[p]);
+    return Status::Ok();
+  });
 
   std::vector<TxProblem> problems;
   for (auto& r : results) {

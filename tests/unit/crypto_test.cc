@@ -15,9 +15,9 @@ TEST(HashTest, Sha256KnownAnswer) {
   Sha256Stream s;
   s.Update("a");
   s.Update("bc");
-  EXPECT_EQ(s.Finish(), Sha256("abc"));
+  EXPECT_EQ(s.Finish().value(), Sha256("abc"));
   s.Update("xyz");
-  EXPECT_EQ(s.Finish(), Sha256("xyz")) << "Finish starts the stream afresh";
+  EXPECT_EQ(s.Finish().value(), Sha256("xyz")) << "Finish starts the stream afresh";
 }
 
 TEST(AeadTest, RoundTripAndTamperDetection) {

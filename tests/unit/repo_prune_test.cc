@@ -160,7 +160,11 @@ TEST_F(PruneTest, BackupAfterAnotherProcessPrunedDoesNotTrustAStaleIndex) {
 TEST_F(PruneTest, RefusesWhileABackupHoldsALockUntilItIsStale) {
   WriteFile(src_ + "/f", RandomData(1000, 1));
   Backup(SmallPacks());
-  auto backup_lock = RepoLock::Acquire(store_, clock_, /*exclusive=*/false);
+  // A holder that stops refreshing (as a hung or dead one would): the
+  // refresher runs on clock_, which the test advances past 30 minutes below.
+  LockOptions never_refreshed;
+  never_refreshed.refresh_every_ms = 24 * kHour;
+  auto backup_lock = RepoLock::Acquire(store_, clock_, /*exclusive=*/false, never_refreshed);
   ASSERT_TRUE(backup_lock.ok());
   auto r = Prune(*repo_, {});
   ASSERT_EQ(r.status().code(), StatusCode::kAborted);
@@ -197,13 +201,27 @@ TEST_F(PruneTest, LockOfADeadProcessOnThisHostIsStaleAtOnce) {
   EXPECT_TRUE(Prune(*repo_, {}).ok()) << "a killed backup does not block prune for 30 minutes";
 }
 
+// The refresher runs on the lock's clock, the one that judges staleness:
+// real time alone never refreshes, and advancing the FakeClock past a
+// refresh makes exactly that refresh happen. The test waits for the refresh
+// it made due (bounded), never for a guessed real-time interval.
 TEST_F(PruneTest, LockIsRefreshedWhileHeld) {
-  LockOptions o;
-  o.refresh_every_ms = 5;
+  LockOptions o;  // refresh every 5 minutes, stale after 30, both on clock_
   auto lock = RepoLock::Acquire(store_, clock_, /*exclusive=*/false, o);
   ASSERT_TRUE(lock.ok());
+  auto recorded = [&] {
+    auto locks = ListLocks(*store_, clock_, o);
+    return locks.ok() && locks->size() == 1 ? (*locks)[0].time_ms : -1;
+  };
+  const int64_t acquired = clock_.NowMillis();
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_EQ(recorded(), acquired) << "refreshed although the lock's clock did not move";
+
   clock_.Advance(29 * 60 * 1000);
-  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  const int64_t due = clock_.NowMillis();
+  for (int i = 0; i < 6000 && recorded() != due; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  ASSERT_EQ(recorded(), due) << "no refresh within 60 s of advancing the clock past it";
+
   clock_.Advance(2 * 60 * 1000);  // 31 minutes after acquiring, 2 after the refresh
   auto locks = ListLocks(*store_, clock_, o);
   ASSERT_EQ(locks->size(), 1u);

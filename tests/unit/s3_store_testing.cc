@@ -39,7 +39,7 @@ int Port(const s3test::S3TestEnv& env) {
   return std::atoi(env.endpoint.substr(env.endpoint.rfind(':') + 1).c_str());
 }
 
-std::string UniquePrefix(const std::string& tag) { return tag + "-" + RandomHex(6); }
+std::string UniquePrefix(const std::string& tag) { return tag + "-" + RandomHex(6).value(); }
 
 Result<std::string> SharedBucket(const s3test::S3TestEnv& env) {
   static std::mutex mu;

@@ -197,7 +197,7 @@ TEST_F(AILEE_S3_SUITE, GivesUpAfterTheRetryBudgetNamingWhatFailed) {
 }
 
 TEST_F(AILEE_S3_SUITE, WrongCredentialsAreAClearPermissionError) {
-  const std::string wrong_secret = "not-the-secret-" + RandomHex(8);
+  const std::string wrong_secret = "not-the-secret-" + RandomHex(8).value();
   auto env = [&](const std::string& id, const std::string& secret) -> EnvLookup {
     return [=](const std::string& name) -> std::optional<std::string> {
       if (name == "AWS_ACCESS_KEY_ID") return id;
@@ -234,7 +234,7 @@ TEST_F(AILEE_S3_SUITE, GetDetectsContentThatDoesNotMatchItsChecksum) {
   put.method = "PUT";
   put.object = prefix_ + "/data/forged";
   put.body = "forged content";
-  put.headers = {"x-amz-meta-sha256: " + Sha256Hex("original content")};
+  put.headers = {"x-amz-meta-sha256: " + Sha256Hex("original content").value()};
   ASSERT_TRUE(raw->Send(put, "put").ok());
   Status st = store->Get("data/forged").status();
   EXPECT_EQ(st.code(), StatusCode::kDataLoss) << st.ToString();

@@ -12,11 +12,10 @@
 #include <cerrno>
 #include <cstring>
 #include <atomic>
-#include <mutex>
-#include <thread>
 #include <vector>
 
 #include "base/fs.h"
+#include "base/parallel.h"
 #include "state/encoding.h"
 #include "state/records.h"
 
@@ -362,44 +361,32 @@ Result<ScanResult> ScanStateAccumulator(const RocksDb& db, const rocksdb::Snapsh
     ranges.push_back({cf, "", std::string(1, '\x80')});
     ranges.push_back({cf, std::string(1, '\x80'), ""});
   }
-  std::atomic<size_t> next{0};
+  // Each worker sums into its own accumulator; they combine at the end.
+  std::vector<LtHash> partial(static_cast<size_t>(std::max(threads, 1)));
+  std::vector<uint64_t> counts(partial.size(), 0);
   std::atomic<uint64_t> done{0};
-  std::mutex mu;  // guards result and first_error
-  ScanResult result;
-  Status first_error;
-  auto worker = [&] {
-    LtHash local;
-    uint64_t count = 0;
-    for (size_t i = next++; i < ranges.size(); i = next++) {
-      const Range& r = ranges[i];
-      rocksdb::ReadOptions ro;
-      ro.snapshot = snap;
-      ro.fill_cache = false;
-      ro.verify_checksums = true;
-      rocksdb::Slice upper(r.hi);
-      if (!r.hi.empty()) ro.iterate_upper_bound = &upper;
-      std::unique_ptr<rocksdb::Iterator> it(db.db()->NewIterator(ro, db.cf(r.cf)));
-      for (it->Seek(r.lo); it->Valid(); it->Next()) {
-        local.Add(r.cf, std::string_view(it->key().data(), it->key().size()),
-                  std::string_view(it->value().data(), it->value().size()));
-        if (++count % 4096 == 0 && on_entries) on_entries(done.fetch_add(4096) + 4096);
-      }
-      Status st = FromRocks(it->status(), "scanning " + std::string(r.cf));
-      if (!st.ok()) {
-        std::lock_guard<std::mutex> l(mu);
-        if (first_error.ok()) first_error = st;
-        return;
-      }
+  RETURN_IF_ERROR(ParallelFor(ranges.size(), threads, [&](size_t i, int worker) {
+    const Range& r = ranges[i];
+    rocksdb::ReadOptions ro;
+    ro.snapshot = snap;
+    ro.fill_cache = false;
+    ro.verify_checksums = true;
+    rocksdb::Slice upper(r.hi);
+    if (!r.hi.empty()) ro.iterate_upper_bound = &upper;
+    std::unique_ptr<rocksdb::Iterator> it(db.db()->NewIterator(ro, db.cf(r.cf)));
+    uint64_t& count = counts[worker];
+    for (it->Seek(r.lo); it->Valid(); it->Next()) {
+      partial[worker].Add(r.cf, std::string_view(it->key().data(), it->key().size()),
+                          std::string_view(it->value().data(), it->value().size()));
+      if (++count % 4096 == 0 && on_entries) on_entries(done.fetch_add(4096) + 4096);
     }
-    std::lock_guard<std::mutex> l(mu);
-    result.accumulator.Combine(local);
-    result.entries += count;
-  };
-  std::vector<std::thread> pool;
-  for (int t = 1; t < std::max(threads, 1); ++t) pool.emplace_back(worker);
-  worker();
-  for (auto& t : pool) t.join();
-  RETURN_IF_ERROR(first_error);
+    return FromRocks(it->status(), "scanning " + std::string(r.cf));
+  }));
+  ScanResult result;
+  for (size_t w = 0; w < partial.size(); ++w) {
+    result.accumulator.Combine(partial[w]);
+    result.entries += counts[w];
+  }
   if (on_entries) on_entries(result.entries);
   return result;
 }

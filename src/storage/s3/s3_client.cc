@@ -119,8 +119,14 @@ Status S3Client::Delete(const std::string& object, std::string_view what, const 
 }
 
 Result<S3Response> S3Client::Send(const S3Request& req, std::string_view what) {
-  const std::string sha256 = req.body_sha256.empty() ? Sha256Hex(req.body) : req.body_sha256;
-  const std::string md5 = req.content_md5 ? Md5Base64(req.body) : std::string();
+  std::string sha256 = req.body_sha256;
+  if (sha256.empty()) {
+    ASSIGN_OR_RETURN(sha256, Sha256Hex(req.body));
+  }
+  std::string md5;
+  if (req.content_md5) {
+    ASSIGN_OR_RETURN(md5, Md5Base64(req.body));
+  }
   const RetryPolicy& policy = config_.options.retry;
   const int64_t start = MonoMs(*clock_);
   Backoff backoff(policy, start);

@@ -57,7 +57,8 @@ Result<bool> S3ObjectStore::ConditionalPutSupported() {
   if (int known = conditional_put_.load(); known >= 0) return known == 1;
   S3Request req;
   req.method = "PUT";
-  req.object = client_.ObjectName(std::string(kProbeKey) + RandomHex(16));
+  ASSIGN_OR_RETURN(std::string probe, RandomHex(16));
+  req.object = client_.ObjectName(std::string(kProbeKey) + probe);
   req.headers = {"if-none-match: *"};
   req.body = "probe";
   req.content_md5 = true;
@@ -76,10 +77,10 @@ Result<bool> S3ObjectStore::ConditionalPutSupported() {
 
 Status S3ObjectStore::PutConditional(const std::string& key, std::string_view data) {
   const std::string what = "create object " + key;
-  const std::string sha256 = Sha256Hex(data);
+  ASSIGN_OR_RETURN(const std::string sha256, Sha256Hex(data));
   // A token of this call: if an attempt created the object but its answer
   // was lost, the retry gets 412, and the token tells it the object is ours.
-  const std::string token = RandomHex(16);
+  ASSIGN_OR_RETURN(const std::string token, RandomHex(16));
   S3Request req;
   req.method = "PUT";
   req.object = client_.ObjectName(key);
@@ -122,7 +123,7 @@ Status S3ObjectStore::PutWithClaims(const std::string& key, std::string_view dat
     RETURN_IF_ERROR(client_.Delete(c.key, what + " (remove abandoned claim)"));
   }
 
-  const std::string mine = RandomHex(16);
+  ASSIGN_OR_RETURN(const std::string mine, RandomHex(16));
   S3Request claim;
   claim.method = "PUT";
   claim.object = claims + mine;

@@ -1,9 +1,8 @@
 // S3ObjectStore's multipart uploads: Put of a large object in parts, and
 // the cleanup of uploads that a killed process left behind.
 #include <algorithm>
-#include <atomic>
-#include <thread>
 
+#include "base/parallel.h"
 #include "storage/s3/s3_hash.h"
 #include "storage/s3/s3_object_store.h"
 #include "storage/s3/s3_xml.h"
@@ -21,42 +20,23 @@ Status S3ObjectStore::UploadParts(const std::string& key, const std::string& upl
   const uint64_t part_size = std::max<uint64_t>(o.part_size, (data.size() + kMaxParts - 1) / kMaxParts);
   const size_t parts = static_cast<size_t>((data.size() + part_size - 1) / part_size);
   etags->assign(parts, "");
-  std::atomic<size_t> next{0};
-  std::atomic<bool> failed{false};
-  std::mutex mu;
-  Status first_error;
-  auto worker = [&] {
-    while (!failed.load()) {
-      size_t i = next.fetch_add(1);
-      if (i >= parts) return;
-      S3Request req;
-      req.method = "PUT";
-      req.object = client_.ObjectName(key);
-      req.query = {{"partNumber", std::to_string(i + 1)}, {"uploadId", upload_id}};
-      req.body = data.substr(i * part_size, part_size);
-      req.content_md5 = true;
-      auto r = client_.Send(req, "put object " + key + " (part " + std::to_string(i + 1) + " of " +
-                                     std::to_string(parts) + ")");
-      Status st = r.status();
-      if (st.ok() && r->header("etag").empty()) {
-        st = Internal("put object " + key + " (part " + std::to_string(i + 1) + ") in " + Location() +
+  return ParallelFor(parts, o.parallel_parts, [&](size_t i, int) {
+    S3Request req;
+    req.method = "PUT";
+    req.object = client_.ObjectName(key);
+    req.query = {{"partNumber", std::to_string(i + 1)}, {"uploadId", upload_id}};
+    req.body = data.substr(i * part_size, part_size);
+    req.content_md5 = true;
+    auto r = client_.Send(req, "put object " + key + " (part " + std::to_string(i + 1) + " of " +
+                                   std::to_string(parts) + ")");
+    if (!r.ok()) return r.status();
+    if (r->header("etag").empty()) {
+      return Internal("put object " + key + " (part " + std::to_string(i + 1) + ") in " + Location() +
                       ": the server returned no ETag");
-      }
-      if (!st.ok()) {
-        std::lock_guard lock(mu);
-        if (first_error.ok()) first_error = st;
-        failed = true;
-        return;
-      }
-      (*etags)[i] = r->header("etag");
     }
-  };
-  const size_t threads = std::min<size_t>(static_cast<size_t>(o.parallel_parts), parts);
-  std::vector<std::thread> pool;
-  for (size_t t = 1; t < threads; ++t) pool.emplace_back(worker);
-  worker();
-  for (auto& t : pool) t.join();
-  return first_error;
+    (*etags)[i] = r->header("etag");
+    return Status::Ok();
+  });
 }
 
 Status S3ObjectStore::PutMultipart(const std::string& key, std::string_view data, const std::string& sha256) {

@@ -90,7 +90,7 @@ Status S3ObjectStore::Put(const std::string& key, std::string_view data) {
 }
 
 Status S3ObjectStore::PutObject(const std::string& key, std::string_view data) {
-  std::string sha256 = Sha256Hex(data);
+  ASSIGN_OR_RETURN(std::string sha256, Sha256Hex(data));
   if (data.size() > client_.config().options.multipart_threshold) return PutMultipart(key, data, sha256);
   return PutSingle(key, data, sha256);
 }
@@ -111,14 +111,14 @@ Status S3ObjectStore::VerifyBody(const std::string& key, const HttpResponse& res
   std::string how = "x-amz-meta-sha256";
   std::string actual;
   if (!expected.empty()) {
-    actual = Sha256Hex(resp.body);
+    ASSIGN_OR_RETURN(actual, Sha256Hex(resp.body));
   } else {
     // Written by another tool: a single-part ETag is the MD5 of the body
     // (a multipart one has "-N" and cannot be checked without the parts).
     expected = Unquote(resp.header("etag"));
     if (expected.size() != 32 || !IsHex(expected)) return Status::Ok();
     how = "ETag (MD5)";
-    actual = Md5Hex(resp.body);
+    ASSIGN_OR_RETURN(actual, Md5Hex(resp.body));
   }
   std::transform(expected.begin(), expected.end(), expected.begin(), [](unsigned char c) { return std::tolower(c); });
   if (expected == actual) return Status::Ok();
