@@ -22,7 +22,8 @@ Status StreamFileBlobs(const Repository& repo, const FileEntry& entry,
     size += blob->size();
     RETURN_IF_ERROR(sink(*blob));
   }
-  std::string got = crypto::HashToHex(sha.Finish());
+  ASSIGN_OR_RETURN(crypto::Hash256 digest, sha.Finish());
+  std::string got = crypto::HashToHex(digest);
   if (got != entry.sha256 || size != entry.size) {
     return DataLoss(entry.path + ": its " + std::to_string(entry.chunks.size()) + " blobs join to " + std::to_string(size) +
                     " bytes with SHA-256 " + got + "; the snapshot records " + std::to_string(entry.size) + " bytes and " +
