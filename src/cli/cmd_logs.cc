@@ -4,6 +4,7 @@
 #include "base/clock.h"
 #include "base/fs.h"
 #include "cli/command.h"
+#include "cli/commands.h"
 #include "cli/context.h"
 #include "cli/repo_session.h"
 #include "ops/logs_archive.h"
@@ -131,6 +132,6 @@ void SetUpLogs(CLI::App& app, GlobalOptions& g) {
 
 }  // namespace
 
-AILEE_REGISTER_COMMAND(logs, "logs", SetUpLogs);
+void SetUpLogsCommand(CLI::App& app, Session& s) { SetUpLogs(app, s.global()); }
 
 }  // namespace ailee::cli
