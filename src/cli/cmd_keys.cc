@@ -388,12 +388,12 @@ void SetUpVerify(CLI::App* keys_cmd, Session& s) {
     for (auto& c : details["results"]) c.erase("message");
     // The audit line keeps the first failure itself; the exit says how many failed.
     auto record = keycmd::AuditRecordOf(*env, "key.verify", v->id, FirstFingerprint(*rep), details);
-    auto audit = [&](const Status& verdict) {
+    auto record_verdict = [&](const Status& verdict) {
       Status recorded = record(rep->overall);
       return verdict.ok() ? recorded : verdict;
     };
     EndWithVerdict(
-        s, VerdictOf(*rep, v->id), audit,
+        s, VerdictOf(*rep, v->id), record_verdict,
         [&] { return nlohmann::json{{"ok", rep->overall.ok()}, {"signer_id", v->id}, {"copies", CopiesJson(*rep, now)}}; },
         [&] { return CopiesText(*rep, now); });
   });
