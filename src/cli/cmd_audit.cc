@@ -5,12 +5,15 @@
 // node config.
 #include <cstdlib>
 #include <iostream>
+#include <vector>
 
 #include "audit/head_store.h"
 #include "audit/verify.h"
 #include "base/clock.h"
 #include "base/fs.h"
 #include "cli/command.h"
+#include "cli/commands.h"
+#include "cli/ending.h"
 #include "cli/repo_session.h"
 #include "config/config.h"
 #include "keys/secret_input.h"
@@ -39,9 +42,9 @@ struct RecordedHead {
 
 // Never prompts: verification runs from cron. kDataLoss only when the
 // repository holds a damaged or forged head; anything else becomes a note.
-Result<RecordedHead> RecordedHeadFor(const std::string& log_path, const AuditOptions& o, const GlobalOptions& g) {
+Result<RecordedHead> RecordedHeadFor(const std::string& log_path, const AuditOptions& o, Session& s) {
   RecordedHead out;
-  auto cfg = config::LoadConfig(g.config_path);
+  const auto& cfg = s.config();
   std::string url = o.repo.repo_url;
   if (url.empty() && cfg.ok()) url = cfg->backup.repository;
   if (url.empty()) {
@@ -89,7 +92,7 @@ Result<RecordedHead> RecordedHeadFor(const std::string& log_path, const AuditOpt
 // config's logging.audit_log, else the default log when there is no config.
 // Only that field has to be valid: an audit trail is needed most when the
 // rest of the config is broken.
-Result<std::string> AuditLogPath(const AuditOptions& o, const GlobalOptions& g) {
+Result<std::string> LogToRead(const AuditOptions& o, const GlobalOptions& g) {
   if (!o.file.empty()) return o.file;
   if (!g.audit_log.empty()) return g.audit_log;
   auto text = fs::ReadFile(g.config_path);
@@ -145,67 +148,83 @@ nlohmann::json ReportJson(const std::string& path, const audit::VerifyReport& r)
           {"torn_tail_bytes", r.torn_tail_bytes}};
 }
 
-Status RunVerify(const AuditOptions& o, const GlobalOptions& g) {
-  ASSIGN_OR_RETURN(std::string path, AuditLogPath(o, g));
+struct AuditVerification {
+  std::string path;
+  audit::VerifyReport report;
+  RecordedHead recorded;  // what the tail was compared with
+  bool signatures = false;  // every signature required and checked
+};
+
+Result<AuditVerification> VerifyLog(const AuditOptions& o, Session& s) {
+  AuditVerification v;
+  ASSIGN_OR_RETURN(v.path, LogToRead(o, s.global()));
   audit::VerifyOptions vo;
   if (!o.public_key_file.empty()) {
     ASSIGN_OR_RETURN(std::string pem, fs::ReadFile(o.public_key_file));
     auto key = crypto::PublicKey::FromPem(pem);
     if (!key.ok()) return key.status().WithContext("--public-key " + o.public_key_file);
     vo.public_key = *key;
+    v.signatures = true;
   }
-  RecordedHead recorded;
   if (!o.head.empty()) {
     ASSIGN_OR_RETURN(vo.expected_head, ParseHead(o.head));
-    recorded.head = vo.expected_head;
-    recorded.source = "--head";
+    v.recorded.head = vo.expected_head;
+    v.recorded.source = "--head";
   } else {
-    ASSIGN_OR_RETURN(recorded, RecordedHeadFor(path, o, g));
-    vo.expected_head = recorded.head;
+    ASSIGN_OR_RETURN(v.recorded, RecordedHeadFor(v.path, o, s));
+    vo.expected_head = v.recorded.head;
   }
-  ASSIGN_OR_RETURN(audit::VerifyReport r, audit::VerifyAuditLog(path, vo));
-  if (g.json) {
-    nlohmann::json doc = ReportJson(path, r);
-    doc["recorded_head"] = recorded.head ? nlohmann::json{{"seq", recorded.head->seq}, {"hash", recorded.head->hash},
-                                                          {"source", recorded.source}}
-                                         : nlohmann::json(nullptr);
-    if (!recorded.note.empty()) doc["recorded_head_note"] = recorded.note;
-    PrintJson(doc);
-    if (!r.ok) {
-      // One JSON document only: main() would add an error document.
-      std::cout.flush();
-      std::exit(kExitVerifyFailed);
-    }
-    return Status::Ok();
-  }
-  if (!r.ok) {
-    std::string good = r.first_bad_line > 1 ? "lines 1.." + std::to_string(r.first_bad_line - 1) + " verified"
-                                            : "no line before it";
-    std::string against = recorded.head ? "; compared with the head recorded in " + recorded.source : "";
-    return DataLoss("audit log " + path + ": first bad line " + std::to_string(r.first_bad_line) + ": " +
-                    r.problem + " (" + good + against + ")");
-  }
-  std::string line = "audit log OK: " + path + ", " + std::to_string(r.lines) + " line(s), head " +
+  ASSIGN_OR_RETURN(v.report, audit::VerifyAuditLog(v.path, vo));
+  return v;
+}
+
+Status VerdictOf(const AuditVerification& v) {
+  const audit::VerifyReport& r = v.report;
+  if (r.ok) return Status::Ok();
+  std::string good = r.first_bad_line > 1 ? "lines 1.." + std::to_string(r.first_bad_line - 1) + " verified"
+                                          : "no line before it";
+  std::string against = v.recorded.head ? "; compared with the head recorded in " + v.recorded.source : "";
+  return DataLoss("audit log " + v.path + ": first bad line " + std::to_string(r.first_bad_line) + ": " + r.problem +
+                  " (" + good + against + ")");
+}
+
+nlohmann::json VerificationJson(const AuditVerification& v) {
+  nlohmann::json doc = ReportJson(v.path, v.report);
+  const RecordedHead& rec = v.recorded;
+  doc["recorded_head"] = rec.head ? nlohmann::json{{"seq", rec.head->seq}, {"hash", rec.head->hash}, {"source", rec.source}}
+                                  : nlohmann::json(nullptr);
+  if (!rec.note.empty()) doc["recorded_head_note"] = rec.note;
+  return doc;
+}
+
+// The OK line (a damaged log says what is wrong in the error instead).
+std::string VerificationText(const AuditVerification& v) {
+  const audit::VerifyReport& r = v.report;
+  if (!r.ok) return "";
+  std::string line = "audit log OK: " + v.path + ", " + std::to_string(r.lines) + " line(s), head " +
                      std::to_string(r.head.seq) + ":" + r.head.hash;
-  if (vo.public_key) line += ", all signatures valid";
-  if (recorded.head) {
-    line += "; matches the recorded head (line " + std::to_string(recorded.head->seq) + ") from " + recorded.source;
+  if (v.signatures) line += ", all signatures valid";
+  if (v.recorded.head) {
+    line += "; matches the recorded head (line " + std::to_string(v.recorded.head->seq) + ") from " + v.recorded.source;
   }
-  PrintLine(g, line);
-  if (!recorded.head && !g.quiet) {
-    std::cerr << "note: a truncated tail cannot be detected: not compared with a recorded head (" << recorded.note
+  return line;
+}
+
+// What a clean verification could not check, on stderr.
+void PrintNotes(const AuditVerification& v) {
+  if (!v.recorded.head) {
+    std::cerr << "note: a truncated tail cannot be detected: not compared with a recorded head (" << v.recorded.note
               << ")" << std::endl;
   }
-  if (r.torn_tail_bytes > 0 && !g.quiet) {
-    std::cerr << "note: " << r.torn_tail_bytes
+  if (v.report.torn_tail_bytes > 0) {
+    std::cerr << "note: " << v.report.torn_tail_bytes
               << " byte(s) of an interrupted append at the end; the next append removes them and records it"
               << std::endl;
   }
-  return Status::Ok();
 }
 
-Status RunShow(const AuditOptions& o, const GlobalOptions& g) {
-  ASSIGN_OR_RETURN(std::string path, AuditLogPath(o, g));
+Result<std::vector<audit::AuditRecord>> ShowLog(const AuditOptions& o, const GlobalOptions& g) {
+  ASSIGN_OR_RETURN(std::string path, LogToRead(o, g));
   audit::AuditFilter filter;
   if (!o.since.empty()) {
     ASSIGN_OR_RETURN(filter.since, ParseTime("--since", o.since));
@@ -214,14 +233,18 @@ Status RunShow(const AuditOptions& o, const GlobalOptions& g) {
     ASSIGN_OR_RETURN(filter.until, ParseTime("--until", o.until));
   }
   filter.operation = o.operation;
-  ASSIGN_OR_RETURN(std::vector<audit::AuditRecord> records, audit::ReadAuditLog(path, filter));
-  if (g.json) {
-    // ordered_json keeps each record's fields in the order of the log line.
-    audit::Json list = audit::Json::array();
-    for (const auto& r : records) list.push_back(r.json);
-    std::cout << list.dump(2) << std::endl;
-    return Status::Ok();
-  }
+  return audit::ReadAuditLog(path, filter);
+}
+
+// ordered_json keeps each record's fields in the order of the log line.
+audit::Json RecordsJson(const std::vector<audit::AuditRecord>& records) {
+  audit::Json list = audit::Json::array();
+  for (const auto& r : records) list.push_back(r.json);
+  return list;
+}
+
+std::string RecordsText(const std::vector<audit::AuditRecord>& records) {
+  std::vector<std::string> lines;
   for (const auto& r : records) {
     const auto& j = r.json;
     std::string line = "#" + std::to_string(r.seq) + " " + r.time + " " + r.operation + " " + r.result;
@@ -233,12 +256,14 @@ Status RunShow(const AuditOptions& o, const GlobalOptions& g) {
       line += " \"" + j["message"].get<std::string>() + "\"";
     }
     if (j.contains("touched") && !j["touched"].empty()) line += " touched=" + j["touched"].dump();
-    PrintLine(g, line);
+    lines.push_back(line);
   }
-  return Status::Ok();
+  return Lines(lines);
 }
 
-void SetupAudit(CLI::App& parent, GlobalOptions& g) {
+}  // namespace
+
+void SetUpAuditCommand(CLI::App& parent, Session& s) {
   auto opts = std::make_shared<AuditOptions>();
   CLI::App* audit = parent.add_subcommand("audit", "verify and read the hash-chained audit log");
   audit->require_subcommand(1);
@@ -251,19 +276,23 @@ void SetupAudit(CLI::App& parent, GlobalOptions& g) {
                      "repository (--repo, else backup.repository; passphrase from --passphrase-file,\n"
                      "$AILEE_REPO_PASSPHRASE or backup.passphrase_file, never a prompt)");
   AddRepoOptions(verify, opts->repo);
-  verify->callback([opts, &g] { SetResult(RunVerify(*opts, g)); });
+  verify->callback([opts, &s] {
+    auto v = VerifyLog(*opts, s);
+    if (!v.ok()) return EndCommand(s, v.status());
+    EndWithVerdict(s, VerdictOf(*v), {}, [&] { return VerificationJson(*v); }, [&] { return VerificationText(*v); });
+    if (v->report.ok && !s.global().json && !s.global().quiet) PrintNotes(*v);
+  });
 
   CLI::App* show = audit->add_subcommand("show", "list audit records, filtered by time and operation");
   show->add_option("file", opts->file, "audit log (default: logging.audit_log of the config)");
   show->add_option("--since", opts->since, "UTC time, inclusive (2026-11-26 or 2026-11-26T13:00:00Z)");
   show->add_option("--until", opts->until, "UTC time, exclusive");
   show->add_option("--operation", opts->operation, "exact operation, or a prefix ending in '.' (key.)");
-  show->add_flag("--json", g.json, "print the records as one JSON array");
-  show->callback([opts, &g] { SetResult(RunShow(*opts, g)); });
+  show->add_flag("--json", s.global().json, "print the records as one JSON array");
+  show->callback([opts, &s] {
+    auto records = ShowLog(*opts, s.global());
+    EndCommand(s, records, {}, RecordsJson, RecordsText);
+  });
 }
-
-}  // namespace
-
-AILEE_REGISTER_COMMAND(audit, "audit", SetupAudit);
 
 }  // namespace ailee::cli

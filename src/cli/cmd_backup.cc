@@ -4,6 +4,7 @@
 #include "base/clock.h"
 #include "base/fs.h"
 #include "cli/command.h"
+#include "cli/commands.h"
 #include "cli/context.h"
 #include "cli/repo_session.h"
 #include "cli/replicate.h"
@@ -288,8 +289,8 @@ void SetUpApplyCheckpoint(CLI::App& app, GlobalOptions& g) {
 
 }  // namespace
 
-AILEE_REGISTER_COMMAND(backup, "backup", SetUpBackup);
-AILEE_REGISTER_COMMAND(restore, "restore", SetUpRestore);
-AILEE_REGISTER_COMMAND(apply_checkpoint, "apply-checkpoint", SetUpApplyCheckpoint);
+void SetUpBackupCommand(CLI::App& app, Session& s) { SetUpBackup(app, s.global()); }
+void SetUpRestoreCommand(CLI::App& app, Session& s) { SetUpRestore(app, s.global()); }
+void SetUpApplyCheckpointCommand(CLI::App& app, Session& s) { SetUpApplyCheckpoint(app, s.global()); }
 
 }  // namespace ailee::cli

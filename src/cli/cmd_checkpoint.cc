@@ -3,6 +3,7 @@
 #include "audit/scoped_op.h"
 #include "base/fs.h"
 #include "cli/command.h"
+#include "cli/commands.h"
 #include "cli/context.h"
 #include "node/client.h"
 #include "ops/checkpoint.h"
@@ -195,8 +196,8 @@ void SetUpVerifyCheckpoint(CLI::App& app, GlobalOptions& g) {
 
 }  // namespace
 
-AILEE_REGISTER_COMMAND(verify_state, "verify-state", SetUpVerifyState);
-AILEE_REGISTER_COMMAND(create_checkpoint, "create-checkpoint", SetUpCreateCheckpoint);
-AILEE_REGISTER_COMMAND(verify_checkpoint, "verify-checkpoint", SetUpVerifyCheckpoint);
+void SetUpVerifyStateCommand(CLI::App& app, Session& s) { SetUpVerifyState(app, s.global()); }
+void SetUpCreateCheckpointCommand(CLI::App& app, Session& s) { SetUpCreateCheckpoint(app, s.global()); }
+void SetUpVerifyCheckpointCommand(CLI::App& app, Session& s) { SetUpVerifyCheckpoint(app, s.global()); }
 
 }  // namespace ailee::cli

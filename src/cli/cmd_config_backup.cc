@@ -6,6 +6,7 @@
 
 #include "audit/scoped_op.h"
 #include "cli/command.h"
+#include "cli/commands.h"
 #include "cli/context.h"
 #include "cli/replicate.h"
 #include "cli/repo_session.h"
@@ -252,26 +253,17 @@ void SetUpRestoreConfig(CLI::App& app, GlobalOptions& g) {
   DefineRestore(app.add_subcommand("restore-config", "Same as `config restore`"), g);
 }
 
-// `backup config`: the `backup` group is defined in cmd_backup.cc; when it is
-// not registered (yet, or left out of this build), `config backup` remains.
-void SetUpBackupConfigHook(CLI::App& app, GlobalOptions& g) {
-  auto found = app.get_subcommands([](CLI::App* sub) { return sub->get_name() == "backup"; });
-  if (found.empty()) return;
-  DefineBackup(found.front()->add_subcommand("config", "Same as `config backup`"), g);
-}
-
-// `restore config SNAPSHOT --target DIR`, the runbook's spelling.
-void SetUpRestoreConfigHook(CLI::App& app, GlobalOptions& g) {
-  auto found = app.get_subcommands([](CLI::App* sub) { return sub->get_name() == "restore"; });
-  if (found.empty()) return;
-  DefineRestore(found.front()->add_subcommand("config", "Restore a config snapshot (same as `config restore`)"), g);
-}
-
 }  // namespace
 
-AILEE_REGISTER_COMMAND(restore_config_hook, "restore-config-hook", SetUpRestoreConfigHook);
-AILEE_REGISTER_COMMAND(config_group, "config", SetUpConfig);
-AILEE_REGISTER_COMMAND(restore_config, "restore-config", SetUpRestoreConfig);
-AILEE_REGISTER_COMMAND(backup_config_hook, "backup-config-hook", SetUpBackupConfigHook);
+void SetUpConfigCommand(CLI::App& app, Session& s) { SetUpConfig(app, s.global()); }
+void SetUpRestoreConfigCommand(CLI::App& app, Session& s) { SetUpRestoreConfig(app, s.global()); }
+// `backup config`, added to the `backup` group of cmd_backup.cc (main.cc's table).
+void SetUpBackupConfigSubcommand(CLI::App& backup, Session& s) {
+  DefineBackup(backup.add_subcommand("config", "Same as `config backup`"), s.global());
+}
+// `restore config SNAPSHOT --target DIR`, the runbook's spelling.
+void SetUpRestoreConfigSubcommand(CLI::App& restore, Session& s) {
+  DefineRestore(restore.add_subcommand("config", "Restore a config snapshot (same as `config restore`)"), s.global());
+}
 
 }  // namespace ailee::cli

@@ -6,6 +6,7 @@
 #include "audit/scoped_op.h"
 #include "base/clock.h"
 #include "cli/command.h"
+#include "cli/commands.h"
 #include "cli/context.h"
 #include "cli/replicate.h"
 #include "cli/repo_session.h"
@@ -85,8 +86,8 @@ struct LocationState {
   std::set<std::string> snapshots;
 };
 
-void SetUpRepoStatus(CLI::App& app, GlobalOptions& g) {
-  auto* repo = app.get_subcommand("repo");
+void SetUpRepoStatus(CLI::App& repo_group, GlobalOptions& g) {
+  auto* repo = &repo_group;
   auto* cmd = repo->add_subcommand(
       "status",
       "Show, per snapshot, in how many repositories (the primary, backup.secondary_repositories and --location)\n"
@@ -199,7 +200,7 @@ void SetUpRepoStatus(CLI::App& app, GlobalOptions& g) {
 
 }  // namespace
 
-AILEE_REGISTER_COMMAND(copy, "copy", SetUpCopy);
-AILEE_REGISTER_COMMAND(repo_status_hook, "repo-status-hook", SetUpRepoStatus);
+void SetUpCopyCommand(CLI::App& app, Session& s) { SetUpCopy(app, s.global()); }
+void SetUpRepoStatusSubcommand(CLI::App& repo, Session& s) { SetUpRepoStatus(repo, s.global()); }
 
 }  // namespace ailee::cli

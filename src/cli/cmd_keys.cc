@@ -18,7 +18,8 @@
 #include "base/fs.h"
 #include "base/hex.h"
 #include "cli/command.h"
-#include "cli/context.h"
+#include "cli/commands.h"
+#include "cli/ending.h"
 #include "cli/key_env.h"
 #include "config/config.h"
 #include "crypto/secure.h"
@@ -35,16 +36,17 @@ namespace keycmd {
 // The one place the federation's public keys come from: the node config
 // (if --config was given it must load; the default path is used when
 // present) overlaid with --federation-key ID=PUBKEY.pem options.
-Result<keys::FederationKeys> FederationKeysFor(const GlobalOptions& g, const std::vector<std::string>& overrides,
+Result<keys::FederationKeys> FederationKeysFor(Session& s, const std::vector<std::string>& overrides,
                                                std::optional<config::NodeConfig>* config_out) {
   keys::FederationKeys fed;
+  const GlobalOptions& g = s.global();
   if (g.config_given || fs::Exists(g.config_path)) {
-    auto cfg = LoadConfigFor(g);
+    auto cfg = s.RequireConfig();
     if (!cfg.ok()) {
       if (g.config_given) return cfg.status();
     } else {
-      ASSIGN_OR_RETURN(fed, config::FederationKeys(*cfg));
-      *config_out = std::move(cfg).value();
+      ASSIGN_OR_RETURN(fed, config::FederationKeys(**cfg));
+      *config_out = **cfg;
     }
   }
   for (const auto& o : overrides) {
@@ -62,7 +64,7 @@ Result<keys::FederationKeys> FederationKeysFor(const GlobalOptions& g, const std
 
 class AuditLogKeySink final : public keys::KeyAuditSink {
  public:
-  explicit AuditLogKeySink(std::unique_ptr<audit::AuditLog> log) : log_(std::move(log)) {}
+  explicit AuditLogKeySink(audit::AuditLog* log) : log_(log) {}
   Status Record(std::string_view operation, std::string_view signer_id, std::string_view fingerprint,
                 const Status& result, const nlohmann::json& details, int64_t duration_ms) override {
     audit::AuditEvent ev;
@@ -79,18 +81,18 @@ class AuditLogKeySink final : public keys::KeyAuditSink {
   }
 
  private:
-  std::unique_ptr<audit::AuditLog> log_;
+  audit::AuditLog* log_;  // the session's
 };
 
-Result<KeyEnv> OpenKeyEnv(const GlobalOptions& g, const std::vector<std::string>& federation_overrides,
+Result<KeyEnv> OpenKeyEnv(Session& s, const std::vector<std::string>& federation_overrides,
                           const std::string& audit_path_option) {
   crypto::DisableCoreDumps();
   KeyEnv env;
   env.start_nanos = Clock::Real().MonotonicNanos();
-  ASSIGN_OR_RETURN(env.federation, FederationKeysFor(g, federation_overrides, &env.config));
-  auto log = OpenAuditLog(g, env.config ? &*env.config : nullptr, audit_path_option);
+  ASSIGN_OR_RETURN(env.federation, FederationKeysFor(s, federation_overrides, &env.config));
+  auto log = s.audit_log(audit_path_option);
   if (!log.ok()) return log.status().WithContext("key operations must be audited");
-  env.audit = std::make_unique<AuditLogKeySink>(std::move(log).value());
+  env.audit = std::make_unique<AuditLogKeySink>(*log);
   return env;
 }
 
@@ -99,6 +101,13 @@ Status Audit(KeyEnv& env, std::string_view op, const std::string& id, const std:
   int64_t duration_ms = (Clock::Real().MonotonicNanos() - env.start_nanos) / 1000000;
   Status a = env.audit->Record(op, id, fp, st, details, duration_ms);
   return st.ok() ? a : st;
+}
+
+std::function<Status(const Status&)> AuditRecordOf(KeyEnv& env, std::string_view op, const std::string& id,
+                                                   const std::string& fp, const nlohmann::json& details) {
+  return [&env, op = std::string(op), id, fp, details](const Status& outcome) {
+    return Audit(env, op, id, fp, outcome, details);
+  };
 }
 
 void AddCommonOptions(CLI::App* c, std::vector<std::string>* fed, std::string* audit_log) {
@@ -134,58 +143,57 @@ struct BackupOpts {
   std::vector<std::string> out, federation;
 };
 
-Status RunBackup(const BackupOpts& o, const GlobalOptions& g) {
-  ASSIGN_OR_RETURN(KeyEnv env, keycmd::OpenKeyEnv(g, o.federation, o.audit_log));
+// The passphrase of a new backup: with shares and no explicit source, a
+// random one that only the shares hold; else the file, environment or a
+// prompt asked twice.
+Result<crypto::SecureBytes> NewBackupPassphrase(const BackupOpts& o, bool shares, nlohmann::json& details) {
+  bool explicit_source = !o.passphrase_file.empty() || std::getenv(keys::kPassphraseEnv);
+  if (shares && !explicit_source) {
+    details["passphrase"] = "generated, held only by the shares";
+    return keys::GeneratePassphrase();
+  }
+  keys::SecretSource src;
+  src.file = o.passphrase_file;
+  src.env = keys::kPassphraseEnv;
+  src.prompt = "Backup passphrase for " + o.id + ": ";
+  src.confirm = true;
+  return keys::ReadSecret(src);
+}
+
+Result<keys::BackupResult> BackUpKey(const BackupOpts& o, const KeyEnv& env, nlohmann::json& details) {
   keys::BackupRequest req;
   req.signer_id = o.id;
   req.key_path = o.key;
   req.out_dirs = o.out;
   req.shares_dir = o.shares_out;
   req.federation = &env.federation;
-  nlohmann::json details = {{"key_file", o.key}, {"out", o.out}};
-  auto run = [&]() -> Result<keys::BackupResult> {
-    // Before any passphrase prompt: a URL is refused (keys::CheckLocalPath).
-    for (const auto& dir : o.out) RETURN_IF_ERROR(keys::CheckLocalPath(dir, "--out"));
-    if (!o.shares_out.empty()) RETURN_IF_ERROR(keys::CheckLocalPath(o.shares_out, "--shares-out"));
-    if (!o.shares.empty()) {
-      ASSIGN_OR_RETURN(req.shares, keys::ParseShareSpec(o.shares));
-      details["shares"] = o.shares;
-      details["shares_out"] = o.shares_out;
-    }
-    // With shares and no explicit passphrase, a random one that only the shares hold.
-    crypto::SecureBytes passphrase;
-    bool explicit_source = !o.passphrase_file.empty() || std::getenv(keys::kPassphraseEnv);
-    if (req.shares && !explicit_source) {
-      passphrase = keys::GeneratePassphrase();
-      details["passphrase"] = "generated, held only by the shares";
-    } else {
-      keys::SecretSource src;
-      src.file = o.passphrase_file;
-      src.env = keys::kPassphraseEnv;
-      src.prompt = "Backup passphrase for " + o.id + ": ";
-      src.confirm = true;
-      ASSIGN_OR_RETURN(passphrase, keys::ReadSecret(src));
-    }
-    return keys::BackupKey(req, passphrase);
-  };
-  auto r = run();
-  std::string fp = r.ok() ? r->identity.fingerprint : "";
-  if (r.ok()) details["files"] = r->backup_files, details["share_files"] = r->share_files;
-  RETURN_IF_ERROR(keycmd::Audit(env, "key.backup", o.id, fp, r.status(), details));
-  if (g.json) {
-    PrintJson({{"ok", true}, {"signer_id", o.id}, {"fingerprint", fp},
-               {"key_type", std::string(crypto::KeyTypeName(r->identity.type))},
-               {"backups", r->backup_files}, {"metadata", r->metadata_files}, {"shares", r->share_files}});
-  } else {
-    PrintLine(g, "backed up " + o.id + " (" + std::string(crypto::KeyTypeName(r->identity.type)) + ", fingerprint " +
-                     fp + "), each copy read back and checked:");
-    for (const auto& b : r->backup_files) PrintLine(g, "  " + b);
-    if (!r->share_files.empty()) {
-      PrintLine(g, "passphrase split " + o.shares + " into share files (give each to a different holder):");
-      for (const auto& s : r->share_files) PrintLine(g, "  " + s);
-    }
+  // Before any passphrase prompt: a URL is refused (keys::CheckLocalPath).
+  for (const auto& dir : o.out) RETURN_IF_ERROR(keys::CheckLocalPath(dir, "--out"));
+  if (!o.shares_out.empty()) RETURN_IF_ERROR(keys::CheckLocalPath(o.shares_out, "--shares-out"));
+  if (!o.shares.empty()) {
+    ASSIGN_OR_RETURN(req.shares, keys::ParseShareSpec(o.shares));
+    details["shares"] = o.shares;
+    details["shares_out"] = o.shares_out;
   }
-  return Status::Ok();
+  ASSIGN_OR_RETURN(crypto::SecureBytes passphrase, NewBackupPassphrase(o, req.shares.has_value(), details));
+  return keys::BackupKey(req, passphrase);
+}
+
+nlohmann::json BackupJson(const BackupOpts& o, const keys::BackupResult& r) {
+  return {{"ok", true}, {"signer_id", o.id}, {"fingerprint", r.identity.fingerprint},
+          {"key_type", std::string(crypto::KeyTypeName(r.identity.type))},
+          {"backups", r.backup_files}, {"metadata", r.metadata_files}, {"shares", r.share_files}};
+}
+
+std::string BackupText(const BackupOpts& o, const keys::BackupResult& r) {
+  std::vector<std::string> lines = {"backed up " + o.id + " (" + std::string(crypto::KeyTypeName(r.identity.type)) +
+                                    ", fingerprint " + r.identity.fingerprint + "), each copy read back and checked:"};
+  for (const auto& b : r.backup_files) lines.push_back("  " + b);
+  if (!r.share_files.empty()) {
+    lines.push_back("passphrase split " + o.shares + " into share files (give each to a different holder):");
+    for (const auto& sh : r.share_files) lines.push_back("  " + sh);
+  }
+  return Lines(lines);
 }
 
 // --------------------------------------------------------------- verify/restore input
@@ -227,22 +235,25 @@ struct VerifyOpts {
   bool no_federation = false;
 };
 
-Status RunVerify(const VerifyOpts& o, const GlobalOptions& g) {
-  ASSIGN_OR_RETURN(KeyEnv env, keycmd::OpenKeyEnv(g, o.federation, o.audit_log));
-  RETURN_IF_ERROR(keys::ValidateSignerId(o.id));
-  nlohmann::json details = {{"copies", o.backups}};
-  for (const auto& b : o.backups)
-    if (Status url = keys::CheckLocalPath(b, "backup"); !url.ok()) return keycmd::Audit(env, "key.verify", o.id, "", url, details);
-  auto pass = BackupPassphrase(o.pass, o.id, o.backups.front());
-  if (!pass.ok()) return keycmd::Audit(env, "key.verify", o.id, "", pass.status(), details);
+Result<keys::VerifyReport> VerifyKeyBackups(const VerifyOpts& o, const KeyEnv& env) {
+  for (const auto& b : o.backups) RETURN_IF_ERROR(keys::CheckLocalPath(b, "backup"));
+  ASSIGN_OR_RETURN(crypto::SecureBytes pass, BackupPassphrase(o.pass, o.id, o.backups.front()));
   keys::VerifyReport rep =
-      keys::VerifyBackups(o.id, o.backups, *pass, keys::FederationCheck{&env.federation, !o.no_federation});
-  int64_t now = Clock::Real().NowSeconds();
+      keys::VerifyBackups(o.id, o.backups, pass, keys::FederationCheck{&env.federation, !o.no_federation});
+  for (auto& c : rep.copies) c.status = SharesHint(c.status, o.pass);
+  rep.overall = SharesHint(rep.overall, o.pass);
+  return rep;
+}
+
+std::string FirstFingerprint(const keys::VerifyReport& rep) {
+  for (const auto& c : rep.copies)
+    if (!c.fingerprint.empty()) return c.fingerprint;
+  return "";
+}
+
+nlohmann::json CopiesJson(const keys::VerifyReport& rep, int64_t now) {
   nlohmann::json copies = nlohmann::json::array();
-  std::string fp;
-  for (auto& c : rep.copies) {
-    c.status = SharesHint(c.status, o.pass);
-    if (fp.empty()) fp = c.fingerprint;
+  for (const auto& c : rep.copies) {
     copies.push_back({{"path", c.path}, {"ok", c.status.ok()},
                       {"status", c.status.ok() ? "ok" : std::string(StatusCodeName(c.status.code()))},
                       {"message", c.status.message()}, {"fingerprint", c.fingerprint}, {"key_type", c.key_type},
@@ -251,31 +262,30 @@ Status RunVerify(const VerifyOpts& o, const GlobalOptions& g) {
                       {"file_mtime", c.mtime_unix ? FormatUtc(c.mtime_unix) : ""},
                       {"file_age_seconds", c.mtime_unix ? now - c.mtime_unix : -1}});
   }
-  Status overall = SharesHint(rep.overall, o.pass);
-  details["results"] = copies;
-  for (auto& c : details["results"]) c.erase("message");
-  Status audited = keycmd::Audit(env, "key.verify", o.id, fp, overall, details);
-  if (overall.ok()) RETURN_IF_ERROR(audited);
-  if (g.json) {
-    PrintJson({{"ok", overall.ok()}, {"signer_id", o.id}, {"copies", copies}});
-  } else {
-    for (const auto& c : rep.copies) {
-      std::string line = (c.status.ok() ? "OK      " : "FAILED  ") + c.path;
-      if (c.created_unix) line += "  created " + FormatUtc(c.created_unix) + " (" + Age(now - c.created_unix) + " ago)";
-      if (c.mtime_unix) line += ", file age " + Age(now - c.mtime_unix);
-      if (c.status.ok()) line += ", fingerprint " + c.fingerprint + ", federation " + c.federation;
-      else line += "\n        " + c.status.message();
-      PrintLine(g, line);
-    }
+  return copies;
+}
+
+std::string CopiesText(const keys::VerifyReport& rep, int64_t now) {
+  std::vector<std::string> lines;
+  for (const auto& c : rep.copies) {
+    std::string line = (c.status.ok() ? "OK      " : "FAILED  ") + c.path;
+    if (c.created_unix) line += "  created " + FormatUtc(c.created_unix) + " (" + Age(now - c.created_unix) + " ago)";
+    if (c.mtime_unix) line += ", file age " + Age(now - c.mtime_unix);
+    if (c.status.ok()) line += ", fingerprint " + c.fingerprint + ", federation " + c.federation;
+    else line += "\n        " + c.status.message();
+    lines.push_back(line);
   }
-  if (!overall.ok()) {
-    int bad = 0;
-    for (const auto& c : rep.copies) bad += c.status.ok() ? 0 : 1;
-    // Keep the code of the first failure: it says what kind of problem it is.
-    return Status(overall.code(), std::to_string(bad) + " of " + std::to_string(rep.copies.size()) +
-                                      " backup copies of " + o.id + " failed verification; first: " + overall.message());
-  }
-  return Status::Ok();
+  return Lines(lines);
+}
+
+// Keeps the code of the first failure: it says what kind of problem it is.
+Status VerdictOf(const keys::VerifyReport& rep, const std::string& id) {
+  if (rep.overall.ok()) return Status::Ok();
+  int bad = 0;
+  for (const auto& c : rep.copies) bad += c.status.ok() ? 0 : 1;
+  return Status(rep.overall.code(), std::to_string(bad) + " of " + std::to_string(rep.copies.size()) +
+                                        " backup copies of " + id + " failed verification; first: " +
+                                        rep.overall.message());
 }
 
 // --------------------------------------------------------------- restore
@@ -287,65 +297,57 @@ struct RestoreOpts {
   PassphraseOpts pass;
 };
 
-Status RunRestore(const RestoreOpts& o, const GlobalOptions& g) {
-  ASSIGN_OR_RETURN(KeyEnv env, keycmd::OpenKeyEnv(g, o.federation, o.audit_log));
-  nlohmann::json details = {{"from", o.from}};
-  std::string fp;
-  std::string outcome;
-  auto run = [&]() -> Status {
-    RETURN_IF_ERROR(keys::ValidateSignerId(o.id));
-    if (o.to_file.empty() == !o.to_pkcs11) return InvalidArgument("give exactly one of --to-file PATH or --to-pkcs11");
-    keys::FileOwner owner;
-    if (!o.owner.empty()) {
-      ASSIGN_OR_RETURN(owner, keys::ParseOwner(o.owner));
+// What a restore did, also when it failed part way (for the audit line).
+struct KeyRestore {
+  std::string fingerprint;  // once the backup opened
+  std::string outcome;      // "written", "imported", "already present", ...
+  nlohmann::json details;
+};
+
+Status RestoreKey(const RestoreOpts& o, const KeyEnv& env, KeyRestore& out) {
+  RETURN_IF_ERROR(keys::ValidateSignerId(o.id));
+  if (o.to_file.empty() == !o.to_pkcs11) return InvalidArgument("give exactly one of --to-file PATH or --to-pkcs11");
+  keys::FileOwner owner;
+  if (!o.owner.empty()) {
+    ASSIGN_OR_RETURN(owner, keys::ParseOwner(o.owner));
+  }
+  keys::Pkcs11KeyRef ref;
+  if (o.to_pkcs11) {
+    if (o.module.empty() || o.token_label.empty() || o.key_label.empty())
+      return InvalidArgument("--to-pkcs11 needs --pkcs11-module, --token-label and --key-label");
+    ref.label = o.key_label;
+    if (!o.key_id_hex.empty()) {
+      auto id = HexDecode(o.key_id_hex);
+      if (!id || id->empty()) return InvalidArgument("--key-id must be hex, got '" + o.key_id_hex + "'");
+      ref.id = *id;
     }
-    keys::Pkcs11KeyRef ref;
-    if (o.to_pkcs11) {
-      if (o.module.empty() || o.token_label.empty() || o.key_label.empty())
-        return InvalidArgument("--to-pkcs11 needs --pkcs11-module, --token-label and --key-label");
-      ref.label = o.key_label;
-      if (!o.key_id_hex.empty()) {
-        auto id = HexDecode(o.key_id_hex);
-        if (!id || id->empty()) return InvalidArgument("--key-id must be hex, got '" + o.key_id_hex + "'");
-        ref.id = *id;
-      }
-      details["pkcs11"] = {{"module", o.module}, {"token", o.token_label}, {"label", o.key_label}, {"id", o.key_id_hex}};
-    } else {
-      details["to_file"] = o.to_file;
-    }
-    RETURN_IF_ERROR(keys::CheckLocalPath(o.from, "--from"));
-    ASSIGN_OR_RETURN(crypto::SecureBytes pass, BackupPassphrase(o.pass, o.id, o.from));
-    auto opened = keys::OpenBackup(o.id, o.from, pass, keys::FederationCheck{&env.federation, !o.no_federation});
-    if (!opened.ok()) return SharesHint(opened.status(), o.pass);
-    fp = opened->metadata.identity.fingerprint;
-    details["federation"] = opened->federation;
-    if (o.to_pkcs11) {
-      ASSIGN_OR_RETURN(crypto::SecureBytes pin, keycmd::ReadPin(o.pin_file));
-      ASSIGN_OR_RETURN(auto token, keys::Pkcs11Token::Open(o.module, o.token_label, pin));
-      ASSIGN_OR_RETURN(keys::ImportOutcome r, token->ImportKeyPair(opened->key, ref));
-      outcome = r == keys::ImportOutcome::kImported ? "imported" : "already present";
-    } else {
-      ASSIGN_OR_RETURN(keys::RestoreResult r, keys::RestoreToFile(*opened, o.to_file, owner));
-      outcome = r.outcome == keys::RestoreOutcome::kWritten ? "written" : "already present";
-      if (!r.repaired.empty()) outcome += "; made safe: " + r.repaired;
-      ASSIGN_OR_RETURN(auto fence, keys::RestoreFenceFromBackup(o.id, o.from, o.to_file));
-      if (fence) outcome += "; signing fence at height " + std::to_string(*fence);
-    }
-    return Status::Ok();
-  };
-  Status st = run();
-  details["outcome"] = outcome;
-  RETURN_IF_ERROR(keycmd::Audit(env, "key.restore", o.id, fp, st, details));
-  std::string where = o.to_pkcs11 ? "token '" + o.token_label + "' as '" + o.key_label + "'" : o.to_file;
-  if (g.json) PrintJson({{"ok", true}, {"signer_id", o.id}, {"fingerprint", fp}, {"target", where}, {"outcome", outcome}});
-  else PrintLine(g, "restored " + o.id + " (fingerprint " + fp + ") to " + where + ": " + outcome);
+    out.details["pkcs11"] = {{"module", o.module}, {"token", o.token_label}, {"label", o.key_label}, {"id", o.key_id_hex}};
+  } else {
+    out.details["to_file"] = o.to_file;
+  }
+  RETURN_IF_ERROR(keys::CheckLocalPath(o.from, "--from"));
+  ASSIGN_OR_RETURN(crypto::SecureBytes pass, BackupPassphrase(o.pass, o.id, o.from));
+  auto opened = keys::OpenBackup(o.id, o.from, pass, keys::FederationCheck{&env.federation, !o.no_federation});
+  if (!opened.ok()) return SharesHint(opened.status(), o.pass);
+  out.fingerprint = opened->metadata.identity.fingerprint;
+  out.details["federation"] = opened->federation;
+  if (o.to_pkcs11) {
+    ASSIGN_OR_RETURN(crypto::SecureBytes pin, keycmd::ReadPin(o.pin_file));
+    ASSIGN_OR_RETURN(auto token, keys::Pkcs11Token::Open(o.module, o.token_label, pin));
+    ASSIGN_OR_RETURN(keys::ImportOutcome r, token->ImportKeyPair(opened->key, ref));
+    out.outcome = r == keys::ImportOutcome::kImported ? "imported" : "already present";
+  } else {
+    ASSIGN_OR_RETURN(keys::RestoreResult r, keys::RestoreToFile(*opened, o.to_file, owner));
+    out.outcome = r.outcome == keys::RestoreOutcome::kWritten ? "written" : "already present";
+    if (!r.repaired.empty()) out.outcome += "; made safe: " + r.repaired;
+    ASSIGN_OR_RETURN(auto fence, keys::RestoreFenceFromBackup(o.id, o.from, o.to_file));
+    if (fence) out.outcome += "; signing fence at height " + std::to_string(*fence);
+  }
   return Status::Ok();
 }
 
-void Setup(CLI::App& parent, GlobalOptions& g) {
-  CLI::App* keys_cmd = parent.add_subcommand("keys", "back up, verify and restore federation signer keys");
-  keys_cmd->require_subcommand(1);
-
+// --------------------------------------------------------------- the commands
+void SetUpBackup(CLI::App* keys_cmd, Session& s) {
   auto b = std::make_shared<BackupOpts>();
   CLI::App* backup = keys_cmd->add_subcommand("backup", "encrypt a signer key (OpenPGP, AES-256) to one or more places");
   backup->add_option("--id", b->id, "signer id, e.g. signer-01")->required();
@@ -356,8 +358,19 @@ void Setup(CLI::App& parent, GlobalOptions& g) {
   backup->add_option("--passphrase-file", b->passphrase_file,
                      "file or pipe holding the passphrase on one line, LF line ending (or AILEE_KEY_PASSPHRASE)");
   keycmd::AddCommonOptions(backup, &b->federation, &b->audit_log);
-  backup->callback([b, &g] { SetResult(RunBackup(*b, g)); });
+  backup->callback([b, &s] {
+    auto env = keycmd::OpenKeyEnv(s, b->federation, b->audit_log);
+    if (!env.ok()) return EndCommand(s, env.status());
+    nlohmann::json details = {{"key_file", b->key}, {"out", b->out}};
+    auto r = BackUpKey(*b, *env, details);
+    if (r.ok()) details["files"] = r->backup_files, details["share_files"] = r->share_files;
+    EndCommand(s, r, keycmd::AuditRecordOf(*env, "key.backup", b->id, r.ok() ? r->identity.fingerprint : "", details),
+               [&](const keys::BackupResult& res) { return BackupJson(*b, res); },
+               [&](const keys::BackupResult& res) { return BackupText(*b, res); });
+  });
+}
 
+void SetUpVerify(CLI::App* keys_cmd, Session& s) {
   auto v = std::make_shared<VerifyOpts>();
   CLI::App* verify = keys_cmd->add_subcommand("verify", "decrypt backups in memory and check them (the weekly check)");
   verify->add_option("--id", v->id, "signer id")->required();
@@ -365,8 +378,30 @@ void Setup(CLI::App& parent, GlobalOptions& g) {
   verify->add_flag("--no-federation-check", v->no_federation, "do not require a federation key for the signer");
   AddPassphraseOptions(verify, &v->pass);
   keycmd::AddCommonOptions(verify, &v->federation, &v->audit_log);
-  verify->callback([v, &g] { SetResult(RunVerify(*v, g)); });
+  verify->callback([v, &s] {
+    auto env = keycmd::OpenKeyEnv(s, v->federation, v->audit_log);
+    if (!env.ok()) return EndCommand(s, env.status());
+    if (Status id = keys::ValidateSignerId(v->id); !id.ok()) return EndCommand(s, id);
+    nlohmann::json details = {{"copies", v->backups}};
+    auto rep = VerifyKeyBackups(*v, *env);
+    if (!rep.ok()) return EndCommand(s, rep.status(), keycmd::AuditRecordOf(*env, "key.verify", v->id, "", details));
+    const int64_t now = Clock::Real().NowSeconds();
+    details["results"] = CopiesJson(*rep, now);
+    for (auto& c : details["results"]) c.erase("message");
+    // The audit line keeps the first failure itself; the exit says how many failed.
+    auto record = keycmd::AuditRecordOf(*env, "key.verify", v->id, FirstFingerprint(*rep), details);
+    auto record_verdict = [&](const Status& verdict) {
+      Status recorded = record(rep->overall);
+      return verdict.ok() ? recorded : verdict;
+    };
+    EndWithVerdict(
+        s, VerdictOf(*rep, v->id), record_verdict,
+        [&] { return nlohmann::json{{"ok", rep->overall.ok()}, {"signer_id", v->id}, {"copies", CopiesJson(*rep, now)}}; },
+        [&] { return CopiesText(*rep, now); });
+  });
+}
 
+void SetUpRestore(CLI::App* keys_cmd, Session& s) {
   auto r = std::make_shared<RestoreOpts>();
   CLI::App* restore = keys_cmd->add_subcommand("restore", "restore a signer key to a 0400 file or into a PKCS#11 token");
   restore->add_option("--id", r->id, "signer id")->required();
@@ -384,11 +419,29 @@ void Setup(CLI::App& parent, GlobalOptions& g) {
   restore->add_flag("--no-federation-check", r->no_federation, "do not require a federation key for the signer");
   AddPassphraseOptions(restore, &r->pass);
   keycmd::AddCommonOptions(restore, &r->federation, &r->audit_log);
-  restore->callback([r, &g] { SetResult(RunRestore(*r, g)); });
+  restore->callback([r, &s] {
+    auto env = keycmd::OpenKeyEnv(s, r->federation, r->audit_log);
+    if (!env.ok()) return EndCommand(s, env.status());
+    KeyRestore done{"", "", nlohmann::json{{"from", r->from}}};
+    Status st = RestoreKey(*r, *env, done);
+    done.details["outcome"] = done.outcome;
+    const std::string where = r->to_pkcs11 ? "token '" + r->token_label + "' as '" + r->key_label + "'" : r->to_file;
+    auto record = keycmd::AuditRecordOf(*env, "key.restore", r->id, done.fingerprint, done.details);
+    EndCommand(
+        s, st, record,
+        [&] { return nlohmann::json{{"ok", true}, {"signer_id", r->id}, {"fingerprint", done.fingerprint}, {"target", where}, {"outcome", done.outcome}}; },
+        [&] { return "restored " + r->id + " (fingerprint " + done.fingerprint + ") to " + where + ": " + done.outcome; });
+  });
 }
 
 }  // namespace
 
-AILEE_REGISTER_COMMAND(keys, "keys", Setup);
+void SetUpKeysCommand(CLI::App& parent, Session& s) {
+  CLI::App* keys_cmd = parent.add_subcommand("keys", "back up, verify and restore federation signer keys");
+  keys_cmd->require_subcommand(1);
+  SetUpBackup(keys_cmd, s);
+  SetUpVerify(keys_cmd, s);
+  SetUpRestore(keys_cmd, s);
+}
 
 }  // namespace ailee::cli

@@ -1,5 +1,6 @@
 // load: the load generator (datasets for tests, demos and benchmarks).
 #include "cli/command.h"
+#include "cli/commands.h"
 #include "cli/context.h"
 #include "loadgen/loadgen.h"
 
@@ -83,6 +84,6 @@ void SetUpLoad(CLI::App& app, GlobalOptions& g) {
 
 }  // namespace
 
-AILEE_REGISTER_COMMAND(load, "load", SetUpLoad);
+void SetUpLoadCommand(CLI::App& app, Session& s) { SetUpLoad(app, s.global()); }
 
 }  // namespace ailee::cli

@@ -3,6 +3,7 @@
 #include "audit/scoped_op.h"
 #include "base/clock.h"
 #include "cli/command.h"
+#include "cli/commands.h"
 #include "cli/context.h"
 #include "cli/repo_session.h"
 #include "ops/logs/archive.h"
@@ -127,6 +128,6 @@ void SetUpLogs(CLI::App& app, GlobalOptions& g) {
 
 }  // namespace
 
-AILEE_REGISTER_COMMAND(logs, "logs", SetUpLogs);
+void SetUpLogsCommand(CLI::App& app, Session& s) { SetUpLogs(app, s.global()); }
 
 }  // namespace ailee::cli

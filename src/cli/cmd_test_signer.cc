@@ -5,6 +5,8 @@
 // config's signer section says where the key is.
 #include "base/hex.h"
 #include "cli/command.h"
+#include "cli/commands.h"
+#include "cli/ending.h"
 #include "cli/key_env.h"
 #include "config/config.h"
 #include "keys/audit_sink.h"
@@ -55,35 +57,23 @@ Result<std::unique_ptr<keys::Signer>> OpenSigner(TestSignerOpts o, const keycmd:
   return std::unique_ptr<keys::Signer>(std::move(s));
 }
 
-Status Run(TestSignerOpts o, const GlobalOptions& g) {
-  ASSIGN_OR_RETURN(keycmd::KeyEnv env, keycmd::OpenKeyEnv(g, o.federation, o.audit_log));
-  if (o.id.empty() && env.config && env.config->signer) o.id = env.config->signer->id;
-  if (o.id.empty()) return InvalidArgument("--id is required (no signer section in the config)");
-  std::string fp;
-  nlohmann::json details = nlohmann::json::object();
-  auto run = [&]() -> Result<keys::SignerTestReport> {
-    ASSIGN_OR_RETURN(auto signer, OpenSigner(o, env));
-    details["signer"] = signer->Describe();
-    fp = signer->public_key().FingerprintHex();
-    auto it = env.federation.find(o.id);
-    if (it == env.federation.end())
-      return NotFound("no federation public key for '" + o.id + "' (config federation section or --federation-key " +
-                      o.id + "=PUBKEY.pem)");
-    return keys::TestSigner(*signer, it->second);
-  };
-  auto r = run();
-  RETURN_IF_ERROR(keycmd::Audit(env, "key.test-signer", o.id, fp, r.status(), details));
-  if (g.json) {
-    PrintJson({{"ok", true}, {"signer_id", o.id}, {"signer", r->signer}, {"fingerprint", r->fingerprint},
-               {"challenge", r->challenge_hex}, {"signature", r->signature_hex}});
-  } else {
-    PrintLine(g, "signer " + o.id + " OK: " + r->signer + " signed a fresh challenge; the federation key " +
-                     r->fingerprint + " verifies it");
-  }
-  return Status::Ok();
+// Signs a fresh challenge with the signer and verifies it with the
+// federation key; `fp` and `details` say what it used (for the audit line).
+Result<keys::SignerTestReport> TestSigner(const TestSignerOpts& o, const keycmd::KeyEnv& env, std::string& fp,
+                                          nlohmann::json& details) {
+  ASSIGN_OR_RETURN(auto signer, OpenSigner(o, env));
+  details["signer"] = signer->Describe();
+  fp = signer->public_key().FingerprintHex();
+  auto it = env.federation.find(o.id);
+  if (it == env.federation.end())
+    return NotFound("no federation public key for '" + o.id + "' (config federation section or --federation-key " +
+                    o.id + "=PUBKEY.pem)");
+  return keys::TestSigner(*signer, it->second);
 }
 
-void Setup(CLI::App& parent, GlobalOptions& g) {
+}  // namespace
+
+void SetUpTestSignerCommand(CLI::App& parent, Session& s) {
   auto o = std::make_shared<TestSignerOpts>();
   CLI::App* c = parent.add_subcommand("test-signer", "sign a fresh challenge and verify it with the federation key");
   c->add_option("--id", o->id, "signer id (default: the config's signer.id)");
@@ -94,11 +84,25 @@ void Setup(CLI::App& parent, GlobalOptions& g) {
   c->add_option("--key-id", o->key_id_hex, "CKA_ID of the key, hex");
   c->add_option("--pin-file", o->pin_file, "file holding the user PIN (or AILEE_PKCS11_PIN)");
   keycmd::AddCommonOptions(c, &o->federation, &o->audit_log);
-  c->callback([o, &g] { SetResult(Run(*o, g)); });
+  c->callback([o, &s] {
+    auto env = keycmd::OpenKeyEnv(s, o->federation, o->audit_log);
+    if (!env.ok()) return EndCommand(s, env.status());
+    if (o->id.empty() && env->config && env->config->signer) o->id = env->config->signer->id;
+    if (o->id.empty()) return EndCommand(s, InvalidArgument("--id is required (no signer section in the config)"));
+    std::string fp;
+    nlohmann::json details = nlohmann::json::object();
+    auto r = TestSigner(*o, *env, fp, details);
+    EndCommand(
+        s, r, keycmd::AuditRecordOf(*env, "key.test-signer", o->id, fp, details),
+        [&](const keys::SignerTestReport& t) {
+          return nlohmann::json{{"ok", true}, {"signer_id", o->id}, {"signer", t.signer}, {"fingerprint", t.fingerprint},
+                                {"challenge", t.challenge_hex}, {"signature", t.signature_hex}};
+        },
+        [&](const keys::SignerTestReport& t) {
+          return "signer " + o->id + " OK: " + t.signer + " signed a fresh challenge; the federation key " +
+                 t.fingerprint + " verifies it";
+        });
+  });
 }
-
-}  // namespace
-
-AILEE_REGISTER_COMMAND(test_signer, "test-signer", Setup);
 
 }  // namespace ailee::cli

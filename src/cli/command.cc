@@ -14,11 +14,6 @@ Status& ResultSlot() {
 }
 }  // namespace
 
-CommandRegistry& CommandRegistry::Get() {
-  static CommandRegistry registry;
-  return registry;
-}
-
 void SetResult(Status status) { ResultSlot() = std::move(status); }
 Status TakeResult() { return std::exchange(ResultSlot(), Status::Ok()); }
 
@@ -38,6 +33,11 @@ int ExitCodeFor(const Status& status) {
 }
 
 void PrintJson(const nlohmann::json& doc) {
+  std::cout << doc.dump(2) << std::endl;
+  JsonPrinted() = true;
+}
+
+void PrintOrderedJson(const nlohmann::ordered_json& doc) {
   std::cout << doc.dump(2) << std::endl;
   JsonPrinted() = true;
 }

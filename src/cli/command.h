@@ -1,15 +1,14 @@
-// How ailee-cli commands plug in: each cmd_*.cc file defines its commands and
-// registers them with AILEE_REGISTER_COMMAND; main() builds the CLI11 app from
-// the registry. A command returns a Status; main maps it to an exit code
-// (docs/exit-codes.md) and prints the message and the Status's own hint.
+// What every ailee-cli command shares: the global options, the exit codes,
+// the slot a callback stores its outcome in, and stdout. Commands are listed
+// in main.cc's table (setup functions: cli/commands.h) and end through
+// cli/ending.h; main maps the outcome to an exit code (docs/exit-codes.md) and
+// prints the message and the Status's own hint on stderr.
 #pragma once
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
-#include <functional>
 #include <string>
-#include <vector>
 
 #include "base/status.h"
 
@@ -39,30 +38,6 @@ enum ExitCode : int {
 
 int ExitCodeFor(const Status& status);
 
-// A command: `setup` adds its subcommand to `parent`; the callback it installs
-// must store its result with SetResult (so main can map it to an exit code).
-struct CommandSpec {
-  std::string name;
-  std::function<void(CLI::App& parent, GlobalOptions& global)> setup;
-};
-
-class CommandRegistry {
- public:
-  static CommandRegistry& Get();
-  void Add(CommandSpec spec) { specs_.push_back(std::move(spec)); }
-  const std::vector<CommandSpec>& specs() const { return specs_; }
-
- private:
-  std::vector<CommandSpec> specs_;
-};
-
-struct CommandRegistrar {
-  explicit CommandRegistrar(CommandSpec spec) { CommandRegistry::Get().Add(std::move(spec)); }
-};
-
-#define AILEE_REGISTER_COMMAND(ident, name, setup_fn) \
-  static ::ailee::cli::CommandRegistrar ailee_cmd_registrar_##ident({name, setup_fn})
-
 // Records the outcome of the command that ran (called from its callback).
 void SetResult(Status status);
 Status TakeResult();
@@ -70,6 +45,8 @@ Status TakeResult();
 // Output helpers: human text goes to stdout unless --json, where exactly one
 // JSON document is printed. Errors always go to stderr.
 void PrintJson(const nlohmann::json& doc);
+// The same for a document whose keys keep their insertion order.
+void PrintOrderedJson(const nlohmann::ordered_json& doc);
 // True once a command printed its document (then main adds no error document).
 bool JsonWasPrinted();
 // Suppressed with --json (one document only) and with -q (nothing on success).

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -16,6 +17,7 @@
 
 #include "base/status.h"
 #include "cli/command.h"
+#include "cli/session.h"
 #include "config/config.h"
 #include "crypto/secure.h"
 #include "keys/audit_sink.h"
@@ -30,14 +32,18 @@ struct KeyEnv {
   int64_t start_nanos = 0;  // monotonic; when the command started (OpenKeyEnv)
 };
 
-// The federation keys (the config's, or --federation-key overrides) and the
-// audit log (--audit-log, else the config's logging.audit_log).
-Result<KeyEnv> OpenKeyEnv(const GlobalOptions& g, const std::vector<std::string>& federation_overrides,
+// The federation keys (the session's config, or --federation-key overrides)
+// and the session's audit log (--audit-log, else the config's
+// logging.audit_log).
+Result<KeyEnv> OpenKeyEnv(Session& session, const std::vector<std::string>& federation_overrides,
                           const std::string& audit_path_option);
 // Records the outcome and the time since OpenKeyEnv as the duration; an ok
 // operation that cannot be audited becomes a failure.
 Status Audit(KeyEnv& env, std::string_view op, const std::string& id, const std::string& fp, const Status& st,
              const nlohmann::json& details);
+// Audit as the audit record of a command's end (cli/ending.h AuditRecord).
+std::function<Status(const Status&)> AuditRecordOf(KeyEnv& env, std::string_view op, const std::string& id,
+                                                   const std::string& fp, const nlohmann::json& details);
 // --federation-key and --audit-log.
 void AddCommonOptions(CLI::App* c, std::vector<std::string>* fed, std::string* audit_log);
 // The PKCS#11 user PIN: --pin-file, AILEE_PKCS11_PIN, or the terminal.

@@ -1,12 +1,56 @@
-// ailee-cli: the operator's tool. Each command lives in its own cmd_*.cc.
+// ailee-cli: the operator's tool. The commands are listed below; each lives
+// in the cmd_*.cc file of its group (cli/commands.h).
 #include <malloc.h>
 
 #include <iostream>
+#include <string_view>
 
 #include "base/hint.h"
 #include "cli/command.h"
+#include "cli/commands.h"
 #include "cli/object_stores.h"
+#include "cli/session.h"
 #include "crypto/secure.h"
+
+namespace {
+
+using namespace ailee::cli;
+
+struct CommandEntry {
+  std::string_view parent;  // "" for a top-level command, else the group an earlier entry defined
+  void (*setup)(CLI::App& parent, Session& session);
+};
+
+// In the order `ailee-cli --help` lists them (tests/golden/cli_golden.sh).
+constexpr CommandEntry kCommands[] = {
+    {"", SetUpAuditCommand},
+    {"", SetUpBackupCommand},
+    {"backup", SetUpBackupConfigSubcommand},
+    {"", SetUpRestoreCommand},
+    {"restore", SetUpRestoreConfigSubcommand},
+    {"", SetUpApplyCheckpointCommand},
+    {"", SetUpVerifyStateCommand},
+    {"", SetUpCreateCheckpointCommand},
+    {"", SetUpVerifyCheckpointCommand},
+    {"", SetUpConfigCommand},
+    {"", SetUpRestoreConfigCommand},
+    {"", SetUpCopyCommand},
+    {"", SetUpKeysCommand},
+    {"", SetUpLoadCommand},
+    {"", SetUpLogsCommand},
+    {"", SetUpHealthCheckCommand},
+    {"", SetUpSyncStatusCommand},
+    {"", SetUpRepoCommand},
+    {"repo", SetUpRepoStatusSubcommand},
+    {"", SetUpSnapshotsCommand},
+    {"", SetUpForgetCommand},
+    {"", SetUpPruneCommand},
+    {"", SetUpVerifyCommand},
+    {"", SetUpTestSignerCommand},
+    {"", SetUpValidateConfigCommand},
+};
+
+}  // namespace
 
 int main(int argc, char** argv) {
   ailee::crypto::DisableCoreDumps();  // this process may hold keys and passphrases
@@ -19,7 +63,8 @@ int main(int argc, char** argv) {
                "5 auth/permission, 6 unavailable (retry), 7 already exists, 8 no space. See docs/exit-codes.md."};
   app.require_subcommand(1);
   app.set_version_flag("--version", "ailee-cli 0.1.0");
-  ailee::cli::GlobalOptions global;
+  ailee::cli::Session session;
+  ailee::cli::GlobalOptions& global = session.global();
   auto* cfg = app.add_option("--config", global.config_path, "node configuration file")
                   ->envname("AILEE_CONFIG")
                   ->capture_default_str();
@@ -28,13 +73,8 @@ int main(int argc, char** argv) {
   app.add_option("--audit-log", global.audit_log,
                  "audit log file (default: the config's logging.audit_log, else /var/log/ailee/audit.log)")
       ->envname("AILEE_AUDIT_LOG");
-  // Commands first, then hooks ("*-hook") that add subcommands to them, so the
-  // result does not depend on static initialization order.
-  for (bool hooks : {false, true}) {
-    for (const auto& spec : ailee::cli::CommandRegistry::Get().specs()) {
-      bool is_hook = spec.name.size() > 5 && spec.name.compare(spec.name.size() - 5, 5, "-hook") == 0;
-      if (is_hook == hooks) spec.setup(app, global);
-    }
+  for (const auto& command : kCommands) {
+    command.setup(command.parent.empty() ? app : *app.get_subcommand(std::string(command.parent)), session);
   }
   ailee::cli::RegisterObjectStoreSchemes(global);
   app.parse_complete_callback([&] { global.config_given = cfg->count() > 0 || std::getenv("AILEE_CONFIG"); });

@@ -5,7 +5,6 @@
 #include "audit/head_store.h"
 #include "base/clock.h"
 #include "base/hint.h"
-#include "cli/context.h"
 #include "keys/secret_input.h"
 #include "repo/ids.h"
 #include "storage/object_store.h"
@@ -20,9 +19,9 @@ void AddRepoOptions(CLI::App* cmd, RepoArgs& args) {
                   "(else $AILEE_REPO_PASSPHRASE, config backup.passphrase_file, or a prompt)");
 }
 
-Result<RepoSession> RepoSession::Prepare(const GlobalOptions& g, const RepoArgs& args) {
+Result<RepoSession> RepoSession::Resolve(const GlobalOptions& g, const Result<config::NodeConfig>& cfg,
+                                         const RepoArgs& args) {
   RepoSession s;
-  auto cfg = config::LoadConfig(g.config_path);
   if (cfg.ok()) {
     s.config_ = *cfg;
   } else if (g.config_given) {
@@ -44,7 +43,19 @@ Result<RepoSession> RepoSession::Prepare(const GlobalOptions& g, const RepoArgs&
   }
   s.passphrase_ = std::move(*pass);
   s.passphrase_source_ = !file.empty() ? "the file " + file : std::getenv(kRepoPassphraseEnv) ? "$" + std::string(kRepoPassphraseEnv) : "the prompt";
-  ASSIGN_OR_RETURN(s.audit_, OpenAuditLog(g, s.config_ ? &*s.config_ : nullptr));
+  return s;
+}
+
+Result<RepoSession> RepoSession::Prepare(Session& session, const RepoArgs& args) {
+  ASSIGN_OR_RETURN(RepoSession s, Resolve(session.global(), session.config(), args));
+  ASSIGN_OR_RETURN(s.audit_, session.audit_log());
+  return s;
+}
+
+Result<RepoSession> RepoSession::Prepare(const GlobalOptions& g, const RepoArgs& args) {
+  ASSIGN_OR_RETURN(RepoSession s, Resolve(g, config::LoadConfig(g.config_path), args));
+  ASSIGN_OR_RETURN(s.owned_audit_, OpenAuditLogAt(AuditLogPath(g, s.config_ ? &*s.config_ : nullptr, "")));
+  s.audit_ = s.owned_audit_.get();
   return s;
 }
 
@@ -81,25 +92,43 @@ Status MissingRepository(const std::string& url, const std::optional<config::Nod
 
 }  // namespace
 
+Result<RepoSession> RepoSession::Open(Session& session, const RepoArgs& args) {
+  ASSIGN_OR_RETURN(RepoSession s, Prepare(session, args));
+  RETURN_IF_ERROR(s.OpenRepository());
+  return s;
+}
+
 Result<RepoSession> RepoSession::Open(const GlobalOptions& g, const RepoArgs& args) {
   ASSIGN_OR_RETURN(RepoSession s, Prepare(g, args));
-  ASSIGN_OR_RETURN(auto store, storage::OpenObjectStore(s.url_));
-  auto opened = repo::Repository::Open(store, s.passphrase_.view());
+  RETURN_IF_ERROR(s.OpenRepository());
+  return s;
+}
+
+Status RepoSession::OpenRepository() {
+  ASSIGN_OR_RETURN(auto store, storage::OpenObjectStore(url_));
+  auto opened = repo::Repository::Open(store, passphrase_.view());
   if (!opened.ok()) {
     const Status& st = opened.status();
     if (st.code() == StatusCode::kNotFound) {
       auto exists = store->Exists(repo::ConfigKey());
-      if (exists.ok() && !*exists) return MissingRepository(s.url_, s.config_);
+      if (exists.ok() && !*exists) return MissingRepository(url_, config_);
     }
     if (st.code() == StatusCode::kPermissionDenied && HintOf(st).empty()) {
-      return WithHint(st, "the passphrase came from " + s.passphrase_source_ + "; check it (--passphrase-file, $" +
+      return WithHint(st, "the passphrase came from " + passphrase_source_ + "; check it (--passphrase-file, $" +
                          std::string(kRepoPassphraseEnv) + " or backup.passphrase_file), or use another key slot's");
     }
     return st;
   }
-  s.repo_ = std::move(opened).value();
-  s.RecordAuditHeads();
-  return s;
+  repo_ = std::move(opened).value();
+  RecordAuditHeads();
+  return Status::Ok();
+}
+
+Result<std::string> RepoSession::InitRepository(const repo::InitOptions& options) {
+  ASSIGN_OR_RETURN(auto store, storage::OpenObjectStore(url_));
+  ASSIGN_OR_RETURN(repo_, repo::Repository::Init(store, passphrase_.view(), options));
+  RecordAuditHeads();  // repo.init's own line is the first head the new repository records
+  return repo_->config().id;
 }
 
 void RepoSession::RecordAuditHeads() {

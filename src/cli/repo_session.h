@@ -10,6 +10,7 @@
 #include "audit/audit_log.h"
 #include "base/status.h"
 #include "cli/command.h"
+#include "cli/session.h"
 #include "config/config.h"
 #include "crypto/secure.h"
 #include "repo/repository.h"
@@ -29,17 +30,25 @@ void AddRepoOptions(CLI::App* cmd, RepoArgs& args);
 
 class RepoSession {
  public:
-  // Resolves URL and passphrase, opens the repository and the audit log
-  // (--audit-log, the config's, else the default: context.h OpenAuditLog).
-  // A missing repository and a wrong passphrase come with their hint.
-  static Result<RepoSession> Open(const GlobalOptions& g, const RepoArgs& args);
+  // Resolves URL and passphrase, opens the repository and takes the run's
+  // audit log from the session (Session::audit_log). A missing repository
+  // and a wrong passphrase come with their hint.
+  static Result<RepoSession> Open(Session& session, const RepoArgs& args);
   // For `repo init`: resolves everything but does not open.
+  static Result<RepoSession> Prepare(Session& session, const RepoArgs& args);
+  // Transitional, for the commands that do not have the Session yet (they
+  // load the config and open the audit log once more): remove with them.
+  static Result<RepoSession> Open(const GlobalOptions& g, const RepoArgs& args);
   static Result<RepoSession> Prepare(const GlobalOptions& g, const RepoArgs& args);
+
+  // `repo init`: creates the repository at url() with the passphrase,
+  // records audit heads in it from then on (RecordAuditHeads); its id.
+  Result<std::string> InitRepository(const repo::InitOptions& options);
 
   const std::string& url() const { return url_; }
   repo::Repository& repo() { return *repo_; }
   std::unique_ptr<repo::Repository>& repo_ptr() { return repo_; }
-  audit::AuditLog* audit() { return audit_.get(); }
+  audit::AuditLog* audit() { return audit_; }
   const std::optional<config::NodeConfig>& config() const { return config_; }
   const crypto::SecureBytes& passphrase() const { return passphrase_; }
   // "seq:hash" of the audit log, or "" without one.
@@ -53,9 +62,15 @@ class RepoSession {
   std::string url_;
   crypto::SecureBytes passphrase_;
   std::unique_ptr<repo::Repository> repo_;
-  std::unique_ptr<audit::AuditLog> audit_;
+  audit::AuditLog* audit_ = nullptr;               // the session's, or owned_audit_
+  std::unique_ptr<audit::AuditLog> owned_audit_;   // transitional Open(GlobalOptions)
   std::optional<config::NodeConfig> config_;
   std::string passphrase_source_;  // for messages: "the file F", "$AILEE_REPO_PASSPHRASE", "the prompt"
+
+  // Resolves URL and passphrase from the arguments and the config.
+  static Result<RepoSession> Resolve(const GlobalOptions& g, const Result<config::NodeConfig>& cfg,
+                                     const RepoArgs& args);
+  Status OpenRepository();
 };
 
 // A new passphrase (repo init, key add): AILEE_NEW_REPO_PASSPHRASE, the

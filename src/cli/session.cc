@@ -1,0 +1,68 @@
+#include "cli/session.h"
+
+namespace ailee::cli {
+
+Session::Session(ConfigLoader load_config, AuditLogOpener open_audit_log)
+    : load_config_(load_config ? std::move(load_config)
+                               : ConfigLoader([](const std::string& path) { return config::LoadConfig(path); })),
+      open_audit_log_(open_audit_log ? std::move(open_audit_log) : AuditLogOpener(OpenAuditLogAt)) {}
+
+const Result<config::NodeConfig>& Session::config() {
+  if (!config_) config_.emplace(load_config_(global_.config_path));
+  return *config_;
+}
+
+const config::NodeConfig* Session::config_if_loaded() {
+  const auto& cfg = config();
+  return cfg.ok() ? &*cfg : nullptr;
+}
+
+Result<const config::NodeConfig*> Session::RequireConfig() {
+  const auto& cfg = config();
+  if (!cfg.ok()) return cfg.status().WithContext("config " + global_.config_path);
+  return &*cfg;
+}
+
+Result<audit::AuditLog*> Session::audit_log(const std::string& option) {
+  if (!audit_log_) audit_log_.emplace(open_audit_log_(AuditLogPath(global_, config_if_loaded(), option)));
+  if (!audit_log_->ok()) return audit_log_->status();
+  return audit_log_->value().get();
+}
+
+std::optional<state::Federation> Session::FederationIfConfigured(std::string* why_not) {
+  const auto& cfg = config();
+  if (!cfg.ok()) {
+    if (why_not) *why_not = cfg.status().message();
+    return std::nullopt;
+  }
+  auto fed = FederationOf(*cfg);
+  if (!fed.ok()) {
+    if (why_not) *why_not = fed.status().message();
+    return std::nullopt;
+  }
+  return std::move(fed).value();
+}
+
+std::string AuditLogPath(const GlobalOptions& g, const config::NodeConfig* cfg, const std::string& option) {
+  if (!option.empty()) return option;
+  if (!g.audit_log.empty()) return g.audit_log;
+  if (cfg != nullptr && !cfg->logging.audit_log.empty()) return cfg->logging.audit_log;
+  return std::string(config::kDefaultAuditLog);
+}
+
+Result<std::unique_ptr<audit::AuditLog>> OpenAuditLogAt(const std::string& path) {
+  auto log = audit::AuditLog::Open(path);
+  if (!log.ok()) {
+    return log.status().WithContext("opening the audit log " + path +
+                                    " (--audit-log, else the config's logging.audit_log, else " +
+                                    std::string(config::kDefaultAuditLog) + "); operations are not run unaudited");
+  }
+  return log;
+}
+
+Result<state::Federation> FederationOf(const config::NodeConfig& cfg) {
+  ASSIGN_OR_RETURN(auto keys, config::FederationKeys(cfg));
+  return state::Federation{std::move(keys), static_cast<int>(cfg.federation.threshold)};
+}
+
+}  // namespace ailee::cli

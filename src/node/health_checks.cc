@@ -1,0 +1,70 @@
+#include "node/health_checks.h"
+
+#include <unistd.h>
+
+#include "base/clock.h"
+#include "base/hint.h"
+#include "node/client.h"
+
+namespace ailee::node {
+namespace {
+
+constexpr const char* kForkHint =
+    "it cannot catch up on its own: stop it, restore a snapshot taken before the fork (`ailee-cli "
+    "restore SNAPSHOT --target DATA_DIR --force`) or apply a checkpoint of the leader, then start it";
+
+}  // namespace
+
+Result<nlohmann::json> CheckHealth(const std::string& url, bool deep) {
+  NodeClient client(url, "", deep ? 600000 : 5000);
+  auto health = client.GetJson(deep ? "/v1/health?deep=1" : "/v1/health");
+  // 503 carries the failed checks in the body.
+  if (!health.ok() && health.status().code() == StatusCode::kUnavailable &&
+      health.status().message().find("HTTP 503") != std::string::npos) {
+    return DataLoss("node unhealthy: " + health.status().message());
+  }
+  return health;
+}
+
+Result<SyncReport> WaitForSync(const std::string& url, int64_t wait_ms) {
+  NodeClient client(url, "", 5000);
+  const int64_t deadline = Clock::Real().NowMillis() + wait_ms;
+  for (;;) {
+    auto st = client.GetJson("/v1/status");
+    if (st.ok()) {
+      const std::string state = (*st)["sync"]["state"].get<std::string>();
+      const bool synced = state == "leader" || state == "synced";
+      if (synced) return SyncReport{std::move(*st), Status::Ok()};
+      if (state == "forked") {  // the node found it itself: no waiting cures it
+        Status verdict = WithHint(DataLoss("node " + st->value("node_id", "") + " " + (*st)["sync"].value("reason", "forked")),
+                                  kForkHint);
+        return SyncReport{std::move(*st), std::move(verdict)};
+      }
+      if (Clock::Real().NowMillis() >= deadline) {
+        Status fork = ForkFromLeader(*st);
+        Status verdict = !fork.ok() ? fork : Unavailable("node is " + state + "; rerun later or with --wait");
+        return SyncReport{std::move(*st), std::move(verdict)};
+      }
+    } else if (Clock::Real().NowMillis() >= deadline) {
+      return st.status();
+    }
+    usleep(200000);
+  }
+}
+
+Status ForkFromLeader(const nlohmann::json& status) {
+  if (!status.contains("sync") || !status["sync"].contains("leader")) return Status::Ok();
+  const uint64_t height = status["height"].get<uint64_t>();
+  if (height == 0) return Status::Ok();
+  const std::string leader = status["sync"]["leader"].get<std::string>();
+  auto block = NodeClient(leader, "", 5000).GetJson("/v1/blocks/" + std::to_string(height));
+  if (!block.ok() || !block->contains("header")) return Status::Ok();
+  const std::string theirs = (*block)["header"].value("hash", "");
+  const std::string ours = status.value("tip_hash", "");
+  if (theirs.empty() || theirs == ours) return Status::Ok();
+  return WithHint(DataLoss("node " + status.value("node_id", "") + " has forked from its leader " + leader +
+                            ": its block " + std::to_string(height) + " is " + ours.substr(0, 16) +
+                            ", the leader's is " + theirs.substr(0, 16)), kForkHint);
+}
+
+}  // namespace ailee::node
