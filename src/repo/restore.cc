@@ -16,6 +16,7 @@
 #include <unordered_map>
 
 #include "base/fs.h"
+#include "base/install_directory.h"
 #include "base/scratch.h"
 #include "repo/snapshot.h"
 
@@ -294,11 +295,16 @@ Status FinishDirectories(const Snapshot& snap, const std::string& staging, bool 
 
 Result<RestoreStats> RestoreSnapshot(Repository& repo, const std::string& snapshot_ref, const std::string& target_dir,
                                      const RestoreOptions& options) {
+  ASSIGN_OR_RETURN(Snapshot snap, FindSnapshot(repo, snapshot_ref));
+  return RestoreSnapshot(repo, snap, target_dir, options);
+}
+
+Result<RestoreStats> RestoreSnapshot(Repository& repo, const Snapshot& snap, const std::string& target_dir,
+                                     const RestoreOptions& options) {
   const int64_t start = Clock::Real().MonotonicNanos();
   std::string target = target_dir;
   while (target.size() > 1 && target.back() == '/') target.pop_back();
   if (target.empty()) return InvalidArgument("empty restore target");
-  ASSIGN_OR_RETURN(Snapshot snap, FindSnapshot(repo, snapshot_ref));
   if (!options.allow_symlinks) {
     for (const auto& f : snap.files) {
       if (f.type != FileEntry::Type::kSymlink) continue;
@@ -329,9 +335,7 @@ Result<RestoreStats> RestoreSnapshot(Repository& repo, const std::string& snapsh
   // after the exchange fallback's first rename completed, so only while the
   // target exists again) the old tree set aside.
   const std::string scratch_prefix = "." + fs::Basename(target) + ".restore-";
-  const std::string aside_prefix = "." + fs::Basename(target) + ".old-";
   fs::RemoveAbandoned(parent, scratch_prefix);
-  if (target_exists) fs::RemoveAbandoned(parent, aside_prefix);
   const std::string staging = fs::JoinPath(parent, fs::ScratchName(scratch_prefix));
   if (::mkdir(staging.c_str(), 0700) != 0) return WriteErr("mkdir", staging, errno);
 
@@ -393,23 +397,8 @@ Result<RestoreStats> RestoreSnapshot(Repository& repo, const std::string& snapsh
   if (st.ok()) st = FinishDirectories(snap, staging, r.as_root);
   if (st.ok() && options.check_staged) st = options.check_staged(staging);
 
-  if (st.ok()) {
-    if (target_exists) {
-      if (::renameat2(AT_FDCWD, staging.c_str(), AT_FDCWD, target.c_str(), RENAME_EXCHANGE) == 0) {
-        st = fs::FsyncDir(parent);
-        // `staging` now holds the old tree.
-      } else if (errno == EINVAL || errno == ENOSYS) {
-        const std::string aside = fs::JoinPath(parent, fs::ScratchName(aside_prefix));
-        st = fs::RenameDurable(target, aside);
-        if (st.ok()) st = fs::RenameDurable(staging, target);
-        if (st.ok()) (void)fs::RemoveAll(aside);
-      } else {
-        st = WriteErr("rename " + staging + " over", target, errno);
-      }
-    } else {
-      st = fs::RenameDurable(staging, target);
-    }
-  }
+  // The swap, and what a crash leaves: base/install_directory.h.
+  if (st.ok()) st = fs::InstallDirectory(staging, target);
   // Either the failed staging tree or, after an exchange, the old target.
   (void)fs::RemoveAll(staging);
   if (!st.ok()) return st.WithContext("restore into " + target);

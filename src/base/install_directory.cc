@@ -1,0 +1,57 @@
+#include "base/install_directory.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+
+#include <cerrno>
+
+#include "base/fs.h"
+#include "base/scratch.h"
+
+namespace ailee::fs {
+namespace {
+
+// Two renames, each durable: only where the kernel or the filesystem cannot
+// exchange (old kernels, some network and FUSE filesystems).
+Status InstallByTwoRenames(const std::string& staged, const std::string& target) {
+  const std::string aside = JoinPath(Dirname(target), ScratchName(InstallAsidePrefix(target)));
+  RETURN_IF_ERROR(RenameDurable(target, aside));
+  Status st = RenameDurable(staged, target);
+  if (!st.ok()) {
+    // Put the old state back: the target must not stay absent.
+    Status back = RenameDurable(aside, target);
+    if (!back.ok()) {
+      return st.WithContext("installing " + staged + " at " + target + " failed and the old state could not be put "
+                            "back; it is at " + aside);
+    }
+    return st;
+  }
+  (void)RemoveAll(aside);
+  return Status::Ok();
+}
+
+}  // namespace
+
+std::string InstallAsidePrefix(const std::string& target) { return "." + Basename(target) + ".old-"; }
+
+Status InstallDirectory(const std::string& staged, const std::string& target) {
+  if (!IsDirectory(staged)) return NotFound("cannot install " + staged + " at " + target + ": it does not exist");
+  RETURN_IF_ERROR(FsyncDir(staged));
+  if (!Exists(target)) return RenameDurable(staged, target);
+  // The target exists again: an old tree a killed fallback set aside is garbage now.
+  RemoveAbandoned(Dirname(target), InstallAsidePrefix(target));
+  // Atomic swap: the target path switches from the old tree to the new one
+  // in a single step; `staged` then names the old tree, removed afterwards.
+  if (::renameat2(AT_FDCWD, staged.c_str(), AT_FDCWD, target.c_str(), RENAME_EXCHANGE) != 0) {
+    const int e = errno;
+    if (e == EINVAL || e == ENOSYS) return InstallByTwoRenames(staged, target);
+    return ErrnoStatus("swap " + staged + " with", target, e);
+  }
+  // From here the new state is in place: the old tree is only garbage, and
+  // a failed sync is reported as such.
+  Status synced = FsyncDir(Dirname(target));
+  (void)RemoveAll(staged);
+  return synced.WithContext("the new state is at " + target + " but its directory could not be synced");
+}
+
+}  // namespace ailee::fs

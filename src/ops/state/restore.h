@@ -1,0 +1,83 @@
+// Restores of node state from the repository: `restore`, apply-checkpoint
+// from a snapshot, and the restore test behind `verify --restore-test`.
+//
+// A state snapshot (ops/state/backup.h) records node id, height, block hash
+// and state root in its meta, so every restore is proven against it.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "repo/repository.h"
+#include "repo/restore.h"
+#include "repo/snapshot.h"
+#include "state/federation.h"
+
+namespace ailee::ops {
+
+struct StateRestoreOptions {
+  bool force = false;  // replace a non-empty target (apply-checkpoint always replaces)
+  std::optional<state::Federation> federation;  // verify signatures too
+  bool verify = true;  // run the full state verification on the result
+  // Whose state "latest" means: the newest state snapshot whose meta.node_id
+  // is this (the config's node.id, or --host). Required for "latest".
+  std::string node_id;
+  // apply-checkpoint: refuse a target whose tip is above the snapshot's or on
+  // another chain (state::CheckNotRollingBack), checked against the snapshot this
+  // call resolves, before anything is fetched.
+  bool refuse_rollback = false;
+  std::function<void(const repo::RestoreProgress&)> progress;
+};
+
+struct StateRestoreResult {
+  std::string snapshot_id;
+  uint64_t height = 0;
+  crypto::Hash256 state_root{};
+  repo::RestoreStats stats;
+  bool verified = false;
+  std::vector<std::string> problems;  // from verification; empty when ok
+};
+
+// Restores state snapshot `ref` (an id, a unique prefix, or "latest": the
+// newest state snapshot of options.node_id) into `target`, all or nothing:
+// the tree is built beside the target (delta: files already in the target
+// are reused), the checkpoint manifest is written into it and the proof runs
+// on it there (state root recomputed from scratch == the snapshot's; height
+// and tip block hash as recorded; signatures against options.federation),
+// and only a proven tree is swapped in. When the proof fails: kDataLoss
+// listing the first problem, the staging tree removed, the target untouched.
+// Refuses (kInvalidArgument, before writing anything) a snapshot that is not
+// a state snapshot or that holds a symlink, and a target in use by a running
+// node.
+Result<StateRestoreResult> RestoreState(repo::Repository& repo, const std::string& ref, const std::string& target,
+                                        const StateRestoreOptions& options);
+// The same for a snapshot already loaded (ChooseRestoreSnapshot): not read
+// from the repository again. options.node_id is not used.
+Result<StateRestoreResult> RestoreStateSnapshot(repo::Repository& repo, const repo::Snapshot& snapshot,
+                                                const std::string& target, const StateRestoreOptions& options);
+
+// What `restore REF [--kind K] [--host ID]` restores.
+struct RestoreChoice {
+  std::string kind;     // "" (= "state"), "state", "config" or "logs"
+  std::string node_id;  // state "latest": this node's (required); config/logs "latest": this host's or node's (empty: any)
+};
+// Resolves REF for a restore into a directory:
+//  - kind state (or empty): "latest" is the newest state snapshot of node_id
+//    (kInvalidArgument without one; kNotFound naming the node when it has
+//    none, whatever other nodes or kinds hold); an id or prefix must name a
+//    state snapshot, else kInvalidArgument naming the command that restores
+//    that kind (`logs restore`, `restore config`) or `--kind`;
+//  - kind config or logs: "latest" is the newest snapshot of that kind (of
+//    node_id's node or host when set); an id must be of that kind.
+Result<repo::Snapshot> ChooseRestoreSnapshot(repo::Repository& repo, const std::string& ref, const RestoreChoice& choice);
+
+// verify --restore-test: restores the newest state snapshot (of any node)
+// into a fresh directory under `scratch_parent`, proves it, and removes it.
+// Scratch a killed test left under `scratch_parent` is removed first.
+Result<StateRestoreResult> RestoreTest(repo::Repository& repo, const std::string& scratch_parent,
+                                       const std::optional<state::Federation>& federation);
+
+}  // namespace ailee::ops
