@@ -331,9 +331,8 @@ Result<RestoreStats> RestoreSnapshot(Repository& repo, const Snapshot& snap, con
 
   const std::string parent = fs::Dirname(target);
   RETURN_IF_ERROR(fs::MakeDirs(parent));
-  // What killed restores into this target left: a staging tree, or (only
-  // after the exchange fallback's first rename completed, so only while the
-  // target exists again) the old tree set aside.
+  // What killed restores into this target left: a staging tree (an old tree
+  // a killed install set aside is fs::InstallDirectory's to remove).
   const std::string scratch_prefix = "." + fs::Basename(target) + ".restore-";
   fs::RemoveAbandoned(parent, scratch_prefix);
   const std::string staging = fs::JoinPath(parent, fs::ScratchName(scratch_prefix));

@@ -3,6 +3,7 @@
 #include "base/fs.h"
 #include "ops/state/checkpoint_transfer.h"
 #include "state/checkpoint_verify.h"
+#include "repo/ids.h"
 #include "storage/object_store.h"
 
 namespace ailee::ops {
@@ -22,7 +23,7 @@ Result<state::ApplyReport> ApplyCheckpoint(const CheckpointApplyOptions& o) {
   }
   auto downloaded = DownloadCheckpointBeside(*store, o.target, o.progress);
   if (!downloaded.ok()) {
-    auto is_repo = store->Exists("config");
+    auto is_repo = store->Exists(repo::ConfigKey());  // the repository's own config object
     if (downloaded.status().code() == StatusCode::kNotFound && is_repo.ok() && *is_repo) {
       return InvalidArgument(o.source + " holds a backup repository, not a checkpoint: use "
                              "`ailee-cli apply-checkpoint latest --repo " + o.source + " --target DIR`");
