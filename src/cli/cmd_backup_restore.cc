@@ -1,5 +1,7 @@
 // backup state, restore, apply-checkpoint: moving node state into and out
-// of the repository.
+// of the repository (jobs: ops/state/). Named to sort where the commands
+// appear in --help: registration follows link order until main.cc lists
+// the commands.
 #include "audit/scoped_op.h"
 #include "base/fs.h"
 #include "cli/command.h"
