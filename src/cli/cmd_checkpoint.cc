@@ -1,14 +1,11 @@
 // verify-state, create-checkpoint, verify-checkpoint, apply-checkpoint: the
 // runbook's L2 state commands.
 #include "audit/scoped_op.h"
-#include "base/fs.h"
 #include "cli/command.h"
 #include "cli/commands.h"
 #include "cli/context.h"
-#include "node/client.h"
-#include "ops/checkpoint.h"
-#include "ops/checkpoint_transfer.h"
-#include "storage/object_store.h"
+#include "ops/state/checkpoint_create.h"
+#include "ops/state/checkpoint_verify.h"
 #include "state/verify.h"
 
 namespace ailee::cli {
@@ -61,9 +58,8 @@ void SetUpVerifyState(CLI::App& app, GlobalOptions& g) {
   });
 }
 
-json ManifestJson(const ops::CheckpointManifest& m) {
-  uint64_t bytes = 0;
-  for (const auto& f : m.files) bytes += f.size;
+json ManifestJson(const state::CheckpointManifest& m) {
+  const uint64_t bytes = state::ManifestBytes(m);
   return {{"node_id", m.node_id}, {"height", m.height}, {"block_hash", crypto::HashToHex(m.block_hash)},
           {"state_root", crypto::HashToHex(m.state_root)}, {"files", m.files.size()}, {"bytes", bytes},
           {"source", m.source}};
@@ -90,39 +86,21 @@ void SetUpCreateCheckpoint(CLI::App& app, GlobalOptions& g) {
     auto log = OpenAuditLogFor(g);
     if (!log.ok()) return SetResult(log.status());
     audit::ScopedAuditOp op(log->get(), "create-checkpoint", {{"output", *output}, {"offline", *offline}});
-    ops::CreateCheckpointOptions o;
-    const bool remote = ops::IsRemoteCheckpointUrl(*output);
-    std::shared_ptr<storage::ObjectStore> store;
-    if (remote) {
-      auto opened = storage::OpenObjectStore(*output);
-      if (!opened.ok()) return SetResult(op.Finish(opened.status().WithContext("--output")));
-      store = *opened;
-    }
-    o.output = *output;
     auto cfg = LoadConfigFor(g);
-    if (cfg.ok()) {
-      o.node_id = cfg->node.id;
-      if (data_dir->empty()) *data_dir = cfg->node.data_dir;
-    }
-    o.data_dir = *data_dir;
-    if (!*offline) {
-      std::string node_url = !url->empty() ? *url : cfg.ok() ? NodeUrl(*cfg) : "";
-      if (!node_url.empty() && node::NodeClient(node_url, "", 2000).GetJson("/v1/health").ok()) {
-        if (!cfg.ok()) return SetResult(op.Finish(cfg.status().WithContext("the admin token comes from the config")));
-        auto token = ReadAdminToken(*cfg);
-        if (!token.ok()) return SetResult(op.Finish(token.status()));
-        o.node_url = node_url;
-        o.admin_token = *token;
-      } else if (o.data_dir.empty()) {
-        return SetResult(op.Finish(cfg.ok() ? Unavailable("node at " + node_url + " does not answer and no --data-dir was given")
-                                             : cfg.status()));
-      }
-    }
+    ops::CheckpointOutputOptions o;
+    o.output = *output;
+    o.source.offline = *offline;
+    o.source.node_url = !url->empty() ? *url : cfg.ok() ? NodeUrl(*cfg) : "";
+    o.source.data_dir = !data_dir->empty() ? *data_dir : cfg.ok() ? cfg->node.data_dir : "";
+    if (cfg.ok()) o.source.node_id = cfg->node.id;
+    if (!cfg.ok()) o.source.why_nothing_known = cfg.status();
+    o.source.read_admin_token = [&cfg]() -> Result<std::string> {
+      if (!cfg.ok()) return cfg.status().WithContext("the admin token comes from the config");
+      return ReadAdminToken(*cfg);
+    };
     ProgressLine progress(g, "create-checkpoint");
     o.progress = [&](const std::string& phase, uint64_t d, uint64_t t) { progress.Update(phase, d, t); };
-    // To a URL: made in a scratch dir beside the data dir (hard links need
-    // its filesystem; the node, online, writes there too), uploaded, removed.
-    auto m = remote ? ops::CreateCheckpointInStore(o, *store) : ops::CreateCheckpoint(o);
+    auto m = ops::CreateCheckpointAtOutput(o);
     progress.Done();
     if (!m.ok()) return SetResult(op.Finish(m.status()));
     op.Touch("state_root:" + crypto::HashToHex(m->state_root));
@@ -153,22 +131,12 @@ void SetUpVerifyCheckpoint(CLI::App& app, GlobalOptions& g) {
     auto federation = FederationIfConfigured(g, &why);
     ProgressLine progress(g, "verify-checkpoint");
     auto show = [&](const std::string& p, uint64_t d, uint64_t t) { progress.Update(p, d, t); };
-    std::string local = *dir;
-    if (ops::IsRemoteCheckpointUrl(*dir)) {
-      auto store = storage::OpenObjectStore(*dir);
-      if (!store.ok()) return SetResult(op.Finish(store.status()));
-      auto cfg = LoadConfigFor(g);
-      const char* tmp = std::getenv("TMPDIR");
-      std::string beside = cfg.ok() ? cfg->node.data_dir : std::string(tmp ? tmp : "/tmp") + "/ailee-checkpoint";
-      while (beside.size() > 1 && beside.back() == '/') beside.pop_back();
-      // A download a killed run left goes first.
-      fs::RemoveAbandoned(fs::Dirname(beside), fs::Basename(beside) + ".tmp.");
-      local = fs::TempSiblingName(beside);
-      auto m = ops::DownloadCheckpoint(**store, local, show);
-      if (!m.ok()) return SetResult(op.Finish(m.status()));
-    }
-    auto r = ops::VerifyCheckpoint(local, federation, show);
-    if (local != *dir) (void)fs::RemoveAll(local);
+    ops::CheckpointVerifyOptions o;
+    o.location = *dir;
+    if (auto cfg = LoadConfigFor(g); cfg.ok()) o.download_beside = cfg->node.data_dir;
+    o.federation = federation;
+    o.progress = show;
+    auto r = ops::VerifyCheckpointAt(o);
     progress.Done();
     if (!r.ok()) return SetResult(op.Finish(r.status()));
     op.Touch("state_root:" + crypto::HashToHex(r->recomputed_state_root));

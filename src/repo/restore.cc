@@ -15,6 +15,7 @@
 
 #include "base/file_system.h"
 #include "base/fs.h"
+#include "base/install_directory.h"
 #include "base/parallel.h"
 #include "base/scratch.h"
 #include "repo/snapshot.h"
@@ -278,11 +279,16 @@ Status FinishDirectories(const Snapshot& snap, const std::string& staging, bool 
 
 Result<RestoreStats> RestoreSnapshot(Repository& repo, const std::string& snapshot_ref, const std::string& target_dir,
                                      const RestoreOptions& options) {
+  ASSIGN_OR_RETURN(Snapshot snap, FindSnapshot(repo, snapshot_ref));
+  return RestoreSnapshot(repo, snap, target_dir, options);
+}
+
+Result<RestoreStats> RestoreSnapshot(Repository& repo, const Snapshot& snap, const std::string& target_dir,
+                                     const RestoreOptions& options) {
   const int64_t start = Clock::Real().MonotonicNanos();
   std::string target = target_dir;
   while (target.size() > 1 && target.back() == '/') target.pop_back();
   if (target.empty()) return InvalidArgument("empty restore target");
-  ASSIGN_OR_RETURN(Snapshot snap, FindSnapshot(repo, snapshot_ref));
   if (!options.allow_symlinks) {
     for (const auto& f : snap.files) {
       if (f.type != FileEntry::Type::kSymlink) continue;
@@ -310,13 +316,10 @@ Result<RestoreStats> RestoreSnapshot(Repository& repo, const std::string& snapsh
   fs::FileSystem& files = *fs::FileSystem::Or(options.file_system);
   const std::string parent = fs::Dirname(target);
   RETURN_IF_ERROR(fs::MakeDirs(parent, 0755, &files));
-  // What killed restores into this target left: a staging tree, or (only
-  // after the exchange fallback's first rename completed, so only while the
-  // target exists again) the old tree set aside.
+  // What killed restores into this target left: a staging tree (an old tree
+  // a killed install set aside is fs::InstallDirectory's to remove).
   const std::string scratch_prefix = "." + fs::Basename(target) + ".restore-";
-  const std::string aside_prefix = "." + fs::Basename(target) + ".old-";
   fs::RemoveAbandoned(parent, scratch_prefix, &files);
-  if (target_exists) fs::RemoveAbandoned(parent, aside_prefix, &files);
   const std::string staging = fs::JoinPath(parent, fs::ScratchName(scratch_prefix));
   RETURN_IF_ERROR(files.Mkdir(staging, 0700, false));
 
@@ -355,24 +358,8 @@ Result<RestoreStats> RestoreSnapshot(Repository& repo, const std::string& snapsh
   if (st.ok()) st = FinishDirectories(snap, staging, r.as_root, files);
   if (st.ok() && options.check_staged) st = options.check_staged(staging);
 
-  if (st.ok()) {
-    if (target_exists) {
-      auto exchanged = files.RenameExchange(staging, target);
-      if (!exchanged.ok()) {
-        st = exchanged.status();
-      } else if (*exchanged) {
-        st = files.SyncDir(parent);
-        // `staging` now holds the old tree.
-      } else {
-        const std::string aside = fs::JoinPath(parent, fs::ScratchName(aside_prefix));
-        st = fs::RenameDurable(target, aside, &files);
-        if (st.ok()) st = fs::RenameDurable(staging, target, &files);
-        if (st.ok()) (void)files.RemoveAll(aside);
-      }
-    } else {
-      st = fs::RenameDurable(staging, target, &files);
-    }
-  }
+  // The swap, and what a crash leaves: base/install_directory.h.
+  if (st.ok()) st = fs::InstallDirectory(staging, target, &files);
   // Either the failed staging tree or, after an exchange, the old target.
   (void)files.RemoveAll(staging);
   if (!st.ok()) return st.WithContext("restore into " + target);

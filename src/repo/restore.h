@@ -17,9 +17,10 @@
 //   4. runs options.check_staged on the complete, fsynced staging directory:
 //      the caller's proof (and any file it adds, such as a manifest) happens
 //      while the target is still the old tree. Its failure is the restore's;
-//   5. swaps the staging directory into place atomically (renameat2
-//      RENAME_EXCHANGE when the target exists, rename otherwise), fsyncs the
-//      parent, and only then removes the old tree.
+//   5. swaps the staging directory into place atomically with
+//      fs::InstallDirectory (base/install_directory.h: RENAME_EXCHANGE when
+//      the target exists, rename otherwise), which fsyncs the parent and only
+//      then removes the old tree.
 //
 // On any failure (damaged data: kDataLoss naming snapshot, file and blob;
 // disk full: kResourceExhausted; check_staged's error) the staging directory
@@ -41,6 +42,7 @@
 #include "base/file_system.h"
 #include "repo/lock.h"
 #include "repo/repository.h"
+#include "repo/snapshot.h"
 
 namespace ailee::repo {
 
@@ -83,6 +85,10 @@ struct RestoreStats {
 
 // `snapshot_ref` is "latest", an id or a unique id prefix.
 Result<RestoreStats> RestoreSnapshot(Repository& repo, const std::string& snapshot_ref, const std::string& target_dir,
+                                     const RestoreOptions& options);
+// The same for a snapshot the caller has already loaded (FindSnapshot,
+// ListSnapshots): it is not read again.
+Result<RestoreStats> RestoreSnapshot(Repository& repo, const Snapshot& snapshot, const std::string& target_dir,
                                      const RestoreOptions& options);
 
 }  // namespace ailee::repo

@@ -9,8 +9,8 @@
 // every snapshot blob by blob (decrypt, decompress, id check) with the
 // file's SHA-256, and every blob no file references: each stored byte once;
 // then, for each snapshot, the caller's check_snapshot (e.g. for kind
-// "state": do its files form a database that opens; the state jobs in
-// src/ops/ pass that check). repo/ knows nothing of what a kind's files mean.
+// "state": do its files form a database that opens, see
+// ops/state/snapshot_check.h). repo/ knows nothing of what a kind's files mean.
 //
 // Damage is reported, not returned as an error: the result lists every
 // problem with the snapshot, file path, pack and blob it concerns. The

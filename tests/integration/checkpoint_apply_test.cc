@@ -17,7 +17,7 @@
 #include "base/fs.h"
 #include "crypto/ed25519.h"
 #include "crypto/hash.h"
-#include "ops/checkpoint.h"
+#include "state/checkpoint.h"
 #include "repo_fixture.h"
 #include "state/state_db.h"
 #include "state_tamper.h"
@@ -178,16 +178,16 @@ TEST_F(ApplyCheckpointTest, HostileEntriesInALocalCheckpointAreRefusedNeverFollo
          ASSERT_OK(WriteFile(fs::JoinPath(c, "000999.log"), "not in the manifest"));
        }, "000999.log"},
       {"symlink-manifest", [&](const std::string& c) {
-         const std::string m = fs::JoinPath(c, ops::kCheckpointManifestName);
+         const std::string m = fs::JoinPath(c, state::kCheckpointManifestName);
          ASSERT_OK(CopyTree(m, Dir("outside-manifest.json")));
          ASSERT_EQ(::unlink(m.c_str()), 0);
          ASSERT_EQ(::symlink(Dir("outside-manifest.json").c_str(), m.c_str()), 0);
-       }, ops::kCheckpointManifestName},
+       }, state::kCheckpointManifestName},
       {"fifo-manifest", [&](const std::string& c) {
-         const std::string m = fs::JoinPath(c, ops::kCheckpointManifestName);
+         const std::string m = fs::JoinPath(c, state::kCheckpointManifestName);
          ASSERT_EQ(::unlink(m.c_str()), 0);
          ASSERT_EQ(::mkfifo(m.c_str(), 0644), 0);
-       }, ops::kCheckpointManifestName},
+       }, state::kCheckpointManifestName},
       {"socket-extra", [&](const std::string& c) {
          int s = ::socket(AF_UNIX, SOCK_STREAM, 0);
          ASSERT_GE(s, 0);
@@ -228,12 +228,12 @@ TEST_F(ApplyCheckpointTest, ManifestRecomputedOverTamperedStateIsCaughtByTheProo
   // into the manifest: the files "match", only the state-root proof can tell.
   const std::string c = CopyOfA("tampered");
   ASSERT_OK(state::tamper::SetAccountBalance(c, FirstLoadAccount(), 999999999));
-  ASSERT_OK(ops::ReadManifest(c));
-  auto m = *ops::ReadManifest(c);
-  auto files = ops::HashTree(c);
+  ASSERT_OK(state::ReadManifest(c));
+  auto m = *state::ReadManifest(c);
+  auto files = state::HashTree(c);
   ASSERT_OK(files);
   m.files = *files;
-  ASSERT_OK(fs::WriteFileAtomic(fs::JoinPath(c, ops::kCheckpointManifestName), ops::EncodeManifest(m)));
+  ASSERT_OK(fs::WriteFileAtomic(fs::JoinPath(c, state::kCheckpointManifestName), state::EncodeManifest(m)));
 
   CommandResult apply = w().Cli(n1(), {"apply-checkpoint", c, "--target", target});
   EXPECT_EQ(apply.exit_code, 3) << apply;

@@ -103,5 +103,45 @@ TEST_F(CheckpointS3, UploadKilledMidwayLeavesScratchThatTheNextRunRemoves) {
   EXPECT_EQ(Entries(fs::Dirname(target)), std::vector<std::string>{"node-1"});
 }
 
+// create-checkpoint --output s3:// must leave nothing beside the data dir,
+// whichever way it ends: a refused upload (the server answers 403 to every
+// PUT), and an online run (the running node writes the checkpoint's hard
+// links into the scratch dir, so it is not this process's own files).
+TEST_F(CheckpointS3, FailedUploadAndOnlineRunLeaveNothingBesideTheDataDir) {
+  FaultProxy proxy(Port());
+  RepoWorld w("ckpt-s3-clean");
+  TestNode& n = w.AddNode("node-1", "  s3:\n    endpoint: " + proxy.endpoint() +
+                                        "\n    path_style: true\n    retry: {max_attempts: 2, budget_s: 2}\n");
+  ASSERT_OK(w.BulkLoad(n, "", 200));
+  // The data dir's parent, less the logs the cli and the node write there.
+  const std::string parent = fs::Dirname(n.data_dir());
+  auto beside = [&] {
+    std::vector<std::string> out;
+    for (const auto& e : Entries(parent)) {
+      if (e != "audit.log" && e != "node.log") out.push_back(e);
+    }
+    return out;
+  };
+  const auto before = beside();
+
+  FaultProxy::Fault refuse;
+  refuse.action = FaultProxy::Action::kStatus;
+  refuse.status = 403;
+  refuse.code = "AccessDenied";
+  refuse.match = "PUT ";
+  refuse.count = 1000000;
+  proxy.Add(refuse);
+  CommandResult failed = w.Cli(n, {"create-checkpoint", "--offline", "--output", "s3://" + bucket_ + "/refused"});
+  EXPECT_NE(failed.exit_code, 0) << failed;
+  EXPECT_EQ(beside(), before) << "left beside the data dir after a failed upload";
+  proxy.ClearFaults();
+
+  ASSERT_OK(n.Start());
+  ASSIGN_OR_FAIL(auto made, w.JsonOk(n, {"create-checkpoint", "--output", "s3://" + bucket_ + "/online"}));
+  EXPECT_EQ(made["source"].get<std::string>().rfind("online:", 0), 0u) << made.dump();
+  EXPECT_EQ(beside(), before) << "left beside the data dir after an online run";
+  EXPECT_EQ(n.Terminate(), 0);
+}
+
 }  // namespace
 }  // namespace ailee::it

@@ -11,10 +11,12 @@
 #include <map>
 #include <optional>
 
+#include "ops/state/checkpoint_create.h"
+#include "ops/state/checkpoint_transfer.h"
+#include "state/checkpoint_apply.h"
+#include "state/checkpoint_verify.h"
 #include "base/fs.h"
 #include "base/scratch.h"
-#include "ops/checkpoint.h"
-#include "ops/checkpoint_transfer.h"
 #include "state_tamper.h"
 #include "state_test_util.h"
 #include "storage/fault_injection_object_store.h"
@@ -22,6 +24,13 @@
 
 namespace ailee::ops {
 namespace {
+
+using state::ApplyCheckpointDir;
+using state::ApplyOptions;
+using state::ApplyReport;
+using state::ReadManifest;
+using state::VerifyCheckpoint;
+using state::kCheckpointManifestName;
 
 using state::testing::TestFederation;
 using state::testing::User;

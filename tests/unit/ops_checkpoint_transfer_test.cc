@@ -1,15 +1,21 @@
 // Checkpoints on an object store: upload with the manifest last, download
 // checked file by file into a directory that appears only when complete.
-#include "ops/checkpoint_transfer.h"
 
 #include <gtest/gtest.h>
 
+#include "ops/state/checkpoint_transfer.h"
+#include "state/checkpoint.h"
 #include "base/fs.h"
 #include "storage/fault_injection_object_store.h"
 #include "storage/memory_object_store.h"
 
 namespace ailee::ops {
 namespace {
+
+using state::CheckpointManifest;
+using state::EncodeManifest;
+using state::HashTree;
+using state::kCheckpointManifestName;
 
 class CheckpointTransferTest : public ::testing::Test {
  protected:

@@ -8,8 +8,8 @@
 
 #include <algorithm>
 
+#include "ops/state/restore.h"
 #include "base/fs.h"
-#include "ops/repo_state.h"
 #include "repo/restore.h"
 #include "repo/snapshot.h"
 #include "repo_test_util.h"

@@ -8,7 +8,8 @@
 
 #include <map>
 
-#include "ops/repo_state.h"
+#include "ops/state/backup.h"
+#include "ops/state/restore.h"
 #include "ops_config_test_util.h"
 #include "repo/snapshot.h"
 #include "state/state_db.h"

@@ -9,8 +9,9 @@
 #include <iostream>
 #include <map>
 
-#include "ops/repo_state.h"
-#include "ops/state_snapshot_check.h"
+#include "ops/state/backup.h"
+#include "ops/state/restore.h"
+#include "ops/state/snapshot_check.h"
 #include "ops_config_test_util.h"
 #include "repo/snapshot.h"
 #include "repo/verify.h"

@@ -1,4 +1,4 @@
-#include "ops/state_snapshot_check.h"
+#include "ops/state/snapshot_check.h"
 
 #include <algorithm>
 #include <cstring>

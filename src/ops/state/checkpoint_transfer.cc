@@ -1,10 +1,10 @@
-#include "ops/checkpoint_transfer.h"
+#include "ops/state/checkpoint_transfer.h"
 
 #include <algorithm>
 
 #include "base/fs.h"
 #include "crypto/hash.h"
-#include "ops/checkpoint_files.h"
+#include "state/checkpoint_files.h"
 
 namespace ailee::ops {
 namespace {
@@ -12,14 +12,8 @@ namespace {
 // Objects are fetched in pieces so a large SST never sits in memory whole.
 constexpr uint64_t kDownloadPiece = 32ull << 20;
 
-uint64_t TotalBytes(const CheckpointManifest& m) {
-  uint64_t total = 0;
-  for (const auto& f : m.files) total += f.size;
-  return total;
-}
-
-Status DownloadFile(storage::ObjectStore& store, const CheckpointFile& f, const std::string& path,
-                    uint64_t& done, uint64_t total, const ProgressFn& progress) {
+Status DownloadFile(storage::ObjectStore& store, const state::CheckpointFile& f, const std::string& path,
+                    uint64_t& done, uint64_t total, const state::CheckpointProgressFn& progress) {
   RETURN_IF_ERROR(fs::MakeDirs(fs::Dirname(path)));
   ASSIGN_OR_RETURN(uint64_t size, store.Stat(f.path));
   if (size != f.size) {
@@ -51,14 +45,14 @@ bool IsRemoteCheckpointUrl(const std::string& url) {
   return pos != std::string::npos && url.compare(0, pos, "file") != 0;
 }
 
-Status UploadCheckpoint(const std::string& dir, storage::ObjectStore& store, const ProgressFn& progress) {
-  ASSIGN_OR_RETURN(CheckpointManifest m, ReadManifest(dir));
-  ASSIGN_OR_RETURN(bool exists, store.Exists(kCheckpointManifestName));
+Status UploadCheckpoint(const std::string& dir, storage::ObjectStore& store, const state::CheckpointProgressFn& progress) {
+  ASSIGN_OR_RETURN(state::CheckpointManifest m, state::ReadManifest(dir));
+  ASSIGN_OR_RETURN(bool exists, store.Exists(state::kCheckpointManifestName));
   if (exists) return AlreadyExists("a checkpoint already exists at " + store.Location() + "; choose another --output");
-  const uint64_t total = TotalBytes(m);
+  const uint64_t total = state::ManifestBytes(m);
   uint64_t done = 0;
   for (const auto& f : m.files) {
-    auto opened = OpenedFile::Open(dir, f.path, f.size);
+    auto opened = state::OpenedFile::Open(dir, f.path, f.size);
     if (!opened.ok()) return opened.status().WithContext("nothing was committed at " + store.Location());
     ASSIGN_OR_RETURN(std::string data, opened->Read());
     if (crypto::Sha256(data) != f.sha256) {
@@ -70,57 +64,47 @@ Status UploadCheckpoint(const std::string& dir, storage::ObjectStore& store, con
     if (progress) progress("upload", done, total);
   }
   // The manifest is the commit point.
-  return store.Put(kCheckpointManifestName, EncodeManifest(m)).WithContext("uploading the manifest");
+  return store.Put(state::kCheckpointManifestName, state::EncodeManifest(m)).WithContext("uploading the manifest");
 }
 
-Result<CheckpointManifest> CreateCheckpointInStore(CreateCheckpointOptions o, storage::ObjectStore& store) {
-  std::string base = o.data_dir.empty() ? std::string("/tmp/ailee-checkpoint") : o.data_dir;
-  while (base.size() > 1 && base.back() == '/') base.pop_back();  // beside the data dir, never inside it
-  fs::RemoveAbandoned(fs::Dirname(base), fs::Basename(base) + ".tmp.");
-  o.output = fs::TempSiblingName(base);
-  // CreateCheckpoint builds "<output>.partial" and renames it to <output>;
-  // whichever exists when we leave goes.
-  auto cleanup = [&] {
-    (void)fs::RemoveAll(o.output + ".partial");
-    (void)fs::RemoveAll(o.output);
-  };
-  auto m = CreateCheckpoint(o);
-  if (m.ok()) {
-    Status up = UploadCheckpoint(o.output, store, o.progress);
-    if (!up.ok()) m = up;
-  }
-  cleanup();
-  return m;
-}
-
-Result<CheckpointManifest> DownloadCheckpoint(storage::ObjectStore& store, const std::string& dir,
-                                              const ProgressFn& progress) {
+Result<state::CheckpointManifest> DownloadCheckpoint(storage::ObjectStore& store, const std::string& dir,
+                                              const state::CheckpointProgressFn& progress) {
   if (fs::Exists(dir)) return AlreadyExists(dir + " exists; the download needs a new directory");
-  auto text = store.Get(kCheckpointManifestName);
+  auto text = store.Get(state::kCheckpointManifestName);
   if (!text.ok()) {
     if (text.status().code() == StatusCode::kNotFound) {
-      return NotFound("no checkpoint at " + store.Location() + " (no " + kCheckpointManifestName +
+      return NotFound("no checkpoint at " + store.Location() + " (no " + state::kCheckpointManifestName +
                       "; an upload that did not finish has none)");
     }
     return text.status();
   }
-  ASSIGN_OR_RETURN(CheckpointManifest m, DecodeManifest(*text, store.Location()));
+  ASSIGN_OR_RETURN(state::CheckpointManifest m, state::DecodeManifest(*text, store.Location()));
   const std::string staging = fs::TempSiblingName(dir);
   RETURN_IF_ERROR(fs::MakeDirs(staging));
-  const uint64_t total = TotalBytes(m);
+  const uint64_t total = state::ManifestBytes(m);
   uint64_t done = 0;
   Status st;
   for (const auto& f : m.files) {
     st = DownloadFile(store, f, fs::JoinPath(staging, f.path), done, total, progress);
     if (!st.ok()) break;
   }
-  if (st.ok()) st = fs::WriteFileAtomic(fs::JoinPath(staging, kCheckpointManifestName), *text);
+  if (st.ok()) st = fs::WriteFileAtomic(fs::JoinPath(staging, state::kCheckpointManifestName), *text);
   if (st.ok()) st = fs::RenameDurable(staging, dir);
   if (!st.ok()) {
     (void)fs::RemoveAll(staging);
     return st;
   }
   return m;
+}
+
+Result<std::string> DownloadCheckpointBeside(storage::ObjectStore& store, const std::string& beside_in,
+                                             const state::CheckpointProgressFn& progress) {
+  std::string beside = beside_in;
+  while (beside.size() > 1 && beside.back() == '/') beside.pop_back();
+  fs::RemoveAbandoned(fs::Dirname(beside), fs::Basename(beside) + ".tmp.");
+  const std::string dir = fs::TempSiblingName(beside);
+  RETURN_IF_ERROR(DownloadCheckpoint(store, dir, progress).status());
+  return dir;
 }
 
 }  // namespace ailee::ops

@@ -1,18 +1,18 @@
 // backup state, restore, apply-checkpoint: moving node state into and out
-// of the repository.
+// of the repository (jobs: ops/state/). Named to sort where the commands
+// appear in --help: registration follows link order until main.cc lists
+// the commands.
 #include "audit/scoped_op.h"
-#include "base/clock.h"
 #include "base/fs.h"
 #include "cli/command.h"
 #include "cli/commands.h"
 #include "cli/context.h"
 #include "cli/repo_session.h"
 #include "cli/replicate.h"
-#include "node/client.h"
-#include "ops/checkpoint.h"
-#include "ops/checkpoint_transfer.h"
-#include "storage/object_store.h"
-#include "ops/repo_state.h"
+#include "ops/state/backup.h"
+#include "ops/state/checkpoint_apply.h"
+#include "ops/state/checkpoint_transfer.h"
+#include "ops/state/restore.h"
 #include "repo/restore.h"
 #include "repo/snapshot.h"
 
@@ -58,19 +58,13 @@ void SetUpBackup(CLI::App& app, GlobalOptions& g) {
     }
     audit::ScopedAuditOp op(s->audit(), "backup.state", {{"repository", s->url()}, {"full", *full}, {"node_id", cfg.node.id}});
     ops::StateBackupOptions o;
-    o.source.node_id = cfg.node.id;
-    o.source.data_dir = data_dir->empty() ? cfg.node.data_dir : *data_dir;
-    if (!*offline) {
-      std::string node_url = url->empty() ? NodeUrl(cfg) : *url;
-      if (node::NodeClient(node_url, "", 2000).GetJson("/v1/health").ok()) {
-        auto token = ReadAdminToken(cfg);
-        if (!token.ok()) return SetResult(op.Finish(token.status()));
-        o.source.node_url = node_url;
-        o.source.admin_token = *token;
-      }
-    }
-    // The checkpoint hard-links SST files, so it must be on the data dir's filesystem.
-    o.scratch_dir = fs::Dirname(o.source.data_dir);
+    ops::StateSourceOptions source;
+    source.node_id = cfg.node.id;
+    source.data_dir = data_dir->empty() ? cfg.node.data_dir : *data_dir;
+    source.node_url = url->empty() ? NodeUrl(cfg) : *url;
+    source.offline = *offline;
+    source.read_admin_token = [&cfg] { return ReadAdminToken(cfg); };
+    o.resolve_source = source;
     o.full = *full;
     o.zstd_level = zstd_level;
     o.tags = *tags;
@@ -164,7 +158,7 @@ void SetUpRestore(CLI::App& app, GlobalOptions& g) {
       o.verify = !*no_verify;
       o.federation = SessionFederation(*s);
       o.progress = [&](const repo::RestoreProgress& p) { progress.Update("restore", p.bytes_done, p.bytes_total); };
-      auto r = ops::RestoreState(s->repo(), snap->id_hex(), *target, o);
+      auto r = ops::RestoreStateSnapshot(s->repo(), *snap, *target, o);
       progress.Done();
       if (!r.ok()) return SetResult(op.Finish(r.status()));
       if (g.json) PrintJson(RestoreJson(*r, *target));
@@ -178,7 +172,7 @@ void SetUpRestore(CLI::App& app, GlobalOptions& g) {
     repo::RestoreOptions ro;
     ro.force = *force;
     ro.progress = [&](const repo::RestoreProgress& p) { progress.Update("restore", p.bytes_done, p.bytes_total); };
-    auto r = repo::RestoreSnapshot(s->repo(), snap->id_hex(), *target, ro);
+    auto r = repo::RestoreSnapshot(s->repo(), *snap, *target, ro);
     progress.Done();
     if (!r.ok()) return SetResult(op.Finish(r.status()));
     if (g.json) PrintJson({{"snapshot", snap->id_hex()}, {"target", *target}, {"files", r->files}, {"bytes", r->bytes}});
@@ -211,46 +205,14 @@ void SetUpApplyCheckpoint(CLI::App& app, GlobalOptions& g) {
       auto log = OpenAuditLogFor(g);  // audited with or without a config
       if (!log.ok()) return SetResult(log.status());
       audit::ScopedAuditOp op(log->get(), "apply-checkpoint", {{"source", *src}, {"target", *target}});
-      auto show = [&](const std::string& p, uint64_t d, uint64_t t) { progress.Update(p, d, t); };
-      ops::ApplyOptions ao;
+      ops::CheckpointApplyOptions o;
+      o.source = *src;
+      o.target = *target;
       std::string why;
-      ao.federation = FederationIfConfigured(g, &why);
-      ao.allow_rollback = *allow_rollback;
-      ao.progress = show;
-      std::string dir = *src;
-      std::string downloaded;  // removed on every path out
-      if (ops::IsRemoteCheckpointUrl(*src)) {
-        // Fetched beside the target (same filesystem, so applying can link
-        // instead of copy), checked file by file; ApplyCheckpointDir then
-        // verifies it like any checkpoint before it may touch the target.
-        auto store = storage::OpenObjectStore(*src);
-        if (!store.ok()) return SetResult(op.Finish(store.status()));
-        // A rollback is refused before anything is downloaded.
-        if (auto text = (*store)->Get(ops::kCheckpointManifestName); text.ok()) {
-          auto remote = ops::DecodeManifest(*text, *src);
-          if (!remote.ok()) return SetResult(op.Finish(remote.status()));
-          Status rb = ops::CheckNotRollingBack(*target, remote->height, remote->block_hash, *allow_rollback);
-          if (!rb.ok()) return SetResult(op.Finish(rb));
-        }
-        // A download a killed run left beside the target goes first.
-        std::string beside = *target;
-        while (beside.size() > 1 && beside.back() == '/') beside.pop_back();
-        fs::RemoveAbandoned(fs::Dirname(beside), fs::Basename(beside) + ".tmp.");
-        downloaded = fs::TempSiblingName(beside);
-        auto m = ops::DownloadCheckpoint(**store, downloaded, show);
-        if (!m.ok()) {
-          auto is_repo = (*store)->Exists("config");
-          if (m.status().code() == StatusCode::kNotFound && is_repo.ok() && *is_repo) {
-            return SetResult(op.Finish(InvalidArgument(*src + " holds a backup repository, not a checkpoint: use "
-                                                       "`ailee-cli apply-checkpoint latest --repo " + *src + " --target DIR`")));
-          }
-          return SetResult(op.Finish(m.status()));
-        }
-        dir = downloaded;
-        ao.consume_src = true;
-      }
-      auto r = ops::ApplyCheckpointDir(dir, *target, ao);
-      if (!downloaded.empty()) (void)fs::RemoveAll(downloaded);
+      o.federation = FederationIfConfigured(g, &why);
+      o.allow_rollback = *allow_rollback;
+      o.progress = [&](const std::string& p, uint64_t d, uint64_t t) { progress.Update(p, d, t); };
+      auto r = ops::ApplyCheckpoint(o);
       progress.Done();
       if (!r.ok()) return SetResult(op.Finish(r.status()));
       op.Touch("state_root:" + crypto::HashToHex(r->manifest.state_root));

@@ -1,4 +1,4 @@
-#include "ops/checkpoint_files.h"
+#include "state/checkpoint_files.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -10,7 +10,7 @@
 #include <set>
 #include <utility>
 
-namespace ailee::ops {
+namespace ailee::state {
 namespace {
 
 // A manifest lists one line per file: thousands of SSTs fit in far less.
@@ -246,4 +246,4 @@ Result<std::vector<std::string>> UnlistedEntries(const std::string& dir, const C
   return problems;
 }
 
-}  // namespace ailee::ops
+}  // namespace ailee::state

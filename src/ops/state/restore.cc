@@ -1,29 +1,19 @@
-#include "ops/repo_state.h"
-
-#include <unistd.h>
+#include "ops/state/restore.h"
 
 #include <filesystem>
 
-#include "base/clock.h"
 #include "base/fs.h"
 #include "base/scratch.h"
-#include "repo/snapshot.h"
-#include "state/file_identity.h"
+#include "state/checkpoint_manifest.h"
+#include "state/checkpoint_verify.h"
+#include "state/data_dir.h"
 #include "state/verify.h"
 
 namespace ailee::ops {
+
 namespace {
 
-nlohmann::json StateMeta(const CheckpointManifest& m, const std::string& audit_head) {
-  return {{"node_id", m.node_id},
-          {"height", m.height},
-          {"block_hash", crypto::HashToHex(m.block_hash)},
-          {"state_root", crypto::HashToHex(m.state_root)},
-          {"source", m.source},
-          {"audit_head", audit_head}};
-}
-
-Status ReadMeta(const repo::Snapshot& snap, CheckpointManifest* m) {
+Status ReadMeta(const repo::Snapshot& snap, state::CheckpointManifest* m) {
   const auto& meta = snap.meta;
   if (snap.kind != "state" || !meta.contains("height") || !meta.contains("state_root") || !meta.contains("block_hash"))
     return InvalidArgument("snapshot " + snap.id_hex() + " is a '" + snap.kind + "' snapshot, not a node state backup");
@@ -36,72 +26,12 @@ Status ReadMeta(const repo::Snapshot& snap, CheckpointManifest* m) {
   m->created_unix = snap.time_ms / 1000;
   for (const auto& f : snap.files) {
     if (f.type != repo::FileEntry::Type::kFile) continue;
-    CheckpointFile cf{f.path, f.size, {}};
+    state::CheckpointFile cf{f.path, f.size, {}};
     crypto::HashFromHex(f.sha256, &cf.sha256);
     m->files.push_back(std::move(cf));
   }
   return Status::Ok();
 }
-
-}  // namespace
-
-// Checkpoints left by backups that were killed: "ailee-backup-checkpoint-<pid>-<ms>"
-// whose process is gone. They hold hard links that would pin compacted-away
-// SST files forever.
-void RemoveAbandonedCheckpoints(const std::string& scratch_dir) {
-  fs::RemoveAbandoned(scratch_dir, "ailee-backup-checkpoint-");
-}
-
-Result<StateBackupResult> BackupState(repo::Repository& repo, const StateBackupOptions& o) {
-  StateBackupResult result;
-  RemoveAbandonedCheckpoints(o.scratch_dir);
-  std::string scratch = fs::JoinPath(o.scratch_dir, "ailee-backup-checkpoint-" + std::to_string(::getpid()) + "-" +
-                                                        std::to_string(Clock::Real().NowMillis()));
-  RETURN_IF_ERROR(fs::MakeDirs(o.scratch_dir));
-  ASSIGN_OR_RETURN(result.checkpoint, TakeCheckpoint(o.source, scratch));
-  auto cleanup = [&](Status st) {
-    (void)fs::RemoveAll(scratch);
-    return st;
-  };
-
-  repo::BackupOptions bo;
-  bo.kind = "state";
-  bo.tags = o.tags;
-  bo.tags.push_back(o.full ? "full" : "incremental");
-  bo.meta = StateMeta(result.checkpoint, o.audit_head);
-  bo.full = o.full;
-  bo.zstd_level = o.zstd_level;
-  bo.progress = o.progress;
-  // The parent is this node's latest state snapshot. Its files are reused
-  // without being read only when the file here is provably the same one
-  // (repo/backup.h): a data dir rebuilt under the same node id has table
-  // files with the same names, sizes and maybe mtimes but other bytes. The
-  // checkpoint hard-links table files anew for every backup, which changes
-  // their ctime, so ctime proves nothing here; a table file's unique id
-  // (which the MANIFEST checks on open) stands in. Other files are copies
-  // made by the checkpoint: new inodes, always read.
-  bo.compare_ctime = false;
-  bo.file_identity = state::DatabaseFileIdentity;
-  auto listing = repo::ListSnapshots(repo);
-  if (!listing.ok()) return cleanup(listing.status());
-  const repo::Snapshot* latest = nullptr;
-  for (const auto& s : listing->snapshots) {
-    if (s.kind == "state" && s.meta.value("node_id", "") == result.checkpoint.node_id &&
-        (!latest || s.time_ms > latest->time_ms))
-      latest = &s;
-  }
-  if (latest) {
-    bo.parent = latest->id_hex();
-    result.parent = bo.parent;
-  }
-  auto backup = repo::BackupTree(repo, scratch, bo);
-  if (!backup.ok()) return cleanup(backup.status().WithContext("backing up checkpoint at height " + std::to_string(result.checkpoint.height)));
-  result.backup = std::move(*backup);
-  RETURN_IF_ERROR(cleanup(Status::Ok()));
-  return result;
-}
-
-namespace {
 
 std::string RestoreCommandFor(const std::string& kind, const std::string& id) {
   const std::string short_id = id.substr(0, 12);
@@ -154,15 +84,20 @@ Result<repo::Snapshot> ChooseRestoreSnapshot(repo::Repository& repo, const std::
                          kind + "' (--kind): nothing was restored; use " + RestoreCommandFor(snap.kind, snap.id_hex()));
 }
 
-Result<StateRestoreResult> RestoreState(repo::Repository& repo, const std::string& ref, const std::string& target_in,
+Result<StateRestoreResult> RestoreState(repo::Repository& repo, const std::string& ref, const std::string& target,
                                         const StateRestoreOptions& o) {
+  ASSIGN_OR_RETURN(repo::Snapshot snap, ChooseRestoreSnapshot(repo, ref, RestoreChoice{"state", o.node_id}));
+  return RestoreStateSnapshot(repo, snap, target, o);
+}
+
+Result<StateRestoreResult> RestoreStateSnapshot(repo::Repository& repo, const repo::Snapshot& snap,
+                                                const std::string& target_in, const StateRestoreOptions& o) {
   std::string target = std::filesystem::absolute(target_in).lexically_normal().string();
   if (!target.empty() && target.back() == '/') target.pop_back();
-  ASSIGN_OR_RETURN(repo::Snapshot snap, ChooseRestoreSnapshot(repo, ref, RestoreChoice{"state", o.node_id}));
-  CheckpointManifest m;
+  state::CheckpointManifest m;
   RETURN_IF_ERROR(ReadMeta(snap, &m));
-  RETURN_IF_ERROR(EnsureNotInUse(target));
-  if (o.refuse_rollback) RETURN_IF_ERROR(CheckNotRollingBack(target, m.height, m.block_hash, /*allow_rollback=*/false));
+  RETURN_IF_ERROR(state::EnsureNotInUse(target));
+  if (o.refuse_rollback) RETURN_IF_ERROR(state::CheckNotRollingBack(target, m.height, m.block_hash, /*allow_rollback=*/false));
 
   StateRestoreResult r;
   r.snapshot_id = snap.id_hex();
@@ -177,7 +112,7 @@ Result<StateRestoreResult> RestoreState(repo::Repository& repo, const std::strin
   ro.check_staged = [&](const std::string& staged) -> Status {
     // The manifest makes the restored directory a checkpoint that
     // verify-checkpoint and apply-checkpoint accept.
-    RETURN_IF_ERROR(fs::WriteFileAtomic(fs::JoinPath(staged, kCheckpointManifestName), EncodeManifest(m)));
+    RETURN_IF_ERROR(fs::WriteFileAtomic(fs::JoinPath(staged, state::kCheckpointManifestName), state::EncodeManifest(m)));
     if (!o.verify) return Status::Ok();
     state::VerifyOptions vo;
     vo.federation = o.federation;
@@ -200,7 +135,7 @@ Result<StateRestoreResult> RestoreState(repo::Repository& repo, const std::strin
                     " is untouched (check that the config's federation is the one that signed this state, or "
                     "restore another snapshot)");
   };
-  ASSIGN_OR_RETURN(r.stats, repo::RestoreSnapshot(repo, snap.id_hex(), target, ro));
+  ASSIGN_OR_RETURN(r.stats, repo::RestoreSnapshot(repo, snap, target, ro));
   return r;
 }
 
@@ -214,7 +149,7 @@ Result<StateRestoreResult> RestoreTest(repo::Repository& repo, const std::string
   ASSIGN_OR_RETURN(repo::Snapshot latest, repo::FindSnapshot(repo, "latest", repo::SnapshotFilter{"state", ""}));
   StateRestoreOptions o;
   o.federation = federation;
-  auto r = RestoreState(repo, latest.id_hex(), scratch, o);
+  auto r = RestoreStateSnapshot(repo, latest, scratch, o);
   (void)fs::RemoveAll(scratch);
   return r;
 }

@@ -1,10 +1,8 @@
-// State backups through the repository: the runbook's 15-minute incremental
-// and daily full backups, restores, and the restore test behind
-// `verify --restore-test`.
+// Restores of node state from the repository: `restore`, apply-checkpoint
+// from a snapshot, and the restore test behind `verify --restore-test`.
 //
-// A state snapshot is a RocksDB checkpoint stored with BackupTree (kind
-// "state"); its meta records node id, height, block hash, state root, last
-// anchor and the audit log head, so every restore can be proven against it.
+// A state snapshot (ops/state/backup.h) records node id, height, block hash
+// and state root in its meta, so every restore is proven against it.
 #pragma once
 
 #include <functional>
@@ -13,35 +11,12 @@
 #include <vector>
 
 #include "base/status.h"
-#include "ops/checkpoint.h"
-#include "repo/backup.h"
 #include "repo/repository.h"
 #include "repo/restore.h"
 #include "repo/snapshot.h"
 #include "state/federation.h"
 
 namespace ailee::ops {
-
-struct StateBackupOptions {
-  CreateCheckpointOptions source;  // node_url+admin_token (online) or data_dir (offline); output unused
-  std::string scratch_dir;         // where the checkpoint is taken: must be on the data dir's filesystem
-  bool full = false;
-  std::vector<std::string> tags;
-  std::string audit_head;          // "seq:hash" of the audit log, recorded in the snapshot
-  int zstd_level = 2;              // 0: store uncompressed (config::ParseCompression)
-  std::function<void(const repo::BackupProgress&)> progress;
-};
-
-struct StateBackupResult {
-  repo::BackupResult backup;
-  CheckpointManifest checkpoint;  // height, block hash, state root (no file list)
-  std::string parent;             // parent snapshot id used for the incremental, or empty
-};
-
-// Takes a consistent checkpoint, stores what the repository lacks (reusing
-// unchanged files of the node's latest state snapshot without reading them,
-// unless `full`) and records the snapshot. The checkpoint is removed after.
-Result<StateBackupResult> BackupState(repo::Repository& repo, const StateBackupOptions& options);
 
 struct StateRestoreOptions {
   bool force = false;  // replace a non-empty target (apply-checkpoint always replaces)
@@ -51,7 +26,7 @@ struct StateRestoreOptions {
   // is this (the config's node.id, or --host). Required for "latest".
   std::string node_id;
   // apply-checkpoint: refuse a target whose tip is above the snapshot's or on
-  // another chain (CheckNotRollingBack), checked against the snapshot this
+  // another chain (state::CheckNotRollingBack), checked against the snapshot this
   // call resolves, before anything is fetched.
   bool refuse_rollback = false;
   std::function<void(const repo::RestoreProgress&)> progress;
@@ -79,6 +54,10 @@ struct StateRestoreResult {
 // node.
 Result<StateRestoreResult> RestoreState(repo::Repository& repo, const std::string& ref, const std::string& target,
                                         const StateRestoreOptions& options);
+// The same for a snapshot already loaded (ChooseRestoreSnapshot): not read
+// from the repository again. options.node_id is not used.
+Result<StateRestoreResult> RestoreStateSnapshot(repo::Repository& repo, const repo::Snapshot& snapshot,
+                                                const std::string& target, const StateRestoreOptions& options);
 
 // What `restore REF [--kind K] [--host ID]` restores.
 struct RestoreChoice {

@@ -21,9 +21,9 @@
 #include "base/fs.h"
 #include "base/status.h"
 #include "crypto/hash.h"
-#include "ops/checkpoint.h"
+#include "state/checkpoint_manifest.h"
 
-namespace ailee::ops {
+namespace ailee::state {
 
 // A regular file opened without following symlinks, with its identity.
 class OpenedFile {
@@ -74,4 +74,4 @@ Result<CheckpointManifest> ReadManifestNoFollow(const std::string& dir);
 // fewer: missing files are for the per-file check to name).
 Result<std::vector<std::string>> UnlistedEntries(const std::string& dir, const CheckpointManifest& m);
 
-}  // namespace ailee::ops
+}  // namespace ailee::state

@@ -13,7 +13,7 @@
 #include <string>
 
 #include "base/status.h"
-#include "ops/checkpoint.h"
+#include "state/checkpoint_manifest.h"
 #include "storage/object_store.h"
 
 namespace ailee::ops {
@@ -25,21 +25,19 @@ bool IsRemoteCheckpointUrl(const std::string& url);
 // Uploads the checkpoint directory `dir` (with its manifest) to `store`.
 // Refuses (kAlreadyExists) when `store` already holds a checkpoint manifest.
 // Every file is checked against the manifest as it is read.
-Status UploadCheckpoint(const std::string& dir, storage::ObjectStore& store, const ProgressFn& progress = {});
-
-// create-checkpoint --output URL: takes the checkpoint (options.output is
-// ignored) into a scratch directory beside options.data_dir (hard links need
-// its filesystem; "/tmp/ailee-checkpoint" when there is none), named
-// "<data dir>.tmp.<pid>...", uploads it, and removes the scratch directory on
-// every path out. A run killed midway leaves it behind: every run first
-// removes the scratch directories of processes that are gone, which would
-// otherwise pin compacted-away SST files forever.
-Result<CheckpointManifest> CreateCheckpointInStore(CreateCheckpointOptions options, storage::ObjectStore& store);
+Status UploadCheckpoint(const std::string& dir, storage::ObjectStore& store, const state::CheckpointProgressFn& progress = {});
 
 // Downloads the checkpoint in `store` into `dir` (must not exist), checking
 // each file's size and SHA-256 against the manifest; the directory is built
 // under a temporary name and renamed into place when complete.
-Result<CheckpointManifest> DownloadCheckpoint(storage::ObjectStore& store, const std::string& dir,
-                                              const ProgressFn& progress = {});
+Result<state::CheckpointManifest> DownloadCheckpoint(storage::ObjectStore& store, const std::string& dir,
+                                              const state::CheckpointProgressFn& progress = {});
+
+// Downloads the checkpoint in `store` into a fresh scratch directory beside
+// `beside` ("<beside>.tmp.<owner>...", fs::TempSiblingName: same filesystem,
+// so an apply can link instead of copy), after removing what killed runs
+// left there. Returns the directory, which the caller removes on every path.
+Result<std::string> DownloadCheckpointBeside(storage::ObjectStore& store, const std::string& beside,
+                                             const state::CheckpointProgressFn& progress = {});
 
 }  // namespace ailee::ops

@@ -1,0 +1,28 @@
+// Which object stores the tools can open: file:// and mem:// always, s3://
+// with the node config's backup.s3 settings (docs/s3.md).
+#pragma once
+
+#include <functional>
+#include <optional>
+
+#include "base/status.h"
+#include "config/config.h"
+#include "storage/s3/s3_options.h"
+
+namespace ailee::ops {
+
+// The store settings a config's backup.s3 section asks for.
+storage::s3::S3Options S3OptionsFrom(const config::S3Section& section);
+
+// Where the s3:// settings come from: the caller's loaded config's
+// backup.s3, nullopt for the store's defaults (no config), or the error that
+// loading the config gave.
+using S3SectionSource = std::function<Result<std::optional<config::S3Section>>()>;
+
+// Registers the s3:// scheme. `settings` is called once, when the first
+// s3:// URL is opened (commands that never touch S3 do not need a valid
+// backup.s3), and its answer kept for the process; an error is returned by
+// every open until it succeeds.
+void RegisterS3Scheme(S3SectionSource settings);
+
+}  // namespace ailee::ops

@@ -1,0 +1,83 @@
+#include "ops/state/backup.h"
+
+#include "base/fs.h"
+#include "base/scratch.h"
+#include "repo/snapshot.h"
+#include "state/file_identity.h"
+
+namespace ailee::ops {
+namespace {
+
+nlohmann::json StateMeta(const state::CheckpointManifest& m, const std::string& audit_head) {
+  return {{"node_id", m.node_id},
+          {"height", m.height},
+          {"block_hash", crypto::HashToHex(m.block_hash)},
+          {"state_root", crypto::HashToHex(m.state_root)},
+          {"source", m.source},
+          {"audit_head", audit_head}};
+}
+
+// Each backup takes its checkpoint under an owner-named scratch name
+// (base/scratch.h); older versions named it "<prefix><pid>-<ms>", which the
+// same prefix and RemoveAbandoned also cover.
+constexpr char kCheckpointScratchPrefix[] = "ailee-backup-checkpoint-";
+
+}  // namespace
+
+Result<StateBackupResult> BackupState(repo::Repository& repo, const StateBackupOptions& options) {
+  StateBackupOptions o = options;
+  if (o.resolve_source) {
+    ASSIGN_OR_RETURN(StateSource source, ResolveStateSource(*o.resolve_source));
+    o.source = CheckpointOptionsFor(source);
+    o.scratch_dir = source.scratch_parent;
+  }
+  StateBackupResult result;
+  // Checkpoints of killed backups hold hard links that would pin
+  // compacted-away SST files forever.
+  fs::RemoveAbandoned(o.scratch_dir, kCheckpointScratchPrefix);
+  const std::string scratch = fs::JoinPath(o.scratch_dir, fs::ScratchName(kCheckpointScratchPrefix));
+  RETURN_IF_ERROR(fs::MakeDirs(o.scratch_dir));
+  ASSIGN_OR_RETURN(result.checkpoint, TakeCheckpoint(o.source, scratch));
+  auto cleanup = [&](Status st) {
+    (void)fs::RemoveAll(scratch);
+    return st;
+  };
+
+  repo::BackupOptions bo;
+  bo.kind = "state";
+  bo.tags = o.tags;
+  bo.tags.push_back(o.full ? "full" : "incremental");
+  bo.meta = StateMeta(result.checkpoint, o.audit_head);
+  bo.full = o.full;
+  bo.zstd_level = o.zstd_level;
+  bo.progress = o.progress;
+  // The parent is this node's latest state snapshot. Its files are reused
+  // without being read only when the file here is provably the same one
+  // (repo/backup.h): a data dir rebuilt under the same node id has table
+  // files with the same names, sizes and maybe mtimes but other bytes. The
+  // checkpoint hard-links table files anew for every backup, which changes
+  // their ctime, so ctime proves nothing here; a table file's unique id
+  // (which the MANIFEST checks on open) stands in. Other files are copies
+  // made by the checkpoint: new inodes, always read.
+  bo.compare_ctime = false;
+  bo.file_identity = state::DatabaseFileIdentity;
+  auto listing = repo::ListSnapshots(repo);
+  if (!listing.ok()) return cleanup(listing.status());
+  const repo::Snapshot* latest = nullptr;
+  for (const auto& s : listing->snapshots) {
+    if (s.kind == "state" && s.meta.value("node_id", "") == result.checkpoint.node_id &&
+        (!latest || s.time_ms > latest->time_ms))
+      latest = &s;
+  }
+  if (latest) {
+    bo.parent = latest->id_hex();
+    result.parent = bo.parent;
+  }
+  auto backup = repo::BackupTree(repo, scratch, bo);
+  if (!backup.ok()) return cleanup(backup.status().WithContext("backing up checkpoint at height " + std::to_string(result.checkpoint.height)));
+  result.backup = std::move(*backup);
+  RETURN_IF_ERROR(cleanup(Status::Ok()));
+  return result;
+}
+
+}  // namespace ailee::ops
