@@ -1,6 +1,7 @@
 #include "repo/block_archive.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cstdio>
 #include <optional>
 
@@ -22,15 +23,8 @@ std::string Height20(uint64_t h) {
 
 bool ParseHeight20(std::string_view s, uint64_t* out) {
   if (s.size() != 20) return false;
-  uint64_t v = 0;
-  for (char c : s) {
-    if (c < '0' || c > '9') return false;
-    uint64_t d = static_cast<uint64_t>(c - '0');
-    if (v > (UINT64_MAX - d) / 10) return false;
-    v = v * 10 + d;
-  }
-  *out = v;
-  return true;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
+  return ec == std::errc() && end == s.data() + s.size();
 }
 
 bool ValidNodeId(std::string_view id) {

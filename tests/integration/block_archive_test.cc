@@ -126,6 +126,53 @@ TEST(BlockArchive, ArchiverKilledTwentyTimesUnderLoadLeavesNoGapNoDuplicate) {
   EXPECT_EQ(j["alarm"], "");
 }
 
+size_t BufferedSegments(const std::string& buffer_dir) {
+  size_t n = 0;
+  std::error_code ec;
+  for (const auto& e : stdfs::directory_iterator(buffer_dir + "/node-1", ec)) {
+    if (e.path().extension() == ".seg") ++n;
+  }
+  return n;
+}
+
+TEST(BlockArchive, RepositoryAwayIsBufferedWithAnAlarmAndCaughtUp) {
+  BlockArchiveWorld w("blockarchive-away");
+  TestNode leader = w.AddLeader("node-1");
+  ASSERT_OK(leader.Start());
+  ASSERT_EQ(w.Cli(leader, {"repo", "init", "--kdf-memory-mib", "8", "--kdf-iterations", "1"}).exit_code, 0);
+  const std::string log = w.s().dir().Join("archiver.log");
+  const std::string buffer = w.s().dir().Join("buffer");
+  auto args = w.RunArgs(leader);
+  args.insert(args.end(), {"--seal-interval-ms", "100"});
+  ASSIGN_OR_FAIL(Process archiver, w.s().CliBackground(leader, args, log));
+  auto repo = w.OpenRepo();
+  ASSERT_NE(repo, nullptr);
+  ASSERT_TRUE(WaitUntil([&] {
+    auto t = repo::ReadBlockArchiveTail(*repo, "node-1");
+    return t.ok() && t->height >= 5;
+  }, Millis(20000))) << FileTail(log);
+  // The repository's mount goes away: nothing is written in its place.
+  const std::string repo_dir = w.s().dir().Join("repo");
+  stdfs::rename(repo_dir, repo_dir + ".away");
+  ASSERT_TRUE(WaitUntil([&] { return BufferedSegments(buffer) >= 3; }, Millis(20000))) << FileTail(log);
+  EXPECT_NE(FileTail(log).find("ALARM: repository"), std::string::npos) << FileTail(log);
+  EXPECT_NE(FileTail(buffer + "/node-1/status.json").find("unreachable"), std::string::npos);
+  EXPECT_FALSE(stdfs::exists(repo_dir)) << "the archiver recreated the repository directory";
+  // It comes back: the buffer drains in order and the alarm clears.
+  stdfs::rename(repo_dir + ".away", repo_dir);
+  ASSERT_TRUE(WaitUntil([&] { return BufferedSegments(buffer) == 0; }, Millis(20000))) << FileTail(log);
+  ASSERT_TRUE(WaitUntil([&] { return FileTail(log).find("alarm cleared") != std::string::npos; }, Millis(10000)))
+      << FileTail(log);
+  archiver.Signal(SIGTERM);
+  ASSERT_TRUE(archiver.Wait(Millis(15000)).has_value());
+  ASSIGN_OR_FAIL(uint64_t tip, leader.Height());
+  args.push_back("--once");
+  ASSERT_EQ(w.Cli(leader, args).exit_code, 0) << FileTail(log);
+  ExpectArchiveMatchesNode(*repo, leader, tip);
+  CommandResult verify = w.Cli(leader, {"verify", "--read-data"}, Millis(120000));
+  EXPECT_EQ(verify.exit_code, 0) << verify;
+}
+
 // A copy of the stopped node's data dir at height S, rolled forward by
 // `archive replay` to H in a fresh copy: the state root of the node's block H.
 struct ReplayWorld {
@@ -218,6 +265,29 @@ TEST(BlockArchive, DamageIsNamedAndStopsTheReplay) {
   ASSERT_GE(above.size(), 3u);
   const uint64_t to = r.archived;
 
+  // Puts `bytes` under `key` in place of `victim`; returns what undoes it.
+  auto replace = [&](const repo::BlockSegmentName& victim, const std::string& key, const std::string& bytes) {
+    const std::string original = *repo->store().Get(victim.key());
+    EXPECT_OK(repo->store().Delete(victim.key()));
+    EXPECT_OK(repo->store().Put(key, bytes));
+    return [&repo, victim, key, original] {
+      EXPECT_OK(repo->store().Delete(key));
+      EXPECT_OK(repo->store().Put(victim.key(), original));
+    };
+  };
+  // `verify_args` exit 3 and the replay fails, both saying each of `texts`.
+  auto expect_named = [&](const std::vector<std::string>& verify_args, const std::vector<std::string>& texts,
+                          const std::string& name) {
+    CommandResult verify = r.w.Cli(r.leader, verify_args, Millis(120000));
+    EXPECT_EQ(verify.exit_code, 3) << verify;
+    CommandResult out = r.Replay({"--to-height", std::to_string(to)}, name);
+    EXPECT_NE(out.exit_code, 0);
+    for (const auto& text : texts) {
+      EXPECT_NE((verify.out + verify.err).find(text), std::string::npos) << text << "\n" << verify;
+      EXPECT_NE(out.err.find(text), std::string::npos) << text << "\n" << out;
+    }
+  };
+
   // 1. A block whose signature is wrong, in a correctly sealed segment: the
   // replay stops at that height (the archive's own checks cannot see it).
   {
@@ -227,34 +297,23 @@ TEST(BlockArchive, DamageIsNamedAndStopsTheReplay) {
     seg->blocks.front().header.signature[5] ^= 0x01;
     auto resealed = repo::SealBlockSegment(*repo, *seg);
     ASSERT_TRUE(resealed.ok());
-    const std::string original = *repo->store().Get(victim.key());
-    ASSERT_OK(repo->store().Delete(victim.key()));
-    ASSERT_OK(repo->store().Put(resealed->name.key(), resealed->bytes));
+    auto undo = replace(victim, resealed->name.key(), resealed->bytes);
     CommandResult out = r.Replay({"--to-height", std::to_string(to)}, "replay-badsig");
     EXPECT_NE(out.exit_code, 0);
     EXPECT_NE(out.err.find("replay stopped at block " + std::to_string(victim.first)), std::string::npos) << out;
-    ASSERT_OK(repo->store().Delete(resealed->name.key()));
-    ASSERT_OK(repo->store().Put(victim.key(), original));
+    undo();
   }
   // 2. Bytes altered (and renamed to their new hash, so only the AEAD tag can tell).
   {
     const auto& victim = above[1];
     std::string bytes = *repo->store().Get(victim.key());
-    const std::string original = bytes;
     bytes[bytes.size() / 3] ^= 0x10;
     repo::BlockSegmentName renamed = victim;
     renamed.id = crypto::Sha256(bytes);
-    ASSERT_OK(repo->store().Delete(victim.key()));
-    ASSERT_OK(repo->store().Put(renamed.key(), bytes));
-    CommandResult verify = r.w.Cli(r.leader, {"verify", "--read-data"}, Millis(120000));
-    EXPECT_EQ(verify.exit_code, 3) << verify;
-    EXPECT_NE((verify.out + verify.err).find(renamed.key()), std::string::npos) << verify;
-    EXPECT_NE((verify.out + verify.err).find("fails authentication"), std::string::npos) << verify;
-    CommandResult out = r.Replay({"--to-height", std::to_string(to)}, "replay-altered");
-    EXPECT_NE(out.exit_code, 0);
-    EXPECT_NE(out.err.find("fails authentication"), std::string::npos) << out;
-    ASSERT_OK(repo->store().Delete(renamed.key()));
-    ASSERT_OK(repo->store().Put(victim.key(), original));
+    auto undo = replace(victim, renamed.key(), bytes);
+    expect_named({"verify", "--read-data"}, {"block segment " + renamed.key() + " in", "fails authentication"},
+                 "replay-altered");
+    undo();
   }
   // 3. A segment of another node moved into this node's archive.
   {
@@ -266,33 +325,16 @@ TEST(BlockArchive, DamageIsNamedAndStopsTheReplay) {
     ASSERT_TRUE(other.ok());
     repo::BlockSegmentName moved = other->name;
     moved.node_id = "node-1";
-    const std::string original = *repo->store().Get(victim.key());
-    ASSERT_OK(repo->store().Delete(victim.key()));
-    ASSERT_OK(repo->store().Put(moved.key(), other->bytes));
-    CommandResult verify = r.w.Cli(r.leader, {"verify", "--read-data"}, Millis(120000));
-    EXPECT_EQ(verify.exit_code, 3) << verify;
-    EXPECT_NE((verify.out + verify.err).find("refused"), std::string::npos) << verify;
-    CommandResult out = r.Replay({"--to-height", std::to_string(to)}, "replay-foreign");
-    EXPECT_NE(out.exit_code, 0);
-    EXPECT_NE(out.err.find("refused"), std::string::npos) << out;
-    ASSERT_OK(repo->store().Delete(moved.key()));
-    ASSERT_OK(repo->store().Put(victim.key(), original));
+    auto undo = replace(victim, moved.key(), other->bytes);
+    expect_named({"verify", "--read-data"}, {"refused: it holds blocks of node \"node-2\""}, "replay-foreign");
+    undo();
   }
   // Restored: everything verifies again.
   CommandResult clean = r.w.Cli(r.leader, {"verify", "--read-data"}, Millis(120000));
   EXPECT_EQ(clean.exit_code, 0) << clean;
   // 4. A segment deleted from the middle: verify (structure) and the replay name the range.
-  {
-    const auto& victim = above[2];
-    ASSERT_OK(repo->store().Delete(victim.key()));
-    const std::string missing = "blocks " + victim.range() + " are missing";
-    CommandResult verify = r.w.Cli(r.leader, {"verify"}, Millis(120000));
-    EXPECT_EQ(verify.exit_code, 3) << verify;
-    EXPECT_NE((verify.out + verify.err).find(missing), std::string::npos) << verify;
-    CommandResult out = r.Replay({"--to-height", std::to_string(to)}, "replay-gap");
-    EXPECT_NE(out.exit_code, 0);
-    EXPECT_NE(out.err.find(missing), std::string::npos) << out;
-  }
+  ASSERT_OK(repo->store().Delete(above[2].key()));
+  expect_named({"verify"}, {"blocks " + above[2].range() + " are missing"}, "replay-gap");
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include "node/client.h"
 #include "ops/blocks/archive_buffer.h"
 #include "repo/block_archive.h"
+#include "repo/ids.h"
 
 namespace ailee::ops {
 namespace {
@@ -97,8 +98,12 @@ class Archiver {
     if (node_id_.empty()) return DataLoss("node " + o_.node_url + " reports no node_id in /v1/status");
     result_.node_id = node_id_;
     buffer_ = std::make_unique<ArchiveBuffer>(o_.buffer_dir, node_id_);
-    ASSIGN_OR_RETURN(tail_, Retrying("repository " + repo_.Location(),
-                                     [&] { return repo::ReadBlockArchiveTail(repo_, node_id_); }));
+    ASSIGN_OR_RETURN(tail_, Retrying("repository " + repo_.Location(), [&]() -> Result<repo::BlockArchiveTail> {
+      // An absent repository would list as an empty archive: start at 1 over it.
+      ASSIGN_OR_RETURN(bool present, repo_.store().Exists(repo::ConfigKey()));
+      if (!present) return Unavailable("its config is missing: unmounted or moved?");
+      return repo::ReadBlockArchiveTail(repo_, node_id_);
+    }));
     chain_id_ = tail_.chain_id;
     next_ = tail_.height + 1;
     last_hash_ = tail_.block_hash;
@@ -144,7 +149,7 @@ class Archiver {
     ASSIGN_OR_RETURN(uint64_t buffered_bytes, buffer_->Bytes());
     if (buffered_bytes >= o_.buffer_limit_bytes) {
       SetAlarm("local buffer full (" + std::to_string(buffered_bytes) + " bytes in " + buffer_->dir() +
-               "): not fetching blocks until the repository takes them; " + alarm_);
+               "): not fetching blocks until the repository takes them; the node keeps them meanwhile");
       *tip = next_;  // unknown; keeps --once from ending early
       return Status::Ok();
     }
@@ -191,15 +196,22 @@ class Archiver {
   // Uploads buffered segments in order; stops at the first the repository
   // does not take (kept, with an alarm) unless the archive itself refuses it.
   Status Flush() {
+    if (!buffered_.empty()) {
+      // A local repository whose mount is gone would otherwise be recreated
+      // empty by the first write, and the archive would continue elsewhere.
+      auto present = repo_.store().Exists(repo::ConfigKey());
+      if (!present.ok() || !*present) {
+        Unreachable(present.ok() ? "its config is missing: unmounted or moved?" : present.status().message());
+        return Status::Ok();
+      }
+    }
     while (!buffered_.empty()) {
       const Buffered& b = buffered_.front();
       ASSIGN_OR_RETURN(repo::SealedBlockSegment sealed, buffer_->Read(b.name));
       Status st = repo::AppendBlockSegment(repo_, tail_, sealed);
       if (st.code() == StatusCode::kFailedPrecondition || st.code() == StatusCode::kDataLoss) return st;
       if (!st.ok()) {
-        SetAlarm("repository " + repo_.Location() + " unreachable (" + st.message() + "): " +
-                 std::to_string(buffered_.size()) + " segment(s) buffered in " + buffer_->dir() + ", archived height " +
-                 std::to_string(tail_.height));
+        Unreachable(st.message());
         return Status::Ok();
       }
       tail_.height = b.name.last;
@@ -211,12 +223,17 @@ class Archiver {
       buffered_.erase(buffered_.begin());
     }
     if (!alarm_.empty()) {
-      Log("info", "alarm cleared: the repository took every buffered segment; archived height " +
+      Log("notice", "alarm cleared: the repository took every buffered segment; archived height " +
                       std::to_string(tail_.height));
       alarm_.clear();
       WriteStatus(true);
     }
     return Status::Ok();
+  }
+
+  void Unreachable(const std::string& why) {
+    SetAlarm("repository " + repo_.Location() + " unreachable (" + why + "): " + std::to_string(buffered_.size()) +
+             " segment(s) buffered in " + buffer_->dir() + ", archived height " + std::to_string(tail_.height));
   }
 
   void SetAlarm(const std::string& text) {

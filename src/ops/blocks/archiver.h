@@ -49,7 +49,8 @@ struct ArchiverOptions {
   int64_t poll_interval_ms = 100;     // between polls when the node has nothing new
   bool once = false;                  // archive what the node has now, then return
   const std::atomic<bool>* stop = nullptr;  // set (e.g. by SIGTERM): seal what is pending and return
-  std::function<void(const std::string& level, const std::string& line)> log;  // "info"/"warn"/"error"
+  // Levels: "info" (progress), "notice" (an alarm cleared), "warn", "error" (an alarm).
+  std::function<void(const std::string& level, const std::string& line)> log;
 };
 
 struct ArchiverResult {
