@@ -126,8 +126,8 @@ ARCHIVED_HEIGHT=$HEIGHT
 
 ARCHIVE_BYTES=$(du -sb "$W/repo-archived/blocks" | cut -f1)
 DATA_BYTES=$(du -sb "$W/archived/data" | cut -f1)
-TXS=$(curl -sf "http://127.0.0.1:$LEADER_PORT/v1/status" | json '["transactions"]')
-TIP=$(curl -sf "http://127.0.0.1:$LEADER_PORT/v1/status" | json '["height"]')
+# The node keeps producing (empty) blocks: measure up to what is archived.
+TIP=$("$CLI" --config "$LEADER_CFG" --json archive status --buffer-dir "$W/archived/buffer" | json '["archived_height"]')
 
 # Replay everything onto an empty data dir (height 0): the data dir of a
 # follower of nothing, started and stopped at once.
@@ -148,7 +148,7 @@ until [ "$(curl -sf "http://127.0.0.1:$fport/v1/status" | json '["height"]')" -g
 t1=$(date +%s.%N)
 F_SECONDS=$(python3 -c "print($t1 - $t0)")
 
-python3 - "$TPS_PLAIN" "$TPS_ARCH" "$ARCHIVED_HEIGHT" "$ARCHIVE_BYTES" "$DATA_BYTES" "$TIP" "$TXS" \
+python3 - "$TPS_PLAIN" "$TPS_ARCH" "$ARCHIVED_HEIGHT" "$ARCHIVE_BYTES" "$DATA_BYTES" "$TIP" "$R_TXS" \
           "$R_SECONDS" "$R_BLOCKS" "$R_TXS" "$F_SECONDS" "$LAGMAX" <<'PY'
 import sys
 tp, ta, h, ab, db, tip, txs, rs, rb, rt, fs, lag = sys.argv[1:13]
