@@ -9,6 +9,7 @@
 #include <random>
 #include <thread>
 
+#include "base/clock.h"
 #include "harness_gtest.h"
 #include "repo/block_archive.h"
 #include "storage/object_store.h"
@@ -242,6 +243,24 @@ TEST(BlockArchive, ReplayToEvery25thHeightReproducesTheNodesStateRoot) {
   ASSERT_EQ(a.exit_code, 0) << a;
   EXPECT_EQ(JsonOut(a)["to_height"].get<uint64_t>(), anchor * 10);
   EXPECT_EQ(JsonOut(a)["state_root"].get<std::string>(), r.NodeRoot(anchor * 10));
+  // --to-time T: the last block at or before T (whole seconds, UTC).
+  {
+    const uint64_t h = r.snapshot_height + 30;
+    auto b = r.leader.Client().GetJson("/v1/blocks/" + std::to_string(h));
+    ASSERT_TRUE(b.ok());
+    const int64_t secs = (*b)["header"]["timestamp_ms"].get<int64_t>() / 1000;
+    uint64_t expected = h;
+    for (uint64_t next = h + 1; next <= r.archived; ++next) {
+      auto nb = r.leader.Client().GetJson("/v1/blocks/" + std::to_string(next));
+      ASSERT_TRUE(nb.ok());
+      if ((*nb)["header"]["timestamp_ms"].get<int64_t>() > secs * 1000 + 999) break;
+      expected = next;
+    }
+    CommandResult t = r.Replay({"--to-time", FormatUtc(secs)}, "replay-time");
+    ASSERT_EQ(t.exit_code, 0) << t;
+    EXPECT_EQ(JsonOut(t)["to_height"].get<uint64_t>(), expected);
+    EXPECT_EQ(JsonOut(t)["state_root"].get<std::string>(), r.NodeRoot(expected));
+  }
   // Beyond the archive: the latest archived height is named.
   CommandResult beyond = r.Replay({"--to-height", std::to_string(r.archived + 1000)}, "replay-beyond");
   EXPECT_NE(beyond.exit_code, 0);

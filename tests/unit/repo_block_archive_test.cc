@@ -181,6 +181,33 @@ TEST_F(BlockArchiveTest, SegmentOfAnotherNodeOrRepositoryIsRefused) {
   EXPECT_EQ(tail.status().code(), StatusCode::kDataLoss);
 }
 
+TEST_F(BlockArchiveTest, SegmentOfAnotherChainIsRefused) {
+  Append(1, 10);
+  // Another chain of the same node id (e.g. a node restored and run on):
+  // other block hashes, another chain id; stored past the writer's checks.
+  std::vector<state::Block> other = Chain(20);
+  for (auto& b : other) b.header.timestamp_ms += 7;
+  crypto::Hash256 prev{};
+  for (auto& b : other) {
+    b.header.prev_hash = prev;
+    prev = b.header.Hash();
+  }
+  BlockSegment seg{"node-1", other[0].header.Hash(), {other.begin() + 10, other.end()}};
+  auto sealed = SealBlockSegment(*repo_, seg);
+  ASSERT_TRUE(sealed.ok());
+  auto tail = ReadBlockArchiveTail(*repo_, "node-1");
+  ASSERT_TRUE(tail.ok());
+  EXPECT_EQ(AppendBlockSegment(*repo_, *tail, *sealed).code(), StatusCode::kFailedPrecondition);
+  ASSERT_TRUE(store_->Put(sealed->name.key(), sealed->bytes).ok());
+  std::string problems = Problems(true);
+  EXPECT_NE(problems.find("another chain"), std::string::npos) << problems;
+  EXPECT_NE(problems.find("does not link to block 10"), std::string::npos) << problems;
+  Status st;
+  Walk(1, 20, &st);
+  EXPECT_EQ(st.code(), StatusCode::kDataLoss);
+  EXPECT_NE(st.message().find("another chain"), std::string::npos) << st.message();
+}
+
 TEST_F(BlockArchiveTest, PruneKeepsTheArchiveBackToTheOldestStateSnapshot) {
   Append(1, 10);
   Append(11, 20);
