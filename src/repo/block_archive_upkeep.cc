@@ -80,9 +80,17 @@ Result<BlockArchivePruneStats> PruneBlockArchive(const Repository& repo, const s
   ASSIGN_OR_RETURN(auto segments, ListBlockSegments(repo.store(), ""));
   BlockArchivePruneStats stats;
   stats.segments_total = segments.size();
+  const bool object_lock = repo.store().Features().object_lock;
   for (const auto& s : segments) {
     auto it = oldest.find(s.node_id);
     if (it == oldest.end() || s.last > it->second) continue;  // needed to roll a snapshot forward
+    if (object_lock) {
+      ASSIGN_OR_RETURN(int64_t until, repo.store().RetainedUntilUnixMs(s.key()));
+      if (until > repo.clock().NowMillis()) {
+        stats.segments_retained++;  // a later prune deletes it
+        continue;
+      }
+    }
     if (!dry_run) {
       ASSIGN_OR_RETURN(uint64_t size, repo.store().Stat(s.key()));
       RETURN_IF_ERROR(repo.store().Delete(s.key()));

@@ -31,12 +31,14 @@ Result<BlockArchiveCheck> CheckBlockArchive(const Repository& repo, bool read_da
 // node among `snapshots` (the ones that remain), so every one of them can be
 // rolled forward. A segment whose last height is at or below that height is
 // not needed by any of them and is deleted (not when dry_run). A node
-// without any state snapshot keeps its whole archive. Deletes oldest first,
-// so a crash leaves the archive a suffix of what it was.
+// without any state snapshot keeps its whole archive. A segment under Object
+// Lock retention is kept (segments_retained) until a later prune. Deletes
+// oldest first, so a crash leaves the archive a suffix of what it was.
 struct BlockArchivePruneStats {
   uint64_t segments_total = 0;
   uint64_t segments_deleted = 0;
   uint64_t bytes_deleted = 0;
+  uint64_t segments_retained = 0;  // not needed, but under Object Lock retention: kept for now
 };
 Result<BlockArchivePruneStats> PruneBlockArchive(const Repository& repo, const std::vector<Snapshot>& snapshots,
                                                  bool dry_run);

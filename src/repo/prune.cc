@@ -127,6 +127,7 @@ Result<PruneStats> Prune(Repository& repo, const PruneOptions& options) {
   // The block archive, kept back to each node's oldest state snapshot (block_archive_upkeep.h).
   ASSIGN_OR_RETURN(BlockArchivePruneStats blocks, PruneBlockArchive(repo, listing.snapshots, options.dry_run));
   stats.block_segments_deleted = blocks.segments_deleted;
+  stats.block_segments_retained = blocks.segments_retained;
   if (options.dry_run) {
     RETURN_IF_ERROR(lock->Release());
     return stats;

@@ -45,6 +45,7 @@ struct PruneStats {
   uint64_t index_files_retained = 0;  // replaced, but under retention: left in place
   int64_t retained_until_ms = 0;      // the latest retention among them
   uint64_t block_segments_deleted = 0;  // below every node's oldest state snapshot
+  uint64_t block_segments_retained = 0;  // as deletable, but under Object Lock retention
 };
 
 Result<PruneStats> Prune(Repository& repo, const PruneOptions& options);

@@ -2,6 +2,7 @@
 // links, damage, segments from another node or repository, verify, retention
 // by prune, copy to a replica. Blocks here are unsigned (the repository
 // layer checks links and tx roots; signatures are the replay's job).
+// Object Lock: repo_object_lock_test.cc.
 #include <gtest/gtest.h>
 
 #include "repo/block_archive.h"
@@ -9,27 +10,11 @@
 #include "repo/copy.h"
 #include "repo/prune.h"
 #include "repo/verify.h"
+#include "repo_block_testing.h"
 #include "repo_test_util.h"
 
 namespace ailee::repo::testing {
 namespace {
-
-std::vector<state::Block> Chain(uint64_t n) {
-  std::vector<state::Block> blocks;
-  crypto::Hash256 prev{};
-  for (uint64_t h = 1; h <= n; ++h) {
-    state::Block b;
-    b.header.height = h;
-    b.header.prev_hash = prev;
-    b.header.tx_root = state::TxRoot({});
-    b.header.timestamp_ms = 1700000000000 + static_cast<int64_t>(h) * 1000;
-    b.header.signer_id = "signer-1";
-    b.header.signature = std::string(64, 's');
-    prev = b.header.Hash();
-    blocks.push_back(b);
-  }
-  return blocks;
-}
 
 class BlockArchiveTest : public RepoTest {
  protected:
@@ -185,13 +170,7 @@ TEST_F(BlockArchiveTest, SegmentOfAnotherChainIsRefused) {
   Append(1, 10);
   // Another chain of the same node id (e.g. a node restored and run on):
   // other block hashes, another chain id; stored past the writer's checks.
-  std::vector<state::Block> other = Chain(20);
-  for (auto& b : other) b.header.timestamp_ms += 7;
-  crypto::Hash256 prev{};
-  for (auto& b : other) {
-    b.header.prev_hash = prev;
-    prev = b.header.Hash();
-  }
+  std::vector<state::Block> other = Chain(20, /*salt=*/7);
   BlockSegment seg{"node-1", other[0].header.Hash(), {other.begin() + 10, other.end()}};
   auto sealed = SealBlockSegment(*repo_, seg);
   ASSERT_TRUE(sealed.ok());
