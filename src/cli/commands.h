@@ -10,6 +10,8 @@
 
 namespace ailee::cli {
 
+// cmd_archive.cc: the block archive (run, status, list, replay).
+void SetUpArchiveCommand(CLI::App& parent, Session& session);
 // cmd_audit.cc
 void SetUpAuditCommand(CLI::App& parent, Session& session);
 // cmd_backup.cc

@@ -35,6 +35,7 @@ constexpr CommandEntry kCommands[] = {
     {"", SetUpConfigCommand},
     {"", SetUpRestoreConfigCommand},
     {"", SetUpCopyCommand},
+    {"", SetUpArchiveCommand},
     {"", SetUpKeysCommand},
     {"", SetUpLoadCommand},
     {"", SetUpLogsCommand},

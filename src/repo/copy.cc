@@ -7,6 +7,7 @@
 #include <set>
 
 #include "base/parallel.h"
+#include "repo/block_archive_upkeep.h"
 #include "repo/snapshot.h"
 
 namespace ailee::repo {
@@ -166,6 +167,8 @@ Result<CopyStats> CopySnapshots(Repository& source, std::shared_ptr<storage::Obj
     stats.snapshots_copied++;
     stats.copied_snapshot_ids.push_back(s->id_hex());
   }
+  // The block archive travels with the snapshots it rolls forward.
+  ASSIGN_OR_RETURN(stats.block_segments_copied, CopyBlockSegments(source, *destination));
   RETURN_IF_ERROR(lock->Release());
   return stats;
 }

@@ -56,6 +56,7 @@ struct CopyStats {
   uint64_t packs_copied = 0;
   uint64_t bytes_copied = 0;
   uint64_t index_files_written = 0;
+  uint64_t block_segments_copied = 0;  // block archive segments (block_archive.h)
   std::vector<std::string> copied_snapshot_ids;  // hex
 };
 

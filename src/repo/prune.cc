@@ -4,6 +4,7 @@
 #include <set>
 #include <unordered_set>
 
+#include "repo/block_archive_upkeep.h"
 #include "repo/snapshot.h"
 
 namespace ailee::repo {
@@ -123,6 +124,10 @@ Result<PruneStats> Prune(Repository& repo, const PruneOptions& options) {
     }
   }
   stats.index_files_replaced = old_index_files.size();
+  // The block archive, kept back to each node's oldest state snapshot (block_archive_upkeep.h).
+  ASSIGN_OR_RETURN(BlockArchivePruneStats blocks, PruneBlockArchive(repo, listing.snapshots, options.dry_run));
+  stats.block_segments_deleted = blocks.segments_deleted;
+  stats.block_segments_retained = blocks.segments_retained;
   if (options.dry_run) {
     RETURN_IF_ERROR(lock->Release());
     return stats;

@@ -1,4 +1,5 @@
-// Prune: deletes packs that no snapshot references and rewrites the index.
+// Prune: deletes packs that no snapshot references and rewrites the index,
+// and block archive segments no state snapshot needs (block_archive_upkeep.h).
 //
 // Takes the exclusive lock, so it fails with kAborted ("backup in progress
 // by host/pid since T; retry later") while any live backup, restore or
@@ -43,6 +44,8 @@ struct PruneStats {
   uint64_t packs_retained = 0;        // unreferenced, but under Object Lock retention
   uint64_t index_files_retained = 0;  // replaced, but under retention: left in place
   int64_t retained_until_ms = 0;      // the latest retention among them
+  uint64_t block_segments_deleted = 0;  // below every node's oldest state snapshot
+  uint64_t block_segments_retained = 0;  // as deletable, but under Object Lock retention
 };
 
 Result<PruneStats> Prune(Repository& repo, const PruneOptions& options);

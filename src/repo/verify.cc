@@ -8,6 +8,7 @@
 #include <unordered_map>
 
 #include "base/parallel.h"
+#include "repo/block_archive_upkeep.h"
 #include "repo/pack.h"
 #include "repo/snapshot.h"
 
@@ -101,6 +102,10 @@ Result<VerifyReport> Verify(Repository& repo, const VerifyOptions& options) {
       }
     }
   }
+  // The block archive (block_archive_upkeep.h): ranges always, contents with read_data.
+  ASSIGN_OR_RETURN(BlockArchiveCheck blocks, CheckBlockArchive(repo, options.read_data));
+  report.block_segments = blocks.segments;
+  for (auto& p : blocks.problems) add({p.object, "", "", "", "", p.message});
   if (!options.read_data) return report;
 
   // Read every stored byte once: pack headers, then every referenced blob

@@ -15,7 +15,8 @@
 // Damage is reported, not returned as an error: the result lists every
 // problem with the snapshot, file path, pack and blob it concerns. The
 // Status is an error only when verify itself could not run (store
-// unreachable).
+// unreachable). The block archive is checked too (block_archive_upkeep.h:
+// ranges always, contents with read_data).
 //
 // Reads only, under a shared repository lock (repo/lock.h): backups may run
 // alongside, prune may not. While prune holds its exclusive lock, Verify
@@ -67,6 +68,7 @@ struct VerifyReport {
   uint64_t files_checked = 0;  // read_data only
   uint64_t snapshots_checked = 0;  // read_data with check_snapshot only
   uint64_t bytes_read = 0;
+  uint64_t block_segments = 0;     // block archive segments (block_archive.h)
   uint64_t unreferenced_packs = 0;  // in data/ but in no index (prune removes them)
   std::vector<VerifyProblem> problems;
   bool ok() const { return problems.empty(); }

@@ -9,6 +9,8 @@
 #include "repo/retention.h"
 #include "repo/snapshot.h"
 #include "repo/verify.h"
+#include "repo/block_archive.h"
+#include "repo_block_testing.h"
 #include "repo_test_util.h"
 
 namespace ailee::repo {
@@ -159,6 +161,38 @@ TEST_F(ObjectLockTest, LockedSnapshotsAndPacksAreKeptUntilRetentionEnds) {
   EXPECT_EQ(st.packs_retained, 0u);
   EXPECT_LT(locked_->Count("data/"), packs);
   ExpectValidAndNewestRestores();
+}
+
+TEST_F(ObjectLockTest, PruneKeepsBlockSegmentsUnderRetentionUntilItEnds) {
+  auto store = std::make_shared<LockingStore>(clock_, std::map<std::string, int64_t>{{"blocks/", kDay}});
+  auto repo = InitRepo(store);
+  ASSERT_NE(repo, nullptr);
+  const auto chain = testing::Chain(20);
+  BlockArchiveTail tail;
+  for (uint64_t first : {1, 11}) {
+    BlockSegment seg{"node-1", chain[0].header.Hash(), {chain.begin() + (first - 1), chain.begin() + (first + 9)}};
+    auto sealed = SealBlockSegment(*repo, seg);
+    ASSERT_TRUE(sealed.ok());
+    ASSERT_TRUE(AppendBlockSegment(*repo, tail, *sealed).ok());
+    tail.height = first + 9;
+    tail.block_hash = chain[first + 8].header.Hash();
+    tail.chain_id = seg.chain_id;
+  }
+  Snapshot s;
+  s.kind = "state";
+  s.time_ms = clock_.NowMillis();
+  s.meta = {{"node_id", "node-1"}, {"height", 15}};
+  ASSERT_TRUE(SaveSnapshot(*repo, s).ok());
+  auto within = Prune(*repo, {});
+  ASSERT_TRUE(within.ok()) << within.status().ToString();
+  EXPECT_EQ(within->block_segments_retained, 1u);
+  EXPECT_EQ(within->block_segments_deleted, 0u);
+  EXPECT_EQ(store->Count("blocks/"), 2u);
+  clock_.Advance(2 * kDay);
+  auto after = Prune(*repo, {});
+  ASSERT_TRUE(after.ok()) << after.status().ToString();
+  EXPECT_EQ(after->block_segments_deleted, 1u);
+  EXPECT_EQ(store->Count("blocks/"), 1u);
 }
 
 }  // namespace
