@@ -13,6 +13,9 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <ostream>
 #include <thread>
 
@@ -222,8 +225,33 @@ bool Process::Running() {
   return r == 0;
 }
 
+namespace {
+
+// True once every thread of `pid` is in the stopped state ('T' in
+// /proc/PID/task/TID/stat). kill(SIGSTOP) returns before a thread running
+// on another core has stopped, and such a thread can still answer a request.
+bool AllThreadsStopped(pid_t pid) {
+  const std::string task_dir = "/proc/" + std::to_string(pid) + "/task";
+  std::error_code ec;
+  bool any = false;
+  for (const auto& entry : std::filesystem::directory_iterator(task_dir, ec)) {
+    std::ifstream in(entry.path() / "stat");
+    std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const size_t close = stat.rfind(')');
+    if (close == std::string::npos || close + 2 >= stat.size()) return false;
+    const char state = stat[close + 2];
+    if (state != 'T' && state != 't') return false;
+    any = true;
+  }
+  return any && !ec;
+}
+
+}  // namespace
+
 void Process::Signal(int sig) {
-  if (pid_ > 0 && !exit_code_) kill(pid_, sig);
+  if (pid_ <= 0 || exit_code_) return;
+  kill(pid_, sig);
+  if (sig == SIGSTOP) WaitUntil([&] { return AllThreadsStopped(pid_) || !Running(); }, Millis(5000), Millis(1));
 }
 
 std::optional<int> Process::Wait(Millis timeout) {

@@ -111,6 +111,7 @@ class Process {
   pid_t pid() const { return pid_; }
   // True while the child has not been reaped (polls waitpid without blocking).
   bool Running();
+  // SIGSTOP returns once every thread of the child has stopped.
   void Signal(int sig);
   // Waits up to `timeout` for the child to exit; its exit code (see
   // CommandResult) or nullopt if it is still running.
