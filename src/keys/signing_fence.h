@@ -36,6 +36,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -88,6 +89,13 @@ class SigningFence {
   // Ok when signing `height` with header hash `hash` keeps the rule above;
   // kFailedPrecondition naming both blocks otherwise.
   Status CheckSign(uint64_t height, const crypto::Hash256& hash) const;
+  // `sign` restricted to the block at `height`: the first message must be
+  // that block's header hash and is signed only when CheckSign allows it;
+  // later messages (its anchor commitment) commit to that same block. What a
+  // leader and the bulk loader pass to state::StateDb::ProduceBlock. The
+  // result refers to this fence: use it while the fence is open.
+  using SignFn = std::function<Result<std::string>(std::string_view message)>;
+  SignFn Guard(uint64_t height, SignFn sign) const;
   // Durably raises the fence to (height, hash) with the block's bytes. Refuses
   // (kFailedPrecondition) what CheckSign refuses; the file is unchanged then.
   Status Advance(uint64_t height, const crypto::Hash256& hash, std::string_view pending_block);
