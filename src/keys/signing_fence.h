@@ -31,6 +31,14 @@
 // the node applies the pending block (verified like any block) on restart
 // instead of signing a different block at that height.
 //
+// Cost (measured 2026-12-02, 2 shared cores at load average 13-15, leader at
+// 200 ms blocks under `ailee-cli load --mode http` at full rate): Advance adds
+// about 20 ms to a block's production (median block time 62 ms vs 40 ms with
+// the write skipped; blocks of ~200 transactions, fence ~130-250 KB of hex),
+// and no tx/s difference above the run-to-run noise (medians of 3 interleaved
+// runs: 883 vs 934 and 1126 vs 1041 tx/s). Cheaper variants, if it ever
+// matters: the block as binary instead of hex (half the bytes and hashing).
+//
 // Thread safety: one SigningFence per process and key; methods are not
 // synchronized (the node's leader thread is the only signer).
 #pragma once
