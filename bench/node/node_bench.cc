@@ -73,6 +73,14 @@ std::string Fmt(const char* fmt, double v) {
 
 constexpr double kGiB = 1024.0 * 1024 * 1024;
 
+// Each measurement's leader is its own chain, so it signs with its own copy
+// of the key (its own signing fence, which bulk loads advance too).
+TestNode AddLeader(Scenario& s, NodeSpec spec) {
+  auto own = s.WithOwnKeyCopy(std::move(spec));
+  if (!own.ok()) Fail("copy the signer key", own.status().ToString());
+  return s.AddNode(std::move(own).value());
+}
+
 int Main() {
   const std::string seconds = Env("BENCH_SECONDS", "20");
   const std::string rate = Env("BENCH_HTTP_RATE", "100000");
@@ -90,7 +98,7 @@ int Main() {
   // 1a. HTTP: one client connection submitting signed transfers as fast as
   // the node accepts them (rate set above capacity).
   {
-    TestNode node = s.AddNode(NodeSpec::Leader("tps", 200, 100));
+    TestNode node = AddLeader(s, NodeSpec::Leader("tps", 200, 100));
     if (auto st = node.Start(); !st.ok()) Fail("start node", st.ToString());
     std::fprintf(stderr, "node_bench: http load for %s s...\n", seconds.c_str());
     auto j = MustJson(s.Cli(node, {"-q", "--json", "load", "--mode", "http", "--accounts", accounts, "--rate", rate,
@@ -124,7 +132,7 @@ int Main() {
   // 2. Follower catch-up from empty.
   {
     // A leader that does not produce during the measurement.
-    TestNode leader = s.AddNode(NodeSpec::Leader("leader", 600000, 100));
+    TestNode leader = AddLeader(s, NodeSpec::Leader("leader", 600000, 100));
     if (auto st = leader.Start(); !st.ok()) Fail("start leader", st.ToString());
     leader.Terminate();  // writes the config and picks the port; bulk needs the dir unlocked
     std::fprintf(stderr, "node_bench: pre-filling the leader with %llu blocks...\n",
@@ -155,7 +163,7 @@ int Main() {
 
   // 3. From-scratch verification of a bulk-built dataset.
   {
-    TestNode node = s.AddNode(NodeSpec::Leader("dataset", 600000, 100));
+    TestNode node = AddLeader(s, NodeSpec::Leader("dataset", 600000, 100));
     if (auto st = node.Start(); !st.ok()) Fail("start node", st.ToString());
     node.Terminate();
     std::fprintf(stderr, "node_bench: building a %s dataset (bulk, %s accounts, %s-byte memos)...\n", dataset.c_str(),

@@ -174,6 +174,20 @@ Status SigningFence::CheckSign(uint64_t height, const crypto::Hash256& hash) con
   return CheckRule(state_, height, hash);
 }
 
+SigningFence::SignFn SigningFence::Guard(uint64_t height, SignFn sign) const {
+  auto header_checked = std::make_shared<bool>(false);
+  return [this, height, header_checked, sign = std::move(sign)](std::string_view m) -> Result<std::string> {
+    if (!*header_checked) {
+      crypto::Hash256 hash{};
+      if (m.size() != hash.size()) return Internal("the first message signed for a block is not its header hash");
+      std::memcpy(hash.data(), m.data(), hash.size());
+      RETURN_IF_ERROR(CheckSign(height, hash));
+      *header_checked = true;
+    }
+    return sign(m);
+  };
+}
+
 Status SigningFence::Advance(uint64_t height, const crypto::Hash256& hash, std::string_view pending_block) {
   RETURN_IF_ERROR(CheckSign(height, hash));
   FenceState next{height, hash, std::string(pending_block)};

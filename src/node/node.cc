@@ -3,8 +3,6 @@
 #include <httplib.h>
 #include <spdlog/spdlog.h>
 
-#include <cstring>
-
 #include "audit/audit_log.h"
 #include "base/clock.h"
 #include "base/fs.h"
@@ -324,20 +322,8 @@ void Node::LeaderLoop() {
     int64_t t0 = Clock::Real().MonotonicNanos();
     auto txs = mempool_->Take(options_.max_block_txs);
     int64_t ts = std::max(now, db_->Tip().timestamp_ms);
-    // The first message is the header hash: the fence decides on it. Later
-    // ones (the anchor commitment) commit to that same block.
     const uint64_t height = db_->Tip().height + 1;
-    bool header_checked = false;
-    state::SignFn sign = [&](std::string_view m) -> Result<std::string> {
-      if (!header_checked) {
-        crypto::Hash256 hash{};
-        if (m.size() != hash.size()) return Internal("the first message signed for a block is not its header hash");
-        std::memcpy(hash.data(), m.data(), hash.size());
-        RETURN_IF_ERROR(fence_->CheckSign(height, hash));
-        header_checked = true;
-      }
-      return signer_->Sign(m);
-    };
+    auto sign = fence_->Guard(height, [this](std::string_view m) { return signer_->Sign(m); });
     // Fenced before it is committed, so before anyone can fetch it.
     auto fence = [this](const state::Block& b) {
       return fence_->Advance(b.header.height, b.header.Hash(), state::EncodeBlock(b));

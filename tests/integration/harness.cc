@@ -437,6 +437,13 @@ TestNode Scenario::AddNode(NodeSpec spec) {
   return TestNode(std::move(node_dir), std::move(spec), {signer_}, std::move(signer));
 }
 
+Result<NodeSpec> Scenario::WithOwnKeyCopy(NodeSpec spec) const {
+  spec.signer_key_file = dir_.Join(spec.id + ".key");
+  ASSIGN_OR_RETURN(std::string pem, fs::ReadFile(signer_.key_file));
+  RETURN_IF_ERROR(WriteFile(spec.signer_key_file, pem, 0600));
+  return spec;
+}
+
 CommandResult Scenario::Cli(const TestNode& node, const std::vector<std::string>& args, Millis timeout) const {
   std::vector<std::string> argv{CliBinary(), "--config", node.config_path()};
   argv.insert(argv.end(), args.begin(), args.end());

@@ -230,6 +230,11 @@ class Scenario {
   // Creates <dir>/<spec.id>/ with its config. A leader gets the signer key;
   // a follower (spec.leader = false) gets none.
   TestNode AddNode(NodeSpec spec);
+  // `spec` signing with its own copy of the federation key, <dir>/<id>.key:
+  // another machine holding the key, with its own signing fence. For worlds
+  // of independent chains (several bulk-loaded leaders): one key file would
+  // fence them all at the highest chain's tip.
+  Result<NodeSpec> WithOwnKeyCopy(NodeSpec spec) const;
 
   // ailee-cli --config <node's config> args...
   CommandResult Cli(const TestNode& node, const std::vector<std::string>& args, Millis timeout = Millis(60000)) const;

@@ -23,7 +23,13 @@ RepoWorld::RepoWorld(const std::string& tag)
 }
 
 TestNode& RepoWorld::AddNode(const std::string& id, const std::string& backup_yaml) {
-  NodeSpec spec = NodeSpec::Leader(id, 200, 10);
+  // Each node is its own chain: its own copy of the key, so its own fence.
+  auto own = scenario_.WithOwnKeyCopy(NodeSpec::Leader(id, 200, 10));
+  if (!own.ok()) {
+    std::fprintf(stderr, "RepoWorld::AddNode: %s\n", own.status().ToString().c_str());
+    std::abort();
+  }
+  NodeSpec spec = std::move(own).value();
   spec.extra_yaml = "backup:\n  repository: " + repo_url() + "\n  passphrase_file: " + pass_file_ + "\n" + backup_yaml;
   auto n = std::make_unique<TestNode>(scenario_.AddNode(spec));
   // The harness writes a config when a node starts; these nodes never start,

@@ -38,7 +38,9 @@ class RepoWorld {
   const std::string& pass_file() const { return pass_file_; }
 
   // A leader node whose config names the world's repository and passphrase
-  // file. Its config is written now; the node is never started here.
+  // file, signing with its own copy of the federation key (so its own
+  // signing fence: the world's nodes are independent chains). Its config is
+  // written now; the node is never started here.
   // `backup_yaml` adds lines to its backup section (each indented by two
   // spaces, e.g. "  min_copies: 2\n").
   TestNode& AddNode(const std::string& id, const std::string& backup_yaml = "");

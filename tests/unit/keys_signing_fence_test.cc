@@ -36,6 +36,35 @@ TEST(SigningFence, RefusesAtOrBelowAndAllowsTheSameBlockAgain) {
   EXPECT_EQ((*fence)->state().height, 5u) << "a refused Advance leaves the fence where it was";
 }
 
+TEST(SigningFence, GuardSignsOnlyABlockTheFenceAllowsAndThenItsLaterMessages) {
+  TempDir dir;
+  auto fence = SigningFence::Open(dir / "k.key.fence");
+  ASSERT_TRUE(fence.ok()) << fence.status().ToString();
+  ASSERT_TRUE((*fence)->Advance(5, H('a'), "block-5").ok());
+  int signed_count = 0;
+  auto sign = [&](std::string_view m) -> Result<std::string> {
+    ++signed_count;
+    return "sig:" + std::string(m);
+  };
+  const crypto::Hash256 a = H('a'), b = H('b');
+  const std::string hash_a(a.begin(), a.end()), hash_b(b.begin(), b.end());
+  // Another block at the fence height: nothing reaches the signer.
+  auto other = (*fence)->Guard(5, sign);
+  EXPECT_EQ(other(hash_b).status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(signed_count, 0);
+  // A first message that is not a header hash is never signed.
+  EXPECT_FALSE((*fence)->Guard(6, sign)("an anchor commitment first").ok());
+  EXPECT_EQ(signed_count, 0);
+  // Above the fence: the header, then its anchor commitment (any message).
+  auto next = (*fence)->Guard(6, sign);
+  ASSERT_TRUE(next(hash_b).ok());
+  auto anchor = next("anchor commitment of block 6");
+  ASSERT_TRUE(anchor.ok()) << anchor.status().ToString();
+  EXPECT_EQ(signed_count, 2);
+  // The fenced block itself again (a retry).
+  EXPECT_TRUE((*fence)->Guard(5, sign)(hash_a).ok());
+}
+
 TEST(SigningFence, SurvivesReopenWith0600AndThePendingBlock) {
   TempDir dir;
   const std::string path = dir / "k.key.fence";

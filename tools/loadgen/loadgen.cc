@@ -11,6 +11,7 @@
 #include "base/hex.h"
 #include "crypto/ed25519.h"
 #include "crypto/hash.h"
+#include "loadgen/bulk_fence.h"
 #include "node/client.h"
 #include "state/state_db.h"
 #include "state/transaction.h"
@@ -148,12 +149,17 @@ Result<LoadReport> RunBulk(const LoadOptions& o, Generator& gen) {
   ASSIGN_OR_RETURN(auto db, state::StateDb::Open(o.config.node.data_dir, state::OpenOptions{}));
   ASSIGN_OR_RETURN(auto keys, config::FederationKeys(o.config));
   state::Federation federation{std::move(keys), static_cast<int>(o.config.federation.threshold)};
+  // Held (locked) for the whole load, like a running leader holds it.
+  ASSIGN_OR_RETURN(auto fence, OpenFenceForBulkLoad(o.config, *db, federation));
+  const state::StateDb::BeforeCommitFn before_commit = FenceBeforeCommit(*fence);
+  const state::SignFn sign = [&gen](std::string_view m) { return gen.signer().Sign(m); };
   const auto interval = static_cast<uint64_t>(o.config.node.commitment_interval);
 
   auto produce = [&](std::vector<state::Transaction> txs) -> Status {
     int64_t ts = std::max(Clock::Real().NowMillis(), db->Tip().timestamp_ms + 1);
     size_t n = txs.size();
-    ASSIGN_OR_RETURN(auto produced, db->ProduceBlock(std::move(txs), gen.signer(), gen.signer_id(), ts, interval, federation));
+    ASSIGN_OR_RETURN(auto produced, db->ProduceBlock(std::move(txs), fence->Guard(db->Tip().height + 1, sign),
+                                                     gen.signer_id(), ts, interval, federation, before_commit));
     report.blocks++;
     report.submitted += n;
     report.rejected += produced.rejected.size();

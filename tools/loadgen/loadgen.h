@@ -6,7 +6,10 @@
 //    rate (what clients do);
 //  - bulk: opens a stopped node's data dir and feeds the node's own block
 //    code (StateDb::ProduceBlock) directly, many transactions per block. The
-//    result is a normal node data dir that verify-state accepts.
+//    result is a normal node data dir that verify-state accepts. It signs
+//    through the signer key's fence like a leader (bulk_fence.h): refused
+//    while a leader on that key runs or when the data dir is below the
+//    fence; afterwards the fence is at the new tip.
 // Accounts are derived deterministically from (seed, index), so a second run
 // with the same seed continues with the same accounts (nonces are read back).
 #pragma once
