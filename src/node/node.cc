@@ -270,6 +270,14 @@ bool Node::EstablishTip() {
         silent.push_back(st.ok() ? p.url() + " answered without a height" : st.status().message());
         continue;
       }
+      // A peers list that names this node (a config copied from a follower,
+      // or the node's own URL) must not count as the network vouching for
+      // our tip: it would let a leader whose fence is lost lead from an old
+      // data dir.
+      if (st->value("node_id", "") == cfg.node.id) {
+        silent.push_back(p.url() + " is this node itself (same node_id " + cfg.node.id + "), not a peer");
+        continue;
+      }
       facts.peers_answered++;
       const uint64_t h = (*st)["height"].get<uint64_t>();
       if (!best || h > facts.best_peer_height) best = &p, facts.best_peer_height = h;
