@@ -18,23 +18,11 @@ namespace {
 
 namespace stdfs = std::filesystem;
 
-// Every block a node holds, by height (hex of the encoded block).
-Result<std::map<uint64_t, std::string>> BlocksByHeight(const TestNode& n) {
-  std::map<uint64_t, std::string> out;
-  auto client = n.Client(20000);
-  for (uint64_t from = 1;;) {
-    ASSIGN_OR_RETURN(auto batch, client.GetJson("/v1/blocks?from=" + std::to_string(from) + "&limit=1000"));
-    if (batch["blocks"].empty()) return out;
-    for (const auto& b : batch["blocks"]) out[b["height"].get<uint64_t>()] = b["encoded"].get<std::string>();
-    from = out.rbegin()->first + 1;
-  }
-}
-
 // The number of heights both nodes hold; a failure for every height where
 // their blocks differ (one key signed two blocks there).
 size_t ExpectNoEquivocation(const TestNode& a, const TestNode& b) {
-  auto ab = BlocksByHeight(a);
-  auto bb = BlocksByHeight(b);
+  auto ab = a.BlocksByHeight();
+  auto bb = b.BlocksByHeight();
   EXPECT_TRUE(ab.ok() && bb.ok());
   if (!ab.ok() || !bb.ok()) return 0;
   size_t common = 0, differ = 0;
