@@ -284,6 +284,7 @@ bool Node::EstablishTip() {
     }
     std::optional<ForkInfo> fork;
     uint64_t applied = 0;
+    std::string pull_error;  // shown in the status: a peer that lies about its height stalls us visibly
     if (best && facts.best_peer_height > db_->Tip().height) {
       auto pulled = PullOnce(*best, *db_, federation_, interval);
       if (pulled.ok()) {
@@ -292,6 +293,7 @@ bool Node::EstablishTip() {
         fork = pulled->fork;
       } else {
         spdlog::warn("catching up from {}: {}", best->url(), pulled.status().ToString());
+        pull_error = "fetching blocks from " + best->url() + " fails: " + pulled.status().message();
       }
     }
     if (!fork) fork = FenceFork();
@@ -308,6 +310,7 @@ bool Node::EstablishTip() {
     LeaderGateDecision d = DecideLeaderStart(facts);
     if (d.produce) return true;
     if (!silent.empty() && d.state == "waiting_for_tip") d.reason += " [" + silent.front() + "]";
+    if (!pull_error.empty() && d.state == "catching_up") d.reason += "; " + pull_error;
     SetSync(d.state, d.reason);
     if ((d.state != "catching_up" || applied == 0) && !SleepFor(1000)) return false;
   }

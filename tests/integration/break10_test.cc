@@ -5,8 +5,12 @@
 //   caught up from the first and both signed the same heights;
 // - a peers list naming the leader itself: its own /v1/status "answered" the
 //   tip question, so a leader whose fence was lost led from an old data dir.
+// - a peer lying about its height (garbage blocks) stalled the leader with
+//   a status that did not say the catch-up fails;
 // - two archivers for one node with one buffer dir at once wrote overlapping
 //   segments (each sealing its own ranges from the tail it read at start).
+#include <httplib.h>
+
 #include <filesystem>
 #include <map>
 #include <thread>
@@ -147,6 +151,39 @@ TEST(Break10, TwoArchiversAtOnceLeaveNoOverlappingSegments) {
   EXPECT_EQ(verify.exit_code, 0) << verify << FileTail(s.dir().Join("a.log")) << FileTail(s.dir().Join("b.log"));
   EXPECT_EQ(verify.out.find("overlap"), std::string::npos) << verify;
   EXPECT_EQ(leader.Terminate(), 0);
+}
+
+// A peer that lies: /v1/status claims a huge height, /v1/blocks serves
+// garbage. The leader must apply nothing and produce nothing, and its status
+// must say why it is stuck (it said only "a peer is at height N").
+TEST(Break10, PeerLyingAboutItsHeightStallsTheLeaderVisiblyWithoutForking) {
+  httplib::Server liar;
+  liar.Get("/v1/status", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content(R"({"node_id":"liar","height":1000000000,"tip_hash":"00"})", "application/json");
+  });
+  liar.Get("/v1/blocks", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content(R"({"tip":1000000000,"blocks":[{"height":1,"encoded":"deadbeef"}]})", "application/json");
+  });
+  const int port = liar.bind_to_any_port("127.0.0.1");
+  ASSERT_GT(port, 0);
+  std::thread serving([&] { liar.listen_after_bind(); });
+  Scenario s("break10-liar");
+  NodeSpec spec = NodeSpec::Leader("leader", 100, 10);
+  spec.extra_yaml = "peers: [http://127.0.0.1:" + std::to_string(port) + "]\n";
+  TestNode leader = s.AddNode(spec);
+  Status started = leader.Start();
+  EXPECT_TRUE(started.ok()) << started.ToString();
+  if (started.ok()) {
+    std::this_thread::sleep_for(Millis(2500));
+    ASSIGN_OR_FAIL(uint64_t h, leader.Height());
+    EXPECT_EQ(h, 0u) << FileTail(leader.log_path());
+    ASSIGN_OR_FAIL(auto st, leader.StatusJson());
+    EXPECT_EQ(st["sync"]["state"], "catching_up") << st.dump(2);
+    EXPECT_NE(st["sync"].value("reason", "").find("fails"), std::string::npos) << st.dump(2);
+    EXPECT_EQ(leader.Terminate(), 0);
+  }
+  liar.stop();
+  serving.join();
 }
 
 }  // namespace
