@@ -188,8 +188,29 @@ SigningFence::SignFn SigningFence::Guard(uint64_t height, SignFn sign) const {
   };
 }
 
+Status SigningFence::CheckStillHeld() const {
+  const std::string lock_path = path_ + ".lock";
+  struct stat held {}, now {};
+  if (::fstat(lock_fd_, &held) != 0 || ::lstat(lock_path.c_str(), &now) != 0 || held.st_dev != now.st_dev ||
+      held.st_ino != now.st_ino) {
+    return WithHint(FailedPrecondition("the signing fence's lock " + lock_path +
+                                       " was deleted or replaced while this node held it; not signing"),
+                    "another process may now hold the key; stop every node using it, then restart one");
+  }
+  auto disk = ReadFenceFile(path_);
+  if (disk.ok() && (disk->height > state_.height ||
+                    (disk->height == state_.height && disk->block_hash != state_.block_hash))) {
+    return WithHint(FailedPrecondition("signing fence " + path_ + " was raised to " +
+                                       Describe(disk->height, disk->block_hash) + " by another signer (this node fenced " +
+                                       Describe(state_.height, state_.block_hash) + "); not signing"),
+                    "two processes sign with this key; stop every node using it, then restart one");
+  }
+  return Status::Ok();
+}
+
 Status SigningFence::Advance(uint64_t height, const crypto::Hash256& hash, std::string_view pending_block) {
   RETURN_IF_ERROR(CheckSign(height, hash));
+  RETURN_IF_ERROR(CheckStillHeld());
   FenceState next{height, hash, std::string(pending_block)};
   RETURN_IF_ERROR(fs::WriteFileAtomic(path_, SerializeFence(next), 0600).WithContext("writing the signing fence"));
   state_ = std::move(next);

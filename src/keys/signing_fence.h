@@ -106,9 +106,13 @@ class SigningFence {
   SignFn Guard(uint64_t height, SignFn sign) const;
   // Durably raises the fence to (height, hash) with the block's bytes. Refuses
   // (kFailedPrecondition) what CheckSign refuses; the file is unchanged then.
+  // Also refuses when this process no longer provably holds the key: the
+  // lock file was deleted or replaced (a second process could then lock a
+  // new one), or the fence file was raised by someone else.
   Status Advance(uint64_t height, const crypto::Hash256& hash, std::string_view pending_block);
 
  private:
+  Status CheckStillHeld() const;
   SigningFence(std::string path, int lock_fd, FenceState state)
       : path_(std::move(path)), lock_fd_(lock_fd), state_(std::move(state)) {}
   std::string path_;

@@ -268,12 +268,21 @@ bool Node::EstablishTip() {
         silent.push_back(st.ok() ? p.url() + " answered without a height" : st.status().message());
         continue;
       }
+      // A peers list that names this node (a config copied from a follower,
+      // or the node's own URL) must not count as the network vouching for
+      // our tip: it would let a leader whose fence is lost lead from an old
+      // data dir.
+      if (st->value("node_id", "") == cfg.node.id) {
+        silent.push_back(p.url() + " is this node itself (same node_id " + cfg.node.id + "), not a peer");
+        continue;
+      }
       facts.peers_answered++;
       const uint64_t h = (*st)["height"].get<uint64_t>();
       if (!best || h > facts.best_peer_height) best = &p, facts.best_peer_height = h;
     }
     std::optional<ForkInfo> fork;
     uint64_t applied = 0;
+    std::string pull_error;  // shown in the status: a peer that lies about its height stalls us visibly
     if (best && facts.best_peer_height > db_->Tip().height) {
       auto pulled = PullOnce(*best, *db_, federation_, interval);
       if (pulled.ok()) {
@@ -282,6 +291,7 @@ bool Node::EstablishTip() {
         fork = pulled->fork;
       } else {
         spdlog::warn("catching up from {}: {}", best->url(), pulled.status().ToString());
+        pull_error = "fetching blocks from " + best->url() + " fails: " + pulled.status().message();
       }
     }
     if (!fork) fork = FenceFork();
@@ -298,6 +308,7 @@ bool Node::EstablishTip() {
     LeaderGateDecision d = DecideLeaderStart(facts);
     if (d.produce) return true;
     if (!silent.empty() && d.state == "waiting_for_tip") d.reason += " [" + silent.front() + "]";
+    if (!pull_error.empty() && d.state == "catching_up") d.reason += "; " + pull_error;
     SetSync(d.state, d.reason);
     if ((d.state != "catching_up" || applied == 0) && !SleepFor(1000)) return false;
   }

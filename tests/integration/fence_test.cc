@@ -34,18 +34,6 @@ size_t Count(const std::string& haystack, const std::string& needle) {
   return n;
 }
 
-// Every block a node holds, by height (hex of the encoded block).
-Result<std::map<uint64_t, std::string>> AllBlocks(const TestNode& n) {
-  std::map<uint64_t, std::string> out;
-  auto client = n.Client(20000);
-  for (uint64_t from = 1;;) {
-    ASSIGN_OR_RETURN(auto batch, client.GetJson("/v1/blocks?from=" + std::to_string(from) + "&limit=1000"));
-    if (batch["blocks"].empty()) return out;
-    for (const auto& b : batch["blocks"]) out[b["height"].get<uint64_t>()] = b["encoded"].get<std::string>();
-    from = out.rbegin()->first + 1;
-  }
-}
-
 // The height does not move for `ms` (a leader that must not produce).
 void ExpectHeightStays(const TestNode& n, uint64_t height, int ms) {
   std::this_thread::sleep_for(Millis(ms));
@@ -95,8 +83,8 @@ TEST(Fence, RestoredLeaderCatchesUpFromItsFollowerBeforeProducing) {
   EXPECT_EQ(ls["sync"]["state"], "leader") << ls.dump(2);
 
   // No height has two different blocks between the two nodes.
-  ASSIGN_OR_FAIL(auto lb, AllBlocks(leader));
-  ASSIGN_OR_FAIL(auto fb, AllBlocks(follower));
+  ASSIGN_OR_FAIL(auto lb, leader.BlocksByHeight());
+  ASSIGN_OR_FAIL(auto fb, follower.BlocksByHeight());
   size_t compared = 0;
   for (const auto& [h, enc] : fb) {
     auto it = lb.find(h);

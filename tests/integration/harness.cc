@@ -415,6 +415,17 @@ Status TestNode::WaitForHeight(uint64_t height, Millis timeout) const {
                      std::to_string(height) + " in " + std::to_string(timeout.count()) + " ms");
 }
 
+Result<std::map<uint64_t, std::string>> TestNode::BlocksByHeight() const {
+  std::map<uint64_t, std::string> out;
+  auto client = Client(20000);
+  for (uint64_t from = 1;;) {
+    ASSIGN_OR_RETURN(auto batch, client.GetJson("/v1/blocks?from=" + std::to_string(from) + "&limit=1000"));
+    if (batch["blocks"].empty()) return out;
+    for (const auto& b : batch["blocks"]) out[b["height"].get<uint64_t>()] = b["encoded"].get<std::string>();
+    from = out.rbegin()->first + 1;
+  }
+}
+
 // ---------------------------------------------------------------- scenario
 
 namespace {

@@ -32,6 +32,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <iosfwd>
 #include <optional>
 #include <string>
@@ -206,6 +207,9 @@ class TestNode {
   Result<uint64_t> Height() const;
   // Polls until the height reaches `height` (>=).
   Status WaitForHeight(uint64_t height, Millis timeout) const;
+  // Every block the node holds, by height (hex of the encoded block): to
+  // compare two nodes' chains block by block.
+  Result<std::map<uint64_t, std::string>> BlocksByHeight() const;
 
  private:
   Status WriteConfig();

@@ -93,6 +93,45 @@ TEST(SigningFence, SecondHolderOfTheSameFenceIsRefused) {
   EXPECT_EQ(second.status().code(), StatusCode::kFailedPrecondition) << second.status().ToString();
 }
 
+// Break10: an operator deleting the "stale" lock while the node runs let a
+// second process lock a new lock file and sign with the same key.
+TEST(SigningFence, DeletedLockStopsTheHolderFromSigning) {
+  TempDir dir;
+  const std::string path = dir / "k.key.fence";
+  auto first = SigningFence::Open(path);
+  ASSERT_TRUE(first.ok());
+  ASSERT_TRUE((*first)->Advance(5, H('a'), "").ok());
+  ASSERT_EQ(::unlink((path + ".lock").c_str()), 0);
+  auto second = SigningFence::Open(path);
+  ASSERT_TRUE(second.ok()) << "a new lock file can be locked: the first holder must notice";
+  Status st = (*first)->Advance(6, H('b'), "");
+  EXPECT_EQ(st.code(), StatusCode::kFailedPrecondition) << st.ToString();
+  EXPECT_NE(st.message().find("deleted or replaced"), std::string::npos) << st.ToString();
+  EXPECT_TRUE((*second)->Advance(6, H('c'), "").ok()) << "the process that holds the lock signs";
+}
+
+// A fence file raised behind this holder's back (another signer with the
+// same file) stops it; one lowered or deleted behind its back does not lower
+// what it refuses (its own record is the higher one).
+TEST(SigningFence, FenceChangedBehindItsBackNeverLowersItAndAHigherOneStopsIt) {
+  TempDir dir;
+  const std::string path = dir / "k.key.fence";
+  auto fence = SigningFence::Open(path);
+  ASSERT_TRUE(fence.ok());
+  ASSERT_TRUE((*fence)->Advance(10, H('a'), "").ok());
+  ASSERT_TRUE(fs::WriteFileAtomic(path, SerializeFence({3, H('x'), ""}), 0600).ok());
+  EXPECT_EQ((*fence)->CheckSign(4, H('y')).code(), StatusCode::kFailedPrecondition);
+  ASSERT_TRUE((*fence)->Advance(11, H('b'), "").ok());
+  EXPECT_EQ(ReadFenceFile(path)->height, 11u);
+  ASSERT_EQ(::unlink(path.c_str()), 0);
+  ASSERT_TRUE((*fence)->Advance(12, H('c'), "").ok());
+  EXPECT_EQ(ReadFenceFile(path)->height, 12u) << "a deleted fence is written again at the held height";
+  ASSERT_TRUE(fs::WriteFileAtomic(path, SerializeFence({20, H('z'), ""}), 0600).ok());
+  Status st = (*fence)->Advance(13, H('d'), "");
+  EXPECT_EQ(st.code(), StatusCode::kFailedPrecondition) << st.ToString();
+  EXPECT_EQ(ReadFenceFile(path)->height, 20u);
+}
+
 // Each damaged form is refused with a message naming the file; never treated
 // as an absent fence (which would let the signer sign from height 1 again).
 TEST(SigningFence, DamagedFenceFailsClosed) {

@@ -1,8 +1,15 @@
 #include "ops/blocks/archive_buffer.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 
 #include "base/fs.h"
+#include "base/hint.h"
 
 namespace ailee::ops {
 namespace {
@@ -14,6 +21,24 @@ constexpr std::string_view kStatusFile = "status.json";
 
 ArchiveBuffer::ArchiveBuffer(std::string dir, std::string node_id)
     : dir_(fs::JoinPath(dir, node_id)), node_id_(std::move(node_id)) {}
+
+ArchiveBuffer::~ArchiveBuffer() {
+  if (lock_fd_ >= 0) ::close(lock_fd_);
+}
+
+Status ArchiveBuffer::LockForArchiver() {
+  RETURN_IF_ERROR(fs::MakeDirs(dir_, 0700));
+  const std::string path = fs::JoinPath(dir_, "archiver.lock");
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0) return PermissionDenied("cannot open the archiver's lock " + path + ": " + std::strerror(errno));
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    ::close(fd);
+    return WithHint(FailedPrecondition("another archiver for node " + node_id_ + " runs with the buffer " + dir_),
+                    "one archiver per node: stop the other one (a service and a manual run?)");
+  }
+  lock_fd_ = fd;
+  return Status::Ok();
+}
 
 std::string ArchiveBuffer::FileOf(const repo::BlockSegmentName& name) const {
   return fs::JoinPath(dir_, fs::Basename(name.key()) + std::string(kSuffix));

@@ -21,6 +21,14 @@ namespace ailee::ops {
 class ArchiveBuffer {
  public:
   ArchiveBuffer(std::string dir, std::string node_id);
+  ~ArchiveBuffer();
+  ArchiveBuffer(const ArchiveBuffer&) = delete;
+  ArchiveBuffer& operator=(const ArchiveBuffer&) = delete;
+  // Held by the running archiver (flock on <dir>/archiver.lock, released by
+  // the kernel on kill -9): a second archiver for the node with this buffer
+  // would seal its own ranges from the tail it read at start and write
+  // segments overlapping the first one's. kFailedPrecondition when held.
+  Status LockForArchiver();
 
   Status Put(const repo::SealedBlockSegment& sealed);
   // Buffered segments in height order (their names; bytes via Read).
@@ -39,6 +47,7 @@ class ArchiveBuffer {
   std::string FileOf(const repo::BlockSegmentName& name) const;
   std::string dir_;  // <buffer_dir>/<node_id>
   std::string node_id_;
+  int lock_fd_ = -1;
 };
 
 }  // namespace ailee::ops

@@ -98,6 +98,7 @@ class Archiver {
     if (node_id_.empty()) return DataLoss("node " + o_.node_url + " reports no node_id in /v1/status");
     result_.node_id = node_id_;
     buffer_ = std::make_unique<ArchiveBuffer>(o_.buffer_dir, node_id_);
+    RETURN_IF_ERROR(buffer_->LockForArchiver());
     ASSIGN_OR_RETURN(tail_, Retrying("repository " + repo_.Location(), [&]() -> Result<repo::BlockArchiveTail> {
       // An absent repository would list as an empty archive: start at 1 over it.
       ASSIGN_OR_RETURN(bool present, repo_.store().Exists(repo::ConfigKey()));
