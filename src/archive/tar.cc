@@ -2,12 +2,10 @@
 
 #include <archive.h>
 #include <archive_entry.h>
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <memory>
 
+#include "base/file_system.h"
 #include "base/fs.h"
 
 namespace ailee::archive {
@@ -23,6 +21,22 @@ struct EntryFree {
   void operator()(archive_entry* e) const { archive_entry_free(e); }
 };
 
+// libarchive's output callback: appends to the WritableFile, keeping the
+// first error (libarchive itself only sees -1).
+struct FileSink {
+  fs::WritableFile* file;
+  Status error;
+};
+la_ssize_t SinkWrite(::archive*, void* client, const void* buffer, size_t length) {
+  auto* sink = static_cast<FileSink*>(client);
+  Status st = sink->file->Append(std::string_view(static_cast<const char*>(buffer), length));
+  if (!st.ok()) {
+    if (sink->error.ok()) sink->error = st;
+    return -1;
+  }
+  return static_cast<la_ssize_t>(length);
+}
+
 Status ArchiveError(::archive* a, const std::string& what, const std::string& path) {
   const char* m = archive_error_string(a);
   return DataLoss(what + " " + path + ": " + (m ? m : "libarchive error"));
@@ -30,19 +44,25 @@ Status ArchiveError(::archive* a, const std::string& what, const std::string& pa
 
 }  // namespace
 
-Status WriteTarGz(const std::string& output, const std::vector<TarMember>& members) {
+Status WriteTarGz(const std::string& output, const std::vector<TarMember>& members, fs::FileSystem* file_system) {
+  fs::FileSystem* fsys = fs::FileSystem::Or(file_system);
   std::string tmp = fs::TempSiblingName(output);
   std::unique_ptr<::archive, WriteCloser> a(archive_write_new());
   archive_write_set_format_pax_restricted(a.get());
   archive_write_add_filter_gzip(a.get());
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) return ErrnoStatus("create", tmp, errno);
+  archive_write_set_bytes_in_last_block(a.get(), 1);  // no padding, as for a regular file by fd
+  ASSIGN_OR_RETURN(auto file, fsys->NewWritableFile(tmp, 0600, true));
+  FileSink sink{file.get(), Status::Ok()};
   auto fail = [&](Status st) {
-    ::close(fd);
-    ::unlink(tmp.c_str());
+    a.reset();  // frees the archive (which may still write) while the file is open
+    if (!sink.error.ok()) st = sink.error;
+    (void)file->Close();
+    (void)fsys->Unlink(tmp);
     return st;
   };
-  if (archive_write_open_fd(a.get(), fd) != ARCHIVE_OK) return fail(ArchiveError(a.get(), "open", output));
+  if (archive_write_open(a.get(), &sink, nullptr, SinkWrite, nullptr) != ARCHIVE_OK) {
+    return fail(ArchiveError(a.get(), "open", output));
+  }
   for (const auto& m : members) {
     std::unique_ptr<archive_entry, EntryFree> e(archive_entry_new());
     archive_entry_set_pathname(e.get(), m.entry.path.c_str());
@@ -71,9 +91,12 @@ Status WriteTarGz(const std::string& output, const std::vector<TarMember>& membe
     }
   }
   if (archive_write_close(a.get()) != ARCHIVE_OK) return fail(ArchiveError(a.get(), "finish", output));
-  if (::fsync(fd) != 0) return fail(ErrnoStatus("fsync", tmp, errno));
-  ::close(fd);
-  return fs::RenameDurable(tmp, output);
+  Status st = file->Sync();
+  if (st.ok()) st = file->Close();
+  if (!st.ok()) return fail(st);
+  st = fs::RenameDurable(tmp, output, fsys);
+  if (!st.ok()) (void)fsys->Unlink(tmp);
+  return st;
 }
 
 Result<std::vector<TarMember>> ReadTarGz(const std::string& path, uint64_t max_bytes) {

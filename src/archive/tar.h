@@ -10,6 +10,10 @@
 #include "archive/target.h"
 #include "base/status.h"
 
+namespace ailee::fs {
+class FileSystem;
+}  // namespace ailee::fs
+
 namespace ailee::archive {
 
 struct TarMember {
@@ -19,8 +23,10 @@ struct TarMember {
 };
 
 // Writes `members` in order to `output` through a temporary sibling: write,
-// fsync, rename, fsync the directory. Mode 0600 (it may hold ciphertext).
-Status WriteTarGz(const std::string& output, const std::vector<TarMember>& members);
+// fsync, rename, fsync the directory, each through `file_system` (nullptr:
+// the default). Mode 0600 (it may hold ciphertext).
+Status WriteTarGz(const std::string& output, const std::vector<TarMember>& members,
+                  fs::FileSystem* file_system = nullptr);
 
 // Reads every member into memory (config archives are small): kResourceExhausted
 // beyond `max_bytes` of content, kDataLoss for a damaged archive. Entries of

@@ -3,12 +3,14 @@
 #include <algorithm>
 #include <atomic>
 #include <filesystem>
+#include <set>
 
 #include "base/clock.h"
 #include "base/fs.h"
 #include "base/hint.h"
 #include "crypto/hash.h"
-#include "state/internal/two_workers.h"
+#include "base/file_system.h"
+#include "base/parallel.h"
 #include "state/state_db.h"
 
 namespace ailee::state {
@@ -34,7 +36,7 @@ Result<std::vector<CheckpointFile>> HashTree(const std::string& dir, const Check
   auto names = RegularFiles(dir);
   std::vector<CheckpointFile> files(names.size());
   std::atomic<uint64_t> done{0};
-  RETURN_IF_ERROR(internal::ParallelFor(names.size(), [&](size_t i) -> Status {
+  RETURN_IF_ERROR(ParallelFor(names.size(), kCheckpointThreads, [&](size_t i, int) -> Status {
     std::string full = fs::JoinPath(dir, names[i]);
     ASSIGN_OR_RETURN(uint64_t size, fs::FileSize(full));
     ASSIGN_OR_RETURN(auto hash, crypto::Sha256File(full));
@@ -67,10 +69,21 @@ Result<CheckpointManifest> TakeOfflineCheckpoint(const std::string& data_dir, co
   return m;
 }
 
-Status SealCheckpoint(const std::string& dir, CheckpointManifest* m, const CheckpointProgressFn& progress) {
+Status SealCheckpoint(const std::string& dir, CheckpointManifest* m, const CheckpointProgressFn& progress,
+                      fs::FileSystem* file_system) {
   ASSIGN_OR_RETURN(m->files, HashTree(dir, progress));
   for (const auto& f : m->files) RETURN_IF_ERROR(fs::FsyncFile(fs::JoinPath(dir, f.path)));
-  return fs::WriteFileAtomic(fs::JoinPath(dir, kCheckpointManifestName), EncodeManifest(*m));
+  // The entries of the files in subdirectories must be durable before the
+  // manifest vouches for them (WriteFileAtomic syncs `dir` itself).
+  std::set<std::string> subdirs;
+  for (const auto& f : m->files)
+    for (size_t pos = f.path.find('/'); pos != std::string::npos; pos = f.path.find('/', pos + 1))
+      subdirs.insert(f.path.substr(0, pos));
+  for (const auto& sub : subdirs) RETURN_IF_ERROR(fs::FsyncDir(fs::JoinPath(dir, sub), file_system));
+  RETURN_IF_ERROR(fs::WriteFileAtomic(fs::JoinPath(dir, kCheckpointManifestName), EncodeManifest(*m), 0644, file_system));
+  // And the checkpoint directory's own entry: a sealed checkpoint that a
+  // power loss makes vanish would be reported done and then be gone.
+  return fs::FsyncDir(fs::Dirname(dir), file_system);
 }
 
 }  // namespace ailee::state

@@ -14,9 +14,13 @@
 #include "base/status.h"
 #include "state/checkpoint_manifest.h"
 
+namespace ailee::fs {
+class FileSystem;
+}  // namespace ailee::fs
+
 namespace ailee::state {
 
-// Hashes every regular file under `dir` (skipping the manifest), 2 threads.
+// Hashes every regular file under `dir` (skipping the manifest), kCheckpointThreads threads.
 Result<std::vector<CheckpointFile>> HashTree(const std::string& dir, const CheckpointProgressFn& progress = {});
 
 // The RocksDB checkpoint of the stopped node's `data_dir` alone, into `dir`
@@ -30,7 +34,11 @@ Result<CheckpointManifest> TakeOfflineCheckpoint(const std::string& data_dir, co
 
 // Completes the checkpoint taken into `dir`: hashes its files into
 // `manifest->files`, fsyncs each, and writes the manifest last (atomically).
-// A crash before the manifest leaves a directory that is not a checkpoint.
-Status SealCheckpoint(const std::string& dir, CheckpointManifest* manifest, const CheckpointProgressFn& progress = {});
+// A crash before the manifest leaves a directory that is not a checkpoint;
+// once this returns, the manifest and `dir`'s entry in its parent are
+// durable. The directory syncs and the manifest's write go through
+// `file_system` (nullptr: the default).
+Status SealCheckpoint(const std::string& dir, CheckpointManifest* manifest, const CheckpointProgressFn& progress = {},
+                      fs::FileSystem* file_system = nullptr);
 
 }  // namespace ailee::state

@@ -10,6 +10,10 @@
 #include "state/checkpoint_manifest.h"
 #include "state/federation.h"
 
+namespace ailee::fs {
+class FileSystem;
+}  // namespace ailee::fs
+
 namespace ailee::state {
 
 struct ApplyReport {
@@ -29,6 +33,11 @@ struct ApplyOptions {
   // not hashed again.
   bool consume_src = false;
   CheckpointProgressFn progress;
+  int threads = kCheckpointThreads;  // files placed in parallel (base/parallel.h)
+  // Every create, write, sync, link, rename and removal of the staged tree
+  // and the swap (nullptr: the default); a crash test passes a
+  // fault-injecting one.
+  fs::FileSystem* file_system = nullptr;
 };
 
 // Makes `target` an exact copy of the checkpoint at `src`, writing only

@@ -160,7 +160,7 @@ OpenedFile::~OpenedFile() {
   if (fd_ >= 0) ::close(fd_);
 }
 
-Result<crypto::Hash256> OpenedFile::Hash(fs::FileWriter* copy_to) const {
+Result<crypto::Hash256> OpenedFile::Hash(fs::WritableFile* copy_to) const {
   crypto::Sha256Stream sha;
   std::string buf(1 << 20, '\0');
   uint64_t off = 0;
@@ -196,15 +196,17 @@ Result<std::string> OpenedFile::Read() const {
   return data;
 }
 
-bool OpenedFile::LinkTo(const std::string& dst) const {
-  // link(2) does not follow a symlink at the source name on Linux; the inode
-  // check catches a name that was swapped for another file since Open.
-  if (::link(path_.c_str(), dst.c_str()) != 0) return false;
+bool OpenedFile::LinkTo(const std::string& dst, fs::FileSystem* file_system) const {
+  // Linking /proc/self/fd/N links the inode that was opened, whatever the
+  // name holds now; the inode check below also catches a swap where /proc
+  // is not mounted (then the link fails and the caller copies).
+  fs::FileSystem* fsys = fs::FileSystem::Or(file_system);
+  if (!fsys->Link("/proc/self/fd/" + std::to_string(fd_), dst).ok()) return false;
   struct stat sb {};
   if (::lstat(dst.c_str(), &sb) == 0 && S_ISREG(sb.st_mode) && static_cast<uint64_t>(sb.st_dev) == dev_ &&
       static_cast<uint64_t>(sb.st_ino) == ino_)
     return true;
-  ::unlink(dst.c_str());
+  (void)fsys->Unlink(dst);
   return false;
 }
 

@@ -18,6 +18,7 @@
 #include <utility>
 #include <vector>
 
+#include "base/file_system.h"
 #include "base/fs.h"
 #include "base/status.h"
 #include "crypto/hash.h"
@@ -43,13 +44,14 @@ class OpenedFile {
   // Reads exactly size() bytes from the start (never more), hashing them and,
   // when `copy_to` is given, appending them to it. kDataLoss when the file is
   // shorter than it was when opened.
-  Result<crypto::Hash256> Hash(fs::FileWriter* copy_to = nullptr) const;
+  Result<crypto::Hash256> Hash(fs::WritableFile* copy_to = nullptr) const;
   // The whole file (size() bytes, never more): for small files only.
   Result<std::string> Read() const;
   // Hard-links this very file (the inode that was opened, not whatever the
   // name points at now) to `dst`. false when it could not be linked or the
-  // name was swapped meanwhile (then nothing is left at `dst`).
-  bool LinkTo(const std::string& dst) const;
+  // name was swapped meanwhile (then nothing is left at `dst`). The link and
+  // its removal go through `file_system` (nullptr: the default).
+  bool LinkTo(const std::string& dst, fs::FileSystem* file_system = nullptr) const;
 
   uint64_t size() const { return size_; }
   const std::string& path() const { return path_; }

@@ -41,6 +41,10 @@ struct CheckpointManifest {
 
 // Progress of the checkpoint jobs: phase ("hash", "files", "apply",
 // "download"...), bytes done and total.
+// Threads the checkpoint code hashes, verifies and applies files with
+// (base/parallel.h): two, as the worker pool it replaced had.
+inline constexpr int kCheckpointThreads = 2;
+
 using CheckpointProgressFn = std::function<void(const std::string& phase, uint64_t done, uint64_t total)>;
 
 std::string EncodeManifest(const CheckpointManifest& m);

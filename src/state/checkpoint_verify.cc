@@ -7,13 +7,11 @@
 #include "base/fs.h"
 #include "state/checkpoint_files.h"
 #include "state/data_dir.h"
-#include "state/internal/two_workers.h"
+#include "base/parallel.h"
 #include "state/state_db.h"
 #include "state/verify.h"
 
 namespace ailee::state {
-
-using internal::ParallelFor;
 
 void ProveCheckpointDatabase(const std::string& dir, const CheckpointManifest& m,
                              const std::optional<Federation>& federation, const CheckpointProgressFn& progress,
@@ -49,7 +47,7 @@ Result<CheckpointVerifyReport> VerifyCheckpoint(const std::string& dir, const st
   // known to be a regular file of the manifest's size, never past it.
   std::vector<std::string> problems(r.manifest.files.size());
   std::atomic<uint64_t> bytes{0};
-  RETURN_IF_ERROR(ParallelFor(r.manifest.files.size(), [&](size_t i) -> Status {
+  RETURN_IF_ERROR(ParallelFor(r.manifest.files.size(), kCheckpointThreads, [&](size_t i, int) -> Status {
     const auto& f = r.manifest.files[i];
     auto opened = OpenedFile::Open(dir, f.path, f.size);
     if (!opened.ok()) {

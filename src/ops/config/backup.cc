@@ -10,6 +10,7 @@
 #include <map>
 #include <set>
 
+#include "base/file_system.h"
 #include "base/fs.h"
 #include "base/scratch.h"
 #include "crypto/hash.h"
@@ -74,24 +75,19 @@ void Gather(const ConfigBackupOptions& o, std::map<std::string, Source>* out, st
   }
 }
 
+// A file of the staged view (scratch that is backed up, then removed: it
+// needs no sync). Created exclusively, so a name planted there is refused.
 Status WriteStaged(const std::string& path, std::string_view data, int64_t mtime_ns) {
-  RETURN_IF_ERROR(fs::MakeDirs(fs::Dirname(path), 0700));
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-  if (fd < 0) return ErrnoStatus("stage", path, errno);
-  size_t off = 0;
-  while (off < data.size()) {
-    ssize_t n = ::write(fd, data.data() + off, data.size() - off);
-    if (n < 0) {
-      int e = errno;
-      ::close(fd);
-      return ErrnoStatus("stage", path, e);
-    }
-    off += static_cast<size_t>(n);
-  }
-  timespec t[2] = {{mtime_ns / 1000000000, mtime_ns % 1000000000}, {mtime_ns / 1000000000, mtime_ns % 1000000000}};
-  ::futimens(fd, t);
-  ::close(fd);
-  return Status::Ok();
+  fs::FileSystem* fsys = fs::FileSystem::Default();
+  RETURN_IF_ERROR(fs::MakeDirs(fs::Dirname(path), 0700, fsys));
+  ASSIGN_OR_RETURN(auto out, fsys->NewWritableFile(path, 0600, true));
+  fs::FileAttributes attributes;
+  attributes.mode = 0600;
+  attributes.mtime_ns = mtime_ns;
+  Status st = out->Append(data);
+  if (st.ok()) st = out->SetAttributes(attributes);
+  Status closed = out->Close();
+  return (st.ok() ? closed : st).WithContext("stage " + path);
 }
 
 int64_t MtimeNs(const struct stat& st) { return static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec; }
@@ -109,7 +105,7 @@ class StagingDir {
     // left here is removed now, a live backup's never.
     fs::RemoveAbandoned(base, kPrefix);
     std::string path = fs::JoinPath(base, fs::ScratchName(kPrefix));
-    if (::mkdir(path.c_str(), 0700) != 0) return ErrnoStatus("create staging directory in", base, errno);
+    RETURN_IF_ERROR(fs::FileSystem::Default()->Mkdir(path, 0700, false).WithContext("create staging directory in " + base));
     path_ = path;
     ::chmod(path_.c_str(), 0700);
     return Status::Ok();

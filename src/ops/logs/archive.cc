@@ -10,6 +10,7 @@
 
 #include "archive/paths.h"
 #include "archive/target.h"
+#include "base/file_system.h"
 #include "base/fs.h"
 #include "crypto/hash.h"
 #include "repo/blob_stream.h"
@@ -116,11 +117,11 @@ Result<LogArchiveResult> ArchiveLogs(repo::Repository& repo, const LogArchiveOpt
           result.kept_changed.push_back(name);
           continue;
         }
-        if (::unlink(path.c_str()) != 0) return ErrnoStatus("remove archived log", path, errno);
+        RETURN_IF_ERROR(fs::FileSystem::Default()->Unlink(path).WithContext("remove archived log"));
         result.removed_local.push_back(name);
         removed = true;
       }
-      if (removed) RETURN_IF_ERROR(fs::FsyncDir(options.dir));
+      if (removed) RETURN_IF_ERROR(fs::FsyncDir(options.dir, fs::FileSystem::Default()));
     }
   } else if (options.dry_run && options.keep_local_ms >= 0) {
     for (const auto& [name, l] : logs) {

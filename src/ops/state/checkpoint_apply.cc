@@ -13,6 +13,7 @@ Result<state::ApplyReport> ApplyCheckpoint(const CheckpointApplyOptions& o) {
   ao.federation = o.federation;
   ao.allow_rollback = o.allow_rollback;
   ao.progress = o.progress;
+  ao.file_system = o.file_system;
   if (!IsRemoteCheckpointUrl(o.source)) return state::ApplyCheckpointDir(o.source, o.target, ao);
 
   ASSIGN_OR_RETURN(auto store, storage::OpenObjectStore(o.source));
@@ -34,7 +35,7 @@ Result<state::ApplyReport> ApplyCheckpoint(const CheckpointApplyOptions& o) {
   // its entries and proves its database before it may touch the target.
   ao.consume_src = true;
   auto r = state::ApplyCheckpointDir(*downloaded, o.target, ao);
-  (void)fs::RemoveAll(*downloaded);
+  (void)fs::RemoveAll(*downloaded, o.file_system);
   return r;
 }
 

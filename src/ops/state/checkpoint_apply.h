@@ -17,6 +17,7 @@ struct CheckpointApplyOptions {
   std::optional<state::Federation> federation;
   bool allow_rollback = false;
   state::CheckpointProgressFn progress;
+  fs::FileSystem* file_system = nullptr;  // the staged tree and the swap (nullptr: the default)
 };
 
 // A URL: a rollback is refused (state::CheckNotRollingBack) on the remote

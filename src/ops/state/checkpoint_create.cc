@@ -53,17 +53,17 @@ Result<state::CheckpointManifest> CreateCheckpoint(const CreateCheckpointOptions
   std::string output = std::filesystem::absolute(o.output).lexically_normal().string();
   if (!output.empty() && output.back() == '/') output.pop_back();
   if (fs::Exists(output)) return AlreadyExists("checkpoint target " + output + " already exists");
-  RETURN_IF_ERROR(fs::MakeDirs(fs::Dirname(output)));
+  RETURN_IF_ERROR(fs::MakeDirs(fs::Dirname(output), 0755, o.file_system));
   RemoveAbandonedSiblings(output);
-  RETURN_IF_ERROR(fs::RemoveAll(output + ".partial"));  // the fixed staging name of older versions
+  RETURN_IF_ERROR(fs::RemoveAll(output + ".partial", o.file_system));  // the fixed staging name of older versions
   const std::string staging = fs::TempSiblingName(output);
 
   auto m = TakeCheckpoint(o, staging);
   Status st = m.status();
-  if (st.ok()) st = state::SealCheckpoint(staging, &*m, o.progress);
-  if (st.ok()) st = fs::RenameDurable(staging, output);
+  if (st.ok()) st = state::SealCheckpoint(staging, &*m, o.progress, o.file_system);
+  if (st.ok()) st = fs::RenameDurable(staging, output, o.file_system);
   if (!st.ok()) {
-    (void)fs::RemoveAll(staging);
+    (void)fs::RemoveAll(staging, o.file_system);
     return st;
   }
   return m;
@@ -77,10 +77,10 @@ Result<state::CheckpointManifest> CreateCheckpointInStore(CreateCheckpointOption
   const std::string scratch = fs::TempSiblingName(base);
   auto m = TakeCheckpoint(o, scratch);
   Status st = m.status();
-  if (st.ok()) st = state::SealCheckpoint(scratch, &*m, o.progress);
+  if (st.ok()) st = state::SealCheckpoint(scratch, &*m, o.progress, o.file_system);
   if (st.ok()) st = UploadCheckpoint(scratch, store, o.progress);
   // The node (online) or this process wrote it; either way it is ours to remove.
-  (void)fs::RemoveAll(scratch);
+  (void)fs::RemoveAll(scratch, o.file_system);
   if (!st.ok()) return st;
   return m;
 }

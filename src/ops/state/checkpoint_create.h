@@ -11,6 +11,10 @@
 #include "state/checkpoint_manifest.h"
 #include "storage/object_store.h"
 
+namespace ailee::fs {
+class FileSystem;
+}  // namespace ailee::fs
+
 namespace ailee::ops {
 
 struct CreateCheckpointOptions {
@@ -20,6 +24,9 @@ struct CreateCheckpointOptions {
   std::string data_dir;     // offline: open this stopped node's data dir
   std::string node_id;
   state::CheckpointProgressFn progress;
+  // The seal (manifest, directory syncs) and the rename into place (nullptr:
+  // the default). RocksDB writes the checkpoint's files itself.
+  fs::FileSystem* file_system = nullptr;
 };
 
 // The options that take a checkpoint from `source`.
