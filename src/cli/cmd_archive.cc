@@ -12,7 +12,8 @@
 #include "base/fs.h"
 #include "cli/command.h"
 #include "cli/commands.h"
-#include "cli/context.h"
+#include "cli/ending.h"
+#include "config/node_access.h"
 #include "cli/repo_session.h"
 #include "ops/blocks/archiver.h"
 #include "ops/blocks/replay.h"
@@ -47,7 +48,7 @@ void AddNodeOptions(CLI::App* cmd, NodeArgs& a) {
 }
 
 std::string NodeUrlOf(const NodeArgs& a, const std::optional<config::NodeConfig>& cfg) {
-  return !a.node_url.empty() ? a.node_url : cfg ? NodeUrl(*cfg) : "http://127.0.0.1:8545";
+  return !a.node_url.empty() ? a.node_url : cfg ? config::NodeUrl(*cfg) : "http://127.0.0.1:8545";
 }
 
 Result<std::string> BufferDirOf(const NodeArgs& a, const std::optional<config::NodeConfig>& cfg) {
@@ -56,7 +57,7 @@ Result<std::string> BufferDirOf(const NodeArgs& a, const std::optional<config::N
   return fs::JoinPath(fs::Dirname(cfg->node.data_dir), "blocklog-buffer");
 }
 
-void SetUpRun(CLI::App& parent, GlobalOptions& g) {
+void SetUpRun(CLI::App& parent, Session& ses) {
   auto* cmd = parent.add_subcommand(
       "run",
       "Follow the node and append every block it commits to the repository's block archive, sealed every\n"
@@ -78,11 +79,11 @@ void SetUpRun(CLI::App& parent, GlobalOptions& g) {
                   "seal when the oldest pending block waited this long (0: the config's block interval)");
   cmd->add_option("--buffer-limit-mib", o->buffer_limit_mib, "local buffer bound")->capture_default_str();
   cmd->add_flag("--once", o->once, "archive the blocks the node has now, then exit");
-  cmd->callback([&g, args, node, o] {
-    auto s = RepoSession::Open(g, *args);
-    if (!s.ok()) return SetResult(s.status());
+  cmd->callback([&ses, args, node, o] {
+    auto s = RepoSession::Open(ses, *args);
+    if (!s.ok()) return EndCommand(ses, s.status());
     auto buffer = BufferDirOf(*node, s->config());
-    if (!buffer.ok()) return SetResult(buffer.status());
+    if (!buffer.ok()) return EndCommand(ses, buffer.status());
     ops::ArchiverOptions ao;
     ao.node_url = NodeUrlOf(*node, s->config());
     ao.buffer_dir = *buffer;
@@ -93,23 +94,47 @@ void SetUpRun(CLI::App& parent, GlobalOptions& g) {
     ao.once = o->once;
     StopOnSignals();
     ao.stop = &g_stop;
-    ao.log = [&g](const std::string& level, const std::string& line) {
-      if (!g.quiet || level != "info") std::cerr << FormatUtc(Clock::Real().NowMillis() / 1000) << " archive " << level << ": " << line << std::endl;
+    ao.log = [quiet = ses.global().quiet](const std::string& level, const std::string& line) {
+      if (!quiet || level != "info") std::cerr << FormatUtc(Clock::Real().NowMillis() / 1000) << " archive " << level << ": " << line << std::endl;
     };
     audit::ScopedAuditOp op(s->audit(), "archive-run", {{"repository", s->url()}, {"node", ao.node_url}, {"once", o->once}});
-    auto r = ops::RunArchiver(s->repo(), ao);
-    if (!r.ok()) return SetResult(op.Finish(r.status()));
-    json j = {{"node_id", r->node_id}, {"archived_height", r->archived_height}, {"blocks_archived", r->blocks_archived},
-              {"segments_written", r->segments_written}, {"buffered_segments", r->buffered_segments}};
-    if (g.json) PrintJson(j);
-    PrintLine(g, "archived " + std::to_string(r->blocks_archived) + " blocks of node " + r->node_id + " in " +
-                     std::to_string(r->segments_written) + " segments; archive ends at height " +
-                     std::to_string(r->archived_height));
-    SetResult(op.Finish(Status::Ok()));
+    EndCommand(
+        ses, ops::RunArchiver(s->repo(), ao), op,
+        [](const ops::ArchiverResult& r) {
+          return json{{"node_id", r.node_id}, {"archived_height", r.archived_height}, {"blocks_archived", r.blocks_archived},
+                      {"segments_written", r.segments_written}, {"buffered_segments", r.buffered_segments}};
+        },
+        [](const ops::ArchiverResult& r) {
+          return "archived " + std::to_string(r.blocks_archived) + " blocks of node " + r.node_id + " in " +
+                 std::to_string(r.segments_written) + " segments; archive ends at height " + std::to_string(r.archived_height);
+        });
   });
 }
 
-void SetUpStatus(CLI::App& parent, GlobalOptions& g) {
+json StatusJson(const ops::ArchiveStatus& st, const ops::RecoveryWindow& w) {
+  json j = st.ToJson();
+  j["recovery_window"] = {{"earliest_height", w.has_snapshot ? json(w.earliest_height) : json(nullptr)},
+                          {"earliest_time", w.has_snapshot ? FormatUtc(w.earliest_time_ms / 1000) : ""},
+                          {"earliest_snapshot", w.earliest_snapshot},
+                          {"latest_height", w.latest_height},
+                          {"latest_time", w.latest_time_ms > 0 ? FormatUtc(w.latest_time_ms / 1000) : ""}};
+  return j;
+}
+
+std::string StatusText(const ops::ArchiveStatus& st, const ops::RecoveryWindow& w) {
+  std::vector<std::string> lines;
+  lines.push_back("node " + st.node_id + ": archived to height " + std::to_string(st.archived_height) + " in " +
+                  std::to_string(st.segments) + " segments" +
+                  (st.node_reachable ? ", node at " + std::to_string(st.node_height) + " (lag " + std::to_string(st.lag_blocks) + " blocks)"
+                                     : ", node unreachable") +
+                  ", " + std::to_string(st.buffered_segments) + " segments buffered locally");
+  lines.push_back(w.has_snapshot ? "recovery window: heights " + std::to_string(w.earliest_height) + ".." + std::to_string(w.latest_height)
+                                 : "recovery window: none (no state snapshot of this node)");
+  if (!st.alarm.empty()) lines.push_back("ALARM: " + st.alarm);
+  return Lines(lines);
+}
+
+void SetUpStatus(CLI::App& parent, Session& ses) {
   auto* cmd = parent.add_subcommand(
       "status", "The archive of a node against its tip (lag), the local buffer and its alarm, and the recovery window\n"
                 "(earliest restorable height: the oldest state snapshot; latest: the last archived block).");
@@ -119,59 +144,64 @@ void SetUpStatus(CLI::App& parent, GlobalOptions& g) {
   AddRepoOptions(cmd, *args);
   AddNodeOptions(cmd, *node);
   cmd->add_option("--node-id", *node_id, "whose archive (default: asked of the node)");
-  cmd->callback([&g, args, node, node_id] {
-    auto s = RepoSession::Open(g, *args);
-    if (!s.ok()) return SetResult(s.status());
+  cmd->callback([&ses, args, node, node_id] {
+    auto s = RepoSession::Open(ses, *args);
+    if (!s.ok()) return EndCommand(ses, s.status());
     auto buffer = BufferDirOf(*node, s->config());
-    if (!buffer.ok()) return SetResult(buffer.status());
+    if (!buffer.ok()) return EndCommand(ses, buffer.status());
     auto st = ops::GetArchiveStatus(s->repo(), NodeUrlOf(*node, s->config()), *buffer, *node_id);
-    if (!st.ok()) return SetResult(st.status());
+    if (!st.ok()) return EndCommand(ses, st.status());
     auto w = ops::GetRecoveryWindow(s->repo(), st->node_id);
-    if (!w.ok()) return SetResult(w.status());
-    json j = st->ToJson();
-    j["recovery_window"] = {{"earliest_height", w->has_snapshot ? json(w->earliest_height) : json(nullptr)},
-                            {"earliest_time", w->has_snapshot ? FormatUtc(w->earliest_time_ms / 1000) : ""},
-                            {"earliest_snapshot", w->earliest_snapshot},
-                            {"latest_height", w->latest_height},
-                            {"latest_time", w->latest_time_ms > 0 ? FormatUtc(w->latest_time_ms / 1000) : ""}};
-    if (g.json) PrintJson(j);
-    PrintLine(g, "node " + st->node_id + ": archived to height " + std::to_string(st->archived_height) + " in " +
-                     std::to_string(st->segments) + " segments" +
-                     (st->node_reachable ? ", node at " + std::to_string(st->node_height) + " (lag " +
-                                               std::to_string(st->lag_blocks) + " blocks)"
-                                         : ", node unreachable") +
-                     ", " + std::to_string(st->buffered_segments) + " segments buffered locally");
-    PrintLine(g, w->has_snapshot ? "recovery window: heights " + std::to_string(w->earliest_height) + ".." +
-                                       std::to_string(w->latest_height)
-                                 : "recovery window: none (no state snapshot of this node)");
-    if (!st->alarm.empty()) PrintLine(g, "ALARM: " + st->alarm);
-    SetResult(Status::Ok());
+    if (!w.ok()) return EndCommand(ses, w.status());
+    EndCommand(ses, Status::Ok(), {}, [&] { return StatusJson(*st, *w); }, [&] { return StatusText(*st, *w); });
   });
 }
 
-void SetUpList(CLI::App& parent, GlobalOptions& g) {
+void SetUpList(CLI::App& parent, Session& ses) {
   auto* cmd = parent.add_subcommand("list", "List block archive segments (node, heights, size); from names only");
   auto args = std::make_shared<RepoArgs>();
   auto node_id = std::make_shared<std::string>();
   AddRepoOptions(cmd, *args);
   cmd->add_option("--node-id", *node_id, "only this node's segments");
-  cmd->callback([&g, args, node_id] {
-    auto s = RepoSession::Open(g, *args);
-    if (!s.ok()) return SetResult(s.status());
-    auto segments = repo::ListBlockSegments(s->repo().store(), *node_id);
-    if (!segments.ok()) return SetResult(segments.status());
-    json list = json::array();
-    for (const auto& seg : *segments) {
-      list.push_back({{"node_id", seg.node_id}, {"first", seg.first}, {"last", seg.last}, {"id", repo::IdHex(seg.id)}});
-      PrintLine(g, seg.node_id + " " + seg.range() + " " + repo::ShortId(seg.id));
-    }
-    for (const auto& p : repo::FindRangeProblems(*segments)) PrintLine(g, "PROBLEM " + p.object + ": " + p.message);
-    if (g.json) PrintJson({{"segments", list}});
-    SetResult(Status::Ok());
+  cmd->callback([&ses, args, node_id] {
+    auto s = RepoSession::Open(ses, *args);
+    if (!s.ok()) return EndCommand(ses, s.status());
+    EndCommand(
+        ses, repo::ListBlockSegments(s->repo().store(), *node_id), {},
+        [](const std::vector<repo::BlockSegmentName>& segments) {
+          json list = json::array();
+          for (const auto& seg : segments) {
+            list.push_back({{"node_id", seg.node_id}, {"first", seg.first}, {"last", seg.last}, {"id", repo::IdHex(seg.id)}});
+          }
+          return json{{"segments", list}};
+        },
+        [](const std::vector<repo::BlockSegmentName>& segments) {
+          std::vector<std::string> lines;
+          for (const auto& seg : segments) lines.push_back(seg.node_id + " " + seg.range() + " " + repo::ShortId(seg.id));
+          for (const auto& p : repo::FindRangeProblems(segments)) lines.push_back("PROBLEM " + p.object + ": " + p.message);
+          return Lines(lines);
+        });
   });
 }
 
-void SetUpReplay(CLI::App& parent, GlobalOptions& g) {
+// The replay of `cfg`'s node (or `node_id`'s) up to `target`, resolved to a
+// height in the archive.
+Result<ops::ReplayOptions> ReplayOptionsFor(repo::Repository& repo, const config::NodeConfig& cfg, const std::string& data_dir,
+                                            const std::string& node_id, const ops::ReplayTarget& target) {
+  ops::ReplayOptions ro;
+  ro.data_dir = data_dir;
+  ro.node_id = node_id.empty() ? cfg.node.id : node_id;
+  ro.commitment_interval = static_cast<uint64_t>(cfg.node.commitment_interval);
+  auto fed = FederationOf(cfg);
+  if (!fed.ok()) return fed.status();
+  ro.federation = *fed;
+  auto height = ops::ResolveReplayTarget(repo, ro.node_id, target, ro.commitment_interval);
+  if (!height.ok()) return height.status();
+  ro.to_height = *height;
+  return ro;
+}
+
+void SetUpReplay(CLI::App& parent, Session& ses) {
   auto* cmd = parent.add_subcommand(
       "replay",
       "Roll a stopped node's data dir forward with archived blocks, each applied by the node's own block code\n"
@@ -191,58 +221,50 @@ void SetUpReplay(CLI::App& parent, GlobalOptions& g) {
   auto* a = cmd->add_option("--to-anchor", o->to_anchor, "stop at the block of the Nth anchor commitment");
   h->excludes(t)->excludes(a);
   t->excludes(a);
-  cmd->callback([&g, args, o, h, a] {
+  cmd->callback([&ses, args, o, h, a] {
     if (h->count() + a->count() + (o->to_time.empty() ? 0 : 1) != 1) {
-      return SetResult(InvalidArgument("give one of --to-height, --to-time and --to-anchor"));
+      return EndCommand(ses, InvalidArgument("give one of --to-height, --to-time and --to-anchor"));
     }
-    auto s = RepoSession::Open(g, *args);
-    if (!s.ok()) return SetResult(s.status());
-    if (!s->config()) return SetResult(InvalidArgument("replay needs the config (--config): its federation and intervals"));
-    const auto& cfg = *s->config();
+    auto s = RepoSession::Open(ses, *args);
+    if (!s.ok()) return EndCommand(ses, s.status());
+    if (!s->config()) return EndCommand(ses, InvalidArgument("replay needs the config (--config): its federation and intervals"));
     ops::ReplayTarget target;
     if (h->count()) target.height = o->to_height;
     if (a->count()) target.anchor = o->to_anchor;
     if (!o->to_time.empty()) {
       int64_t secs = 0;
-      if (!ParseUtc(o->to_time, &secs)) return SetResult(InvalidArgument("--to-time: expected YYYY-MM-DDTHH:MM:SSZ"));
+      if (!ParseUtc(o->to_time, &secs)) return EndCommand(ses, InvalidArgument("--to-time: expected YYYY-MM-DDTHH:MM:SSZ"));
       target.time_ms = secs * 1000 + 999;
     }
-    ops::ReplayOptions ro;
-    ro.data_dir = o->data_dir;
-    ro.node_id = o->node_id.empty() ? cfg.node.id : o->node_id;
-    ro.commitment_interval = static_cast<uint64_t>(cfg.node.commitment_interval);
-    auto fed = FederationOf(cfg);
-    if (!fed.ok()) return SetResult(fed.status());
-    ro.federation = *fed;
-    auto height = ops::ResolveReplayTarget(s->repo(), ro.node_id, target, ro.commitment_interval);
-    if (!height.ok()) return SetResult(height.status());
-    ro.to_height = *height;
+    auto ro = ReplayOptionsFor(s->repo(), *s->config(), o->data_dir, o->node_id, target);
+    if (!ro.ok()) return EndCommand(ses, ro.status());
     audit::ScopedAuditOp op(s->audit(), "archive-replay",
-                            {{"repository", s->url()}, {"data_dir", ro.data_dir}, {"to_height", ro.to_height}});
-    auto r = ops::ReplayBlocks(s->repo(), ro);
-    if (!r.ok()) return SetResult(op.Finish(r.status()));
-    json j = {{"from_height", r->from_height}, {"to_height", r->to_height}, {"blocks", r->blocks},
-              {"transactions", r->transactions}, {"seconds", r->seconds},
-              {"block_hash", crypto::HashToHex(r->block_hash)}, {"state_root", crypto::HashToHex(r->state_root)}};
-    if (g.json) PrintJson(j);
-    PrintLine(g, "replayed blocks " + std::to_string(r->from_height + 1) + ".." + std::to_string(r->to_height) + " (" +
-                     std::to_string(r->transactions) + " transactions) in " + std::to_string(r->seconds) +
-                     " s; state root " + crypto::HashToHex(r->state_root));
-    SetResult(op.Finish(Status::Ok()));
+                            {{"repository", s->url()}, {"data_dir", ro->data_dir}, {"to_height", ro->to_height}});
+    EndCommand(
+        ses, ops::ReplayBlocks(s->repo(), *ro), op,
+        [](const ops::ReplayResult& r) {
+          return json{{"from_height", r.from_height}, {"to_height", r.to_height}, {"blocks", r.blocks}, {"transactions", r.transactions},
+                      {"seconds", r.seconds}, {"block_hash", crypto::HashToHex(r.block_hash)}, {"state_root", crypto::HashToHex(r.state_root)}};
+        },
+        [](const ops::ReplayResult& r) {
+          return "replayed blocks " + std::to_string(r.from_height + 1) + ".." + std::to_string(r.to_height) + " (" +
+                 std::to_string(r.transactions) + " transactions) in " + std::to_string(r.seconds) + " s; state root " +
+                 crypto::HashToHex(r.state_root);
+        });
   });
 }
 
-void SetUpArchive(CLI::App& app, GlobalOptions& g) {
+void SetUpArchive(CLI::App& app, Session& ses) {
   auto* cmd = app.add_subcommand("archive", "The block archive: every block the node commits, in the repository");
   cmd->require_subcommand(1);
-  SetUpRun(*cmd, g);
-  SetUpStatus(*cmd, g);
-  SetUpList(*cmd, g);
-  SetUpReplay(*cmd, g);
+  SetUpRun(*cmd, ses);
+  SetUpStatus(*cmd, ses);
+  SetUpList(*cmd, ses);
+  SetUpReplay(*cmd, ses);
 }
 
 }  // namespace
 
-void SetUpArchiveCommand(CLI::App& app, Session& s) { SetUpArchive(app, s.global()); }
+void SetUpArchiveCommand(CLI::App& app, Session& s) { SetUpArchive(app, s); }
 
 }  // namespace ailee::cli

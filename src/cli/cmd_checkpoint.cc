@@ -3,7 +3,10 @@
 #include "audit/scoped_op.h"
 #include "cli/command.h"
 #include "cli/commands.h"
-#include "cli/context.h"
+#include "cli/ending.h"
+#include "cli/format.h"
+#include "cli/progress.h"
+#include "config/node_access.h"
 #include "ops/state/checkpoint_create.h"
 #include "ops/state/checkpoint_verify.h"
 #include "state/verify.h"
@@ -13,7 +16,18 @@ namespace {
 
 using nlohmann::json;
 
-void SetUpVerifyState(CLI::App& app, GlobalOptions& g) {
+// A report's lines, the BAD ones first, after a warning when signatures were
+// not checked (`why_unsigned` says why; "" when they were).
+std::vector<std::string> ReportLines(const std::string& why_unsigned, bool signatures_checked,
+                                     const std::vector<std::string>& problems, std::string last) {
+  std::vector<std::string> lines;
+  if (!signatures_checked) lines.push_back("warning: signatures not checked (no usable config: " + why_unsigned + ")");
+  for (const auto& p : problems) lines.push_back("BAD: " + p);
+  lines.push_back(std::move(last));
+  return lines;
+}
+
+void SetUpVerifyState(CLI::App& app, Session& s) {
   auto* cmd = app.add_subcommand(
       "verify-state",
       "Prove a data dir, checkpoint or restored backup: every block's hash chain and signature, every anchor\n"
@@ -23,38 +37,40 @@ void SetUpVerifyState(CLI::App& app, GlobalOptions& g) {
   auto tx_sigs = std::make_shared<bool>(false);
   cmd->add_option("DIR", *dir, "node data dir or checkpoint")->required();
   cmd->add_flag("--tx-signatures", *tx_sigs, "also re-verify every transaction's own signature (slow)");
-  cmd->callback([&g, dir, tx_sigs] {
-    auto log = OpenAuditLogFor(g);
-    if (!log.ok()) return SetResult(log.status());
-    audit::ScopedAuditOp op(log->get(), "verify-state", {{"dir", *dir}, {"tx_signatures", *tx_sigs}});
+  cmd->callback([&s, dir, tx_sigs] {
+    auto log = s.audit_log();
+    if (!log.ok()) return EndCommand(s, log.status());
+    audit::ScopedAuditOp op(*log, "verify-state", {{"dir", *dir}, {"tx_signatures", *tx_sigs}});
     std::string why;
     state::VerifyOptions vo;
     vo.check_transaction_signatures = *tx_sigs;
-    vo.federation = FederationIfConfigured(g, &why);
-    ProgressLine progress(g, "verify-state");
+    vo.federation = s.FederationIfConfigured(&why);
+    ProgressLine progress(s.global(), "verify-state");
     vo.progress = [&](const state::VerifyProgress& p) { progress.Update(p.phase, p.done, p.total); };
     auto report = state::VerifyState(*dir, vo);
     progress.Done();
-    if (!report.ok()) return SetResult(op.Finish(report.status().WithContext("verify-state " + *dir)));
-    op.Touch("state_root:" + crypto::HashToHex(report->state_root));
-    const auto& r = *report;
-    if (g.json) {
-      PrintJson({{"ok", r.ok}, {"dir", *dir}, {"height", r.tip_height}, {"tip_hash", crypto::HashToHex(r.tip_block_hash)},
-                 {"state_root", crypto::HashToHex(r.state_root)}, {"blocks_checked", r.blocks_checked},
-                 {"transactions_checked", r.transactions_checked}, {"anchors_checked", r.anchors_checked},
-                 {"entries_checked", r.entries_checked}, {"signatures_checked", vo.federation.has_value()},
-                 {"problems_total", r.problems_total}, {"problems", r.problems}});
-    } else {
-      if (!vo.federation) PrintLine(g, "warning: signatures not checked (no usable config: " + why + ")");
-      for (const auto& p : r.problems) PrintLine(g, "BAD: " + p);
-      PrintLine(g, std::string(r.ok ? "OK" : "FAILED") + ": " + *dir + " height " + std::to_string(r.tip_height) +
-                       ", state root " + crypto::HashToHex(r.state_root) + " (recomputed over " +
-                       std::to_string(r.entries_checked) + " entries), " + std::to_string(r.blocks_checked) + " blocks, " +
-                       std::to_string(r.anchors_checked) + " anchors checked");
-    }
-    SetResult(op.Finish(r.ok ? Status::Ok()
-                             : DataLoss(*dir + ": " + std::to_string(r.problems_total) + " problem(s), first: " +
-                                        (r.problems.empty() ? std::string("?") : r.problems.front()))));
+    if (!report.ok()) return EndCommand(s, report.status().WithContext("verify-state " + *dir), op);
+    const state::VerifyReport& r = *report;
+    op.Touch("state_root:" + crypto::HashToHex(r.state_root));
+    Status verdict = r.ok ? Status::Ok()
+                          : DataLoss(*dir + ": " + std::to_string(r.problems_total) + " problem(s), first: " +
+                                     (r.problems.empty() ? std::string("?") : r.problems.front()));
+    EndWithVerdict(
+        s, verdict, op,
+        [&] {
+          return json{{"ok", r.ok}, {"dir", *dir}, {"height", r.tip_height}, {"tip_hash", crypto::HashToHex(r.tip_block_hash)},
+                      {"state_root", crypto::HashToHex(r.state_root)}, {"blocks_checked", r.blocks_checked},
+                      {"transactions_checked", r.transactions_checked}, {"anchors_checked", r.anchors_checked},
+                      {"entries_checked", r.entries_checked}, {"signatures_checked", vo.federation.has_value()},
+                      {"problems_total", r.problems_total}, {"problems", r.problems}};
+        },
+        [&] {
+          return Lines(ReportLines(why, vo.federation.has_value(), r.problems,
+                                   std::string(r.ok ? "OK" : "FAILED") + ": " + *dir + " height " + std::to_string(r.tip_height) +
+                                       ", state root " + crypto::HashToHex(r.state_root) + " (recomputed over " +
+                                       std::to_string(r.entries_checked) + " entries), " + std::to_string(r.blocks_checked) +
+                                       " blocks, " + std::to_string(r.anchors_checked) + " anchors checked"));
+        });
   });
 }
 
@@ -65,7 +81,29 @@ json ManifestJson(const state::CheckpointManifest& m) {
           {"source", m.source}};
 }
 
-void SetUpCreateCheckpoint(CLI::App& app, GlobalOptions& g) {
+json WithFields(json j, const json& more) {
+  j.update(more);
+  return j;
+}
+
+// Where a checkpoint comes from: the flags, else the config (whose error,
+// when it does not load, says why nothing is known).
+ops::StateSourceOptions SourceFor(Session& s, const std::string& url, const std::string& data_dir, bool offline) {
+  const Result<config::NodeConfig>& cfg = s.config();
+  ops::StateSourceOptions src;
+  src.offline = offline;
+  src.node_url = !url.empty() ? url : cfg.ok() ? config::NodeUrl(*cfg) : "";
+  src.data_dir = !data_dir.empty() ? data_dir : cfg.ok() ? cfg->node.data_dir : "";
+  if (cfg.ok()) src.node_id = cfg->node.id;
+  if (!cfg.ok()) src.why_nothing_known = cfg.status();
+  src.read_admin_token = [&cfg]() -> Result<std::string> {
+    if (!cfg.ok()) return cfg.status().WithContext("the admin token comes from the config");
+    return config::ReadAdminToken(*cfg);
+  };
+  return src;
+}
+
+void SetUpCreateCheckpoint(CLI::App& app, Session& s) {
   auto* cmd = app.add_subcommand(
       "create-checkpoint",
       "Create a consistent checkpoint of the node's state at a block boundary, with a manifest.\n"
@@ -82,39 +120,29 @@ void SetUpCreateCheckpoint(CLI::App& app, GlobalOptions& g) {
   cmd->add_option("--url", *url, "node API URL (default: from the config)");
   cmd->add_option("--data-dir", *data_dir, "data dir for an offline checkpoint (default: from the config)");
   cmd->add_flag("--offline", *offline, "do not ask a running node; open the data dir (node must be stopped)");
-  cmd->callback([&g, output, url, data_dir, offline] {
-    auto log = OpenAuditLogFor(g);
-    if (!log.ok()) return SetResult(log.status());
-    audit::ScopedAuditOp op(log->get(), "create-checkpoint", {{"output", *output}, {"offline", *offline}});
-    auto cfg = LoadConfigFor(g);
+  cmd->callback([&s, output, url, data_dir, offline] {
+    auto log = s.audit_log();
+    if (!log.ok()) return EndCommand(s, log.status());
+    audit::ScopedAuditOp op(*log, "create-checkpoint", {{"output", *output}, {"offline", *offline}});
     ops::CheckpointOutputOptions o;
     o.output = *output;
-    o.source.offline = *offline;
-    o.source.node_url = !url->empty() ? *url : cfg.ok() ? NodeUrl(*cfg) : "";
-    o.source.data_dir = !data_dir->empty() ? *data_dir : cfg.ok() ? cfg->node.data_dir : "";
-    if (cfg.ok()) o.source.node_id = cfg->node.id;
-    if (!cfg.ok()) o.source.why_nothing_known = cfg.status();
-    o.source.read_admin_token = [&cfg]() -> Result<std::string> {
-      if (!cfg.ok()) return cfg.status().WithContext("the admin token comes from the config");
-      return ReadAdminToken(*cfg);
-    };
-    ProgressLine progress(g, "create-checkpoint");
+    o.source = SourceFor(s, *url, *data_dir, *offline);
+    ProgressLine progress(s.global(), "create-checkpoint");
     o.progress = [&](const std::string& phase, uint64_t d, uint64_t t) { progress.Update(phase, d, t); };
     auto m = ops::CreateCheckpointAtOutput(o);
     progress.Done();
-    if (!m.ok()) return SetResult(op.Finish(m.status()));
-    op.Touch("state_root:" + crypto::HashToHex(m->state_root));
-    json j = ManifestJson(*m);
-    j["path"] = *output;
-    if (g.json) PrintJson(j);
-    PrintLine(g, "checkpoint " + *output + ": height " + std::to_string(m->height) + ", state root " +
-                     crypto::HashToHex(m->state_root) + ", " + std::to_string(m->files.size()) + " files, " +
-                     HumanBytes(j["bytes"].get<uint64_t>()) + " (" + m->source + ")");
-    SetResult(op.Finish(Status::Ok()));
+    if (m.ok()) op.Touch("state_root:" + crypto::HashToHex(m->state_root));
+    EndCommand(
+        s, m, op, [&](const state::CheckpointManifest& mf) { return WithFields(ManifestJson(mf), {{"path", *output}}); },
+        [&](const state::CheckpointManifest& mf) {
+          return "checkpoint " + *output + ": height " + std::to_string(mf.height) + ", state root " +
+                 crypto::HashToHex(mf.state_root) + ", " + std::to_string(mf.files.size()) + " files, " +
+                 HumanBytes(state::ManifestBytes(mf)) + " (" + mf.source + ")";
+        });
   });
 }
 
-void SetUpVerifyCheckpoint(CLI::App& app, GlobalOptions& g) {
+void SetUpVerifyCheckpoint(CLI::App& app, Session& s) {
   auto* cmd = app.add_subcommand(
       "verify-checkpoint",
       "Verify a checkpoint: every file against its manifest, the database opens read-only, blocks and anchors\n"
@@ -123,49 +151,44 @@ void SetUpVerifyCheckpoint(CLI::App& app, GlobalOptions& g) {
   cmd->add_option("DIR", *dir, "checkpoint directory, or a checkpoint URL (s3://bucket/prefix): downloaded to a\n"
                                "scratch dir beside the node's data dir (else in $TMPDIR), verified, removed")
       ->required();
-  cmd->callback([&g, dir] {
-    auto log = OpenAuditLogFor(g);
-    if (!log.ok()) return SetResult(log.status());
-    audit::ScopedAuditOp op(log->get(), "verify-checkpoint", {{"checkpoint", *dir}});
+  cmd->callback([&s, dir] {
+    auto log = s.audit_log();
+    if (!log.ok()) return EndCommand(s, log.status());
+    audit::ScopedAuditOp op(*log, "verify-checkpoint", {{"checkpoint", *dir}});
     std::string why;
-    auto federation = FederationIfConfigured(g, &why);
-    ProgressLine progress(g, "verify-checkpoint");
-    auto show = [&](const std::string& p, uint64_t d, uint64_t t) { progress.Update(p, d, t); };
     ops::CheckpointVerifyOptions o;
     o.location = *dir;
-    if (auto cfg = LoadConfigFor(g); cfg.ok()) o.download_beside = cfg->node.data_dir;
-    o.federation = federation;
-    o.progress = show;
+    o.federation = s.FederationIfConfigured(&why);
+    if (const config::NodeConfig* cfg = s.config_if_loaded()) o.download_beside = cfg->node.data_dir;
+    ProgressLine progress(s.global(), "verify-checkpoint");
+    o.progress = [&](const std::string& p, uint64_t d, uint64_t t) { progress.Update(p, d, t); };
     auto r = ops::VerifyCheckpointAt(o);
     progress.Done();
-    if (!r.ok()) return SetResult(op.Finish(r.status()));
+    if (!r.ok()) return EndCommand(s, r.status(), op);
     op.Touch("state_root:" + crypto::HashToHex(r->recomputed_state_root));
-    if (g.json) {
-      json j = ManifestJson(r->manifest);
-      j["ok"] = r->ok;
-      j["dir"] = *dir;
-      j["recomputed_state_root"] = crypto::HashToHex(r->recomputed_state_root);
-      j["bytes_checked"] = r->bytes_checked;
-      j["entries_checked"] = r->entries_checked;
-      j["signatures_checked"] = federation.has_value();
-      j["problems"] = r->problems;
-      PrintJson(j);
-    } else {
-      if (!federation) PrintLine(g, "warning: signatures not checked (no usable config: " + why + ")");
-      for (const auto& p : r->problems) PrintLine(g, "BAD: " + p);
-      PrintLine(g, std::string(r->ok ? "OK" : "FAILED") + ": checkpoint " + *dir + " height " + std::to_string(r->manifest.height) +
-                       ", " + std::to_string(r->files_checked) + " files (" + HumanBytes(r->bytes_checked) +
-                       ") match the manifest, state root recomputed " + crypto::HashToHex(r->recomputed_state_root));
-    }
-    SetResult(op.Finish(r->ok ? Status::Ok()
-                              : DataLoss("checkpoint " + *dir + " failed verification: " + r->problems.front())));
+    Status verdict = r->ok ? Status::Ok() : DataLoss("checkpoint " + *dir + " failed verification: " + r->problems.front());
+    EndWithVerdict(
+        s, verdict, op,
+        [&] {
+          return WithFields(ManifestJson(r->manifest), json{{"ok", r->ok}, {"dir", *dir},
+                                                       {"recomputed_state_root", crypto::HashToHex(r->recomputed_state_root)},
+                                                       {"bytes_checked", r->bytes_checked}, {"entries_checked", r->entries_checked},
+                                                       {"signatures_checked", o.federation.has_value()}, {"problems", r->problems}});
+        },
+        [&] {
+          return Lines(ReportLines(why, o.federation.has_value(), r->problems,
+                                   std::string(r->ok ? "OK" : "FAILED") + ": checkpoint " + *dir + " height " +
+                                       std::to_string(r->manifest.height) + ", " + std::to_string(r->files_checked) + " files (" +
+                                       HumanBytes(r->bytes_checked) + ") match the manifest, state root recomputed " +
+                                       crypto::HashToHex(r->recomputed_state_root)));
+        });
   });
 }
 
 }  // namespace
 
-void SetUpVerifyStateCommand(CLI::App& app, Session& s) { SetUpVerifyState(app, s.global()); }
-void SetUpCreateCheckpointCommand(CLI::App& app, Session& s) { SetUpCreateCheckpoint(app, s.global()); }
-void SetUpVerifyCheckpointCommand(CLI::App& app, Session& s) { SetUpVerifyCheckpoint(app, s.global()); }
+void SetUpVerifyStateCommand(CLI::App& app, Session& s) { SetUpVerifyState(app, s); }
+void SetUpCreateCheckpointCommand(CLI::App& app, Session& s) { SetUpCreateCheckpoint(app, s); }
+void SetUpVerifyCheckpointCommand(CLI::App& app, Session& s) { SetUpVerifyCheckpoint(app, s); }
 
 }  // namespace ailee::cli

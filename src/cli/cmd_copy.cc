@@ -1,15 +1,14 @@
 // copy and repo status: snapshots in several locations (the runbook's
 // geographic distribution, and the 3-2-1 rule).
-#include <map>
-#include <set>
-
 #include "audit/scoped_op.h"
 #include "base/clock.h"
 #include "cli/command.h"
 #include "cli/commands.h"
-#include "cli/context.h"
-#include "cli/replicate.h"
+#include "cli/ending.h"
+#include "cli/format.h"
+#include "cli/progress.h"
 #include "cli/repo_session.h"
+#include "ops/copies/status.h"
 #include "repo/copy.h"
 #include "repo/snapshot.h"
 #include "storage/object_store.h"
@@ -19,7 +18,7 @@ namespace {
 
 using nlohmann::json;
 
-void SetUpCopy(CLI::App& app, GlobalOptions& g) {
+void SetUpCopy(CLI::App& app, Session& ses) {
   auto* cmd = app.add_subcommand(
       "copy",
       "Copy snapshots to another location (another disk, bucket or site). Only objects the destination lacks are\n"
@@ -35,58 +34,74 @@ void SetUpCopy(CLI::App& app, GlobalOptions& g) {
                   "file holding the repository passphrase (else $AILEE_REPO_PASSPHRASE, config backup.passphrase_file, or a prompt)");
   cmd->add_option("--to", *to, "destination URL (file:///path, s3://bucket/prefix)")->required();
   cmd->add_option("SNAPSHOT", *refs, "snapshot ids, unique prefixes or 'latest' (default: all)");
-  cmd->callback([&g, args, to, refs] {
-    auto s = RepoSession::Open(g, *args);
-    if (!s.ok()) return SetResult(s.status());
+  cmd->callback([&ses, args, to, refs] {
+    auto s = RepoSession::Open(ses, *args);
+    if (!s.ok()) return EndCommand(ses, s.status());
     audit::ScopedAuditOp op(s->audit(), "repo.copy", {{"from", s->url()}, {"to", *to}, {"snapshots", *refs}});
     auto store = storage::OpenObjectStore(*to);
-    if (!store.ok()) return SetResult(op.Finish(store.status().WithContext("--to")));
+    if (!store.ok()) return EndCommand(ses, store.status().WithContext("--to"), op);
     repo::CopyOptions o;
     o.snapshots = *refs;
-    ProgressLine progress(g, "copy");
+    ProgressLine progress(ses.global(), "copy");
     o.progress = [&](const repo::CopyProgress& p) { progress.Update("packs", p.bytes_done, p.bytes_total); };
     auto r = repo::CopySnapshots(s->repo(), *store, o);
     progress.Done();
-    if (!r.ok()) return SetResult(op.Finish(r.status()));
-    for (const auto& id : r->copied_snapshot_ids) op.Touch(id);
-    if (g.json) {
-      PrintJson({{"ok", true}, {"from", s->url()}, {"to", *to}, {"created_replica", r->created_replica},
-                 {"snapshots_selected", r->snapshots_selected}, {"snapshots_copied", r->snapshots_copied},
-                 {"copied", r->copied_snapshot_ids}, {"packs_needed", r->packs_needed},
-                 {"packs_copied", r->packs_copied}, {"bytes_copied", r->bytes_copied},
-                 {"key_slots_copied", r->key_slots_copied}});
+    if (r.ok()) {
+      for (const auto& id : r->copied_snapshot_ids) op.Touch(id);
     }
-    PrintLine(g, std::string(r->created_replica ? "created a replica at " : "copied to ") + *to + ": " +
-                     std::to_string(r->snapshots_copied) + " of " + std::to_string(r->snapshots_selected) +
-                     " snapshots were missing; " + std::to_string(r->packs_copied) + " packs, " +
-                     HumanBytes(r->bytes_copied) + " transferred");
-    SetResult(op.Finish(Status::Ok()));
+    EndCommand(
+        ses, r, op,
+        [&](const repo::CopyStats& c) {
+          return json{{"ok", true}, {"from", s->url()}, {"to", *to}, {"created_replica", c.created_replica},
+                      {"snapshots_selected", c.snapshots_selected}, {"snapshots_copied", c.snapshots_copied},
+                      {"copied", c.copied_snapshot_ids}, {"packs_needed", c.packs_needed}, {"packs_copied", c.packs_copied},
+                      {"bytes_copied", c.bytes_copied}, {"key_slots_copied", c.key_slots_copied}};
+        },
+        [&](const repo::CopyStats& c) {
+          return std::string(c.created_replica ? "created a replica at " : "copied to ") + *to + ": " +
+                 std::to_string(c.snapshots_copied) + " of " + std::to_string(c.snapshots_selected) +
+                 " snapshots were missing; " + std::to_string(c.packs_copied) + " packs, " + HumanBytes(c.bytes_copied) +
+                 " transferred";
+        });
   });
 }
 
-// Where a repository lives, for counting distinct locations: the local
-// disk of this host, or an object-storage endpoint.
-std::string SiteOf(const std::string& url) {
-  auto scheme_end = url.find("://");
-  if (scheme_end == std::string::npos || url.compare(0, scheme_end, "file") == 0) return "local disk";
-  std::string scheme = url.substr(0, scheme_end);
-  auto q = url.find("endpoint=");
-  if (q != std::string::npos) {
-    std::string endpoint = url.substr(q + 9);
-    endpoint = endpoint.substr(0, endpoint.find('&'));
-    return scheme + " " + endpoint;
+json StatusJson(const ops::CopiesStatus& st) {
+  json rows = json::array();
+  for (const auto& r : st.snapshots) {
+    rows.push_back({{"snapshot", r.snapshot.id_hex()}, {"time_ms", r.snapshot.time_ms}, {"kind", r.snapshot.kind},
+                    {"host", r.snapshot.host}, {"copies", r.locations.size()}, {"sites", r.sites}, {"locations", r.locations},
+                    {"enough", r.enough}});
   }
-  return scheme + " default endpoint";
+  json locs = json::array();
+  for (const auto& loc : st.locations) {
+    json j = {{"url", loc.url}, {"site", loc.site}, {"ok", loc.status.ok()}, {"snapshots", loc.snapshots.size()}};
+    if (!loc.status.ok()) j["error"] = loc.status.ToString();
+    locs.push_back(std::move(j));
+  }
+  return {{"ok", st.short_of_copies == 0 && st.unreachable == 0}, {"min_copies", st.min_copies}, {"locations", locs},
+          {"snapshots", rows}, {"short_of_copies", st.short_of_copies}};
 }
 
-struct LocationState {
-  std::string url;
-  std::string site;
-  Status status;
-  std::set<std::string> snapshots;
-};
+std::string StatusText(const ops::CopiesStatus& st) {
+  std::vector<std::string> lines;
+  for (const auto& l : st.locations) {
+    lines.push_back(std::string(l.status.ok() ? "  " : "! ") + l.url + " (" + l.site + "): " +
+                    (l.status.ok() ? std::to_string(l.snapshots.size()) + " snapshots" : l.status.ToString()));
+  }
+  lines.push_back("snapshot      time                  kind    copies  sites");
+  for (const auto& r : st.snapshots) {
+    lines.push_back(std::string(r.enough ? "  " : "! ") + r.snapshot.id_hex().substr(0, 10) + "  " +
+                    FormatUtc(r.snapshot.time_ms / 1000) + "  " + r.snapshot.kind +
+                    std::string(8 - std::min<size_t>(7, r.snapshot.kind.size()), ' ') + std::to_string(r.locations.size()) +
+                    "       " + std::to_string(r.sites));
+  }
+  lines.push_back(std::to_string(st.short_of_copies) + " of " + std::to_string(st.snapshots.size()) +
+                  " snapshots have fewer than " + std::to_string(st.min_copies) + " copies");
+  return Lines(lines);
+}
 
-void SetUpRepoStatus(CLI::App& repo_group, GlobalOptions& g) {
+void SetUpRepoStatus(CLI::App& repo_group, Session& ses) {
   auto* repo = &repo_group;
   auto* cmd = repo->add_subcommand(
       "status",
@@ -99,108 +114,23 @@ void SetUpRepoStatus(CLI::App& repo_group, GlobalOptions& g) {
   AddRepoOptions(cmd, *args);
   cmd->add_option("--location", *extra, "another repository URL to count (repeatable)");
   cmd->add_option("--min-copies", *min_copies, "required copies (default: config backup.min_copies, else 1)");
-  cmd->callback([&g, args, extra, min_copies] {
-    auto s = RepoSession::Open(g, *args);
-    if (!s.ok()) return SetResult(s.status());
-    int64_t required = *min_copies > 0 ? *min_copies : (s->config() ? s->config()->backup.min_copies : 1);
-    auto listing = repo::ListSnapshots(s->repo());
-    if (!listing.ok()) return SetResult(listing.status());
-
-    std::vector<LocationState> locations;
-    std::set<std::string> seen;
-    auto add = [&](const std::string& url) {
-      if (seen.insert(url).second) locations.push_back({url, SiteOf(url), Status::Ok(), {}});
-    };
-    add(s->url());
-    if (s->config()) {
-      for (const auto& u : s->config()->backup.secondary_repositories) add(u);
-    }
-    for (const auto& u : *extra) add(u);
-    for (auto& loc : locations) {
-      if (loc.url == s->url()) {
-        for (const auto& snap : listing->snapshots) loc.snapshots.insert(snap.id_hex());
-        continue;
-      }
-      auto store = storage::OpenObjectStore(loc.url);
-      if (!store.ok()) {
-        loc.status = store.status();
-        continue;
-      }
-      auto replica = repo::ListReplica(**store);
-      if (!replica.ok()) {
-        loc.status = replica.status();
-        continue;
-      }
-      if (replica->repo_id != s->repo().config().id) {
-        loc.status = FailedPrecondition("holds another repository (id " + replica->repo_id.substr(0, 8) + ")");
-        continue;
-      }
-      loc.snapshots.insert(replica->snapshot_ids.begin(), replica->snapshot_ids.end());
-    }
-
-    json rows = json::array();
-    size_t short_of_copies = 0;
-    for (const auto& snap : listing->snapshots) {
-      std::set<std::string> sites;
-      json where = json::array();
-      for (const auto& loc : locations) {
-        if (!loc.snapshots.count(snap.id_hex())) continue;
-        where.push_back(loc.url);
-        sites.insert(loc.site);
-      }
-      const bool enough = static_cast<int64_t>(where.size()) >= required;
-      if (!enough) short_of_copies++;
-      rows.push_back({{"snapshot", snap.id_hex()}, {"time_ms", snap.time_ms}, {"kind", snap.kind}, {"host", snap.host},
-                      {"copies", where.size()}, {"sites", sites.size()}, {"locations", where}, {"enough", enough}});
-    }
-    json locs = json::array();
-    size_t unreachable = 0;
-    for (const auto& loc : locations) {
-      json j = {{"url", loc.url}, {"site", loc.site}, {"ok", loc.status.ok()}, {"snapshots", loc.snapshots.size()}};
-      if (!loc.status.ok()) {
-        j["error"] = loc.status.ToString();
-        unreachable++;
-      }
-      locs.push_back(std::move(j));
-    }
-    if (g.json) {
-      PrintJson({{"ok", short_of_copies == 0 && unreachable == 0}, {"min_copies", required}, {"locations", locs},
-                 {"snapshots", rows}, {"short_of_copies", short_of_copies}});
-    } else {
-      for (const auto& l : locs) {
-        PrintLine(g, std::string(l["ok"].get<bool>() ? "  " : "! ") + l["url"].get<std::string>() + " (" +
-                         l["site"].get<std::string>() + "): " +
-                         (l["ok"].get<bool>() ? std::to_string(l["snapshots"].get<size_t>()) + " snapshots"
-                                              : l["error"].get<std::string>()));
-      }
-      PrintLine(g, "snapshot      time                  kind    copies  sites");
-      for (const auto& r : rows) {
-        PrintLine(g, std::string(r["enough"].get<bool>() ? "  " : "! ") + r["snapshot"].get<std::string>().substr(0, 10) +
-                         "  " + FormatUtc(r["time_ms"].get<int64_t>() / 1000) + "  " + r["kind"].get<std::string>() +
-                         std::string(8 - std::min<size_t>(7, r["kind"].get<std::string>().size()), ' ') +
-                         std::to_string(r["copies"].get<size_t>()) + "       " + std::to_string(r["sites"].get<size_t>()));
-      }
-      PrintLine(g, std::to_string(short_of_copies) + " of " + std::to_string(rows.size()) +
-                       " snapshots have fewer than " + std::to_string(required) + " copies");
-    }
-    if (unreachable > 0) {
-      bool permanent = false;  // another repository, credentials: a retry does not help
-      for (const auto& loc : locations) permanent |= IsPermanentLocationFailure(loc.status);
-      if (permanent) return SetResult(FailedPrecondition(std::to_string(unreachable) + " location(s) could not be counted; see above"));
-      return SetResult(Unavailable(std::to_string(unreachable) + " location(s) could not be read; see above"));
-    }
-    if (short_of_copies > 0) {
-      return SetResult(FailedPrecondition(std::to_string(short_of_copies) + " snapshot(s) have fewer than " +
-                                          std::to_string(required) +
-                                          " copies; run `ailee-cli copy --to URL` for each location that lacks them"));
-    }
-    SetResult(Status::Ok());
+  cmd->callback([&ses, args, extra, min_copies] {
+    auto s = RepoSession::Open(ses, *args);
+    if (!s.ok()) return EndCommand(ses, s.status());
+    ops::CopiesStatusOptions o;
+    o.primary_url = s->url();
+    o.min_copies = *min_copies > 0 ? *min_copies : (s->config() ? s->config()->backup.min_copies : 1);
+    if (s->config()) o.locations = s->config()->backup.secondary_repositories;
+    o.locations.insert(o.locations.end(), extra->begin(), extra->end());
+    auto st = ops::CountCopies(s->repo(), o);
+    if (!st.ok()) return EndCommand(ses, st.status());
+    EndWithVerdict(ses, ops::CopiesVerdict(*st), {}, [&] { return StatusJson(*st); }, [&] { return StatusText(*st); });
   });
 }
 
 }  // namespace
 
-void SetUpCopyCommand(CLI::App& app, Session& s) { SetUpCopy(app, s.global()); }
-void SetUpRepoStatusSubcommand(CLI::App& repo, Session& s) { SetUpRepoStatus(repo, s.global()); }
+void SetUpCopyCommand(CLI::App& app, Session& s) { SetUpCopy(app, s); }
+void SetUpRepoStatusSubcommand(CLI::App& repo, Session& s) { SetUpRepoStatus(repo, s); }
 
 }  // namespace ailee::cli

@@ -4,7 +4,8 @@
 #include "base/clock.h"
 #include "cli/command.h"
 #include "cli/commands.h"
-#include "cli/context.h"
+#include "cli/ending.h"
+#include "cli/format.h"
 #include "cli/repo_session.h"
 #include "ops/logs/archive.h"
 
@@ -13,7 +14,52 @@ namespace {
 
 using nlohmann::json;
 
-void SetUpArchive(CLI::App* logs, GlobalOptions& g) {
+// --older-than ("never" keeps local copies) and --keep-archive ("forever"
+// forgets nothing) into `o`.
+Status ParseRetention(const std::string& older, const std::string& keep_archive, ops::LogArchiveOptions* o) {
+  if (older == "never") {
+    o->keep_local_ms = -1;
+  } else {
+    auto ms = ops::ParseDurationMs(older);
+    if (!ms.ok()) return ms.status().WithContext("--older-than");
+    o->keep_local_ms = *ms;
+  }
+  if (keep_archive == "forever") {
+    o->keep_archive_ms = 0;
+    return Status::Ok();
+  }
+  auto ms = ops::ParseDurationMs(keep_archive);
+  if (!ms.ok()) return ms.status().WithContext("--keep-archive");
+  if (*ms <= 0) return InvalidArgument("--keep-archive must be positive (or 'forever')");
+  o->keep_archive_ms = *ms;
+  return Status::Ok();
+}
+
+std::string ArchiveText(const ops::LogArchiveResult& r, const std::string& dir, bool dry_run) {
+  std::vector<std::string> lines;
+  for (const auto& n : r.removed_local) lines.push_back(std::string(dry_run ? "would remove " : "removed ") + dir + "/" + n);
+  for (const auto& d : r.forgotten) {
+    lines.push_back(std::string(dry_run ? "would forget " : "forgot ") + "logs snapshot " + repo::IdHex(d.snapshot_id).substr(0, 12) +
+                    " of " + FormatUtc(d.time_ms / 1000));
+  }
+  lines.push_back((r.archived.empty() ? std::string("no rotated logs in ") + dir
+                                      : (dry_run ? "would archive " : "archived ") + std::to_string(r.archived.size()) + " rotated logs" +
+                                            (r.snapshot_id.empty() ? "" : " as snapshot " + r.snapshot_id.substr(0, 12)) + " (new " +
+                                            HumanBytes(r.stats.bytes_new) + ", stored " + HumanBytes(r.stats.bytes_stored) + ")") +
+                  "; " + std::to_string(r.removed_local.size()) + " local copies removed, " + std::to_string(r.forgotten.size()) +
+                  " snapshots forgotten");
+  return Lines(lines);
+}
+
+json ArchiveJson(const ops::LogArchiveResult& r, bool dry_run) {
+  json forgotten = json::array();
+  for (const auto& d : r.forgotten) forgotten.push_back({{"snapshot", repo::IdHex(d.snapshot_id)}, {"time", FormatUtc(d.time_ms / 1000)}});
+  return {{"snapshot", r.snapshot_id}, {"dry_run", dry_run}, {"archived", r.archived}, {"removed_local", r.removed_local},
+          {"kept_changed", r.kept_changed}, {"forgotten", forgotten}, {"bytes_new", r.stats.bytes_new},
+          {"bytes_stored", r.stats.bytes_stored}};
+}
+
+void SetUpArchive(CLI::App* logs, Session& ses) {
   auto* cmd = logs->add_subcommand(
       "archive",
       "Store the rotated logs of DIR (*.log.N, *.log.N.gz, *.gz; never live *.log nor the audit log) as a 'logs'\n"
@@ -33,56 +79,28 @@ void SetUpArchive(CLI::App* logs, GlobalOptions& g) {
       ->capture_default_str();
   cmd->add_flag("--dry-run,-n", *dry_run, "show what would be archived, removed and forgotten");
   cmd->add_option("--tag", *tags, "tag the snapshot (repeatable)");
-  cmd->callback([&g, args, dir, older, keep_archive, dry_run, tags] {
-    auto s = RepoSession::Open(g, *args);
-    if (!s.ok()) return SetResult(s.status());
+  cmd->callback([&ses, args, dir, older, keep_archive, dry_run, tags] {
+    auto s = RepoSession::Open(ses, *args);
+    if (!s.ok()) return EndCommand(ses, s.status());
     ops::LogArchiveOptions o = ops::LogArchiveOptionsFor(s->config(), *dir);
     o.dry_run = *dry_run;
     o.tags = *tags;
     o.audit_head = s->AuditHead();
     audit::ScopedAuditOp op(s->audit(), *dry_run ? "logs.archive.dry-run" : "logs.archive",
                             {{"repository", s->url()}, {"dir", o.dir}, {"older_than", *older}, {"keep_archive", *keep_archive}});
-    if (*older == "never") {
-      o.keep_local_ms = -1;
-    } else {
-      auto ms = ops::ParseDurationMs(*older);
-      if (!ms.ok()) return SetResult(op.Finish(ms.status().WithContext("--older-than")));
-      o.keep_local_ms = *ms;
-    }
-    if (*keep_archive == "forever") {
-      o.keep_archive_ms = 0;
-    } else {
-      auto ms = ops::ParseDurationMs(*keep_archive);
-      if (!ms.ok()) return SetResult(op.Finish(ms.status().WithContext("--keep-archive")));
-      if (*ms <= 0) return SetResult(op.Finish(InvalidArgument("--keep-archive must be positive (or 'forever')")));
-      o.keep_archive_ms = *ms;
-    }
+    if (Status parsed = ParseRetention(*older, *keep_archive, &o); !parsed.ok()) return EndCommand(ses, parsed, op);
     auto r = ops::ArchiveLogs(s->repo(), o);
-    if (!r.ok()) return SetResult(op.Finish(r.status()));
-    if (!r->snapshot_id.empty()) op.Touch(r->snapshot_id);
-    json forgotten = json::array();
-    for (const auto& d : r->forgotten) {
-      forgotten.push_back({{"snapshot", repo::IdHex(d.snapshot_id)}, {"time", FormatUtc(d.time_ms / 1000)}});
-      op.Touch("forgot:" + repo::IdHex(d.snapshot_id));
+    if (r.ok() && !r->snapshot_id.empty()) op.Touch(r->snapshot_id);
+    if (r.ok()) {
+      for (const auto& d : r->forgotten) op.Touch("forgot:" + repo::IdHex(d.snapshot_id));
     }
-    if (g.json) {
-      PrintJson({{"snapshot", r->snapshot_id}, {"dry_run", *dry_run}, {"archived", r->archived}, {"removed_local", r->removed_local},
-                 {"kept_changed", r->kept_changed}, {"forgotten", forgotten}, {"bytes_new", r->stats.bytes_new},
-                 {"bytes_stored", r->stats.bytes_stored}});
-    }
-    for (const auto& n : r->removed_local) PrintLine(g, std::string(*dry_run ? "would remove " : "removed ") + o.dir + "/" + n);
-    for (const auto& d : forgotten) PrintLine(g, std::string(*dry_run ? "would forget " : "forgot ") + "logs snapshot " + d["snapshot"].get<std::string>().substr(0, 12) + " of " + d["time"].get<std::string>());
-    PrintLine(g, (r->archived.empty() ? std::string("no rotated logs in ") + o.dir
-                                      : (*dry_run ? "would archive " : "archived ") + std::to_string(r->archived.size()) + " rotated logs" +
-                                            (r->snapshot_id.empty() ? "" : " as snapshot " + r->snapshot_id.substr(0, 12)) + " (new " +
-                                            HumanBytes(r->stats.bytes_new) + ", stored " + HumanBytes(r->stats.bytes_stored) + ")") +
-                     "; " + std::to_string(r->removed_local.size()) + " local copies removed, " + std::to_string(r->forgotten.size()) +
-                     " snapshots forgotten");
-    SetResult(op.Finish(Status::Ok()));
+    EndCommand(
+        ses, r, op, [&](const ops::LogArchiveResult& res) { return ArchiveJson(res, *dry_run); },
+        [&](const ops::LogArchiveResult& res) { return ArchiveText(res, o.dir, *dry_run); });
   });
 }
 
-void SetUpRestore(CLI::App* logs, GlobalOptions& g) {
+void SetUpRestore(CLI::App* logs, Session& ses) {
   auto* cmd = logs->add_subcommand("restore",
                                    "Write archived logs below DIR: one snapshot's files, or every distinct file modified since DATE\n"
                                    "across all logs snapshots (a reused rotation name gets ~<sha256 prefix> appended).");
@@ -96,38 +114,39 @@ void SetUpRestore(CLI::App* logs, GlobalOptions& g) {
   cmd->add_option("--since", *since, "YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ (UTC)");
   cmd->add_option("--host", *host, "only this host's logs (default with --since: all; with 'latest': this host's)");
   cmd->add_option("--target,-t", *target, "directory to write into")->required();
-  cmd->callback([&g, args, ref, since, target, host] {
-    if (ref->empty() == since->empty()) return SetResult(InvalidArgument("give either SNAPSHOT or --since DATE"));
+  cmd->callback([&ses, args, ref, since, target, host] {
+    if (ref->empty() == since->empty()) return EndCommand(ses, InvalidArgument("give either SNAPSHOT or --since DATE"));
     ops::LogRestoreOptions o;
     o.snapshot = *ref;
     o.host = *host;
     if (!since->empty()) {
       int64_t secs = 0;
       std::string text = since->size() == 10 ? *since + "T00:00:00Z" : *since;
-      if (!ParseUtc(text, &secs)) return SetResult(InvalidArgument("--since '" + *since + "': expected YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ"));
+      if (!ParseUtc(text, &secs)) return EndCommand(ses, InvalidArgument("--since '" + *since + "': expected YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ"));
       o.since_ms = secs * 1000;
     }
-    auto s = RepoSession::Open(g, *args);
-    if (!s.ok()) return SetResult(s.status());
+    auto s = RepoSession::Open(ses, *args);
+    if (!s.ok()) return EndCommand(ses, s.status());
     audit::ScopedAuditOp op(s->audit(), "logs.restore", {{"repository", s->url()}, {"snapshot", *ref}, {"since", *since}, {"target", *target}});
-    auto r = ops::RestoreLogs(s->repo(), *target, o);
-    if (!r.ok()) return SetResult(op.Finish(r.status()));
-    if (g.json) PrintJson({{"target", *target}, {"files", r->files}, {"bytes", r->bytes}, {"snapshots", r->snapshots}});
-    PrintLine(g, "restored " + std::to_string(r->files.size()) + " log files (" + HumanBytes(r->bytes) + ") from " +
-                     std::to_string(r->snapshots) + " snapshot(s) to " + *target + ", each checked against its SHA-256");
-    SetResult(op.Finish(Status::Ok()));
+    EndCommand(
+        ses, ops::RestoreLogs(s->repo(), *target, o), op,
+        [&](const ops::LogRestoreResult& r) { return json{{"target", *target}, {"files", r.files}, {"bytes", r.bytes}, {"snapshots", r.snapshots}}; },
+        [&](const ops::LogRestoreResult& r) {
+          return "restored " + std::to_string(r.files.size()) + " log files (" + HumanBytes(r.bytes) + ") from " +
+                 std::to_string(r.snapshots) + " snapshot(s) to " + *target + ", each checked against its SHA-256";
+        });
   });
 }
 
-void SetUpLogs(CLI::App& app, GlobalOptions& g) {
+void SetUpLogs(CLI::App& app, Session& s) {
   auto* logs = app.add_subcommand("logs", "Archive rotated logs into the repository and restore them (docs/log-archival.md)");
   logs->require_subcommand(1);
-  SetUpArchive(logs, g);
-  SetUpRestore(logs, g);
+  SetUpArchive(logs, s);
+  SetUpRestore(logs, s);
 }
 
 }  // namespace
 
-void SetUpLogsCommand(CLI::App& app, Session& s) { SetUpLogs(app, s.global()); }
+void SetUpLogsCommand(CLI::App& app, Session& s) { SetUpLogs(app, s); }
 
 }  // namespace ailee::cli

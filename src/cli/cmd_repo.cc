@@ -9,8 +9,8 @@
 #include "cli/format.h"
 #include "cli/progress.h"
 #include "cli/repo_session.h"
-#include "ops/state/restore.h"
-#include "ops/state/snapshot_check.h"
+#include "ops/repository/forget.h"
+#include "ops/repository/verify.h"
 #include "repo/key_file.h"
 #include "repo/prune.h"
 #include "repo/retention.h"
@@ -188,23 +188,7 @@ std::string SnapshotListText(const repo::SnapshotListing& list, const std::strin
 }
 
 // ------------------------------------------------------------------ forget
-struct ForgetReport {
-  std::vector<repo::ForgetDecision> decisions;
-  std::optional<repo::PruneStats> pruned;
-};
-
-// Forgets by the policy, then prunes when asked (never on a dry run).
-Result<ForgetReport> ForgetAndPrune(repo::Repository& repo, const repo::ForgetOptions& fo, bool prune,
-                                    audit::ScopedAuditOp& op) {
-  ForgetReport r;
-  ASSIGN_OR_RETURN(r.decisions, repo::Forget(repo, fo));
-  for (const auto& d : r.decisions)
-    if (!d.keep && !fo.dry_run) op.Touch(repo::IdHex(d.snapshot_id));
-  if (prune && !fo.dry_run) {
-    ASSIGN_OR_RETURN(r.pruned, repo::Prune(repo, {}));
-  }
-  return r;
-}
+using ForgetReport = ops::ForgetJobResult;
 
 json ForgetJson(const ForgetReport& r, bool dry) {
   json arr = json::array();
@@ -265,43 +249,16 @@ struct VerifyArgs {
   std::string scratch;  // where the restore test restores
 };
 
-// The repository check, and the restore test when asked and the check passed.
-struct RepoVerification {
-  repo::VerifyReport report;
-  std::optional<Result<ops::StateRestoreResult>> restore_test;
-};
+using RepoVerification = ops::RepositoryVerification;
 
-Result<RepoVerification> VerifyRepository(RepoSession& rs, Session& s, const VerifyArgs& a) {
-  ProgressLine progress(s.global(), "verify");
-  repo::VerifyOptions vo;
-  vo.read_data = a.read_data;
-  vo.progress = [&](uint64_t d, uint64_t t) { progress.Update(a.read_data ? "read-data" : "structure", d, t); };
-  // What a restore would find: a state snapshot's files must form a
-  // database that opens (table file identities match the MANIFEST).
-  vo.check_snapshot = [&rs](const repo::Snapshot& snap) {
-    return snap.kind == "state" ? ops::CheckStateSnapshotOpens(rs.repo(), snap) : Status::Ok();
-  };
-  RepoVerification v;
-  ASSIGN_OR_RETURN(v.report, repo::Verify(rs.repo(), vo));
-  progress.Done();
-  if (a.restore_test && v.report.ok()) {
-    std::string dir = !a.scratch.empty() ? a.scratch : std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp";
-    std::optional<state::Federation> fed;
-    if (rs.config()) {
-      auto f = FederationOf(*rs.config());
-      if (f.ok()) fed = std::move(*f);
-    }
-    v.restore_test = ops::RestoreTest(rs.repo(), dir, fed);
-  }
-  return v;
+// The config's federation, for the restore test's signature checks.
+std::optional<state::Federation> FederationIfAny(const RepoSession& rs) {
+  if (!rs.config()) return std::nullopt;
+  auto f = FederationOf(*rs.config());
+  if (!f.ok()) return std::nullopt;
+  return std::move(*f);
 }
-
-Status VerdictOf(const RepoVerification& v) {
-  const repo::VerifyReport& r = v.report;
-  if (!r.ok()) return DataLoss(std::to_string(r.problems.size()) + " problem(s): " + r.problems.front().ToString());
-  if (v.restore_test && !v.restore_test->ok()) return v.restore_test->status().WithContext("restore test");
-  return Status::Ok();
-}
+using ops::VerdictOf;
 
 json VerificationJson(const RepoVerification& v) {
   const repo::VerifyReport& r = v.report;
@@ -394,7 +351,8 @@ void SetUpForgetCommand(CLI::App& app, Session& s) {
     auto rs = RepoSession::Open(s, *args);
     if (!rs.ok()) return EndCommand(s, rs.status());
     audit::ScopedAuditOp op(rs->audit(), "forget", {{"repository", rs->url()}, {"dry_run", fo->dry_run}});
-    auto r = ForgetAndPrune(rs->repo(), *fo, *prune, op);
+    ops::ForgetJobOptions o{*fo, *prune, [&op](const repo::Id& id) { op.Touch(repo::IdHex(id)); }};
+    auto r = ops::ForgetAndPrune(rs->repo(), o);
     EndCommand(s, r, op, [&](const ForgetReport& f) { return ForgetJson(f, fo->dry_run); },
                [&](const ForgetReport& f) { return ForgetText(f, fo->dry_run); });
   });
@@ -431,7 +389,11 @@ void SetUpVerifyCommand(CLI::App& app, Session& s) {
     auto rs = RepoSession::Open(s, a->repo);
     if (!rs.ok()) return EndCommand(s, rs.status());
     audit::ScopedAuditOp op(rs->audit(), "verify", {{"repository", rs->url()}, {"read_data", a->read_data}, {"restore_test", a->restore_test}});
-    auto v = VerifyRepository(*rs, s, *a);
+    ProgressLine progress(s.global(), "verify");
+    ops::RepositoryVerifyOptions o{a->read_data, a->restore_test, a->scratch, FederationIfAny(*rs),
+                                   [&](uint64_t d, uint64_t t) { progress.Update(a->read_data ? "read-data" : "structure", d, t); }};
+    auto v = ops::VerifyRepository(rs->repo(), o);
+    progress.Done();
     if (!v.ok()) return EndCommand(s, v.status(), op);
     EndWithVerdict(s, VerdictOf(*v), op, [&] { return VerificationJson(*v); },
                    [&] { return VerificationText(*v, a->read_data); });

@@ -8,7 +8,7 @@
 #include "base/hint.h"
 #include "cli/command.h"
 #include "cli/commands.h"
-#include "cli/object_stores.h"
+#include "ops/object_stores.h"
 #include "cli/session.h"
 #include "crypto/secure.h"
 
@@ -77,7 +77,18 @@ int main(int argc, char** argv) {
   for (const auto& command : kCommands) {
     command.setup(command.parent.empty() ? app : *app.get_subcommand(std::string(command.parent)), session);
   }
-  ailee::cli::RegisterObjectStoreSchemes(global);
+  // s3:// takes the config's backup.s3 (the Session's, loaded once), read
+  // when the first s3:// URL is opened: commands that never touch S3 do not
+  // need a valid backup.s3. Without --config, a missing or invalid config
+  // means the defaults.
+  ailee::ops::RegisterS3Scheme([&session]() -> ailee::Result<std::optional<ailee::config::S3Section>> {
+    const auto& loaded = session.config();
+    if (loaded.ok()) return std::optional<ailee::config::S3Section>(loaded->backup.s3);
+    if (session.global().config_given) {
+      return loaded.status().WithContext("config " + session.global().config_path + " (for backup.s3)");
+    }
+    return std::optional<ailee::config::S3Section>();
+  });
   app.parse_complete_callback([&] { global.config_given = cfg->count() > 0 || std::getenv("AILEE_CONFIG"); });
   try {
     app.parse(argc, argv);

@@ -2,7 +2,8 @@
 
 #include <optional>
 
-#include "cli/context.h"
+#include "cli/format.h"
+#include "cli/progress.h"
 
 namespace ailee::cli {
 
