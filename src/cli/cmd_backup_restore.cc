@@ -2,6 +2,10 @@
 // of the repository (jobs: ops/state/). Named to sort where the commands
 // appear in --help: registration follows link order until main.cc lists
 // the commands.
+#include <cctype>
+#include <cstdio>
+#include <optional>
+
 #include "audit/scoped_op.h"
 #include "base/fs.h"
 #include "cli/command.h"
@@ -146,7 +150,9 @@ struct RestoreArgs {
 // --to-time: RFC 3339 (2026-12-02T21:30:00Z, fractions and +hh:mm offsets
 // allowed) or unix milliseconds.
 Result<int64_t> ParseTimeArg(const std::string& text) {
-  if (!text.empty() && text.find_first_not_of("0123456789") == std::string::npos) return std::stoll(text);
+  if (!text.empty() && text.size() <= 18 && text.find_first_not_of("0123456789") == std::string::npos) {
+    return static_cast<int64_t>(std::stoll(text));
+  }
   const auto bad = [&] {
     return InvalidArgument("--to-time " + text + ": expected RFC 3339 (2026-12-02T21:30:00Z, 2026-12-02T22:30:00.250+01:00) "
                            "or unix milliseconds");

@@ -9,11 +9,14 @@
 // it was.
 #include <signal.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <thread>
 
+#include "base/clock.h"
+#include "base/fs.h"
 #include "crypto/hash.h"
 #include "repo_fixture.h"
 
