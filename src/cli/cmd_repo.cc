@@ -11,6 +11,8 @@
 #include "cli/repo_session.h"
 #include "ops/repository/forget.h"
 #include "ops/repository/verify.h"
+#include "ops/state/point_in_time.h"
+#include "ops/state/restore.h"
 #include "repo/key_file.h"
 #include "repo/prune.h"
 #include "repo/retention.h"
@@ -161,6 +163,17 @@ json SnapshotJson(const repo::Snapshot& s) {
   return {{"id", s.id_hex()}, {"time", FormatUtc(s.time_ms / 1000)}, {"time_ms", s.time_ms}, {"host", s.host},
           {"kind", s.kind}, {"tags", s.tags}, {"parent", s.parent}, {"files", s.files.size()},
           {"bytes", s.total_bytes}, {"meta", s.meta}};
+}
+
+json WindowsJson(const std::vector<ops::RecoveryWindow>& windows) {
+  json arr = json::array();
+  for (const auto& w : windows) {
+    arr.push_back({{"node_id", w.node_id}, {"earliest_height", w.has_snapshot ? json(w.earliest_height) : json()},
+                   {"earliest_time", w.has_snapshot ? FormatUtc(w.earliest_time_ms / 1000) : ""},
+                   {"earliest_snapshot", w.earliest_snapshot}, {"latest_height", w.latest_height},
+                   {"latest_time", w.latest_time_ms > 0 ? FormatUtc(w.latest_time_ms / 1000) : ""}});
+  }
+  return arr;
 }
 
 json SnapshotListJson(const repo::SnapshotListing& list, const std::string& kind) {
@@ -324,9 +337,21 @@ void SetUpSnapshotsCommand(CLI::App& app, Session& s) {
     if (!rs.ok()) return EndCommand(s, rs.status());
     auto list = repo::ListSnapshots(rs->repo());
     if (!list.ok()) return EndCommand(s, list.status());
+    auto windows = ops::ListRecoveryWindows(rs->repo());  // per node: oldest snapshot .. last archived block
+    if (!windows.ok()) return EndCommand(s, windows.status());
     Status verdict = list->damaged.empty() ? Status::Ok() : DataLoss(std::to_string(list->damaged.size()) + " snapshot(s) are damaged");
-    EndWithVerdict(s, verdict, {}, [&] { return SnapshotListJson(*list, *kind); },
-                   [&] { return SnapshotListText(*list, *kind); });
+    EndWithVerdict(
+        s, verdict, {}, [&] {
+          json out = SnapshotListJson(*list, *kind);
+          out["recovery_windows"] = WindowsJson(*windows);
+          return out;
+        },
+        [&] {
+          std::vector<std::string> lines;
+          if (std::string text = SnapshotListText(*list, *kind); !text.empty()) lines.push_back(text);
+          for (const auto& w : *windows) lines.push_back("recovery window of node " + w.node_id + ": " + ops::DescribeRecoveryWindow(w));
+          return Lines(lines);
+        });
   });
 }
 

@@ -52,13 +52,6 @@ Result<RepoSession> RepoSession::Prepare(Session& session, const RepoArgs& args)
   return s;
 }
 
-Result<RepoSession> RepoSession::Prepare(const GlobalOptions& g, const RepoArgs& args) {
-  ASSIGN_OR_RETURN(RepoSession s, Resolve(g, config::LoadConfig(g.config_path), args));
-  ASSIGN_OR_RETURN(s.owned_audit_, OpenAuditLogAt(AuditLogPath(g, s.config_ ? &*s.config_ : nullptr, "")));
-  s.audit_ = s.owned_audit_.get();
-  return s;
-}
-
 namespace {
 
 // A repository that does not exist: whether a copy does, and what to do.
@@ -94,12 +87,6 @@ Status MissingRepository(const std::string& url, const std::optional<config::Nod
 
 Result<RepoSession> RepoSession::Open(Session& session, const RepoArgs& args) {
   ASSIGN_OR_RETURN(RepoSession s, Prepare(session, args));
-  RETURN_IF_ERROR(s.OpenRepository());
-  return s;
-}
-
-Result<RepoSession> RepoSession::Open(const GlobalOptions& g, const RepoArgs& args) {
-  ASSIGN_OR_RETURN(RepoSession s, Prepare(g, args));
   RETURN_IF_ERROR(s.OpenRepository());
   return s;
 }

@@ -36,10 +36,6 @@ class RepoSession {
   static Result<RepoSession> Open(Session& session, const RepoArgs& args);
   // For `repo init`: resolves everything but does not open.
   static Result<RepoSession> Prepare(Session& session, const RepoArgs& args);
-  // Transitional, for the commands that do not have the Session yet (they
-  // load the config and open the audit log once more): remove with them.
-  static Result<RepoSession> Open(const GlobalOptions& g, const RepoArgs& args);
-  static Result<RepoSession> Prepare(const GlobalOptions& g, const RepoArgs& args);
 
   // `repo init`: creates the repository at url() with the passphrase,
   // records audit heads in it from then on (RecordAuditHeads); its id.
@@ -62,8 +58,7 @@ class RepoSession {
   std::string url_;
   crypto::SecureBytes passphrase_;
   std::unique_ptr<repo::Repository> repo_;
-  audit::AuditLog* audit_ = nullptr;               // the session's, or owned_audit_
-  std::unique_ptr<audit::AuditLog> owned_audit_;   // transitional Open(GlobalOptions)
+  audit::AuditLog* audit_ = nullptr;  // the session's
   std::optional<config::NodeConfig> config_;
   std::string passphrase_source_;  // for messages: "the file F", "$AILEE_REPO_PASSPHRASE", "the prompt"
 

@@ -65,15 +65,4 @@ Result<state::Federation> FederationOf(const config::NodeConfig& cfg) {
   return state::Federation{std::move(keys), static_cast<int>(cfg.federation.threshold)};
 }
 
-Result<std::unique_ptr<audit::AuditLog>> OpenAuditLogFor(const GlobalOptions& g) {
-  auto cfg = config::LoadConfig(g.config_path);
-  return OpenAuditLogAt(AuditLogPath(g, cfg.ok() ? &*cfg : nullptr, ""));
-}
-
-std::optional<state::Federation> FederationIfConfigured(const GlobalOptions& g, std::string* why_not) {
-  Session once;
-  once.global() = g;
-  return once.FederationIfConfigured(why_not);
-}
-
 }  // namespace ailee::cli

@@ -62,11 +62,6 @@ class Session {
   std::optional<Result<std::unique_ptr<audit::AuditLog>>> audit_log_;
 };
 
-// Transitional, for cmd_backup_restore.cc until it takes the Session (its
-// owner converts it); each loads the config once more. Remove with it.
-Result<std::unique_ptr<audit::AuditLog>> OpenAuditLogFor(const GlobalOptions& g);
-std::optional<state::Federation> FederationIfConfigured(const GlobalOptions& g, std::string* why_not);
-
 // Where the audit log of a run is (Session::audit_log says the order).
 std::string AuditLogPath(const GlobalOptions& g, const config::NodeConfig* cfg, const std::string& option);
 // Opens it, with what to do when that fails as context.

@@ -4,6 +4,8 @@
 
 #include "base/fs.h"
 #include "base/scratch.h"
+#include "ops/blocks/replay.h"
+#include "state/checkpoint.h"
 #include "state/checkpoint_manifest.h"
 #include "state/checkpoint_verify.h"
 #include "state/data_dir.h"
@@ -45,6 +47,36 @@ std::string RestoreCommandFor(const std::string& kind, const std::string& id) {
 bool OfNode(const repo::Snapshot& s, const std::string& id) {
   const std::string node = s.meta.is_object() ? s.meta.value("node_id", "") : "";
   return node == id || (s.kind != "state" && s.host == id);
+}
+
+// Replays archived blocks into the staged tree and re-seals it: the
+// manifest then lists the replayed files and names the replayed tip, which
+// the proof that follows expects.
+Status RollStagedForward(const repo::Repository& repo, const std::string& staged, const std::string& target,
+                         const RollForward& rf, state::CheckpointManifest* m, StateRestoreResult* r) {
+  ReplayOptions ro;
+  ro.data_dir = staged;
+  ro.node_id = rf.node_id;
+  ro.to_height = rf.to_height;
+  ro.federation = rf.federation;
+  ro.commitment_interval = rf.commitment_interval;
+  ro.progress = rf.progress;
+  auto replayed = ReplayBlocks(repo, ro);
+  if (!replayed.ok()) {
+    return replayed.status().WithContext("rolling snapshot " + r->snapshot_id.substr(0, 12) + " forward to height " +
+                                         std::to_string(rf.to_height) + " (the restore was abandoned; " + target +
+                                         " is untouched)");
+  }
+  r->blocks_replayed = replayed->blocks;
+  r->transactions_replayed = replayed->transactions;
+  r->height = replayed->to_height;
+  r->state_root = replayed->state_root;
+  m->height = replayed->to_height;
+  m->block_hash = replayed->block_hash;
+  m->state_root = replayed->state_root;
+  m->source += "+blocks:" + std::to_string(replayed->from_height + 1) + ".." + std::to_string(replayed->to_height);
+  m->files.clear();
+  return state::SealCheckpoint(staged, m);
 }
 
 }  // namespace
@@ -101,6 +133,7 @@ Result<StateRestoreResult> RestoreStateSnapshot(repo::Repository& repo, const re
 
   StateRestoreResult r;
   r.snapshot_id = snap.id_hex();
+  r.snapshot_height = m.height;
   r.height = m.height;
   r.state_root = m.state_root;
   repo::RestoreOptions ro;
@@ -112,7 +145,11 @@ Result<StateRestoreResult> RestoreStateSnapshot(repo::Repository& repo, const re
   ro.check_staged = [&](const std::string& staged) -> Status {
     // The manifest makes the restored directory a checkpoint that
     // verify-checkpoint and apply-checkpoint accept.
-    RETURN_IF_ERROR(fs::WriteFileAtomic(fs::JoinPath(staged, state::kCheckpointManifestName), state::EncodeManifest(m)));
+    if (o.roll_forward && o.roll_forward->to_height > m.height) {
+      RETURN_IF_ERROR(RollStagedForward(repo, staged, target, *o.roll_forward, &m, &r));
+    } else {
+      RETURN_IF_ERROR(fs::WriteFileAtomic(fs::JoinPath(staged, state::kCheckpointManifestName), state::EncodeManifest(m)));
+    }
     if (!o.verify) return Status::Ok();
     state::VerifyOptions vo;
     vo.federation = o.federation;

@@ -18,6 +18,17 @@
 
 namespace ailee::ops {
 
+// Point-in-time recovery (ops/state/point_in_time.h): the staged snapshot is
+// rolled forward with archived blocks (ops/blocks/replay.h) before the
+// proof, so the tree that is proven and swapped in is the replayed one.
+struct RollForward {
+  std::string node_id;  // whose block archive
+  uint64_t to_height = 0;
+  state::Federation federation;  // each block's signatures are checked under it
+  uint64_t commitment_interval = 100;
+  std::function<void(uint64_t height, uint64_t to_height)> progress;
+};
+
 struct StateRestoreOptions {
   bool force = false;  // replace a non-empty target (apply-checkpoint always replaces)
   std::optional<state::Federation> federation;  // verify signatures too
@@ -30,11 +41,17 @@ struct StateRestoreOptions {
   // call resolves, before anything is fetched.
   bool refuse_rollback = false;
   std::function<void(const repo::RestoreProgress&)> progress;
+  // Set: replay archived blocks up to roll_forward->to_height into the
+  // staged tree before the proof (not with apply-checkpoint's rollback check).
+  std::optional<RollForward> roll_forward;
 };
 
 struct StateRestoreResult {
   std::string snapshot_id;
-  uint64_t height = 0;
+  uint64_t snapshot_height = 0;  // the snapshot's own height
+  uint64_t blocks_replayed = 0;  // archived blocks applied on top of it
+  uint64_t transactions_replayed = 0;
+  uint64_t height = 0;           // the restored tip: snapshot_height + blocks_replayed
   crypto::Hash256 state_root{};
   repo::RestoreStats stats;
   bool verified = false;
@@ -47,7 +64,11 @@ struct StateRestoreResult {
 // are reused), the checkpoint manifest is written into it and the proof runs
 // on it there (state root recomputed from scratch == the snapshot's; height
 // and tip block hash as recorded; signatures against options.federation),
-// and only a proven tree is swapped in. When the proof fails: kDataLoss
+// and only a proven tree is swapped in. With options.roll_forward the
+// staged tree is first replayed to that height (each block verified by
+// StateDb::ApplyBlock) and re-sealed as a checkpoint; the proof then expects
+// the replayed tip; a replay failure (a gap: kDataLoss naming the heights) is
+// the restore's, the target untouched. When the proof fails: kDataLoss
 // listing the first problem, the staging tree removed, the target untouched.
 // Refuses (kInvalidArgument, before writing anything) a snapshot that is not
 // a state snapshot or that holds a symlink, and a target in use by a running
