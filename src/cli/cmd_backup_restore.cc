@@ -15,8 +15,10 @@
 #include "cli/progress.h"
 #include "cli/repo_session.h"
 #include "cli/replicate.h"
+#include "cli/secrets_passphrase.h"
 #include "cli/session.h"
 #include "config/node_access.h"
+#include "ops/recovery_point/backup_all.h"
 #include "ops/state/backup.h"
 #include "ops/state/checkpoint_apply.h"
 #include "ops/state/checkpoint_transfer.h"
@@ -48,8 +50,115 @@ std::string BackupText(const ops::StateBackupResult& r, const std::string& node_
          HumanBytes(st.bytes_new) + ", stored " + HumanBytes(st.bytes_stored) + " in " + HumanSeconds(st.duration_ms);
 }
 
+// The state source of a node's config (online through its API, else its
+// stopped data dir): shared by `backup state` and `backup all`.
+ops::StateSourceOptions StateSourceOf(const config::NodeConfig& cfg, const std::string& url, const std::string& data_dir,
+                                      bool offline) {
+  ops::StateSourceOptions source;
+  source.node_id = cfg.node.id;
+  source.data_dir = data_dir.empty() ? cfg.node.data_dir : data_dir;
+  source.node_url = url.empty() ? config::NodeUrl(cfg) : url;
+  source.offline = offline;
+  source.read_admin_token = [&cfg] { return config::ReadAdminToken(cfg); };
+  return source;
+}
+
+struct BackupAllArgs {
+  RepoArgs repo;
+  bool offline = false;
+  std::vector<std::string> tags;
+  std::string note;
+  std::string secrets_file;
+};
+
+nlohmann::ordered_json BackupAllJson(const ops::BackupAllResult& r, const json& replicated) {
+  return {{"recovery_point", r.recovery_point_id},
+          {"height", r.state.checkpoint.height},
+          {"block_hash", crypto::HashToHex(r.state.checkpoint.block_hash)},
+          {"state_root", crypto::HashToHex(r.state.checkpoint.state_root)},
+          {"state_snapshot", repo::IdHex(r.state.backup.snapshot_id)},
+          {"config_snapshot", repo::IdHex(r.config.backup.snapshot_id)},
+          {"config_secrets_encrypted", r.config.secrets.size()},
+          {"logs_snapshot", r.logs.snapshot_id},
+          {"logs_archived", r.logs.archived.size()},
+          {"logs_skipped", r.logs_skipped},
+          {"bytes_stored", r.state.backup.stats.bytes_stored + r.config.backup.stats.bytes_stored + r.logs.stats.bytes_stored},
+          {"replicated", replicated}};
+}
+
+std::string BackupAllText(const ops::BackupAllResult& r, const std::string& node_id) {
+  const auto short_id = [](const std::string& id) { return id.substr(0, 12); };
+  return Lines({BackupText(r.state, node_id, true),
+                "config snapshot " + short_id(repo::IdHex(r.config.backup.snapshot_id)) + ": " + std::to_string(r.config.files) +
+                    " files, " + std::to_string(r.config.secrets.size()) + " secret(s) encrypted",
+                !r.logs_skipped.empty()    ? "logs: skipped, " + r.logs_skipped
+                : r.logs.snapshot_id.empty() ? "logs: no rotated logs to archive"
+                                           : "logs snapshot " + short_id(r.logs.snapshot_id) + ": " +
+                                                 std::to_string(r.logs.archived.size()) + " rotated log(s)",
+                "recovery point " + short_id(r.recovery_point_id) + " at height " + std::to_string(r.state.checkpoint.height) +
+                    " (restore it with `ailee-cli restore " + short_id(r.recovery_point_id) + " --target DIR`)"});
+}
+
+void SetUpBackupAll(CLI::App* backup, Session& session) {
+  auto* cmd = backup->add_subcommand(
+      "all",
+      "Before maintenance: a full state backup, the configuration (secrets encrypted), the rotated logs, and a\n"
+      "recovery point naming the three, written last so it always names a complete set. Removes nothing: no local\n"
+      "log is deleted and no archive forgotten. `restore RECOVERY_POINT --target DIR` restores its state.");
+  auto a = std::make_shared<BackupAllArgs>();
+  AddRepoOptions(cmd, a->repo);
+  cmd->add_flag("--offline", a->offline, "do not ask a running node; open the data dir (node must be stopped)");
+  cmd->add_option("--tag", a->tags, "tag every snapshot taken (repeatable)");
+  cmd->add_option("--note", a->note, "recorded in the recovery point, e.g. \"before upgrade to 1.4\"");
+  cmd->add_option("--secrets-passphrase-file", a->secrets_file,
+                  "file holding the config secrets passphrase (else $AILEE_SECRETS_PASSPHRASE or a prompt)");
+  cmd->callback([&session, a] {
+    auto s = RepoSession::Open(session, a->repo);
+    if (!s.ok()) return EndCommand(session, s.status());
+    if (!s->config()) return EndCommand(session, InvalidArgument("backup all needs the node's config (--config)"));
+    const auto& cfg = *s->config();
+    audit::ScopedAuditOp op(s->audit(), "backup.all", {{"repository", s->url()}, {"node_id", cfg.node.id}, {"note", a->note}});
+    auto pass = SecretsPassphrase(a->secrets_file, false);
+    if (!pass.ok()) return EndCommand(session, pass.status(), op);
+    ops::BackupAllOptions o;
+    o.node_id = cfg.node.id;
+    o.state.resolve_source = StateSourceOf(cfg, "", "", a->offline);
+    o.state.zstd_level = cfg.backup.compression_level;
+    o.state.audit_head = s->AuditHead();
+    o.config = ops::ConfigBackupOptionsFor(s->config(), session.global().config_path);
+    o.config.audit_head = s->AuditHead();
+    if (*pass) o.config.secrets_passphrase = &**pass;
+    o.logs = ops::LogArchiveOptionsFor(s->config(), "");
+    o.logs_optional = cfg.logging.log_file.empty();
+    o.logs.audit_head = s->AuditHead();
+    o.tags = a->tags;
+    o.note = a->note;
+    ProgressLine progress(session.global(), "backup all");
+    o.state.progress = [&](const repo::BackupProgress& p) { progress.Update("state", p.bytes_done, p.bytes_total); };
+    o.on_part = [&](const std::string&, const std::string& id) { op.Touch(id); };
+    auto r = ops::BackupAll(s->repo(), o);
+    progress.Done();
+    if (!r.ok()) return EndCommand(session, r.status(), op);
+    op.Touch("state_root:" + crypto::HashToHex(r->state.checkpoint.state_root));
+    // Every snapshot goes to the secondaries, the recovery point last.
+    std::vector<ReplicationOutcome> replicated;
+    Status copies = Status::Ok();
+    for (const auto& id : r->snapshot_ids) {
+      auto outcomes = ReplicateToSecondaries(session.global(), *s, id);
+      if (Status st = ReplicationStatus(outcomes, id); !st.ok() && copies.ok()) copies = st;
+      replicated.insert(replicated.end(), outcomes.begin(), outcomes.end());
+    }
+    AuditRecord record([&](const Status& verdict) {
+      Status audited = op.Finish(Status::Ok());
+      return audited.ok() ? verdict : audited;
+    });
+    EndWithVerdict(session, copies, record, [&] { return BackupAllJson(*r, ReplicationJson(replicated)); },
+                   [&] { return BackupAllText(*r, cfg.node.id); });
+  });
+}
+
 void SetUpBackup(CLI::App& app, Session& session) {
-  auto* backup = app.add_subcommand("backup", "Back up node state into the repository");
+  auto* backup = app.add_subcommand("backup", "Back up node state (and with `all`, config and logs too) into the repository");
   backup->require_subcommand(1);
   auto* cmd = backup->add_subcommand(
       "state",
@@ -86,13 +195,7 @@ void SetUpBackup(CLI::App& app, Session& session) {
     }
     audit::ScopedAuditOp op(s->audit(), "backup.state", {{"repository", s->url()}, {"full", *full}, {"node_id", cfg.node.id}});
     ops::StateBackupOptions o;
-    ops::StateSourceOptions source;
-    source.node_id = cfg.node.id;
-    source.data_dir = data_dir->empty() ? cfg.node.data_dir : *data_dir;
-    source.node_url = url->empty() ? config::NodeUrl(cfg) : *url;
-    source.offline = *offline;
-    source.read_admin_token = [&cfg] { return config::ReadAdminToken(cfg); };
-    o.resolve_source = source;
+    o.resolve_source = StateSourceOf(cfg, *url, *data_dir, *offline);
     o.full = *full;
     o.zstd_level = zstd_level;
     o.tags = *tags;
@@ -118,7 +221,7 @@ void SetUpBackup(CLI::App& app, Session& session) {
     });
     EndWithVerdict(session, ReplicationStatus(replicated, id), record,
                    [&] { return BackupJson(*r, ReplicationJson(replicated)); }, [] { return std::string(); });
-  });
+  });  SetUpBackupAll(backup, session);
 }
 
 nlohmann::ordered_json RestoreJson(const ops::StateRestoreResult& r, const std::string& target) {

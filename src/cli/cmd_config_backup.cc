@@ -11,7 +11,7 @@
 #include "cli/format.h"
 #include "cli/replicate.h"
 #include "cli/repo_session.h"
-#include "keys/secret_input.h"
+#include "cli/secrets_passphrase.h"
 #include "ops/config/backup.h"
 #include "ops/config/restore.h"
 
@@ -19,21 +19,6 @@ namespace ailee::cli {
 namespace {
 
 using nlohmann::json;
-
-inline constexpr const char* kSecretsPassphraseEnv = "AILEE_SECRETS_PASSPHRASE";
-
-// The secrets passphrase: --secrets-passphrase-file, $AILEE_SECRETS_PASSPHRASE
-// or a prompt. nullopt when none is available and it is optional.
-Result<std::optional<crypto::SecureBytes>> SecretsPassphrase(const std::string& file, bool required) {
-  keys::SecretSource src;
-  src.file = file;
-  src.env = kSecretsPassphraseEnv;
-  src.prompt = "Secrets passphrase: ";
-  auto p = keys::ReadSecret(src);
-  if (p.ok()) return std::optional<crypto::SecureBytes>(std::move(*p));
-  if (p.status().code() == StatusCode::kNotFound && !required) return std::optional<crypto::SecureBytes>();
-  return p.status().WithContext("secrets passphrase (--secrets-passphrase-file, $" + std::string(kSecretsPassphraseEnv) + " or a terminal)");
-}
 
 struct BackupArgs {
   RepoArgs repo;

@@ -5,6 +5,7 @@
 #include "base/fs.h"
 #include "base/scratch.h"
 #include "ops/blocks/replay.h"
+#include "ops/recovery_point/backup_all.h"
 #include "state/checkpoint.h"
 #include "state/checkpoint_manifest.h"
 #include "state/checkpoint_verify.h"
@@ -106,6 +107,14 @@ Result<repo::Snapshot> ChooseRestoreSnapshot(repo::Repository& repo, const std::
   }
   ASSIGN_OR_RETURN(repo::Snapshot snap, repo::FindSnapshot(repo, ref));
   if (snap.kind == kind) return snap;
+  if (snap.kind == kRecoveryPointKind && kind == "state") {
+    // A recovery point (`backup all`) restores as its state snapshot.
+    ASSIGN_OR_RETURN(RecoveryPoint point, ReadRecoveryPoint(repo, snap));
+    auto state = repo::FindSnapshot(repo, point.state_snapshot);
+    if (state.ok()) return state;
+    return state.status().WithContext("state snapshot " + point.state_snapshot.substr(0, 12) + " of recovery point " +
+                                      point.id.substr(0, 12) + " (forgotten since?)");
+  }
   if (c.kind.empty()) {
     return InvalidArgument("snapshot " + snap.id_hex().substr(0, 12) + " is a '" + snap.kind +
                            "' snapshot, not node state: nothing was restored; use " +
