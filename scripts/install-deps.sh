@@ -22,9 +22,9 @@ PACKAGES=(
   python3-swift memcached radosgw ceph-mon ceph-osd awscli
   # benchmarks: the tools an operator would otherwise pick
   restic borgbackup zstd tar
-  # packaging: the .deb (dpkg-shlibdeps, fakeroot), its test (logrotate,
+  # packaging: the .deb (dpkg-shlibdeps), its tests (logrotate,
   # systemd-analyze, shellcheck for the maintainer scripts)
-  dpkg-dev fakeroot logrotate systemd shellcheck
+  dpkg-dev logrotate systemd shellcheck
 )
 
 missing=()
