@@ -25,6 +25,11 @@ deb=$(bash "$src/scripts/package.sh" --build-dir "$build" --out "$tmp/dist" 2>"$
   || { cat "$tmp/package.log" >&2; fail "scripts/package.sh failed"; }
 [ -f "$deb" ] || fail "package.sh printed '$deb', not a file"
 case "$deb" in */ailee-core_*_*.deb) ;; *) fail "unexpected package name $deb" ;; esac
+# Idempotent: a second run replaces the same file and leaves no staging behind.
+again=$(bash "$src/scripts/package.sh" --build-dir "$build" --out "$tmp/dist" 2>>"$tmp/package.log" | tail -n 1) \
+  || { cat "$tmp/package.log" >&2; fail "scripts/package.sh failed the second time"; }
+[ "$again" = "$deb" ] || fail "second run printed $again, first $deb"
+[ "$(ls -A "$tmp/dist")" = "$(basename "$deb")" ] || fail "dist holds more than the .deb: $(ls -A "$tmp/dist")"
 
 step "control: dependencies from dpkg-shlibdeps, conffiles, scripts"
 dpkg-deb --field "$deb" Depends > "$tmp/depends"

@@ -9,7 +9,8 @@ against the runbook and against ailee-cli itself:
   answers with its own usage line) and each flag is one that subcommand has;
 - the units may write where the example config puts data, logs and the
   repository (ReadWritePaths), and the logrotate rule keeps 90 days and never
-  matches the audit log.
+  matches the audit log;
+- a run of the state backup while another holds its lock is skipped (75).
 
 usage: schedule_test.py SOURCE_DIR AILEE_CLI
        schedule_test.py --self-test SOURCE_DIR AILEE_CLI   (plants mistakes, each must be caught)
@@ -22,6 +23,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 
 # job: (systemd OnCalendar, cron "m h dom mon dow"), from BACKUP_RECOVERY.md
 # "Backup Schedule" plus the hourly logs archive (at :05, after a
@@ -247,6 +249,53 @@ def check_logrotate(src, errors):
         errors.append("logrotate: postrotate does not make the node reopen its log")
 
 
+def check_cron_syntax(src, errors):
+    with open(os.path.join(src, "packaging/cron/ailee")) as f:
+        for n, line in enumerate(f, 1):
+            fields = line.strip().split(None, 6)
+            if len(fields) == 7 and not line.startswith("#"):
+                r = subprocess.run(["sh", "-n", "-c", fields[6]], capture_output=True, text=True)
+                if r.returncode != 0:
+                    errors.append(f"cron line {n}: not valid sh: {r.stderr.strip()}")
+
+
+def check_no_overlap(src, errors):
+    """Two runs of the state backup at once, one from its systemd unit and one
+    from its cron line (a timer run and a manual or cron run): the second is
+    skipped with 75 while the first holds the lock, and ailee-cli runs once.
+    System paths are moved into a scratch dir; ailee-cli is a stand-in that
+    records its start and sleeps."""
+    with tempfile.TemporaryDirectory() as tmp:
+        fake = os.path.join(tmp, "ailee-cli")
+        runs = os.path.join(tmp, "runs")
+        with open(fake, "w") as f:
+            f.write(f"#!/bin/sh\necho \"$*\" >> {runs}\nsleep 2\n")
+        os.chmod(fake, 0o755)
+        config = os.path.join(tmp, "config.yaml")
+        open(config, "w").close()
+
+        def moved(text):
+            return (text.replace("/run/lock/", tmp + "/").replace("/run/systemd/system", tmp + "/no-systemd")
+                    .replace("/etc/ailee/config.yaml", config).replace("/usr/bin/ailee-cli", fake))
+        svc = read_ini(os.path.join(src, "packaging/systemd/ailee-job-backup-state.service"))
+        unit_argv = shlex.split(moved(values(svc, "Service", "ExecStart")[0]))
+        cron_line = next(l for l in open(os.path.join(src, "packaging/cron/ailee"))
+                         if l.startswith("*/15") and "backup state" in l)
+        cron_cmd = moved(cron_line.split(None, 6)[6])
+        env = dict(os.environ, PATH=tmp + ":" + os.environ.get("PATH", "/usr/bin:/bin"))
+        first = subprocess.Popen(unit_argv, env=env)
+        for _ in range(100):  # until the first run is inside the lock
+            if os.path.exists(runs):
+                break
+            time.sleep(0.05)
+        second = subprocess.run(["sh", "-c", cron_cmd], env=env, timeout=30)
+        rc_first = first.wait(timeout=30)
+        count = len(open(runs).read().splitlines()) if os.path.exists(runs) else 0
+        if rc_first != 0 or second.returncode != 75 or count != 1:
+            errors.append(f"overlap: unit run exit {rc_first}, cron run during it exit {second.returncode} "
+                          f"(want 0 and 75), ailee-cli started {count} times (want 1)")
+
+
 def run(src, cli):
     errors = []
     env = read_env(os.path.join(src, "packaging/jobs.env"))
@@ -264,6 +313,7 @@ def run(src, cli):
         check_cli(list(argv), cli, "ailee-cli " + " ".join(argv), errors, cache)
     check_write_paths(src, errors)
     check_logrotate(src, errors)
+    check_cron_syntax(src, errors)
     return errors
 
 
@@ -305,6 +355,7 @@ def main():
         return 1 if failures else 0
     src, cli = args
     errors = run(src, cli)
+    check_no_overlap(src, errors)
     for e in errors:
         print("FAIL:", e)
     print("schedule:", "ok" if not errors else f"{len(errors)} problems")
