@@ -7,13 +7,10 @@
 #
 #   package_test.sh SOURCE_DIR BUILD_DIR
 #
-# Why not a chroot: there is no Debian mirror here to build one (mmdebstrap
-# needs one), so the maintainer scripts run chrootless (dpkg
-# --force-script-chrootless) with DPKG_ROOT set, and the scripts take every
-# path and the user database below it. --force-depends: the throwaway root's
-# dpkg database has none of the libraries the package depends on (they are
-# checked on the .deb's control file instead).
+# The root and why it is not a chroot: throwaway_root.sh.
 set -euo pipefail
+# shellcheck source=throwaway_root.sh
+. "$(dirname "$0")/throwaway_root.sh"
 src=$1 build=$2
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/ailee-package-test.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
@@ -60,21 +57,15 @@ if grep -E ' \./(usr/)?(include|lib/[^s])' "$tmp/contents"; then fail "headers o
 
 step "a throwaway root"
 R="$tmp/root"
-mkdir -p "$R/etc" "$R/var/lib/dpkg/info" "$R/var/lib/dpkg/updates" "$R/var/lib/dpkg/triggers"
-touch "$R/var/lib/dpkg/status" "$R/var/lib/dpkg/available"
-printf 'root:x:0:0:root:/root:/bin/sh\n' > "$R/etc/passwd"
-printf 'root:x:0:\n' > "$R/etc/group"
-printf 'root:*:19000:0:99999:7:::\n' > "$R/etc/shadow"
-printf 'root:*::\n' > "$R/etc/gshadow"
-chmod 0640 "$R/etc/shadow" "$R/etc/gshadow"
-dpkg_root() { dpkg --root="$R" --force-script-chrootless --force-depends --force-not-root "$@"; }
+make_root "$R"
+dpkg_root() { dpkg_in "$R" "$@"; }
 
 step "install"
 dpkg_root -i "$deb" > "$tmp/install.log" 2>&1 || { cat "$tmp/install.log" >&2; fail "dpkg -i"; }
 grep -q '^ailee:' "$R/etc/passwd" || fail "no ailee user"
 grep -q '^ailee:' "$R/etc/group" || fail "no ailee group"
-uid=$(awk -F: '$1=="ailee"{print $3}' "$R/etc/passwd")
-gid=$(awk -F: '$1=="ailee"{print $3}' "$R/etc/group")
+uid=$(id_in "$R" passwd ailee)
+gid=$(id_in "$R" group ailee)
 ((uid > 0 && uid < 1000)) || fail "ailee is not a system user (uid $uid)"
 awk -F: '$1=="ailee"{exit !($7=="/usr/sbin/nologin")}' "$R/etc/passwd" || fail "ailee has a login shell"
 expect() { # expect PATH MODE UID GID
@@ -85,6 +76,7 @@ expect() { # expect PATH MODE UID GID
 expect /etc/ailee 750 0 "$gid"
 expect /etc/ailee/jobs.env 640 0 "$gid"
 expect /var/lib/ailee 750 "$uid" "$gid"
+expect /var/lib/ailee/keys 700 "$uid" "$gid"
 expect /var/log/ailee 750 "$uid" "$gid"
 expect /var/backups/ailee 750 "$uid" "$gid"
 expect /etc/cron.d/ailee 644 0 0
@@ -93,9 +85,13 @@ expect /usr/bin/ailee-cli 755 0 0
 "$R/usr/bin/ailee-cli" --help > /dev/null || fail "the installed ailee-cli does not run"
 
 step "validate-config accepts a config laid out as the permission model says"
-# config.yaml and keys root:ailee 0640 in /etc/ailee, data below /var/lib/ailee.
-openssl genpkey -algorithm ed25519 -out "$R/etc/ailee/signer-01.key" 2>/dev/null
-openssl pkey -in "$R/etc/ailee/signer-01.key" -pubout -out "$R/etc/ailee/signer-01.pub"
+# config.yaml and public keys root:ailee 0640 in /etc/ailee; the signer key
+# ailee 0600 in /var/lib/ailee/keys (its fence is written beside it).
+K="$R/var/lib/ailee/keys"
+openssl genpkey -algorithm ed25519 -out "$K/signer-01.key" 2>/dev/null
+openssl pkey -in "$K/signer-01.key" -pubout -out "$R/etc/ailee/signer-01.pub"
+chown "$uid:$gid" "$K/signer-01.key"
+chmod 0600 "$K/signer-01.key"
 cat > "$R/etc/ailee/config.yaml" <<YAML
 node:
   id: node-1
@@ -108,13 +104,13 @@ federation:
       public_key_file: signer-01.pub
 signer:
   id: signer-01
-  key_file: signer-01.key
+  key_file: $K/signer-01.key
 logging:
   log_file: $R/var/log/ailee/node.log
   audit_log: $R/var/log/ailee/audit.log
 YAML
-chown "0:$gid" "$R"/etc/ailee/config.yaml "$R"/etc/ailee/signer-01.*
-chmod 0640 "$R"/etc/ailee/config.yaml "$R"/etc/ailee/signer-01.*
+chown "0:$gid" "$R"/etc/ailee/config.yaml "$R"/etc/ailee/signer-01.pub
+chmod 0640 "$R"/etc/ailee/config.yaml "$R"/etc/ailee/signer-01.pub
 "$R/usr/bin/ailee-cli" --config "$R/etc/ailee/config.yaml" validate-config > "$tmp/validate.log" 2>&1 \
   || { cat "$tmp/validate.log" >&2; fail "validate-config rejects the packaged layout"; }
 
@@ -145,8 +141,8 @@ grep -q '^ailee:' "$R/etc/passwd" || fail "purge deleted the user while files it
 
 step "purge with /etc/ailee/purge-data removes everything it created"
 dpkg_root -i "$deb" > "$tmp/install2.log" 2>&1 || { cat "$tmp/install2.log" >&2; fail "dpkg -i again"; }
-[ "$(awk -F: '$1=="ailee"{print $3}' "$R/etc/passwd")" = "$uid" ] || fail "reinstall changed the ailee uid"
-rm -f "$R"/etc/ailee/config.yaml "$R"/etc/ailee/signer-01.* "$R/var/log/ailee/audit.log"
+[ "$(id_in "$R" passwd ailee)" = "$uid" ] || fail "reinstall changed the ailee uid"
+rm -f "$R"/etc/ailee/config.yaml "$R"/etc/ailee/signer-01.pub "$R/var/log/ailee/audit.log"
 touch "$R/etc/ailee/purge-data"
 dpkg_root --purge ailee-core > "$tmp/purge2.log" 2>&1 || { cat "$tmp/purge2.log" >&2; fail "second purge"; }
 for d in /etc/ailee /var/lib/ailee /var/log/ailee /var/backups/ailee; do
