@@ -200,7 +200,8 @@ def example_paths(src):
     """The example config's writable locations."""
     text = open(os.path.join(src, "packaging/config.example.yaml")).read()
     out = []
-    for key in ("data_dir", "log_file", "audit_log"):
+    # The signer key's directory: the node writes the signing fence there.
+    for key in ("data_dir", "log_file", "audit_log", "key_file"):
         m = re.search(rf"^\s*{key}:\s*(\S+)", text, re.M)
         out.append(m.group(1) if key == "data_dir" else os.path.dirname(m.group(1)))
     m = re.search(r"^\s*repository:\s*file://(\S+)", text, re.M)
@@ -212,7 +213,7 @@ def example_paths(src):
 def check_write_paths(src, errors):
     unit_dir = os.path.join(src, "packaging/systemd")
     need = example_paths(src)
-    for unit, paths_need in (("ailee-node.service", need[:3]),
+    for unit, paths_need in (("ailee-node.service", need[:4]),
                              ("ailee-job-.service.d/10-hardening.conf", need)):
         ini = read_ini(os.path.join(unit_dir, unit))
         rw = [p.lstrip("-") for v in values(ini, "Service", "ReadWritePaths") for p in v.split()]
@@ -245,8 +246,13 @@ def check_logrotate(src, errors):
     per_day = {"hourly": 24, "daily": 1, "weekly": 1 / 7}
     if not period or not keep or int(keep.group(1)) / per_day[period.group(1)] != 90:
         errors.append("logrotate: does not keep 90 days online")
-    if "kill" not in body and "HUP" not in body:
-        errors.append("logrotate: postrotate does not make the node reopen its log")
+    script = re.search(r"postrotate\n(.*?)endscript", text, re.S)
+    kills = [l for l in (script.group(1).splitlines() if script else [])
+             if "kill" in l and not l.strip().startswith("#")]
+    if not kills or any("HUP" not in l for l in kills):
+        errors.append("logrotate: postrotate does not send the node SIGHUP (and only SIGHUP) to reopen its log")
+    elif subprocess.run(["sh", "-n", "-c", script.group(1)]).returncode != 0:
+        errors.append("logrotate: postrotate is not valid sh")
 
 
 def check_cron_syntax(src, errors):
@@ -327,6 +333,8 @@ def self_test(src, cli):
         ("packaging/systemd/ailee-job-backup-state.timer", "Persistent=true", "Persistent=false"),
         ("packaging/systemd/ailee-job-.service.d/10-hardening.conf", "/var/lib/ailee ", "/data "),
         ("packaging/logrotate/ailee", "rotate 90", "rotate 7"),
+        ("packaging/logrotate/ailee", "--signal=HUP", "--signal=TERM"),
+        ("packaging/systemd/ailee-node.service", "ReadWritePaths=/var/lib/ailee ", "ReadWritePaths=/var/lib/ailee/node-1 "),
         ("packaging/logrotate/ailee", "[!a]*.log /var/log/ailee/a[!u]*.log", "*.log"),
         ("packaging/jobs.env", "AILEE_SIGNER_ID=", "AILEE_SIGNER=")
     ]
