@@ -15,6 +15,10 @@ set -euo pipefail
 # shellcheck source=throwaway_root.sh
 . "$(dirname "$0")/throwaway_root.sh"
 src=$1 build=$2
+if [ "$(id -u)" -ne 0 ]; then
+  echo "SKIP: needs root (files owned by the package's ailee uid, dpkg --root)"
+  exit 77
+fi
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/ailee-jobs-test.XXXXXX")
 node_pid=""
 cleanup() {
