@@ -22,6 +22,9 @@ PACKAGES=(
   python3-swift memcached radosgw ceph-mon ceph-osd awscli
   # benchmarks: the tools an operator would otherwise pick
   restic borgbackup zstd tar
+  # packaging: the .deb (dpkg-shlibdeps), its tests (logrotate,
+  # systemd-analyze, shellcheck for the maintainer scripts)
+  dpkg-dev logrotate systemd shellcheck
 )
 
 missing=()

@@ -6,24 +6,28 @@
 #include <thread>
 
 #include <CLI/CLI.hpp>
-#include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include "crypto/secure.h"
 #include "node/node.h"
+#include "node/reopenable_file_sink.h"
 
 namespace {
 
-void SetUpLogging(const ailee::config::NodeConfig& cfg) {
+// Returns the log file's sink (null without a log_file) for SIGHUP to reopen.
+std::shared_ptr<ailee::node::ReopenableFileSink> SetUpLogging(const ailee::config::NodeConfig& cfg) {
   std::vector<spdlog::sink_ptr> sinks{std::make_shared<spdlog::sinks::stderr_color_sink_mt>()};
+  std::shared_ptr<ailee::node::ReopenableFileSink> file;
   if (!cfg.logging.log_file.empty()) {
-    sinks.push_back(std::make_shared<spdlog::sinks::basic_file_sink_mt>(cfg.logging.log_file));
+    file = std::make_shared<ailee::node::ReopenableFileSink>(cfg.logging.log_file);
+    sinks.push_back(file);
   }
   auto logger = std::make_shared<spdlog::logger>("ailee-node", sinks.begin(), sinks.end());
   logger->set_level(spdlog::level::from_str(cfg.logging.level));
   logger->flush_on(spdlog::level::info);
   spdlog::set_default_logger(logger);
+  return file;
 }
 
 }  // namespace
@@ -44,11 +48,13 @@ int main(int argc, char** argv) {
                "the peers or the archive; never lowers a fence), audit it and exit");
   CLI11_PARSE(app, argc, argv);
 
-  // Block the stop signals in every thread; one thread waits for them.
+  // Block the stop signals and SIGHUP (reopen the log, after logrotate) in
+  // every thread; one thread waits for them.
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
@@ -57,7 +63,7 @@ int main(int argc, char** argv) {
     std::cerr << "ailee-node: invalid configuration " << config_path << ":\n" << cfg.status().message() << std::endl;
     return cfg.status().code() == ailee::StatusCode::kNotFound ? 1 : 2;
   }
-  SetUpLogging(*cfg);
+  auto log_file = SetUpLogging(*cfg);
   ailee::node::NodeOptions options{*cfg, follow};
   options.allow_lone_start = allow_lone_start;
   auto node = ailee::node::Node::Create(std::move(options));
@@ -76,7 +82,12 @@ int main(int argc, char** argv) {
   }
   std::thread waiter([&] {
     int sig = 0;
-    sigwait(&signals, &sig);
+    while (sigwait(&signals, &sig) == 0 && sig == SIGHUP) {
+      if (!log_file) continue;
+      auto st = log_file->Reopen();
+      if (st.ok()) spdlog::info("received SIGHUP, reopened the log file");
+      else spdlog::error("received SIGHUP: {}", st.ToString());
+    }
     spdlog::info("received {}, shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
     (*node)->Stop();
   });

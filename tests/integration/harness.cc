@@ -328,6 +328,7 @@ std::string RenderConfig(const NodeSpec& spec, int port, const std::vector<Signe
   if (!spec.follow.empty()) y += "follow: " + spec.follow + "\n";
   y += "logging:\n";
   y += "  audit_log: audit.log\n";
+  if (!spec.log_file.empty()) y += "  log_file: " + spec.log_file + "\n";
   y += spec.extra_yaml;
   return y;
 }

@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# The scheduled jobs as the package sets them up: installed into a throwaway
+# root, a node started as the ailee user, and every ailee-job-*.service's
+# exact ExecStart run as ailee (uid and gid from the root's own user
+# database), with jobs.env's values. Each must exit 0, and nothing under
+# /var/{lib,log,backups}/ailee may end up owned by anyone but ailee: the
+# permission model of docs/operations.md, working.
+#
+#   jobs_test.sh SOURCE_DIR BUILD_DIR
+#
+# Paths: the units name /usr/bin, /var/... and /run/lock; here they are
+# below the root (and the locks in a scratch dir), and the config is found
+# through $AILEE_CONFIG, which ailee-cli reads like --config.
+set -euo pipefail
+# shellcheck source=throwaway_root.sh
+. "$(dirname "$0")/throwaway_root.sh"
+src=$1 build=$2
+if [ "$(id -u)" -ne 0 ]; then
+  echo "SKIP: needs root (files owned by the package's ailee uid, dpkg --root)"
+  exit 77
+fi
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/ailee-jobs-test.XXXXXX")
+node_pid=""
+cleanup() {
+  if [ -n "$node_pid" ]; then kill -9 "$node_pid" 2>/dev/null || true; wait "$node_pid" 2>/dev/null || true; fi
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+fail() { echo "FAIL: $*" >&2; [ -f "$tmp/node.err" ] && tail -20 "$tmp/node.err" >&2; exit 1; }
+step() { echo "--- $*"; }
+
+step "install the package into a throwaway root"
+deb=$(bash "$src/scripts/package.sh" --build-dir "$build" --out "$tmp/dist" 2>"$tmp/package.log" | tail -n 1) \
+  || { cat "$tmp/package.log" >&2; fail "scripts/package.sh failed"; }
+R="$tmp/root"
+make_root "$R"
+dpkg_in "$R" -i "$deb" > "$tmp/install.log" 2>&1 || { cat "$tmp/install.log" >&2; fail "dpkg -i"; }
+uid=$(id_in "$R" passwd ailee)
+gid=$(id_in "$R" group ailee)
+chmod 0755 "$tmp" "$R"   # ailee must reach the root's directories, as it reaches / on a host
+as_ailee() {
+  env -i PATH=/usr/bin:/bin HOME="$R/var/lib/ailee" AILEE_CONFIG="$R/etc/ailee/config.yaml" \
+    setpriv --reuid="$uid" --regid="$gid" --clear-groups "$@"
+}
+
+step "the operator's part: config, passphrase files (root:ailee 0640), signer key (ailee 0600), jobs.env"
+E="$R/etc/ailee"
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+K="$R/var/lib/ailee/keys"   # the signer key, where the node may write its fence
+openssl genpkey -algorithm ed25519 -out "$K/signer-01.key" 2>/dev/null
+openssl pkey -in "$K/signer-01.key" -pubout -out "$E/signer-01.pub"
+chown "$uid:$gid" "$K/signer-01.key"
+chmod 0600 "$K/signer-01.key"
+for f in backup.pass secrets.pass key-backup.pass; do
+  (umask 077; head -c 24 /dev/urandom | base64 > "$E/$f")
+done
+cat > "$E/config.yaml" <<YAML
+node:
+  id: node-1
+  data_dir: $R/var/lib/ailee/node-1
+  listen: 127.0.0.1:$port
+  block_interval_ms: 200
+  commitment_interval: 10
+federation:
+  threshold: 1
+  signers:
+    - id: signer-01
+      public_key_file: signer-01.pub
+signer:
+  id: signer-01
+  key_file: $K/signer-01.key
+logging:
+  log_file: $R/var/log/ailee/node.log
+  audit_log: $R/var/log/ailee/audit.log
+backup:
+  repository: file://$R/var/backups/ailee/repo
+  passphrase_file: $E/backup.pass
+  config_paths: [$E]
+  min_copies: 1
+YAML
+sed -i "s|=/etc/ailee/|=$E/|; s|=/var/|=$R/var/|" "$E/jobs.env"
+chown "0:$gid" "$E"/*
+chmod 0640 "$E"/*
+as_ailee "$R/usr/bin/ailee-cli" validate-config > "$tmp/validate.log" 2>&1 || { cat "$tmp/validate.log"; fail "validate-config as ailee"; }
+
+step "the node, as ailee"
+as_ailee "$R/usr/bin/ailee-node" > "$tmp/node.out" 2> "$tmp/node.err" &
+node_pid=$!
+for _ in $(seq 1 100); do
+  as_ailee "$R/usr/bin/ailee-cli" --quiet health-check > /dev/null 2>&1 && break
+  kill -0 "$node_pid" 2>/dev/null || fail "the node exited"
+  sleep 0.2
+done
+as_ailee "$R/usr/bin/ailee-cli" --quiet health-check || fail "the node does not answer"
+
+step "one-time setup as ailee: repository (cheap KDF), signer key backup"
+as_ailee "$R/usr/bin/ailee-cli" --quiet repo init --kdf-memory-mib 8 --kdf-iterations 1 || fail "repo init"
+as_ailee "$R/usr/bin/ailee-cli" --quiet keys backup --id signer-01 --key "$K/signer-01.key" \
+  --out "$R/var/backups/ailee/keys" --passphrase-file "$E/key-backup.pass" || fail "keys backup"
+# A rotated log for the logs job to archive (what logrotate leaves).
+as_ailee sh -c "echo rotated > '$R/var/log/ailee/node.log.1'"
+
+step "every scheduled job's ExecStart, as ailee"
+mkdir -p "$tmp/lock" && chmod 1777 "$tmp/lock"
+set -a
+# shellcheck disable=SC1091
+. "$E/jobs.env"
+set +a
+for unit in "$R"/usr/lib/systemd/system/ailee-job-*.service; do
+  job=$(basename "$unit" .service)
+  line=$(sed -n 's/^ExecStart=//p' "$unit")
+  line=${line//\/usr\/bin\/ailee-cli/$R\/usr\/bin\/ailee-cli}
+  line=${line//\/run\/lock\//$tmp\/lock\/}
+  line=${line// \/var\// $R\/var\/}
+  # Our own unit files: ${VAR} from jobs.env, words split as systemd does here.
+  eval "words=($line)"
+  # shellcheck disable=SC2154
+  if ! as_ailee "${words[@]}" > "$tmp/$job.log" 2>&1; then
+    cat "$tmp/$job.log" >&2
+    fail "$job failed as ailee: ${words[*]}"
+  fi
+  echo "ok $job"
+done
+
+step "what the jobs made"
+snaps=$(as_ailee "$R/usr/bin/ailee-cli" --json snapshots)
+for kind in state config logs; do
+  echo "$snaps" | grep -q "\"$kind\"" || fail "no $kind snapshot after the jobs: $snaps"
+done
+as_ailee "$R/usr/bin/ailee-cli" --quiet audit verify || fail "the audit log the jobs wrote does not verify"
+foreign=$(find "$R/var/lib/ailee" "$R/var/log/ailee" "$R/var/backups/ailee" ! -uid "$uid" -print | head -5)
+[ -z "$foreign" ] || fail "files not owned by ailee after the jobs: $foreign"
+echo "jobs test passed"
