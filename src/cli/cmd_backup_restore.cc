@@ -17,6 +17,7 @@
 #include "cli/replicate.h"
 #include "cli/session.h"
 #include "config/node_access.h"
+#include "ops/metrics/job_samples.h"
 #include "ops/state/backup.h"
 #include "ops/state/checkpoint_apply.h"
 #include "ops/state/checkpoint_transfer.h"
@@ -110,6 +111,7 @@ void SetUpBackup(CLI::App& app, Session& session) {
     // operation printing its own line.
     PrintLine(g, BackupText(*r, cfg.node.id, *full));
     auto replicated = ReplicateToSecondaries(g, *s, id);
+    session.AddMetrics(ops::metrics::StateBackupSamples(*r, replicated, cfg.backup.min_copies));
     // The backup's own record says ok (it is in the primary); the verdict
     // (the exit code) says whether every copy got it too.
     AuditRecord record([&](const Status& verdict) {
