@@ -71,7 +71,7 @@ class MetricsTest : public ::testing::Test {
     return text.ok() ? *text : "";
   }
   CommandResult PromtoolCheck(const std::string& file) const {
-    return Run({"/bin/sh", "-c", "promtool check metrics < \"$0\"", file}, Millis(30000));
+    return ailee::it::Run({"/bin/sh", "-c", "promtool check metrics < \"$0\"", file}, Millis(30000));
   }
 
   Scenario s_;
@@ -172,11 +172,16 @@ TEST_F(MetricsTest, NoDirectoryMeansNoMetricsAndAVanishedOneOnlyWarns) {
   EXPECT_EQ(vanished.exit_code, 0) << vanished;
   EXPECT_NE(vanished.err.find("warning: metrics not written"), std::string::npos) << vanished;
 
-  // A node whose config names no directory: nothing written, no warning.
-  NodeSpec spec = NodeSpec::Leader("node-2", 100, 10);
-  spec.extra_yaml = BackupYaml();
-  TestNode plain = s_.AddNode(spec);
-  CommandResult quiet = s_.Cli(plain, {"-q", "verify"});
+  // A config that names no directory (the node's own, without its
+  // monitoring section, beside it so its relative paths still hold):
+  // nothing written, no warning.
+  auto yaml = fs::ReadFile(node_->config_path());
+  ASSERT_TRUE(yaml.ok());
+  const std::string plain_yaml = yaml->substr(0, yaml->find("monitoring:"));
+  ASSERT_NE(plain_yaml.size(), yaml->size());
+  const std::string plain = node_->dir() + "/plain.yaml";
+  ASSERT_OK(WriteFile(plain, plain_yaml));
+  CommandResult quiet = s_.CliRaw({"--config", plain, "-q", "verify"});
   EXPECT_EQ(quiet.exit_code, 0) << quiet;
   EXPECT_EQ(quiet.err, "");
   EXPECT_TRUE(Entries(textfile_).empty());
