@@ -9,6 +9,7 @@
 #include <future>
 
 #include "base/fs.h"
+#include "ops/metrics/job_samples.h"
 #include "ops/metrics/textfile.h"
 
 namespace ailee::ops::metrics {
@@ -146,6 +147,69 @@ TEST_F(MetricsFileTest, TemporaryFilesOfKilledRunsAreRemoved) {
   ASSERT_TRUE(fs::WriteFileAtomic(leftover, "half").ok());
   ASSERT_TRUE(WriteJobMetrics(dir_, Run(0, 1000)).ok());
   EXPECT_FALSE(fs::Exists(leftover));
+}
+
+// ---------------------------------------------------------------- samples
+
+double ValueOf(const std::vector<Sample>& samples, const std::string& name) {
+  for (const auto& s : samples) {
+    if (s.name == name) return s.value;
+  }
+  ADD_FAILURE() << name << " not reported";
+  return -1;
+}
+
+TEST(JobSamplesTest, ABackupCountsOnlyTheSecondariesThatGotTheSnapshot) {
+  StateBackupResult r;
+  r.backup.stats.bytes_read = 10;
+  r.backup.stats.bytes_stored = 7;
+  std::vector<ReplicationOutcome> copies = {{"file:///a", Status::Ok(), 7, 1},
+                                            {"s3://b/repo", Unavailable("connection refused"), 0, 0}};
+  auto samples = StateBackupSamples(r, copies, 3);
+  EXPECT_EQ(ValueOf(samples, "ailee_job_bytes_read"), 10);
+  EXPECT_EQ(ValueOf(samples, "ailee_job_bytes_stored"), 7);
+  EXPECT_EQ(ValueOf(samples, "ailee_snapshot_copies"), 2);
+  EXPECT_EQ(ValueOf(samples, "ailee_snapshot_min_copies"), 3);
+  EXPECT_EQ(ValueOf(samples, "ailee_snapshot_locations_reached"), 1);
+  EXPECT_EQ(ValueOf(samples, "ailee_snapshot_locations_configured"), 2);
+  EXPECT_EQ(ValueOf(samples, "ailee_snapshot_age_seconds"), 0);
+}
+
+TEST(JobSamplesTest, DamageAndFailedKeyCopiesAreReportedAsNotOk) {
+  RepositoryVerification v;
+  EXPECT_EQ(ValueOf(VerifySamples(v), "ailee_verify_ok"), 1);
+  v.report.problems.push_back({"pack 00ff", "", "", "00ff", "", "missing"});
+  EXPECT_EQ(ValueOf(VerifySamples(v), "ailee_verify_ok"), 0);
+
+  keys::VerifyReport ok;
+  auto passed = KeysVerifySamples("signer-1", ok);
+  EXPECT_EQ(ValueOf(passed, "ailee_keys_verify_age_seconds"), 0);
+  keys::VerifyReport bad;
+  bad.overall = PermissionDenied("wrong passphrase");
+  auto failed = KeysVerifySamples("signer-1", bad);
+  EXPECT_EQ(ValueOf(failed, "ailee_verify_ok"), 0);
+  for (const auto& s : failed) EXPECT_NE(s.name, "ailee_keys_verify_age_seconds") << "a failed check must not reset the age";
+}
+
+TEST(JobSamplesTest, ArchiveLagOnlyWhenTheNodeAnswered) {
+  ArchiveStatus st;
+  st.archived_height = 40;
+  st.lag_blocks = 0;
+  for (const auto& s : ArchiveStatusSamples(st)) EXPECT_NE(s.name, "ailee_archive_lag_blocks");
+  st.node_reachable = true;
+  st.node_height = 45;
+  st.lag_blocks = 5;
+  EXPECT_EQ(ValueOf(ArchiveStatusSamples(st), "ailee_archive_lag_blocks"), 5);
+}
+
+// docs/metrics.md lists every metric the catalog has, so neither drifts.
+TEST(JobSamplesTest, EveryMetricIsDocumented) {
+  auto doc = fs::ReadFile(std::string(AILEE_SOURCE_DIR) + "/docs/metrics.md");
+  ASSERT_TRUE(doc.ok()) << doc.status().ToString();
+  for (const auto& m : AllMetrics()) {
+    EXPECT_NE(doc->find(std::string("| `") + m.name + "` | " + m.help + " |"), std::string::npos)
+        << m.name << " with its help text is missing from docs/metrics.md";
+  }
 }
 
 }  // namespace
