@@ -184,10 +184,11 @@ TEST(JobSamplesTest, DamageAndFailedKeyCopiesAreReportedAsNotOk) {
   keys::VerifyReport ok;
   auto passed = KeysVerifySamples("signer-1", ok);
   EXPECT_EQ(ValueOf(passed, "ailee_keys_verify_age_seconds"), 0);
+  EXPECT_EQ(ValueOf(passed, "ailee_keys_verify_ok"), 1);
   keys::VerifyReport bad;
   bad.overall = PermissionDenied("wrong passphrase");
   auto failed = KeysVerifySamples("signer-1", bad);
-  EXPECT_EQ(ValueOf(failed, "ailee_verify_ok"), 0);
+  EXPECT_EQ(ValueOf(failed, "ailee_keys_verify_ok"), 0);
   for (const auto& s : failed) EXPECT_NE(s.name, "ailee_keys_verify_age_seconds") << "a failed check must not reset the age";
 }
 

@@ -43,7 +43,7 @@ std::vector<Sample> VerifySamples(const RepositoryVerification& v) {
 }
 
 std::vector<Sample> KeysVerifySamples(const std::string& signer_id, const keys::VerifyReport& r) {
-  std::vector<Sample> out = {{"ailee_verify_ok", {{"signer", signer_id}}, r.overall.ok() ? 1.0 : 0.0}};
+  std::vector<Sample> out = {{"ailee_keys_verify_ok", {{"signer", signer_id}}, r.overall.ok() ? 1.0 : 0.0}};
   if (r.overall.ok()) out.push_back({"ailee_keys_verify_age_seconds", {{"signer", signer_id}}, 0});
   return out;
 }

@@ -36,8 +36,10 @@ std::vector<Sample> ConfigBackupSamples(const ConfigBackupResult& r, const std::
 std::vector<Sample> LogArchiveSamples(const LogArchiveResult& r);
 // verify: ailee_verify_ok (damage and a failed restore test are 0), bytes read.
 std::vector<Sample> VerifySamples(const RepositoryVerification& v);
-// keys verify: the signer's verification age is 0 when every copy passed;
-// otherwise not reported, so the previous age keeps growing.
+// keys verify: ailee_keys_verify_ok{signer} (its own name: a metric keeps one
+// set of label names across files), and the signer's verification age, 0
+// when every copy passed; otherwise not reported, so the previous age keeps
+// growing.
 std::vector<Sample> KeysVerifySamples(const std::string& signer_id, const keys::VerifyReport& r);
 // copy: bytes stored in the destination.
 std::vector<Sample> CopySamples(const repo::CopyStats& c);

@@ -85,6 +85,7 @@ const std::vector<MetricInfo>& AllMetrics() {
       {"ailee_snapshot_locations_reached", "gauge", "Secondary repositories that received the newest snapshot."},
       {"ailee_snapshot_locations_configured", "gauge", "Secondary repositories configured (backup.secondary_repositories)."},
       {"ailee_verify_ok", "gauge", "1 when the job's last verification found no damage, else 0."},
+      {"ailee_keys_verify_ok", "gauge", "1 when every backup of the signer's key passed the job's last keys verify, else 0."},
       {"ailee_keys_verify_age_seconds", "gauge",
        "Seconds since every backup of the signer's key last passed keys verify, when the file was written."},
       {"ailee_archive_height", "gauge", "Height of the last block in the block archive."},
