@@ -17,6 +17,7 @@
 #include "cli/repo_session.h"
 #include "ops/blocks/archiver.h"
 #include "ops/blocks/replay.h"
+#include "ops/metrics/job_samples.h"
 #include "repo/block_archive.h"
 
 namespace ailee::cli {
@@ -98,8 +99,10 @@ void SetUpRun(CLI::App& parent, Session& ses) {
       if (!quiet || level != "info") std::cerr << FormatUtc(Clock::Real().NowMillis() / 1000) << " archive " << level << ": " << line << std::endl;
     };
     audit::ScopedAuditOp op(s->audit(), "archive-run", {{"repository", s->url()}, {"node", ao.node_url}, {"once", o->once}});
+    auto archived = ops::RunArchiver(s->repo(), ao);
+    if (archived.ok()) ses.AddMetrics(ops::metrics::ArchiverSamples(*archived));
     EndCommand(
-        ses, ops::RunArchiver(s->repo(), ao), op,
+        ses, archived, op,
         [](const ops::ArchiverResult& r) {
           return json{{"node_id", r.node_id}, {"archived_height", r.archived_height}, {"blocks_archived", r.blocks_archived},
                       {"segments_written", r.segments_written}, {"buffered_segments", r.buffered_segments}};
@@ -151,6 +154,7 @@ void SetUpStatus(CLI::App& parent, Session& ses) {
     if (!buffer.ok()) return EndCommand(ses, buffer.status());
     auto st = ops::GetArchiveStatus(s->repo(), NodeUrlOf(*node, s->config()), *buffer, *node_id);
     if (!st.ok()) return EndCommand(ses, st.status());
+    ses.AddMetrics(ops::metrics::ArchiveStatusSamples(*st));
     auto w = ops::GetRecoveryWindow(s->repo(), st->node_id);
     if (!w.ok()) return EndCommand(ses, w.status());
     EndCommand(ses, Status::Ok(), {}, [&] { return StatusJson(*st, *w); }, [&] { return StatusText(*st, *w); });

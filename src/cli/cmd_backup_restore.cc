@@ -18,6 +18,7 @@
 #include "cli/secrets_passphrase.h"
 #include "cli/session.h"
 #include "config/node_access.h"
+#include "ops/metrics/job_samples.h"
 #include "ops/recovery_point/backup_all.h"
 #include "ops/state/backup.h"
 #include "ops/state/checkpoint_apply.h"
@@ -141,13 +142,15 @@ void SetUpBackupAll(CLI::App* backup, Session& session) {
     if (!r.ok()) return EndCommand(session, r.status(), op);
     op.Touch("state_root:" + crypto::HashToHex(r->state.checkpoint.state_root));
     // Every snapshot goes to the secondaries, the recovery point last.
-    std::vector<ReplicationOutcome> replicated;
+    std::vector<ReplicationOutcome> replicated, state_copies;
     Status copies = Status::Ok();
     for (const auto& id : r->snapshot_ids) {
       auto outcomes = ReplicateToSecondaries(session.global(), *s, id);
+      if (id == r->snapshot_ids.front()) state_copies = outcomes;
       if (Status st = ReplicationStatus(outcomes, id); !st.ok() && copies.ok()) copies = st;
       replicated.insert(replicated.end(), outcomes.begin(), outcomes.end());
     }
+    session.AddMetrics(ops::metrics::StateBackupSamples(r->state, state_copies, cfg.backup.min_copies));
     AuditRecord record([&](const Status& verdict) {
       Status audited = op.Finish(Status::Ok());
       return audited.ok() ? verdict : audited;
@@ -213,6 +216,7 @@ void SetUpBackup(CLI::App& app, Session& session) {
     // operation printing its own line.
     PrintLine(g, BackupText(*r, cfg.node.id, *full));
     auto replicated = ReplicateToSecondaries(g, *s, id);
+    session.AddMetrics(ops::metrics::StateBackupSamples(*r, replicated, cfg.backup.min_copies));
     // The backup's own record says ok (it is in the primary); the verdict
     // (the exit code) says whether every copy got it too.
     AuditRecord record([&](const Status& verdict) {

@@ -14,6 +14,7 @@
 #include "cli/secrets_passphrase.h"
 #include "ops/config/backup.h"
 #include "ops/config/restore.h"
+#include "ops/metrics/job_samples.h"
 
 namespace ailee::cli {
 namespace {
@@ -66,6 +67,7 @@ void DefineBackup(CLI::App* cmd, Session& ses) {
     std::string id = repo::IdHex(r->backup.snapshot_id);
     op.Touch(id);
     auto replicated = ReplicateToSecondaries(ses.global(), *s, id);
+    ses.AddMetrics(ops::metrics::ConfigBackupSamples(*r, replicated, s->config() ? s->config()->backup.min_copies : 1));
     // The backup itself succeeded (so audited); a secondary that lacks it is the exit status.
     AuditRecord audited_ok = [&](const Status&) { return op.Finish(Status::Ok()); };
     EndWithVerdict(ses, ReplicationStatus(replicated, id), audited_ok, [&] { return BackupJson(*r, id, replicated); },

@@ -9,6 +9,7 @@
 #include "cli/progress.h"
 #include "cli/repo_session.h"
 #include "ops/copies/status.h"
+#include "ops/metrics/job_samples.h"
 #include "repo/copy.h"
 #include "repo/snapshot.h"
 #include "storage/object_store.h"
@@ -48,6 +49,7 @@ void SetUpCopy(CLI::App& app, Session& ses) {
     progress.Done();
     if (r.ok()) {
       for (const auto& id : r->copied_snapshot_ids) op.Touch(id);
+      ses.AddMetrics(ops::metrics::CopySamples(*r));
     }
     EndCommand(
         ses, r, op,

@@ -27,6 +27,7 @@
 #include "keys/backup.h"
 #include "keys/pkcs11.h"
 #include "keys/secret_input.h"
+#include "ops/metrics/job_samples.h"
 
 namespace ailee::cli {
 
@@ -385,6 +386,7 @@ void SetUpVerify(CLI::App* keys_cmd, Session& s) {
     nlohmann::json details = {{"copies", v->backups}};
     auto rep = VerifyKeyBackups(*v, *env);
     if (!rep.ok()) return EndCommand(s, rep.status(), keycmd::AuditRecordOf(*env, "key.verify", v->id, "", details));
+    s.AddMetrics(ops::metrics::KeysVerifySamples(v->id, *rep));
     const int64_t now = Clock::Real().NowSeconds();
     details["results"] = CopiesJson(*rep, now);
     for (auto& c : details["results"]) c.erase("message");

@@ -8,6 +8,7 @@
 #include "cli/format.h"
 #include "cli/repo_session.h"
 #include "ops/logs/archive.h"
+#include "ops/metrics/job_samples.h"
 
 namespace ailee::cli {
 namespace {
@@ -93,6 +94,7 @@ void SetUpArchive(CLI::App* logs, Session& ses) {
     if (r.ok() && !r->snapshot_id.empty()) op.Touch(r->snapshot_id);
     if (r.ok()) {
       for (const auto& d : r->forgotten) op.Touch("forgot:" + repo::IdHex(d.snapshot_id));
+      ses.AddMetrics(ops::metrics::LogArchiveSamples(*r));
     }
     EndCommand(
         ses, r, op, [&](const ops::LogArchiveResult& res) { return ArchiveJson(res, *dry_run); },

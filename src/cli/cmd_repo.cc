@@ -9,6 +9,7 @@
 #include "cli/format.h"
 #include "cli/progress.h"
 #include "cli/repo_session.h"
+#include "ops/metrics/job_samples.h"
 #include "ops/repository/forget.h"
 #include "ops/repository/verify.h"
 #include "ops/state/point_in_time.h"
@@ -378,6 +379,7 @@ void SetUpForgetCommand(CLI::App& app, Session& s) {
     audit::ScopedAuditOp op(rs->audit(), "forget", {{"repository", rs->url()}, {"dry_run", fo->dry_run}});
     ops::ForgetJobOptions o{*fo, *prune, [&op](const repo::Id& id) { op.Touch(repo::IdHex(id)); }};
     auto r = ops::ForgetAndPrune(rs->repo(), o);
+    if (r.ok()) s.AddMetrics(ops::metrics::ForgetSamples(*r));
     EndCommand(s, r, op, [&](const ForgetReport& f) { return ForgetJson(f, fo->dry_run); },
                [&](const ForgetReport& f) { return ForgetText(f, fo->dry_run); });
   });
@@ -393,7 +395,9 @@ void SetUpPruneCommand(CLI::App& app, Session& s) {
     auto rs = RepoSession::Open(s, *args);
     if (!rs.ok()) return EndCommand(s, rs.status());
     audit::ScopedAuditOp op(rs->audit(), "prune", {{"repository", rs->url()}, {"dry_run", po->dry_run}});
-    EndCommand(s, repo::Prune(rs->repo(), *po), op, [&](const repo::PruneStats& st) { return PruneJson(st, po->dry_run); },
+    auto pruned = repo::Prune(rs->repo(), *po);
+    if (pruned.ok()) s.AddMetrics(ops::metrics::PruneSamples(*pruned));
+    EndCommand(s, pruned, op, [&](const repo::PruneStats& st) { return PruneJson(st, po->dry_run); },
                [&](const repo::PruneStats& st) { return PruneText(st, po->dry_run); });
   });
 }
@@ -420,6 +424,7 @@ void SetUpVerifyCommand(CLI::App& app, Session& s) {
     auto v = ops::VerifyRepository(rs->repo(), o);
     progress.Done();
     if (!v.ok()) return EndCommand(s, v.status(), op);
+    s.AddMetrics(ops::metrics::VerifySamples(*v));
     EndWithVerdict(s, VerdictOf(*v), op, [&] { return VerificationJson(*v); },
                    [&] { return VerificationText(*v, a->read_data); });
   });

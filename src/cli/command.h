@@ -21,6 +21,7 @@ struct GlobalOptions {
   bool json = false;          // machine-readable output on stdout
   bool quiet = false;         // nothing on stdout/stderr on success (cron mails every line)
   std::string audit_log;      // --audit-log / $AILEE_AUDIT_LOG; "" = config's, else the default
+  std::string metrics_dir;    // --metrics-dir / $AILEE_METRICS_DIR; "" = the config's monitoring.textfile_dir
 };
 
 // Exit codes, documented in docs/exit-codes.md.

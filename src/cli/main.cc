@@ -8,6 +8,7 @@
 #include "base/hint.h"
 #include "cli/command.h"
 #include "cli/commands.h"
+#include "cli/job_metrics.h"
 #include "ops/object_stores.h"
 #include "cli/session.h"
 #include "crypto/secure.h"
@@ -74,6 +75,10 @@ int main(int argc, char** argv) {
   app.add_option("--audit-log", global.audit_log,
                  "audit log file (default: the config's logging.audit_log, else /var/log/ailee/audit.log)")
       ->envname("AILEE_AUDIT_LOG");
+  app.add_option("--metrics-dir", global.metrics_dir,
+                 "write the job's Prometheus metrics here, for node_exporter's textfile collector\n"
+                 "(default: the config's monitoring.textfile_dir; none: no metrics; docs/metrics.md)")
+      ->envname("AILEE_METRICS_DIR");
   for (const auto& command : kCommands) {
     command.setup(command.parent.empty() ? app : *app.get_subcommand(std::string(command.parent)), session);
   }
@@ -97,6 +102,7 @@ int main(int argc, char** argv) {
     return rc == 0 ? 0 : ailee::cli::kExitUsage;
   }
   ailee::Status st = ailee::cli::TakeResult();
+  ailee::cli::WriteRunMetrics(session, ailee::cli::CommandPath(app), ailee::cli::RanDryRun(app), st);
   if (!st.ok()) {
     if (global.json && !ailee::cli::JsonWasPrinted()) {
       nlohmann::json doc = {{"ok", false}, {"error", std::string(ailee::StatusCodeName(st.code()))},

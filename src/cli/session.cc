@@ -1,11 +1,14 @@
 #include "cli/session.h"
 
+#include "base/clock.h"
+
 namespace ailee::cli {
 
 Session::Session(ConfigLoader load_config, AuditLogOpener open_audit_log)
     : load_config_(load_config ? std::move(load_config)
                                : ConfigLoader([](const std::string& path) { return config::LoadConfig(path); })),
-      open_audit_log_(open_audit_log ? std::move(open_audit_log) : AuditLogOpener(OpenAuditLogAt)) {}
+      open_audit_log_(open_audit_log ? std::move(open_audit_log) : AuditLogOpener(OpenAuditLogAt)),
+      started_ms_(Clock::Real().NowMillis()) {}
 
 const Result<config::NodeConfig>& Session::config() {
   if (!config_) config_.emplace(load_config_(global_.config_path));
@@ -41,6 +44,10 @@ std::optional<state::Federation> Session::FederationIfConfigured(std::string* wh
     return std::nullopt;
   }
   return std::move(fed).value();
+}
+
+void Session::AddMetrics(std::vector<ops::metrics::Sample> samples) {
+  metrics_.insert(metrics_.end(), std::make_move_iterator(samples.begin()), std::make_move_iterator(samples.end()));
 }
 
 std::string AuditLogPath(const GlobalOptions& g, const config::NodeConfig* cfg, const std::string& option) {

@@ -8,11 +8,13 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "audit/audit_log.h"
 #include "base/status.h"
 #include "cli/command.h"
 #include "config/config.h"
+#include "ops/metrics/textfile.h"
 #include "state/federation.h"
 
 namespace ailee::cli {
@@ -54,12 +56,22 @@ class Session {
   // signature checks and says so).
   std::optional<state::Federation> FederationIfConfigured(std::string* why_not);
 
+  // The job's own numbers for its metrics file, added by the command from
+  // its job's result (ops/metrics/job_samples.h); the file itself is
+  // written once, after the command ended (cli/job_metrics.h).
+  void AddMetrics(std::vector<ops::metrics::Sample> samples);
+  const std::vector<ops::metrics::Sample>& metrics() const { return metrics_; }
+  // Wall clock when the session was made: the start of the job.
+  int64_t started_ms() const { return started_ms_; }
+
  private:
   GlobalOptions global_;
   ConfigLoader load_config_;
   AuditLogOpener open_audit_log_;
   std::optional<Result<config::NodeConfig>> config_;
   std::optional<Result<std::unique_ptr<audit::AuditLog>>> audit_log_;
+  std::vector<ops::metrics::Sample> metrics_;
+  int64_t started_ms_ = 0;
 };
 
 // Where the audit log of a run is (Session::audit_log says the order).

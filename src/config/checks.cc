@@ -38,6 +38,16 @@ bool CheckRegularFile(const std::string& file, const std::string& field, FieldRe
 
 }  // namespace
 
+void CheckDirectory(const std::string& dir, const std::string& field, FieldReader& r) {
+  struct stat sb {};
+  if (::stat(dir.c_str(), &sb) != 0) {
+    int err = errno;
+    r.Problem(field, "an existing directory", dir, std::strerror(err));
+  } else if (!S_ISDIR(sb.st_mode)) {
+    r.Problem(field, "a directory", dir + " (not a directory)");
+  }
+}
+
 Result<crypto::SecureBytes> ReadSecretFile(const std::string& path) { return crypto::ReadSecretFile(path); }
 
 void CheckSecretFile(const std::string& file, const std::string& field, FieldReader& r) {

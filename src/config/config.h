@@ -91,6 +91,11 @@ struct LoggingSection {
   std::string level = "info";  // trace|debug|info|warn|error
 };
 
+// Prometheus metrics of the scheduled jobs (docs/metrics.md).
+struct MonitoringSection {
+  std::string textfile_dir;  // absolute; node_exporter's textfile collector dir; empty: no metrics
+};
+
 // Object storage (s3:// repositories and checkpoints). Nothing secret: keys
 // come from the AWS environment or the credentials_file (docs/s3.md).
 struct S3Section {
@@ -141,6 +146,7 @@ struct NodeConfig {
   std::vector<std::string> peers;       // URLs
   LoggingSection logging;
   BackupSection backup;
+  MonitoringSection monitoring;
 
   // The federation entry with this id, or nullptr.
   const FederationSigner* FindFederationSigner(std::string_view id) const;

@@ -259,6 +259,19 @@ void ParseLogging(const YAML::Node& root, NodeConfig* cfg, FieldReader& r) {
   }
 }
 
+void ParseMonitoring(const YAML::Node& root, NodeConfig* cfg, FieldReader& r) {
+  auto mon = r.Map(root, "", "monitoring", false);
+  if (!mon) return;
+  const std::string p = "monitoring";
+  r.CheckKnownKeys(*mon, p, {"textfile_dir"});
+  auto dir = r.String(*mon, p, "textfile_dir", false);
+  if (!dir) return;
+  cfg->monitoring.textfile_dir = ResolvePath(cfg->config_dir, *dir);
+  // Checked with the config (validate-config names it), because a job whose
+  // metrics cannot be written only warns.
+  CheckDirectory(cfg->monitoring.textfile_dir, "monitoring.textfile_dir", r);
+}
+
 void ParseS3(const YAML::Node& backup, NodeConfig* cfg, FieldReader& r) {
   S3Section& s = cfg->backup.s3;
   auto s3 = r.Map(backup, "backup", "s3", false);
@@ -367,13 +380,14 @@ void ParseDocument(const YAML::Node& root, NodeConfig* cfg, FieldReader& r) {
     r.Problem("", "a YAML map with node and federation sections", Describe(root));
     return;
   }
-  r.CheckKnownKeys(root, "", {"node", "federation", "signer", "follow", "peers", "logging", "backup"});
+  r.CheckKnownKeys(root, "", {"node", "federation", "signer", "follow", "peers", "logging", "backup", "monitoring"});
   ParseNode(root, cfg, r);
   ParseFollowAndPeers(root, cfg, r);
   ParseFederation(root, cfg, r);
   ParseSigner(root, cfg, r);
   ParseLogging(root, cfg, r);
   ParseBackup(root, cfg, r);
+  ParseMonitoring(root, cfg, r);
 }
 
 }  // namespace ailee::config::internal

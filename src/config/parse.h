@@ -25,6 +25,9 @@ void CheckDistinctKeys(const FederationSection& f, FieldReader& r);
 // federation's key for signer.id) or the pkcs11 reference.
 void CheckSignerKey(const NodeConfig& cfg, const SignerSection& s, FieldReader& r);
 
+// `dir` exists and is a directory (a symlink to one counts).
+void CheckDirectory(const std::string& dir, const std::string& field, FieldReader& r);
+
 // Reads a secret (private key, PIN) straight into locked memory.
 Result<crypto::SecureBytes> ReadSecretFile(const std::string& path);
 

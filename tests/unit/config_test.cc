@@ -350,5 +350,28 @@ TEST_F(ConfigTest, CompressionNamesLevelsAndRejectsTheRest) {
   EXPECT_EQ(problems.size(), 1u) << Dump(problems);
 }
 
+// monitoring.textfile_dir: resolved like every path, and named by
+// validate-config when it is no directory (a job would only warn).
+TEST_F(ConfigTest, MonitoringTextfileDirMustBeAnExistingDirectory) {
+  auto none = LoadConfig(Write(ValidYaml()));
+  ASSERT_TRUE(none.ok()) << none.status().ToString();
+  EXPECT_EQ(none->monitoring.textfile_dir, "");
+
+  ASSERT_TRUE(fs::MakeDirs(dir_ + "/textfile").ok());
+  auto good = LoadConfig(Write(ValidYaml() + "monitoring:\n  textfile_dir: textfile\n"));
+  ASSERT_TRUE(good.ok()) << good.status().ToString();
+  EXPECT_EQ(good->monitoring.textfile_dir, dir_ + "/textfile");
+
+  auto missing = ValidateConfigFile(Write(ValidYaml() + "monitoring:\n  textfile_dir: absent\n"));
+  EXPECT_TRUE(HasProblem(missing, "monitoring.textfile_dir", dir_ + "/absent")) << Dump(missing);
+  EXPECT_EQ(missing.size(), 1u) << Dump(missing);
+
+  auto file = ValidateConfigFile(Write(ValidYaml() + "monitoring:\n  textfile_dir: keys/signer-01.pub\n"));
+  EXPECT_TRUE(HasProblem(file, "monitoring.textfile_dir", "not a directory")) << Dump(file);
+
+  auto unknown = ValidateConfigFile(Write(ValidYaml() + "monitoring:\n  textfile: textfile\n"));
+  EXPECT_FALSE(unknown.empty()) << "an unknown key under monitoring is a problem";
+}
+
 }  // namespace
 }  // namespace ailee::config
