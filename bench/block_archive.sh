@@ -4,12 +4,17 @@
 #   - archiver lag (blocks behind the node) sampled during the loaded run;
 #   - archive bytes per block against the block's share of the RocksDB data dir;
 #   - replay speed of archived blocks (blocks/s, tx/s) onto an empty data dir,
-#     beside a fresh follower's catch-up speed over the same chain.
+#     beside a fresh follower's catch-up speed over the same chain;
+#   - RPO: the node killed with SIGKILL at BENCH_KILLS random moments under
+#     load; each time, the blocks its data dir had committed that the archive
+#     lacks once the archiver had its seal interval to hand on what it held
+#     (min / median / p90 / max).
 # Not in CI. Uses the binaries of BUILD_DIR (default: build; built if missing).
 #
 # Knobs (environment): BUILD_DIR, BENCH_SECONDS=20 (each loaded run),
 # BENCH_RATE=100000 (above capacity on purpose), BENCH_ACCOUNTS=1000,
-# BENCH_BLOCK_MS=1000 (the default config's block interval), AILEE_TEST_TMPDIR.
+# BENCH_BLOCK_MS=1000 (the default config's block interval), BENCH_KILLS=50,
+# AILEE_TEST_TMPDIR.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD_DIR=${BUILD_DIR:-build}
@@ -17,6 +22,7 @@ SECONDS_RUN=${BENCH_SECONDS:-20}
 RATE=${BENCH_RATE:-100000}
 ACCOUNTS=${BENCH_ACCOUNTS:-1000}
 BLOCK_MS=${BENCH_BLOCK_MS:-1000}
+KILLS=${BENCH_KILLS:-50}
 if [ ! -x "$BUILD_DIR/src/cli/ailee-cli" ] || [ ! -x "$BUILD_DIR/src/node/ailee-node" ]; then
   ninja -C "$BUILD_DIR" ailee-node ailee-cli
 fi
@@ -54,9 +60,12 @@ config() {
     echo "    - id: signer-01"
     echo "      public_key_file: $W/signer.pub"
     if [ -z "${3:-}" ]; then
+      # A key copy per chain: the signing fence beside it belongs to one
+      # chain (a shared one would keep the next fresh chain from starting).
+      install -m 600 "$W/signer.key" "$dir/signer.key"
       echo "signer:"
       echo "  id: signer-01"
-      echo "  key_file: $W/signer.key"
+      echo "  key_file: $dir/signer.key"
     else
       echo "follow: $3"
     fi
@@ -121,7 +130,7 @@ TPS_PLAIN=$TPS
 kill "$NODE_PID"; wait "$NODE_PID" 2>/dev/null || true
 run archived 1
 TPS_ARCH=$TPS
-LEADER_PORT=$PORT LEADER_CFG=$CFG
+LEADER_PORT=$PORT LEADER_CFG=$CFG LEADER_PID=$NODE_PID
 ARCHIVED_HEIGHT=$HEIGHT
 
 ARCHIVE_BYTES=$(du -sb "$W/repo-archived/blocks" | cut -f1)
@@ -148,16 +157,49 @@ until [ "$(curl -sf "http://127.0.0.1:$fport/v1/status" | json '["height"]')" -g
 t1=$(date +%s.%N)
 F_SECONDS=$(python3 -c "print($t1 - $t0)")
 
-python3 - "$TPS_PLAIN" "$TPS_ARCH" "$ARCHIVED_HEIGHT" "$ARCHIVE_BYTES" "$DATA_BYTES" "$TIP" "$R_TXS" \
-          "$R_SECONDS" "$R_BLOCKS" "$R_TXS" "$F_SECONDS" "$LAGMAX" <<'PY'
+# RPO at a random kill: node and archiver (default seal settings) under load;
+# the node is killed with SIGKILL 0.3-2.5 s into each loaded stretch. The
+# archiver keeps running (it retries the node), seals what it fetched within
+# its seal interval, and the data dir's tip is read while the node is down.
+kill "$NODE_PID" "$LEADER_PID"; wait "$NODE_PID" "$LEADER_PID" 2>/dev/null || true  # follower, leader: idle now
+rport=$(free_port)
+rcfg=$(config rpo "$rport")
+"$CLI" --config "$rcfg" -q repo init --kdf-memory-mib 8 --kdf-iterations 1
+start_node "$rcfg" "$rport"
+"$CLI" --config "$rcfg" -q archive run --buffer-dir "$W/rpo/buffer" 2>> "$W/rpo/archiver.log" &
+PIDS+=("$!")
+: > "$W/rpo/rpo.txt"
+for i in $(seq 1 "$KILLS"); do
+  "$CLI" --config "$rcfg" -q load --mode http --rate "$RATE" --accounts "$ACCOUNTS" --duration 4 --seed "$i" \
+    >> "$W/rpo/load.log" 2>&1 &
+  lp=$!
+  sleep "$(python3 -c 'import random; print(round(random.uniform(0.3, 2.5), 2))')"
+  kill -KILL "$NODE_PID"; wait "$NODE_PID" 2>/dev/null || true
+  kill "$lp" 2>/dev/null || true; wait "$lp" 2>/dev/null || true
+  sleep "$(python3 -c "print(2 * $BLOCK_MS / 1000 + 0.5)")"
+  committed=$("$CLI" --config "$rcfg" --json verify-state "$W/rpo/data" | json '["height"]')
+  archived=$("$CLI" --config "$rcfg" --json archive status --node-id bench-node --buffer-dir "$W/rpo/buffer" |
+             json '["archived_height"]')
+  echo $((committed - archived)) >> "$W/rpo/rpo.txt"
+  start_node "$rcfg" "$rport"
+done
+RPO=$(python3 -c '
 import sys
-tp, ta, h, ab, db, tip, txs, rs, rb, rt, fs, lag = sys.argv[1:13]
+v = sorted(int(x) for x in open(sys.argv[1]) if x.strip())
+q = lambda p: v[min(len(v) - 1, int(p * len(v)))]
+print(f"{v[0]} / {v[len(v) // 2]} / {q(0.9)} / {v[-1]} blocks over {len(v)} kills")' "$W/rpo/rpo.txt")
+
+python3 - "$TPS_PLAIN" "$TPS_ARCH" "$ARCHIVED_HEIGHT" "$ARCHIVE_BYTES" "$DATA_BYTES" "$TIP" "$R_TXS" \
+          "$R_SECONDS" "$R_BLOCKS" "$R_TXS" "$F_SECONDS" "$LAGMAX" "$RPO" <<'PY'
+import sys
+tp, ta, h, ab, db, tip, txs, rs, rb, rt, fs, lag, rpo = sys.argv[1:14]
 tp, ta, ab, db, tip, txs, rs, rb, rt, fs = map(float, (tp, ta, ab, db, tip, txs, rs, rb, rt, fs))
 print("| measure | value |")
 print("|---|---|")
 print(f"| node tx/s, no archiver | {tp:.0f} |")
 print(f"| node tx/s, with archiver | {ta:.0f} ({(ta - tp) / tp * 100:+.1f} %) |")
 print(f"| archiver lag during load (max of 1 s samples, blocks) | {lag} |")
+print(f"| RPO at a SIGKILL of the node (min / median / p90 / max) | {rpo} |")
 print(f"| blocks / transactions | {tip:.0f} / {txs:.0f} |")
 print(f"| archive bytes per block | {ab / tip:.0f} |")
 print(f"| RocksDB data dir bytes per block | {db / tip:.0f} |")

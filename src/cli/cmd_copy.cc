@@ -10,6 +10,7 @@
 #include "cli/repo_session.h"
 #include "ops/copies/status.h"
 #include "ops/metrics/job_samples.h"
+#include "ops/state/point_in_time.h"
 #include "repo/copy.h"
 #include "repo/snapshot.h"
 #include "storage/object_store.h"
@@ -79,6 +80,8 @@ json StatusJson(const ops::CopiesStatus& st) {
   for (const auto& loc : st.locations) {
     json j = {{"url", loc.url}, {"site", loc.site}, {"ok", loc.status.ok()}, {"snapshots", loc.snapshots.size()}};
     if (!loc.status.ok()) j["error"] = loc.status.ToString();
+    if (loc.status.ok()) j["recovery_windows"] = ops::RecoveryWindowsJson(loc.windows);
+    if (!loc.windows_status.ok()) j["recovery_windows_error"] = loc.windows_status.ToString();
     locs.push_back(std::move(j));
   }
   return {{"ok", st.short_of_copies == 0 && st.unreachable == 0}, {"min_copies", st.min_copies}, {"locations", locs},
@@ -90,6 +93,10 @@ std::string StatusText(const ops::CopiesStatus& st) {
   for (const auto& l : st.locations) {
     lines.push_back(std::string(l.status.ok() ? "  " : "! ") + l.url + " (" + l.site + "): " +
                     (l.status.ok() ? std::to_string(l.snapshots.size()) + " snapshots" : l.status.ToString()));
+    for (const auto& w : l.windows) {
+      lines.push_back("    recovery window of node " + w.node_id + ": " + ops::DescribeRecoveryWindow(w));
+    }
+    if (!l.windows_status.ok()) lines.push_back("    ! recovery window unknown: " + l.windows_status.ToString());
   }
   lines.push_back("snapshot      time                  kind    copies  sites");
   for (const auto& r : st.snapshots) {
@@ -109,6 +116,8 @@ void SetUpRepoStatus(CLI::App& repo_group, Session& ses) {
       "status",
       "Show, per snapshot, in how many repositories (the primary, backup.secondary_repositories and --location)\n"
       "and in how many distinct sites it exists, and flag snapshots with fewer copies than backup.min_copies.\n"
+      "Per location, the recovery window a restore from it alone reaches: per node, the oldest state snapshot\n"
+      "to the last archived block (height and time).\n"
       "Exit code 0 when every snapshot has enough copies and every location answered, 1 otherwise.");
   auto args = std::make_shared<RepoArgs>();
   auto extra = std::make_shared<std::vector<std::string>>();

@@ -166,17 +166,6 @@ json SnapshotJson(const repo::Snapshot& s) {
           {"bytes", s.total_bytes}, {"meta", s.meta}};
 }
 
-json WindowsJson(const std::vector<ops::RecoveryWindow>& windows) {
-  json arr = json::array();
-  for (const auto& w : windows) {
-    arr.push_back({{"node_id", w.node_id}, {"earliest_height", w.has_snapshot ? json(w.earliest_height) : json()},
-                   {"earliest_time", w.has_snapshot ? FormatUtc(w.earliest_time_ms / 1000) : ""},
-                   {"earliest_snapshot", w.earliest_snapshot}, {"latest_height", w.latest_height},
-                   {"latest_time", w.latest_time_ms > 0 ? FormatUtc(w.latest_time_ms / 1000) : ""}});
-  }
-  return arr;
-}
-
 json SnapshotListJson(const repo::SnapshotListing& list, const std::string& kind) {
   json arr = json::array();
   for (const auto& snap : list.snapshots)
@@ -344,7 +333,7 @@ void SetUpSnapshotsCommand(CLI::App& app, Session& s) {
     EndWithVerdict(
         s, verdict, {}, [&] {
           json out = SnapshotListJson(*list, *kind);
-          out["recovery_windows"] = WindowsJson(*windows);
+          out["recovery_windows"] = ops::RecoveryWindowsJson(*windows);
           return out;
         },
         [&] {

@@ -214,6 +214,24 @@ Result<BlockArchiveTail> ReadBlockArchiveTail(const Repository& repo, std::strin
   return tail;
 }
 
+// The caller's tail may be stale: another writer (a second archiver with
+// its own buffer dir, or on another host) may have appended since it was
+// read. The listing right before the write is the last chance to see that.
+Status RefuseOverlap(const Repository& repo, const BlockSegmentName& name) {
+  ASSIGN_OR_RETURN(auto existing, ListBlockSegments(repo.store(), name.node_id));
+  for (const auto& other : existing) {
+    if (other.key() == name.key()) continue;  // this very segment: a retried upload
+    if (other.first > name.last || other.last < name.first) continue;
+    return FailedPrecondition(
+        "block segment " + name.range() + " of node " + name.node_id + " overlaps segment " + other.range() +
+        " already in " + repo.Location() + " at heights " + std::to_string(std::max(name.first, other.first)) + ".." +
+        std::to_string(std::min(name.last, other.last)) +
+        ": another writer archives this node (a second `archive run` with another buffer dir or on another "
+        "host?); not written. Keep one archiver per node.");
+  }
+  return Status::Ok();
+}
+
 Status AppendBlockSegment(const Repository& repo, const BlockArchiveTail& tail, const SealedBlockSegment& sealed) {
   ASSIGN_OR_RETURN(BlockSegment seg, OpenBlockSegment(repo, sealed.name, sealed.bytes));
   const auto& first = seg.blocks.front().header;
@@ -231,6 +249,7 @@ Status AppendBlockSegment(const Repository& repo, const BlockArchiveTail& tail, 
     return FailedPrecondition("block segment " + sealed.name.range() + " names another chain than the archive of node " +
                               sealed.name.node_id);
   }
+  RETURN_IF_ERROR(RefuseOverlap(repo, sealed.name));
   Status st = repo.store().PutIfAbsent(sealed.name.key(), sealed.bytes);
   if (st.code() == StatusCode::kAlreadyExists) return Status::Ok();
   return st;

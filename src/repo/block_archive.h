@@ -16,7 +16,9 @@
 // Invariants a writer keeps (AppendBlockSegment): a new segment starts at
 // the archive's last height + 1 and its first block's prev_hash is the last
 // archived block's hash, so gaps and overlaps cannot be written by one
-// writer. Readers (ForEachArchivedBlock, CheckBlockArchive) still check
+// writer; the node's segments are listed again right before the write and
+// one overlapping the new range refuses it, so a second writer is stopped
+// rather than interleaved. Readers (ForEachArchivedBlock, CheckBlockArchive) still check
 // every link and name any gap, overlap or broken link by its heights.
 //
 // Crash safety: a segment is written with PutIfAbsent under its final name
@@ -93,8 +95,13 @@ Result<BlockArchiveTail> ReadBlockArchiveTail(const Repository& repo, std::strin
 
 // Stores `sealed` as the segment after `tail`. kFailedPrecondition when it
 // does not start at tail.height + 1 or does not link to tail.block_hash, or
-// when its chain id differs; kAlreadyExists is success (a retried upload of
-// the same bytes). Store errors (kUnavailable...) are passed on.
+// when its chain id differs, or when the node's segments, listed again right
+// before the write, hold another segment overlapping its range (a second
+// writer appended since `tail` was read; the error names both ranges).
+// kAlreadyExists is success (a retried upload of the same bytes). Store
+// errors (kUnavailable...) are passed on. Cost: one listing of the node's
+// segments per append. Two writers racing within the listing-to-write window
+// can still both write; verify reports that overlap.
 Status AppendBlockSegment(const Repository& repo, const BlockArchiveTail& tail, const SealedBlockSegment& sealed);
 
 // Calls `fn` with every archived block of `node_id` from `from` to `to`

@@ -8,7 +8,9 @@
 // - a peer lying about its height (garbage blocks) stalled the leader with
 //   a status that did not say the catch-up fails;
 // - two archivers for one node with one buffer dir at once wrote overlapping
-//   segments (each sealing its own ranges from the tail it read at start).
+//   segments (each sealing its own ranges from the tail it read at start);
+//   with two buffer dirs (or hosts) the buffer lock cannot see the other, so
+//   the segment writer re-lists the archive right before each write.
 #include <httplib.h>
 
 #include <filesystem>
@@ -145,6 +147,40 @@ TEST(Break10, TwoArchiversAtOnceLeaveNoOverlappingSegments) {
   EXPECT_NE(a.Running(), b.Running()) << "exactly one archiver runs";
   const std::string refused = FileTail(s.dir().Join(a.Running() ? "b.log" : "a.log"));
   EXPECT_NE(refused.find("another archiver for node node-1"), std::string::npos) << refused;
+  a.Kill();
+  b.Kill();
+  CommandResult verify = s.Cli(leader, {"verify", "--read-data"}, Millis(120000));
+  EXPECT_EQ(verify.exit_code, 0) << verify << FileTail(s.dir().Join("a.log")) << FileTail(s.dir().Join("b.log"));
+  EXPECT_EQ(verify.out.find("overlap"), std::string::npos) << verify;
+  EXPECT_EQ(leader.Terminate(), 0);
+}
+
+// The same with a buffer dir each (two hosts, or a unit and a manual run
+// with another --buffer-dir): the buffer lock does not see the other, so the
+// repository must. The one writing second is refused, naming both ranges.
+TEST(Break10, TwoArchiversWithTheirOwnBufferDirsLeaveNoOverlappingSegments) {
+  Scenario s("break10-archivers-2");
+  const std::string repo_dir = s.dir().Join("repo"), pass = s.dir().Join("repo.pass");
+  ASSERT_OK(WriteFile(pass, "break10 passphrase\n", 0600));
+  NodeSpec spec = NodeSpec::Leader("node-1", 100, 10);
+  spec.extra_yaml = "backup:\n  repository: file://" + repo_dir + "\n  passphrase_file: " + pass + "\n";
+  TestNode leader = s.AddNode(spec);
+  ASSERT_OK(leader.Start());
+  CommandResult init = s.Cli(leader, {"repo", "init", "--kdf-memory-mib", "8", "--kdf-iterations", "1"});
+  ASSERT_EQ(init.exit_code, 0) << init;
+  auto run = [&](const std::string& buffer, const std::string& seal_blocks) {
+    return std::vector<std::string>{"-q", "archive", "run", "--node-url", leader.url(), "--buffer-dir",
+                                    s.dir().Join(buffer), "--seal-interval-ms", "60000", "--seal-blocks",
+                                    seal_blocks};
+  };
+  ASSIGN_OR_FAIL(Process a, s.CliBackground(leader, run("buffer-a", "3"), s.dir().Join("a.log")));
+  ASSIGN_OR_FAIL(Process b, s.CliBackground(leader, run("buffer-b", "7"), s.dir().Join("b.log")));
+  for (int i = 0; i < 50 && a.Running() && b.Running(); ++i) std::this_thread::sleep_for(Millis(100));
+  std::this_thread::sleep_for(Millis(2000));
+  EXPECT_NE(a.Running(), b.Running()) << "exactly one archiver runs";
+  const std::string refused = FileTail(s.dir().Join(a.Running() ? "b.log" : "a.log"));
+  EXPECT_NE(refused.find("of node node-1 overlaps segment"), std::string::npos) << refused;
+  EXPECT_NE(refused.find("another writer archives this node"), std::string::npos) << refused;
   a.Kill();
   b.Kill();
   CommandResult verify = s.Cli(leader, {"verify", "--read-data"}, Millis(120000));

@@ -1,15 +1,23 @@
 // Never sign a height twice (issue 10): a leader restored from an old data
-// dir catches up from its follower before it produces; with its peers
+// dir catches up from its follower before it produces (every block both
+// nodes hold and every block its archiver archived across the rollback is
+// one block per height); with its peers
 // unreachable it produces nothing until the operator overrides, and even then
 // only above its signing fence; a follower fed another chain stops and says
 // where the chains part (sync-status and health-check exit 3).
+#include <signal.h>
+
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <thread>
 #include <sstream>
 
+#include "base/hex.h"
 #include "harness_gtest.h"
+#include "repo/block_archive.h"
+#include "state/encoding.h"
+#include "storage/object_store.h"
 
 namespace ailee::it {
 namespace {
@@ -43,16 +51,69 @@ void ExpectHeightStays(const TestNode& n, uint64_t height, int ms) {
 }
 
 NodeSpec WithPeers(NodeSpec spec, const std::string& peer, std::vector<std::string> args = {}) {
-  spec.extra_yaml = "peers: [" + peer + "]\n";
+  spec.extra_yaml += "peers: [" + peer + "]\n";
   spec.node_args = std::move(args);
   return spec;
 }
 
+constexpr const char* kPassphrase = "fence test passphrase";
+
+// Every block the archive holds of `node_id`, each compared with the block
+// both nodes hold at its height (`a` must hold all of them): one block per
+// height across the archive and the two chains. Returns how many.
+uint64_t ExpectArchiveAgreesWithNodes(const std::string& repo_url, const std::string& node_id,
+                                      const std::map<uint64_t, std::string>& a,
+                                      const std::map<uint64_t, std::string>& b) {
+  auto store = storage::OpenObjectStore(repo_url);
+  EXPECT_TRUE(store.ok());
+  if (!store.ok()) return 0;
+  auto repo = repo::Repository::Open(*store, kPassphrase);
+  EXPECT_TRUE(repo.ok()) << repo.status().ToString();
+  if (!repo.ok()) return 0;
+  auto segments = repo::ListBlockSegments(**store, node_id);
+  EXPECT_TRUE(segments.ok() && !segments->empty());
+  if (!segments.ok() || segments->empty()) return 0;
+  for (const auto& p : repo::FindRangeProblems(*segments)) ADD_FAILURE() << p.object << ": " << p.message;
+  auto tail = repo::ReadBlockArchiveTail(**repo, node_id);
+  EXPECT_TRUE(tail.ok());
+  if (!tail.ok()) return 0;
+  uint64_t compared = 0;
+  Status st = repo::ForEachArchivedBlock(**repo, node_id, 1, tail->height, [&](const state::Block& block) {
+    const uint64_t h = block.header.height;
+    const std::string enc = HexEncode(state::EncodeBlock(block));
+    auto in_a = a.find(h);
+    if (in_a == a.end()) {
+      ADD_FAILURE() << "archived block " << h << " is not on the leader";
+    } else {
+      EXPECT_EQ(in_a->second, enc) << "the archive and the leader hold two different blocks at height " << h;
+    }
+    auto in_b = b.find(h);
+    if (in_b != b.end()) {
+      EXPECT_EQ(in_b->second, enc) << "the archive and the follower differ at height " << h;
+    }
+    ++compared;
+    return Status::Ok();
+  });
+  EXPECT_TRUE(st.ok()) << st.ToString();
+  return compared;
+}
+
 TEST(Fence, RestoredLeaderCatchesUpFromItsFollowerBeforeProducing) {
   Scenario s("fence-catchup");
-  const NodeSpec spec = NodeSpec::Leader("leader", 200, 10);
+  const std::string repo_dir = s.dir().Join("repo"), pass = s.dir().Join("repo.pass");
+  ASSERT_OK(WriteFile(pass, std::string(kPassphrase) + "\n", 0600));
+  NodeSpec spec = NodeSpec::Leader("leader", 200, 10);
+  spec.extra_yaml = "backup:\n  repository: file://" + repo_dir + "\n  passphrase_file: " + pass + "\n";
   TestNode leader = s.AddNode(spec);
   ASSERT_OK(leader.Start());
+  CommandResult init = s.Cli(leader, {"repo", "init", "--kdf-memory-mib", "8", "--kdf-iterations", "1"});
+  ASSERT_EQ(init.exit_code, 0) << init;
+  // The archiver follows the leader through its stop, the rollback of its
+  // data dir and its restart: a block it signed twice would also be a block
+  // the archive refuses or holds differently.
+  const std::string archiver_log = s.dir().Join("archiver.log");
+  ASSIGN_OR_FAIL(Process archiver, s.CliBackground(leader, {"-q", "archive", "run", "--node-url", leader.url(),
+                                                            "--buffer-dir", s.dir().Join("buffer")}, archiver_log));
   ASSERT_OK(leader.WaitForHeight(5, Millis(20000)));
   EXPECT_EQ(leader.Terminate(), 0);
   const std::string old_copy = s.dir().Join("leader-data-old");
@@ -82,6 +143,12 @@ TEST(Fence, RestoredLeaderCatchesUpFromItsFollowerBeforeProducing) {
   ASSIGN_OR_FAIL(auto ls, leader.StatusJson());
   EXPECT_EQ(ls["sync"]["state"], "leader") << ls.dump(2);
 
+  // The archiver kept going (it stops on a block that does not link).
+  archiver.Signal(SIGTERM);
+  std::optional<int> archiver_exit = archiver.Wait(Millis(15000));
+  ASSERT_TRUE(archiver_exit.has_value());
+  EXPECT_EQ(*archiver_exit, 0) << FileTail(archiver_log);
+
   // No height has two different blocks between the two nodes.
   ASSIGN_OR_FAIL(auto lb, leader.BlocksByHeight());
   ASSIGN_OR_FAIL(auto fb, follower.BlocksByHeight());
@@ -93,6 +160,10 @@ TEST(Fence, RestoredLeaderCatchesUpFromItsFollowerBeforeProducing) {
     ++compared;
   }
   EXPECT_GE(compared, follower_height + 10);
+  // Nor between the archive and either node, over every archived block:
+  // those archived before the rollback and those after.
+  EXPECT_GE(ExpectArchiveAgreesWithNodes("file://" + repo_dir, "leader", lb, fb), follower_height + 5)
+      << FileTail(archiver_log);
   CommandResult sync = s.Cli(follower, {"sync-status", "--wait", "20", "--url", follower.url()}, Millis(30000));
   EXPECT_EQ(sync.exit_code, 0) << sync << FileTail(follower.log_path());
   EXPECT_EQ(follower.Terminate(), 0);

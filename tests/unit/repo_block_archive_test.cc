@@ -101,6 +101,33 @@ TEST_F(BlockArchiveTest, WriterRefusesGapsOverlapsAndBrokenLinks) {
   EXPECT_EQ(SealBlockSegment(*repo_, bad).status().code(), StatusCode::kInvalidArgument);
 }
 
+// Two writers for one node, each with the tail it read before the other
+// wrote (two archivers with their own buffer dirs): the one writing second is
+// refused by name, whatever its own tail says, and the archive stays clean.
+TEST_F(BlockArchiveTest, SecondWriterWithAStaleTailIsRefusedNamingBothRanges) {
+  Append(1, 10);
+  auto stale = ReadBlockArchiveTail(*repo_, "node-1");
+  ASSERT_TRUE(stale.ok());
+  auto first_writer = SealBlockSegment(*repo_, Segment(11, 13));
+  ASSERT_TRUE(first_writer.ok());
+  ASSERT_TRUE(AppendBlockSegment(*repo_, *stale, *first_writer).ok());
+  auto second = SealBlockSegment(*repo_, Segment(11, 17));
+  ASSERT_TRUE(second.ok());
+  Status st = AppendBlockSegment(*repo_, *stale, *second);
+  EXPECT_EQ(st.code(), StatusCode::kFailedPrecondition) << st.ToString();
+  EXPECT_NE(st.message().find("block segment 11..17 of node node-1 overlaps segment 11..13"), std::string::npos)
+      << st.message();
+  EXPECT_NE(st.message().find("at heights 11..13"), std::string::npos) << st.message();
+  // Nothing was written: the archive ends where the first writer left it.
+  auto listed = ListBlockSegments(repo_->store(), "node-1");
+  ASSERT_TRUE(listed.ok());
+  ASSERT_EQ(listed->size(), 2u);
+  EXPECT_EQ(listed->back().key(), first_writer->name.key());
+  EXPECT_EQ(Problems(true), "");
+  // The first writer's own retried upload (same bytes, same name) still succeeds.
+  EXPECT_TRUE(AppendBlockSegment(*repo_, *stale, *first_writer).ok());
+}
+
 TEST_F(BlockArchiveTest, DeletedSegmentIsANamedGapForVerifyAndReaders) {
   Append(1, 10);
   auto middle = Append(11, 20);

@@ -24,8 +24,10 @@
 // to another chain, or forked) stops the archiver with kFailedPrecondition:
 // it never archives a second chain under one node id.
 //
-// One archiver per node id and repository (two would write overlapping
-// segments, which verify reports).
+// One archiver per node id and repository: a second one with the same
+// buffer dir is refused by the buffer's lock; one with another buffer dir or
+// on another host stops with kFailedPrecondition at its first segment that
+// overlaps one already written (repo::AppendBlockSegment re-lists first).
 #pragma once
 
 #include <atomic>

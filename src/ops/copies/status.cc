@@ -1,5 +1,6 @@
 #include "ops/copies/status.h"
 
+#include "ops/state/point_in_time.h"
 #include "ops/state/replicate.h"
 #include "repo/copy.h"
 #include "storage/object_store.h"
@@ -21,6 +22,17 @@ std::string SiteOf(const std::string& url) {
 
 namespace {
 
+// A damaged segment or snapshot there is reported beside the location;
+// `verify` of that location is the job that names it.
+void ReadWindows(repo::Repository& repo, LocationCount& loc) {
+  auto windows = ListRecoveryWindows(repo);
+  if (windows.ok()) {
+    loc.windows = std::move(windows).value();
+  } else {
+    loc.windows_status = windows.status();
+  }
+}
+
 // The snapshots of another location, if it is a replica of `primary`.
 Status CountLocation(repo::Repository& primary, LocationCount& loc) {
   auto store = storage::OpenObjectStore(loc.url);
@@ -31,6 +43,12 @@ Status CountLocation(repo::Repository& primary, LocationCount& loc) {
     return FailedPrecondition("holds another repository (id " + replica->repo_id.substr(0, 8) + ")");
   }
   loc.snapshots.insert(replica->snapshot_ids.begin(), replica->snapshot_ids.end());
+  auto opened = primary.OpenReplica(*store);
+  if (!opened.ok()) {
+    loc.windows_status = opened.status();
+    return Status::Ok();
+  }
+  ReadWindows(**opened, loc);
   return Status::Ok();
 }
 
@@ -43,13 +61,18 @@ Result<CopiesStatus> CountCopies(repo::Repository& primary, const CopiesStatusOp
   out.min_copies = options.min_copies;
   std::set<std::string> seen;
   auto add = [&](const std::string& url) {
-    if (seen.insert(url).second) out.locations.push_back({url, SiteOf(url), Status::Ok(), {}});
+    if (!seen.insert(url).second) return;
+    LocationCount loc;
+    loc.url = url;
+    loc.site = SiteOf(url);
+    out.locations.push_back(std::move(loc));
   };
   add(options.primary_url);
   for (const auto& u : options.locations) add(u);
   for (auto& loc : out.locations) {
     if (loc.url == options.primary_url) {
       for (const auto& snap : listing->snapshots) loc.snapshots.insert(snap.id_hex());
+      ReadWindows(primary, loc);
     } else {
       loc.status = CountLocation(primary, loc);
     }

@@ -1,6 +1,10 @@
 // `repo status`: in how many repositories and distinct sites each snapshot
 // of a repository exists (the runbook's 3-2-1 rule), read from the primary
-// and from each other location's object store without its passphrase.
+// and from each other location's object store without its passphrase; and
+// the recovery window each location offers on its own (per node: oldest
+// state snapshot .. last archived block, read there with the primary's keys,
+// which a replica shares), so an operator sees how far back and how close to
+// the tip a restore from the offsite copy would reach.
 #pragma once
 
 #include <cstdint>
@@ -9,6 +13,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "ops/blocks/replay.h"
 #include "repo/repository.h"
 #include "repo/snapshot.h"
 
@@ -25,6 +30,8 @@ struct LocationCount {
   std::string site;       // "local disk", "s3 ENDPOINT", "s3 default endpoint"
   Status status;          // why it could not be counted
   std::set<std::string> snapshots;  // hex ids found there
+  std::vector<RecoveryWindow> windows;  // per node, from this location's own objects
+  Status windows_status;                // why they could not be read (location counted all the same)
 };
 
 struct SnapshotCopies {

@@ -50,6 +50,18 @@ std::string DescribeRecoveryWindow(const RecoveryWindow& w) {
          std::to_string(latest) + TimeOf(w.latest_height >= w.earliest_height ? w.latest_time_ms : 0);
 }
 
+nlohmann::json RecoveryWindowsJson(const std::vector<RecoveryWindow>& windows) {
+  using nlohmann::json;
+  json arr = json::array();
+  for (const auto& w : windows) {
+    arr.push_back({{"node_id", w.node_id}, {"earliest_height", w.has_snapshot ? json(w.earliest_height) : json()},
+                   {"earliest_time", w.has_snapshot ? FormatUtc(w.earliest_time_ms / 1000) : ""},
+                   {"earliest_snapshot", w.earliest_snapshot}, {"latest_height", w.latest_height},
+                   {"latest_time", w.latest_time_ms > 0 ? FormatUtc(w.latest_time_ms / 1000) : ""}});
+  }
+  return arr;
+}
+
 Result<std::vector<RecoveryWindow>> ListRecoveryWindows(repo::Repository& repo) {
   std::map<std::string, RecoveryWindow> by_node;
   ASSIGN_OR_RETURN(repo::SnapshotListing listing, repo::ListSnapshots(repo));

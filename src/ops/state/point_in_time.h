@@ -22,6 +22,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "base/status.h"
 #include "ops/blocks/replay.h"
 #include "ops/state/restore.h"
@@ -62,5 +64,7 @@ Result<std::vector<RecoveryWindow>> ListRecoveryWindows(repo::Repository& repo);
 
 // "heights E (time) .. L (time)", or why there is no window: for messages.
 std::string DescribeRecoveryWindow(const RecoveryWindow& w);
+// The windows as `snapshots` and `repo status` print them in --json.
+nlohmann::json RecoveryWindowsJson(const std::vector<RecoveryWindow>& windows);
 
 }  // namespace ailee::ops
