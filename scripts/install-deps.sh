@@ -15,6 +15,8 @@ PACKAGES=(
   # tests
   libgtest-dev libgmock-dev libbenchmark-dev gnupg libgfshare-bin softhsm2
   opensc curl python3
+  # tests: the drill's HTML report rendered headless (tests/integration/drill_test.cc)
+  chromium
   # tests: S3-compatible servers (tests/s3/s3-server.sh runs them on loopback).
   # Swift's servers need python3-swift alone: the swift-proxy/-object/
   # -container/-account packages add only init scripts and /etc configs, and

@@ -36,6 +36,7 @@ constexpr CommandEntry kCommands[] = {
     {"", SetUpRestoreConfigCommand},
     {"", SetUpCopyCommand},
     {"", SetUpArchiveCommand},
+    {"", SetUpDrillCommand},
     {"", SetUpKeysCommand},
     {"", SetUpLoadCommand},
     {"", SetUpLogsCommand},
