@@ -24,10 +24,11 @@ int64_t Mono(const Clock& c) { return c.MonotonicNanos() / 1000000; }
 // The drill in progress: its report, its clock, and the phase being timed.
 class DrillRun {
  public:
-  DrillRun(const DrillOptions& o) : o_(o), t0_(Mono(*o.clock)) {
+  explicit DrillRun(const DrillOptions& o) : o_(o), t0_(Mono(*o.clock)) {
     r_.started_ms = o.clock->NowMillis();
     r_.targets = o.targets;
     r_.node_id = o.sandbox.node_id;
+    r_.seed = o.seed;
   }
   DrillReport& report() { return r_; }
   int64_t Now() const { return Mono(*o_.clock) - t0_; }
@@ -71,7 +72,7 @@ Result<uint64_t> Height(node::NodeClient& c) {
 
 std::string SandboxConfig(const DrillOptions& o, const std::string& sandbox, int port) {
   std::string id = o.sandbox.node_id.substr(0, 58) + "-drill";
-  return "# A drill's sandbox node (ailee-cli drill): a follower with no signer: it can never sign.\n"
+  return "# A drill's sandbox node (ailee-cli drill): a follower holding no key: it can never sign.\n"
          "node:\n"
          "  id: " + id + "\n"
          "  data_dir: " + fs::JoinPath(sandbox, "data") + "\n"
