@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <csignal>
+#include <cstdio>
 #include <random>
 
 #include "base/fs.h"
@@ -167,6 +168,8 @@ void SetUpDrillCommand(CLI::App& parent, Session& session) {
     if (!o.ok()) return EndCommand(session, o.status(), op);
     InterruptFlag interrupt;
     o->cancelled = [&interrupt] { return interrupt.raised(); };
+    const GlobalOptions& g = session.global();
+    if (!g.quiet && !g.json) o->on_phase = [](const std::string& phase) { std::fprintf(stderr, "drill: %s\n", phase.c_str()); };
     auto r = ops::RunDrill(s->repo(), *o);
     if (!r.ok()) return EndCommand(session, r.status(), op);
     auto id = ops::RecordDrillReport(s->repo(), *r, a->html);

@@ -116,9 +116,12 @@ bool RestorePhase(repo::Repository& repo, const DrillOptions& o, DrillRun& run, 
   };
   auto restored = RestoreToPoint(repo, fs::JoinPath(sandbox, "data"), p);
   const int64_t end = run.Now();
-  const int64_t replay_start = replay_first < 0 ? fetch_end : std::max(fetch_end, replay_first);
+  // Contiguous phases, so that they add up to the restore: the fetch (and
+  // staging) runs until the first block is replayed, the replay until the
+  // last, the proof after it.
+  const int64_t replay_start = replay_first < 0 ? fetch_end : replay_first;
   const int64_t replay_end = replay_last < 0 ? replay_start : replay_last;
-  run.Phase("fetch", start, std::min(fetch_end, replay_start));
+  run.Phase("fetch", start, replay_start);
   run.Phase("replay", replay_start, replay_end);
   run.Phase("proof", replay_end, end);
   if (!run.Check("restore-proof", restored.status(), "")) return false;
