@@ -211,6 +211,31 @@ TEST(Drill, ADamagedRecoveryPointFailsNamingTheCheck) {
   d.ExpectNothingLeft(r);
 }
 
+TEST(Drill, ADamagedArchiveSegmentFailsNamingTheCheck) {
+  DrillWorld d;
+  d.Build();
+  if (::testing::Test::HasFatalFailure()) return;
+  // Every archived segment: whichever the replay reads first is damaged.
+  int damaged = 0;
+  for (const auto& e : std::filesystem::directory_iterator(d.w.repo_dir() + "/blocks/node-1")) {
+    ASSERT_OK(FlipByte(e.path().string(), 100));
+    ++damaged;
+  }
+  ASSERT_GT(damaged, 0);
+  CommandResult out = d.Drill();
+  EXPECT_EQ(out.exit_code, 3) << out;
+  nlohmann::json r = JsonOut(out);
+  // The recovery window is read from the archive's tail: the damage is
+  // found there, before anything is restored, and named.
+  EXPECT_EQ(r["failed_check"], "recovery-point") << r.dump(2);
+  ASSERT_NE(FindCheck(r, "recovery-point"), nullptr);
+  const std::string detail = FindCheck(r, "recovery-point")->at("detail");
+  EXPECT_NE(detail.find("blocks/node-1/"), std::string::npos) << detail;
+  EXPECT_NE(detail.find("damaged"), std::string::npos) << detail;
+  EXPECT_EQ(FindCheck(r, "start"), nullptr);
+  d.ExpectNothingLeft(r);
+}
+
 TEST(Drill, SigtermMidDrillCleansUpAndAKilledDrillsSandboxGoesWithTheNext) {
   DrillWorld d;
   d.Build();
