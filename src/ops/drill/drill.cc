@@ -21,7 +21,8 @@ constexpr const char* kSandboxPrefix = "ailee-drill-";
 // Milliseconds on the drill's monotonic clock.
 int64_t Mono(const Clock& c) { return c.MonotonicNanos() / 1000000; }
 
-// The drill in progress: its report, its clock, and the phase being timed.
+// The drill in progress: its report, its clock (drill time: milliseconds
+// since it started, monotonic) and its first failure.
 class DrillRun {
  public:
   explicit DrillRun(const DrillOptions& o) : o_(o), t0_(Mono(*o.clock)) {
@@ -33,7 +34,7 @@ class DrillRun {
   DrillReport& report() { return r_; }
   int64_t Now() const { return Mono(*o_.clock) - t0_; }
 
-  // Records a phase from `start_ms` (drill time) to now.
+  // Records a phase from `start_ms` to `end_ms` (drill time).
   void Phase(const std::string& name, int64_t start_ms, int64_t end_ms) {
     r_.phases.push_back({name, start_ms, std::max<int64_t>(0, end_ms - start_ms)});
   }
