@@ -17,6 +17,8 @@ PACKAGES=(
   opensc curl python3
   # tests: promtool (alert rules, metrics files); the package's own server is not used
   prometheus
+  # tests: the drill's HTML report rendered headless (tests/integration/drill_test.cc)
+  chromium
   # tests: S3-compatible servers (tests/s3/s3-server.sh runs them on loopback).
   # Swift's servers need python3-swift alone: the swift-proxy/-object/
   # -container/-account packages add only init scripts and /etc configs, and

@@ -37,6 +37,7 @@ constexpr CommandEntry kCommands[] = {
     {"", SetUpRestoreConfigCommand},
     {"", SetUpCopyCommand},
     {"", SetUpArchiveCommand},
+    {"", SetUpDrillCommand},
     {"", SetUpKeysCommand},
     {"", SetUpLoadCommand},
     {"", SetUpLogsCommand},

@@ -8,6 +8,8 @@
 
 #include "config/parse.h"
 
+#include "config/drill_parse.h"
+
 namespace ailee::config::internal {
 namespace {
 
@@ -380,7 +382,7 @@ void ParseDocument(const YAML::Node& root, NodeConfig* cfg, FieldReader& r) {
     r.Problem("", "a YAML map with node and federation sections", Describe(root));
     return;
   }
-  r.CheckKnownKeys(root, "", {"node", "federation", "signer", "follow", "peers", "logging", "backup", "monitoring"});
+  r.CheckKnownKeys(root, "", {"node", "federation", "signer", "follow", "peers", "logging", "backup", "monitoring", "drill"});
   ParseNode(root, cfg, r);
   ParseFollowAndPeers(root, cfg, r);
   ParseFederation(root, cfg, r);
@@ -388,6 +390,8 @@ void ParseDocument(const YAML::Node& root, NodeConfig* cfg, FieldReader& r) {
   ParseLogging(root, cfg, r);
   ParseBackup(root, cfg, r);
   ParseMonitoring(root, cfg, r);
+  DrillTargetsConfig drill;  // read again by LoadDrillTargets when a drill runs
+  ParseDrill(root, r, &drill);
 }
 
 }  // namespace ailee::config::internal

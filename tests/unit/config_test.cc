@@ -7,6 +7,7 @@
 
 #include "base/fs.h"
 #include "config/config.h"
+#include "config/drill.h"
 
 namespace ailee::config {
 namespace {
@@ -371,6 +372,30 @@ TEST_F(ConfigTest, MonitoringTextfileDirMustBeAnExistingDirectory) {
 
   auto unknown = ValidateConfigFile(Write(ValidYaml() + "monitoring:\n  textfile: textfile\n"));
   EXPECT_FALSE(unknown.empty()) << "an unknown key under monitoring is a problem";
+}
+
+// drill.targets: the objectives a drill is judged against (docs/drills.md),
+// validated with the rest of the document and read by LoadDrillTargets.
+TEST_F(ConfigTest, DrillTargetsAreReadAndValidated) {
+  auto cfg = LoadConfig(Write(ValidYaml() + "drill:\n  targets:\n    rto_s: 600\n    rpo_blocks: 40\n"));
+  ASSERT_TRUE(cfg.ok()) << cfg.status().ToString();
+  auto t = LoadDrillTargets(*cfg);
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  EXPECT_EQ(t->rto_s, 600);
+  EXPECT_FALSE(t->rpo_s.has_value()) << "unset: the runbook's default applies";
+  EXPECT_EQ(t->rpo_blocks, 40);
+
+  auto none = LoadConfig(Write(ValidYaml()));
+  ASSERT_TRUE(none.ok());
+  auto empty = LoadDrillTargets(*none);
+  ASSERT_TRUE(empty.ok());
+  EXPECT_FALSE(empty->rto_s || empty->rpo_s || empty->rpo_blocks);
+
+  auto problems = ValidateConfigFile(Write(ValidYaml() + "drill:\n  targets:\n    rto_s: 0\n    rpo: 5\n  keys: 1\n"));
+  const std::string all = Dump(problems);
+  EXPECT_TRUE(HasProblem(problems, "drill.targets.rto_s", "0")) << all;
+  EXPECT_TRUE(HasProblem(problems, "drill.targets.rpo", "")) << all;
+  EXPECT_TRUE(HasProblem(problems, "drill.keys", "")) << all;
 }
 
 }  // namespace

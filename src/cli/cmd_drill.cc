@@ -1,0 +1,190 @@
+// ailee-cli drill: rehearses the recovery of this node in a sandbox
+// (ops/drill/drill.h), stores the report in the repository and writes it as
+// JSON (--json) and HTML (--html). SIGINT/SIGTERM stop the drill between
+// steps; the sandbox node is stopped and the sandbox removed either way.
+#include <signal.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdio>
+#include <random>
+
+#include "base/fs.h"
+#include "cli/commands.h"
+#include "cli/ending.h"
+#include "cli/repo_session.h"
+#include "config/drill.h"
+#include "config/node_access.h"
+#include "ops/drill/drill.h"
+#include "ops/drill/report.h"
+
+namespace ailee::cli {
+namespace {
+
+volatile std::sig_atomic_t g_interrupted = 0;
+void OnInterrupt(int) { g_interrupted = 1; }
+
+// SIGINT and SIGTERM set a flag for as long as this lives (the drill then
+// cleans up instead of dying with its sandbox on disk).
+class InterruptFlag {
+ public:
+  InterruptFlag() {
+    struct sigaction sa {};
+    sa.sa_handler = OnInterrupt;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old_int_);
+    sigaction(SIGTERM, &sa, &old_term_);
+  }
+  ~InterruptFlag() {
+    sigaction(SIGINT, &old_int_, nullptr);
+    sigaction(SIGTERM, &old_term_, nullptr);
+  }
+  bool raised() const { return g_interrupted != 0; }
+
+ private:
+  struct sigaction old_int_ {};
+  struct sigaction old_term_ {};
+};
+
+struct DrillArgs {
+  RepoArgs repo;
+  std::optional<uint64_t> to_height;
+  std::string random_within;
+  std::optional<uint64_t> seed;
+  std::string html;
+  std::string node_binary;
+  std::string sandbox_dir;
+  std::string leader;
+  int64_t timeout_s = 600;
+  bool keep = false;
+};
+
+// The federation section for the sandbox's config, keys inline (the
+// production config's key files may be relative to another directory).
+std::string FederationYaml(const config::NodeConfig& cfg) {
+  std::string y = "federation:\n  threshold: " + std::to_string(cfg.federation.threshold) + "\n  signers:\n";
+  for (const auto& s : cfg.federation.signers) {
+    y += "    - id: " + s.id + "\n      public_key: |\n";
+    size_t at = 0;
+    while (at < s.public_key_pem.size()) {
+      size_t nl = s.public_key_pem.find('\n', at);
+      if (nl == std::string::npos) nl = s.public_key_pem.size();
+      if (nl > at) y += "        " + s.public_key_pem.substr(at, nl - at) + "\n";
+      at = nl + 1;
+    }
+  }
+  return y;
+}
+
+// ailee-node beside this ailee-cli.
+std::string NodeBesideCli() {
+  char buf[4096];
+  const ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+  if (n <= 0) return "ailee-node";
+  return fs::JoinPath(fs::Dirname(std::string(buf, static_cast<size_t>(n))), "ailee-node");
+}
+
+Result<ops::DrillTargets> TargetsOf(const config::NodeConfig& cfg) {
+  ASSIGN_OR_RETURN(config::DrillTargetsConfig c, config::LoadDrillTargets(cfg));
+  ops::DrillTargets t;
+  if (c.rto_s) t.rto_s = *c.rto_s;
+  if (c.rpo_s) t.rpo_s = *c.rpo_s;
+  if (c.rpo_blocks) t.rpo_blocks = static_cast<uint64_t>(*c.rpo_blocks);
+  return t;
+}
+
+Result<ops::DrillOptions> OptionsOf(Session& session, const config::NodeConfig& cfg, const DrillArgs& a) {
+  ops::DrillOptions o;
+  o.point.height = a.to_height;
+  if (!a.random_within.empty()) {
+    if (a.to_height) return InvalidArgument("drill: give --to-height or --random-within, not both");
+    ASSIGN_OR_RETURN(o.point.within_ms, ops::ParseAge(a.random_within));
+  }
+  o.seed = a.seed ? *a.seed : std::random_device{}();
+  o.production_url = config::NodeUrl(cfg);
+  o.sandbox.node_id = cfg.node.id;
+  o.sandbox.leader_url = !a.leader.empty() ? a.leader : cfg.is_follower() ? cfg.follow : o.production_url;
+  o.sandbox.federation_yaml = FederationYaml(cfg);
+  o.sandbox.block_interval_ms = cfg.node.block_interval_ms;
+  o.sandbox.commitment_interval = cfg.node.commitment_interval;
+  o.node_binary = a.node_binary.empty() ? NodeBesideCli() : a.node_binary;
+  o.sandbox_parent = a.sandbox_dir.empty() ? fs::Dirname(cfg.node.data_dir) : a.sandbox_dir;
+  o.keep = a.keep;
+  o.timeout_ms = a.timeout_s * 1000;
+  std::string why_not;
+  o.federation = session.FederationIfConfigured(&why_not);
+  ASSIGN_OR_RETURN(o.targets, TargetsOf(cfg));
+  return o;
+}
+
+std::string Secs(int64_t ms) { return std::to_string(ms / 1000) + "." + std::to_string(ms % 1000 / 100) + " s"; }
+
+std::string DrillText(const ops::DrillReport& r, const std::string& report_id, const std::string& html) {
+  std::vector<std::string> lines;
+  lines.push_back("drill of node " + r.node_id + ": " + (r.ok ? "PASSED" : "FAILED at check '" + r.failed_check + "'"));
+  lines.push_back("recovery point: " + r.point + " (seed " + std::to_string(r.seed) + "); restored height " +
+                  std::to_string(r.restored_height) + " (snapshot at " + std::to_string(r.snapshot_height) + " + " +
+                  std::to_string(r.blocks_replayed) + " archived blocks)");
+  for (const auto& p : r.phases) lines.push_back("  " + p.name + ": " + Secs(p.duration_ms));
+  lines.push_back("RTO " + Secs(r.rto_ms) + " (target < " + std::to_string(r.targets.rto_s) + " s); RPO " +
+                  std::to_string(r.rpo_blocks) + " blocks, " + Secs(r.rpo_ms) + " (target < " +
+                  std::to_string(r.targets.rpo_s) + " s) against the network's tip " + std::to_string(r.network_tip));
+  for (const auto& c : r.checks) lines.push_back(std::string(c.ok ? "  ok   " : "  FAIL ") + c.name + ": " + c.detail);
+  if (!report_id.empty()) lines.push_back("report stored as snapshot " + report_id.substr(0, 12));
+  if (!html.empty()) lines.push_back("HTML report: " + html);
+  return Lines(lines);
+}
+
+}  // namespace
+
+void SetUpDrillCommand(CLI::App& parent, Session& session) {
+  auto* cmd = parent.add_subcommand(
+      "drill",
+      "Rehearse the recovery of this node without touching production: restore a recovery point (latest, --to-height,\n"
+      "or --random-within AGE) into a sandbox directory, proven, with the block archive replayed; start a sandbox\n"
+      "ailee-node on a free loopback port that follows the leader and has no signer key (it can never sign); wait\n"
+      "until it holds the network's tip at drill start; prove its block and state root there, and the anchor\n"
+      "commitment, equal the production node's. Measures RTO per phase and RPO (blocks and seconds against the tip),\n"
+      "stores the report in the repository (kind drill-report) and writes it as HTML with --html. The sandbox node\n"
+      "is stopped and the sandbox removed on every way out, also on SIGINT/SIGTERM.");
+  auto a = std::make_shared<DrillArgs>();
+  AddRepoOptions(cmd, a->repo);
+  cmd->add_option("--to-height", a->to_height, "drill on the state at this block height (default: latest)");
+  cmd->add_option("--random-within", a->random_within, "drill on a uniformly random restorable point no older than AGE (30d, 12h, 90m)");
+  cmd->add_option("--seed", a->seed, "seed of --random-within's choice (default: random; the report names it)");
+  cmd->add_option("--html", a->html, "write the report as a self-contained HTML page to FILE");
+  cmd->add_option("--timeout", a->timeout_s, "seconds the sandbox node may take to start and catch up")->capture_default_str();
+  cmd->add_option("--node-binary", a->node_binary, "the ailee-node to run (default: the one beside ailee-cli)");
+  cmd->add_option("--sandbox-dir", a->sandbox_dir, "where the sandbox is made (default: beside node.data_dir)");
+  cmd->add_option("--leader", a->leader, "URL the sandbox node follows (default: the config's follow URL, else this node)");
+  cmd->add_flag("--keep", a->keep, "keep the sandbox directory (the node is stopped) for inspection");
+  cmd->callback([&session, a] {
+    auto s = RepoSession::Open(session, a->repo);
+    if (!s.ok()) return EndCommand(session, s.status());
+    if (!s->config()) return EndCommand(session, InvalidArgument("drill needs the node's config (--config)"));
+    const auto& cfg = *s->config();
+    audit::ScopedAuditOp op(s->audit(), "drill", {{"repository", s->url()}, {"node_id", cfg.node.id}});
+    auto o = OptionsOf(session, cfg, *a);
+    if (!o.ok()) return EndCommand(session, o.status(), op);
+    InterruptFlag interrupt;
+    o->cancelled = [&interrupt] { return interrupt.raised(); };
+    const GlobalOptions& g = session.global();
+    if (!g.quiet && !g.json) o->on_phase = [](const std::string& phase) { std::fprintf(stderr, "drill: %s\n", phase.c_str()); };
+    auto r = ops::RunDrill(s->repo(), *o);
+    if (!r.ok()) return EndCommand(session, r.status(), op);
+    auto id = ops::RecordDrillReport(s->repo(), *r, a->html);
+    if (!id.ok()) return EndCommand(session, id.status(), op);
+    op.Touch(*id);
+    EndWithVerdict(
+        session, r->verdict, op,
+        [&] {
+          auto j = ops::DrillReportJson(*r);
+          j["report_snapshot"] = *id;
+          j["html"] = a->html;
+          return j;
+        },
+        [&] { return DrillText(*r, *id, a->html); });
+  });
+}
+
+}  // namespace ailee::cli

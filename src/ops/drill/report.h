@@ -1,0 +1,48 @@
+// Drill reports: their JSON form (`drill --json`, and the meta of the
+// repository snapshot that keeps each one), and the history read back.
+//
+// A report is stored as a file-less snapshot of kind "drill-report" whose
+// meta is the report's JSON ("format": "ailee.drill-report.v1"); forget and
+// prune treat it like any other snapshot. The history is every such
+// snapshot of a node, oldest first.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "base/status.h"
+#include "ops/drill/drill.h"
+#include "repo/repository.h"
+
+namespace ailee::ops {
+
+inline constexpr const char* kDrillReportKind = "drill-report";
+inline constexpr const char* kDrillReportFormat = "ailee.drill-report.v1";
+
+nlohmann::ordered_json DrillReportJson(const DrillReport& r);
+
+// Saves `r` as a drill-report snapshot; its id (hex).
+Result<std::string> SaveDrillReport(repo::Repository& repo, const DrillReport& r);
+
+// One earlier drill, as its snapshot recorded it.
+struct DrillHistoryEntry {
+  std::string snapshot_id;
+  int64_t started_ms = 0;
+  bool ok = false;
+  std::string failed_check;
+  int64_t rto_ms = 0;
+  uint64_t rpo_blocks = 0;
+  int64_t rpo_ms = 0;
+};
+// The node's drill reports, oldest first. Damaged snapshots are left out.
+Result<std::vector<DrillHistoryEntry>> ListDrillHistory(repo::Repository& repo, const std::string& node_id);
+
+// After a drill: reads the node's earlier reports, stores `r` as a new one
+// and, with `html_path`, writes the HTML page (ops/drill/html.h) there
+// atomically, its trend from the earlier reports. The stored report's id.
+// A failure to write the page comes after the report is stored, and says so.
+Result<std::string> RecordDrillReport(repo::Repository& repo, const DrillReport& r, const std::string& html_path);
+
+}  // namespace ailee::ops

@@ -1,0 +1,330 @@
+// `ailee-cli drill` against a live leader + follower network under light
+// load, with a real local repository and block archive: the drill passes,
+// proves the sandbox's state root and anchor against production, leaves no
+// process, port or file behind and never signs; a damaged recovery point
+// fails naming the check (exit 3); --random-within picks a point inside the
+// window; SIGTERM mid-drill cleans up; a sandbox config without `follow`
+// (no signer key) is refused by ailee-node; the HTML report renders in
+// headless Chromium without console errors, with the timeline and every
+// phase.
+#include <dirent.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <regex>
+
+#include "base/hex.h"
+#include "repo_fixture.h"
+#include "state/block.h"
+
+namespace ailee::it {
+namespace {
+
+namespace stdfs = std::filesystem;
+
+const std::vector<std::string> kPhases = {"fetch", "replay", "proof", "start", "catch-up", "compare"};
+
+// Pids of processes whose command line mentions `needle`.
+std::vector<int> ProcessesMentioning(const std::string& needle) {
+  std::vector<int> out;
+  for (const auto& e : stdfs::directory_iterator("/proc")) {
+    const std::string name = e.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream in(e.path() / "cmdline", std::ios::binary);
+    std::string cmd((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (cmd.find(needle) != std::string::npos && std::stoi(name) != getpid()) out.push_back(std::stoi(name));
+  }
+  return out;
+}
+
+// Nothing listens on `port` any more: a connection is refused. (The closed
+// connections' TIME_WAIT entries are the kernel's, not a leftover.)
+bool NothingListensOn(int port) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  const bool refused = connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0 && errno == ECONNREFUSED;
+  close(fd);
+  return refused;
+}
+
+struct DrillWorld {
+  RepoWorld w{"drill"};
+  TestNode& leader = w.AddNode("node-1");
+  std::optional<TestNode> follower;
+  std::string buffer_dir = w.scenario().dir().Join("buffer");
+  std::string sandboxes = w.scenario().dir().Join("sandboxes");
+  uint64_t snapshot_height = 0;
+  uint64_t archived = 0;
+  std::optional<Process> load;
+
+  void Archive() {
+    CommandResult r = w.Cli(leader, {"-q", "archive", "run", "--node-url", leader.url(), "--buffer-dir", buffer_dir, "--once"});
+    ASSERT_EQ(r.exit_code, 0) << r;
+  }
+  void Load(int seconds) {
+    CommandResult r = w.Cli(leader, {"-q", "load", "--accounts", "50", "--rate", "300", "--duration", std::to_string(seconds)});
+    ASSERT_EQ(r.exit_code, 0) << r;
+  }
+  // Leader + follower, a state snapshot, archived blocks past it, and light
+  // load running on until the world ends.
+  void Build() {
+    ASSERT_OK(w.InitRepo());
+    ASSERT_OK(leader.Start());
+    follower.emplace(w.scenario().AddNode(NodeSpec::Follower("node-2", leader.url())));
+    ASSERT_OK(follower->Start());
+    Load(2);
+    ASSIGN_OR_FAIL(auto b, w.JsonOk(leader, {"backup", "state"}));
+    snapshot_height = b["height"].get<uint64_t>();
+    Load(2);
+    Archive();
+    ASSIGN_OR_FAIL(auto st, w.JsonOk(leader, {"archive", "status", "--node-url", leader.url(), "--buffer-dir", buffer_dir}));
+    archived = st["archived_height"].get<uint64_t>();
+    ASSERT_GT(archived, snapshot_height);
+    ASSIGN_OR_FAIL(Process p, w.Background(leader, {"-q", "load", "--accounts", "20", "--rate", "50", "--duration", "300"},
+                                           w.scenario().dir().Join("load.log")));
+    load.emplace(std::move(p));
+  }
+  std::vector<std::string> DrillArgs(std::vector<std::string> extra) const {
+    std::vector<std::string> a{"--json", "drill", "--node-binary", NodeBinary(), "--sandbox-dir", sandboxes, "--timeout", "60"};
+    a.insert(a.end(), extra.begin(), extra.end());
+    return a;
+  }
+  CommandResult Drill(std::vector<std::string> extra = {}) const { return w.Cli(leader, DrillArgs(std::move(extra)), Millis(120000)); }
+
+  // Nothing of any drill left: no sandbox, no process started on one.
+  void ExpectNothingLeft(const nlohmann::json& report) const {
+    EXPECT_TRUE(Entries(sandboxes).empty()) << "left in " << sandboxes << ": " << Entries(sandboxes).size();
+    EXPECT_TRUE(ProcessesMentioning(sandboxes).empty()) << "a sandbox node still runs";
+    for (const auto& c : report["checks"]) {
+      std::smatch m;
+      const std::string detail = c["detail"].get<std::string>();
+      if (c["name"] == "start" && std::regex_search(detail, m, std::regex("127\\.0\\.0\\.1:(\\d+)"))) {
+        EXPECT_TRUE(NothingListensOn(std::stoi(m[1]))) << "the sandbox's port " << m[1] << " still answers";
+      }
+    }
+  }
+};
+
+const nlohmann::json* FindCheck(const nlohmann::json& report, const std::string& name) {
+  for (const auto& c : report["checks"]) if (c["name"] == name) return &c;
+  return nullptr;
+}
+
+// Every block of `n` signed by the federation's signer; none by anything else.
+void ExpectOnlySignedBy(const TestNode& n, const std::string& signer, std::map<uint64_t, std::string>* blocks) {
+  ASSIGN_OR_FAIL(*blocks, n.BlocksByHeight());
+  for (const auto& [h, hex] : *blocks) {
+    auto bytes = HexDecode(hex);
+    ASSERT_TRUE(bytes.has_value());
+    auto b = state::DecodeBlock(*bytes);
+    ASSERT_TRUE(b.ok()) << h;
+    ASSERT_EQ(b->header.signer_id, signer) << "block " << h << " of " << n.spec().id;
+  }
+}
+
+TEST(Drill, PassesOnALiveNetworkLeavesNothingBehindAndNeverSigns) {
+  DrillWorld d;
+  d.Build();
+  if (::testing::Test::HasFatalFailure()) return;
+  const std::string html = d.w.scenario().dir().Join("report.html");
+  CommandResult out = d.Drill({"--html", html});
+  ASSERT_EQ(out.exit_code, 0) << out;
+  nlohmann::json r = JsonOut(out);
+  EXPECT_EQ(r["ok"], true) << r.dump(2);
+  EXPECT_EQ(r["point"], "latest");
+  EXPECT_EQ(r["snapshot_height"].get<uint64_t>(), d.snapshot_height);
+  EXPECT_GE(r["restored_height"].get<uint64_t>(), d.archived) << "latest: rolled forward through the archive";
+  EXPECT_GT(r["blocks_replayed"].get<uint64_t>(), 0u);
+  EXPECT_GE(r["network_tip"].get<uint64_t>(), r["restored_height"].get<uint64_t>());
+  EXPECT_EQ(r["rpo_blocks"].get<uint64_t>(), r["network_tip"].get<uint64_t>() - r["restored_height"].get<uint64_t>());
+  for (const char* check : {"recovery-point", "restore-proof", "start", "never-signs", "catch-up", "state-root", "anchor",
+                            "deep-health", "stop", "cleanup"}) {
+    const auto* c = FindCheck(r, check);
+    ASSERT_NE(c, nullptr) << check << " in " << r.dump(2);
+    EXPECT_EQ((*c)["ok"], true) << check << ": " << (*c)["detail"];
+  }
+  EXPECT_GT(r["anchor_height"].get<uint64_t>(), 0u) << "commitment_interval 10: an anchor was compared";
+  std::vector<std::string> phases;
+  int64_t sum = 0;
+  for (const auto& p : r["phases"]) {
+    phases.push_back(p["name"]);
+    if (p["name"] != "compare") sum += p["duration_ms"].get<int64_t>();
+  }
+  EXPECT_EQ(phases, kPhases);
+  EXPECT_EQ(r["rto_ms"].get<int64_t>(), sum);
+  // The production node's state root at the proven height, read here.
+  auto block = d.leader.Client().GetJson("/v1/blocks/" + std::to_string(r["proven_height"].get<uint64_t>()));
+  ASSERT_TRUE(block.ok());
+  EXPECT_NE(FindCheck(r, "state-root")->at("detail").get<std::string>().find(
+                (*block)["header"]["state_root"].get<std::string>().substr(0, 16)), std::string::npos);
+  d.ExpectNothingLeft(r);
+
+  // The report is in the repository, as a drill-report snapshot.
+  ASSIGN_OR_FAIL(auto snaps, d.w.JsonOk(d.leader, {"snapshots"}));
+  int reports = 0;
+  for (const auto& s : snaps.is_array() ? snaps : snaps["snapshots"]) reports += s.value("kind", "") == "drill-report";
+  EXPECT_EQ(reports, 1) << snaps.dump(2);
+  EXPECT_TRUE(Exists(html));
+
+  // Both chains: the same blocks, every one signed by the federation's signer.
+  std::map<uint64_t, std::string> ours, theirs;
+  ExpectOnlySignedBy(d.leader, d.w.scenario().signer().id, &ours);
+  ASSERT_OK(d.follower->WaitForHeight(ours.rbegin()->first, Millis(10000)));
+  ExpectOnlySignedBy(*d.follower, d.w.scenario().signer().id, &theirs);
+  for (const auto& [h, hex] : ours) {
+    if (theirs.count(h)) {
+      EXPECT_EQ(theirs[h], hex) << "height " << h;
+    }
+  }
+
+  // A second drill: a random point within the last hour (seeded), inside
+  // the window; the history now holds two reports.
+  CommandResult random = d.Drill({"--random-within", "1h", "--seed", "5"});
+  ASSERT_EQ(random.exit_code, 0) << random;
+  nlohmann::json rr = JsonOut(random);
+  EXPECT_EQ(rr["seed"].get<uint64_t>(), 5u);
+  EXPECT_GE(rr["restored_height"].get<uint64_t>(), d.snapshot_height);
+  EXPECT_LE(rr["restored_height"].get<uint64_t>(), d.archived) << "inside the window: the archive ends there";
+  d.ExpectNothingLeft(rr);
+}
+
+TEST(Drill, ADamagedRecoveryPointFailsNamingTheCheck) {
+  DrillWorld d;
+  d.Build();
+  if (::testing::Test::HasFatalFailure()) return;
+  for (const auto& pack : PackFiles(d.w.repo_dir())) ASSERT_OK(FlipByte(pack, 200));
+  CommandResult out = d.Drill();
+  EXPECT_EQ(out.exit_code, 3) << out;
+  nlohmann::json r = JsonOut(out);
+  EXPECT_EQ(r["ok"], false);
+  EXPECT_EQ(r["failed_check"], "restore-proof") << r.dump(2);
+  EXPECT_EQ(FindCheck(r, "start"), nullptr) << "no node starts on an unproven state";
+  EXPECT_NE(out.err.find("restore-proof"), std::string::npos) << out;
+  d.ExpectNothingLeft(r);
+}
+
+TEST(Drill, ADamagedArchiveSegmentFailsNamingTheCheck) {
+  DrillWorld d;
+  d.Build();
+  if (::testing::Test::HasFatalFailure()) return;
+  // Every archived segment: whichever the replay reads first is damaged.
+  int damaged = 0;
+  for (const auto& e : std::filesystem::directory_iterator(d.w.repo_dir() + "/blocks/node-1")) {
+    ASSERT_OK(FlipByte(e.path().string(), 100));
+    ++damaged;
+  }
+  ASSERT_GT(damaged, 0);
+  CommandResult out = d.Drill();
+  EXPECT_EQ(out.exit_code, 3) << out;
+  nlohmann::json r = JsonOut(out);
+  // The recovery window is read from the archive's tail: the damage is
+  // found there, before anything is restored, and named.
+  EXPECT_EQ(r["failed_check"], "recovery-point") << r.dump(2);
+  ASSERT_NE(FindCheck(r, "recovery-point"), nullptr);
+  const std::string detail = FindCheck(r, "recovery-point")->at("detail");
+  EXPECT_NE(detail.find("blocks/node-1/"), std::string::npos) << detail;
+  EXPECT_NE(detail.find("damaged"), std::string::npos) << detail;
+  EXPECT_EQ(FindCheck(r, "start"), nullptr);
+  d.ExpectNothingLeft(r);
+}
+
+TEST(Drill, SigtermMidDrillCleansUpAndAKilledDrillsSandboxGoesWithTheNext) {
+  DrillWorld d;
+  d.Build();
+  if (::testing::Test::HasFatalFailure()) return;
+  // A leader URL that answers nothing: the sandbox node starts, then waits
+  // for its leader until the drill is told to stop.
+  auto args = d.DrillArgs({"--leader", "http://127.0.0.1:" + std::to_string(PickFreePort())});
+  ASSIGN_OR_FAIL(Process drill, d.w.Background(d.leader, args, d.w.scenario().dir().Join("drill.log")));
+  ASSERT_TRUE(WaitUntil([&] { return !ProcessesMentioning(d.sandboxes + "/ailee-drill-").empty(); }, Millis(60000)))
+      << FileTail(d.w.scenario().dir().Join("drill.log"));
+  drill.Signal(SIGTERM);
+  auto code = drill.Wait(Millis(30000));
+  ASSERT_TRUE(code.has_value());
+  EXPECT_EQ(*code, 6) << FileTail(d.w.scenario().dir().Join("drill.log"));
+  EXPECT_TRUE(Entries(d.sandboxes).empty());
+  EXPECT_TRUE(ProcessesMentioning(d.sandboxes).empty());
+
+  // kill -9 instead: the sandbox node dies with the drill, and the next
+  // drill removes the sandbox it left.
+  ASSIGN_OR_FAIL(Process killed, d.w.Background(d.leader, args, d.w.scenario().dir().Join("drill2.log")));
+  ASSERT_TRUE(WaitUntil([&] { return !ProcessesMentioning(d.sandboxes + "/ailee-drill-").empty(); }, Millis(60000)));
+  killed.Kill();
+  EXPECT_TRUE(WaitUntil([&] { return ProcessesMentioning(d.sandboxes).empty(); }, Millis(10000)))
+      << "the sandbox node outlived its drill";
+  EXPECT_EQ(Entries(d.sandboxes).size(), 1u) << "a killed drill cannot clean up after itself";
+  CommandResult next = d.Drill();
+  ASSERT_EQ(next.exit_code, 0) << next;
+  d.ExpectNothingLeft(JsonOut(next));
+}
+
+TEST(Drill, TheSandboxConfigWithoutFollowIsRefusedByTheNode) {
+  DrillWorld d;
+  d.Build();
+  if (::testing::Test::HasFatalFailure()) return;
+  CommandResult out = d.Drill({"--keep"});
+  ASSERT_EQ(out.exit_code, 0) << out;
+  const std::string sandbox = JsonOut(out)["sandbox"].get<std::string>();
+  std::ifstream in(sandbox + "/config.yaml");
+  std::string config((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ASSERT_NE(config.find("follow: "), std::string::npos);
+  EXPECT_FALSE(std::regex_search(config, std::regex("(^|\n)signer:"))) << "the sandbox holds no signer section";
+  EXPECT_EQ(config.find("key_file"), std::string::npos);
+  // An operator who turns it into a leader (drops `follow`): refused, no block.
+  std::string leader_config = std::regex_replace(config, std::regex("follow: [^\n]*\n"), "");
+  ASSERT_OK(WriteFile(sandbox + "/leader.yaml", leader_config));
+  CommandResult node = it::Run({NodeBinary(), "--config", sandbox + "/leader.yaml", "--allow-lone-start"}, Millis(20000));
+  EXPECT_NE(node.exit_code, 0) << node;
+  EXPECT_NE((node.out + node.err).find("signer"), std::string::npos) << node;
+  EXPECT_TRUE(ProcessesMentioning(sandbox).empty());
+}
+
+TEST(Drill, HtmlReportRendersInHeadlessChromiumWithEveryPhase) {
+  const char* candidates[] = {"/usr/bin/chromium", "/usr/bin/chromium-browser"};
+  std::string chromium;
+  for (const char* c : candidates) if (Exists(c)) chromium = c;
+  if (chromium.empty()) GTEST_SKIP() << "chromium is not installed (scripts/install-deps.sh installs it)";
+  DrillWorld d;
+  d.Build();
+  if (::testing::Test::HasFatalFailure()) return;
+  ASSERT_EQ(d.Drill().exit_code, 0);  // an earlier drill: the trend has two points
+  const std::string html = d.w.scenario().dir().Join("report.html");
+  ASSERT_EQ(d.Drill({"--html", html}).exit_code, 0);
+  const std::string profile = d.w.scenario().dir().Join("chromium-profile");
+  const std::string shot = d.w.scenario().dir().Join("report.png");
+  std::vector<std::string> base{chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                                "--disable-component-update", "--disable-sync", "--no-first-run",
+                                "--user-data-dir=" + profile, "--enable-logging=stderr", "--v=0"};
+  auto with = [&](std::vector<std::string> extra) {
+    auto a = base;
+    a.insert(a.end(), extra.begin(), extra.end());
+    a.push_back("file://" + html);
+    return a;
+  };
+  CommandResult png = it::Run(with({"--screenshot=" + shot, "--window-size=1200,1600"}), Millis(60000));
+  ASSERT_EQ(png.exit_code, 0) << png;
+  EXPECT_TRUE(Exists(shot));
+  EXPECT_EQ(png.err.find("CONSOLE"), std::string::npos) << png.err;
+  CommandResult dom = it::Run(with({"--dump-dom"}), Millis(60000));
+  ASSERT_EQ(dom.exit_code, 0) << dom;
+  EXPECT_EQ(dom.err.find("CONSOLE"), std::string::npos) << dom.err;
+  EXPECT_NE(dom.out.find("<svg id=\"timeline\""), std::string::npos);
+  for (const auto& phase : kPhases) {
+    EXPECT_NE(dom.out.find("data-phase=\"" + phase + "\""), std::string::npos) << phase;
+  }
+  EXPECT_NE(dom.out.find("id=\"verdict\" class=\"pass\""), std::string::npos);
+  EXPECT_NE(dom.out.find("<svg id=\"trend\""), std::string::npos);
+  EXPECT_NE(dom.out.find("<table id=\"targets\""), std::string::npos);
+  EXPECT_EQ(dom.out.find("src=\"http"), std::string::npos) << "no external assets";
+}
+
+}  // namespace
+}  // namespace ailee::it
