@@ -17,6 +17,7 @@
 #include "config/node_access.h"
 #include "ops/drill/drill.h"
 #include "ops/drill/report.h"
+#include "ops/metrics/job_samples.h"
 
 namespace ailee::cli {
 namespace {
@@ -172,6 +173,7 @@ void SetUpDrillCommand(CLI::App& parent, Session& session) {
     if (!g.quiet && !g.json) o->on_phase = [](const std::string& phase) { std::fprintf(stderr, "drill: %s\n", phase.c_str()); };
     auto r = ops::RunDrill(s->repo(), *o);
     if (!r.ok()) return EndCommand(session, r.status(), op);
+    session.AddMetrics(ops::metrics::DrillSamples(*r));
     auto id = ops::RecordDrillReport(s->repo(), *r, a->html);
     if (!id.ok()) return EndCommand(session, id.status(), op);
     op.Touch(*id);

@@ -21,7 +21,7 @@ constexpr ScheduledJob kScheduledJobs[] = {
     {"backup state", "backup_state"},     {"backup config", "backup_config"}, {"config backup", "backup_config"},
     {"logs archive", "logs_archive"},     {"verify", "verify"},               {"keys verify", "keys_verify"},
     {"copy", "copy"},                     {"archive run", "archive_run"},     {"archive status", "archive_status"},
-    {"prune", "prune"},                   {"forget", "forget"},           {"backup all", "backup_all"},
+    {"prune", "prune"},                   {"forget", "forget"},           {"backup all", "backup_all"},     {"drill", "drill"},
 };
 
 }  // namespace

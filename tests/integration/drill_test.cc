@@ -16,6 +16,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <regex>
 
 #include "base/hex.h"
@@ -187,9 +188,19 @@ TEST(Drill, PassesOnALiveNetworkLeavesNothingBehindAndNeverSigns) {
 
   // A second drill: a random point within the last hour (seeded), inside
   // the window; the history now holds two reports.
-  CommandResult random = d.Drill({"--random-within", "1h", "--seed", "5"});
+  // It also exports its RTO and RPO for Prometheus (docs/metrics.md).
+  const std::string metrics_dir = d.w.scenario().dir().Join("metrics");
+  stdfs::create_directories(metrics_dir);
+  std::vector<std::string> args{"--metrics-dir", metrics_dir};
+  for (auto& x : d.DrillArgs({"--random-within", "1h", "--seed", "5"})) args.push_back(x);
+  CommandResult random = d.w.Cli(d.leader, args, Millis(120000));
   ASSERT_EQ(random.exit_code, 0) << random;
   nlohmann::json rr = JsonOut(random);
+  std::ifstream prom(metrics_dir + "/ailee_drill_" + d.leader.spec().id + ".prom");
+  const std::string text((std::istreambuf_iterator<char>(prom)), std::istreambuf_iterator<char>());
+  EXPECT_NE(text.find("ailee_drill_ok{job=\"drill\",node=\"" + d.leader.spec().id + "\"} 1"), std::string::npos) << text;
+  EXPECT_NE(text.find("ailee_drill_rpo_blocks{"), std::string::npos) << text;
+  EXPECT_NE(text.find("ailee_drill_rto_seconds{"), std::string::npos) << text;
   EXPECT_EQ(rr["seed"].get<uint64_t>(), 5u);
   EXPECT_GE(rr["restored_height"].get<uint64_t>(), d.snapshot_height);
   EXPECT_LE(rr["restored_height"].get<uint64_t>(), d.archived) << "inside the window: the archive ends there";

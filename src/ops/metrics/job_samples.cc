@@ -60,6 +60,13 @@ std::vector<Sample> ArchiveStatusSamples(const ArchiveStatus& st) {
   return out;
 }
 
+std::vector<Sample> DrillSamples(const DrillReport& r) {
+  return {{"ailee_drill_ok", {}, r.ok ? 1.0 : 0.0},
+          {"ailee_drill_rto_seconds", {}, static_cast<double>(r.rto_ms) / 1000},
+          {"ailee_drill_rpo_blocks", {}, D(r.rpo_blocks)},
+          {"ailee_drill_rpo_seconds", {}, static_cast<double>(r.rpo_ms) / 1000}};
+}
+
 std::vector<Sample> ForgetSamples(const ForgetJobResult& r) {
   uint64_t forgotten = 0;
   for (const auto& d : r.decisions) forgotten += d.keep ? 0 : 1;

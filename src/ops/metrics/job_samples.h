@@ -13,6 +13,7 @@
 #include "keys/backup.h"
 #include "ops/blocks/archiver.h"
 #include "ops/config/backup.h"
+#include "ops/drill/drill.h"
 #include "ops/logs/archive.h"
 #include "ops/metrics/textfile.h"
 #include "ops/repository/forget.h"
@@ -46,6 +47,8 @@ std::vector<Sample> CopySamples(const repo::CopyStats& c);
 // archive run / archive status: the archived height, and the lag when the node answered.
 std::vector<Sample> ArchiverSamples(const ArchiverResult& r);
 std::vector<Sample> ArchiveStatusSamples(const ArchiveStatus& st);
+// A drill that ran to its report (passed or failed a check): its RTO and RPO.
+std::vector<Sample> DrillSamples(const DrillReport& r);
 // forget (with --prune) / prune: snapshots forgotten, bytes deleted.
 std::vector<Sample> ForgetSamples(const ForgetJobResult& r);
 std::vector<Sample> PruneSamples(const repo::PruneStats& st);

@@ -90,6 +90,10 @@ const std::vector<MetricInfo>& AllMetrics() {
        "Seconds since every backup of the signer's key last passed keys verify, when the file was written."},
       {"ailee_archive_height", "gauge", "Height of the last block in the block archive."},
       {"ailee_archive_lag_blocks", "gauge", "Blocks the node's tip is ahead of the block archive."},
+      {"ailee_drill_ok", "gauge", "1 when the last drill passed every check, else 0."},
+      {"ailee_drill_rto_seconds", "gauge", "Recovery time the last drill measured (sum of its phases)."},
+      {"ailee_drill_rpo_blocks", "gauge", "Blocks the last drill's recovery point lacked against the network's tip."},
+      {"ailee_drill_rpo_seconds", "gauge", "Seconds of history the last drill's recovery point lacked against the network's tip."},
       {"ailee_snapshots_forgotten", "gauge", "Snapshots the job's last run forgot."},
       {"ailee_job_bytes_deleted", "gauge", "Bytes the job's last run deleted from the repository."},
   };
