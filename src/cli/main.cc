@@ -47,6 +47,7 @@ constexpr CommandEntry kCommands[] = {
     {"", SetUpForgetCommand},
     {"", SetUpPruneCommand},
     {"", SetUpVerifyCommand},
+    {"", SetUpRecoverNodeCommand},
     {"", SetUpTestSignerCommand},
     {"", SetUpValidateConfigCommand},
 };
