@@ -14,6 +14,7 @@
 namespace ailee::ops::recover {
 
 struct Context {
+  Context(repo::Repository& r, const RecoverNodeOptions& o) : repo(r), options(o) {}
   repo::Repository& repo;
   const RecoverNodeOptions& options;
   std::optional<config::NodeConfig> config;  // loaded (or restored) by the config phase

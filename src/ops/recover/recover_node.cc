@@ -60,7 +60,8 @@ Result<PhaseOutcome> RunPhase(Context& c, const PhaseDef& def, RecoverNodeResult
   const int64_t ms = (Clock::Real().MonotonicNanos() - start) / 1000000;
   if (!out.ok()) {
     r.phases.push_back(RecoverPhase{def.name, "failed", ms, {{"error", out.status().message()}}});
-    op.Finish(out.status());
+    // A failed outcome is returned as it is, recorded or not.
+    static_cast<void>(op.Finish(out.status()));
     return out.status().WithContext(std::string("recover-node, phase ") + def.name);
   }
   op.SetMessage(out->outcome);
@@ -134,7 +135,7 @@ nlohmann::ordered_json RecoverNodeResult::ToJson() const {
 
 Result<RecoverNodeResult> RecoverNode(repo::Repository& repo, const RecoverNodeOptions& options) {
   if (options.node_id.empty()) return InvalidArgument("recover-node: the node id is required (--node, or node.id of the config)");
-  recover::Context c{repo, options};
+  recover::Context c(repo, options);
   RecoverNodeResult r;
   r.node_id = options.node_id;
   r.dry_run = options.dry_run;
