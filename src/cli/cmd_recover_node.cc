@@ -83,7 +83,7 @@ Result<ops::RecoverNodeResult> Recover(Session& session, const RecoverArgs& a, R
   o.config_path = g.config_path;
   // Needed only when the config must come back from a snapshot.
   std::optional<crypto::SecureBytes> secrets;
-  if (!a.dry_run && (!fs::Exists(g.config_path) || !session.config().ok())) {
+  if (!a.dry_run && !ops::LoadConfigForRecovery(g.config_path).ok()) {
     ASSIGN_OR_RETURN(secrets, SecretsPassphrase(a.secrets_passphrase_file, false));
   }
   o.secrets_passphrase = secrets ? &*secrets : nullptr;
@@ -135,6 +135,19 @@ void SetUpRecoverNodeCommand(CLI::App& parent, Session& session) {
   c->add_flag("--dry-run", a->dry_run, "print every step with its source, size, expected time and what it replaces");
   c->add_flag("--yes", a->yes, "do not ask for confirmation (required without a terminal)");
   c->callback([a, &session] {
+    // The config may be what is lost (or lack only its key file): a --config
+    // that does not load names where it is restored, and what it still says
+    // (repository, audit log, node id) serves as the defaults.
+    GlobalOptions& g = session.global();
+    if (!session.config().ok()) {
+      g.config_given = false;
+      if (auto cfg = ops::LoadConfigForRecovery(g.config_path); cfg.ok()) {
+        if (a->node_id.empty()) a->node_id = cfg->node.id;
+        if (a->repo.repo_url.empty()) a->repo.repo_url = cfg->backup.repository;
+        if (a->repo.passphrase_file.empty()) a->repo.passphrase_file = cfg->backup.passphrase_file;
+        if (g.audit_log.empty()) g.audit_log = cfg->logging.audit_log;
+      }
+    }
     if (a->node_id.empty()) {
       if (const auto* cfg = session.config_if_loaded()) a->node_id = cfg->node.id;
     }

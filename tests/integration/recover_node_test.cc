@@ -33,6 +33,12 @@ void StopSpawned(int pid) {
   ::kill(pid, SIGKILL);
 }
 
+// Stops it on every path out of the test.
+struct Spawned {
+  int pid = 0;
+  ~Spawned() { StopSpawned(pid); }
+};
+
 std::string BlockRoot(const std::string& url, uint64_t h) {
   auto b = node::NodeClient(url, "", 5000).GetJson("/v1/blocks/" + std::to_string(h));
   return b.ok() ? (*b)["header"]["state_root"].get<std::string>() : "";
@@ -117,12 +123,12 @@ TEST(RecoverNode, FollowerHostLostComesBackFromTheOffsiteCopy) {
                                     "--start", "--yes"});
   ASSERT_EQ(out.exit_code, 0) << out;
   nlohmann::json r = JsonOut(out);
-  const int pid = r["node_pid"].get<int>();
+  Spawned node{r.value("node_pid", 0)};
   EXPECT_EQ(r["complete"], true) << out;
   ASSERT_EQ(r["phases"].size(), 5u) << out;
   EXPECT_EQ(r["phases"][0]["outcome"], "restored") << out;
   EXPECT_EQ(r["phases"][2]["outcome"], "restored") << out;
-  EXPECT_TRUE(r["rpo_blocks"].is_number()) << out;
+  ASSERT_TRUE(r["rpo_blocks"].is_number()) << out;
   EXPECT_GT(r["rpo_blocks"].get<uint64_t>(), 0u) << "the snapshot is behind the leader: " << out;
   EXPECT_TRUE(Exists(r["report"].get<std::string>())) << out;
   EXPECT_FALSE(Exists(f.data_dir() + ".recover-journal.json")) << "a finished recovery leaves no journal";
@@ -139,10 +145,9 @@ TEST(RecoverNode, FollowerHostLostComesBackFromTheOffsiteCopy) {
     EXPECT_NE(log.find(std::string("recover-node.") + phase), std::string::npos) << phase;
 
   // Still running: a second recovery is refused, nothing changed.
-  CommandResult again = w.Recover(f, {"--yes"});
+  CommandResult again = w.Recover(f, {"--repo", "file://" + offsite, "--yes"});
   EXPECT_NE(again.exit_code, 0) << again;
   EXPECT_NE(again.err.find("still runs"), std::string::npos) << again;
-  StopSpawned(pid);
 }
 
 TEST(RecoverNode, LeaderLostComesBackFromTheFollowersCheckpointWithRpoZero) {
@@ -190,7 +195,7 @@ TEST(RecoverNode, LeaderLostComesBackFromTheFollowersCheckpointWithRpoZero) {
                                        "--peer-admin-token-file", w.follower->admin_token_path(), "--start", "--yes"});
   ASSERT_EQ(second.exit_code, 0) << second;
   nlohmann::json r2 = JsonOut(second);
-  const int pid = r2["node_pid"].get<int>();
+  Spawned node{r2.value("node_pid", 0)};
   EXPECT_EQ(r2["complete"], true) << second;
   EXPECT_EQ(r2["phases"][1]["outcome"], "kept") << second;
   EXPECT_EQ(r2["phases"][2]["outcome"], "skipped: finished in an earlier run") << second;
@@ -208,7 +213,6 @@ TEST(RecoverNode, LeaderLostComesBackFromTheFollowersCheckpointWithRpoZero) {
   EXPECT_GE(common, follower_tip + 5);
   CommandResult sync = w.s.Cli(*w.follower, {"sync-status"});
   EXPECT_EQ(sync.exit_code, 0) << sync;
-  StopSpawned(pid);
 }
 
 }  // namespace

@@ -11,11 +11,10 @@ namespace ailee::ops::recover {
 
 namespace {
 
-// Kept when the file is there and valid: recovering a node whose host
-// survived must not replace a config the operator may have fixed since.
-bool ConfigUsable(const std::string& path) {
-  return fs::Exists(path) && config::ValidateConfigFile(path).empty();
-}
+// Kept when the file is there and valid (but for a missing key file):
+// recovering a node whose host survived must not replace a config the
+// operator may have fixed since.
+bool ConfigUsable(const std::string& path) { return LoadConfigForRecovery(path).ok(); }
 
 Result<repo::Snapshot> LatestConfigSnapshot(const Context& c) {
   auto snap = FindConfigSnapshot(c.repo, "latest", ConfigSnapshotScope{c.options.node_id, ""});
@@ -75,7 +74,7 @@ Result<PhaseOutcome> RunConfig(Context& c) {
     out.detail["files_written"] = r.written;
     out.detail["secrets_written"] = r.secrets_written;
   }
-  ASSIGN_OR_RETURN(config::NodeConfig cfg, config::LoadConfig(path));
+  ASSIGN_OR_RETURN(config::NodeConfig cfg, LoadConfigForRecovery(path));
   RETURN_IF_ERROR(CheckNodeId(cfg, c.options.node_id));
   out.detail["config"] = cfg.config_path;
   out.detail["validated"] = true;
@@ -147,3 +146,21 @@ Result<PhaseOutcome> RunKey(Context& c) {
 }
 
 }  // namespace ailee::ops::recover
+
+namespace ailee::ops {
+
+Result<config::NodeConfig> LoadConfigForRecovery(const std::string& path) {
+  if (!fs::Exists(path)) return NotFound("config " + path + " does not exist");
+  ASSIGN_OR_RETURN(std::string text, fs::ReadFile(path));
+  config::ConfigAnalysis a = config::AnalyzeConfig(text, path);
+  std::vector<config::ConfigProblem> problems;
+  for (auto& p : a.problems)
+    if (!(p.field == "signer.key_file" && a.config.signer && !a.config.signer->key_file.empty() && !fs::Exists(a.config.signer->key_file)))
+      problems.push_back(std::move(p));
+  if (!problems.empty())
+    return InvalidArgument("config " + a.config.config_path + " has " + std::to_string(problems.size()) +
+                           " problem(s):\n" + config::FormatProblems(problems));
+  return std::move(a.config);
+}
+
+}  // namespace ailee::ops

@@ -167,14 +167,17 @@ Status EnsureNodeStopped(const Context& c) {
   return Status::Ok();
 }
 
+void AskNetworkTip(Context& c) {
+  if (!c.config) return;
+  if (auto peer = HighestPeer(*c.config)) {
+    c.network_tip = peer->height;
+    c.network_tip_time_ms = peer->time_ms;
+  }
+}
+
 RecoverStep PlanState(Context& c) {
   RecoverStep s{"state", "", "", 0, 0, "", c.journal.Finished("state")};
-  if (c.config) {
-    if (auto peer = HighestPeer(*c.config)) {
-      c.network_tip = peer->height;
-      c.network_tip_time_ms = peer->time_ms;
-    }
-  }
+  AskNetworkTip(c);
   auto choice = ChooseSource(c);
   if (!choice.ok()) {
     s.action = "cannot recover the state: " + std::string(MessageWithoutHint(choice.status()));

@@ -44,7 +44,10 @@ Result<PhaseOutcome> RunConfig(Context& c);
 RecoverStep PlanKey(const Context& c);
 Result<PhaseOutcome> RunKey(Context& c);
 
-// Asks the peers for the network's tip (c.network_tip) while planning.
+// Asks the config's peers (and leader) for the network's tip: c.network_tip
+// and its time; unset when none answers.
+void AskNetworkTip(Context& c);
+// Asks for the network's tip too (a config is there to name the peers).
 RecoverStep PlanState(Context& c);
 Result<PhaseOutcome> RunState(Context& c);
 // Refuses (kFailedPrecondition with the fix) while the node runs or a

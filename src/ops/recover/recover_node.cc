@@ -89,6 +89,7 @@ Status RunPhases(Context& c, RecoverNodeResult& r) {
   for (const PhaseDef& def : kPhases) {
     const std::string phase = def.name;
     if (phase == "state" && !c.journal.Finished("state")) RETURN_IF_ERROR(EnsureNodeStopped(c));
+    if (phase == "state" && !c.network_tip) AskNetworkTip(c);  // the config came back only now
     ASSIGN_OR_RETURN(PhaseOutcome out, RunPhase(c, def, r));
     NoteSources(phase, out.detail, r);
     if (phase == "config") RETURN_IF_ERROR(OpenJournal(c));  // the data dir is known from here on
@@ -141,20 +142,23 @@ Result<RecoverNodeResult> RecoverNode(repo::Repository& repo, const RecoverNodeO
   r.dry_run = options.dry_run;
   // What can be known before anything changes: a config still on this host,
   // and with it the data dir, its journal and the peers.
-  if (fs::Exists(options.config_path) && config::ValidateConfigFile(options.config_path).empty()) {
-    ASSIGN_OR_RETURN(c.config, config::LoadConfig(options.config_path));
+  if (auto cfg = LoadConfigForRecovery(options.config_path); cfg.ok()) {
+    c.config = std::move(*cfg);
     RETURN_IF_ERROR(recover::OpenJournal(c));
   }
   r.plan = {recover::PlanConfig(c), recover::PlanKey(c), recover::PlanState(c), recover::PlanStart(c),
             recover::PlanHealth(c)};
-  r.network_tip = c.network_tip;
-  if (options.dry_run) return r;
+  if (options.dry_run) {
+    r.network_tip = c.network_tip;
+    return r;
+  }
 
   audit::ScopedAuditOp whole(options.audit, "recover-node", {{"node_id", options.node_id}, {"config", options.config_path}});
   if (c.config && !c.journal.Finished("state")) RETURN_IF_ERROR(whole.Finish(recover::EnsureNodeStopped(c)));
   if (options.confirm) RETURN_IF_ERROR(whole.Finish(options.confirm(r.plan)));
   Status st = recover::RunPhases(c, r);
   if (!st.ok()) return whole.Finish(st);
+  r.network_tip = c.network_tip;
   r.node_url = c.NodeUrl();
   r.node_pid = c.node_pid;
   r.rto_ms = Clock::Real().NowMillis() - c.journal.started_ms;

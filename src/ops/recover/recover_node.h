@@ -47,6 +47,7 @@
 
 #include "audit/audit_log.h"
 #include "base/status.h"
+#include "config/config.h"
 #include "crypto/secure.h"
 #include "repo/repository.h"
 
@@ -111,6 +112,11 @@ struct RecoverNodeResult {
 
   nlohmann::ordered_json ToJson() const;
 };
+
+// The node config at `path` as far as recovery needs it: valid except,
+// perhaps, for a signer key file that is missing (phase 2 restores it).
+// kNotFound when there is no file; kInvalidArgument listing other problems.
+Result<config::NodeConfig> LoadConfigForRecovery(const std::string& path);
 
 Result<RecoverNodeResult> RecoverNode(repo::Repository& repo, const RecoverNodeOptions& options);
 
