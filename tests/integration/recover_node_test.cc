@@ -39,6 +39,21 @@ struct Spawned {
   ~Spawned() { StopSpawned(pid); }
 };
 
+// The ailee-node processes running with `config_path` (started by a
+// recover-node that was killed before it could report the pid).
+std::vector<int> NodesWithConfig(const std::string& config_path) {
+  std::vector<int> pids;
+  for (const auto& e : stdfs::directory_iterator("/proc")) {
+    const std::string name = e.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream in(e.path() / "cmdline", std::ios::binary);
+    std::string cmd((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (cmd.find("ailee-node") != std::string::npos && cmd.find(config_path) != std::string::npos)
+      pids.push_back(std::stoi(name));
+  }
+  return pids;
+}
+
 std::string BlockRoot(const std::string& url, uint64_t h) {
   auto b = node::NodeClient(url, "", 5000).GetJson("/v1/blocks/" + std::to_string(h));
   return b.ok() ? (*b)["header"]["state_root"].get<std::string>() : "";
@@ -148,6 +163,57 @@ TEST(RecoverNode, FollowerHostLostComesBackFromTheOffsiteCopy) {
   CommandResult again = w.Recover(f, {"--repo", "file://" + offsite, "--yes"});
   EXPECT_NE(again.exit_code, 0) << again;
   EXPECT_NE(again.err.find("still runs"), std::string::npos) << again;
+}
+
+// Killed (SIGKILL) right after each phase is journaled, then rerun: the
+// rerun completes, a state finished before the kill is not restored again,
+// and the node ends at the leader's state.
+TEST(RecoverNode, KilledAtEachPhaseBoundaryThenRerunCompletesWithoutRedoingTheState) {
+  RecoverWorld w;
+  w.Build();
+  if (::testing::Test::HasFatalFailure()) return;
+  auto& f = *w.follower;
+  ASSERT_EQ(w.s.Cli(f, {"backup", "config", "--secrets-passphrase-file", w.secrets_file}).exit_code, 0);
+  ASSERT_EQ(w.s.Cli(f, {"backup", "state"}).exit_code, 0);
+  f.Kill();
+  const std::string journal = f.data_dir() + ".recover-journal.json";
+  const std::vector<std::string> args = {"--repo", "file://" + w.repo_dir, "--secrets-passphrase-file", w.secrets_file,
+                                         "--start", "--yes"};
+  for (const std::string boundary : {"config", "key", "state", "start"}) {
+    SCOPED_TRACE("killed after " + boundary);
+    stdfs::remove_all(f.dir());  // the host lost again
+    std::vector<std::string> a = {"--audit-log", w.audit, "recover-node", "--node", "follower", "--passphrase-file",
+                                  w.pass_file, "--node-binary", NodeBinary(), "--wait", "60"};
+    a.insert(a.end(), args.begin(), args.end());
+    ASSIGN_OR_FAIL(Process cli, w.s.CliBackground(f, a, w.s.dir().Join("recover-" + boundary + ".log")));
+    bool reached = WaitUntil([&] {
+      std::ifstream in(journal);
+      std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      return text.find("\"" + boundary + "\"") != std::string::npos || !cli.Running();
+    }, Millis(60000), Millis(5));
+    ASSERT_TRUE(reached);
+    cli.Kill();
+    std::ifstream in(journal);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    ASSERT_NE(text.find("\"" + boundary + "\""), std::string::npos)
+        << "the run ended before the boundary: " << FileTail(w.s.dir().Join("recover-" + boundary + ".log"));
+    const bool state_done = text.find("\"state\"") != std::string::npos;
+
+    CommandResult again = w.Recover(f, args);
+    for (int pid : NodesWithConfig(f.config_path())) StopSpawned(pid);
+    ASSERT_EQ(again.exit_code, 0) << again;
+    nlohmann::json r = JsonOut(again);
+    EXPECT_EQ(r["complete"], true) << again;
+    EXPECT_EQ(r["phases"][0]["outcome"], "kept") << again;
+    const std::string state_outcome = r["phases"][2]["outcome"];
+    if (state_done) EXPECT_EQ(state_outcome, "skipped: finished in an earlier run") << again;
+    else EXPECT_TRUE(state_outcome == "restored" || state_outcome == "kept") << again;
+    const uint64_t h = r["phases"][3]["detail"]["height"].get<uint64_t>();
+    EXPECT_FALSE(Exists(journal));
+    EXPECT_FALSE(Exists(f.data_dir() + ".peer-checkpoint"));
+    EXPECT_EQ(r["phases"][4]["detail"]["health"]["state_root"].get<std::string>().size(), 64u);
+    EXPECT_FALSE(BlockRoot(w.leader->url(), h).empty());
+  }
 }
 
 TEST(RecoverNode, LeaderLostComesBackFromTheFollowersCheckpointWithRpoZero) {
