@@ -216,6 +216,34 @@ TEST(RecoverNode, KilledAtEachPhaseBoundaryThenRerunCompletesWithoutRedoingTheSt
   }
 }
 
+// A data dir on another chain (a leader with its own key copy signed its
+// own blocks) is a fork: refused by name, the data dir left as it was.
+TEST(RecoverNode, ADataDirOnAnotherChainIsRefusedAsAFork) {
+  RecoverWorld w;
+  w.Build();
+  if (::testing::Test::HasFatalFailure()) return;
+  auto& f = *w.follower;
+  CommandResult st = w.s.Cli(f, {"--json", "backup", "state"});
+  ASSERT_EQ(st.exit_code, 0) << st;
+  const uint64_t snapshot_height = JsonOut(st)["height"].get<uint64_t>();
+  f.Kill();
+  ASSIGN_OR_FAIL(NodeSpec other_spec, w.s.WithOwnKeyCopy(NodeSpec::Leader("other", 50)));
+  TestNode other = w.s.AddNode(other_spec);
+  ASSERT_OK(other.Start());
+  ASSERT_OK(other.WaitForHeight(snapshot_height + 3, Millis(30000)));
+  other.Terminate();
+  stdfs::remove_all(f.data_dir());
+  ASSERT_OK(CopyTree(other.data_dir(), f.data_dir()));
+  stdfs::remove(f.data_dir() + "/admin.token");
+  const auto before = FilesUnder(f.data_dir());
+
+  CommandResult out = w.Recover(f, {"--yes"});
+  EXPECT_EQ(out.exit_code, 3) << out;
+  EXPECT_NE(out.err.find("fork"), std::string::npos) << out;
+  EXPECT_NE(out.err.find("another chain"), std::string::npos) << out;
+  EXPECT_EQ(FilesUnder(f.data_dir()), before) << "the data dir is left as it was";
+}
+
 TEST(RecoverNode, LeaderLostComesBackFromTheFollowersCheckpointWithRpoZero) {
   RecoverWorld w;
   w.Build();

@@ -64,6 +64,7 @@ struct StateChoice {
   uint64_t bytes = 0;
   std::string snapshot;  // from the repository: the snapshot the restore starts from
   uint64_t snapshot_height = 0;
+  std::string snapshot_block_hash;  // hex, its meta
 };
 
 Result<std::string> PeerAdminToken(const std::string& file) {
@@ -100,6 +101,7 @@ Result<StateChoice> ChooseSource(Context& c) {
   choice.snapshot = snap.id_hex();
   choice.bytes = snap.total_bytes;
   choice.snapshot_height = snap.meta.value("height", uint64_t{0});
+  choice.snapshot_block_hash = snap.meta.value("block_hash", "");
   choice.height = std::max(window->latest_height, choice.snapshot_height);
   return choice;
 }
@@ -133,6 +135,26 @@ Result<PhaseOutcome> FromPeer(Context& c, const StateChoice& s, const state::Fed
   PhaseOutcome out{"restored", {{"source", "peer " + s.peer_url}, {"height", m.height},
                                 {"state_root", crypto::HashToHex(m.state_root)}, {"files", applied->files}}};
   return out;
+}
+
+// A data dir that reaches the snapshot's height must hold the snapshot's
+// block there: else it is another chain (a fork), which a restore would
+// silently erase. (A peer checkpoint's apply checks the same itself.)
+Status CheckSameChain(const std::string& dir, const StateChoice& s) {
+  if (!state::HoldsDatabase(dir) || s.snapshot_block_hash.empty()) return Status::Ok();
+  state::OpenOptions o;
+  o.read_only = true;
+  o.create_if_missing = false;
+  ASSIGN_OR_RETURN(auto db, state::StateDb::Open(dir, o));
+  if (db->Tip().height < s.snapshot_height) return Status::Ok();
+  ASSIGN_OR_RETURN(state::Block block, db->GetBlock(s.snapshot_height));
+  const std::string ours = crypto::HashToHex(block.header.Hash());
+  if (ours == s.snapshot_block_hash) return Status::Ok();
+  return WithHint(DataLoss("fork: the data dir " + dir + " holds block " + ours.substr(0, 16) + " at height " +
+                           std::to_string(s.snapshot_height) + ", snapshot " + s.snapshot.substr(0, 12) + " holds " +
+                           s.snapshot_block_hash.substr(0, 16)),
+                  "the data dir is on another chain: move it aside (keep it as evidence), find which chain the network "
+                  "follows (`ailee-cli sync-status` on a follower), then rerun recover-node");
 }
 
 Result<PhaseOutcome> FromRepository(Context& c, const state::Federation& fed) {
@@ -213,6 +235,7 @@ Result<PhaseOutcome> RunState(Context& c) {
   }
   ASSIGN_OR_RETURN(StateChoice choice, ChooseSource(c));
   ASSIGN_OR_RETURN(state::Federation fed, c.Federation());
+  if (!choice.from_peer) RETURN_IF_ERROR(CheckSameChain(data_dir, choice));
   PhaseOutcome out;
   if (tip && tip->height >= choice.height) {
     out = PhaseOutcome{"kept", {{"source", "the data dir itself"}, {"height", tip->height},

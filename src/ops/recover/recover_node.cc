@@ -164,6 +164,11 @@ Result<RecoverNodeResult> RecoverNode(repo::Repository& repo, const RecoverNodeO
   r.rto_ms = Clock::Real().NowMillis() - c.journal.started_ms;
   const std::string journal = RecoverJournalPath(c.config->node.data_dir);
   r.report_path = RecoverReportPath(c.config->node.data_dir);
+  whole.Touch("report:" + r.report_path);
+  whole.SetMessage(r.complete ? "recovered to height " + std::to_string(r.recovered_height) + ", RTO " +
+                                    std::to_string(r.rto_ms) + " ms, RPO " +
+                                    (r.rpo_blocks ? std::to_string(*r.rpo_blocks) + " blocks" : std::string("unknown"))
+                              : "stopped: " + r.next);
   RETURN_IF_ERROR(whole.Finish(fs::WriteFileAtomic(r.report_path, r.ToJson().dump(2) + "\n", 0600)));
   // Finished: the next run is a new recovery (refused while the node runs).
   if (r.complete) RETURN_IF_ERROR(fs::RemoveAll(journal));
