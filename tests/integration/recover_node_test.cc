@@ -216,6 +216,22 @@ TEST(RecoverNode, KilledAtEachPhaseBoundaryThenRerunCompletesWithoutRedoingTheSt
   }
 }
 
+// A node that no longer answers (stopped, stuck) but still holds its data
+// dir: refused, naming the data dir, nothing changed.
+TEST(RecoverNode, AStuckNodeHoldingItsDataDirIsRefused) {
+  RecoverWorld w;
+  w.Build();
+  if (::testing::Test::HasFatalFailure()) return;
+  auto& f = *w.follower;
+  ASSERT_EQ(w.s.Cli(f, {"backup", "state"}).exit_code, 0);
+  f.process().Signal(SIGSTOP);
+  CommandResult out = w.Recover(f, {"--yes"});
+  f.process().Signal(SIGCONT);
+  EXPECT_NE(out.exit_code, 0) << out;
+  EXPECT_NE(out.err.find("is held"), std::string::npos) << out;
+  EXPECT_FALSE(Exists(f.data_dir() + ".recover-journal.json"));
+}
+
 // A data dir on another chain (a leader with its own key copy signed its
 // own blocks) is a fork: refused by name, the data dir left as it was.
 TEST(RecoverNode, ADataDirOnAnotherChainIsRefusedAsAFork) {
