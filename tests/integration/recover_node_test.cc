@@ -146,6 +146,9 @@ TEST(RecoverNode, FollowerHostLostComesBackFromTheOffsiteCopy) {
   ASSERT_TRUE(r["rpo_blocks"].is_number()) << out;
   EXPECT_GT(r["rpo_blocks"].get<uint64_t>(), 0u) << "the snapshot is behind the leader: " << out;
   EXPECT_TRUE(Exists(r["report"].get<std::string>())) << out;
+  int64_t phases_ms = 0;
+  for (const auto& p : r["phases"]) phases_ms += p["duration_ms"].get<int64_t>();
+  EXPECT_GE(r["rto_ms"].get<int64_t>(), phases_ms) << "the RTO covers every phase, the config's included: " << out;
   EXPECT_FALSE(Exists(f.data_dir() + ".recover-journal.json")) << "a finished recovery leaves no journal";
 
   // Caught up: the same state root as the leader at the same height.

@@ -22,6 +22,7 @@ struct Context {
   std::optional<uint64_t> network_tip;       // the highest peer's height, asked once
   int64_t network_tip_time_ms = 0;
   int node_pid = 0;
+  int64_t run_started_ms = 0;  // this run's start: a new journal's start (the RTO counts from it)
 
   std::string NodeUrl() const;  // the config's listen address as http://host:port
   Result<state::Federation> Federation() const;

@@ -40,7 +40,7 @@ Status OpenJournal(Context& c) {
                     "this data dir belongs to another node's config: check --node and --config");
   if (c.journal.node_id.empty()) {
     c.journal.node_id = c.options.node_id;
-    c.journal.started_ms = Clock::Real().NowMillis();
+    c.journal.started_ms = c.run_started_ms;
   }
   return Status::Ok();
 }
@@ -137,6 +137,7 @@ nlohmann::ordered_json RecoverNodeResult::ToJson() const {
 Result<RecoverNodeResult> RecoverNode(repo::Repository& repo, const RecoverNodeOptions& options) {
   if (options.node_id.empty()) return InvalidArgument("recover-node: the node id is required (--node, or node.id of the config)");
   recover::Context c(repo, options);
+  c.run_started_ms = Clock::Real().NowMillis();
   RecoverNodeResult r;
   r.node_id = options.node_id;
   r.dry_run = options.dry_run;
