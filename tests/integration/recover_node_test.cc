@@ -275,10 +275,12 @@ TEST(RecoverNode, LeaderLostComesBackFromTheFollowersCheckpointWithRpoZero) {
   CommandResult kb = w.s.Cli(l, {"keys", "backup", "--id", w.s.signer().id, "--key", key_file, "--out", backups,
                                  "--passphrase-file", key_pass});
   ASSERT_EQ(kb.exit_code, 0) << kb;
+  CommandResult cb = w.s.Cli(l, {"backup", "config", "--secrets-passphrase-file", w.secrets_file});
+  ASSERT_EQ(cb.exit_code, 0) << cb;
   CommandResult more = w.s.Cli(l, {"-q", "load", "--accounts", "50", "--rate", "300", "--duration", "2"});
   ASSERT_EQ(more.exit_code, 0) << more;
 
-  // The leader's host is lost: data dir, signer key and fence.
+  // The leader's host is lost: config, data dir, signer key and fence.
   l.Kill();
   ASSERT_TRUE(WaitUntil([&] {
     auto fh = w.follower->Height();
@@ -289,13 +291,16 @@ TEST(RecoverNode, LeaderLostComesBackFromTheFollowersCheckpointWithRpoZero) {
   stdfs::remove_all(l.data_dir());
   stdfs::remove(key_file);
   stdfs::remove(key_file + ".fence");
+  stdfs::remove(l.config_path());
+  const std::vector<std::string> lost = {"--repo", "file://" + w.repo_dir, "--secrets-passphrase-file", w.secrets_file};
 
   // Stopped at the start phase (no --start): config, key and state are done.
-  CommandResult first = w.Recover(l, {"--key-backup", backups, "--key-passphrase-file", key_pass,
+  CommandResult first = w.Recover(l, {lost[0], lost[1], lost[2], lost[3], "--key-backup", backups, "--key-passphrase-file", key_pass,
                                       "--peer-admin-token-file", w.follower->admin_token_path(), "--yes"});
   ASSERT_EQ(first.exit_code, 0) << first;
   nlohmann::json r1 = JsonOut(first);
   EXPECT_EQ(r1["complete"], false) << first;
+  EXPECT_EQ(r1["phases"][0]["outcome"], "restored") << first;
   EXPECT_EQ(r1["phases"][1]["outcome"], "restored") << first;
   EXPECT_EQ(r1["phases"][2]["outcome"], "restored") << first;
   EXPECT_NE(r1["phases"][2]["detail"]["source"].get<std::string>().find("peer"), std::string::npos) << first;

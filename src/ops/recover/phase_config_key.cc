@@ -65,6 +65,7 @@ Result<PhaseOutcome> RunConfig(Context& c) {
     ConfigRestoreOptions o;
     o.scope = ConfigSnapshotScope{c.options.node_id, ""};
     o.secrets_passphrase = c.options.secrets_passphrase;
+    o.validator = ConfigProblemsForRecovery;  // a leader's key file comes back in phase 2
     ASSIGN_OR_RETURN(ConfigRestoreReport r, RestoreConfig(c.repo, snap.id_hex(), "/", o));
     RETURN_IF_ERROR(r.ToStatus());
     if (r.config_file.empty()) return DataLoss("config snapshot " + r.snapshot_id.substr(0, 12) + " names no config file");
@@ -149,18 +150,36 @@ Result<PhaseOutcome> RunKey(Context& c) {
 
 namespace ailee::ops {
 
+namespace {
+
+// The config's problems, but for a signer key file that is missing: phase 2
+// restores it. The config as far as it could be read comes along.
+std::vector<config::ConfigProblem> ProblemsButMissingKey(const std::string& path, config::NodeConfig* cfg) {
+  auto text = fs::ReadFile(path);
+  if (!text.ok()) return {config::ConfigProblem{"", "a readable config file", std::string(text.status().message()), ""}};
+  config::ConfigAnalysis a = config::AnalyzeConfig(*text, path);
+  std::vector<config::ConfigProblem> problems;
+  const bool key_missing = a.config.signer && !a.config.signer->key_file.empty() && !fs::Exists(a.config.signer->key_file);
+  for (auto& p : a.problems)
+    if (!(p.field == "signer.key_file" && key_missing)) problems.push_back(std::move(p));
+  if (cfg) *cfg = std::move(a.config);
+  return problems;
+}
+
+}  // namespace
+
+std::vector<config::ConfigProblem> ConfigProblemsForRecovery(const std::string& path) {
+  return ProblemsButMissingKey(path, nullptr);
+}
+
 Result<config::NodeConfig> LoadConfigForRecovery(const std::string& path) {
   if (!fs::Exists(path)) return NotFound("config " + path + " does not exist");
-  ASSIGN_OR_RETURN(std::string text, fs::ReadFile(path));
-  config::ConfigAnalysis a = config::AnalyzeConfig(text, path);
-  std::vector<config::ConfigProblem> problems;
-  for (auto& p : a.problems)
-    if (!(p.field == "signer.key_file" && a.config.signer && !a.config.signer->key_file.empty() && !fs::Exists(a.config.signer->key_file)))
-      problems.push_back(std::move(p));
+  config::NodeConfig cfg;
+  auto problems = ProblemsButMissingKey(path, &cfg);
   if (!problems.empty())
-    return InvalidArgument("config " + a.config.config_path + " has " + std::to_string(problems.size()) +
-                           " problem(s):\n" + config::FormatProblems(problems));
-  return std::move(a.config);
+    return InvalidArgument("config " + path + " has " + std::to_string(problems.size()) + " problem(s):\n" +
+                           config::FormatProblems(problems));
+  return cfg;
 }
 
 }  // namespace ailee::ops

@@ -117,6 +117,8 @@ struct RecoverNodeResult {
 // perhaps, for a signer key file that is missing (phase 2 restores it).
 // kNotFound when there is no file; kInvalidArgument listing other problems.
 Result<config::NodeConfig> LoadConfigForRecovery(const std::string& path);
+// Its problems (the same rule); what the config restore validates with.
+std::vector<config::ConfigProblem> ConfigProblemsForRecovery(const std::string& path);
 
 Result<RecoverNodeResult> RecoverNode(repo::Repository& repo, const RecoverNodeOptions& options);
 
