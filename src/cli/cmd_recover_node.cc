@@ -66,9 +66,12 @@ std::string ReportText(const ops::RecoverNodeResult& r) {
     return Lines(lines);
   }
   lines.push_back("recovered to height " + std::to_string(r.recovered_height) + "; RTO " + HumanSeconds(r.rto_ms));
-  if (r.rpo_blocks)
-    lines.push_back("RPO " + std::to_string(*r.rpo_blocks) + " blocks, " + std::to_string(*r.rpo_seconds) +
+  if (r.rpo_blocks) {
+    char seconds[32];
+    std::snprintf(seconds, sizeof seconds, "%.1f", *r.rpo_seconds);
+    lines.push_back("RPO " + std::to_string(*r.rpo_blocks) + " blocks, " + seconds +
                     " s against the network's tip at height " + std::to_string(*r.network_tip));
+  }
   else
     lines.push_back("RPO unknown: no peer answered with the network's tip");
   for (const auto& s : r.sources) lines.push_back("source: " + s);
