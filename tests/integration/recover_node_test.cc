@@ -184,22 +184,28 @@ TEST(RecoverNode, KilledAtEachPhaseBoundaryThenRerunCompletesWithoutRedoingTheSt
                                          "--start", "--yes"};
   for (const std::string boundary : {"config", "key", "state", "start"}) {
     SCOPED_TRACE("killed after " + boundary);
-    stdfs::remove_all(f.dir());  // the host lost again
-    std::vector<std::string> a = {"--audit-log", w.audit, "recover-node", "--node", "follower", "--passphrase-file",
-                                  w.pass_file, "--node-binary", NodeBinary(), "--wait", "60"};
-    a.insert(a.end(), args.begin(), args.end());
-    ASSIGN_OR_FAIL(Process cli, w.s.CliBackground(f, a, w.s.dir().Join("recover-" + boundary + ".log")));
-    bool reached = WaitUntil([&] {
+    // The last boundary is only a deep health check away from the end: a
+    // run that finished between two looks is tried again.
+    std::string text;
+    for (int attempt = 0; attempt < 5 && text.find("\"" + boundary + "\"") == std::string::npos; ++attempt) {
+      for (int pid : NodesWithConfig(f.config_path())) StopSpawned(pid);
+      stdfs::remove_all(f.dir());  // the host lost again
+      std::vector<std::string> a = {"--audit-log", w.audit, "recover-node", "--node", "follower", "--passphrase-file",
+                                    w.pass_file, "--node-binary", NodeBinary(), "--wait", "60"};
+      a.insert(a.end(), args.begin(), args.end());
+      ASSIGN_OR_FAIL(Process cli, w.s.CliBackground(f, a, w.s.dir().Join("recover-" + boundary + ".log")));
+      bool reached = WaitUntil([&] {
+        std::ifstream in(journal);
+        text.assign((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        return text.find("\"" + boundary + "\"") != std::string::npos || !cli.Running();
+      }, Millis(60000), Millis(2));
+      ASSERT_TRUE(reached);
+      cli.Kill();
       std::ifstream in(journal);
-      std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-      return text.find("\"" + boundary + "\"") != std::string::npos || !cli.Running();
-    }, Millis(60000), Millis(5));
-    ASSERT_TRUE(reached);
-    cli.Kill();
-    std::ifstream in(journal);
-    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      text.assign((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    }
     ASSERT_NE(text.find("\"" + boundary + "\""), std::string::npos)
-        << "the run ended before the boundary: " << FileTail(w.s.dir().Join("recover-" + boundary + ".log"));
+        << "every run ended before the boundary: " << FileTail(w.s.dir().Join("recover-" + boundary + ".log"));
     const bool state_done = text.find("\"state\"") != std::string::npos;
 
     CommandResult again = w.Recover(f, args);

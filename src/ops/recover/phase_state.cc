@@ -1,5 +1,7 @@
 // Phase 3 of recover-node: the state, from the freshest trustworthy source.
 #include <algorithm>
+#include <chrono>
+#include <thread>
 
 #include "base/fs.h"
 #include "base/hint.h"
@@ -55,6 +57,24 @@ Result<std::optional<state::ChainTip>> DataDirTip(const std::string& dir) {
   o.create_if_missing = false;
   ASSIGN_OR_RETURN(auto db, state::StateDb::Open(dir, o));
   return std::optional<state::ChainTip>(db->Tip());
+}
+
+// The node's height: from its API when it answers, else from its stopped
+// data dir (nullopt: no database there).
+// A node that holds its data dir but does not answer yet is given a few
+// seconds: it may be starting (spawned by a run killed right after).
+Result<std::optional<uint64_t>> CurrentHeight(const Context& c) {
+  constexpr int kStartingPolls = 50;  // 10 s
+  for (int poll = 0;; ++poll) {
+    auto st = node::NodeClient(c.NodeUrl(), "", 2000).GetJson("/v1/status");
+    if (st.ok()) return std::optional<uint64_t>(st->value("height", uint64_t{0}));
+    Status held = state::EnsureNotInUse(c.config->node.data_dir);
+    if (held.ok()) break;
+    if (poll == kStartingPolls) return held.WithContext("its API at " + c.NodeUrl() + " does not answer");
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  ASSIGN_OR_RETURN(auto tip, DataDirTip(c.config->node.data_dir));
+  return tip ? std::optional<uint64_t>(tip->height) : std::nullopt;
 }
 
 struct StateChoice {
@@ -211,11 +231,11 @@ RecoverStep PlanState(Context& c) {
                                        (choice->height - choice->snapshot_height) * 1000 / kReplayBlocksPerSecond);
   s.action = "restore the state, prove it on a staged tree, then swap it in";
   if (c.config) {
-    auto tip = DataDirTip(c.config->node.data_dir);
-    if (tip.ok() && *tip && (*tip)->height >= choice->height) {
-      s.action = "keep the data dir: it holds height " + std::to_string((*tip)->height) + ", at or above every source";
-    } else if (tip.ok() && *tip) {
-      s.replaces = c.config->node.data_dir + " (height " + std::to_string((*tip)->height) + ")";
+    auto height = CurrentHeight(c);  // never opens a data dir a running node holds
+    if (height.ok() && *height && **height >= choice->height) {
+      s.action = "keep the data dir: it holds height " + std::to_string(**height) + ", at or above every source";
+    } else if (height.ok() && *height) {
+      s.replaces = c.config->node.data_dir + " (height " + std::to_string(**height) + ")";
     }
   }
   return s;
@@ -223,16 +243,20 @@ RecoverStep PlanState(Context& c) {
 
 Result<PhaseOutcome> RunState(Context& c) {
   const std::string& data_dir = c.config->node.data_dir;
-  ASSIGN_OR_RETURN(auto tip, DataDirTip(data_dir));
   if (c.journal.Finished("state")) {
     const auto& done = c.journal.finished.at("state");
-    // Restored in an earlier run: the node may have run and advanced since.
-    if (tip && tip->height >= done.value("height", uint64_t{0})) {
+    // Restored in an earlier run: the node may have run and advanced since
+    // (and may run now: then its API says its height, and its data dir is
+    // not opened under it while it compacts).
+    ASSIGN_OR_RETURN(std::optional<uint64_t> now, CurrentHeight(c));
+    if (now && *now >= done.value("height", uint64_t{0})) {
       PhaseOutcome out{"skipped: finished in an earlier run", done};
-      out.detail["height_now"] = tip->height;
+      out.detail["height_now"] = *now;
       return out;
     }
+    RETURN_IF_ERROR(EnsureNodeStopped(c));  // below what was restored: restored again, on a stopped node only
   }
+  ASSIGN_OR_RETURN(auto tip, DataDirTip(data_dir));
   ASSIGN_OR_RETURN(StateChoice choice, ChooseSource(c));
   ASSIGN_OR_RETURN(state::Federation fed, c.Federation());
   if (!choice.from_peer) RETURN_IF_ERROR(CheckSameChain(data_dir, choice));
