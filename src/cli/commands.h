@@ -48,6 +48,8 @@ void SetUpSnapshotsCommand(CLI::App& parent, Session& session);
 void SetUpForgetCommand(CLI::App& parent, Session& session);
 void SetUpPruneCommand(CLI::App& parent, Session& session);
 void SetUpVerifyCommand(CLI::App& parent, Session& session);
+// cmd_recover_node.cc
+void SetUpRecoverNodeCommand(CLI::App& parent, Session& session);
 // cmd_test_signer.cc
 void SetUpTestSignerCommand(CLI::App& parent, Session& session);
 // cmd_validate_config.cc

@@ -49,6 +49,7 @@ constexpr CommandEntry kCommands[] = {
     {"", SetUpForgetCommand},
     {"", SetUpPruneCommand},
     {"", SetUpVerifyCommand},
+    {"", SetUpRecoverNodeCommand},
     {"", SetUpTestSignerCommand},
     {"", SetUpValidateConfigCommand},
 };

@@ -1,0 +1,52 @@
+#include "ops/recover/journal.h"
+
+#include "base/fs.h"
+#include "base/hint.h"
+
+namespace ailee::ops {
+
+namespace {
+constexpr int kJournalVersion = 1;
+
+std::string WithoutTrailingSlash(std::string dir) {
+  while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+  return dir;
+}
+}  // namespace
+
+std::string RecoverJournalPath(const std::string& data_dir) {
+  return WithoutTrailingSlash(data_dir) + ".recover-journal.json";
+}
+
+std::string RecoverReportPath(const std::string& data_dir) {
+  return WithoutTrailingSlash(data_dir) + ".recover-report.json";
+}
+
+Result<RecoverJournal> ReadRecoverJournal(const std::string& path) {
+  RecoverJournal j;
+  if (!fs::Exists(path)) return j;
+  ASSIGN_OR_RETURN(std::string text, fs::ReadFile(path));
+  const Status damaged = WithHint(
+      DataLoss("recover-node journal " + path + " cannot be read as a version-1 journal"),
+      "check the node by hand (ailee-cli health-check), then remove the journal and rerun recover-node");
+  try {
+    auto doc = nlohmann::json::parse(text);
+    if (doc.value("version", 0) != kJournalVersion) return damaged;
+    j.node_id = doc.at("node_id").get<std::string>();
+    j.started_ms = doc.at("started_ms").get<int64_t>();
+    for (const auto& [phase, detail] : doc.at("phases").items()) j.finished[phase] = detail;
+  } catch (const std::exception&) {
+    return damaged;
+  }
+  return j;
+}
+
+Status WriteRecoverJournal(const std::string& path, const RecoverJournal& journal) {
+  nlohmann::json phases = nlohmann::json::object();
+  for (const auto& [phase, detail] : journal.finished) phases[phase] = detail;
+  nlohmann::json doc = {{"version", kJournalVersion}, {"node_id", journal.node_id},
+                        {"started_ms", journal.started_ms}, {"phases", phases}};
+  return fs::WriteFileAtomic(path, doc.dump(2) + "\n", 0600);
+}
+
+}  // namespace ailee::ops

@@ -1,0 +1,125 @@
+// recover-node: one call that brings a lost node back (docs/recovery.md),
+// composing the jobs that exist for each part, in five phases:
+//   1. config  - this node's config: kept when it loads and validates, else
+//                its latest config snapshot (scope: the node id) restored to
+//                the original paths, secrets with the secrets passphrase,
+//                then validated (ops/config/restore.h);
+//   2. key     - the signer key (none on a follower): kept when the file
+//                exists, else restored from a local key backup with its
+//                signing fence (keys/backup.h, as `keys restore`); then the
+//                test-signer check against the federation key;
+//   3. state   - the freshest trustworthy source: a peer's live checkpoint
+//                (with that peer's admin token) or this node's newest state
+//                snapshot rolled forward with the block archive; each is
+//                proven on a staged tree before it is swapped in; a data dir
+//                already at or above every source is kept;
+//   4. start   - `systemctl start ailee-node` when the unit is installed and
+//                systemd runs, else with `start` the node spawned detached,
+//                else the exact command is returned and the run stops there;
+//                then waits until the node has caught up (a leader: fenced
+//                and caught up, node::WaitForSync);
+//   5. health  - the deep health check (node::CheckHealth).
+//
+// Refusals, before anything is changed: the node still running (its API
+// answers or a process holds its data dir) while the state is not yet
+// recovered; a journal of another node; a PKCS#11 signer (restored with
+// `keys restore --to-pkcs11`). A fork (the data dir's block at the source's
+// height is another one) is refused by the checkpoint apply.
+//
+// Idempotent and resumable: each finished phase is recorded in the journal
+// (ops/recover/journal.h) with what it produced; a rerun skips it (a state
+// phase only while the data dir still holds at least the height recorded,
+// so a node that ran on is never restored over). The journal is removed once
+// every phase passed. Every phase is one audit line ("recover-node.<phase>").
+// The report (RecoverNodeResult::ToJson) is also written beside the journal.
+//
+// Not thread-safe; one run per node at a time (the data dir swap and the
+// node's own lock refuse a second).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "audit/audit_log.h"
+#include "base/status.h"
+#include "config/config.h"
+#include "crypto/secure.h"
+#include "repo/repository.h"
+
+namespace ailee::ops {
+
+struct RecoverStep {
+  std::string phase;     // config, key, state, start, health
+  std::string action;    // what will be done
+  std::string source;    // where from ("" when nothing is read)
+  uint64_t bytes = 0;    // to fetch or copy (0: unknown or nothing)
+  int64_t expected_ms = 0;
+  std::string replaces;  // what is replaced ("" nothing)
+  bool finished_before = false;  // recorded in the journal: skipped
+};
+
+struct RecoverPhase {
+  std::string phase;
+  std::string outcome;  // "done", "kept", "skipped: finished in an earlier run", "not started"
+  int64_t duration_ms = 0;
+  nlohmann::json detail = nlohmann::json::object();
+};
+
+struct RecoverNodeOptions {
+  std::string node_id;      // required
+  std::string config_path;  // the node's config file (restored there when missing)
+  const crypto::SecureBytes* secrets_passphrase = nullptr;  // config secrets
+  // A local key backup (file or directory, `keys backup --out`), read only
+  // when the signer key file is missing; its passphrase is asked then.
+  std::string key_backup;
+  std::function<Result<crypto::SecureBytes>()> key_passphrase;
+  // A peer's admin token file: lets the state phase take that peer's live
+  // checkpoint. The peer writes it to a directory beside this node's data
+  // dir, so the peer must see that path (same host or shared filesystem).
+  std::string peer_admin_token_file;
+  bool start = false;          // spawn the node when no systemd unit starts it
+  std::string node_binary = "ailee-node";
+  int64_t sync_wait_ms = 300000;
+  bool dry_run = false;
+  audit::AuditLog* audit = nullptr;
+  // Called with the plan before the first change (not in a dry run); an
+  // error stops the run there, unchanged.
+  std::function<Status(const std::vector<RecoverStep>&)> confirm;
+  std::function<void(const std::string& phase, const std::string& what)> progress;
+};
+
+struct RecoverNodeResult {
+  std::string node_id;
+  bool dry_run = false;
+  std::vector<RecoverStep> plan;
+  std::vector<RecoverPhase> phases;  // the phases run (or skipped) this time
+  bool complete = false;             // every phase passed
+  std::string next;                  // what the operator does next when not complete
+  int64_t rto_ms = 0;                // from the journal's start (first run) to now
+  std::optional<uint64_t> network_tip;       // the highest peer's height when the run began
+  uint64_t recovered_height = 0;             // what the state phase put in place
+  std::optional<uint64_t> rpo_blocks;
+  std::optional<double> rpo_seconds;
+  std::vector<std::string> sources;  // every source used
+  std::string node_url;
+  int node_pid = 0;                  // spawned here (start), else 0
+  std::string report_path;
+
+  nlohmann::ordered_json ToJson() const;
+};
+
+// The node config at `path` as far as recovery needs it: valid except,
+// perhaps, for a signer key file that is missing (phase 2 restores it).
+// kNotFound when there is no file; kInvalidArgument listing other problems.
+Result<config::NodeConfig> LoadConfigForRecovery(const std::string& path);
+// Its problems (the same rule); what the config restore validates with.
+std::vector<config::ConfigProblem> ConfigProblemsForRecovery(const std::string& path);
+
+Result<RecoverNodeResult> RecoverNode(repo::Repository& repo, const RecoverNodeOptions& options);
+
+}  // namespace ailee::ops
