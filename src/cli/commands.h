@@ -31,6 +31,8 @@ void SetUpRestoreConfigSubcommand(CLI::App& restore, Session& session);
 // cmd_copy.cc: `copy`, and `repo status` added to the `repo` group.
 void SetUpCopyCommand(CLI::App& parent, Session& session);
 void SetUpRepoStatusSubcommand(CLI::App& repo, Session& session);
+// cmd_check.cc: `check`, backup freshness for monitoring (ops/check/check.h).
+void SetUpCheckCommand(CLI::App& parent, Session& session);
 // cmd_drill.cc: recovery drills in a sandbox (ops/drill/drill.h).
 void SetUpDrillCommand(CLI::App& parent, Session& session);
 // cmd_keys.cc

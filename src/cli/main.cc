@@ -38,6 +38,7 @@ constexpr CommandEntry kCommands[] = {
     {"", SetUpCopyCommand},
     {"", SetUpArchiveCommand},
     {"", SetUpDrillCommand},
+    {"", SetUpCheckCommand},
     {"", SetUpKeysCommand},
     {"", SetUpLoadCommand},
     {"", SetUpLogsCommand},
