@@ -54,7 +54,8 @@ dpkg-deb --contents "$deb" > "$tmp/contents"
 for f in ./usr/bin/ailee-node ./usr/bin/ailee-cli ./usr/lib/systemd/system/ailee-node.service \
          ./usr/lib/systemd/system/ailee-job-backup-state.timer ./usr/lib/systemd/system/ailee-job-.service.d/10-hardening.conf \
          ./etc/cron.d/ailee ./etc/logrotate.d/ailee ./etc/ailee/jobs.env \
-         ./usr/share/doc/ailee-core/config.example.yaml ./usr/share/doc/ailee-core/operations.md; do
+         ./usr/share/doc/ailee-core/config.example.yaml ./usr/share/doc/ailee-core/operations.md \
+         ./usr/share/doc/ailee-core/prometheus/ailee-rules.yml; do
   grep -q " $f\$" "$tmp/contents" || fail "$f not in the package"
 done
 if grep -E ' \./(usr/)?(include|lib/[^s])' "$tmp/contents"; then fail "headers or libraries in the package"; fi
