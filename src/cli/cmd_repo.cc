@@ -346,8 +346,11 @@ void SetUpSnapshotsCommand(CLI::App& app, Session& s) {
 }
 
 void SetUpForgetCommand(CLI::App& app, Session& s) {
-  auto* cmd = app.add_subcommand("forget", "Remove snapshots by retention policy (then run prune to free space).\n"
-                                           "The runbook's policy: --keep-daily 30 --keep-monthly 12");
+  auto* cmd = app.add_subcommand(
+      "forget",
+      "Remove snapshots of one kind by retention policy (then run prune to free space). Each kind keeps its own\n"
+      "retention, so --kind is required: the runbook keeps state --keep-daily 30 --keep-monthly 12, while logs\n"
+      "stay 7 years (`logs archive --keep-archive 7y` forgets them). --kind all applies one policy to every kind.");
   auto args = std::make_shared<RepoArgs>();
   auto fo = std::make_shared<repo::ForgetOptions>();
   auto prune = std::make_shared<bool>(false);
@@ -358,11 +361,12 @@ void SetUpForgetCommand(CLI::App& app, Session& s) {
   cmd->add_option("--keep-weekly", fo->policy.keep_weekly, "... weeks");
   cmd->add_option("--keep-monthly", fo->policy.keep_monthly, "... months");
   cmd->add_option("--keep-yearly", fo->policy.keep_yearly, "... years");
-  cmd->add_option("--kind", fo->filter.kind, "only consider snapshots of this kind");
+  cmd->add_option("--kind", fo->filter.kind, "state, config, logs, recovery-point, drill-report, or all")->required();
   cmd->add_flag("--dry-run,-n", fo->dry_run, "show what would be removed, change nothing");
   cmd->add_flag("--prune", *prune, "prune unreferenced data afterwards");
   cmd->callback([&s, args, fo, prune] {
     if (fo->policy.empty()) return EndCommand(s, InvalidArgument("no --keep-* option given: refusing to forget every snapshot"));
+    if (fo->filter.kind == "all") fo->filter.kind.clear();  // every kind, each (kind, host) group judged on its own
     auto rs = RepoSession::Open(s, *args);
     if (!rs.ok()) return EndCommand(s, rs.status());
     audit::ScopedAuditOp op(rs->audit(), "forget", {{"repository", rs->url()}, {"dry_run", fo->dry_run}});

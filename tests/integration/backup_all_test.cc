@@ -141,3 +141,38 @@ TEST_F(BackupAllIt, ARecoveryPointWhoseStateSnapshotIsGoneIsRefusedNamingIt) {
 
 }  // namespace
 }  // namespace ailee::it
+
+namespace ailee::it {
+namespace {
+
+// Retention is per kind: a state policy never forgets logs (kept 7 years),
+// config snapshots or recovery points, and forget without --kind is refused.
+TEST_F(BackupAllIt, ForgetIsPerKindAndRefusedWithoutOne) {
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_EQ(world_->Cli(*node_, {"backup", "all", "--offline", "--secrets-passphrase-file", secrets_file_}).exit_code, 0);
+  }
+  auto count = [&]() -> std::map<std::string, int> {
+    std::map<std::string, int> by_kind;
+    auto list = Snapshots();
+    if (list.ok()) {
+      for (const auto& s : (*list)["snapshots"]) by_kind[s["kind"].get<std::string>()]++;
+    }
+    return by_kind;
+  };
+  const auto before = count();
+  ASSERT_EQ(before.at("state"), 2) << ::testing::PrintToString(before);
+
+  CommandResult no_kind = world_->Cli(*node_, {"forget", "--keep-last", "1"});
+  EXPECT_EQ(no_kind.exit_code, 2) << no_kind.Describe();
+  EXPECT_NE(no_kind.err.find("--kind"), std::string::npos) << no_kind.Describe();
+  EXPECT_EQ(count(), before);
+
+  CommandResult state_only = world_->Cli(*node_, {"forget", "--kind", "state", "--keep-last", "1"});
+  EXPECT_EQ(state_only.exit_code, 0) << state_only.Describe();
+  auto after = before;
+  after["state"] = 1;
+  EXPECT_EQ(count(), after) << "only state snapshots are judged by a state policy";
+}
+
+}  // namespace
+}  // namespace ailee::it

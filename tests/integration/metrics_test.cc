@@ -148,7 +148,7 @@ TEST_F(MetricsTest, EveryScheduledJobReportsAndOthersDoNot) {
   ASSERT_EQ(status.exit_code, 0) << status;
   auto a = Series(Text("archive_status"));
   EXPECT_GT(a[Key("ailee_archive_lag_blocks", "archive_status")], 0) << "nothing archived yet: the lag is the height";
-  CommandResult forget = s_.Cli(*node_, {"-q", "forget", "--keep-last", "5", "--dry-run"});
+  CommandResult forget = s_.Cli(*node_, {"-q", "forget", "--kind", "all", "--keep-last", "5", "--dry-run"});
   ASSERT_EQ(forget.exit_code, 0) << forget;
   CommandResult snapshots = s_.Cli(*node_, {"-q", "snapshots"});
   ASSERT_EQ(snapshots.exit_code, 0) << snapshots;

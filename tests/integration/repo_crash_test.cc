@@ -176,7 +176,7 @@ TEST(RepoCrash, SigkillDuringPruneLeavesValidRepositoryAndRerunCompletes) {
   ASSERT_OK(w.JsonOk(other, {"backup", "state", "--offline"}).status());
   ASSERT_OK(w.BulkLoad(n, "", 400));
   ASSIGN_OR_FAIL(auto kept, w.JsonOk(n, {"backup", "state", "--offline"}));
-  ASSIGN_OR_FAIL(auto forget, w.JsonOk(n, {"forget", "--keep-last", "1"}));
+  ASSIGN_OR_FAIL(auto forget, w.JsonOk(n, {"forget", "--kind", "all", "--keep-last", "1"}));
   ASSERT_EQ(forget["removed"], 2) << forget.dump(2);
 
   auto t0 = Clock::now();

@@ -43,7 +43,7 @@ TEST(RepoS3Lock, LockedObjectsSurviveForgetPruneAndDeletionWithTheRepositorysCre
   ASSIGN_OR_FAIL(auto second, w.JsonOk(n, {"backup", "state", "--offline", "--full"}));
 
   // forget keeps the locked snapshot and says until when; prune deletes nothing.
-  ASSIGN_OR_FAIL(auto forgot, w.JsonOk(n, {"forget", "--keep-last", "1"}));
+  ASSIGN_OR_FAIL(auto forgot, w.JsonOk(n, {"forget", "--kind", "all", "--keep-last", "1"}));
   EXPECT_EQ(forgot["removed"], 0) << forgot.dump(2);
   bool saw_locked = false;
   for (const auto& d : forgot["decisions"]) saw_locked |= d.contains("locked_until");
