@@ -77,7 +77,10 @@ backup:
   passphrase_file: $E/backup.pass
   config_paths: [$E]
   min_copies: 1
+monitoring:
+  textfile_dir: $R/var/lib/ailee/metrics
 YAML
+install -d -o "$uid" -g "$gid" -m 0755 "$R/var/lib/ailee/metrics"
 sed -i "s|=/etc/ailee/|=$E/|; s|=/var/|=$R/var/|" "$E/jobs.env"
 chown "0:$gid" "$E"/*
 chmod 0640 "$E"/*
@@ -128,6 +131,27 @@ for kind in state config logs; do
   echo "$snaps" | grep -q "\"$kind\"" || fail "no $kind snapshot after the jobs: $snaps"
 done
 as_ailee "$R/usr/bin/ailee-cli" --quiet audit verify || fail "the audit log the jobs wrote does not verify"
+
+step "metrics: one textfile per job, valid for Prometheus"
+for job in backup_state backup_config verify keys_verify logs_archive; do
+  prom="$R/var/lib/ailee/metrics/ailee_${job}_node-1.prom"
+  [ -f "$prom" ] || fail "no metrics file $prom after the jobs: $(ls "$R/var/lib/ailee/metrics")"
+  grep -q "^ailee_job_exit_code{job=\"$job\",node=\"node-1\"} 0$" "$prom" || fail "$prom: no exit code 0: $(cat "$prom")"
+  if command -v promtool > /dev/null; then
+    promtool check metrics < "$prom" || fail "promtool check metrics rejects $prom"
+  fi
+done
+
+step "check, as ailee: fresh backups pass, the missing drill fails (exit 1)"
+set +e
+as_ailee "$R/usr/bin/ailee-cli" check > "$tmp/check.out" 2>&1
+check_rc=$?
+set -e
+cat "$tmp/check.out"
+[ "$check_rc" = 1 ] || fail "check exited $check_rc, expected 1 (no drill yet)"
+for line in "OK   state" "OK   config" "OK   copies" "OK   keys" "FAIL drill"; do
+  grep -q "^$line" "$tmp/check.out" || fail "check: no line '$line'"
+done
 foreign=$(find "$R/var/lib/ailee" "$R/var/log/ailee" "$R/var/backups/ailee" ! -uid "$uid" -print | head -5)
 [ -z "$foreign" ] || fail "files not owned by ailee after the jobs: $foreign"
 echo "jobs test passed"
