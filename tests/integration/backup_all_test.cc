@@ -176,3 +176,24 @@ TEST_F(BackupAllIt, ForgetIsPerKindAndRefusedWithoutOne) {
 
 }  // namespace
 }  // namespace ailee::it
+
+namespace ailee::it {
+namespace {
+
+// Without a block archive, a height a snapshot holds exactly is restorable
+// (no replay needed); one block further is outside the window (exit 4).
+TEST_F(BackupAllIt, ToHeightOfASnapshotNeedsNoArchiveAndOneBlockMoreIsOutsideTheWindow) {
+  ASSIGN_OR_FAIL(auto all, world_->JsonOk(*node_, {"backup", "state", "--offline"}));
+  const uint64_t h = all["height"].get<uint64_t>();
+  const std::string target = world_->scenario().dir().path() + "/at-height";
+  ASSIGN_OR_FAIL(auto restored, world_->JsonOk(*node_, {"restore", "--to-height", std::to_string(h), "--target", target}));
+  EXPECT_EQ(restored["height"], h) << restored.dump();
+  EXPECT_EQ(restored["blocks_replayed"], 0) << restored.dump();
+  CommandResult beyond = world_->Cli(*node_, {"restore", "--to-height", std::to_string(h + 1), "--target",
+                                              world_->scenario().dir().path() + "/beyond"});
+  EXPECT_EQ(beyond.exit_code, 4) << beyond.Describe();
+  EXPECT_NE(beyond.err.find("beyond the block archive"), std::string::npos) << beyond.Describe();
+}
+
+}  // namespace
+}  // namespace ailee::it

@@ -27,7 +27,8 @@ import time
 
 # job: (systemd OnCalendar, cron "m h dom mon dow"), from BACKUP_RECOVERY.md
 # "Backup Schedule" plus the hourly logs archive (at :05, after a
-# logrotate run at :00 has had time to finish).
+# logrotate run at :00 has had time to finish) and the monthly drill
+# (issue 12; the runbook's test schedule asks for recovery tests).
 SCHEDULE = {
     "backup-state": ("*:0/15", "*/15 * * * *"),
     "backup-full": ("*-*-* 02:00:00", "0 2 * * *"),
@@ -35,6 +36,7 @@ SCHEDULE = {
     "verify": ("*-*-* 04:00:00", "0 4 * * *"),
     "keys-verify": ("Sun *-*-* 01:00:00", "0 1 * * 0"),
     "logs-archive": ("*-*-* *:05:00", "5 * * * *"),
+    "drill": ("*-*-01 05:00:00", "0 5 1 * *"),
 }
 
 

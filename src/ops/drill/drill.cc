@@ -92,6 +92,17 @@ std::string SandboxConfig(const DrillOptions& o, const std::string& sandbox, int
 bool RestorePhase(repo::Repository& repo, const DrillOptions& o, DrillRun& run, const std::string& sandbox) {
   DrillReport& r = run.report();
   auto window = GetRecoveryWindow(repo, o.sandbox.node_id);
+  if (window.ok() && window->has_snapshot && window->latest_height == 0) {
+    // No block archive: only snapshots are restorable, and the drill takes
+    // the newest (a height between two snapshots could not be reached).
+    auto all = ListRecoveryWindows(repo);
+    if (!all.ok()) window = all.status();
+    for (const auto& w : all.ok() ? *all : std::vector<RecoveryWindow>{}) {
+      if (w.node_id != o.sandbox.node_id) continue;
+      window->earliest_height = window->latest_height = w.latest_height;
+      window->earliest_time_ms = window->latest_time_ms = w.latest_time_ms;
+    }
+  }
   std::mt19937_64 rng(o.seed);
   HeightAtTime at_time = [&](int64_t t) {
     return ResolveReplayTarget(repo, o.sandbox.node_id, ReplayTarget{std::nullopt, t, std::nullopt},

@@ -130,7 +130,15 @@ Result<StateRestoreResult> RestoreToPoint(repo::Repository& repo, const std::str
   ASSIGN_OR_RETURN(repo::BlockArchiveTail tail, repo::ReadBlockArchiveTail(repo, o.node_id));
   uint64_t height = tail.height;
   if (o.target) {
-    ASSIGN_OR_RETURN(height, ResolveReplayTarget(repo, o.node_id, *o.target, o.commitment_interval));
+    auto resolved = ResolveReplayTarget(repo, o.node_id, *o.target, o.commitment_interval);
+    if (!resolved.ok()) {
+      // A height a state snapshot holds exactly needs no archive.
+      if (resolved.status().code() != StatusCode::kNotFound || !o.target->height) return resolved.status();
+      auto exact = SnapshotAtOrBelow(repo, o.node_id, *o.target->height);
+      if (!exact.ok() || exact->meta.value("height", uint64_t{0}) != *o.target->height) return resolved.status();
+      resolved = *o.target->height;
+    }
+    height = *resolved;
   } else if (tail.height == 0) {
     return RestoreState(repo, "latest", target, ro);  // no archive: the newest snapshot is the latest state
   }
