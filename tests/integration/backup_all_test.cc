@@ -121,6 +121,21 @@ TEST_F(BackupAllIt, ACrLfPassphraseFileIsRefusedBeforeAnythingIsStored) {
   EXPECT_TRUE(list["snapshots"].empty()) << list.dump();
 }
 
+// An operator on a Latin-1 terminal types `--note "Wartung für 1.4"`: the
+// bytes are not UTF-8, which the snapshot format (JSON) cannot hold. The
+// job refuses before any part is stored instead of dying halfway through.
+TEST_F(BackupAllIt, ANoteOrTagThatIsNotUtf8IsRefusedBeforeAnythingIsStored) {
+  for (const auto& args : std::vector<std::vector<std::string>>{{"--note", "Wartung f\xfcr 1.4"}, {"--tag", "f\xfcr"}}) {
+    std::vector<std::string> cmd = {"backup", "all", "--offline", "--secrets-passphrase-file", secrets_file_};
+    cmd.insert(cmd.end(), args.begin(), args.end());
+    CommandResult r = world_->Cli(*node_, cmd);
+    EXPECT_EQ(r.exit_code, 2) << r.Describe();
+    EXPECT_NE(r.err.find("UTF-8"), std::string::npos) << r.Describe();
+    ASSIGN_OR_FAIL(auto list, Snapshots());
+    EXPECT_TRUE(list["snapshots"].empty()) << list.dump();
+  }
+}
+
 TEST_F(BackupAllIt, ARecoveryPointWhoseStateSnapshotIsGoneIsRefusedNamingIt) {
   ASSIGN_OR_FAIL(auto all, world_->JsonOk(*node_, {"backup", "all", "--offline", "--secrets-passphrase-file", secrets_file_}));
   const std::string state_id = all["state_snapshot"];
