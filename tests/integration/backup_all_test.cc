@@ -136,6 +136,15 @@ TEST_F(BackupAllIt, ANoteOrTagThatIsNotUtf8IsRefusedBeforeAnythingIsStored) {
   }
 }
 
+// The same bytes through a single job: `backup state --tag` (repo::SaveSnapshot).
+TEST_F(BackupAllIt, ABackupStateTagThatIsNotUtf8IsAnErrorNotAnAbort) {
+  CommandResult r = world_->Cli(*node_, {"backup", "state", "--offline", "--tag", "f\xfcr"});
+  EXPECT_EQ(r.exit_code, 2) << r.Describe();
+  EXPECT_NE(r.err.find("UTF-8"), std::string::npos) << r.Describe();
+  ASSIGN_OR_FAIL(auto list, Snapshots());
+  EXPECT_TRUE(list["snapshots"].empty()) << list.dump();
+}
+
 TEST_F(BackupAllIt, ARecoveryPointWhoseStateSnapshotIsGoneIsRefusedNamingIt) {
   ASSIGN_OR_FAIL(auto all, world_->JsonOk(*node_, {"backup", "all", "--offline", "--secrets-passphrase-file", secrets_file_}));
   const std::string state_id = all["state_snapshot"];
