@@ -145,6 +145,17 @@ TEST_F(BackupAllIt, ABackupStateTagThatIsNotUtf8IsAnErrorNotAnAbort) {
   EXPECT_TRUE(list["snapshots"].empty()) << list.dump();
 }
 
+// --json for a scheduler: an error naming a path that is not UTF-8 is still
+// a JSON document and the documented exit code, not an abort (134).
+TEST_F(BackupAllIt, AJsonErrorNamingAPathThatIsNotUtf8IsStillAJsonDocument) {
+  const std::string odd = world_->scenario().dir().path() + "/secrets-f\xfcr.pass";  // absent
+  CommandResult r = world_->Cli(*node_, {"--json", "backup", "all", "--offline", "--secrets-passphrase-file", odd});
+  EXPECT_EQ(r.exit_code, 4) << r.Describe();
+  auto doc = nlohmann::json::parse(r.out, nullptr, /*allow_exceptions=*/false);
+  ASSERT_TRUE(doc.is_object()) << r.Describe();
+  EXPECT_TRUE(doc.contains("error")) << doc.dump();
+}
+
 TEST_F(BackupAllIt, ARecoveryPointWhoseStateSnapshotIsGoneIsRefusedNamingIt) {
   ASSIGN_OR_FAIL(auto all, world_->JsonOk(*node_, {"backup", "all", "--offline", "--secrets-passphrase-file", secrets_file_}));
   const std::string state_id = all["state_snapshot"];
