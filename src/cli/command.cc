@@ -32,13 +32,15 @@ int ExitCodeFor(const Status& status) {
   return kExitFailure;
 }
 
+// Paths and names are bytes, JSON is UTF-8: a byte that is not UTF-8 (a
+// Latin-1 file name) prints as U+FFFD instead of aborting the process.
 void PrintJson(const nlohmann::json& doc) {
-  std::cout << doc.dump(2) << std::endl;
+  std::cout << doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << std::endl;
   JsonPrinted() = true;
 }
 
 void PrintOrderedJson(const nlohmann::ordered_json& doc) {
-  std::cout << doc.dump(2) << std::endl;
+  std::cout << doc.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << std::endl;
   JsonPrinted() = true;
 }
 

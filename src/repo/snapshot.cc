@@ -83,7 +83,14 @@ Result<Id> SaveSnapshot(Repository& repo, const Snapshot& s) {
   if (s.file_identity > 0) j["file_identity"] = s.file_identity;
   auto& files = j["files"] = nlohmann::json::array();
   for (const auto& f : s.files) files.push_back(EncodeFile(f));
-  return repo.SaveObject(ObjectKind::kSnapshot, j.dump());
+  std::string text;
+  try {
+    text = j.dump();
+  } catch (const nlohmann::json::type_error& e) {
+    // JSON holds only UTF-8: a tag or note typed on a Latin-1 terminal.
+    return InvalidArgument("snapshot of kind '" + s.kind + "': a tag or a meta value is not UTF-8 text (" + e.what() + ")");
+  }
+  return repo.SaveObject(ObjectKind::kSnapshot, text);
 }
 
 Result<Snapshot> LoadSnapshot(Repository& repo, const Id& id) {

@@ -121,6 +121,41 @@ TEST_F(BackupAllIt, ACrLfPassphraseFileIsRefusedBeforeAnythingIsStored) {
   EXPECT_TRUE(list["snapshots"].empty()) << list.dump();
 }
 
+// An operator on a Latin-1 terminal types `--note "Wartung für 1.4"`: the
+// bytes are not UTF-8, which the snapshot format (JSON) cannot hold. The
+// job refuses before any part is stored instead of dying halfway through.
+TEST_F(BackupAllIt, ANoteOrTagThatIsNotUtf8IsRefusedBeforeAnythingIsStored) {
+  for (const auto& args : std::vector<std::vector<std::string>>{{"--note", "Wartung f\xfcr 1.4"}, {"--tag", "f\xfcr"}}) {
+    std::vector<std::string> cmd = {"backup", "all", "--offline", "--secrets-passphrase-file", secrets_file_};
+    cmd.insert(cmd.end(), args.begin(), args.end());
+    CommandResult r = world_->Cli(*node_, cmd);
+    EXPECT_EQ(r.exit_code, 2) << r.Describe();
+    EXPECT_NE(r.err.find("UTF-8"), std::string::npos) << r.Describe();
+    ASSIGN_OR_FAIL(auto list, Snapshots());
+    EXPECT_TRUE(list["snapshots"].empty()) << list.dump();
+  }
+}
+
+// The same bytes through a single job: `backup state --tag` (repo::SaveSnapshot).
+TEST_F(BackupAllIt, ABackupStateTagThatIsNotUtf8IsAnErrorNotAnAbort) {
+  CommandResult r = world_->Cli(*node_, {"backup", "state", "--offline", "--tag", "f\xfcr"});
+  EXPECT_EQ(r.exit_code, 2) << r.Describe();
+  EXPECT_NE(r.err.find("UTF-8"), std::string::npos) << r.Describe();
+  ASSIGN_OR_FAIL(auto list, Snapshots());
+  EXPECT_TRUE(list["snapshots"].empty()) << list.dump();
+}
+
+// --json for a scheduler: an error naming a path that is not UTF-8 is still
+// a JSON document and the documented exit code, not an abort (134).
+TEST_F(BackupAllIt, AJsonErrorNamingAPathThatIsNotUtf8IsStillAJsonDocument) {
+  const std::string odd = world_->scenario().dir().path() + "/secrets-f\xfcr.pass";  // absent
+  CommandResult r = world_->Cli(*node_, {"--json", "backup", "all", "--offline", "--secrets-passphrase-file", odd});
+  EXPECT_EQ(r.exit_code, 4) << r.Describe();
+  auto doc = nlohmann::json::parse(r.out, nullptr, /*allow_exceptions=*/false);
+  ASSERT_TRUE(doc.is_object()) << r.Describe();
+  EXPECT_TRUE(doc.contains("error")) << doc.dump();
+}
+
 TEST_F(BackupAllIt, ARecoveryPointWhoseStateSnapshotIsGoneIsRefusedNamingIt) {
   ASSIGN_OR_FAIL(auto all, world_->JsonOk(*node_, {"backup", "all", "--offline", "--secrets-passphrase-file", secrets_file_}));
   const std::string state_id = all["state_snapshot"];

@@ -225,6 +225,16 @@ def check_write_paths(src, errors):
             if not any(p == r or p.startswith(r.rstrip("/") + "/") for r in rw):
                 errors.append(f"{unit}: the example config writes {p}, ReadWritePaths {rw} do not allow it")
     hard = read_ini(os.path.join(unit_dir, "ailee-job-.service.d/10-hardening.conf"))
+    # Every job writes its metrics into the textfile directory docs/metrics.md
+    # wires up; under ProtectSystem=strict a directory not listed is read-only
+    # and every job's metrics would be a warning nobody reads.
+    metrics = re.search(r"^\s*textfile_dir:\s*(\S+)", open(os.path.join(src, "docs/metrics.md")).read(), re.M)
+    rw = [p.lstrip("-") for v in values(hard, "Service", "ReadWritePaths") for p in v.split()]
+    if not metrics:
+        errors.append("docs/metrics.md names no textfile_dir")
+    elif not any(metrics.group(1) == r or metrics.group(1).startswith(r.rstrip("/") + "/") for r in rw):
+        errors.append(f"10-hardening.conf: the metrics directory {metrics.group(1)} (docs/metrics.md) "
+                      f"is not in ReadWritePaths {rw}")
     for key, want in (("Type", "oneshot"), ("User", "ailee"), ("NoNewPrivileges", "true"),
                       ("IOSchedulingClass", "idle")):
         if values(hard, "Service", key) != [want]:
@@ -338,7 +348,8 @@ def self_test(src, cli):
         ("packaging/logrotate/ailee", "--signal=HUP", "--signal=TERM"),
         ("packaging/systemd/ailee-node.service", "ReadWritePaths=/var/lib/ailee ", "ReadWritePaths=/var/lib/ailee/node-1 "),
         ("packaging/logrotate/ailee", "[!a]*.log /var/log/ailee/a[!u]*.log", "*.log"),
-        ("packaging/jobs.env", "AILEE_SIGNER_ID=", "AILEE_SIGNER=")
+        ("packaging/jobs.env", "AILEE_SIGNER_ID=", "AILEE_SIGNER="),
+        ("packaging/systemd/ailee-job-.service.d/10-hardening.conf", " -/var/lib/prometheus/node-exporter", ""),
     ]
     failures = 0
     for e in run(src, cli):
@@ -346,6 +357,7 @@ def self_test(src, cli):
     for rel, old, new in mistakes:
         with tempfile.TemporaryDirectory() as tmp:
             shutil.copytree(os.path.join(src, "packaging"), os.path.join(tmp, "packaging"))
+            shutil.copytree(os.path.join(src, "docs"), os.path.join(tmp, "docs"))
             path = os.path.join(tmp, rel)
             text = open(path).read()
             if old not in text:

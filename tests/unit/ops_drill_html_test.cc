@@ -6,6 +6,7 @@
 
 #include "ops/drill/html.h"
 #include "ops/drill/report.h"
+#include "repo_test_util.h"
 
 namespace ailee::ops {
 namespace {
@@ -51,6 +52,23 @@ TEST(DrillReportJson, NamesTheFailedCheckAndEveryPhase) {
   EXPECT_EQ(j["phases"].size(), 6u);
   EXPECT_EQ(j["targets"]["rpo_blocks"], 5);
   EXPECT_EQ(j["rto_ms"], 6500);
+}
+
+// A failed check's detail quotes what the node or the filesystem said (an
+// error body, a Latin-1 file name): bytes that are not UTF-8 must not stop
+// the failed drill from being stored (it aborted the process: JSON is UTF-8).
+class DrillReportStore : public repo::testing::RepoTest {};
+
+TEST_F(DrillReportStore, ADetailThatIsNotUtf8IsStoredNotAnAbort) {
+  DrillReport r = Report();
+  r.checks.push_back({"catch-up", false, "node said: f\xfcr \xff"});
+  r.sandbox = "/var/tmp/dr\xfcll";
+  auto id = SaveDrillReport(*repo_, r);
+  ASSERT_TRUE(id.ok()) << id.status().ToString();
+  auto history = ListDrillHistory(*repo_, "node-1");
+  ASSERT_TRUE(history.ok()) << history.status().ToString();
+  ASSERT_EQ(history->size(), 1u);
+  EXPECT_EQ((*history)[0].failed_check, "anchor");
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <future>
 
 #include "base/fs.h"
@@ -122,6 +123,33 @@ TEST_F(MetricsFileTest, ATornOrForeignPreviousFileIsNotTrusted) {
   ASSERT_TRUE(fs::WriteFileAtomic(path, std::string("ailee_job_last_success_timestamp_seconds") + kLabels + " 12").ok());
   ASSERT_TRUE(WriteJobMetrics(dir_, Run(1, 1000)).ok());
   EXPECT_EQ(Read().find("ailee_job_last_success_timestamp_seconds"), std::string::npos) << Read();
+}
+
+// A garbage line at the file's name (a hand edit, another tool, a bad disk)
+// whose key only looks like one of ours must not be carried into every later
+// file: node_exporter drops a file it cannot parse, so one bad line would
+// hide every metric of the job for good. promtool reads what was written.
+TEST_F(MetricsFileTest, AGarbagePreviousLineIsNotCarriedForward) {
+  const std::string path = JobMetricsPath(dir_, Run(0, 0));
+  const std::string age = "ailee_snapshot_age_seconds{job=\"backup_state\",node=\"node-1\"";
+  const std::string garbage = std::string("ailee_job_last_attempt_timestamp_seconds") + kLabels + " 900\n" +
+                              age + "} 7 5\n" +                 // a timestamp: node_exporter refuses it
+                              age + ",bad label=\"x\"} 5\n" +   // not a label name
+                              age + "}} 5\n" +                  // not a value
+                              age + ",signer=\"a\",signer=\"b\"} 5\n" +  // a label twice
+                              age + ",signer=\"open} 5\n" +     // an unterminated value
+                              age + ",signer=\"s\"} nan\n";     // not a number an age can have
+  ASSERT_TRUE(fs::WriteFileAtomic(path, garbage).ok());
+  ASSERT_TRUE(WriteJobMetrics(dir_, Run(1, 1000)).ok());
+  const std::string text = Read();
+  EXPECT_EQ(text.find("ailee_snapshot_age_seconds"), std::string::npos) << text;
+  EXPECT_EQ(std::system(("promtool check metrics < " + path + " >/dev/null 2>&1").c_str()), 0) << text;
+
+  // A well-formed series with an extra label is still carried and aged.
+  ASSERT_TRUE(fs::WriteFileAtomic(path, std::string("ailee_job_last_attempt_timestamp_seconds") + kLabels + " 900\n" +
+                                            age + ",signer=\"s-\\\"1\\\\\"} 5\n").ok());
+  ASSERT_TRUE(WriteJobMetrics(dir_, Run(1, 1000)).ok());
+  EXPECT_NE(Read().find(Line(age + ",signer=\"s-\\\"1\\\\\"}", "105")), std::string::npos) << Read();
 }
 
 TEST_F(MetricsFileTest, LabelValuesAreEscapedAndFileNamesSanitized) {

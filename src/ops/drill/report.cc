@@ -45,7 +45,11 @@ Result<std::string> SaveDrillReport(repo::Repository& repo, const DrillReport& r
   s.user = repo::LocalUsername();
   s.kind = kDrillReportKind;
   s.tags = {r.ok ? "passed" : "failed"};
-  s.meta = nlohmann::json::parse(DrillReportJson(r).dump());
+  // A detail quotes what the node or the filesystem said, bytes included;
+  // JSON holds only UTF-8, so such a byte is stored as U+FFFD rather than
+  // losing the (probably failed) drill's report.
+  s.meta = nlohmann::json::parse(
+      DrillReportJson(r).dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
   auto id = repo::SaveSnapshot(repo, s);
   if (!id.ok()) return id.status().WithContext("storing the drill report");
   return repo::IdHex(*id);

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <charconv>
+#include <cmath>
 #include <cstdlib>
 #include <set>
 #include <string_view>
@@ -63,6 +64,34 @@ std::string NameOf(const std::string& key) { return key.substr(0, key.find('{'))
 // Did the previous file belong to this job and node? Its keys name them.
 bool SameJobAndNode(const std::string& key, const JobReport& r) {
   return key.find("{job=\"" + Escaped(r.job) + "\",node=\"" + Escaped(r.node) + "\"") != std::string::npos;
+}
+
+bool IsNameChar(char c, bool first) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || (!first && c >= '0' && c <= '9');
+}
+
+// Is `key` a series exactly as SeriesKey writes one: name{label="value",...}
+// with distinct label names, escaped values and nothing after the brace?
+// Anything else in the previous file (a hand edit, another tool) would be
+// copied into every later file, and node_exporter drops a file it cannot
+// parse, so the job's metrics would vanish for good.
+bool IsOurSeriesKey(std::string_view key) {
+  size_t i = 0;
+  while (i < key.size() && IsNameChar(key[i], i == 0)) ++i;
+  if (i == 0 || i >= key.size() || key[i] != '{') return false;
+  std::set<std::string_view> names;
+  for (++i;;) {
+    const size_t start = i;
+    while (i < key.size() && IsNameChar(key[i], i == start)) ++i;
+    if (i == start || !names.insert(key.substr(start, i - start)).second) return false;
+    if (key.substr(i, 2) != "=\"") return false;
+    for (i += 2; i < key.size() && key[i] != '"'; ++i) {
+      if (key[i] == '\\' && (++i >= key.size() || (key[i] != '\\' && key[i] != '"' && key[i] != 'n'))) return false;
+    }
+    if (++i >= key.size()) return false;  // the closing quote was missing, or nothing follows it
+    if (key[i] == '}') return i + 1 == key.size();
+    if (key[i++] != ',') return false;
+  }
 }
 
 }  // namespace
@@ -137,7 +166,8 @@ std::map<std::string, double> ReadPreviousSeries(const std::string& path) {
     const std::string value = line.substr(sp + 1);
     char* end = nullptr;
     double v = std::strtod(value.c_str(), &end);
-    if (end != value.c_str() + value.size() || value.empty()) continue;
+    if (end != value.c_str() + value.size() || value.empty() || !std::isfinite(v)) continue;
+    if (!IsOurSeriesKey(std::string_view(line).substr(0, sp))) continue;
     out[line.substr(0, sp)] = v;
   }
   return out;

@@ -60,7 +60,9 @@ std::string JobMetricsPath(const std::string& dir, const JobReport& report);
 
 // Values of the previous file by series ("name{labels}" exactly as written),
 // read only from a regular file of at most 1 MiB; empty when there is none or
-// it cannot be read (a first run).
+// it cannot be read (a first run). Only lines in the form this writer uses
+// (one series, finite value, no timestamp) are taken: anything else is
+// dropped rather than carried into the next file.
 std::map<std::string, double> ReadPreviousSeries(const std::string& path);
 
 // The file's text. From `previous`: the last success timestamp when this run

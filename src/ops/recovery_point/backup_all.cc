@@ -1,6 +1,7 @@
 #include "ops/recovery_point/backup_all.h"
 
 #include "base/fs.h"
+#include "base/hint.h"
 #include "crypto/hash.h"
 #include "repo/key_slots.h"
 
@@ -24,10 +25,23 @@ std::string MetaString(const nlohmann::json& meta, const char* key) {
   return meta[key].get<std::string>();
 }
 
+// Snapshots are JSON, which holds only UTF-8: a note typed on a Latin-1
+// terminal would fail the last write, after every part is stored.
+Status CheckUtf8(const BackupAllOptions& o) {
+  try {
+    (void)nlohmann::json{{"tags", o.tags}, {"note", o.note}}.dump();
+  } catch (const nlohmann::json::type_error&) {
+    return WithHint(InvalidArgument("backup all: --note or --tag is not UTF-8 text"),
+                    "set the terminal's encoding to UTF-8 (LANG=C.UTF-8) or use plain ASCII");
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<BackupAllResult> BackupAll(repo::Repository& repo, const BackupAllOptions& o) {
   if (o.node_id.empty()) return InvalidArgument("backup all needs the node's id (node.id in the config)");
+  RETURN_IF_ERROR(CheckUtf8(o));
   BackupAllResult r;
   auto landed = [&](const char* part, const std::string& id) {
     r.snapshot_ids.push_back(id);
