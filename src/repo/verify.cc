@@ -55,6 +55,13 @@ Result<VerifyReport> Verify(Repository& repo, const VerifyOptions& options) {
              " when the repository was created; copy `config` back from a replica of this repository"});
   }
 
+  // Snapshots are listed before the index is read: a backup running beside
+  // this verify (it holds a shared lock too) saves its snapshot only after
+  // its packs and index files are durable, so every snapshot listed here has
+  // its blobs in the index read next. Read the other way round, a snapshot
+  // that lands in between would look like one whose blobs are in no index.
+  ASSIGN_OR_RETURN(SnapshotListing listing, ListSnapshots(repo));
+
   // Index files.
   ASSIGN_OR_RETURN(IndexLoadReport loaded, repo.ReloadIndex());
   report.index_files = loaded.files_loaded + loaded.damaged.size();
@@ -87,8 +94,7 @@ Result<VerifyReport> Verify(Repository& repo, const VerifyOptions& options) {
     if (!packs.count(pack)) ++report.unreferenced_packs;
   }
 
-  // Snapshots and their references.
-  ASSIGN_OR_RETURN(SnapshotListing listing, ListSnapshots(repo));
+  // Snapshots (listed above) and their references.
   report.snapshots = listing.snapshots.size() + listing.damaged.size();
   for (const auto& [id, st] : listing.damaged) {
     add({"snapshot " + IdHex(id), IdHex(id), "", "", "", st.message()});
