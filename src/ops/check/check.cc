@@ -101,11 +101,10 @@ CheckLine KeysLine(const CheckOptions& o, int64_t now) {
   return Fresh("keys", "the last passing `keys verify` of signer " + o.signer_id, now - last_ok_s * 1000, o.max_key_verify_age_ms);
 }
 
-CheckLine DrillLine(repo::Repository& repo, const CheckOptions& o, int64_t now) {
-  auto history = ListDrillHistory(repo, o.node_id);
-  if (!history.ok()) return {"drill", false, false, "drill reports cannot be read: " + history.status().ToString()};
+CheckLine DrillLine(const repo::SnapshotListing& list, const CheckOptions& o, int64_t now) {
+  const std::vector<DrillHistoryEntry> history = DrillHistoryOf(list, o.node_id);
   const DrillHistoryEntry* newest = nullptr;
-  for (const auto& e : *history) {
+  for (const auto& e : history) {
     if (!newest || e.started_ms >= newest->started_ms) newest = &e;
   }
   if (!newest) return {"drill", false, false, "no drill report of node " + o.node_id + "; run `ailee-cli drill`"};
@@ -126,7 +125,7 @@ Result<CheckReport> RunChecks(repo::Repository& repo, const CheckOptions& o) {
   const repo::Snapshot* state = Newest(list, "state", o.node_id);
   CheckReport report;
   report.lines = {StateLine(state, o, now), ArchiveLine(repo, o, now), CopiesLine(repo, state, o), ConfigLine(list, o, now),
-                  KeysLine(o, now), DrillLine(repo, o, now)};
+                  KeysLine(o, now), DrillLine(list, o, now)};
   for (const auto& l : report.lines) report.ok = report.ok && l.ok;
   return report;
 }

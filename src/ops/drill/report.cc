@@ -57,6 +57,10 @@ Result<std::string> SaveDrillReport(repo::Repository& repo, const DrillReport& r
 
 Result<std::vector<DrillHistoryEntry>> ListDrillHistory(repo::Repository& repo, const std::string& node_id) {
   ASSIGN_OR_RETURN(repo::SnapshotListing all, repo::ListSnapshots(repo));
+  return DrillHistoryOf(all, node_id);
+}
+
+std::vector<DrillHistoryEntry> DrillHistoryOf(const repo::SnapshotListing& all, const std::string& node_id) {
   std::vector<DrillHistoryEntry> out;
   for (const auto& s : all.snapshots) {
     if (s.kind != kDrillReportKind || !s.meta.is_object() || s.meta.value("format", "") != kDrillReportFormat) continue;

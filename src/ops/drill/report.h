@@ -15,6 +15,7 @@
 #include "base/status.h"
 #include "ops/drill/drill.h"
 #include "repo/repository.h"
+#include "repo/snapshot.h"
 
 namespace ailee::ops {
 
@@ -38,6 +39,8 @@ struct DrillHistoryEntry {
 };
 // The node's drill reports, oldest first. Damaged snapshots are left out.
 Result<std::vector<DrillHistoryEntry>> ListDrillHistory(repo::Repository& repo, const std::string& node_id);
+// The same from a listing the caller already has (no second listing).
+std::vector<DrillHistoryEntry> DrillHistoryOf(const repo::SnapshotListing& listing, const std::string& node_id);
 
 // After a drill: reads the node's earlier reports, stores `r` as a new one
 // and, with `html_path`, writes the HTML page (ops/drill/html.h) there
