@@ -30,6 +30,22 @@ Status InstallByTwoRenames(const std::string& staged, const std::string& target,
 
 std::string InstallAsidePrefix(const std::string& target) { return "." + Basename(target) + ".old-"; }
 
+Status RecoverInterruptedInstall(const std::string& target, FileSystem* file_system) {
+  if (Exists(target)) return Status::Ok();
+  const std::string dir = Dirname(target);
+  const std::string prefix = InstallAsidePrefix(target);
+  auto names = ListDir(dir);
+  if (!names.ok()) return Status::Ok();  // no parent: nothing was set aside there
+  // Installs into one target are serialized by their callers (see above),
+  // so an aside tree while the target is absent is always an interrupted one.
+  for (const auto& name : *names) {
+    if (name.rfind(prefix, 0) != 0) continue;
+    return RenameDurable(JoinPath(dir, name), target, FileSystem::Or(file_system))
+        .WithContext("putting back the state an interrupted install set aside for " + target);
+  }
+  return Status::Ok();
+}
+
 Status InstallDirectory(const std::string& staged, const std::string& target, FileSystem* file_system) {
   FileSystem& files = *FileSystem::Or(file_system);
   if (!IsDirectory(staged)) return NotFound("cannot install " + staged + " at " + target + ": it does not exist");

@@ -42,4 +42,11 @@ Status InstallDirectory(const std::string& staged, const std::string& target, Fi
 // The prefix of the names the fallback sets old trees aside under.
 std::string InstallAsidePrefix(const std::string& target);
 
+// Undoes a fallback install a crash cut between its two renames: when
+// `target` is absent and a tree set aside for it lies beside it, that tree is
+// renamed back (durably). apply-checkpoint runs it before it judges the
+// target: a missing target would look like "nothing to lose" and let an
+// older state in without --allow-rollback.
+Status RecoverInterruptedInstall(const std::string& target, FileSystem* file_system = nullptr);
+
 }  // namespace ailee::fs

@@ -56,6 +56,7 @@ Result<ApplyReport> ApplyCheckpointDir(const std::string& src, const std::string
   RETURN_IF_ERROR(EnsureNotInUse(target));
   // Cheap refusals first: the manifest names the source's tip.
   ASSIGN_OR_RETURN(CheckpointManifest first, ReadManifest(src));
+  RETURN_IF_ERROR(fs::RecoverInterruptedInstall(target, fsys));
   RETURN_IF_ERROR(CheckNotRollingBack(target, first.height, first.block_hash, o.allow_rollback));
 
   // 1. The source is verified exactly as verify-checkpoint does before a
