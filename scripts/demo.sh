@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # The main job on embedded defaults: a live two-node AILEE-Core network
 # (leader node-1, follower node-2) under load; node-2 is backed up into an
-# encrypted local repository (full, then incremental while it runs), its
-# signer-side key is backed up with stock-gpg-readable encryption, then node-2
-# is destroyed (kill -9, data dir deleted, and the local repository with it:
-# the whole disk is gone), recovered from the offsite copy every backup was
-# replicated to,
-# proven (state root recomputed from scratch), restarted, and shown to catch
-# up to the leader with the same state root at the same height.
+# encrypted local repository (full, then incremental while it runs), every
+# snapshot replicated offsite, and its block archiver writes every block it
+# commits to the offsite copy. The signer key is backed up with
+# stock-gpg-readable encryption. Then node-2's host is lost (node and archiver
+# killed with SIGKILL, data dir and the local repository deleted) and
+# `ailee-cli recover-node` brings it back from the offsite copy in one command
+# (state proven before it is swapped in, node started, caught up, deep health
+# check); the demo shows the same state root at the same height on both
+# nodes, verifies the audit log, and runs a recovery drill in a sandbox.
 #
 #   bash scripts/demo.sh            # work dir: ./demo-run (recreated)
 set -euo pipefail
@@ -84,7 +86,7 @@ $C2 validate-config
 
 say "2. Start leader node-1 and follower node-2, drive load"
 "$BIN/node/ailee-node" --config node-1.yaml > logs/node-1.log 2>&1 & PIDS+=($!)
-"$BIN/node/ailee-node" --config node-2.yaml > logs/node-2.log 2>&1 & NODE2=$!; PIDS+=($NODE2)
+"$BIN/node/ailee-node" --config node-2.yaml > logs/node-2.log 2>&1 & NODE2=$!; PIDS+=("$NODE2")
 # Up to 60 s each (a loaded machine starts RocksDB slowly); a node that
 # exits instead is shown with its log.
 wait_healthy() {  # CLI, pid, name
@@ -98,12 +100,16 @@ wait_healthy() {  # CLI, pid, name
 wait_healthy "$C1" "${PIDS[0]}" node-1
 wait_healthy "$C2" "$NODE2" node-2
 $C1 load --accounts 2000 --rate 1500 --duration 8 --memo-bytes 256
-$C1 load --accounts 2000 --rate 800 --duration 40 --memo-bytes 256 > logs/load.log 2>&1 & LOAD=$!; PIDS+=($LOAD)
+$C1 load --accounts 2000 --rate 800 --duration 40 --memo-bytes 256 > logs/load.log 2>&1 & LOAD=$!; PIDS+=("$LOAD")
 $C2 sync-status --wait 20
 
 say "3. Back up the live node-2: repository, full backup, incrementals under load, each replicated offsite"
 $C2 repo init --kdf-memory-mib 64
 $C2 backup state --full --tag daily
+# The block archive: every block node-2 commits goes to the offsite copy
+# within a block interval, so a recovery rolls the snapshot forward to the
+# last block before the loss (RPO: seconds, not the 15 minutes between backups).
+$C2 archive run --repo "file://$W/offsite/repo" > logs/archive.log 2>&1 & ARCHIVER=$!; PIDS+=("$ARCHIVER")
 sleep 3
 $C2 backup state --tag 15min
 sleep 3
@@ -118,27 +124,33 @@ AILEE_KEY_PASSPHRASE=$(cat key-backup.pass) $C1 keys verify --id signer-01 safe-
 gpg --batch --quiet --homedir "$(mktemp -d)" --pinentry-mode loopback --passphrase-file key-backup.pass \
     --decrypt safe-1/signer-01.key.gpg | openssl pkey -pubout | cmp - keys/signer-01.pub && echo "stock gpg opens the key backup: public key matches"
 
-say "5. Disaster: node-2 is killed (SIGKILL), its data dir and the local repository destroyed"
+say "5. Disaster: node-2's host is lost: the node and its archiver killed (SIGKILL), its data dir and the local repository destroyed"
 # Heights come from the node's own /v1/status: sync-status is a check (it
 # exits 6 while the follower is a block behind), not a way to read a value.
 height_of() { curl -sf "http://127.0.0.1:$1/v1/status" | python3 -c 'import json,sys; print(json.load(sys.stdin)["height"])'; }
 BEFORE=$(height_of "$FOLLOWER_PORT")
-kill -9 "$NODE2"; wait "$NODE2" 2>/dev/null || true
-rm -rf data/node-2 repo
-echo "node-2 was at height $BEFORE; its data dir and the local repository are gone: $(ls data)"
+kill -9 "$NODE2" "$ARCHIVER"; wait "$NODE2" "$ARCHIVER" 2>/dev/null || true
+rm -rf data/node-2 data/blocklog-buffer repo
+echo "node-2 reported height $BEFORE just before it was killed; its data dir, archive buffer and the local repository are gone (left in data/: $(ls data))"
 
-say "6. Recovery from the offsite copy: restore the latest snapshot (atomic, proven by recomputing the state root)"
+say "6. Recovery in one command: recover-node from the offsite copy (plan, then config, key, state proven before it is swapped in, start, catch up, deep health check)"
+$C2 recover-node --repo "file://$W/offsite/repo" --start --node-binary "$BIN/node/ailee-node" --dry-run
 T0=$(date +%s.%N)
-$C2 restore latest --repo "file://$W/offsite/repo" --target data/node-2
-T1=$(date +%s.%N)
-$C2 verify-state data/node-2
-RESTORED=$($C2 --json verify-state data/node-2 | python3 -c 'import json,sys; print(json.load(sys.stdin)["height"])')
-
-say "7. Restart node-2; it follows the leader and catches up"
-"$BIN/node/ailee-node" --config node-2.yaml >> logs/node-2.log 2>&1 & NODE2=$!; PIDS+=($NODE2)
+$C2 recover-node --repo "file://$W/offsite/repo" --yes --start --node-binary "$BIN/node/ailee-node" | tee logs/recover-node.txt
+T2=$(date +%s.%N)
+# The report recover-node wrote: the node it started (stopped at the end of
+# the demo), the height the restored state was proven at, RTO and RPO.
+REPORT=$(sed -n 's/.* report \(.*\)$/\1/p' logs/recover-node.txt | tail -1)
+read -r NODE2 RESTORED < <(python3 - "$REPORT" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+phases = {p["phase"]: p for p in r["phases"]}
+print(phases["start"]["detail"]["pid"], phases["state"]["detail"]["height"])
+PY
+)
+PIDS+=("$NODE2")
 wait "$LOAD" || true
 $C2 sync-status --wait 60
-T2=$(date +%s.%N)
 
 say "8. Proof: both nodes have the same state root at the same height"
 H=$(height_of "$FOLLOWER_PORT")  # the leader is at or past it
@@ -148,9 +160,12 @@ echo "height $H: leader $R1"
 echo "height $H: node-2 $R2"
 [ "$R1" = "$R2" ] || { echo "MISMATCH"; exit 1; }
 $C2 health-check --deep
-$C2 audit verify logs/audit.log
+$C2 audit verify logs/audit.log --repo "file://$W/offsite/repo"
 
-printf '\n\033[1mRecovered.\033[0m node-2 lost at height %s, restored from the offsite copy to height %s in %.2f s (restore + proof),\n' \
-  "$BEFORE" "$RESTORED" "$(python3 -c "print($T1 - $T0)")"
-printf 'caught up with the leader to height %s %.2f s after the restore began. Work dir: %s\n' \
+say "9. Drill: rehearse the recovery without touching production (sandbox node, never signs), RTO and RPO measured"
+$C2 drill --repo "file://$W/offsite/repo" --node-binary "$BIN/node/ailee-node" --html logs/drill.html
+
+printf '\n\033[1mRecovered.\033[0m node-2 lost near height %s, its state restored from the offsite copy at height %s and proven,\n' \
+  "$BEFORE" "$RESTORED"
+printf 'caught up with the leader to height %s, healthy, %.2f s after recover-node began. Work dir: %s\n' \
   "$H" "$(python3 -c "print($T2 - $T0)")" "$W"
