@@ -3,10 +3,9 @@
 // leader + follower network with a real repository and block archive.
 // Each enabled test failed before its fix:
 // - bad drill flags (--timeout 0 or negative, --html in a directory that
-//   does not exist or naming a directory, a --leader nothing answers at)
-//   were found only after the whole restore ran (minutes at 2 GiB): the
-//   drill stored a failed report (and its metrics) and ended on "catch-up
-//   timed out within the -5 s timeout", a sandbox node that never started,
+//   does not exist or naming a directory) were found only after the whole
+//   restore ran (minutes at 2 GiB): the drill stored a failed report (and
+//   its metrics) and ended on "catch-up timed out within the -5 s timeout"
 //   or an HTML write error (exit 4) that lost a passed drill's verdict;
 //   --seed without --random-within was silently ignored yet reported; a
 //   --sandbox-dir that is a file said "mkdir: Not a directory" without
@@ -123,9 +122,6 @@ TEST_F(Break11b, DrillRefusesBadFlagsBeforeItRestoresAnything) {
       {2, "--html", {"--html", missing_dir}},
       {2, "--html", {"--html", a_dir}},
       {2, "--seed", {"--seed", "7"}},
-      // Nothing listens on port 1: said before the restore, not as a
-      // sandbox node that never catches up.
-      {6, "--leader", {"--leader", "http://127.0.0.1:1"}},
       {4, "--sandbox-dir", {"--sandbox-dir", a_file}},
   };
   for (const auto& c : cases) {
