@@ -16,15 +16,20 @@
 //   against someone else) and failed only when stopping its own node.
 // DISABLED (the fix belongs in src/ops/recover/, another engineer's files):
 // - a FIFO where recover-node's journal belongs hangs recover-node, even
-//   --dry-run, forever (it opens the FIFO for reading and waits for a writer).
+//   --dry-run, forever (it opens the FIFO for reading and waits for a writer);
+// - a leader recovered below its signing fence with no peer configured ends
+//   with exit 6 "rerun later or with --wait" and no hint; no rerun helps.
 #include <httplib.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <regex>
+#include <sstream>
 #include <thread>
 
 #include "repo_fixture.h"
@@ -240,6 +245,34 @@ TEST_F(Break11b, DISABLED_RecoverNodeRefusesAFifoWhereItsJournalBelongs) {
   EXPECT_NE(r.exit_code, 0) << r;
   EXPECT_FALSE(r.timed_out) << "recover-node hung on the FIFO: " << r;
   EXPECT_NE(r.out.find(journal), std::string::npos) << r;
+}
+
+// DISABLED: defect in src/ops/recover/ (another engineer's files). Runs last:
+// it leaves the world's leader recovered but waiting.
+// The leader host lost while its follower runs on, and the leader's config
+// names no peers (as the README's two-node example): recover-node restores
+// the repository's snapshot + archive (far below the signing fence) and
+// starts the node, which rightly refuses to sign below its fence and waits
+// for a tip no peer can give. recover-node then ends with exit 6 "node is
+// waiting_for_tip; rerun later or with --wait" and no hint: a rerun finds
+// the node running and waits again, forever. It must say why (the node's
+// own reason: below the fence, no peer to catch up from) and what to do
+// (name the follower in `peers:` or give --peer-admin-token-file).
+TEST_F(Break11b, DISABLED_ZRecoverNodeOfALeaderThatCannotCatchUpSaysWhyAndWhatToDo) {
+  ASSERT_OK(d().follower->WaitForHeight(20, Millis(30000)));
+  EXPECT_EQ(d().leader.Kill(), 137);
+  stdfs::remove_all(d().leader.data_dir());
+  CommandResult r = d().w.Cli(d().leader, {"--json", "recover-node", "--yes", "--start", "--node-binary", NodeBinary(),
+                                           "--wait", "5"}, Millis(90000));
+  // The node recover-node started (it waits on; nothing else names the config).
+  CommandResult started = it::Run({"/usr/bin/pgrep", "-f", d().leader.config_path()}, Millis(5000));
+  std::istringstream pids(started.out);
+  for (int pid = 0; pids >> pid;) ::kill(pid, SIGKILL);
+  EXPECT_NE(r.exit_code, 0) << r;
+  nlohmann::json doc = JsonOut(r);
+  const std::string said = doc.value("message", "") + " " + doc.value("hint", "");
+  EXPECT_NE(said.find("fence"), std::string::npos) << "the cause, the node's own reason: " << doc.dump(2);
+  EXPECT_NE(said.find("peer"), std::string::npos) << "what to do: a peer to catch up from: " << doc.dump(2);
 }
 
 }  // namespace
