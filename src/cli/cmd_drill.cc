@@ -10,6 +10,7 @@
 #include <random>
 
 #include "base/fs.h"
+#include "base/hint.h"
 #include "cli/commands.h"
 #include "cli/ending.h"
 #include "cli/repo_session.h"
@@ -94,6 +95,31 @@ Result<ops::DrillTargets> TargetsOf(const config::NodeConfig& cfg) {
   return t;
 }
 
+// Flags a drill would otherwise trip over only after its restore (minutes
+// at a large state): refused before anything runs.
+Status CheckFlags(const DrillArgs& a) {
+  constexpr int64_t kMaxTimeoutS = 7 * 86400;
+  if (a.timeout_s <= 0 || a.timeout_s > kMaxTimeoutS)
+    return WithHint(InvalidArgument("drill: --timeout " + std::to_string(a.timeout_s) +
+                                    " is not a number of seconds from 1 to " + std::to_string(kMaxTimeoutS)),
+                    "give the seconds the sandbox node may take to start and catch up (default 600)");
+  if (a.seed && a.random_within.empty())
+    return WithHint(InvalidArgument("drill: --seed " + std::to_string(*a.seed) + " without --random-within chooses nothing"),
+                    "give --random-within AGE with it (to repeat a random drill), or leave --seed out");
+  if (a.html.empty()) return Status::Ok();
+  if (fs::IsDirectory(a.html))
+    return WithHint(InvalidArgument("drill: --html " + a.html + " is a directory"),
+                    "name the file to write, e.g. --html " + fs::JoinPath(a.html, "drill.html"));
+  const std::string dir = fs::Dirname(a.html);
+  if (!fs::IsDirectory(dir))
+    return WithHint(InvalidArgument("drill: --html " + a.html + ": the directory " + dir + " does not exist"),
+                    "create it first, or write the HTML report somewhere that exists");
+  if (access(dir.c_str(), W_OK) != 0)
+    return WithHint(PermissionDenied("drill: --html " + a.html + ": the directory " + dir + " is not writable by this user"),
+                    "write the HTML report to a directory this user may write");
+  return Status::Ok();
+}
+
 Result<ops::DrillOptions> OptionsOf(Session& session, const config::NodeConfig& cfg, const DrillArgs& a) {
   ops::DrillOptions o;
   o.point.height = a.to_height;
@@ -160,6 +186,7 @@ void SetUpDrillCommand(CLI::App& parent, Session& session) {
   cmd->add_option("--leader", a->leader, "URL the sandbox node follows (default: the config's follow URL, else this node)");
   cmd->add_flag("--keep", a->keep, "keep the sandbox directory (the node is stopped) for inspection");
   cmd->callback([&session, a] {
+    if (Status flags = CheckFlags(*a); !flags.ok()) return EndCommand(session, flags);
     auto s = RepoSession::Open(session, a->repo);
     if (!s.ok()) return EndCommand(session, s.status());
     if (!s->config()) return EndCommand(session, InvalidArgument("drill needs the node's config (--config)"));

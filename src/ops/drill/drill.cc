@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "base/fs.h"
+#include "base/hint.h"
 #include "base/scratch.h"
 #include "crypto/hash.h"
 #include "node/client.h"
@@ -71,8 +72,11 @@ Result<uint64_t> Height(node::NodeClient& c) {
   return st["height"].get<uint64_t>();
 }
 
+// The sandbox node's node.id.
+std::string SandboxNodeId(const DrillOptions& o) { return o.sandbox.node_id.substr(0, 58) + "-drill"; }
+
 std::string SandboxConfig(const DrillOptions& o, const std::string& sandbox, int port) {
-  std::string id = o.sandbox.node_id.substr(0, 58) + "-drill";
+  const std::string id = SandboxNodeId(o);
   return "# A drill's sandbox node (ailee-cli drill): a follower holding no key: it can never sign.\n"
          "node:\n"
          "  id: " + id + "\n"
@@ -215,7 +219,7 @@ void NodePhases(const DrillOptions& o, DrillRun& run, const std::string& sandbox
     const std::string config = fs::JoinPath(sandbox, "config.yaml");
     started = fs::WriteFileAtomic(config, SandboxConfig(o, sandbox, *port));
     if (!started.ok()) break;
-    started = node.Start(o.node_binary, config, fs::JoinPath(sandbox, "node.log"), url,
+    started = node.Start(o.node_binary, config, fs::JoinPath(sandbox, "node.log"), url, SandboxNodeId(o),
                          std::max<int64_t>(1000, deadline - run.Now()), o.cancelled);
     if (started.ok() || started.code() == StatusCode::kAborted) break;
   }
@@ -275,7 +279,10 @@ Result<DrillReport> RunDrill(repo::Repository& repo, const DrillOptions& o) {
   if (!fs::Exists(o.node_binary) || fs::IsDirectory(o.node_binary)) {
     return NotFound("drill: no ailee-node at " + o.node_binary + " (install it beside ailee-cli, or --node-binary)");
   }
-  RETURN_IF_ERROR(fs::MakeDirs(o.sandbox_parent));
+  if (Status made = fs::MakeDirs(o.sandbox_parent); !made.ok()) {
+    return WithHint(made.WithContext("drill: making the sandbox's parent directory " + o.sandbox_parent),
+                    "pass --sandbox-dir DIR, a directory this user may write on a disk with room for the state");
+  }
   fs::RemoveAbandoned(o.sandbox_parent, kSandboxPrefix);  // a killed drill's
 
   DrillRun run(o);

@@ -58,7 +58,8 @@ Result<int> PickFreeLoopbackPort() {
 }
 
 Status SandboxNode::Start(const std::string& binary, const std::string& config_path, const std::string& log_path,
-                          const std::string& url, int64_t timeout_ms, const std::function<bool()>& cancelled) {
+                          const std::string& url, const std::string& node_id, int64_t timeout_ms,
+                          const std::function<bool()>& cancelled) {
   if (running()) return Internal("sandbox node already started");
   const int log = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
   if (log < 0) return Internal("opening the sandbox node's log " + log_path + ": " + std::strerror(errno));
@@ -92,7 +93,16 @@ Status SandboxNode::Start(const std::string& binary, const std::string& config_p
     }
     auto health = client.GetJson("/v1/health");
     // A 503 is an answer too: the node runs and says what is wrong.
-    if (health.ok() || health.status().code() == StatusCode::kInternal) return Status::Ok();
+    if (health.ok() || health.status().code() == StatusCode::kInternal) {
+      auto status = client.GetJson("/v1/status");
+      const std::string answered = status.ok() ? status->value("node_id", "") : "";
+      if (answered == node_id) return Status::Ok();
+      if (status.ok()) {
+        (void)Stop();
+        return Unavailable("another process took the sandbox node's port: " + url + " answers as node '" + answered +
+                           "', not '" + node_id + "'");
+      }
+    }
     if (cancelled && cancelled()) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }

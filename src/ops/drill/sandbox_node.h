@@ -28,11 +28,15 @@ class SandboxNode {
 
   // Spawns `binary --config config_path`, stdout and stderr appended to
   // `log_path`, and waits up to `timeout_ms` until GET `url`/v1/health
-  // answers (200, or 503 from a node that runs but reports a problem).
-  // kUnavailable with the log's tail when the process exits first or never
-  // answers (it is stopped then). `cancelled` is polled while waiting.
+  // answers (200, or 503 from a node that runs but reports a problem) and
+  // /v1/status names `node_id`: the port was only free when it was picked,
+  // and a process that took it since (answering for another node) is never
+  // taken for the sandbox node. kUnavailable with the log's tail when the
+  // process exits first or never answers, or when another node answers at
+  // `url` (it is stopped then). `cancelled` is polled while waiting.
   Status Start(const std::string& binary, const std::string& config_path, const std::string& log_path,
-               const std::string& url, int64_t timeout_ms, const std::function<bool()>& cancelled);
+               const std::string& url, const std::string& node_id, int64_t timeout_ms,
+               const std::function<bool()>& cancelled);
   // SIGTERM, up to 15 s, then SIGKILL; reaps. Ok when nothing runs.
   // kInternal when the node exited with a failure code.
   Status Stop();
