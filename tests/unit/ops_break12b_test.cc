@@ -7,10 +7,13 @@
 // - a duration flag with too many digits (`--max-state-age`, `--older-than`,
 //   `--keep-archive`): std::stoll threw and the CLI aborted (exit 134, no
 //   JSON), and a product past int64 wrapped (undefined behaviour).
+// - not fixed (DISABLED_, ops/metrics is another branch's): the textfile
+//   carries a last success dated in the future into every failed run.
 #include <gtest/gtest.h>
 
 #include "ops/check/check.h"
 #include "ops/logs/archive.h"
+#include "ops/metrics/textfile.h"
 #include "repo_test_util.h"
 
 namespace ailee::ops {
@@ -84,6 +87,35 @@ TEST(DurationFlag, TooManyDigitsIsAnInvalidArgumentNotAnAbort) {
   EXPECT_EQ(*ParseDurationMs("90d"), 90 * kDayMs);
   EXPECT_EQ(*ParseDurationMs("30"), 30000);
   EXPECT_TRUE(ParseDurationMs("9223372036854775s").ok());
+}
+
+// The same clock error in the jobs' textfile (ops/metrics, owned by the
+// metrics work in progress, so not fixed here): a failed run carries the
+// previous file's last success timestamp, even one dated a year ahead by a
+// run made while the clock was wrong. `time() - last_success` is then
+// negative and AileeStateBackupStale (critical) stays silent for that year
+// while every backup fails (only the AileeJobFailed warning fires). Enable
+// once RenderJobMetrics stops carrying a success dated after the run.
+TEST(MetricsClock, DISABLED_FailedRunDoesNotCarryASuccessFromTheFuture) {
+  const int64_t now_ms = 1767225600000;  // 2026-01-01T00:00:00Z
+  metrics::JobReport r;
+  r.job = "backup_state";
+  r.node = "node-1";
+  r.started_ms = now_ms - 1000;
+  r.finished_ms = now_ms;
+  r.exit_code = 6;
+  const std::string labels = "{job=\"backup_state\",node=\"node-1\"}";
+  const double future_s = static_cast<double>(now_ms + kYearMs) / 1000;
+  const std::map<std::string, double> previous = {
+      {"ailee_job_last_success_timestamp_seconds" + labels, future_s},
+      {"ailee_job_last_attempt_timestamp_seconds" + labels, future_s}};
+  auto text = metrics::RenderJobMetrics(r, previous);
+  ASSERT_TRUE(text.ok()) << text.status().ToString();
+  const std::string key = "ailee_job_last_success_timestamp_seconds" + labels + " ";
+  const size_t at = text->find(key);
+  ASSERT_NE(at, std::string::npos) << "a failed run still says when the last success was: " << *text;
+  const double carried = std::stod(text->substr(at + key.size()));
+  EXPECT_LE(carried, static_cast<double>(now_ms) / 1000) << "a success after this run's own end: " << *text;
 }
 
 }  // namespace
