@@ -63,7 +63,18 @@ int main(int argc, char** argv) {
     std::cerr << "ailee-node: invalid configuration " << config_path << ":\n" << cfg.status().message() << std::endl;
     return cfg.status().code() == ailee::StatusCode::kNotFound ? 1 : 2;
   }
-  auto log_file = SetUpLogging(*cfg);
+  // The sink throws when the file cannot be opened (wrong user, read-only
+  // or missing directory, a FIFO nobody reads): uncaught, that was an abort
+  // (exit 134, the C++ runtime's "terminate called") instead of a message.
+  std::shared_ptr<ailee::node::ReopenableFileSink> log_file;
+  try {
+    log_file = SetUpLogging(*cfg);
+  } catch (const spdlog::spdlog_ex& e) {
+    std::cerr << "ailee-node: cannot open the log file " << cfg->logging.log_file << " (logging.log_file in " << config_path
+              << "): " << e.what() << "\nhint: the node appends to that file: its directory must exist and be writable by "
+              << "the user the node runs as (ailee under systemd: docs/operations.md, \"Permission model\")" << std::endl;
+    return 1;
+  }
   ailee::node::NodeOptions options{*cfg, follow};
   options.allow_lone_start = allow_lone_start;
   auto node = ailee::node::Node::Create(std::move(options));

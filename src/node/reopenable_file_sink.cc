@@ -1,11 +1,26 @@
 #include "node/reopenable_file_sink.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <utility>
 
 namespace ailee::node {
 namespace {
 
 std::unique_ptr<spdlog::details::file_helper> OpenAppending(const std::string& path) {
+  // Opening a FIFO for writing blocks until a reader comes: the node hung
+  // before it served anything, or its signal thread hung in Reopen() and
+  // took no SIGTERM any more. A FIFO with a reader (a log shipper) is fine.
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0 && S_ISFIFO(st.st_mode)) {
+    const int fd = ::open(path.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
+      throw spdlog::spdlog_ex(path + " is a FIFO that nobody reads: start its reader, or move it away for a regular file");
+    }
+    ::close(fd);
+  }
   auto file = std::make_unique<spdlog::details::file_helper>();
   file->open(path, /*truncate=*/false);
   return file;

@@ -7,6 +7,8 @@
 // (lines before the swap to the renamed one, lines after to the new one) and
 // none is lost. If the new file cannot be opened the sink keeps writing the
 // old handle and Reopen() says why: a failed rotation never silences the log.
+// A FIFO at the name that nobody reads is such a failure, at once, never a
+// wait for a reader (which would hang the node's signal thread).
 // Thread safety: as every spdlog *_mt sink, one mutex around every call.
 #pragma once
 
@@ -24,7 +26,8 @@ namespace ailee::node {
 class ReopenableFileSink final : public spdlog::sinks::base_sink<std::mutex> {
  public:
   // Opens (appending, creating if missing) `path`; throws spdlog_ex as
-  // spdlog's own file sinks do when the file cannot be opened at start.
+  // spdlog's own file sinks do when the file cannot be opened at start (or
+  // is a FIFO nobody reads); ailee-node's main says so and exits 1.
   explicit ReopenableFileSink(std::string path);
 
   // Appends to `path` again, whatever file now has that name.

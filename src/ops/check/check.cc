@@ -19,8 +19,20 @@ std::string Age(int64_t ms) {
   return std::to_string(s / 86400) + "d";
 }
 
-// "ok: ... 12m old (limit 30m)" or "... 3h old, older than 30m".
+// Clocks of the host that made a record and of the one checking may differ
+// this much; beyond it a record dated in the future proves nothing.
+constexpr int64_t kClockSkewMs = 5 * kMinuteMs;
+
+// "ok: ... 12m old (limit 30m)" or "... 3h old, older than 30m". A negative
+// age is below every limit: a record made while a clock ran ahead would pass
+// until that date arrived, however long backups have stopped since.
 CheckLine Fresh(const std::string& name, const std::string& what, int64_t age_ms, int64_t limit_ms) {
+  if (age_ms < -kClockSkewMs) {
+    return {name, false, false,
+            what + " is dated " + Age(-age_ms) + " in the future: the clock of the host that made it, or of this one, is " +
+                "wrong; fix the clock, then make a new one (and forget the misdated one)"};
+  }
+  age_ms = std::max<int64_t>(age_ms, 0);  // within the skew: as good as now
   CheckLine l{name, age_ms <= limit_ms, false, ""};
   l.detail = what + " is " + Age(age_ms) + " old" + (l.ok ? " (limit " + Age(limit_ms) + ")" : ", older than the limit of " + Age(limit_ms));
   return l;

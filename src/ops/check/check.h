@@ -13,6 +13,9 @@
 //            within max_key_verify_age (skipped for a node without a signer)
 //   drill    the node's newest drill report passed and is younger than
 //            max_drill_age
+// A record dated more than 5 minutes after now fails its check, naming the
+// clock: a snapshot made while a clock ran ahead would otherwise look fresh
+// until that date, however long backups had stopped.
 #pragma once
 
 #include <cstdint>

@@ -4,6 +4,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <charconv>
+#include <cstdint>
 #include <map>
 #include <regex>
 #include <set>
@@ -44,16 +46,20 @@ Result<int64_t> ParseDurationMs(const std::string& text) {
   if (!std::regex_match(text, m, kDuration)) {
     return InvalidArgument("duration '" + text + "': expected a number with a unit s, m, h, d, w or y (e.g. 90d, 7y)");
   }
-  int64_t n = std::stoll(m[1].str());
-  char unit = m[2].str().empty() ? 's' : m[2].str()[0];
-  switch (unit) {
-    case 's': return n * 1000;
-    case 'm': return n * 60000;
-    case 'h': return n * 3600000;
-    case 'd': return n * kDayMs;
-    case 'w': return n * 7 * kDayMs;
-    default: return n * kDefaultKeepArchiveMs / 7;  // years
+  const char unit = m[2].str().empty() ? 's' : m[2].str()[0];
+  // Years: 7y is exactly kDefaultKeepArchiveMs (multiplied before dividing by 7).
+  const int64_t unit_ms = unit == 's' ? 1000 : unit == 'm' ? 60000 : unit == 'h' ? 3600000 : unit == 'd' ? kDayMs
+                        : unit == 'w' ? 7 * kDayMs : kDefaultKeepArchiveMs;
+  const int64_t divisor = unit == 'y' ? 7 : 1;
+  // std::stoll threw (an abort) past 19 digits, and the product overflowed.
+  int64_t n = 0, ms = 0;
+  const std::string digits = m[1].str();
+  if (std::from_chars(digits.data(), digits.data() + digits.size(), n).ec != std::errc() ||
+      __builtin_mul_overflow(n, unit_ms, &ms)) {
+    return InvalidArgument("duration '" + text + "' is too long: at most " + std::to_string(INT64_MAX / unit_ms * divisor) +
+                           unit);
   }
+  return ms / divisor;
 }
 
 LogArchiveOptions LogArchiveOptionsFor(const std::optional<config::NodeConfig>& cfg, const std::string& dir) {
