@@ -299,6 +299,12 @@ void PrintNotes(const AuditVerification& v) {
     std::cerr << "note: a truncated tail cannot be detected: not compared with a recorded head (" << v.recorded.note
               << ")" << std::endl;
   }
+  if (v.report.first_seq > 1) {
+    std::cerr << "note: seq 1.." << v.report.first_seq - 1
+              << " are in older segments not verified here (archived ones: `ailee-cli logs restore --since DATE --target DIR`,"
+                 " then `ailee-cli audit verify DIR "
+              << v.path << "`)" << std::endl;
+  }
   if (v.report.torn_tail_bytes > 0) {
     std::cerr << "note: " << v.report.torn_tail_bytes
               << " byte(s) of an interrupted append at the end; the next append removes them and records it"
