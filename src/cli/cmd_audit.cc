@@ -197,7 +197,10 @@ Result<VerifyInput> VerifyInputOf(const AuditOptions& o, const GlobalOptions& g)
   ASSIGN_OR_RETURN(in.log, LogToRead(configured, g));
   const std::string log_name = fs::Basename(in.log);
   std::vector<std::string> given = o.paths;
-  if (given.empty()) given.push_back(fs::Dirname(in.log));
+  if (given.empty()) {
+    if (!fs::IsDirectory(fs::Dirname(in.log))) return in;  // reading the log says what is missing
+    given.push_back(fs::Dirname(in.log));
+  }
   for (const auto& p : given) {
     if (!fs::IsDirectory(p)) {
       in.segments.push_back(p);
