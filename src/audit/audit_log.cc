@@ -121,6 +121,10 @@ Result<AuditHead> AuditLog::AppendLocked(const AuditEvent& event) {
   if (size == 0) {
     // A new live file: continue the chain of the file rotated away, if any.
     ASSIGN_OR_RETURN(Continuation from, ContinuationHead(path_, identity.first, identity.second));
+    // This file's inode is recorded before its first line: killed after the
+    // line but before the update below, the next appender still finds this
+    // file (renamed or not) and reads its real last line.
+    RETURN_IF_ERROR(RecordLiveHead(path_, from.head, identity.first, identity.second, options_.file_mode));
     if (from.head.seq > 0) {
       head = from.head;
       AuditEvent cont;

@@ -9,7 +9,9 @@
 //               and the new one are still serialized across a rotation.
 //   <log>.head  one JSON line {"v":1,"seq","hash","dev","ino"}: the head an
 //               appender left and the inode of the file it wrote to,
-//               replaced atomically (fs::WriteFileAtomic) after every append.
+//               replaced atomically (fs::WriteFileAtomic) after every append,
+//               and before the first line of a new file (so a crash right
+//               after that line still leaves the file's inode recorded).
 // When the live file is empty, ContinuationHead finds the predecessor: the
 // file in the log's directory with the recorded inode, whatever logrotate
 // named it (audit.log.1, audit.log-20261203), and reads its last line. That

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <random>
 #include <thread>
 
 #include "audit/audit_log.h"
@@ -320,6 +321,54 @@ TEST_F(AuditRotationTest, TwoProcessesAppendingWhileRotationsHappenKeepOneChain)
     for (const auto& line : FileLines(s.path)) backups += ParseLine(line, 0)->operation == "backup" ? 1 : 0;
   }
   EXPECT_EQ(backups, 2u * kPerChild);
+}
+
+// kill -9 of an appender at a random moment (inside an append, between the
+// line and the head file, anywhere), then a rotation, then the next process
+// appends first: five times over, one chain.
+TEST_F(AuditRotationTest, KillNineAtRandomThenRotateKeepsOneChain) {
+  OpenLog();
+  std::mt19937 rng(std::random_device{}());
+  for (int round = 0; round < 5; ++round) {
+    pid_t pid = ::fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      auto log = AuditLog::Open(path_);
+      if (!log.ok()) ::_exit(2);
+      for (;;) {
+        AuditEvent e;
+        e.operation = "backup";
+        (void)(*log)->Append(e);
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5 + rng() % 30));
+    ASSERT_EQ(::kill(pid, SIGKILL), 0);
+    int status = 0;
+    ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+    Rotate();
+    auto next = OpenLog();
+    AppendN(*next, 1, "after round " + std::to_string(round));
+  }
+  VerifyReport r = VerifyDir();
+  EXPECT_TRUE(r.ok) << r.problem;
+  EXPECT_EQ(r.first_seq, 1u);
+  EXPECT_EQ(r.segments.size(), 6u);
+}
+
+// The live file emptied in place (copytruncate, or by hand): no rotated file
+// has its inode, so the chain continues from the recorded head, and the
+// lines lost in between show as a gap, not as a new chain from seq 1.
+TEST_F(AuditRotationTest, ALiveFileEmptiedInPlaceContinuesFromTheRecordedHead) {
+  auto log = OpenLog();
+  const AuditHead head = AppendN(*log, 3);
+  ASSERT_EQ(::truncate(path_.c_str(), 0), 0);
+  AppendN(*log, 1);
+  auto first = ParseLine(FileLines(path_)[0], 1);
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ(first->operation, kContinueOperation);
+  EXPECT_EQ(first->seq, head.seq + 1);
+  EXPECT_EQ(first->prev, head.hash);
+  EXPECT_EQ(first->json["args"]["previous_file"], "");
 }
 
 TEST_F(AuditRotationTest, SegmentNames) {
