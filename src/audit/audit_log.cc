@@ -8,6 +8,7 @@
 
 #include <cerrno>
 
+#include "audit/continuation.h"
 #include "audit/log_file.h"
 #include "base/fs.h"
 #include "base/hint.h"
@@ -88,8 +89,14 @@ Result<AuditHead> AuditLog::Append(const AuditEvent& event) {
 }
 
 Result<AuditHead> AuditLog::AppendLocked(const AuditEvent& event) {
+  // The lock file first: it is never rotated, so an appender holding the
+  // file logrotate just renamed and one holding its successor cannot
+  // interleave (audit/continuation.h).
+  ASSIGN_OR_RETURN(LockedFile chain_lock, LockedFile::Open(LockFilePath(path_), O_RDONLY | O_CREAT,
+                                                           options_.file_mode, LOCK_EX));
   ASSIGN_OR_RETURN(LockedFile f, LockedFile::Open(path_, O_RDWR | O_APPEND | O_CREAT, options_.file_mode,
                                                   LOCK_EX));
+  ASSIGN_OR_RETURN(auto identity, f.DeviceAndInode());
   ASSIGN_OR_RETURN(uint64_t size, f.Size());
   ASSIGN_OR_RETURN(uint64_t clean, f.CleanSize(size));
   std::string torn;
@@ -105,19 +112,37 @@ Result<AuditHead> AuditLog::AppendLocked(const AuditEvent& event) {
   const int64_t now = options_.clock->NowMillis();
   const crypto::PrivateKey* signer = options_.signer.get();
   std::string buffer;
+  auto add_line = [&](const AuditEvent& e) -> Status {
+    ASSIGN_OR_RETURN(std::string line, RenderLine(e, head.seq + 1, now, origin_, head.hash, signer));
+    head = {head.seq + 1, LineHash(line)};
+    buffer += line + "\n";
+    return Status::Ok();
+  };
+  if (size == 0) {
+    // A new live file: continue the chain of the file rotated away, if any.
+    ASSIGN_OR_RETURN(Continuation from, ContinuationHead(path_, identity.first, identity.second));
+    // This file's inode is recorded before its first line: killed after the
+    // line but before the update below, the next appender still finds this
+    // file (renamed or not) and reads its real last line.
+    RETURN_IF_ERROR(RecordLiveHead(path_, from.head, identity.first, identity.second, options_.file_mode));
+    if (from.head.seq > 0) {
+      head = from.head;
+      AuditEvent cont;
+      cont.operation = std::string(kContinueOperation);
+      cont.args = {{"previous_seq", from.head.seq}, {"previous_file", from.previous_file}};
+      cont.message = "continues the chain of the rotated log";
+      RETURN_IF_ERROR(add_line(cont));
+    }
+  }
   if (!torn.empty()) {
     AuditEvent recover;
     recover.operation = "audit.recover";
     recover.args = {{"truncated_bytes", torn.size()},
                     {"truncated_sha256", crypto::HashToHex(crypto::Sha256(torn))}};
     recover.message = "removed an incomplete last line left by an interrupted append";
-    ASSIGN_OR_RETURN(std::string line, RenderLine(recover, head.seq + 1, now, origin_, head.hash, signer));
-    head = {head.seq + 1, LineHash(line)};
-    buffer += line + "\n";
+    RETURN_IF_ERROR(add_line(recover));
   }
-  ASSIGN_OR_RETURN(std::string line, RenderLine(event, head.seq + 1, now, origin_, head.hash, signer));
-  head = {head.seq + 1, LineHash(line)};
-  buffer += line + "\n";
+  RETURN_IF_ERROR(add_line(event));
 
   // One write(2) so concurrent readers never see a line in two pieces; a
   // short write is undone so the file keeps whole lines only.
@@ -128,6 +153,9 @@ Result<AuditHead> AuditLog::AppendLocked(const AuditEvent& event) {
   }
   RETURN_IF_ERROR(f.DataSync());
   if (size == 0) RETURN_IF_ERROR(fs::FsyncDir(fs::Dirname(path_)));
+  // After the line is durable: a crash before this leaves the head file
+  // behind, which ContinuationHead corrects from the file itself.
+  RETURN_IF_ERROR(RecordLiveHead(path_, head, identity.first, identity.second, options_.file_mode));
   return head;
 }
 
@@ -135,7 +163,11 @@ Result<AuditHead> AuditLog::Head() const {
   ASSIGN_OR_RETURN(LockedFile f, LockedFile::Open(path_, O_RDONLY, 0, LOCK_SH));
   ASSIGN_OR_RETURN(uint64_t size, f.Size());
   ASSIGN_OR_RETURN(uint64_t clean, f.CleanSize(size));
-  return HeadAt(f, clean);
+  if (clean > 0) return HeadAt(f, clean);
+  // Just rotated: the chain's head is the rotated file's last line.
+  ASSIGN_OR_RETURN(auto identity, f.DeviceAndInode());
+  ASSIGN_OR_RETURN(Continuation from, ContinuationHead(path_, identity.first, identity.second));
+  return from.head;
 }
 
 }  // namespace ailee::audit

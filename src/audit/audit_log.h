@@ -15,7 +15,11 @@
 // before Append returns its error, so the file never keeps a partial line.
 //
 // An AuditLog holds no file descriptor between calls: every Append reopens the
-// file, so log rotation or a replaced file is picked up. Thread-safe.
+// file, so log rotation or a replaced file is picked up. Rotation keeps one
+// chain (audit/continuation.h): appenders first lock "<log>.lock", and the
+// first line of an empty live file whose predecessor was rotated away is an
+// "audit.continue" record whose prev and seq follow that file's last line.
+// Thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -65,7 +69,8 @@ class AuditLog {
   // threads; it runs on the appending thread.
   void SetAppendObserver(std::function<void(const AuditHead&)> observer) { observer_ = std::move(observer); }
 
-  // The current head (read under a shared lock; a torn tail is ignored).
+  // The current head (read under a shared lock; a torn tail is ignored). For
+  // a live file emptied by a rotation: the rotated file's head.
   Result<AuditHead> Head() const;
 
   const std::string& path() const { return path_; }

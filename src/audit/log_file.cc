@@ -35,6 +35,12 @@ Result<uint64_t> LockedFile::Size() const {
   return static_cast<uint64_t>(sb.st_size);
 }
 
+Result<std::pair<uint64_t, uint64_t>> LockedFile::DeviceAndInode() const {
+  struct stat sb {};
+  if (::fstat(fd_, &sb) != 0) return ErrnoStatus("stat", path_, errno);
+  return std::pair<uint64_t, uint64_t>(static_cast<uint64_t>(sb.st_dev), static_cast<uint64_t>(sb.st_ino));
+}
+
 Result<std::string> LockedFile::ReadRange(uint64_t offset, uint64_t length) const {
   std::string out(length, '\0');
   uint64_t got = 0;

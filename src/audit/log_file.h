@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "base/status.h"
 
@@ -20,6 +21,8 @@ class LockedFile {
   ~LockedFile();
 
   Result<uint64_t> Size() const;
+  // The open file's device and inode: which file it is, whatever its name now.
+  Result<std::pair<uint64_t, uint64_t>> DeviceAndInode() const;
   // Offset just past the last '\n' before `size` (0 when there is none): the
   // part of the file made of complete lines.
   Result<uint64_t> CleanSize(uint64_t size) const;

@@ -26,6 +26,9 @@ using Json = nlohmann::ordered_json;
 
 inline constexpr int kFormatVersion = 1;
 inline const std::string kZeroHash(64, '0');
+// The operation of the first line of a live file that continues the chain
+// of a rotated one: its `prev` and `seq` follow that file's last line.
+inline constexpr std::string_view kContinueOperation = "audit.continue";
 
 // What an operation reports. `args` must hold no secrets; values of keys
 // named like secrets (see RedactSecrets) are replaced anyway.

@@ -8,9 +8,11 @@
 #include <vector>
 
 #include "audit/head_store.h"
+#include "audit/segment_file.h"
 #include "audit/verify.h"
 #include "base/clock.h"
 #include "base/fs.h"
+#include "base/hint.h"
 #include "cli/command.h"
 #include "cli/commands.h"
 #include "cli/ending.h"
@@ -23,7 +25,8 @@ namespace ailee::cli {
 namespace {
 
 struct AuditOptions {
-  std::string file;
+  std::string file;                 // show
+  std::vector<std::string> paths;   // verify: files and directories of segments
   std::string public_key_file;
   std::string head;  // "SEQ:HASH"
   std::string since;
@@ -137,6 +140,19 @@ Result<audit::AuditHead> ParseHead(const std::string& text) {
   return head;
 }
 
+nlohmann::json SegmentsJson(const audit::VerifyReport& r) {
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto& seg : r.segments) {
+    list.push_back({{"path", seg.path},
+                    {"lines", seg.lines},
+                    {"first_seq", seg.first_seq},
+                    {"last_seq", seg.last_seq},
+                    {"duplicate", seg.duplicate},
+                    {"torn_tail_bytes", seg.torn_tail_bytes}});
+  }
+  return list;
+}
+
 nlohmann::json ReportJson(const std::string& path, const audit::VerifyReport& r) {
   return {{"ok", r.ok},
           {"file", path},
@@ -145,19 +161,73 @@ nlohmann::json ReportJson(const std::string& path, const audit::VerifyReport& r)
           {"signed_lines", r.signed_lines},
           {"first_bad_line", r.first_bad_line},
           {"problem", r.problem},
-          {"torn_tail_bytes", r.torn_tail_bytes}};
+          {"torn_tail_bytes", r.torn_tail_bytes},
+          {"bad_file", r.bad_file},
+          {"first_seq", r.first_seq},
+          {"segments", SegmentsJson(r)}};
 }
 
 struct AuditVerification {
-  std::string path;
+  std::string path;  // the log (or the one file) verified
+  bool chain = false;  // several segments
   audit::VerifyReport report;
   RecordedHead recorded;  // what the tail was compared with
   bool signatures = false;  // every signature required and checked
 };
 
+// What verify reads: with no PATH the configured log and its rotations
+// beside it; one file as given (as before rotation existed); otherwise the
+// files given and the segments of the configured log's name in each
+// directory given (e.g. where `logs restore` put the archived ones).
+struct VerifyInput {
+  std::string log;                    // whose recorded head applies
+  std::vector<std::string> segments;  // empty: `log` alone
+  bool head_applies = true;           // `log` is among what is verified
+};
+
+Result<VerifyInput> VerifyInputOf(const AuditOptions& o, const GlobalOptions& g) {
+  VerifyInput in;
+  const bool one_file = o.paths.size() == 1 && !fs::IsDirectory(o.paths[0]);
+  if (one_file) {
+    in.log = o.paths[0];
+    return in;
+  }
+  AuditOptions configured = o;
+  configured.file.clear();
+  ASSIGN_OR_RETURN(in.log, LogToRead(configured, g));
+  const std::string log_name = fs::Basename(in.log);
+  std::vector<std::string> given = o.paths;
+  if (given.empty()) {
+    if (!fs::IsDirectory(fs::Dirname(in.log))) return in;  // reading the log says what is missing
+    given.push_back(fs::Dirname(in.log));
+  }
+  for (const auto& p : given) {
+    if (!fs::IsDirectory(p)) {
+      in.segments.push_back(p);
+      continue;
+    }
+    ASSIGN_OR_RETURN(auto found, audit::SegmentsIn(p, log_name));
+    in.segments.insert(in.segments.end(), found.begin(), found.end());
+  }
+  const std::string live = audit::AbsoluteLogPath(in.log);
+  in.head_applies = false;
+  for (const auto& seg : in.segments) in.head_applies = in.head_applies || audit::AbsoluteLogPath(seg) == live;
+  if (o.paths.empty() && in.segments.size() <= 1) in.segments.clear();  // never rotated: as before
+  if (!o.paths.empty() && in.segments.empty()) {
+    std::string where;
+    for (const auto& p : o.paths) where += (where.empty() ? "" : ", ") + p;
+    return WithHint(NotFound("no segment of " + log_name + " in " + where),
+                    "segments are named " + log_name + ", " + log_name + ".N[.gz] or " + log_name +
+                        "-DATE[.gz] (restored ones may end in ~HEX); `logs restore` puts archived ones in a directory");
+  }
+  return in;
+}
+
 Result<AuditVerification> VerifyLog(const AuditOptions& o, Session& s) {
   AuditVerification v;
-  ASSIGN_OR_RETURN(v.path, LogToRead(o, s.global()));
+  ASSIGN_OR_RETURN(VerifyInput in, VerifyInputOf(o, s.global()));
+  v.path = in.log;
+  v.chain = !in.segments.empty();
   audit::VerifyOptions vo;
   if (!o.public_key_file.empty()) {
     ASSIGN_OR_RETURN(std::string pem, fs::ReadFile(o.public_key_file));
@@ -170,20 +240,31 @@ Result<AuditVerification> VerifyLog(const AuditOptions& o, Session& s) {
     ASSIGN_OR_RETURN(vo.expected_head, ParseHead(o.head));
     v.recorded.head = vo.expected_head;
     v.recorded.source = "--head";
-  } else {
+  } else if (in.head_applies) {
     ASSIGN_OR_RETURN(v.recorded, RecordedHeadFor(v.path, o, s));
     vo.expected_head = v.recorded.head;
+  } else {
+    v.recorded.note = "the recorded head is that of " + audit::AbsoluteLogPath(v.path) + ", which is not among the files given";
   }
-  ASSIGN_OR_RETURN(v.report, audit::VerifyAuditLog(v.path, vo));
+  if (v.chain) {
+    ASSIGN_OR_RETURN(v.report, audit::VerifyAuditSegments(in.segments, vo, fs::Basename(in.log)));
+  } else {
+    ASSIGN_OR_RETURN(v.report, audit::VerifyAuditLog(v.path, vo));
+  }
   return v;
 }
 
 Status VerdictOf(const AuditVerification& v) {
   const audit::VerifyReport& r = v.report;
   if (r.ok) return Status::Ok();
+  std::string against = v.recorded.head ? "; compared with the head recorded in " + v.recorded.source : "";
+  if (v.chain) {
+    std::string good = r.lines > 0 ? "seq " + std::to_string(r.first_seq) + ".." + std::to_string(r.head.seq) + " verified"
+                                   : "no line before it";
+    return DataLoss("audit log " + v.path + " with its segments: " + r.problem + " (" + good + against + ")");
+  }
   std::string good = r.first_bad_line > 1 ? "lines 1.." + std::to_string(r.first_bad_line - 1) + " verified"
                                           : "no line before it";
-  std::string against = v.recorded.head ? "; compared with the head recorded in " + v.recorded.source : "";
   return DataLoss("audit log " + v.path + ": first bad line " + std::to_string(r.first_bad_line) + ": " + r.problem +
                   " (" + good + against + ")");
 }
@@ -203,6 +284,11 @@ std::string VerificationText(const AuditVerification& v) {
   if (!r.ok) return "";
   std::string line = "audit log OK: " + v.path + ", " + std::to_string(r.lines) + " line(s), head " +
                      std::to_string(r.head.seq) + ":" + r.head.hash;
+  if (v.chain) {
+    line += ", across " + std::to_string(r.segments.size()) + " file(s) from seq " + std::to_string(r.first_seq);
+  } else if (r.first_seq > 1) {
+    line += ", from seq " + std::to_string(r.first_seq) + " (continues a rotated segment not given)";
+  }
   if (v.signatures) line += ", all signatures valid";
   if (v.recorded.head) {
     line += "; matches the recorded head (line " + std::to_string(v.recorded.head->seq) + ") from " + v.recorded.source;
@@ -215,6 +301,12 @@ void PrintNotes(const AuditVerification& v) {
   if (!v.recorded.head) {
     std::cerr << "note: a truncated tail cannot be detected: not compared with a recorded head (" << v.recorded.note
               << ")" << std::endl;
+  }
+  if (v.report.first_seq > 1) {
+    std::cerr << "note: seq 1.." << v.report.first_seq - 1
+              << " are in older segments not verified here (archived ones: `ailee-cli logs restore --since DATE --target DIR`,"
+                 " then `ailee-cli audit verify DIR "
+              << v.path << "`)" << std::endl;
   }
   if (v.report.torn_tail_bytes > 0) {
     std::cerr << "note: " << v.report.torn_tail_bytes
@@ -269,7 +361,10 @@ void SetUpAuditCommand(CLI::App& parent, Session& s) {
   audit->require_subcommand(1);
 
   CLI::App* verify = audit->add_subcommand("verify", "check the chain (and signatures); names the first bad line");
-  verify->add_option("file", opts->file, "audit log (default: logging.audit_log of the config)");
+  verify->add_option("paths", opts->paths,
+                     "audit log FILE (default: logging.audit_log of the config, with its rotations beside it), or\n"
+                     "several files and directories of its segments (rotated .N[.gz], -DATE[.gz], restored by\n"
+                     "`logs restore`), verified as one chain in seq order");
   verify->add_option("--public-key", opts->public_key_file, "PEM public key: require and check every signature");
   verify->add_option("--head", opts->head,
                      "expected head SEQ:HASH (e.g. from a snapshot); default: the newest head recorded in the\n"

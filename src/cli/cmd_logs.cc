@@ -63,9 +63,9 @@ json ArchiveJson(const ops::LogArchiveResult& r, bool dry_run) {
 void SetUpArchive(CLI::App* logs, Session& ses) {
   auto* cmd = logs->add_subcommand(
       "archive",
-      "Store the rotated logs of DIR (*.log.N, *.log.N.gz, *.gz; never live *.log nor the audit log) as a 'logs'\n"
-      "snapshot, remove local copies older than --older-than once they are in the repository, and forget logs\n"
-      "snapshots older than --keep-archive (run `repo prune` to free their space).");
+      "Store the rotated logs of DIR (*.log.N, *.log.N.gz, *.gz, the audit log's rotated segments too; never a\n"
+      "live *.log) as a 'logs' snapshot, remove local copies older than --older-than once they are in the\n"
+      "repository, and forget logs snapshots older than --keep-archive (run `repo prune` to free their space).");
   auto args = std::make_shared<RepoArgs>();
   auto dir = std::make_shared<std::string>();
   auto older = std::make_shared<std::string>("90d");

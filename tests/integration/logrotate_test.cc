@@ -1,7 +1,11 @@
 // The shipped logrotate rule (packaging/logrotate/ailee) rotating a real
 // node's log with the real `logrotate -f`, its postrotate sending SIGHUP: the
-// node then writes to the new file, no line is lost or split between files,
-// and the audit log (a hash chain) is never rotated.
+// node then writes to the new file, no line is lost or split between files.
+// And its rule for the audit log rotating audit.log while ailee-cli commands
+// append to it: the chain continues across the files, `logs archive` stores
+// the rotated segments, and `audit verify` over the segments restored from
+// the repository plus the live file passes, and names the gap once one
+// restored segment is missing.
 //
 // The node is a follower of a leader that does not exist, so it keeps
 // writing warnings (its retry loop) while the rotations happen. What it
@@ -13,9 +17,13 @@
 #include <sstream>
 #include <thread>
 
+#include <signal.h>
+#include <unistd.h>
+
 #include "base/fs.h"
 #include "harness.h"
 #include "harness_gtest.h"
+#include "repo_fixture.h"
 
 namespace ailee::it {
 namespace {
@@ -45,9 +53,8 @@ std::string TestRule(const std::string& logs, pid_t pid) {
   EXPECT_TRUE(shipped.ok()) << shipped.status().ToString();
   std::string rule = shipped.ok() ? *shipped : "";
   for (size_t at; (at = rule.find("/var/log/ailee")) != std::string::npos;) rule.replace(at, 14, logs);
-  size_t create = rule.find("create 0640 ailee ailee");
-  EXPECT_NE(create, std::string::npos);
-  if (create != std::string::npos) rule.replace(create, 23, "create 0640");
+  EXPECT_NE(rule.find("create 0640 ailee ailee"), std::string::npos);
+  for (size_t at; (at = rule.find("create 0640 ailee ailee")) != std::string::npos;) rule.replace(at, 23, "create 0640");
   size_t post = rule.find("postrotate\n"), end = rule.find("endscript");
   EXPECT_TRUE(post != std::string::npos && end != std::string::npos);
   if (post != std::string::npos && end != std::string::npos) {
@@ -75,10 +82,6 @@ TEST(Logrotate, ShippedRuleRotatesTheNodeLogWithoutLosingALine) {
   const std::string logs = fs::JoinPath(node.dir(), "logs");
   const std::string live = fs::JoinPath(logs, "node.log");
   ASSERT_TRUE(WaitForText(live, "follower:", Millis(10000))) << FileTail(live);
-  // An operator's audit log beside it: a rotation would cut its hash chain.
-  const std::string audit = fs::JoinPath(logs, "audit.log");
-  ASSERT_OK(WriteFile(audit, "{\"seq\":1}\n", 0600));
-
   const std::string conf = s.dir().Join("logrotate.conf"), state = s.dir().Join("logrotate.state");
   ASSERT_OK(WriteFile(conf, TestRule(logs, node.process().pid())));
   constexpr int kRotations = 3;
@@ -110,10 +113,74 @@ TEST(Logrotate, ShippedRuleRotatesTheNodeLogWithoutLosingALine) {
   std::sort(from_files.begin(), from_files.end());
   std::sort(from_stderr.begin(), from_stderr.end());
   EXPECT_EQ(from_files, from_stderr) << "the log files across the rotations differ from what the node wrote";
+}
 
-  EXPECT_EQ(ReadPlainOrGzip(audit), "{\"seq\":1}\n") << "the audit log was rotated";
-  EXPECT_FALSE(fs::Exists(audit + ".1"));
-  EXPECT_FALSE(fs::Exists(audit + ".1.gz"));
+TEST(Logrotate, ShippedRuleRotatesTheAuditLogWithoutCuttingItsChain) {
+  RepoWorld w("logrotate-audit");
+  TestNode& n = w.AddNode("node-1");
+  ASSERT_OK(w.InitRepo());
+  const std::string logs = fs::JoinPath(n.dir(), "logs");
+  ASSERT_OK(fs::MakeDirs(logs, 0750));
+  const std::string audit = fs::JoinPath(logs, "audit.log");
+  // Audited and cheap: each run appends one line to the audit log.
+  const std::vector<std::string> audited = {"--audit-log", audit, "-q", "logs", "archive", "--dir", logs, "--dry-run"};
+  auto cli = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {"--audit-log", audit});
+    return w.Cli(n, args);
+  };
+  for (int i = 0; i < 3; ++i) ASSERT_EQ(w.Cli(n, audited).exit_code, 0);
+
+  // No node here: the other logs' postrotate signals this process, which ignores it.
+  ::signal(SIGHUP, SIG_IGN);
+  const std::string conf = w.scenario().dir().Join("logrotate.conf"), state = w.scenario().dir().Join("logrotate.state");
+  ASSERT_OK(WriteFile(conf, TestRule(logs, ::getpid())));
+  // Commands append from another thread while logrotate renames the file.
+  std::atomic<int> failures{0};
+  std::thread appender([&] {
+    for (int i = 0; i < 8; ++i) failures += w.Cli(n, audited).exit_code == 0 ? 0 : 1;
+  });
+  for (int r = 0; r < 3; ++r) {
+    CommandResult rot = it::Run({"/usr/sbin/logrotate", "-f", "-s", state, conf}, Millis(30000));
+    EXPECT_EQ(rot.exit_code, 0) << rot << "\nrule:\n" << FileTail(conf);
+    // Something appended before the next rotation (notifempty skips an empty file).
+    for (int i = 0; i < 2; ++i) ASSERT_EQ(w.Cli(n, audited).exit_code, 0);
+  }
+  appender.join();
+  ASSERT_EQ(failures.load(), 0);
+  ASSERT_TRUE(fs::Exists(audit + ".1")) << "delaycompress keeps the newest rotation plain";
+  ASSERT_TRUE(fs::Exists(audit + ".2.gz"));
+  ASSERT_TRUE(fs::Exists(audit + ".3.gz"));
+
+  // On disk: the live file with its rotations, one chain from seq 1, and it
+  // ends at the head the last command recorded in the repository.
+  ASSIGN_OR_FAIL(auto on_disk, w.JsonOk(n, {"--audit-log", audit, "audit", "verify"}));
+  EXPECT_TRUE(on_disk["ok"].get<bool>()) << on_disk.dump(2);
+  EXPECT_EQ(on_disk["first_seq"], 1) << on_disk.dump(2);
+  EXPECT_EQ(on_disk["segments"].size(), 4u) << on_disk.dump(2);
+  EXPECT_FALSE(on_disk["recorded_head"].is_null()) << on_disk.dump(2);
+
+  // Archive the rotated segments, restore them into a fresh directory.
+  ASSERT_EQ(cli({"-q", "logs", "archive", "--dir", logs}).exit_code, 0);
+  const std::string restored = w.scenario().dir().Join("restored");
+  CommandResult res = cli({"-q", "logs", "restore", "--since", "2000-01-01", "--target", restored});
+  ASSERT_EQ(res.exit_code, 0) << res;
+  for (const char* seg : {"audit.log.1", "audit.log.2.gz", "audit.log.3.gz"}) {
+    ASSERT_TRUE(fs::Exists(fs::JoinPath(restored, seg))) << seg << " not restored";
+  }
+  // The archived segments with the live file: one chain from seq 1, head matching.
+  ASSIGN_OR_FAIL(auto whole, w.JsonOk(n, {"--audit-log", audit, "audit", "verify", restored, audit}));
+  EXPECT_TRUE(whole["ok"].get<bool>()) << whole.dump(2);
+  EXPECT_EQ(whole["first_seq"], 1) << whole.dump(2);
+  EXPECT_FALSE(whole["recorded_head"].is_null()) << whole.dump(2);  // and it matched (ok)
+  EXPECT_GT(whole["head"]["seq"].get<uint64_t>(), on_disk["head"]["seq"].get<uint64_t>()) << whole.dump(2);
+  EXPECT_EQ(whole["lines"], whole["head"]["seq"]) << whole.dump(2);
+
+  // One archived segment missing: verify fails (exit 3) and names the gap.
+  ASSERT_EQ(::unlink(fs::JoinPath(restored, "audit.log.2.gz").c_str()), 0);
+  CommandResult gap = cli({"audit", "verify", restored, audit});
+  EXPECT_EQ(gap.exit_code, 3) << gap;
+  EXPECT_NE(gap.err.find("missing"), std::string::npos) << gap;
+  EXPECT_NE(gap.err.find(fs::JoinPath(restored, "audit.log.1")), std::string::npos) << gap;
 }
 
 }  // namespace

@@ -258,6 +258,19 @@ def check_logrotate(src, errors):
     per_day = {"hourly": 24, "daily": 1, "weekly": 1 / 7}
     if not period or not keep or int(keep.group(1)) / per_day[period.group(1)] != 90:
         errors.append("logrotate: does not keep 90 days online")
+    audit = re.search(r"^/var/log/ailee/audit\.log\s*\{(.*?)\}", body, re.M | re.S)
+    if not audit:
+        errors.append("logrotate: the audit log is not rotated (docs/audit-log.md, Rotation)")
+    else:
+        opts = audit.group(1).split()
+        if "copytruncate" in opts:
+            errors.append("logrotate: copytruncate on the audit log loses the lines appended between copy and truncate")
+        for want in ("create", "delaycompress", "notifempty"):
+            if want not in opts:
+                errors.append(f"logrotate: the audit log's rule has no {want} (its chain continues from audit.log.1)")
+        keep = re.search(r"rotate\s+(\d+)", audit.group(1))
+        if "daily" not in opts or not keep or int(keep.group(1)) != 90:
+            errors.append("logrotate: does not keep the audit log 90 days online")
     script = re.search(r"postrotate\n(.*?)endscript", text, re.S)
     kills = [l for l in (script.group(1).splitlines() if script else [])
              if "kill" in l and not l.strip().startswith("#")]
@@ -348,6 +361,8 @@ def self_test(src, cli):
         ("packaging/logrotate/ailee", "--signal=HUP", "--signal=TERM"),
         ("packaging/systemd/ailee-node.service", "ReadWritePaths=/var/lib/ailee ", "ReadWritePaths=/var/lib/ailee/node-1 "),
         ("packaging/logrotate/ailee", "[!a]*.log /var/log/ailee/a[!u]*.log", "*.log"),
+        ("packaging/logrotate/ailee", "/var/log/ailee/audit.log {", "/var/log/ailee/audit.log {\n    copytruncate"),
+        ("packaging/logrotate/ailee", "/var/log/ailee/audit.log {", "/var/log/ailee/audit.log.old {"),
         ("packaging/jobs.env", "AILEE_SIGNER_ID=", "AILEE_SIGNER="),
         ("packaging/systemd/ailee-job-.service.d/10-hardening.conf", " -/var/lib/prometheus/node-exporter", ""),
     ]

@@ -22,7 +22,6 @@ class LogsArchiveTest : public testing::OpsRepoTest {
     OpsRepoTest::SetUp();
     logs_ = dir_ + "/log";
     options_.dir = logs_;
-    options_.audit_log = logs_ + "/audit.log";
     options_.host = "node-host";
   }
   int64_t NowSec() const { return clock_.NowMillis() / 1000; }
@@ -63,13 +62,18 @@ TEST_F(LogsArchiveTest, RotatedNames) {
 TEST_F(LogsArchiveTest, NinetyDaysOnlineSevenYearsArchived) {
   PutLog("node.log", "live\n", 0);
   PutLog("audit.log", "{chain}\n", 0);
-  PutLog("audit.log.1", "{old chain}\n", 100 * kDay);
+  PutLog("audit.log.lock", "", 0);
+  PutLog("audit.log.head", "{head}\n", 0);
+  PutLog("audit.log.1", "{old chain}\n", 30 * kDay);
   PutLog("node.log.1", "one hour old\n", 3600);
   PutLog("node.log.2.gz", "89 days old\n", 89 * kDay);
   PutLog("node.log.3.gz", "91 days old\n", 91 * kDay);
 
   auto first = Archive();
-  EXPECT_EQ(first.archived, (std::vector<std::string>{"node.log.1", "node.log.2.gz", "node.log.3.gz"}));
+  // The audit log's rotated segment too (its chain continues across
+  // segments); never the live file nor its sidecars.
+  EXPECT_EQ(first.archived,
+            (std::vector<std::string>{"audit.log.1", "node.log.1", "node.log.2.gz", "node.log.3.gz"}));
   EXPECT_EQ(first.removed_local, std::vector<std::string>{"node.log.3.gz"});
   EXPECT_FALSE(fs::Exists(logs_ + "/node.log.3.gz"));
   EXPECT_TRUE(fs::Exists(logs_ + "/node.log.2.gz"));
@@ -78,7 +82,9 @@ TEST_F(LogsArchiveTest, NinetyDaysOnlineSevenYearsArchived) {
   auto snap = repo::FindSnapshot(*repo_, first.snapshot_id);
   ASSERT_TRUE(snap.ok());
   EXPECT_EQ(snap->kind, "logs");
-  for (const auto& f : snap->files) EXPECT_EQ(f.path.rfind("audit", 0), std::string::npos) << f.path;
+  for (const auto& f : snap->files) {
+    EXPECT_TRUE(f.path != "audit.log" && f.path != "audit.log.lock" && f.path != "audit.log.head") << f.path;
+  }
   const std::string first_id = first.snapshot_id;
 
   // Two days later node.log.2.gz crosses 90 days; unchanged files are not re-read.
@@ -94,7 +100,8 @@ TEST_F(LogsArchiveTest, NinetyDaysOnlineSevenYearsArchived) {
   clock_.Advance(95 * kDayMs);
   Put(logs_ + "/node.log.1", "rewritten\n", 0640, NowSec() - 91 * kDay);
   auto third = Archive();
-  EXPECT_EQ(third.removed_local, std::vector<std::string>{"node.log.1"});  // archived in this run, then removed
+  // node.log.1 archived in this run, then removed; the audit segment after its 90 days online.
+  EXPECT_EQ(third.removed_local, (std::vector<std::string>{"audit.log.1", "node.log.1"}));
   EXPECT_FALSE(fs::Exists(logs_ + "/node.log.1"));
 
   // Seven years after the first snapshot (less a day): everything is kept.

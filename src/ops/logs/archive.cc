@@ -69,13 +69,11 @@ LogArchiveOptions LogArchiveOptionsFor(const std::optional<config::NodeConfig>& 
   } else if (cfg && !cfg->logging.log_file.empty()) {
     o.dir = fs::Dirname(cfg->logging.log_file);
   }
-  o.audit_log = cfg ? cfg->logging.audit_log : std::string(config::kDefaultAuditLog);
   return o;
 }
 
 Result<LogArchiveResult> ArchiveLogs(repo::Repository& repo, const LogArchiveOptions& options) {
   if (!fs::IsDirectory(options.dir)) return NotFound("log directory " + options.dir + " does not exist");
-  const std::string audit_name = options.audit_log.empty() ? "" : fs::Basename(options.audit_log);
   const std::string host = options.host.empty() ? repo::LocalHostname() : options.host;
   const int64_t now_ms = repo.clock().NowMillis();
   LogArchiveResult result;
@@ -84,7 +82,6 @@ Result<LogArchiveResult> ArchiveLogs(repo::Repository& repo, const LogArchiveOpt
   ASSIGN_OR_RETURN(auto names, fs::ListDir(options.dir));
   for (const auto& name : names) {
     if (!IsRotatedLogName(name)) continue;
-    if (!audit_name.empty() && name.rfind(audit_name, 0) == 0) continue;
     struct stat st;
     if (::lstat(fs::JoinPath(options.dir, name).c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
     logs[name] = {name, static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec, static_cast<uint64_t>(st.st_size)};

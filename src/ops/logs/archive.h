@@ -4,9 +4,11 @@
 //
 // ArchiveLogs, in order:
 //   1. picks the rotated logs in `dir` (top level only): "*.log.N",
-//      "*.log.N.gz", "*.log-DATE[.gz]" and "*.gz"; never a live "*.log" and
-//      never the audit log or anything named after it (its chain must not be
-//      rotated away);
+//      "*.log.N.gz", "*.log-DATE[.gz]" and "*.gz"; never a live "*.log".
+//      The audit log's rotated segments are among them: its chain continues
+//      from one into the next (audit/continuation.h), `audit verify`
+//      checks it across segments restored from here, and the live file and
+//      its sidecars (audit.log.lock, .head) are not rotated names;
 //   2. stores them with BackupTree (kind "logs", zstd-compressed by the
 //      repository, parent: the host's latest logs snapshot, so files
 //      archived before are not read again and identical content is stored
@@ -44,7 +46,6 @@ bool IsRotatedLogName(const std::string& name);
 
 struct LogArchiveOptions {
   std::string dir = "/var/log/ailee";
-  std::string audit_log;                        // excluded, with its rotations
   int64_t keep_local_ms = kDefaultKeepLocalMs;  // < 0: never remove local copies
   int64_t keep_archive_ms = kDefaultKeepArchiveMs;  // <= 0: never forget
   std::string host;                             // empty: this host
@@ -63,8 +64,9 @@ struct LogArchiveResult {
 };
 
 // The options a node's config implies (cfg may be empty): dir is the
-// directory of logging.log_file, else /var/log/ailee; audit_log is
-// logging.audit_log, else config::kDefaultAuditLog. `dir` overrides when set.
+// directory of logging.log_file, else /var/log/ailee. `dir` overrides when
+// set. The audit log's rotations are archived when it lives in that
+// directory (the default /var/log/ailee/audit.log does).
 LogArchiveOptions LogArchiveOptionsFor(const std::optional<config::NodeConfig>& cfg, const std::string& dir);
 
 Result<LogArchiveResult> ArchiveLogs(repo::Repository& repo, const LogArchiveOptions& options);
