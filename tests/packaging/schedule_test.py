@@ -5,6 +5,10 @@ against the runbook and against ailee-cli itself:
 - every job has a service and a timer, at the runbook's time, Persistent, with
   a randomized delay, under flock; the cron file runs the same ailee-cli
   command lines at the same times;
+- the block archiver runs as a long-running service (ailee-archive.service,
+  restarted on failure, enabled into multi-user.target) and, on cron hosts,
+  from a per-minute line under the same flock that starts it when it is not
+  running;
 - every ailee-cli command line parses: each subcommand exists (its --help
   answers with its own usage line) and each flag is one that subcommand has;
 - the units may write where the example config puts data, logs and the
@@ -38,6 +42,10 @@ SCHEDULE = {
     "logs-archive": ("*-*-* *:05:00", "5 * * * *"),
     "drill": ("*-*-01 05:00:00", "0 5 1 * *"),
 }
+# The block archiver is no timer: a long-running service, and on cron hosts a
+# per-minute start that its flock makes a no-op while one runs.
+ARCHIVER_UNIT = "ailee-archive.service"
+ARCHIVER = ("service", "* * * * *")
 
 
 def read_ini(path):
@@ -131,7 +139,36 @@ def systemd_jobs(unit_dir, env, errors):
             errors.append(f"ailee-job-{job}.timer: not WantedBy=timers.target")
         if argv is not None:
             jobs[argv] = cal[0] if cal else None
+    archiver_unit(unit_dir, env, errors, jobs)
     return jobs
+
+
+def archiver_unit(unit_dir, env, errors, jobs):
+    path = os.path.join(unit_dir, ARCHIVER_UNIT)
+    if not os.path.exists(path):
+        errors.append(f"no {ARCHIVER_UNIT}: nothing runs the block archiver")
+        return
+    svc = read_ini(path)
+    execs = values(svc, "Service", "ExecStart")
+    if len(execs) != 1:
+        errors.append(f"{ARCHIVER_UNIT}: {len(execs)} ExecStart lines, want 1")
+        return
+    words = [expand(w, env, errors, ARCHIVER_UNIT) for w in shlex.split(execs[0])]
+    argv = cli_argv(words, ARCHIVER_UNIT, errors)
+    if argv is not None and argv[-2:] != ("archive", "run"):
+        errors.append(f"{ARCHIVER_UNIT}: runs {' '.join(argv)}, not archive run")
+    for key, want in (("Type", "simple"), ("User", "ailee"), ("Restart", "on-failure"),
+                      ("NoNewPrivileges", "true")):
+        if values(svc, "Service", key) != [want]:
+            errors.append(f"{ARCHIVER_UNIT}: {key} is not {want}")
+    if not values(svc, "Service", "RestartSec"):
+        errors.append(f"{ARCHIVER_UNIT}: no RestartSec (a failing archiver would restart in a tight loop)")
+    if values(svc, "Install", "WantedBy") != ["multi-user.target"]:
+        errors.append(f"{ARCHIVER_UNIT}: not WantedBy=multi-user.target")
+    if "ailee-node.service" not in " ".join(values(svc, "Unit", "After")):
+        errors.append(f"{ARCHIVER_UNIT}: not ordered after ailee-node.service")
+    if argv is not None:
+        jobs[argv] = ARCHIVER[0]
 
 
 def cron_jobs(cron_file, env, errors):
@@ -216,7 +253,10 @@ def check_write_paths(src, errors):
     unit_dir = os.path.join(src, "packaging/systemd")
     need = example_paths(src)
     for unit, paths_need in (("ailee-node.service", need[:4]),
-                             ("ailee-job-.service.d/10-hardening.conf", need)):
+                             ("ailee-job-.service.d/10-hardening.conf", need),
+                             (ARCHIVER_UNIT, need)):
+        if not os.path.exists(os.path.join(unit_dir, unit)):
+            continue  # reported by archiver_unit
         ini = read_ini(os.path.join(unit_dir, unit))
         rw = [p.lstrip("-") for v in values(ini, "Service", "ReadWritePaths") for p in v.split()]
         if values(ini, "Service", "ProtectSystem") != ["strict"]:
@@ -322,7 +362,7 @@ def run(src, cli):
     if set(sd) != set(cron):
         errors.append("cron and systemd run different command lines:\n  only systemd: "
                       f"{sorted(set(sd) - set(cron))}\n  only cron: {sorted(set(cron) - set(sd))}")
-    by_cal = {cal: cr for cal, cr in SCHEDULE.values()}
+    by_cal = {cal: cr for cal, cr in (*SCHEDULE.values(), ARCHIVER)}
     for argv, cal in sd.items():
         if argv in cron and by_cal.get(cal) != cron[argv]:
             errors.append(f"{' '.join(argv)}: systemd at {cal}, cron at {cron[argv]}")
@@ -350,6 +390,11 @@ def self_test(src, cli):
         ("packaging/logrotate/ailee", "[!a]*.log /var/log/ailee/a[!u]*.log", "*.log"),
         ("packaging/jobs.env", "AILEE_SIGNER_ID=", "AILEE_SIGNER="),
         ("packaging/systemd/ailee-job-.service.d/10-hardening.conf", " -/var/lib/prometheus/node-exporter", ""),
+        ("packaging/cron/ailee", "ailee-cli --quiet archive run", "true"),
+        ("packaging/cron/ailee", "*     *  *", "*/5   *  *"),
+        ("packaging/systemd/ailee-archive.service", "Restart=on-failure", "Restart=no"),
+        ("packaging/systemd/ailee-archive.service", "ReadWritePaths=/var/lib/ailee ", "ReadWritePaths="),
+        ("packaging/systemd/ailee-archive.service", "archive run", "archive status"),
     ]
     failures = 0
     for e in run(src, cli):
