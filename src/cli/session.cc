@@ -1,6 +1,10 @@
 #include "cli/session.h"
 
+#include <unistd.h>
+
 #include "base/clock.h"
+#include "base/hint.h"
+#include "base/user_name.h"
 
 namespace ailee::cli {
 
@@ -59,6 +63,15 @@ std::string AuditLogPath(const GlobalOptions& g, const config::NodeConfig* cfg, 
 
 Result<std::unique_ptr<audit::AuditLog>> OpenAuditLogAt(const std::string& path) {
   auto log = audit::AuditLog::Open(path);
+  if (log.status().code() == StatusCode::kPermissionDenied && HintOf(log.status()).empty()) {
+    // Another user than the one the node and the jobs run as, who owns the log.
+    const std::string owner = OwnerName(path);
+    if (!owner.empty() && owner != UserName(::geteuid())) {
+      return WithHint(log.status().WithContext("opening the audit log " + path + " (owned by " + owner + ")"),
+                      "run ailee-cli as the user the node and the jobs run as: sudo -u " + owner +
+                          " ailee-cli ... (docs/operations.md, \"Permission model\")");
+    }
+  }
   if (!log.ok()) {
     return log.status().WithContext("opening the audit log " + path +
                                     " (--audit-log, else the config's logging.audit_log, else " +
