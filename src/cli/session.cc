@@ -31,6 +31,11 @@ Result<const config::NodeConfig*> Session::RequireConfig() {
 }
 
 Result<audit::AuditLog*> Session::audit_log(const std::string& option) {
+  // A config this user may not read (ailee-cli run as another user than the
+  // node's) is the error to show, not the default audit log path's.
+  if (option.empty() && global_.audit_log.empty() && config().status().code() == StatusCode::kPermissionDenied) {
+    return config().status();
+  }
   if (!audit_log_) audit_log_.emplace(open_audit_log_(AuditLogPath(global_, config_if_loaded(), option)));
   if (!audit_log_->ok()) return audit_log_->status();
   return audit_log_->value().get();

@@ -297,8 +297,10 @@ TEST_F(ApiTest, EveryMetricTheNodeServesIsDocumented) {
   ASSERT_EQ(report.status, 200) << report.body.dump();
   TestNode follower = scenario_->AddNode(NodeSpec::Follower("node-2", node_->url(), 100, 5));
   ASSERT_OK(follower.Start());
-  auto served = ServedMetrics(node_->Client().GetText("/metrics").value_or(""));
-  for (const auto& [name, th] : ServedMetrics(follower.Client().GetText("/metrics").value_or(""))) served[name] = th;
+  ASSIGN_OR_FAIL(std::string leader_text, node_->Client().GetText("/metrics"));
+  ASSIGN_OR_FAIL(std::string follower_text, follower.Client().GetText("/metrics"));
+  auto served = ServedMetrics(leader_text);
+  for (const auto& [name, th] : ServedMetrics(follower_text)) served[name] = th;
   EXPECT_EQ(follower.Terminate(), 0);
   ASSERT_GE(served.size(), 10u);
   EXPECT_TRUE(served.count("ailee_sync_lag_blocks")) << "the follower's metric is missing";
