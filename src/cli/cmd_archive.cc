@@ -98,6 +98,16 @@ void SetUpRun(CLI::App& parent, Session& ses) {
     ao.log = [quiet = ses.global().quiet](const std::string& level, const std::string& line) {
       if (!quiet || level != "info") std::cerr << FormatUtc(Clock::Real().NowMillis() / 1000) << " archive " << level << ": " << line << std::endl;
     };
+    // The node's admin token (as create-checkpoint reads it) lets the
+    // archiver report its progress for the node's /metrics.
+    auto token = s->config() ? config::ReadAdminToken(*s->config())
+                             : Result<std::string>(NotFound("no config, so no node.admin_token_file"));
+    if (token.ok()) {
+      ao.admin_token = *token;
+    } else {
+      ao.log("warn", "archive progress is not reported to the node (no ailee_node_archive_* on its /metrics): " +
+                         token.status().message());
+    }
     audit::ScopedAuditOp op(s->audit(), "archive-run", {{"repository", s->url()}, {"node", ao.node_url}, {"once", o->once}});
     auto archived = ops::RunArchiver(s->repo(), ao);
     if (archived.ok()) ses.AddMetrics(ops::metrics::ArchiverSamples(*archived));

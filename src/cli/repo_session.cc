@@ -6,6 +6,7 @@
 #include "base/clock.h"
 #include "base/hint.h"
 #include "keys/secret_input.h"
+#include "ops/object_stores.h"
 #include "repo/ids.h"
 #include "storage/object_store.h"
 
@@ -92,6 +93,7 @@ Result<RepoSession> RepoSession::Open(Session& session, const RepoArgs& args) {
 }
 
 Status RepoSession::OpenRepository() {
+  RETURN_IF_ERROR(ops::CheckRepositoryUser(url_));
   ASSIGN_OR_RETURN(auto store, storage::OpenObjectStore(url_));
   auto opened = repo::Repository::Open(store, passphrase_.view());
   if (!opened.ok()) {
@@ -112,6 +114,7 @@ Status RepoSession::OpenRepository() {
 }
 
 Result<std::string> RepoSession::InitRepository(const repo::InitOptions& options) {
+  RETURN_IF_ERROR(ops::CheckRepositoryUser(url_));
   ASSIGN_OR_RETURN(auto store, storage::OpenObjectStore(url_));
   ASSIGN_OR_RETURN(repo_, repo::Repository::Init(store, passphrase_.view(), options));
   RecordAuditHeads();  // repo.init's own line is the first head the new repository records

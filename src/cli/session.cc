@@ -1,6 +1,10 @@
 #include "cli/session.h"
 
+#include <unistd.h>
+
 #include "base/clock.h"
+#include "base/hint.h"
+#include "base/user_name.h"
 
 namespace ailee::cli {
 
@@ -27,6 +31,11 @@ Result<const config::NodeConfig*> Session::RequireConfig() {
 }
 
 Result<audit::AuditLog*> Session::audit_log(const std::string& option) {
+  // A config this user may not read (ailee-cli run as another user than the
+  // node's) is the error to show, not the default audit log path's.
+  if (option.empty() && global_.audit_log.empty() && config().status().code() == StatusCode::kPermissionDenied) {
+    return config().status();
+  }
   if (!audit_log_) audit_log_.emplace(open_audit_log_(AuditLogPath(global_, config_if_loaded(), option)));
   if (!audit_log_->ok()) return audit_log_->status();
   return audit_log_->value().get();
@@ -59,6 +68,15 @@ std::string AuditLogPath(const GlobalOptions& g, const config::NodeConfig* cfg, 
 
 Result<std::unique_ptr<audit::AuditLog>> OpenAuditLogAt(const std::string& path) {
   auto log = audit::AuditLog::Open(path);
+  if (log.status().code() == StatusCode::kPermissionDenied && HintOf(log.status()).empty()) {
+    // Another user than the one the node and the jobs run as, who owns the log.
+    const std::string owner = OwnerName(path);
+    if (!owner.empty() && owner != UserName(::geteuid())) {
+      return WithHint(log.status().WithContext("opening the audit log " + path + " (owned by " + owner + ")"),
+                      "run ailee-cli as the user the node and the jobs run as: sudo -u " + owner +
+                          " ailee-cli ... (docs/operations.md, \"Permission model\")");
+    }
+  }
   if (!log.ok()) {
     return log.status().WithContext("opening the audit log " + path +
                                     " (--audit-log, else the config's logging.audit_log, else " +

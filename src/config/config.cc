@@ -1,9 +1,16 @@
 #include "config/config.h"
 
+#include <unistd.h>
+
+#include <cerrno>
 #include <charconv>
+#include <cstring>
 #include <filesystem>
+#include <optional>
 
 #include "base/fs.h"
+#include "base/hint.h"
+#include "base/user_name.h"
 #include "config/parse.h"
 
 namespace ailee::config {
@@ -74,10 +81,32 @@ std::string FormatProblems(const std::vector<ConfigProblem>& problems) {
   return out;
 }
 
+namespace {
+
+// Problems that are all files this process may not read: ailee-cli run as
+// another user than the one the config's files belong to (the node's): a
+// permission error naming that user, not an invalid config.
+std::optional<Status> PermissionProblems(const std::vector<ConfigProblem>& problems) {
+  const std::string denied = std::strerror(EACCES);
+  std::string owner;
+  for (const auto& p : problems) {
+    if (p.message != denied) return std::nullopt;
+    for (std::string at = p.found; owner.empty() && at.size() > 1; at = fs::Dirname(at)) owner = OwnerName(at);
+  }
+  if (problems.empty() || owner.empty()) return std::nullopt;
+  return WithHint(PermissionDenied("the config's files are not readable by " + UserName(::geteuid()) + ":\n" +
+                                   FormatProblems(problems)),
+                  "they belong to " + owner + ", the user the node runs as: sudo -u " + owner +
+                      " ailee-cli ... (docs/operations.md, \"Permission model\")");
+}
+
+}  // namespace
+
 Result<NodeConfig> LoadConfig(const std::string& path) {
   auto text = fs::ReadFile(path);
   if (!text.ok()) return text.status().WithContext("loading node config");
   ConfigAnalysis a = AnalyzeConfig(*text, path);
+  if (auto denied = PermissionProblems(a.problems)) return *denied;
   if (!a.problems.empty()) {
     return InvalidArgument("config " + a.config.config_path + " has " + std::to_string(a.problems.size()) +
                            " problem(s):\n" + FormatProblems(a.problems));

@@ -4,9 +4,12 @@
 #include <openssl/crypto.h>
 
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
 
+#include "base/clock.h"
 #include "base/hex.h"
+#include "node/checkpoint_target.h"
 #include "node/node.h"
 
 namespace ailee::node {
@@ -79,6 +82,39 @@ bool AdminAuthorized(const httplib::Request& req, const Node& node) {
   return CRYPTO_memcmp(auth.data() + prefix.size(), node.admin_token().data(), node.admin_token().size()) == 0;
 }
 
+// Admin endpoints: false (and the 403 sent) without the node's token.
+bool RequireAdmin(const httplib::Request& req, httplib::Response& res, const Node& node) {
+  if (AdminAuthorized(req, node)) return true;
+  ReplyError(res, PermissionDenied("admin token missing or wrong (see node.admin_token_file)"));
+  return false;
+}
+
+// The request body as a JSON object, or the 400 sent.
+std::optional<json> JsonBody(const httplib::Request& req, httplib::Response& res, const char* expected) {
+  json body = json::parse(req.body, nullptr, false);
+  if (body.is_object()) return body;
+  ReplyError(res, InvalidArgument(std::string("body: expected JSON ") + expected));
+  return std::nullopt;
+}
+
+// The archiver's report after a seal (node/archive_progress.h).
+void ReportArchiveProgress(Node& node, const json& body, httplib::Response& res) {
+  const auto id = body.find("node_id");
+  if (id != body.end() && (!id->is_string() || id->get<std::string>() != node.config().node.id)) {
+    return ReplyError(res, InvalidArgument("node_id: this is node " + node.config().node.id +
+                                           ", the report is of another node's archive"));
+  }
+  const auto height = body.find("archived_height");
+  const auto sealed = body.find("sealed_at_ms");
+  if (height == body.end() || !height->is_number_unsigned() || (sealed != body.end() && !sealed->is_number_integer())) {
+    return ReplyError(res, InvalidArgument("expected {\"archived_height\": N, \"sealed_at_ms\": T}"));
+  }
+  Status st = node.archive_progress().Report(height->get<uint64_t>(), sealed == body.end() ? 0 : sealed->get<int64_t>(),
+                                             node.db().Tip().height, Clock::Real().NowMillis());
+  if (!st.ok()) return ReplyError(res, st);
+  Reply(res, {{"archived_height", height->get<uint64_t>()}});
+}
+
 std::string Metrics(Node& node) {
   auto stats = node.db().GetStats();
   auto& c = node.counters();
@@ -101,6 +137,16 @@ std::string Metrics(Node& node) {
     uint64_t leader = c.leader_height.load();
     gauge("ailee_sync_lag_blocks", "Blocks this follower is behind its leader.", "gauge",
           leader > stats.height ? leader - stats.height : 0);
+  }
+  // Unknown until the archiver's first report since the node started.
+  if (auto archive = node.archive_progress().Get()) {
+    gauge("ailee_node_archive_height", "Height of the last block the block archiver reported archived.", "gauge",
+          archive->archived_height);
+    gauge("ailee_node_archive_lag_blocks", "Blocks the chain tip is ahead of the archiver's last report.", "gauge",
+          stats.height > archive->archived_height ? stats.height - archive->archived_height : 0);
+    const int64_t age_ms = Clock::Real().NowMillis() - archive->received_at_ms;
+    gauge("ailee_node_archive_report_age_seconds", "Seconds since the block archiver last reported.", "gauge",
+          static_cast<double>(age_ms > 0 ? age_ms : 0) / 1000.0);
   }
   return m.str();
 }
@@ -241,19 +287,24 @@ void InstallHttpApi(httplib::Server& server, Node& node) {
     res.set_content(Metrics(node), "text/plain; version=0.0.4");
   });
 
+  server.Post("/v1/admin/archive-progress", [&node](const httplib::Request& req, httplib::Response& res) {
+    if (!RequireAdmin(req, res, node)) return;
+    if (auto body = JsonBody(req, res, "{\"archived_height\": N, \"sealed_at_ms\": T}")) {
+      ReportArchiveProgress(node, *body, res);
+    }
+  });
+
   server.Post("/v1/admin/checkpoint", [&node](const httplib::Request& req, httplib::Response& res) {
-    if (!AdminAuthorized(req, node)) {
-      return ReplyError(res, PermissionDenied("admin token missing or wrong (see node.admin_token_file)"));
-    }
-    json body;
-    try {
-      body = json::parse(req.body);
-    } catch (const std::exception&) {
-      return ReplyError(res, InvalidArgument("body: expected JSON {\"path\": \"/abs/dir\"}"));
-    }
+    if (!RequireAdmin(req, res, node)) return;
+    auto parsed = JsonBody(req, res, "{\"path\": \"/abs/dir\"}");
+    if (!parsed) return;
+    const json& body = *parsed;
     if (!body.contains("path") || !body["path"].is_string() || body["path"].get<std::string>().empty() ||
         body["path"].get<std::string>()[0] != '/') {
       return ReplyError(res, InvalidArgument("path: expected an absolute directory path that does not exist"));
+    }
+    if (Status target = CheckCheckpointTarget(body["path"].get<std::string>()); !target.ok()) {
+      return ReplyError(res, target);
     }
     auto info = node.db().CreateCheckpoint(body["path"].get<std::string>());
     if (!info.ok()) return ReplyError(res, info.status());

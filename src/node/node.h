@@ -31,6 +31,7 @@
 #include "config/config.h"
 #include "keys/signer.h"
 #include "keys/signing_fence.h"
+#include "node/archive_progress.h"
 #include "node/chain_sync.h"
 #include "node/mempool.h"
 #include "state/state_db.h"
@@ -92,6 +93,7 @@ class Node {
   Mempool& mempool() { return *mempool_; }
   const state::Federation& federation() const { return federation_; }
   NodeCounters& counters() { return counters_; }
+  ArchiveProgress& archive_progress() { return archive_progress_; }
   const std::string& admin_token() const { return admin_token_; }
   // "leader", or for a follower "connecting" (no pull has succeeded yet),
   // "catching_up" or "synced" (its tip against the leader's last height).
@@ -128,6 +130,7 @@ class Node {
   std::unique_ptr<httplib::Server> http_;
   std::string admin_token_;
   NodeCounters counters_;
+  ArchiveProgress archive_progress_;
   int port_ = 0;
 
   std::thread worker_;

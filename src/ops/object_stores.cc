@@ -1,9 +1,15 @@
 #include "ops/object_stores.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <memory>
 #include <mutex>
 #include <optional>
 
+#include "base/fs.h"
+#include "base/hint.h"
+#include "base/user_name.h"
 #include "storage/object_store.h"
 #include "storage/s3/s3_object_store.h"
 
@@ -32,6 +38,29 @@ storage::s3::S3Options S3OptionsFrom(const config::S3Section& s) {
   o.retry.max_attempts = static_cast<int>(s.retry_max_attempts);
   o.retry.budget_ms = s.retry_budget_s * 1000;
   return o;
+}
+
+Status CheckRepositoryUser(const std::string& url) {
+  const std::string scheme = "file://";
+  if (url.compare(0, scheme.size(), scheme) != 0) return Status::Ok();
+  std::string path = url.substr(scheme.size());
+  struct stat st {};
+  while (::stat(path.c_str(), &st) != 0) {
+    if (path.empty() || path == "/") return Status::Ok();  // nothing to judge: the open says what is wrong
+    path = fs::Dirname(path);
+  }
+  const uid_t me = ::geteuid();
+  if (st.st_uid == me) return Status::Ok();
+  const bool root = me == 0;
+  if (!root && ::access(path.c_str(), R_OK | W_OK | X_OK) == 0) return Status::Ok();
+  const std::string owner = UserName(st.st_uid);
+  return WithHint(
+      PermissionDenied("the repository " + path + " belongs to user " + owner + ", and ailee-cli runs as " +
+                       UserName(me) +
+                       (root ? ": files written as root would be unreadable to " + owner + "'s scheduled jobs"
+                             : ", which cannot write it")),
+      "run ailee-cli as the repository's owner: sudo -u " + owner +
+          " ailee-cli ... (docs/operations.md, \"Permission model\")");
 }
 
 void RegisterS3Scheme(S3SectionSource settings) {

@@ -25,4 +25,14 @@ using S3SectionSource = std::function<Result<std::optional<config::S3Section>>()
 // every open until it succeeds.
 void RegisterS3Scheme(S3SectionSource settings);
 
+// Who may write a file:// repository: its owner (the jobs' user, ailee, in
+// the packaged layout), or another user the directory lets in. Root is
+// refused when the repository (or, before `repo init`, its nearest existing
+// parent) belongs to another user: root could write, but the packs, index
+// and locks it left would be unreadable to the owner's jobs. Another user
+// without access is refused before a passphrase is blamed. Both are
+// kPermissionDenied naming the path, the owner and `sudo -u OWNER`. Other
+// schemes: Ok.
+Status CheckRepositoryUser(const std::string& url);
+
 }  // namespace ailee::ops

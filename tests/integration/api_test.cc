@@ -1,7 +1,13 @@
 // The node's HTTP API as clients and operators see it: rejected transactions
 // change nothing, reads, metrics, the admin checkpoint's token, and the
-// create-checkpoint / verify-checkpoint round trip including damage.
+// create-checkpoint / verify-checkpoint round trip including damage; the
+// archiver's progress reports (token, never backwards, never above the tip)
+// and every metric the node serves documented in docs/metrics.md.
 #include <httplib.h>
+
+#include <map>
+#include <regex>
+#include <sstream>
 
 #include "base/fs.h"
 #include "harness_gtest.h"
@@ -189,6 +195,128 @@ TEST_F(ApiTest, AdminCheckpointNeedsTheToken) {
 
   HttpReply again = PostRaw(*node_, "/v1/admin/checkpoint", body.dump(), token);
   EXPECT_EQ(again.status, 409) << "an existing checkpoint must not be overwritten: " << again.body.dump();
+}
+
+std::string AdminToken(const TestNode& node) {
+  auto token = fs::ReadFile(node.admin_token_path());
+  EXPECT_TRUE(token.ok()) << token.status().ToString();
+  std::string t = token.ok() ? *token : "";
+  while (!t.empty() && t.back() == '\n') t.pop_back();
+  return t;
+}
+
+// The value of the unlabelled sample `name` in a /metrics text, if served.
+std::optional<double> Sample(const std::string& metrics, const std::string& name) {
+  std::smatch m;
+  if (!std::regex_search(metrics, m, std::regex("(^|\n)" + name + " ([^\n]+)"))) return std::nullopt;
+  return std::stod(m[2].str());
+}
+
+TEST_F(ApiTest, ArchiveProgressNeedsTheTokenAndNeverMovesBackOrAboveTheTip) {
+  node::NodeClient client = node_->Client();
+  ASSIGN_OR_FAIL(std::string before, client.GetText("/metrics"));
+  EXPECT_FALSE(Sample(before, "ailee_node_archive_height")) << "no report yet, so no archive height: " << before;
+
+  const std::string path = "/v1/admin/archive-progress";
+  const json report = {{"node_id", "node-1"}, {"archived_height", 2}, {"sealed_at_ms", 1764729901000}};
+  EXPECT_EQ(PostRaw(*node_, path, report.dump()).status, 403);
+  EXPECT_EQ(PostRaw(*node_, path, report.dump(), std::string(64, 'f')).status, 403);
+  ASSIGN_OR_FAIL(std::string refused, client.GetText("/metrics"));
+  EXPECT_FALSE(Sample(refused, "ailee_node_archive_height")) << "an unauthenticated report was stored";
+
+  const std::string token = AdminToken(*node_);
+  HttpReply good = PostRaw(*node_, path, report.dump(), token);
+  ASSERT_EQ(good.status, 200) << good.body.dump();
+  ASSIGN_OR_FAIL(std::string after, client.GetText("/metrics"));
+  EXPECT_EQ(Sample(after, "ailee_node_archive_height"), 2.0) << after;
+  auto tip = Sample(after, "ailee_block_height");
+  ASSERT_TRUE(tip);
+  EXPECT_GE(Sample(after, "ailee_node_archive_lag_blocks").value_or(-1), *tip - 2) << after;
+  EXPECT_GE(Sample(after, "ailee_node_archive_report_age_seconds").value_or(-1), 0.0) << after;
+
+  struct Case {
+    std::string name;
+    json body;
+  };
+  const std::vector<Case> refused_cases = {
+      {"backwards", {{"node_id", "node-1"}, {"archived_height", 1}, {"sealed_at_ms", 1}}},
+      {"above the tip", {{"node_id", "node-1"}, {"archived_height", 1000000000}, {"sealed_at_ms", 1}}},
+      {"another node's archive", {{"node_id", "node-2"}, {"archived_height", 3}, {"sealed_at_ms", 1}}},
+      {"negative height", {{"node_id", "node-1"}, {"archived_height", -5}, {"sealed_at_ms", 1}}},
+      {"no height", {{"node_id", "node-1"}}},
+  };
+  for (const auto& c : refused_cases) {
+    SCOPED_TRACE(c.name);
+    HttpReply r = PostRaw(*node_, path, c.body.dump(), token);
+    EXPECT_EQ(r.status, 400) << r.body.dump();
+  }
+  EXPECT_EQ(PostRaw(*node_, path, "{not json", token).status, 400);
+  ASSIGN_OR_FAIL(std::string last, client.GetText("/metrics"));
+  EXPECT_EQ(Sample(last, "ailee_node_archive_height"), 2.0) << "a refused report changed the stored one: " << last;
+}
+
+// name -> {type, help} from the HELP and TYPE lines of a /metrics text.
+std::map<std::string, std::pair<std::string, std::string>> ServedMetrics(const std::string& text) {
+  std::map<std::string, std::pair<std::string, std::string>> out;
+  std::istringstream in(text);
+  std::string line;
+  std::smatch m;
+  while (std::getline(in, line)) {
+    if (std::regex_match(line, m, std::regex("# TYPE (\\S+) (\\S+)"))) out[m[1]].first = m[2];
+    if (std::regex_match(line, m, std::regex("# HELP (\\S+) (.*)"))) out[m[1]].second = m[2];
+  }
+  return out;
+}
+
+// The same from docs/metrics.md's table under "## The node's `/metrics`".
+std::map<std::string, std::pair<std::string, std::string>> DocumentedMetrics() {
+  auto doc = fs::ReadFile(std::string(AILEE_SOURCE_DIR) + "/docs/metrics.md");
+  EXPECT_TRUE(doc.ok()) << doc.status().ToString();
+  std::map<std::string, std::pair<std::string, std::string>> out;
+  if (!doc.ok()) return out;
+  const size_t start = doc->find("## The node's `/metrics`");
+  const size_t end = doc->find("\n## ", start + 1);
+  EXPECT_NE(start, std::string::npos) << "docs/metrics.md has no section on the node's /metrics";
+  std::istringstream in(doc->substr(start, end - start));
+  std::string line;
+  std::smatch m;
+  while (std::getline(in, line)) {
+    if (std::regex_match(line, m, std::regex("\\| `(ailee_\\w+)` \\| (\\w+) \\| (.*) \\|"))) {
+      out[m[1]] = {m[2], m[3]};
+    }
+  }
+  return out;
+}
+
+// Every metric a leader (with an archive report) and a follower serve is in
+// docs/metrics.md with its type and help, and the doc lists nothing the
+// node does not serve: the two cannot drift apart.
+TEST_F(ApiTest, EveryMetricTheNodeServesIsDocumented) {
+  HttpReply report = PostRaw(*node_, "/v1/admin/archive-progress", json{{"archived_height", 1}}.dump(),
+                             AdminToken(*node_));
+  ASSERT_EQ(report.status, 200) << report.body.dump();
+  TestNode follower = scenario_->AddNode(NodeSpec::Follower("node-2", node_->url(), 100, 5));
+  ASSERT_OK(follower.Start());
+  ASSIGN_OR_FAIL(std::string leader_text, node_->Client().GetText("/metrics"));
+  ASSIGN_OR_FAIL(std::string follower_text, follower.Client().GetText("/metrics"));
+  auto served = ServedMetrics(leader_text);
+  for (const auto& [name, th] : ServedMetrics(follower_text)) served[name] = th;
+  EXPECT_EQ(follower.Terminate(), 0);
+  ASSERT_GE(served.size(), 10u);
+  EXPECT_TRUE(served.count("ailee_sync_lag_blocks")) << "the follower's metric is missing";
+  const auto documented = DocumentedMetrics();
+  for (const auto& [name, th] : served) {
+    SCOPED_TRACE(name);
+    auto d = documented.find(name);
+    ASSERT_NE(d, documented.end()) << "served but not in docs/metrics.md";
+    EXPECT_EQ(d->second.first, th.first) << "type";
+    // The doc may add a remark after the help text ("(followers only)").
+    std::string help = th.second;
+    if (!help.empty() && help.back() == '.') help.pop_back();
+    EXPECT_EQ(d->second.second.rfind(help, 0), 0u) << "help: the node says \"" << th.second << "\", the doc \""
+                                                  << d->second.second << "\"";
+  }
+  for (const auto& [name, th] : documented) EXPECT_TRUE(served.count(name)) << name << ": documented, not served";
 }
 
 TEST_F(ApiTest, CreateCheckpointVerifiesAndAFlippedByteIsNamed) {

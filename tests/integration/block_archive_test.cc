@@ -2,10 +2,13 @@
 // the archiver killed with SIGKILL under load leaves no gap and no duplicate;
 // replaying archived blocks onto an old copy of the data dir reproduces the
 // node's state root at every 25th height; damage, deletion, foreign segments
-// and a forged signature are named by verify and stop the replay.
+// and a forged signature are named by verify and stop the replay; the
+// archiver reports its height to the node's /metrics, again after a node
+// restart.
 #include <signal.h>
 
 #include <filesystem>
+#include <optional>
 #include <random>
 #include <thread>
 
@@ -172,6 +175,44 @@ TEST(BlockArchive, RepositoryAwayIsBufferedWithAnAlarmAndCaughtUp) {
   ExpectArchiveMatchesNode(*repo, leader, tip);
   CommandResult verify = w.Cli(leader, {"verify", "--read-data"}, Millis(120000));
   EXPECT_EQ(verify.exit_code, 0) << verify;
+}
+
+// ailee_node_archive_height on the node's /metrics; absent when not served.
+std::optional<uint64_t> NodeArchiveHeight(const TestNode& node) {
+  auto text = node.Client().GetText("/metrics");
+  if (!text.ok()) return std::nullopt;
+  const std::string name = "\nailee_node_archive_height ";
+  const size_t at = text->find(name);
+  if (at == std::string::npos) return std::nullopt;
+  return std::stoull(text->substr(at + name.size()));
+}
+
+TEST(BlockArchive, ArchiverReportsItsHeightToTheNodeAgainAfterANodeRestart) {
+  BlockArchiveWorld w("blockarchive-report");
+  TestNode leader = w.AddLeader("node-1");
+  ASSERT_OK(leader.Start());
+  ASSERT_EQ(w.Cli(leader, {"repo", "init", "--kdf-memory-mib", "8", "--kdf-iterations", "1"}).exit_code, 0);
+  EXPECT_FALSE(NodeArchiveHeight(leader)) << "an archive height before any archiver ran";
+  const std::string log = w.s().dir().Join("archiver.log");
+  auto args = w.RunArgs(leader);
+  args.insert(args.end(), {"--seal-interval-ms", "100"});
+  ASSIGN_OR_FAIL(Process archiver, w.s().CliBackground(leader, args, log));
+  auto repo = w.OpenRepo();
+  ASSERT_NE(repo, nullptr);
+  ASSERT_TRUE(WaitUntil([&] { return NodeArchiveHeight(leader).value_or(0) >= 5; }, Millis(20000))) << FileTail(log);
+  // What the node shows is what the repository holds (it may have moved on since).
+  const uint64_t shown = *NodeArchiveHeight(leader);
+  auto tail = repo::ReadBlockArchiveTail(*repo, "node-1");
+  ASSERT_TRUE(tail.ok()) << tail.status().ToString();
+  EXPECT_LE(shown, tail->height);
+  // A restarted node knows nothing until the archiver's next report.
+  ASSERT_EQ(leader.Terminate(), 0);
+  ASSERT_OK(leader.Start());
+  ASSERT_TRUE(WaitUntil([&] { return NodeArchiveHeight(leader).value_or(0) >= shown; }, Millis(20000)))
+      << FileTail(log);
+  archiver.Signal(SIGTERM);
+  ASSERT_TRUE(archiver.Wait(Millis(15000)).has_value());
+  EXPECT_EQ(*archiver.exit_code(), 0) << FileTail(log);
 }
 
 // A copy of the stopped node's data dir at height S, rolled forward by

@@ -198,7 +198,7 @@ TEST(Drill, PassesOnALiveNetworkLeavesNothingBehindAndNeverSigns) {
   nlohmann::json rr = JsonOut(random);
   std::ifstream prom(metrics_dir + "/ailee_drill_" + d.leader.spec().id + ".prom");
   const std::string text((std::istreambuf_iterator<char>(prom)), std::istreambuf_iterator<char>());
-  EXPECT_NE(text.find("ailee_drill_ok{job=\"drill\",node=\"" + d.leader.spec().id + "\"} 1"), std::string::npos) << text;
+  EXPECT_NE(text.find("ailee_drill_ok{ailee_job=\"drill\",node=\"" + d.leader.spec().id + "\"} 1"), std::string::npos) << text;
   EXPECT_NE(text.find("ailee_drill_rpo_blocks{"), std::string::npos) << text;
   EXPECT_NE(text.find("ailee_drill_rto_seconds{"), std::string::npos) << text;
   EXPECT_EQ(rr["seed"].get<uint64_t>(), 5u);

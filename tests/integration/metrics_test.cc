@@ -41,7 +41,7 @@ std::vector<std::string> Entries(const std::string& dir) {
 }
 
 std::string Key(const std::string& name, const std::string& job) {
-  return name + "{job=\"" + job + "\",node=\"node-1\"}";
+  return name + "{ailee_job=\"" + job + "\",node=\"node-1\"}";
 }
 
 class MetricsTest : public ::testing::Test {

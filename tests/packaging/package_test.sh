@@ -58,7 +58,10 @@ for f in ./usr/bin/ailee-node ./usr/bin/ailee-cli ./usr/lib/systemd/system/ailee
          ./usr/share/doc/ailee-core/prometheus/ailee-rules.yml; do
   grep -q " $f\$" "$tmp/contents" || fail "$f not in the package"
 done
-if grep -E ' \./(usr/)?(include|lib/[^s])' "$tmp/contents"; then fail "headers or libraries in the package"; fi
+# /usr/lib holds only the units and the tmpfiles.d entry, no library.
+if grep -E ' \./(usr/)?(include|lib/.)' "$tmp/contents" | grep -vE ' \./usr/lib/(systemd|tmpfiles\.d)/'; then
+  fail "headers or libraries in the package"
+fi
 
 step "a throwaway root"
 R="$tmp/root"
@@ -84,6 +87,9 @@ expect /var/lib/ailee 750 "$uid" "$gid"
 expect /var/lib/ailee/keys 700 "$uid" "$gid"
 expect /var/log/ailee 750 "$uid" "$gid"
 expect /var/backups/ailee 750 "$uid" "$gid"
+expect /run/ailee 750 "$uid" "$gid"
+expect /usr/lib/tmpfiles.d/ailee.conf 644 0 0
+grep -q '^d /run/ailee 0750 ailee ailee' "$R/usr/lib/tmpfiles.d/ailee.conf" || fail "tmpfiles.d does not make /run/ailee"
 expect /etc/cron.d/ailee 644 0 0
 expect /etc/logrotate.d/ailee 644 0 0
 expect /usr/bin/ailee-cli 755 0 0
@@ -150,7 +156,7 @@ dpkg_root -i "$deb" > "$tmp/install2.log" 2>&1 || { cat "$tmp/install2.log" >&2;
 rm -f "$R"/etc/ailee/config.yaml "$R"/etc/ailee/signer-01.pub "$R/var/log/ailee/audit.log"
 touch "$R/etc/ailee/purge-data"
 dpkg_root --purge ailee-core > "$tmp/purge2.log" 2>&1 || { cat "$tmp/purge2.log" >&2; fail "second purge"; }
-for d in /etc/ailee /var/lib/ailee /var/log/ailee /var/backups/ailee; do
+for d in /etc/ailee /var/lib/ailee /var/log/ailee /var/backups/ailee /run/ailee; do
   [ ! -e "$R$d" ] || fail "purge-data left $d: $(ls -la "$R$d")"
 done
 ! grep -q '^ailee:' "$R/etc/passwd" || fail "purge left the user"

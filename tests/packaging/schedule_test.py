@@ -5,12 +5,20 @@ against the runbook and against ailee-cli itself:
 - every job has a service and a timer, at the runbook's time, Persistent, with
   a randomized delay, under flock; the cron file runs the same ailee-cli
   command lines at the same times;
+- the block archiver runs as a long-running service (ailee-archive.service,
+  restarted on failure, enabled into multi-user.target) and, on cron hosts,
+  from a per-minute line under the same flock that starts it when it is not
+  running;
 - every ailee-cli command line parses: each subcommand exists (its --help
   answers with its own usage line) and each flag is one that subcommand has;
 - the units may write where the example config puts data, logs and the
   repository (ReadWritePaths), and the logrotate rule keeps 90 days and never
   matches the audit log;
-- a run of the state backup while another holds its lock is skipped (75).
+- the node may write SoftHSM's token directory (a PKCS#11 signer);
+- a run of the state backup while another holds its lock is skipped (75);
+- every flock file is in /run/ailee (ailee's own, made by tmpfiles.d and on
+  cron hosts by an @reboot line), never the shared /run/lock where another
+  user could plant a job's lock file first.
 
 usage: schedule_test.py SOURCE_DIR AILEE_CLI
        schedule_test.py --self-test SOURCE_DIR AILEE_CLI   (plants mistakes, each must be caught)
@@ -38,6 +46,12 @@ SCHEDULE = {
     "logs-archive": ("*-*-* *:05:00", "5 * * * *"),
     "drill": ("*-*-01 05:00:00", "0 5 1 * *"),
 }
+# The block archiver is no timer: a long-running service, and on cron hosts a
+# per-minute start that its flock makes a no-op while one runs.
+ARCHIVER_UNIT = "ailee-archive.service"
+ARCHIVER = ("service", "* * * * *")
+# The flock files' directory: ailee's own (packaging/tmpfiles/ailee.conf).
+LOCK_DIR = "/run/ailee"
 
 
 def read_ini(path):
@@ -89,6 +103,9 @@ def cli_argv(words, where, errors):
         errors.append(f"{where}: no ailee-cli in {' '.join(words)}")
         return None
     i = names.index("ailee-cli")
+    for w in words[:i]:
+        if w.endswith(".lock") and not w.startswith(LOCK_DIR + "/"):
+            errors.append(f"{where}: lock file {w} is not in {LOCK_DIR} (another user could create it first)")
     if "flock" not in names[:i]:
         errors.append(f"{where}: ailee-cli is not run under flock")
     else:
@@ -112,13 +129,7 @@ def systemd_jobs(unit_dir, env, errors):
     for job in sorted(services & timers):
         svc = read_ini(os.path.join(unit_dir, f"ailee-job-{job}.service"))
         tim = read_ini(os.path.join(unit_dir, f"ailee-job-{job}.timer"))
-        where = f"ailee-job-{job}.service"
-        execs = values(svc, "Service", "ExecStart")
-        if len(execs) != 1:
-            errors.append(f"{where}: {len(execs)} ExecStart lines, want 1")
-            continue
-        words = [expand(w, env, errors, where) for w in shlex.split(execs[0])]
-        argv = cli_argv(words, where, errors)
+        argv = unit_argv(svc, f"ailee-job-{job}.service", env, errors)
         cal = values(tim, "Timer", "OnCalendar")
         want = SCHEDULE.get(job, (None,))[0]
         if cal != [want]:
@@ -131,18 +142,56 @@ def systemd_jobs(unit_dir, env, errors):
             errors.append(f"ailee-job-{job}.timer: not WantedBy=timers.target")
         if argv is not None:
             jobs[argv] = cal[0] if cal else None
+    archiver_unit(unit_dir, env, errors, jobs)
     return jobs
+
+
+def unit_argv(svc, where, env, errors):
+    """The ailee-cli arguments of a service's one ExecStart, or None."""
+    execs = values(svc, "Service", "ExecStart")
+    if len(execs) != 1:
+        errors.append(f"{where}: {len(execs)} ExecStart lines, want 1")
+        return None
+    words = [expand(w, env, errors, where) for w in shlex.split(execs[0])]
+    return cli_argv(words, where, errors)
+
+
+def archiver_unit(unit_dir, env, errors, jobs):
+    path = os.path.join(unit_dir, ARCHIVER_UNIT)
+    if not os.path.exists(path):
+        errors.append(f"no {ARCHIVER_UNIT}: nothing runs the block archiver")
+        return
+    svc = read_ini(path)
+    argv = unit_argv(svc, ARCHIVER_UNIT, env, errors)
+    if argv is not None and argv[-2:] != ("archive", "run"):
+        errors.append(f"{ARCHIVER_UNIT}: runs {' '.join(argv)}, not archive run")
+    for key, want in (("Type", "simple"), ("User", "ailee"), ("Restart", "on-failure"),
+                      ("NoNewPrivileges", "true")):
+        if values(svc, "Service", key) != [want]:
+            errors.append(f"{ARCHIVER_UNIT}: {key} is not {want}")
+    if not values(svc, "Service", "RestartSec"):
+        errors.append(f"{ARCHIVER_UNIT}: no RestartSec (a failing archiver would restart in a tight loop)")
+    if values(svc, "Install", "WantedBy") != ["multi-user.target"]:
+        errors.append(f"{ARCHIVER_UNIT}: not WantedBy=multi-user.target")
+    if "ailee-node.service" not in " ".join(values(svc, "Unit", "After")):
+        errors.append(f"{ARCHIVER_UNIT}: not ordered after ailee-node.service")
+    if argv is not None:
+        jobs[argv] = ARCHIVER[0]
 
 
 def cron_jobs(cron_file, env, errors):
     jobs = {}
+    reboot = []
     with open(cron_file) as f:
         for n, line in enumerate(f, 1):
             line = line.strip()
             if not line or line.startswith("#") or re.match(r"^\w+=", line):
                 continue
-            fields = line.split(None, 6)
             where = f"cron line {n}"
+            if line.startswith("@reboot"):
+                reboot.append(line)
+                continue
+            fields = line.split(None, 6)
             if len(fields) < 7 or fields[5] != "ailee":
                 errors.append(f"{where}: not '<5 time fields> ailee <command>': {line}")
                 continue
@@ -158,6 +207,10 @@ def cron_jobs(cron_file, env, errors):
             argv = cli_argv(words, where, errors)
             if argv is not None:
                 jobs[argv] = " ".join(fields[:5])
+    # Without systemd nothing reads tmpfiles.d: root makes the lock dir at boot.
+    want = f"@reboot root [ -d /run/systemd/system ] || install -d -o ailee -g ailee -m 0750 {LOCK_DIR}"
+    if reboot != [want]:
+        errors.append(f"cron: the @reboot lines {reboot} are not [{want!r}]: no lock dir after a reboot")
     return jobs
 
 
@@ -216,7 +269,10 @@ def check_write_paths(src, errors):
     unit_dir = os.path.join(src, "packaging/systemd")
     need = example_paths(src)
     for unit, paths_need in (("ailee-node.service", need[:4]),
-                             ("ailee-job-.service.d/10-hardening.conf", need)):
+                             ("ailee-job-.service.d/10-hardening.conf", need),
+                             (ARCHIVER_UNIT, need)):
+        if not os.path.exists(os.path.join(unit_dir, unit)):
+            continue  # reported by archiver_unit
         ini = read_ini(os.path.join(unit_dir, unit))
         rw = [p.lstrip("-") for v in values(ini, "Service", "ReadWritePaths") for p in v.split()]
         if values(ini, "Service", "ProtectSystem") != ["strict"]:
@@ -224,6 +280,12 @@ def check_write_paths(src, errors):
         for p in paths_need:
             if not any(p == r or p.startswith(r.rstrip("/") + "/") for r in rw):
                 errors.append(f"{unit}: the example config writes {p}, ReadWritePaths {rw} do not allow it")
+    # A SoftHSM signer: SoftHSM writes its lock files in the token directory.
+    node_rw = [p for v in values(read_ini(os.path.join(unit_dir, "ailee-node.service")), "Service", "ReadWritePaths")
+               for p in v.split()]
+    if "-/var/lib/softhsm/tokens" not in node_rw:
+        errors.append(f"ailee-node.service: SoftHSM's token dir is not in ReadWritePaths {node_rw} (a PKCS#11 signer "
+                      "could not sign)")
     hard = read_ini(os.path.join(unit_dir, "ailee-job-.service.d/10-hardening.conf"))
     # Every job writes its metrics into the textfile directory docs/metrics.md
     # wires up; under ProtectSystem=strict a directory not listed is read-only
@@ -241,6 +303,22 @@ def check_write_paths(src, errors):
             errors.append(f"10-hardening.conf: {key} is not {want}")
     if not values(hard, "Service", "Nice"):
         errors.append("10-hardening.conf: no Nice")
+
+
+def check_lock_dir(src, errors):
+    path = os.path.join(src, "packaging/tmpfiles/ailee.conf")
+    lines = [l.split() for l in open(path) if l.strip() and not l.startswith("#")] if os.path.exists(path) else []
+    if ["d", LOCK_DIR, "0750", "ailee", "ailee", "-"] not in lines:
+        errors.append(f"tmpfiles.d/ailee.conf does not create {LOCK_DIR} 0750 ailee:ailee: {lines}")
+    unit_dir = os.path.join(src, "packaging/systemd")
+    for unit in ("ailee-job-.service.d/10-hardening.conf", ARCHIVER_UNIT):
+        if not os.path.exists(os.path.join(unit_dir, unit)):
+            continue
+        rw = [p for v in values(read_ini(os.path.join(unit_dir, unit)), "Service", "ReadWritePaths") for p in v.split()]
+        if LOCK_DIR not in rw:
+            errors.append(f"{unit}: the lock dir {LOCK_DIR} is not in ReadWritePaths {rw}")
+        if any(p.lstrip("-").startswith("/run/lock") for p in rw):
+            errors.append(f"{unit}: writes the shared /run/lock ({rw}), which holds no lock of ours")
 
 
 def check_logrotate(src, errors):
@@ -283,9 +361,9 @@ def check_logrotate(src, errors):
 def check_cron_syntax(src, errors):
     with open(os.path.join(src, "packaging/cron/ailee")) as f:
         for n, line in enumerate(f, 1):
-            fields = line.strip().split(None, 6)
-            if len(fields) == 7 and not line.startswith("#"):
-                r = subprocess.run(["sh", "-n", "-c", fields[6]], capture_output=True, text=True)
+            fields = line.strip().split(None, 2 if line.startswith("@") else 6)
+            if len(fields) in (3, 7) and not line.startswith("#"):
+                r = subprocess.run(["sh", "-n", "-c", fields[-1]], capture_output=True, text=True)
                 if r.returncode != 0:
                     errors.append(f"cron line {n}: not valid sh: {r.stderr.strip()}")
 
@@ -306,7 +384,7 @@ def check_no_overlap(src, errors):
         open(config, "w").close()
 
         def moved(text):
-            return (text.replace("/run/lock/", tmp + "/").replace("/run/systemd/system", tmp + "/no-systemd")
+            return (text.replace(LOCK_DIR + "/", tmp + "/").replace("/run/systemd/system", tmp + "/no-systemd")
                     .replace("/etc/ailee/config.yaml", config).replace("/usr/bin/ailee-cli", fake))
         svc = read_ini(os.path.join(src, "packaging/systemd/ailee-job-backup-state.service"))
         unit_argv = shlex.split(moved(values(svc, "Service", "ExecStart")[0]))
@@ -335,7 +413,7 @@ def run(src, cli):
     if set(sd) != set(cron):
         errors.append("cron and systemd run different command lines:\n  only systemd: "
                       f"{sorted(set(sd) - set(cron))}\n  only cron: {sorted(set(cron) - set(sd))}")
-    by_cal = {cal: cr for cal, cr in SCHEDULE.values()}
+    by_cal = {cal: cr for cal, cr in (*SCHEDULE.values(), ARCHIVER)}
     for argv, cal in sd.items():
         if argv in cron and by_cal.get(cal) != cron[argv]:
             errors.append(f"{' '.join(argv)}: systemd at {cal}, cron at {cron[argv]}")
@@ -343,6 +421,7 @@ def run(src, cli):
     for argv in sorted(set(sd) | set(cron)):
         check_cli(list(argv), cli, "ailee-cli " + " ".join(argv), errors, cache)
     check_write_paths(src, errors)
+    check_lock_dir(src, errors)
     check_logrotate(src, errors)
     check_cron_syntax(src, errors)
     return errors
@@ -354,7 +433,13 @@ def self_test(src, cli):
         ("packaging/systemd/ailee-job-verify.service", "--read-data", "--read-all"),
         ("packaging/systemd/ailee-job-verify.service", " verify ", " verfy "),
         ("packaging/cron/ailee", "0     4  *", "0     5  *"),
-        ("packaging/cron/ailee", "flock -n -E 75 /run/lock/ailee-verify.lock ", ""),
+        ("packaging/cron/ailee", "flock -n -E 75 /run/ailee/verify.lock ", ""),
+        ("packaging/cron/ailee", "/run/ailee/drill.lock", "/run/lock/ailee-drill.lock"),
+        ("packaging/systemd/ailee-job-verify.service", "/run/ailee/verify.lock", "/run/lock/ailee-verify.lock"),
+        ("packaging/cron/ailee", "@reboot root", "# @reboot root"),
+        ("packaging/tmpfiles/ailee.conf", "0750 ailee ailee", "1777 root root"),
+        ("packaging/systemd/ailee-node.service", "ReadWritePaths=-/var/lib/softhsm/tokens", ""),
+        ("packaging/systemd/ailee-job-.service.d/10-hardening.conf", " /run/ailee -/var/lib/prometheus", " /run/lock -/var/lib/prometheus"),
         ("packaging/systemd/ailee-job-backup-state.timer", "Persistent=true", "Persistent=false"),
         ("packaging/systemd/ailee-job-.service.d/10-hardening.conf", "/var/lib/ailee ", "/data "),
         ("packaging/logrotate/ailee", "rotate 90", "rotate 7"),
@@ -365,6 +450,11 @@ def self_test(src, cli):
         ("packaging/logrotate/ailee", "/var/log/ailee/audit.log {", "/var/log/ailee/audit.log.old {"),
         ("packaging/jobs.env", "AILEE_SIGNER_ID=", "AILEE_SIGNER="),
         ("packaging/systemd/ailee-job-.service.d/10-hardening.conf", " -/var/lib/prometheus/node-exporter", ""),
+        ("packaging/cron/ailee", "ailee-cli --quiet archive run", "true"),
+        ("packaging/cron/ailee", "*     *  *", "*/5   *  *"),
+        ("packaging/systemd/ailee-archive.service", "Restart=on-failure", "Restart=no"),
+        ("packaging/systemd/ailee-archive.service", "ReadWritePaths=/var/lib/ailee ", "ReadWritePaths="),
+        ("packaging/systemd/ailee-archive.service", "archive run", "archive status"),
     ]
     failures = 0
     for e in run(src, cli):

@@ -19,6 +19,7 @@ R="$tmp/root"
 echo "--- cmake --install"
 DESTDIR="$R" cmake --install "$build" --prefix /usr > "$tmp/install.log" || { cat "$tmp/install.log"; fail "cmake --install"; }
 for f in usr/bin/ailee-node usr/bin/ailee-cli usr/lib/systemd/system/ailee-node.service \
+         usr/lib/systemd/system/ailee-archive.service \
          usr/lib/systemd/system/ailee-job-.service.d/10-hardening.conf etc/cron.d/ailee etc/logrotate.d/ailee \
          etc/ailee/jobs.env usr/share/doc/ailee-core/config.example.yaml; do
   [ -e "$R/$f" ] || fail "cmake --install did not install /$f"
@@ -26,7 +27,7 @@ done
 [ "$(stat -c %a "$R/etc/ailee/jobs.env")" = 640 ] || fail "jobs.env is not 0640"
 
 units=("$R"/usr/lib/systemd/system/ailee-*.service "$R"/usr/lib/systemd/system/ailee-*.timer)
-[ ${#units[@]} -ge 13 ] || fail "only ${#units[@]} units installed"
+[ ${#units[@]} -ge 16 ] || fail "only ${#units[@]} units installed"
 mkdir -p "$R/bin" "$R/usr/bin" "$R/lib/systemd/system"
 cp /usr/bin/flock "$R/usr/bin/"
 cp /bin/kill "$R/bin/"

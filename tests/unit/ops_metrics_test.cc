@@ -38,7 +38,7 @@ class MetricsFileTest : public ::testing::Test {
   std::string dir_;
 };
 
-constexpr const char* kLabels = "{job=\"backup_state\",node=\"node-1\"}";
+constexpr const char* kLabels = "{ailee_job=\"backup_state\",node=\"node-1\"}";
 
 TEST_F(MetricsFileTest, SuccessWritesEveryCommonMetricWithHelpAndType) {
   ASSERT_TRUE(WriteJobMetrics(dir_, Run(0, 1000, {{"ailee_job_bytes_read", {}, 4096}})).ok());
@@ -68,7 +68,7 @@ TEST_F(MetricsFileTest, FailureKeepsLastSuccessAndAgesTheSnapshot) {
   EXPECT_NE(text.find(Line("ailee_job_last_success_timestamp_seconds" + l, "1000")), std::string::npos) << text;
   EXPECT_NE(text.find(Line("ailee_job_exit_code" + l, "6")), std::string::npos) << text;
   EXPECT_NE(text.find(Line("ailee_snapshot_age_seconds" + l, "900")), std::string::npos) << text;
-  EXPECT_NE(text.find(Line("ailee_keys_verify_age_seconds{job=\"backup_state\",node=\"node-1\",signer=\"s-1\"}", "905")),
+  EXPECT_NE(text.find(Line("ailee_keys_verify_age_seconds{ailee_job=\"backup_state\",node=\"node-1\",signer=\"s-1\"}", "905")),
             std::string::npos) << text;
   // A second failure keeps the same success and ages on from the last file.
   ASSERT_TRUE(WriteJobMetrics(dir_, Run(1, 2000)).ok());
@@ -117,6 +117,21 @@ TEST_F(MetricsFileTest, ASymlinkAtTheNameIsReplacedNotFollowed) {
   EXPECT_EQ(Read().find("999999"), std::string::npos) << "a success was read through the symlink";
 }
 
+// Files written before the label was renamed from `job` (which Prometheus
+// takes for itself and renames exported_job) to `ailee_job`: the first run
+// after an upgrade keeps their last success, under the new label only.
+TEST_F(MetricsFileTest, AFileWithTheOldJobLabelKeepsItsLastSuccessUnderTheNewOne) {
+  const std::string path = JobMetricsPath(dir_, Run(0, 0));
+  const std::string old_labels = "{job=\"backup_state\",node=\"node-1\"}";
+  ASSERT_TRUE(fs::WriteFileAtomic(path, "ailee_job_last_attempt_timestamp_seconds" + old_labels + " 1000\n" +
+                                            "ailee_job_last_success_timestamp_seconds" + old_labels + " 1000\n").ok());
+  ASSERT_TRUE(WriteJobMetrics(dir_, Run(1, 1900)).ok());
+  const std::string text = Read();
+  EXPECT_NE(text.find(Line(std::string("ailee_job_last_success_timestamp_seconds") + kLabels, "1000")), std::string::npos)
+      << text;
+  EXPECT_EQ(text.find("{job="), std::string::npos) << "the old label is written again: " << text;
+}
+
 TEST_F(MetricsFileTest, ATornOrForeignPreviousFileIsNotTrusted) {
   const std::string path = JobMetricsPath(dir_, Run(0, 0));
   // The last line has no newline (cut short): its value is not taken.
@@ -131,7 +146,7 @@ TEST_F(MetricsFileTest, ATornOrForeignPreviousFileIsNotTrusted) {
 // hide every metric of the job for good. promtool reads what was written.
 TEST_F(MetricsFileTest, AGarbagePreviousLineIsNotCarriedForward) {
   const std::string path = JobMetricsPath(dir_, Run(0, 0));
-  const std::string age = "ailee_snapshot_age_seconds{job=\"backup_state\",node=\"node-1\"";
+  const std::string age = "ailee_snapshot_age_seconds{ailee_job=\"backup_state\",node=\"node-1\"";
   const std::string garbage = std::string("ailee_job_last_attempt_timestamp_seconds") + kLabels + " 900\n" +
                               age + "} 7 5\n" +                 // a timestamp: node_exporter refuses it
                               age + ",bad label=\"x\"} 5\n" +   // not a label name

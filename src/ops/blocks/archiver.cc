@@ -10,6 +10,7 @@
 #include "base/hex.h"
 #include "node/client.h"
 #include "ops/blocks/archive_buffer.h"
+#include "ops/blocks/progress_report.h"
 #include "repo/block_archive.h"
 #include "repo/ids.h"
 
@@ -26,7 +27,8 @@ struct Buffered {
 
 class Archiver {
  public:
-  Archiver(repo::Repository& repo, const ArchiverOptions& o) : repo_(repo), o_(o), node_(o.node_url, "", 10000) {}
+  Archiver(repo::Repository& repo, const ArchiverOptions& o)
+      : repo_(repo), o_(o), node_(o.node_url, "", 10000), progress_(o.node_url, o.admin_token, o.log) {}
 
   Result<ArchiverResult> Run() {
     RETURN_IF_ERROR(Start());
@@ -45,6 +47,7 @@ class Archiver {
       }
       RETURN_IF_ERROR(Flush());
       WriteStatus(false);
+      progress_.Tick(node_id_, tail_.height, archived_at_ms_, Now());
       if (o_.once && st.ok() && next_ > tip) break;
       if (fetched == 0) {
         if (!SleepMs(st.ok() && alarm_.empty() ? o_.poll_interval_ms : backoff_ms)) break;
@@ -57,6 +60,7 @@ class Archiver {
     if (!pending_.empty()) RETURN_IF_ERROR(Seal());
     RETURN_IF_ERROR(Flush());
     WriteStatus(true);
+    progress_.Tick(node_id_, tail_.height, archived_at_ms_, Now());
     result_.archived_height = tail_.height;
     result_.buffered_segments = buffered_.size();
     if (o_.once && !buffered_.empty()) {
@@ -218,6 +222,7 @@ class Archiver {
       tail_.height = b.name.last;
       tail_.block_hash = b.last_hash;
       tail_.chain_id = chain_id_;
+      archived_at_ms_ = Now();
       result_.segments_written++;
       result_.blocks_archived += b.name.last - b.name.first + 1;
       RETURN_IF_ERROR(buffer_->Remove(b.name));
@@ -261,6 +266,7 @@ class Archiver {
   repo::Repository& repo_;
   const ArchiverOptions& o_;
   node::NodeClient node_;
+  ArchiveProgressReporter progress_;
   std::string node_id_;
   std::unique_ptr<ArchiveBuffer> buffer_;
   repo::BlockArchiveTail tail_;  // what the repository holds
@@ -272,6 +278,7 @@ class Archiver {
   int64_t pending_since_ms_ = 0;
   std::string alarm_;
   int64_t status_written_ms_ = 0;
+  int64_t archived_at_ms_ = 0;  // when the repository took the last segment (0: none this run)
   ArchiverResult result_;
 };
 

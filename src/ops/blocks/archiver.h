@@ -24,6 +24,10 @@
 // to another chain, or forked) stops the archiver with kFailedPrecondition:
 // it never archives a second chain under one node id.
 //
+// Progress: after each seal (and every few seconds meanwhile) the archived
+// height is reported to the node (ops/blocks/progress_report.h) when
+// `admin_token` is set; the node exports it on /metrics.
+//
 // One archiver per node id and repository: a second one with the same
 // buffer dir is refused by the buffer's lock; one with another buffer dir or
 // on another host stops with kFailedPrecondition at its first segment that
@@ -44,6 +48,7 @@ namespace ailee::ops {
 
 struct ArchiverOptions {
   std::string node_url;               // the node's API, e.g. http://127.0.0.1:8545
+  std::string admin_token;            // the node's; empty: progress is not reported to the node
   std::string buffer_dir;             // local buffer; must survive restarts (not the node's data dir)
   uint64_t seal_blocks = 100;         // N: seal at this many pending blocks
   int64_t seal_interval_ms = 1000;    // T: seal when the oldest pending block waited this long

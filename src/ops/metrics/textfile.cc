@@ -41,8 +41,20 @@ std::string Escaped(const std::string& v) {
   return out;
 }
 
+// The job's label is `ailee_job`, not `job`: Prometheus owns `job` (the
+// scrape job) and renames a target's own `job` to `exported_job`, so rules
+// written against the file would silently match nothing (docs/metrics.md).
+constexpr std::string_view kJobLabel = "ailee_job";
+// What files written before the rename call it; read back under the new name
+// so an upgrade keeps the last success and the ages.
+constexpr std::string_view kOldJobLabel = "job";
+
+std::string JobAndNodeLabels(const JobReport& r) {
+  return std::string(kJobLabel) + "=\"" + Escaped(r.job) + "\",node=\"" + Escaped(r.node) + "\"";
+}
+
 std::string SeriesKey(const JobReport& r, const Sample& s) {
-  std::string key = s.name + "{job=\"" + Escaped(r.job) + "\",node=\"" + Escaped(r.node) + "\"";
+  std::string key = s.name + "{" + JobAndNodeLabels(r);
   for (const auto& [k, v] : s.labels) key += "," + k + "=\"" + Escaped(v) + "\"";
   return key + "}";
 }
@@ -63,7 +75,7 @@ std::string NameOf(const std::string& key) { return key.substr(0, key.find('{'))
 
 // Did the previous file belong to this job and node? Its keys name them.
 bool SameJobAndNode(const std::string& key, const JobReport& r) {
-  return key.find("{job=\"" + Escaped(r.job) + "\",node=\"" + Escaped(r.node) + "\"") != std::string::npos;
+  return key.find("{" + JobAndNodeLabels(r)) != std::string::npos;
 }
 
 bool IsNameChar(char c, bool first) {
@@ -168,7 +180,12 @@ std::map<std::string, double> ReadPreviousSeries(const std::string& path) {
     double v = std::strtod(value.c_str(), &end);
     if (end != value.c_str() + value.size() || value.empty() || !std::isfinite(v)) continue;
     if (!IsOurSeriesKey(std::string_view(line).substr(0, sp))) continue;
-    out[line.substr(0, sp)] = v;
+    std::string key = line.substr(0, sp);
+    const std::string old_label = "{" + std::string(kOldJobLabel) + "=\"";
+    if (const size_t brace = key.find('{'); key.compare(brace, old_label.size(), old_label) == 0) {
+      key.replace(brace + 1, kOldJobLabel.size(), kJobLabel);
+    }
+    out[key] = v;
   }
   return out;
 }

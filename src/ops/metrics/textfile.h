@@ -46,7 +46,7 @@ struct Sample {
 
 // What one run of a job reports.
 struct JobReport {
-  std::string job;            // label `job` and file name: backup_state, verify, ...
+  std::string job;            // label `ailee_job` and file name: backup_state, verify, ...
   std::string node;           // label `node`: the config's node.id
   int64_t started_ms = 0;     // wall clock, Unix milliseconds
   int64_t finished_ms = 0;
@@ -62,7 +62,9 @@ std::string JobMetricsPath(const std::string& dir, const JobReport& report);
 // read only from a regular file of at most 1 MiB; empty when there is none or
 // it cannot be read (a first run). Only lines in the form this writer uses
 // (one series, finite value, no timestamp) are taken: anything else is
-// dropped rather than carried into the next file.
+// dropped rather than carried into the next file. A file written before the
+// label `job` became `ailee_job` is read under the new name (an upgrade keeps
+// the last success and the ages).
 std::map<std::string, double> ReadPreviousSeries(const std::string& path);
 
 // The file's text. From `previous`: the last success timestamp when this run
