@@ -250,7 +250,7 @@ void Verifier::CheckTxRange(size_t begin, size_t end, TxRangeResult* out) const 
   size_t i = begin;
   for (; i < end && it->status().ok(); ++i) {
     const TxSlot& slot = pending_[i];
-    const std::string key = crypto::HashToString(slot.id);
+    const rocksdb::Slice key(reinterpret_cast<const char*>(slot.id.data()), slot.id.size());
     // Next() through a dense range; Seek() over a sparse one (a later window
     // of a long chain holds one id in every few), so no window costs a full
     // pass of its own.
@@ -281,9 +281,11 @@ void Verifier::CheckTxRange(size_t begin, size_t end, TxRangeResult* out) const 
 }
 
 void Verifier::CheckTx(const TxSlot& slot, std::optional<std::string_view> raw, TxRangeResult* out) const {
-  const std::string what = "block " + std::to_string(slot.height) + ": transaction " + crypto::HashToHex(slot.id);
+  // The name is built only for a problem: this runs for every transaction.
   auto problem = [&](std::string text) {
-    out->Add({slot.height, slot.index, 0, what + text}, opts_.max_problems);
+    out->Add({slot.height, slot.index, 0,
+              "block " + std::to_string(slot.height) + ": transaction " + crypto::HashToHex(slot.id) + text},
+             opts_.max_problems);
   };
   if (!raw) {
     problem(" is missing");
