@@ -23,9 +23,35 @@ bool HashFromHex(std::string_view hex, Hash256* out) {
   return true;
 }
 
+namespace {
+
+// The implementation is fetched once and each thread keeps one digest
+// context: EVP_Digest(..., EVP_sha256()) fetches SHA-256 from the provider
+// store (a lock and a lookup) and allocates a context on every call under
+// OpenSSL 3, which cost more than hashing a 65-byte Merkle node and about as
+// much as hashing a 1 KiB transaction (verify-state hashes millions of both).
+const EVP_MD* FetchedSha256() {
+  static EVP_MD* md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  return md;
+}
+
+struct DigestContext {
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  ~DigestContext() { EVP_MD_CTX_free(ctx); }
+};
+
+}  // namespace
+
 Hash256 Sha256(std::string_view data) {
+  thread_local DigestContext holder;
   Hash256 out;
   unsigned int len = 0;
+  const EVP_MD* md = FetchedSha256();
+  if (md != nullptr && holder.ctx != nullptr && EVP_DigestInit_ex(holder.ctx, md, nullptr) == 1 &&
+      EVP_DigestUpdate(holder.ctx, data.data(), data.size()) == 1 &&
+      EVP_DigestFinal_ex(holder.ctx, out.data(), &len) == 1) {
+    return out;
+  }
   EVP_Digest(data.data(), data.size(), out.data(), &len, EVP_sha256(), nullptr);
   return out;
 }

@@ -1,5 +1,7 @@
 #include "state/block.h"
 
+#include <cstring>
+
 #include <nlohmann/json.hpp>
 
 #include "base/hex.h"
@@ -107,23 +109,28 @@ Result<AnchorCommitment> MakeAnchor(uint64_t height, const crypto::Hash256& bloc
 
 crypto::Hash256 MerkleRoot(const std::vector<crypto::Hash256>& tx_ids) {
   if (tx_ids.empty()) return crypto::Hash256{};
+  // One stack buffer for every leaf and node, and the levels folded in
+  // place: a block holds thousands of ids, and a string per node cost more
+  // than hashing it.
+  unsigned char buf[1 + 2 * 32];
+  auto hash = [&buf](size_t n) { return crypto::Sha256(std::string_view(reinterpret_cast<const char*>(buf), n)); };
   std::vector<crypto::Hash256> level;
   level.reserve(tx_ids.size());
+  buf[0] = 0x00;
   for (const auto& id : tx_ids) {
-    std::string leaf(1, '\0');
-    PutHash(&leaf, id);
-    level.push_back(crypto::Sha256(leaf));
+    std::memcpy(buf + 1, id.data(), 32);
+    level.push_back(hash(1 + 32));
   }
+  buf[0] = 0x01;
   while (level.size() > 1) {
-    std::vector<crypto::Hash256> next;
+    size_t next = 0;  // node `next` of the level above replaces node 2*next or later: never one still unread
     for (size_t i = 0; i + 1 < level.size(); i += 2) {
-      std::string node(1, '\x01');
-      PutHash(&node, level[i]);
-      PutHash(&node, level[i + 1]);
-      next.push_back(crypto::Sha256(node));
+      std::memcpy(buf + 1, level[i].data(), 32);
+      std::memcpy(buf + 1 + 32, level[i + 1].data(), 32);
+      level[next++] = hash(1 + 2 * 32);
     }
-    if (level.size() % 2 == 1) next.push_back(level.back());
-    level = std::move(next);
+    if (level.size() % 2 == 1) level[next++] = level.back();
+    level.resize(next);
   }
   return level[0];
 }
