@@ -84,13 +84,9 @@ log() { printf '\033[1m[recover-bench]\033[0m %s\n' "$*" >&2; }
 
 bash scripts/install-deps.sh >&2
 
-if [ -n "${BENCH_BIN_DIR:-}" ]; then
-  BIN=$(cd "$BENCH_BIN_DIR" && pwd)
-else
-  BIN=$ROOT/${BUILD_DIR:-build-bench}
-  [ -f "$BIN/build.ninja" ] || cmake -S . -B "$BIN" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-  ninja -C "$BIN" ailee-cli ailee-node >&2
-fi
+# bench_bin (the node configs here are a leader's and a follower's, not lib.sh's bench_config)
+source bench/lib.sh
+bench_bin ailee-cli ailee-node
 CLI=$BIN/src/cli/ailee-cli
 NODE=$BIN/src/node/ailee-node
 if [ ! -x "$CLI" ] || [ ! -x "$NODE" ]; then echo "no ailee-cli or ailee-node under $BIN" >&2; exit 1; fi

@@ -91,13 +91,9 @@ note() { log "note: $*"; NOTES+=("$*"); }
 
 bash scripts/install-deps.sh >&2
 
-if [ -n "${BENCH_BIN_DIR:-}" ]; then
-  BIN=$(cd "$BENCH_BIN_DIR" && pwd)
-else
-  BIN=$ROOT/${BUILD_DIR:-build-bench}
-  [ -f "$BIN/build.ninja" ] || cmake -S . -B "$BIN" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-  ninja -C "$BIN" ailee-cli >&2
-fi
+# bench_bin, bench_config, changed_bytes, apply_churn
+source bench/lib.sh
+bench_bin ailee-cli
 CLI=$BIN/src/cli/ailee-cli
 [ -x "$CLI" ] || { echo "no ailee-cli at $CLI" >&2; exit 1; }
 
@@ -108,8 +104,6 @@ if [ ! -f "$DS/.complete" ]; then
   BENCH_PHASE=dataset BENCH_SIZE=$SIZE BENCH_CHURN_PCT=$CHURN_PCT BENCH_BIN_DIR=$BIN bash bench/run-repo-bench.sh
 fi
 
-# bench_config, changed_bytes, apply_churn
-source bench/lib.sh
 # backup.s3 points at our server.
 write_config() { bench_config "$1" "$2" "$3" "  s3:
     endpoint: ${S3_ENDPOINT:-http://127.0.0.1:1}"; }  # FILE DATA_DIR REPO_URL
