@@ -449,7 +449,7 @@ step "done"
 
 # ------------------------------------------------------------------- table
 DROPPED=$DROP python3 - "$TSV" "$RESULTS" "$SIZE" <<'PY'
-import os, platform, subprocess, sys
+import os, sys
 tsv, md, size = sys.argv[1:4]
 v, loads = {}, []
 for line in open(tsv):
@@ -460,13 +460,8 @@ for line in open(tsv):
         v.setdefault(tool, {})[key] = val
 def g(tool, key):
     return v.get(tool, {}).get(key, "n/a")
-def ver(cmd):
-    try:
-        return subprocess.run(cmd, capture_output=True, text=True).stdout.strip().splitlines()[0]
-    except Exception:
-        return "?"
-cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
-mem = next((int(l.split()[1]) // 1024 // 1024 for l in open("/proc/meminfo") if l.startswith("MemTotal")), 0)
+sys.path.insert(0, "bench")
+from machine import machine, version
 s = v.get("setup", {})
 names = {"recover": "ours: `recover-node` (host lost)", "drill": "ours: `drill` (sandbox, network running)",
          "restic": "by hand: `restic restore` + node start + catch-up", "resync": "by hand: resync from genesis (follower path)"}
@@ -478,13 +473,13 @@ out = [f"# Recovery benchmark: a lost follower at {size} of state ({int(s.get('d
        + ("Page cache dropped before each recovery." if os.environ.get("DROPPED") == "yes" else "Page cache NOT dropped.") + "\n",
        "| tool | phases (s) | RTO s | RPO blocks | RPO s | peak RSS | checked |",
        "|---|---|---:|---:|---:|---|---|"]
-if "wall_s" in v.get("recover", {}):
+if "wall_s" in v.get("recover", {}) and "phases" in v["recover"]:
     v["recover"]["phases"] += f"; the whole command {v['recover']['wall_s']}"
 for t in ("recover", "drill", "restic", "resync"):
     if t in v:
         out.append(f"| {names[t]} | {g(t, 'phases')} | {g(t, 'rto_s')} | {g(t, 'rpo_blocks')} | {g(t, 'rpo_s')} | {g(t, 'rss')} | {g(t, 'check')} |")
 out += ["",
-        f"Restored height / tip at the start: " + "; ".join(f"{t} {g(t, 'restored_height')} / {g(t, 'tip')}" for t in ("recover", "drill", "restic", "resync") if t in v) + ".",
+        "Restored height / tip at the start: " + "; ".join(f"{t} {g(t, 'restored_height')} / {g(t, 'tip')}" for t in ("recover", "drill", "restic", "resync") if t in v) + ".",
         f"Setup (not in the table): archive run from genesis caught up in {s.get('archive_catch_up_s', '?')} s; "
         f"`backup state --offline` {s.get('ours_backup_s', '?')} s; `restic backup` {s.get('restic_backup_s', '?')} s.",
         "Notes: recover-node's phases are config, key (none on a follower), state (snapshot fetch, archive replay, proof), "
@@ -496,7 +491,7 @@ out += ["",
         "snapshot (ours rolls the snapshot forward with the block archive). Peak RSS: `/usr/bin/time -v` of the command (the drill's includes its sandbox "
         "node, a child), the node's VmHWM where it runs on.",
         "",
-        f"Machine: {os.cpu_count()} cores ({cpu}), {mem} GiB RAM, {platform.release()}; {ver(['restic', 'version'])}.",
+        f"Machine: {machine()}; checkout {version(['git', 'rev-parse', '--short', 'HEAD'])}; {version(['restic', 'version'])}.",
         "",
         "Load average (1, 5, 15 min) at each step:",
         ""]
