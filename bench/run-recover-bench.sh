@@ -103,6 +103,7 @@ PIDS=()
 cleanup() {
   set +e  # every process gets its signal, whatever fails
   local p
+  adopt_spawned_nodes  # interrupted inside recover-node: the node it spawned
   for p in "${PIDS[@]}"; do [ "$p" -gt 0 ] && kill -TERM "$p" 2>/dev/null; done
   for _ in $(seq 100); do
     local alive=0
