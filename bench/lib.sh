@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared by the benchmark scripts (sourced, not run): the node config every
 # tool's run uses, and the two dataset operations both benchmarks need.
 # Expects DS (the dataset dir, holding keys/) and W (the work dir).
