@@ -3,6 +3,19 @@
 # tool's run uses, and the two dataset operations both benchmarks need.
 # Expects DS (the dataset dir, holding keys/) and W (the work dir).
 
+# bench_bin TARGET...: the build tree the binaries come from, in BIN:
+# BENCH_BIN_DIR as it is, else BUILD_DIR (default build-bench under ROOT,
+# the checkout; configured when missing) with the TARGETs built.
+bench_bin() {
+  if [ -n "${BENCH_BIN_DIR:-}" ]; then
+    BIN=$(cd "$BENCH_BIN_DIR" && pwd)
+  else
+    BIN=$ROOT/${BUILD_DIR:-build-bench}
+    [ -f "$BIN/build.ninja" ] || cmake -S . -B "$BIN" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+    ninja -C "$BIN" "$@" >&2
+  fi
+}
+
 # bench_config FILE DATA_DIR REPO_URL [BACKUP_YAML]: a node config for
 # DATA_DIR whose repository is REPO_URL; the federation key comes from the
 # dataset. BACKUP_YAML (already indented by two spaces) is appended to the

@@ -33,6 +33,9 @@
 #   BENCH_SIZE=2GiB         dataset size (the benchmark; 512MiB for a quick run)
 #   BENCH_REPEAT=3          runs per tool; the table shows the median, the TSV every run
 #   BENCH_CHURN_PCT=5       churn as a percentage of the base transactions
+#   BENCH_BLOCK_TX=4000     transactions per block of the dataset (the loader's default; another
+#                           value gets its own dataset, repo-dataset-SIZE-btxN: run-recover-bench.sh
+#                           uses small blocks, which followers and the archiver fetch 200 at a time)
 #   BENCH_TOOLS="ours ours-off backup-engine restic borg tar-zstd"
 #                           (ours-off: ours with --compression off, the speed end of the knob)
 #   BUILD_DIR=build-bench   build tree (configured if missing)
@@ -50,8 +53,10 @@ CHURN_PCT=${BENCH_CHURN_PCT:-5}
 TOOLS=${BENCH_TOOLS:-"ours ours-off backup-engine restic borg tar-zstd"}
 KDF_MIB=${BENCH_KDF_MIB:-256}
 REPEAT=${BENCH_REPEAT:-3}
+BLOCK_TX=${BENCH_BLOCK_TX:-4000}
 OUT=$ROOT/bench-run
 DS=$OUT/repo-dataset-$SIZE
+[ "$BLOCK_TX" = 4000 ] || DS=$DS-btx$BLOCK_TX
 W=$OUT/repo-work
 mkdir -p "$OUT"
 
@@ -92,7 +97,7 @@ if [ ! -f "$DS/.complete" ]; then
   umask 022
   head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$W/pass"; chmod 600 "$W/pass"
   write_config "$DS/base.yaml" "$DS/base" "$W/unused"
-  "$CLI" --config "$DS/base.yaml" --json load --mode bulk --duration 0 --target-size "$SIZE" --memo-bytes 2048 \
+  "$CLI" --config "$DS/base.yaml" --json load --mode bulk --duration 0 --target-size "$SIZE" --memo-bytes 2048 --block-tx "$BLOCK_TX" \
     > "$DS/base-load.json"
   settle "$DS/base.yaml" "$DS/base"
   accepted=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["accepted"])' "$DS/base-load.json")
@@ -100,7 +105,7 @@ if [ ! -f "$DS/.complete" ]; then
   log "churn: $churn_tx more transactions (${CHURN_PCT}% of $accepted)"
   cp -a "$DS/base" "$DS/churned"
   write_config "$DS/churned.yaml" "$DS/churned" "$W/unused"
-  "$CLI" --config "$DS/churned.yaml" --json load --mode bulk --duration 0 --max-tx "$churn_tx" --memo-bytes 2048 \
+  "$CLI" --config "$DS/churned.yaml" --json load --mode bulk --duration 0 --max-tx "$churn_tx" --memo-bytes 2048 --block-tx "$BLOCK_TX" \
     > "$DS/churn-load.json"
   settle "$DS/churned.yaml" "$DS/churned"
   touch "$DS/.complete"

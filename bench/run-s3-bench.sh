@@ -91,13 +91,9 @@ note() { log "note: $*"; NOTES+=("$*"); }
 
 bash scripts/install-deps.sh >&2
 
-if [ -n "${BENCH_BIN_DIR:-}" ]; then
-  BIN=$(cd "$BENCH_BIN_DIR" && pwd)
-else
-  BIN=$ROOT/${BUILD_DIR:-build-bench}
-  [ -f "$BIN/build.ninja" ] || cmake -S . -B "$BIN" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-  ninja -C "$BIN" ailee-cli >&2
-fi
+# bench_bin, bench_config, changed_bytes, apply_churn
+source bench/lib.sh
+bench_bin ailee-cli
 CLI=$BIN/src/cli/ailee-cli
 [ -x "$CLI" ] || { echo "no ailee-cli at $CLI" >&2; exit 1; }
 
@@ -108,8 +104,6 @@ if [ ! -f "$DS/.complete" ]; then
   BENCH_PHASE=dataset BENCH_SIZE=$SIZE BENCH_CHURN_PCT=$CHURN_PCT BENCH_BIN_DIR=$BIN bash bench/run-repo-bench.sh
 fi
 
-# bench_config, changed_bytes, apply_churn
-source bench/lib.sh
 # backup.s3 points at our server.
 write_config() { bench_config "$1" "$2" "$3" "  s3:
     endpoint: ${S3_ENDPOINT:-http://127.0.0.1:1}"; }  # FILE DATA_DIR REPO_URL
@@ -384,7 +378,7 @@ T_TOTAL=$(( $(date +%s) - T_START ))
 NOTES_TEXT=$(printf '%s\n' "${NOTES[@]}")
 export NOTES_TEXT SIZE KIND SERVER_VERSION DROP LOAD_START T_TOTAL T_DATASET KDF_MIB AWS CHURN_PCT
 python3 - "$TSV" "$RESULTS" "$BASE_BYTES" "$CHURN_BYTES" "$CHANGED_BYTES" "$L" <<'EOF'
-import json, os, platform, subprocess, sys, time
+import json, os, sys, time
 tsv, md, base, churn, changed, work = sys.argv[1], sys.argv[2], *map(int, sys.argv[3:6]), sys.argv[6]
 E = os.environ
 rows, order = {}, []
@@ -411,13 +405,8 @@ def size(tool):
     return f"{int(v[0]) / 2**20:.0f} MiB" if v else "n/a"
 names = {"ours": "ailee-cli repository (ours)", "ours-ckpt": "ailee-cli checkpoint by URL (ours)",
          "aws": "aws s3 sync", "restic": "restic (S3 backend)"}
-def ver(cmd):
-    try:
-        return subprocess.run(cmd, capture_output=True, text=True).stdout.strip().splitlines()[0]
-    except Exception:
-        return "?"
-cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
-mem = next((int(l.split()[1]) for l in open("/proc/meminfo") if l.startswith("MemTotal")), 0)
+sys.path.insert(0, "bench")
+from machine import machine, version as ver
 commit = ver(["git", "rev-parse", "--short", "HEAD"])
 out = []
 out.append(f"# S3 benchmark: {E['SIZE']} of node state to a local {E['KIND']} server\n")
@@ -497,7 +486,7 @@ out.append("- Every restore was checked: ours by `ailee-cli verify-state` on the
            "except ours' proof column.")
 out.append("")
 la = os.getloadavg()
-out.append(f"Machine: {os.cpu_count()} cores ({cpu}), {mem / 2**20:.1f} GiB RAM, Linux {platform.release()}; "
+out.append(f"Machine: {machine()}; "
            f"{time.strftime('%Y-%m-%d %H:%M %Z')}; load average at start {E['LOAD_START']}, at end "
            f"{la[0]:.2f} {la[1]:.2f} {la[2]:.2f} (the machine is shared with other builds). Page cache dropped before "
            f"every step: {E['DROP']}. Server: {E['SERVER_VERSION']} on 127.0.0.1, on the same disk. "
