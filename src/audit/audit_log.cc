@@ -96,6 +96,9 @@ Result<AuditHead> AuditLog::AppendLocked(const AuditEvent& event) {
                                                            options_.file_mode, LOCK_EX));
   ASSIGN_OR_RETURN(LockedFile f, LockedFile::Open(path_, O_RDWR | O_APPEND | O_CREAT, options_.file_mode,
                                                   LOCK_EX));
+  // Root running ailee-cli (an operator's sudo) must not leave the side
+  // files root's: the node's user, who owns the log, could no longer append.
+  RETURN_IF_ERROR(chain_lock.OwnLike(f));
   ASSIGN_OR_RETURN(auto identity, f.DeviceAndInode());
   ASSIGN_OR_RETURN(uint64_t size, f.Size());
   ASSIGN_OR_RETURN(uint64_t clean, f.CleanSize(size));
@@ -125,6 +128,7 @@ Result<AuditHead> AuditLog::AppendLocked(const AuditEvent& event) {
     // line but before the update below, the next appender still finds this
     // file (renamed or not) and reads its real last line.
     RETURN_IF_ERROR(RecordLiveHead(path_, from.head, identity.first, identity.second, options_.file_mode));
+    RETURN_IF_ERROR(f.GiveOwnerTo(HeadFilePath(path_)));
     if (from.head.seq > 0) {
       head = from.head;
       AuditEvent cont;
@@ -156,6 +160,7 @@ Result<AuditHead> AuditLog::AppendLocked(const AuditEvent& event) {
   // After the line is durable: a crash before this leaves the head file
   // behind, which ContinuationHead corrects from the file itself.
   RETURN_IF_ERROR(RecordLiveHead(path_, head, identity.first, identity.second, options_.file_mode));
+  RETURN_IF_ERROR(f.GiveOwnerTo(HeadFilePath(path_)));
   return head;
 }
 

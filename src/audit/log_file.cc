@@ -41,6 +41,26 @@ Result<std::pair<uint64_t, uint64_t>> LockedFile::DeviceAndInode() const {
   return std::pair<uint64_t, uint64_t>(static_cast<uint64_t>(sb.st_dev), static_cast<uint64_t>(sb.st_ino));
 }
 
+Status LockedFile::OwnLike(const LockedFile& model) {
+  if (::geteuid() != 0) return Status::Ok();
+  struct stat mine {}, theirs {};
+  if (::fstat(fd_, &mine) != 0) return ErrnoStatus("stat", path_, errno);
+  if (::fstat(model.fd_, &theirs) != 0) return ErrnoStatus("stat", model.path_, errno);
+  if (mine.st_uid == theirs.st_uid && mine.st_gid == theirs.st_gid) return Status::Ok();
+  if (::fchown(fd_, theirs.st_uid, theirs.st_gid) != 0) return ErrnoStatus("chown", path_, errno);
+  return Status::Ok();
+}
+
+Status LockedFile::GiveOwnerTo(const std::string& path) const {
+  if (::geteuid() != 0) return Status::Ok();
+  struct stat mine {}, theirs {};
+  if (::fstat(fd_, &mine) != 0) return ErrnoStatus("stat", path_, errno);
+  if (::lstat(path.c_str(), &theirs) != 0) return ErrnoStatus("stat", path, errno);
+  if (mine.st_uid == theirs.st_uid && mine.st_gid == theirs.st_gid) return Status::Ok();
+  if (::lchown(path.c_str(), mine.st_uid, mine.st_gid) != 0) return ErrnoStatus("chown", path, errno);
+  return Status::Ok();
+}
+
 Result<std::string> LockedFile::ReadRange(uint64_t offset, uint64_t length) const {
   std::string out(length, '\0');
   uint64_t got = 0;

@@ -23,6 +23,12 @@ class LockedFile {
   Result<uint64_t> Size() const;
   // The open file's device and inode: which file it is, whatever its name now.
   Result<std::pair<uint64_t, uint64_t>> DeviceAndInode() const;
+  // Gives this file the owner and group of `model` when they differ (only
+  // root may; a no-op for anyone else).
+  Status OwnLike(const LockedFile& model);
+  // Gives the file at `path` (not following a symlink there) this file's
+  // owner and group when they differ (only root may; a no-op for anyone else).
+  Status GiveOwnerTo(const std::string& path) const;
   // Offset just past the last '\n' before `size` (0 when there is none): the
   // part of the file made of complete lines.
   Result<uint64_t> CleanSize(uint64_t size) const;
