@@ -256,12 +256,22 @@ void InstallHttpApi(httplib::Server& server, Node& node) {
     if (req.has_param("limit") && !ParseU64(req.get_param_value("limit"), &limit))
       return ReplyError(res, InvalidArgument("limit: expected a number"));
     limit = std::clamp<uint64_t>(limit, 1, 1000);
+    // A page also ends at max_bytes of encoded blocks (always one block at
+    // least): 200 blocks of a few MB each made one answer of hundreds of MB
+    // that no follower or archiver could fetch within its timeout.
+    uint64_t max_bytes = kBlocksPageBytes;
+    if (req.has_param("max_bytes") && !ParseU64(req.get_param_value("max_bytes"), &max_bytes))
+      return ReplyError(res, InvalidArgument("max_bytes: expected a number"));
+    max_bytes = std::clamp<uint64_t>(max_bytes, 1, kBlocksPageBytes);
     uint64_t tip = node.db().Tip().height;
     json blocks = json::array();
-    for (uint64_t h = std::max<uint64_t>(from, 1); h <= tip && blocks.size() < limit; ++h) {
+    uint64_t bytes = 0;
+    for (uint64_t h = std::max<uint64_t>(from, 1); h <= tip && blocks.size() < limit && bytes < max_bytes; ++h) {
       auto block = node.db().GetBlock(h);
       if (!block.ok()) return ReplyError(res, block.status());
-      blocks.push_back({{"height", h}, {"encoded", HexEncode(state::EncodeBlock(*block))}});
+      std::string encoded = HexEncode(state::EncodeBlock(*block));
+      bytes += encoded.size();
+      blocks.push_back({{"height", h}, {"encoded", std::move(encoded)}});
     }
     Reply(res, {{"tip", tip}, {"blocks", blocks}});
   });

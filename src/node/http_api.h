@@ -3,16 +3,27 @@
 //   GET  /v1/status                 height, tip hash, state root, last anchor, sync state
 //   POST /v1/tx                     submit a signed transaction (400 with a reason when rejected)
 //   GET  /v1/blocks/{height}        one block (JSON plus its wire encoding)
-//   GET  /v1/blocks?from=H&limit=N  blocks for followers (wire encoding)
+//   GET  /v1/blocks?from=H&limit=N[&max_bytes=B]
+//                                   blocks for followers (wire encoding): at
+//                                   most N (<= 1000) and, past the first, at
+//                                   most B (<= kBlocksPageBytes) hex bytes
+//                                   per page (a short page does not mean
+//                                   the tip: the answer's "tip" says)
 //   GET  /v1/accounts/{id}          balance and nonce
 //   GET  /v1/signers/{id}           a federation signer's next peg-in nonce
 //   GET  /metrics                   Prometheus text format
 //   POST /v1/admin/checkpoint       {"path": DIR} -> consistent checkpoint; needs the admin bearer token
+//   POST /v1/admin/archive-progress the block archiver's height (for /metrics); needs the admin bearer token
 #pragma once
+
+#include <cstdint>
 
 namespace httplib { class Server; }
 
 namespace ailee::node {
+
+// The most hex bytes of blocks one /v1/blocks page carries past its first block.
+inline constexpr uint64_t kBlocksPageBytes = 8u << 20;
 
 class Node;
 void InstallHttpApi(httplib::Server& server, Node& node);

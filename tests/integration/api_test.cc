@@ -154,6 +154,16 @@ TEST_F(ApiTest, ReadsBlocksAccountsAndMetrics) {
   ASSIGN_OR_FAIL(json page, client.GetJson("/v1/blocks?from=2&limit=3"));
   ASSERT_EQ(page["blocks"].size(), 3u);
   EXPECT_EQ(page["blocks"][0]["height"], 2);
+  // A byte budget ends a page early, but never before its first block.
+  ASSIGN_OR_FAIL(json small, client.GetJson("/v1/blocks?from=2&limit=3&max_bytes=1"));
+  ASSERT_EQ(small["blocks"].size(), 1u);
+  EXPECT_EQ(small["blocks"][0]["height"], 2);
+  EXPECT_EQ(small["tip"], page["tip"]);
+  const size_t one = page["blocks"][0]["encoded"].get<std::string>().size();
+  ASSIGN_OR_FAIL(json two, client.GetJson("/v1/blocks?from=2&limit=3&max_bytes=" + std::to_string(one + 1)));
+  EXPECT_EQ(two["blocks"].size(), 2u) << "the page ends once the budget is passed, not before";
+  auto bad = client.GetJson("/v1/blocks?from=2&max_bytes=lots");
+  EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument) << bad.status().ToString();
 
   ASSIGN_OR_FAIL(auto carol, scenario_->FundAccount(*node_, 777));
   ASSIGN_OR_FAIL(json acct, client.GetJson("/v1/accounts/" + state::AccountIdHex(carol.public_key)));
