@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "base/fs.h"
+#include "base/install_directory.h"
 #include "base/hint.h"
 #include "crypto/hash.h"
 #include "node/client.h"
@@ -193,6 +194,23 @@ Result<PhaseOutcome> FromRepository(Context& c, const state::Federation& fed) {
   return out;
 }
 
+// What a killed run left beside the stopped data dir, removed before the
+// data dir is judged (a state already swapped in is then kept, and nothing
+// would remove them later): a fallback swap cut between its renames (the
+// old tree put back first), the old tree an exchange left under its staging
+// name, staging trees, and the peer's checkpoint. Only trees whose owner is
+// gone (base/scratch.h); the prefixes are those of repo/restore.cc and
+// state/checkpoint_apply.cc.
+Status RemoveKilledRunsLeftovers(const std::string& data_dir) {
+  RETURN_IF_ERROR(fs::RecoverInterruptedInstall(data_dir));
+  const std::string parent = fs::Dirname(data_dir);
+  const std::string base = fs::Basename(data_dir);
+  if (!fs::IsDirectory(parent)) return Status::Ok();
+  for (const std::string& prefix : {"." + base + ".restore-", "." + base + ".apply-", fs::InstallAsidePrefix(data_dir)})
+    fs::RemoveAbandoned(parent, prefix);
+  return fs::RemoveAll(data_dir + ".peer-checkpoint");
+}
+
 }  // namespace
 
 Status EnsureNodeStopped(const Context& c) {
@@ -256,6 +274,7 @@ Result<PhaseOutcome> RunState(Context& c) {
     }
     RETURN_IF_ERROR(EnsureNodeStopped(c));  // below what was restored: restored again, on a stopped node only
   }
+  RETURN_IF_ERROR(RemoveKilledRunsLeftovers(data_dir));
   ASSIGN_OR_RETURN(auto tip, DataDirTip(data_dir));
   ASSIGN_OR_RETURN(StateChoice choice, ChooseSource(c));
   ASSIGN_OR_RETURN(state::Federation fed, c.Federation());

@@ -66,6 +66,7 @@ Result<PhaseOutcome> RunPhase(Context& c, const PhaseDef& def, RecoverNodeResult
   }
   op.SetMessage(out->outcome);
   if (out->detail.contains("state_root")) op.Touch("state_root:" + out->detail["state_root"].get<std::string>());
+  if (out->detail.contains("fingerprint")) op.Touch("fingerprint:" + out->detail["fingerprint"].get<std::string>());
   RETURN_IF_ERROR(op.Finish(Status::Ok()));
   r.phases.push_back(RecoverPhase{def.name, out->outcome, ms, out->detail});
   return out;
