@@ -3,9 +3,10 @@
 // with the same label. recover-node imports the key from the key backup
 // (passphrase from 2-of-3 share files, then from a passphrase file),
 // restores the signing fence beside the config, passes test-signer, and the
-// node signs again above its follower's tip. Refused, nothing imported: too
-// few shares, a backup of another key (by fingerprint), a CR LF passphrase
-// file (as `keys restore` refuses it).
+// node signs again above its follower's tip; a token that kept the key keeps
+// it. Refused, nothing imported: too few shares, a backup of another key (by
+// fingerprint), a CR LF passphrase file (as `keys restore` refuses it), and
+// another key on the token under the signer's label (by fingerprint).
 #include <algorithm>
 #include <cstdlib>
 
@@ -192,6 +193,19 @@ TEST(RecoverNodePkcs11, LeaderHostAndTokenLostKeyImportedFromSharesThenFromAPass
   EXPECT_TRUE(p.TokenEmpty());
   EXPECT_FALSE(Exists(p.w.s.dir().Join("crlf.key")));
 
+  // The token holds another key under the label: refused by fingerprint, not used, not replaced.
+  CommandResult planted = p.w.s.CliRaw({"keys", "restore", "--id", "signer-01", "--from", p.w.s.dir().Join("other-backup"),
+                                        "--passphrase-file", p.key_pass, "--to-pkcs11", "--pkcs11-module", kModule,
+                                        "--token-label", kToken, "--key-label", "signer-01", "--pin-file",
+                                        p.w.s.dir().Join("pin"), "--federation-key", "signer-01=" + other.pub_file,
+                                        "--audit-log", p.tool_audit});
+  ASSERT_EQ(planted.exit_code, 0) << planted;
+  CommandResult impostor = p.Recover(l, {"--key-backup", backup, "--key-passphrase-file", p.key_pass, "--yes"});
+  EXPECT_EQ(impostor.exit_code, 3) << impostor;
+  EXPECT_NE(impostor.err.find("has fingerprint " + other.key.public_key().FingerprintHex() +
+                              ", not federation signer signer-01"), std::string::npos) << impostor;
+  FreshToken();
+
   // The config is back from the failed runs: the plan names the token and the import.
   CommandResult dry = p.Recover(l, {"--key-backup", backup, "--key-shares", p.Share(backup, 1), p.Share(backup, 3), "--dry-run"});
   ASSERT_EQ(dry.exit_code, 0) << dry;
@@ -212,7 +226,16 @@ TEST(RecoverNodePkcs11, LeaderHostAndTokenLostKeyImportedFromSharesThenFromAPass
   if (::testing::Test::HasFatalFailure()) return;
   const uint64_t tip2 = p.w.follower->Height().value();
   CommandResult with_file = p.Recover(l, {"--key-backup", backup, "--key-passphrase-file", p.key_pass, "--start", "--yes"});
-  ExpectSigningAgain(p, with_file, tip2, fence_height);
+  ExpectSigningAgain(p, with_file, tip2, fence_height);  // stops the node it started
+  if (::testing::Test::HasFatalFailure()) return;
+
+  // Only the node stopped, host and token intact: the token's key is kept.
+  CommandResult kept = p.Recover(l, {"--start", "--yes"});
+  ASSERT_EQ(kept.exit_code, 0) << kept;
+  nlohmann::json rk = JsonOut(kept);
+  Spawned node{rk.value("node_pid", 0)};
+  EXPECT_EQ(rk["phases"][1]["outcome"], "kept") << kept;
+  EXPECT_EQ(rk["phases"][1]["detail"]["test_signer"], "ok") << kept;
 }
 
 }  // namespace

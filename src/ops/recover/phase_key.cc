@@ -166,6 +166,8 @@ std::string PlanPkcs11(Context& c, const config::SignerSection& signer, RecoverS
     return "keep the " + TokenDescription(p) + " (the federation's fingerprint)" +
            (c.options.key_backup.empty() ? "" : ", its signing fence raised from the key backup") +
            "; test-signer through PKCS#11";
+  if (present.status().code() == StatusCode::kDataLoss)  // another key under the label
+    return "refused: " + std::string(MessageWithoutHint(present.status()));
   s.source = BackupSource(c);
   if (present.ok()) return import;
   return import + " unless the token holds it (not looked at now: " + std::string(MessageWithoutHint(present.status())) + ")";
