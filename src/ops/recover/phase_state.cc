@@ -63,15 +63,18 @@ Result<std::optional<state::ChainTip>> DataDirTip(const std::string& dir) {
 // The node's height: from its API when it answers, else from its stopped
 // data dir (nullopt: no database there).
 // A node that holds its data dir but does not answer yet is given a few
-// seconds: it may be starting (spawned by a run killed right after).
+// seconds: it may be starting (spawned by a run killed right after). Bounded
+// by time, not by polls: a stopped process's port accepts and never answers,
+// so each poll can take the client's whole timeout.
 Result<std::optional<uint64_t>> CurrentHeight(const Context& c) {
-  constexpr int kStartingPolls = 50;  // 10 s
-  for (int poll = 0;; ++poll) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  for (;;) {
     auto st = node::NodeClient(c.NodeUrl(), "", 2000).GetJson("/v1/status");
     if (st.ok()) return std::optional<uint64_t>(st->value("height", uint64_t{0}));
     Status held = state::EnsureNotInUse(c.config->node.data_dir);
     if (held.ok()) break;
-    if (poll == kStartingPolls) return held.WithContext("its API at " + c.NodeUrl() + " does not answer");
+    if (std::chrono::steady_clock::now() >= deadline)
+      return held.WithContext("its API at " + c.NodeUrl() + " does not answer");
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
   ASSIGN_OR_RETURN(auto tip, DataDirTip(c.config->node.data_dir));
