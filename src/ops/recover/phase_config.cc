@@ -56,6 +56,9 @@ RecoverStep PlanConfig(Context& c) {
 Result<PhaseOutcome> RunConfig(Context& c) {
   PhaseOutcome out;
   std::string path = c.options.config_path;
+  // A killed run's half-written files beside the config (archive/target.cc's
+  // ".ailee-tmp-" scratch names; only those whose owner is gone).
+  fs::RemoveAbandoned(fs::Dirname(path), ".ailee-tmp-");
   if (ConfigUsable(path)) {
     out.outcome = "kept";
   } else {
