@@ -25,6 +25,7 @@
 #include "crypto/secure.h"
 #include "keys/audit_sink.h"
 #include "keys/backup.h"
+#include "keys/backup_passphrase.h"
 #include "keys/pkcs11.h"
 #include "keys/secret_input.h"
 #include "ops/metrics/job_samples.h"
@@ -209,23 +210,22 @@ void AddPassphraseOptions(CLI::App* c, PassphraseOpts* p) {
   c->add_option("--shares", p->shares, "share files <id>.share.NNN that recombine the passphrase");
 }
 
+// The one rule keys::ReadBackupPassphrase keeps (recover-node reads it too).
+keys::BackupPassphraseSource PassphraseSourceOf(const PassphraseOpts& p, const std::string& id) {
+  keys::BackupPassphraseSource src;
+  src.share_files = p.shares;
+  src.secret.file = p.passphrase_file;
+  src.secret.env = keys::kPassphraseEnv;
+  src.secret.prompt = "Backup passphrase for " + id + ": ";
+  return src;
+}
+
 Result<crypto::SecureBytes> BackupPassphrase(const PassphraseOpts& p, const std::string& id, const std::string& backup) {
-  if (!p.shares.empty()) {
-    ASSIGN_OR_RETURN(keys::BackupMetadata meta, keys::ReadMetadata(keys::ResolveBackupPath(backup, id)));
-    return keys::CombinePassphraseShares(meta, p.shares);
-  }
-  keys::SecretSource src;
-  src.file = p.passphrase_file;
-  src.env = keys::kPassphraseEnv;
-  src.prompt = "Backup passphrase for " + id + ": ";
-  return keys::ReadSecret(src);
+  return keys::ReadBackupPassphrase(PassphraseSourceOf(p, id), id, backup);
 }
 
 Status SharesHint(const Status& st, const PassphraseOpts& p) {
-  if (st.code() == StatusCode::kPermissionDenied && !p.shares.empty())
-    return PermissionDenied("the given shares do not recombine to this backup's passphrase: at least one share is "
-                            "damaged or belongs to another split (" + st.message() + ")");
-  return st;
+  return keys::ExplainShareFailure(st, keys::BackupPassphraseSource{p.shares, {}});
 }
 
 // --------------------------------------------------------------- verify

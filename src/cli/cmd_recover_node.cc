@@ -23,6 +23,7 @@ namespace {
 struct RecoverArgs {
   RepoArgs repo;
   std::string node_id, secrets_passphrase_file, key_backup, key_passphrase_file, peer_admin_token_file;
+  std::vector<std::string> key_shares;
   std::string node_binary = "ailee-node";
   int64_t wait_s = 300;
   bool start = false, dry_run = false, yes = false;
@@ -91,13 +92,10 @@ Result<ops::RecoverNodeResult> Recover(Session& session, const RecoverArgs& a, R
   }
   o.secrets_passphrase = secrets ? &*secrets : nullptr;
   o.key_backup = a.key_backup;
-  o.key_passphrase = [&] {
-    keys::SecretSource src;
-    src.file = a.key_passphrase_file;
-    src.env = keys::kPassphraseEnv;
-    src.prompt = "Key backup passphrase: ";
-    return keys::ReadSecret(src);
-  };
+  o.key_passphrase.share_files = a.key_shares;
+  o.key_passphrase.secret.file = a.key_passphrase_file;
+  o.key_passphrase.secret.env = keys::kPassphraseEnv;
+  o.key_passphrase.secret.prompt = "Key backup passphrase: ";
   o.peer_admin_token_file = a.peer_admin_token_file;
   o.start = a.start;
   o.node_binary = a.node_binary;
@@ -118,7 +116,8 @@ void SetUpRecoverNodeCommand(CLI::App& parent, Session& session) {
   CLI::App* c = parent.add_subcommand(
       "recover-node",
       "Recover this node after a loss, in five phases: its config (restored from its latest config snapshot when\n"
-      "missing or invalid), its signer key and fence (from --key-backup when the key file is missing) with\n"
+      "missing or invalid), its signer key and fence (from --key-backup when the key file is missing or the\n"
+      "PKCS#11 token lacks the key: imported, PIN from signer.pkcs11.pin_file or AILEE_PKCS11_PIN) with\n"
       "test-signer, its state (a peer's live checkpoint with --peer-admin-token-file, or its newest state snapshot\n"
       "rolled forward with the block archive; proven before the swap; a data dir already ahead is kept), start\n"
       "(systemd unit, else --start, else the command to run) with the wait until caught up, and a deep health\n"
@@ -127,9 +126,13 @@ void SetUpRecoverNodeCommand(CLI::App& parent, Session& session) {
   c->add_option("--node", a->node_id, "node id (default: node.id of the config; required when the config is lost)");
   c->add_option("--secrets-passphrase-file", a->secrets_passphrase_file,
                 "file holding the config secrets passphrase (or AILEE_SECRETS_PASSPHRASE)");
-  c->add_option("--key-backup", a->key_backup, "local key backup file or directory, used when the signer key is missing");
+  c->add_option("--key-backup", a->key_backup,
+                "local key backup file or directory, used when the signer key is missing (a key file, or a PKCS#11 "
+                "key not on its token: imported)");
   c->add_option("--key-passphrase-file", a->key_passphrase_file,
                 "file holding the key backup passphrase (or AILEE_KEY_PASSPHRASE)");
+  c->add_option("--key-shares", a->key_shares,
+                "share files <id>.share.NNN (`keys backup --shares`) that recombine the key backup passphrase");
   c->add_option("--peer-admin-token-file", a->peer_admin_token_file,
                 "a peer's admin token: take that peer's live checkpoint when it is the freshest source");
   c->add_flag("--start", a->start, "start ailee-node detached when no systemd unit is installed");

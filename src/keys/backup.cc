@@ -162,12 +162,16 @@ std::string FenceBackupFileName(std::string_view signer_id) { return std::string
 
 Result<std::optional<uint64_t>> RestoreFenceFromBackup(const std::string& signer_id, const std::string& path_or_dir,
                                                        const std::string& key_file) {
+  return RestoreFenceFromBackupTo(signer_id, path_or_dir, FencePathForKeyFile(key_file));
+}
+
+Result<std::optional<uint64_t>> RestoreFenceFromBackupTo(const std::string& signer_id, const std::string& path_or_dir,
+                                                         const std::string& target) {
   const std::string backed_up =
       fs::JoinPath(fs::Dirname(ResolveBackupPath(path_or_dir, signer_id)), FenceBackupFileName(signer_id));
   auto saved = ReadFenceFile(backed_up);
   if (saved.status().code() == StatusCode::kNotFound) return std::optional<uint64_t>();
   if (!saved.ok()) return saved.status().WithContext("restoring the signing fence");
-  const std::string target = FencePathForKeyFile(key_file);
   Status st = RaiseFenceFile(target, *saved);
   if (!st.ok() && st.code() != StatusCode::kFailedPrecondition) return st.WithContext("restoring the signing fence");
   ASSIGN_OR_RETURN(FenceState now, ReadFenceFile(target));

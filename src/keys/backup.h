@@ -63,6 +63,10 @@ std::string FenceBackupFileName(std::string_view signer_id);
 // height now beside the key, or nothing when the backup carries no fence.
 Result<std::optional<uint64_t>> RestoreFenceFromBackup(const std::string& signer_id, const std::string& path_or_dir,
                                                        const std::string& key_file);
+// The same for a key that is not a file (a PKCS#11 token): the fence is
+// written to `fence_path` (FencePathForPkcs11, where the node reads it).
+Result<std::optional<uint64_t>> RestoreFenceFromBackupTo(const std::string& signer_id, const std::string& path_or_dir,
+                                                         const std::string& fence_path);
 
 // AlreadyExists, before writing anything, when a target file exists.
 Result<BackupResult> BackupKey(const BackupRequest& request, const crypto::SecureBytes& passphrase);

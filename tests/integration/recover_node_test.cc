@@ -4,102 +4,12 @@
 // from its follower's live checkpoint with RPO 0 and never signs a height
 // twice; a run stopped at a phase boundary continues without redoing the
 // state; a node that still runs is refused, nothing changed.
-#include <signal.h>
 #include <sys/stat.h>
 
-#include <filesystem>
-#include <fstream>
-
-#include "repo_fixture.h"
+#include "recover_world.h"
 
 namespace ailee::it {
 namespace {
-
-namespace stdfs = std::filesystem;
-
-constexpr Millis kRecoverTimeout{180000};
-
-// The node recover-node spawned is not our child: ended by its pid.
-void StopSpawned(int pid) {
-  if (pid <= 0) return;
-  ::kill(pid, SIGTERM);
-  WaitUntil([&] {
-    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-    std::string line;
-    std::getline(stat, line);
-    auto p = line.rfind(')');
-    return line.empty() || (p != std::string::npos && p + 2 < line.size() && line[p + 2] == 'Z');
-  }, Millis(15000));
-  ::kill(pid, SIGKILL);
-}
-
-// Stops it on every path out of the test.
-struct Spawned {
-  int pid = 0;
-  ~Spawned() { StopSpawned(pid); }
-};
-
-// The ailee-node processes running with `config_path` (started by a
-// recover-node that was killed before it could report the pid).
-std::vector<int> NodesWithConfig(const std::string& config_path) {
-  std::vector<int> pids;
-  for (const auto& e : stdfs::directory_iterator("/proc")) {
-    const std::string name = e.path().filename().string();
-    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-    std::ifstream in(e.path() / "cmdline", std::ios::binary);
-    std::string cmd((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    if (cmd.find("ailee-node") != std::string::npos && cmd.find(config_path) != std::string::npos)
-      pids.push_back(std::stoi(name));
-  }
-  return pids;
-}
-
-std::string BlockRoot(const std::string& url, uint64_t h) {
-  auto b = node::NodeClient(url, "", 5000).GetJson("/v1/blocks/" + std::to_string(h));
-  return b.ok() ? (*b)["header"]["state_root"].get<std::string>() : "";
-}
-
-// A leader and its follower, both backed up to one local repository.
-struct RecoverWorld {
-  Scenario s{"recover-node"};
-  std::string repo_dir = s.dir().Join("repo");
-  std::string pass_file = s.dir().Join("repo.pass");
-  std::string secrets_file = s.dir().Join("secrets.pass");
-  std::string audit = s.dir().Join("operator-audit.log");
-  std::unique_ptr<TestNode> leader, follower;
-
-  std::string BackupYaml(const std::string& id) const {
-    return "backup:\n  repository: file://" + repo_dir + "\n  passphrase_file: " + pass_file +
-           "\n  config_paths: [" + s.dir().Join(id + "/config.yaml") + "]\n";
-  }
-  void Build() {
-    ASSERT_OK(WriteFile(pass_file, "recover node repository passphrase\n", 0600));
-    ASSERT_OK(WriteFile(secrets_file, "recover node secrets passphrase\n", 0600));
-    NodeSpec l = NodeSpec::Leader("leader");
-    l.extra_yaml = BackupYaml("leader");
-    leader = std::make_unique<TestNode>(s.AddNode(l));
-    ASSERT_OK(leader->Start());
-    NodeSpec f = NodeSpec::Follower("follower", leader->url());
-    f.extra_yaml = BackupYaml("follower");
-    follower = std::make_unique<TestNode>(s.AddNode(f));
-    ASSERT_OK(follower->Start());
-    // The leader's peers name its follower: what it catches up from.
-    l.extra_yaml += "peers: [" + follower->url() + "]\n";
-    leader->Terminate();
-    ASSERT_OK(leader->Reconfigure(l));
-    ASSERT_OK(leader->Start());
-    CommandResult init = s.Cli(*follower, {"repo", "init", "--kdf-memory-mib", "8", "--kdf-iterations", "1"});
-    ASSERT_EQ(init.exit_code, 0) << init;
-    CommandResult load = s.Cli(*leader, {"-q", "load", "--accounts", "50", "--rate", "300", "--duration", "2"});
-    ASSERT_EQ(load.exit_code, 0) << load;
-  }
-  CommandResult Recover(const TestNode& n, std::vector<std::string> args) const {
-    std::vector<std::string> a = {"--audit-log", audit, "--json", "recover-node", "--node", n.spec().id,
-                                  "--passphrase-file", pass_file, "--node-binary", NodeBinary(), "--wait", "60"};
-    a.insert(a.end(), args.begin(), args.end());
-    return s.Cli(n, a, kRecoverTimeout);
-  }
-};
 
 TEST(RecoverNode, FollowerHostLostComesBackFromTheOffsiteCopy) {
   RecoverWorld w;
@@ -176,12 +86,10 @@ TEST(RecoverNode, KilledAtEachPhaseBoundaryThenRerunCompletesWithoutRedoingTheSt
   w.Build();
   if (::testing::Test::HasFatalFailure()) return;
   auto& f = *w.follower;
-  ASSERT_EQ(w.s.Cli(f, {"backup", "config", "--secrets-passphrase-file", w.secrets_file}).exit_code, 0);
-  ASSERT_EQ(w.s.Cli(f, {"backup", "state"}).exit_code, 0);
-  f.Kill();
+  w.BackUpAndKillFollower();
+  if (::testing::Test::HasFatalFailure()) return;
   const std::string journal = f.data_dir() + ".recover-journal.json";
-  const std::vector<std::string> args = {"--repo", "file://" + w.repo_dir, "--secrets-passphrase-file", w.secrets_file,
-                                         "--start", "--yes"};
+  const std::vector<std::string> args = w.FollowerRecoverArgs();
   for (const std::string boundary : {"config", "key", "state", "start"}) {
     SCOPED_TRACE("killed after " + boundary);
     // The last boundary is only a deep health check away from the end: a

@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "base/fs.h"
+#include "base/install_directory.h"
 #include "base/hint.h"
 #include "crypto/hash.h"
 #include "node/client.h"
@@ -62,15 +63,18 @@ Result<std::optional<state::ChainTip>> DataDirTip(const std::string& dir) {
 // The node's height: from its API when it answers, else from its stopped
 // data dir (nullopt: no database there).
 // A node that holds its data dir but does not answer yet is given a few
-// seconds: it may be starting (spawned by a run killed right after).
+// seconds: it may be starting (spawned by a run killed right after). Bounded
+// by time, not by polls: a stopped process's port accepts and never answers,
+// so each poll can take the client's whole timeout.
 Result<std::optional<uint64_t>> CurrentHeight(const Context& c) {
-  constexpr int kStartingPolls = 50;  // 10 s
-  for (int poll = 0;; ++poll) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  for (;;) {
     auto st = node::NodeClient(c.NodeUrl(), "", 2000).GetJson("/v1/status");
     if (st.ok()) return std::optional<uint64_t>(st->value("height", uint64_t{0}));
     Status held = state::EnsureNotInUse(c.config->node.data_dir);
     if (held.ok()) break;
-    if (poll == kStartingPolls) return held.WithContext("its API at " + c.NodeUrl() + " does not answer");
+    if (std::chrono::steady_clock::now() >= deadline)
+      return held.WithContext("its API at " + c.NodeUrl() + " does not answer");
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
   ASSIGN_OR_RETURN(auto tip, DataDirTip(c.config->node.data_dir));
@@ -193,6 +197,23 @@ Result<PhaseOutcome> FromRepository(Context& c, const state::Federation& fed) {
   return out;
 }
 
+// What a killed run left beside the stopped data dir, removed before the
+// data dir is judged (a state already swapped in is then kept, and nothing
+// would remove them later): a fallback swap cut between its renames (the
+// old tree put back first), the old tree an exchange left under its staging
+// name, staging trees, and the peer's checkpoint. Only trees whose owner is
+// gone (base/scratch.h); the prefixes are those of repo/restore.cc and
+// state/checkpoint_apply.cc.
+Status RemoveKilledRunsLeftovers(const std::string& data_dir) {
+  RETURN_IF_ERROR(fs::RecoverInterruptedInstall(data_dir));
+  const std::string parent = fs::Dirname(data_dir);
+  const std::string base = fs::Basename(data_dir);
+  if (!fs::IsDirectory(parent)) return Status::Ok();
+  for (const std::string& prefix : {"." + base + ".restore-", "." + base + ".apply-", fs::InstallAsidePrefix(data_dir)})
+    fs::RemoveAbandoned(parent, prefix);
+  return fs::RemoveAll(data_dir + ".peer-checkpoint");
+}
+
 }  // namespace
 
 Status EnsureNodeStopped(const Context& c) {
@@ -256,6 +277,7 @@ Result<PhaseOutcome> RunState(Context& c) {
     }
     RETURN_IF_ERROR(EnsureNodeStopped(c));  // below what was restored: restored again, on a stopped node only
   }
+  RETURN_IF_ERROR(RemoveKilledRunsLeftovers(data_dir));
   ASSIGN_OR_RETURN(auto tip, DataDirTip(data_dir));
   ASSIGN_OR_RETURN(StateChoice choice, ChooseSource(c));
   ASSIGN_OR_RETURN(state::Federation fed, c.Federation());

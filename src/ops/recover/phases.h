@@ -23,6 +23,7 @@ struct Context {
   int64_t network_tip_time_ms = 0;
   int node_pid = 0;
   int64_t run_started_ms = 0;  // this run's start: a new journal's start (the RTO counts from it)
+  std::optional<crypto::SecureBytes> pkcs11_pin;  // read once (the plan or the key phase)
 
   std::string NodeUrl() const;  // the config's listen address as http://host:port
   Result<state::Federation> Federation() const;
@@ -42,7 +43,8 @@ struct PhaseOutcome {
 RecoverStep PlanConfig(Context& c);
 Result<PhaseOutcome> RunConfig(Context& c);
 
-RecoverStep PlanKey(const Context& c);
+// Reads the PKCS#11 PIN when it can without a terminal (kept for the run).
+RecoverStep PlanKey(Context& c);
 Result<PhaseOutcome> RunKey(Context& c);
 
 // Asks the config's peers (and leader) for the network's tip: c.network_tip

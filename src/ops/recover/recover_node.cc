@@ -45,6 +45,13 @@ Status OpenJournal(Context& c) {
   return Status::Ok();
 }
 
+// The journal and report a killed run was writing (fs::WriteFileAtomic's
+// temporary siblings, removed only when their owner is gone).
+void RemoveKilledRunsWrites(const Context& c) {
+  for (const std::string& file : {RecoverJournalPath(c.config->node.data_dir), RecoverReportPath(c.config->node.data_dir)})
+    fs::RemoveAbandoned(fs::Dirname(file), fs::Basename(file) + ".tmp.");
+}
+
 Status Record(Context& c, const std::string& phase, const PhaseOutcome& out) {
   nlohmann::json detail = out.detail;
   detail["outcome"] = out.outcome;
@@ -66,6 +73,7 @@ Result<PhaseOutcome> RunPhase(Context& c, const PhaseDef& def, RecoverNodeResult
   }
   op.SetMessage(out->outcome);
   if (out->detail.contains("state_root")) op.Touch("state_root:" + out->detail["state_root"].get<std::string>());
+  if (out->detail.contains("fingerprint")) op.Touch("fingerprint:" + out->detail["fingerprint"].get<std::string>());
   RETURN_IF_ERROR(op.Finish(Status::Ok()));
   r.phases.push_back(RecoverPhase{def.name, out->outcome, ms, out->detail});
   return out;
@@ -92,7 +100,10 @@ Status RunPhases(Context& c, RecoverNodeResult& r) {
     if (phase == "state" && !c.network_tip) AskNetworkTip(c);  // the config came back only now
     ASSIGN_OR_RETURN(PhaseOutcome out, RunPhase(c, def, r));
     NoteSources(phase, out.detail, r);
-    if (phase == "config") RETURN_IF_ERROR(OpenJournal(c));  // the data dir is known from here on
+    if (phase == "config") {
+      RETURN_IF_ERROR(OpenJournal(c));  // the data dir is known from here on
+      RemoveKilledRunsWrites(c);
+    }
     if (phase == "state") MeasureRpo(c, out.detail, r);
     if (!out.stop) RETURN_IF_ERROR(Record(c, phase, out));
     if (out.stop) {

@@ -4,10 +4,17 @@
 //                its latest config snapshot (scope: the node id) restored to
 //                the original paths, secrets with the secrets passphrase,
 //                then validated (ops/config/restore.h);
-//   2. key     - the signer key (none on a follower): kept when the file
-//                exists, else restored from a local key backup with its
-//                signing fence (keys/backup.h, as `keys restore`); then the
-//                test-signer check against the federation key;
+//   2. key     - the signer key (none on a follower): a key file kept when
+//                it exists, else restored from a local key backup with its
+//                signing fence (keys/backup.h, as `keys restore`); a PKCS#11
+//                key kept when its token holds it under the config's label
+//                with the federation's fingerprint (another key there is
+//                refused), else imported from the key backup (as `keys
+//                restore --to-pkcs11`), its fence restored beside the config
+//                (keys/signing_fence.h); the backup's passphrase from share
+//                files or a secret source, the PIN from the config's pin file
+//                or AILEE_PKCS11_PIN; then the test-signer check against the
+//                federation key;
 //   3. state   - the freshest trustworthy source: a peer's live checkpoint
 //                (with that peer's admin token) or this node's newest state
 //                snapshot rolled forward with the block archive; each is
@@ -22,8 +29,7 @@
 //
 // Refusals, before anything is changed: the node still running (its API
 // answers or a process holds its data dir) while the state is not yet
-// recovered; a journal of another node; a PKCS#11 signer (restored with
-// `keys restore --to-pkcs11`). A fork (the data dir's block at the source's
+// recovered; a journal of another node. A fork (the data dir's block at the source's
 // height is another one) is refused by the checkpoint apply.
 //
 // Idempotent and resumable: each finished phase is recorded in the journal
@@ -49,6 +55,7 @@
 #include "base/status.h"
 #include "config/config.h"
 #include "crypto/secure.h"
+#include "keys/backup_passphrase.h"
 #include "repo/repository.h"
 
 namespace ailee::ops {
@@ -75,9 +82,12 @@ struct RecoverNodeOptions {
   std::string config_path;  // the node's config file (restored there when missing)
   const crypto::SecureBytes* secrets_passphrase = nullptr;  // config secrets
   // A local key backup (file or directory, `keys backup --out`), read only
-  // when the signer key file is missing; its passphrase is asked then.
+  // when the signer key is missing (a key file, or a PKCS#11 key not on its
+  // token); its passphrase is read then: recombined from share files when
+  // they are given, else from the secret source. A PKCS#11 signer's fence
+  // is raised from it whenever it is given.
   std::string key_backup;
-  std::function<Result<crypto::SecureBytes>()> key_passphrase;
+  keys::BackupPassphraseSource key_passphrase;
   // A peer's admin token file: lets the state phase take that peer's live
   // checkpoint. The peer writes it to a directory beside this node's data
   // dir, so the peer must see that path (same host or shared filesystem).

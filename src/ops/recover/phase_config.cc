@@ -1,8 +1,6 @@
-// Phases 1 and 2 of recover-node: the node's config and its signer key.
+// Phase 1 of recover-node: the node's config (phase_key.cc restores its signer key).
 #include "base/fs.h"
 #include "base/hint.h"
-#include "keys/backup.h"
-#include "keys/signer.h"
 #include "ops/config/restore.h"
 #include "ops/config/snapshot.h"
 #include "ops/recover/phases.h"
@@ -58,6 +56,9 @@ RecoverStep PlanConfig(Context& c) {
 Result<PhaseOutcome> RunConfig(Context& c) {
   PhaseOutcome out;
   std::string path = c.options.config_path;
+  // A killed run's half-written files beside the config (archive/target.cc's
+  // ".ailee-tmp-" scratch names; only those whose owner is gone).
+  fs::RemoveAbandoned(fs::Dirname(path), ".ailee-tmp-");
   if (ConfigUsable(path)) {
     out.outcome = "kept";
   } else {
@@ -80,69 +81,6 @@ Result<PhaseOutcome> RunConfig(Context& c) {
   out.detail["config"] = cfg.config_path;
   out.detail["validated"] = true;
   c.config = std::move(cfg);
-  return out;
-}
-
-RecoverStep PlanKey(const Context& c) {
-  RecoverStep s{"key", "", "", 0, 1000, "", c.journal.Finished("key")};
-  if (!c.config) {
-    s.action = "the signer named by the restored config: kept when its key file exists, else restored from " +
-               (c.options.key_backup.empty() ? std::string("--key-backup (required then)") : c.options.key_backup) +
-               "; then test-signer";
-    return s;
-  }
-  if (!c.config->signer) {
-    s.action = "none: node " + c.options.node_id + " has no signer (a follower)";
-    return s;
-  }
-  const auto& signer = *c.config->signer;
-  if (signer.pkcs11) {
-    s.action = "refused: a PKCS#11 signer is restored with `keys restore --to-pkcs11` and checked with `test-signer`";
-  } else if (fs::Exists(signer.key_file)) {
-    s.action = "keep " + signer.key_file + " and its signing fence; test-signer " + signer.id;
-  } else {
-    s.action = "restore " + signer.id + " to " + signer.key_file + " (mode 0400) with its signing fence; test-signer";
-    s.source = c.options.key_backup.empty() ? "none given (--key-backup)" : c.options.key_backup;
-  }
-  return s;
-}
-
-Result<PhaseOutcome> RunKey(Context& c) {
-  PhaseOutcome out;
-  const config::NodeConfig& cfg = *c.config;
-  if (!cfg.signer) {
-    out.outcome = "no signer";
-    return out;
-  }
-  const auto& signer = *cfg.signer;
-  if (signer.pkcs11)
-    return WithHint(FailedPrecondition("signer " + signer.id + " is a PKCS#11 key: recover-node restores key files only"),
-                    "run `ailee-cli keys restore --to-pkcs11 ...` and `ailee-cli test-signer`, then rerun recover-node");
-  ASSIGN_OR_RETURN(keys::FederationKeys fed, config::FederationKeys(cfg));
-  if (fs::Exists(signer.key_file)) {
-    out.outcome = "kept";
-  } else {
-    if (c.options.key_backup.empty())
-      return WithHint(FailedPrecondition("the signer key " + signer.key_file + " of " + signer.id + " is missing"),
-                      "pass --key-backup DIR (a `keys backup --out` directory) and its passphrase "
-                      "(--key-passphrase-file or AILEE_KEY_PASSPHRASE)");
-    RETURN_IF_ERROR(keys::CheckLocalPath(c.options.key_backup, "--key-backup"));
-    ASSIGN_OR_RETURN(crypto::SecureBytes pass, c.options.key_passphrase());
-    ASSIGN_OR_RETURN(keys::OpenedBackup opened,
-                     keys::OpenBackup(signer.id, c.options.key_backup, pass, keys::FederationCheck{&fed, true}));
-    ASSIGN_OR_RETURN(keys::RestoreResult r, keys::RestoreToFile(opened, signer.key_file, keys::FileOwner{}));
-    ASSIGN_OR_RETURN(auto fence, keys::RestoreFenceFromBackup(signer.id, c.options.key_backup, signer.key_file));
-    out.outcome = r.outcome == keys::RestoreOutcome::kWritten ? "restored" : "already present";
-    out.detail["backup"] = opened.path;
-    if (fence) out.detail["fence_height"] = *fence;
-  }
-  ASSIGN_OR_RETURN(auto file_signer, keys::FileSigner::Open(signer.key_file));
-  auto it = fed.find(signer.id);
-  if (it == fed.end()) return NotFound("the federation lists no public key for signer " + signer.id);
-  ASSIGN_OR_RETURN(keys::SignerTestReport t, keys::TestSigner(*file_signer, it->second));
-  out.detail["signer"] = signer.id;
-  out.detail["fingerprint"] = t.fingerprint;
-  out.detail["test_signer"] = "ok";
   return out;
 }
 
