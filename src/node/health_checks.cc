@@ -42,7 +42,10 @@ Result<SyncReport> WaitForSync(const std::string& url, int64_t wait_ms) {
       }
       if (Clock::Real().NowMillis() >= deadline) {
         Status fork = ForkFromLeader(*st);
-        Status verdict = !fork.ok() ? fork : Unavailable("node is " + state + "; rerun later or with --wait");
+        const std::string reason = (*st)["sync"].value("reason", "");
+        Status verdict = !fork.ok() ? fork
+                                    : Unavailable("node is " + state + (reason.empty() ? "" : " (" + reason + ")") +
+                                                  "; rerun later or with --wait");
         return SyncReport{std::move(*st), std::move(verdict)};
       }
     } else if (Clock::Real().NowMillis() >= deadline) {

@@ -229,13 +229,12 @@ TEST_F(Break11b, DrillNeverTakesAnotherProcessOnItsPortForItsSandboxNode) {
   EXPECT_TRUE(Entries(d().sandboxes).empty());
 }
 
-// DISABLED: defect in src/ops/recover/journal.cc (another engineer's file).
 // A FIFO at <data_dir>.recover-journal.json (planted by another user of a
 // shared parent directory, or left by a botched script) makes recover-node
 // open it for reading and wait for a writer forever: even --dry-run hangs,
 // with no message. A journal must be a regular file; anything else is
 // refused naming the path and what to do.
-TEST_F(Break11b, DISABLED_RecoverNodeRefusesAFifoWhereItsJournalBelongs) {
+TEST_F(Break11b, RecoverNodeRefusesAFifoWhereItsJournalBelongs) {
   // The leader's config is the one planned for; it keeps running (a dry
   // run changes nothing and refuses nothing for that).
   const std::string journal = d().leader.data_dir() + ".recover-journal.json";
@@ -247,8 +246,7 @@ TEST_F(Break11b, DISABLED_RecoverNodeRefusesAFifoWhereItsJournalBelongs) {
   EXPECT_NE(r.out.find(journal), std::string::npos) << r;
 }
 
-// DISABLED: defect in src/ops/recover/ (another engineer's files). Runs last:
-// it leaves the world's leader recovered but waiting.
+// Runs last (its name sorts last): it leaves the world's leader recovered but waiting.
 // The leader host lost while its follower runs on, and the leader's config
 // names no peers (as the README's two-node example): recover-node restores
 // the repository's snapshot + archive (far below the signing fence) and
@@ -258,7 +256,7 @@ TEST_F(Break11b, DISABLED_RecoverNodeRefusesAFifoWhereItsJournalBelongs) {
 // the node running and waits again, forever. It must say why (the node's
 // own reason: below the fence, no peer to catch up from) and what to do
 // (name the follower in `peers:` or give --peer-admin-token-file).
-TEST_F(Break11b, DISABLED_ZRecoverNodeOfALeaderThatCannotCatchUpSaysWhyAndWhatToDo) {
+TEST_F(Break11b, ZRecoverNodeOfALeaderThatCannotCatchUpSaysWhyAndWhatToDo) {
   ASSERT_OK(d().follower->WaitForHeight(20, Millis(30000)));
   EXPECT_EQ(d().leader.Kill(), 137);
   stdfs::remove_all(d().leader.data_dir());

@@ -1,5 +1,9 @@
 #include "ops/recover/journal.h"
 
+#include <sys/stat.h>
+
+#include <cerrno>
+
 #include "base/fs.h"
 #include "base/hint.h"
 
@@ -24,7 +28,16 @@ std::string RecoverReportPath(const std::string& data_dir) {
 
 Result<RecoverJournal> ReadRecoverJournal(const std::string& path) {
   RecoverJournal j;
-  if (!fs::Exists(path)) return j;
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT) return j;
+    return ErrnoStatus("stat", path, errno);
+  }
+  // Opened only when a regular file: a FIFO there would block the read
+  // (even of a --dry-run) forever, and a symlink could point anywhere.
+  if (!S_ISREG(st.st_mode))
+    return WithHint(FailedPrecondition("recover-node journal " + path + " is not a regular file"),
+                    "recover-node writes it itself: remove what is there (ls -l " + path + "), then rerun");
   ASSIGN_OR_RETURN(std::string text, fs::ReadFile(path));
   const Status damaged = WithHint(
       DataLoss("recover-node journal " + path + " cannot be read as a version-1 journal"),

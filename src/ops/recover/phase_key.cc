@@ -186,6 +186,7 @@ RecoverStep PlanKey(Context& c) {
   }
   if (!c.config->signer) {
     s.action = "none: node " + c.options.node_id + " has no signer (a follower)";
+    s.expected_ms = 0;
     return s;
   }
   const auto& signer = *c.config->signer;

@@ -123,6 +123,15 @@ Result<PhaseOutcome> RunStart(Context& c) {
   }
   c.Progress("start", "waiting until the node has caught up");
   ASSIGN_OR_RETURN(node::SyncReport sync, node::WaitForSync(url, c.options.sync_wait_ms));
+  if (!sync.verdict.ok() && sync.verdict.code() == StatusCode::kUnavailable && c.config->peers.empty() &&
+      c.config->follow.empty() && sync.status.contains("sync") && sync.status["sync"].value("state", "") == "waiting_for_tip") {
+    // A leader below its signing fence catches up only from a peer, and this
+    // config names none: waiting longer, or rerunning, cannot help.
+    return WithHint(sync.verdict.WithContext("node " + c.options.node_id + " after recovery"),
+                    "name a follower in the config's `peers:` and restart ailee-node (it catches up from it), or "
+                    "stop the node and rerun recover-node with --peer-admin-token-file FILE to take the follower's "
+                    "checkpoint (docs/recovery.md, \"The leader is lost\")");
+  }
   RETURN_IF_ERROR(sync.verdict.WithContext("node " + c.options.node_id + " after recovery"));
   out.detail["height"] = sync.status.value("height", uint64_t{0});
   out.detail["sync"] = sync.status["sync"];
