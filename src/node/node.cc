@@ -54,14 +54,18 @@ Result<std::string> LoadOrCreateAdminToken(const std::string& path) {
 Result<std::unique_ptr<keys::Signer>> OpenSigner(const config::NodeConfig& cfg) {
   if (cfg.signer->pkcs11) {
     const auto& p = *cfg.signer->pkcs11;
-    crypto::SecureBytes pin;
-    if (!p.pin_file.empty()) {
-      ASSIGN_OR_RETURN(pin, keys::ReadSecretFile(p.pin_file));
-    } else if (const char* env = std::getenv(keys::kPinEnv)) {
-      pin = crypto::SecureBytes(std::string_view(env));
-    } else {
+    // The same rule as test-signer, `keys restore` and recover-node (the
+    // file's first line): a PIN file ending in a newline that passed
+    // test-signer must not fail the node's login.
+    keys::SecretSource src;
+    src.file = p.pin_file;
+    src.env = keys::kPinEnv;
+    src.allow_tty = false;
+    auto read = keys::ReadSecret(src);
+    if (!read.ok() && read.status().code() == StatusCode::kNotFound && p.pin_file.empty())
       return InvalidArgument("signer.pkcs11.pin_file: a PIN is needed (or set $" + std::string(keys::kPinEnv) + ")");
-    }
+    if (!read.ok()) return read.status().WithContext("reading the PKCS#11 user PIN (signer.pkcs11.pin_file)");
+    crypto::SecureBytes pin = std::move(*read);
     keys::Pkcs11SignerOptions o{p.module, p.token_label, keys::Pkcs11KeyRef{p.key_label, ""}};
     ASSIGN_OR_RETURN(auto signer, keys::Pkcs11Signer::Open(o, pin));
     return std::unique_ptr<keys::Signer>(std::move(signer));

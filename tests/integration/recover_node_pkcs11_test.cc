@@ -58,7 +58,10 @@ struct Pkcs11World {
     FreshToken();
     if (::testing::Test::HasFatalFailure()) return;
     ASSERT_OK(WriteFile(key_pass, "pkcs11 signer backup passphrase\n", 0600));
-    ASSERT_OK(WriteFile(pin_file(), kPin, 0600));
+    // Ends in a newline, as an editor leaves it: the node reads the first
+    // line like test-signer and recover-node do (it read the file whole, and
+    // its login failed after recover-node's test-signer had passed).
+    ASSERT_OK(WriteFile(pin_file(), std::string(kPin) + "\n", 0600));
     ASSERT_OK(WriteFile(w.s.dir().Join("pin"), kPin, 0600));  // the test's own, for TokenEmpty
     CommandResult imported = Keys({"restore", "--id", "signer-01", "--from", BackUp(w.s.signer().key_file, "first"),
                                    "--passphrase-file", key_pass, "--to-pkcs11", "--pkcs11-module", kModule,

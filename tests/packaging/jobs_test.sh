@@ -222,7 +222,7 @@ echo "ok permissions: $(grep -h '^hint' "$tmp"/perm[1-4].log | sort -u | tr '\n'
 step "what the jobs made"
 snaps=$(as_ailee "$R/usr/bin/ailee-cli" --json snapshots)
 for kind in state config logs; do
-  echo "$snaps" | grep -q "\"$kind\"" || fail "no $kind snapshot after the jobs: $snaps"
+  grep -q "\"$kind\"" <<<"$snaps" || fail "no $kind snapshot after the jobs: $snaps"
 done
 as_ailee "$R/usr/bin/ailee-cli" --quiet audit verify || fail "the audit log the jobs wrote does not verify"
 

@@ -7,8 +7,8 @@
 // - a duration flag with too many digits (`--max-state-age`, `--older-than`,
 //   `--keep-archive`): std::stoll threw and the CLI aborted (exit 134, no
 //   JSON), and a product past int64 wrapped (undefined behaviour).
-// - not fixed (DISABLED_, ops/metrics is another branch's): the textfile
-//   carries a last success dated in the future into every failed run.
+// - the metrics textfile carried a last success dated in the future into
+//   every failed run.
 #include <gtest/gtest.h>
 
 #include "ops/check/check.h"
@@ -94,9 +94,8 @@ TEST(DurationFlag, TooManyDigitsIsAnInvalidArgumentNotAnAbort) {
 // previous file's last success timestamp, even one dated a year ahead by a
 // run made while the clock was wrong. `time() - last_success` is then
 // negative and AileeStateBackupStale (critical) stays silent for that year
-// while every backup fails (only the AileeJobFailed warning fires). Enable
-// once RenderJobMetrics stops carrying a success dated after the run.
-TEST(MetricsClock, DISABLED_FailedRunDoesNotCarryASuccessFromTheFuture) {
+// while every backup fails (only the AileeJobFailed warning fires).
+TEST(MetricsClock, FailedRunDoesNotCarryASuccessFromTheFuture) {
   const int64_t now_ms = 1767225600000;  // 2026-01-01T00:00:00Z
   metrics::JobReport r;
   r.job = "backup_state";
@@ -104,7 +103,7 @@ TEST(MetricsClock, DISABLED_FailedRunDoesNotCarryASuccessFromTheFuture) {
   r.started_ms = now_ms - 1000;
   r.finished_ms = now_ms;
   r.exit_code = 6;
-  const std::string labels = "{job=\"backup_state\",node=\"node-1\"}";
+  const std::string labels = "{ailee_job=\"backup_state\",node=\"node-1\"}";
   const double future_s = static_cast<double>(now_ms + kYearMs) / 1000;
   const std::map<std::string, double> previous = {
       {"ailee_job_last_success_timestamp_seconds" + labels, future_s},

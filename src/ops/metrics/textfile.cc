@@ -205,7 +205,10 @@ Result<std::string> RenderJobMetrics(const JobReport& report, const std::map<std
   if (ok) {
     all.push_back({std::string(kLastSuccess), {}, finished});
   } else if (auto it = previous.find(SeriesKey(report, success_probe)); it != previous.end()) {
-    all.push_back({std::string(kLastSuccess), {}, it->second});
+    // A success dated after this failed run's own end was stamped by a clock
+    // that ran ahead: carried, it would keep every staleness alert silent
+    // until that date. 0 ("no success known") lets them fire.
+    all.push_back({std::string(kLastSuccess), {}, it->second <= finished ? it->second : 0});
   }
   all.insert(all.end(), report.samples.begin(), report.samples.end());
 
