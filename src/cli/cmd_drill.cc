@@ -13,10 +13,12 @@
 #include "base/hint.h"
 #include "cli/commands.h"
 #include "cli/ending.h"
+#include "cli/key_env.h"
 #include "cli/repo_session.h"
 #include "config/drill.h"
 #include "config/node_access.h"
 #include "ops/drill/drill.h"
+#include "ops/drill/key_drill.h"
 #include "ops/drill/report.h"
 #include "ops/metrics/job_samples.h"
 
@@ -59,6 +61,11 @@ struct DrillArgs {
   std::string leader;
   int64_t timeout_s = 600;
   bool keep = false;
+  // --keys: the signer key's backup instead of the state.
+  bool keys = false;
+  std::string signer_id;
+  std::string key_backup;
+  keycmd::PassphraseOpts key_pass;
 };
 
 // The federation section for the sandbox's config, keys inline (the
@@ -95,9 +102,33 @@ Result<ops::DrillTargets> TargetsOf(const config::NodeConfig& cfg) {
   return t;
 }
 
+// --keys rehearses the key alone: the state drill's flags would be ignored.
+Status CheckKeyDrillFlags(const DrillArgs& a) {
+  const std::vector<std::pair<bool, const char*>> state_only = {
+      {a.to_height.has_value(), "--to-height"}, {!a.random_within.empty(), "--random-within"},
+      {a.seed.has_value(), "--seed"},          {!a.html.empty(), "--html"},
+      {!a.node_binary.empty(), "--node-binary"}, {!a.leader.empty(), "--leader"},
+      {a.keep, "--keep"}};
+  for (const auto& [given, flag] : state_only)
+    if (given)
+      return WithHint(InvalidArgument(std::string("drill: ") + flag + " belongs to the state drill, not to --keys"),
+                      "run the key drill and the state drill as two commands");
+  if (!a.key_pass.passphrase_file.empty() && !a.key_pass.shares.empty())
+    return WithHint(InvalidArgument("drill: give --key-passphrase-file or --key-shares, not both"),
+                    "the shares recombine the passphrase; a passphrase file replaces them");
+  if (a.key_backup.empty())
+    return WithHint(InvalidArgument("drill --keys: no key backup (--key-backup DIR, or AILEE_KEY_BACKUP_DIR)"),
+                    "name the directory `keys backup --out` wrote, e.g. /var/backups/ailee/keys");
+  return Status::Ok();
+}
+
 // Flags a drill would otherwise trip over only after its restore (minutes
 // at a large state): refused before anything runs.
 Status CheckFlags(const DrillArgs& a) {
+  if (a.keys) return CheckKeyDrillFlags(a);
+  if (!a.signer_id.empty() || !a.key_backup.empty() || !a.key_pass.passphrase_file.empty() || !a.key_pass.shares.empty())
+    return WithHint(InvalidArgument("drill: --id, --key-backup, --key-passphrase-file and --key-shares belong to the key drill"),
+                    "add --keys to rehearse the signer key's recovery, or leave them out for the state drill");
   constexpr int64_t kMaxTimeoutS = 7 * 86400;
   if (a.timeout_s <= 0 || a.timeout_s > kMaxTimeoutS)
     return WithHint(InvalidArgument("drill: --timeout " + std::to_string(a.timeout_s) +
@@ -162,6 +193,51 @@ std::string DrillText(const ops::DrillReport& r, const std::string& report_id, c
   return Lines(lines);
 }
 
+std::string KeyDrillText(const ops::KeyDrillReport& r) {
+  std::vector<std::string> lines;
+  lines.push_back("key drill of signer " + r.signer_id + ": " + (r.ok ? "PASSED" : "FAILED at check '" + r.failed_check + "'"));
+  for (const auto& p : r.phases) lines.push_back("  " + p.name + ": " + Secs(p.duration_ms));
+  lines.push_back("key RTO " + Secs(r.rto_ms) + " (open + restore + test-signer)");
+  for (const auto& c : r.checks) lines.push_back(std::string(c.ok ? "  ok   " : "  FAIL ") + c.name + ": " + c.detail);
+  return Lines(lines);
+}
+
+// drill --keys: the signer key restored from its backup into a scratch
+// directory, proven to sign for the federation, shredded. Audited like every
+// key operation.
+void RunKeyDrillCommand(Session& session, DrillArgs& a) {
+  auto env = keycmd::OpenKeyEnv(session, {}, "");
+  if (!env.ok()) return EndCommand(session, env.status());
+  if (!env->config) return EndCommand(session, InvalidArgument("drill --keys needs the node's config (--config)"));
+  const config::NodeConfig& cfg = *env->config;
+  if (a.signer_id.empty() && cfg.signer) a.signer_id = cfg.signer->id;
+  if (a.signer_id.empty())
+    return EndCommand(session, WithHint(InvalidArgument("drill --keys: no signer id"),
+                                        "give --id SIGNER (this node's config has no signer section)"));
+  nlohmann::json details = {{"backup", a.key_backup}, {"drill", true}};
+  auto record = [&](const std::string& fp) { return keycmd::AuditRecordOf(*env, "key.drill", a.signer_id, fp, details); };
+  auto pass = keycmd::BackupPassphrase(a.key_pass, a.signer_id, a.key_backup);
+  if (!pass.ok()) return EndCommand(session, pass.status(), record(""));
+  ops::KeyDrillOptions o;
+  o.signer_id = a.signer_id;
+  o.backup = a.key_backup;
+  o.passphrase = &*pass;
+  o.federation = &env->federation;
+  o.scratch_parent = a.sandbox_dir.empty() ? fs::Dirname(cfg.node.data_dir) : a.sandbox_dir;
+  InterruptFlag interrupt;
+  o.cancelled = [&interrupt] { return interrupt.raised(); };
+  const GlobalOptions& g = session.global();
+  if (!g.quiet && !g.json) o.on_phase = [](const std::string& phase) { std::fprintf(stderr, "drill --keys: %s\n", phase.c_str()); };
+  auto r = ops::RunKeyDrill(o);
+  if (!r.ok()) return EndCommand(session, r.status(), record(""));
+  session.AddMetrics(ops::metrics::KeyDrillSamples(*r));
+  details["checks"] = ops::ChecksJson(r->checks);
+  const Status verdict = r->verdict.ok() ? r->verdict : keycmd::SharesHint(r->verdict, a.key_pass);
+  EndWithVerdict(
+      session, verdict, record(r->fingerprint), [&] { return ops::KeyDrillReportJson(*r); },
+      [&] { return KeyDrillText(*r); });
+}
+
 }  // namespace
 
 void SetUpDrillCommand(CLI::App& parent, Session& session) {
@@ -185,8 +261,19 @@ void SetUpDrillCommand(CLI::App& parent, Session& session) {
   cmd->add_option("--sandbox-dir", a->sandbox_dir, "where the sandbox is made (default: beside node.data_dir)");
   cmd->add_option("--leader", a->leader, "URL the sandbox node follows (default: the config's follow URL, else this node)");
   cmd->add_flag("--keep", a->keep, "keep the sandbox directory (the node is stopped) for inspection");
+  cmd->add_flag("--keys", a->keys,
+                "rehearse the signer key's recovery instead: open its backup, restore it into a scratch directory\n"
+                "beside node.data_dir (or in --sandbox-dir), check it is the federation's key, sign a challenge\n"
+                "with it (test-signer), shred it; reports the key RTO");
+  cmd->add_option("--id", a->signer_id, "with --keys: the signer (default: the config's signer.id)");
+  cmd->add_option("--key-backup", a->key_backup, "with --keys: local key backup file or directory")
+      ->envname("AILEE_KEY_BACKUP_DIR");
+  cmd->add_option("--key-passphrase-file", a->key_pass.passphrase_file,
+                  "with --keys: file or pipe holding the backup passphrase (or AILEE_KEY_PASSPHRASE)");
+  cmd->add_option("--key-shares", a->key_pass.shares, "with --keys: share files that recombine the backup passphrase");
   cmd->callback([&session, a] {
     if (Status flags = CheckFlags(*a); !flags.ok()) return EndCommand(session, flags);
+    if (a->keys) return RunKeyDrillCommand(session, *a);
     auto s = RepoSession::Open(session, a->repo);
     if (!s.ok()) return EndCommand(session, s.status());
     if (!s->config()) return EndCommand(session, InvalidArgument("drill needs the node's config (--config)"));

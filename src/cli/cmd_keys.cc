@@ -125,11 +125,40 @@ Result<crypto::SecureBytes> ReadPin(const std::string& pin_file) {
   return keys::ReadSecret(src);
 }
 
+void AddPassphraseOptions(CLI::App* c, PassphraseOpts* p) {
+  c->add_option("--passphrase-file", p->passphrase_file,
+                "file or pipe holding the backup passphrase on one line (or AILEE_KEY_PASSPHRASE)");
+  c->add_option("--shares", p->shares, "share files <id>.share.NNN that recombine the passphrase");
+}
+
+Result<crypto::SecureBytes> BackupPassphrase(const PassphraseOpts& p, const std::string& id, const std::string& backup) {
+  if (!p.shares.empty()) {
+    ASSIGN_OR_RETURN(keys::BackupMetadata meta, keys::ReadMetadata(keys::ResolveBackupPath(backup, id)));
+    return keys::CombinePassphraseShares(meta, p.shares);
+  }
+  keys::SecretSource src;
+  src.file = p.passphrase_file;
+  src.env = keys::kPassphraseEnv;
+  src.prompt = "Backup passphrase for " + id + ": ";
+  return keys::ReadSecret(src);
+}
+
+Status SharesHint(const Status& st, const PassphraseOpts& p) {
+  if (st.code() == StatusCode::kPermissionDenied && !p.shares.empty())
+    return PermissionDenied("the given shares do not recombine to this backup's passphrase: at least one share is "
+                            "damaged or belongs to another split (" + st.message() + ")");
+  return st;
+}
+
 }  // namespace keycmd
 
 namespace {
 
 using keycmd::KeyEnv;
+using keycmd::PassphraseOpts;
+using keycmd::AddPassphraseOptions;
+using keycmd::BackupPassphrase;
+using keycmd::SharesHint;
 
 std::string Age(int64_t seconds) {
   if (seconds < 0) seconds = 0;
@@ -195,37 +224,6 @@ std::string BackupText(const BackupOpts& o, const keys::BackupResult& r) {
     for (const auto& sh : r.share_files) lines.push_back("  " + sh);
   }
   return Lines(lines);
-}
-
-// --------------------------------------------------------------- verify/restore input
-struct PassphraseOpts {
-  std::string passphrase_file;
-  std::vector<std::string> shares;
-};
-
-void AddPassphraseOptions(CLI::App* c, PassphraseOpts* p) {
-  c->add_option("--passphrase-file", p->passphrase_file,
-                "file or pipe holding the backup passphrase on one line (or AILEE_KEY_PASSPHRASE)");
-  c->add_option("--shares", p->shares, "share files <id>.share.NNN that recombine the passphrase");
-}
-
-Result<crypto::SecureBytes> BackupPassphrase(const PassphraseOpts& p, const std::string& id, const std::string& backup) {
-  if (!p.shares.empty()) {
-    ASSIGN_OR_RETURN(keys::BackupMetadata meta, keys::ReadMetadata(keys::ResolveBackupPath(backup, id)));
-    return keys::CombinePassphraseShares(meta, p.shares);
-  }
-  keys::SecretSource src;
-  src.file = p.passphrase_file;
-  src.env = keys::kPassphraseEnv;
-  src.prompt = "Backup passphrase for " + id + ": ";
-  return keys::ReadSecret(src);
-}
-
-Status SharesHint(const Status& st, const PassphraseOpts& p) {
-  if (st.code() == StatusCode::kPermissionDenied && !p.shares.empty())
-    return PermissionDenied("the given shares do not recombine to this backup's passphrase: at least one share is "
-                            "damaged or belongs to another split (" + st.message() + ")");
-  return st;
 }
 
 // --------------------------------------------------------------- verify

@@ -23,6 +23,9 @@ inline constexpr const char* kDrillReportKind = "drill-report";
 inline constexpr const char* kDrillReportFormat = "ailee.drill-report.v1";
 
 nlohmann::ordered_json DrillReportJson(const DrillReport& r);
+// The phases and checks of any drill report (state, keys) as JSON arrays.
+nlohmann::ordered_json PhasesJson(const std::vector<DrillPhase>& phases);
+nlohmann::ordered_json ChecksJson(const std::vector<DrillCheck>& checks);
 
 // Saves `r` as a drill-report snapshot; its id (hex).
 Result<std::string> SaveDrillReport(repo::Repository& repo, const DrillReport& r);
