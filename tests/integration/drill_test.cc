@@ -389,10 +389,18 @@ TEST(KeyDrill, PassesFromAFileBackupAndFromTwoOfThreeSharesLeavingNoKeyBehind) {
   KeyDrillWorld k;
   k.Build();
   if (::testing::Test::HasFatalFailure()) return;
-  CommandResult out = k.Drill({"--key-backup", k.backups, "--key-passphrase-file", k.pass});
+  const std::string metrics = k.s.dir().Join("metrics");
+  stdfs::create_directories(metrics);
+  CommandResult out = k.s.Cli(k.n, {"--json", "--metrics-dir", metrics, "drill", "--keys", "--sandbox-dir", k.scratch,
+                                    "--key-backup", k.backups, "--key-passphrase-file", k.pass});
   ASSERT_EQ(out.exit_code, 0) << out;
   nlohmann::json r = JsonOut(out);
   EXPECT_TRUE(r["ok"].get<bool>());
+  // A job of its own: the state drill's file is not replaced.
+  EXPECT_EQ(Entries(metrics), std::vector<std::string>{"ailee_drill_keys_node-1.prom"});
+  std::ifstream prom(metrics + "/ailee_drill_keys_node-1.prom");
+  std::string text((std::istreambuf_iterator<char>(prom)), std::istreambuf_iterator<char>());
+  EXPECT_NE(text.find("ailee_drill_keys_ok{job=\"drill_keys\",node=\"node-1\"} 1"), std::string::npos) << text;
   EXPECT_EQ(r["signer_id"], k.s.signer().id);
   EXPECT_EQ(r["fingerprint"], k.s.signer().key.public_key().FingerprintHex());
   std::vector<std::string> phases;

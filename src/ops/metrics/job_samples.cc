@@ -67,10 +67,9 @@ std::vector<Sample> DrillSamples(const DrillReport& r) {
           {"ailee_drill_rpo_seconds", {}, static_cast<double>(r.rpo_ms) / 1000}};
 }
 
-// The key drill's series carry part="keys" beside the state drill's.
 std::vector<Sample> KeyDrillSamples(const KeyDrillReport& r) {
-  return {{"ailee_drill_ok", {{"part", "keys"}}, r.ok ? 1.0 : 0.0},
-          {"ailee_drill_rto_seconds", {{"part", "keys"}}, static_cast<double>(r.rto_ms) / 1000}};
+  return {{"ailee_drill_keys_ok", {}, r.ok ? 1.0 : 0.0},
+          {"ailee_drill_keys_rto_seconds", {}, static_cast<double>(r.rto_ms) / 1000}};
 }
 
 std::vector<Sample> ForgetSamples(const ForgetJobResult& r) {
