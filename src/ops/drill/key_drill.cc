@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <optional>
 
 #include "base/fs.h"
 #include "base/scratch.h"
@@ -100,6 +101,7 @@ Status ShredFile(const std::string& path) {
     if (errno == ENOENT) return Status::Ok();
     return ErrnoStatus("shred", path, errno);
   }
+  if (S_ISDIR(st.st_mode)) return Status::Ok();  // its files are shredded one by one; RemoveAll takes it
   if (S_ISREG(st.st_mode)) {
     // A 0400 key file: writable again for the overwrite (as its owner).
     if (chmod(path.c_str(), 0600) != 0) return Internal("shred " + path + ": chmod: " + std::strerror(errno));

@@ -63,8 +63,9 @@ Result<KeyDrillReport> RunKeyDrill(const KeyDrillOptions& options);
 // `drill --keys --json`: phases, checks, RTO.
 nlohmann::ordered_json KeyDrillReportJson(const KeyDrillReport& r);
 
-// Overwrites the regular file at `path` with zeros, syncs it and unlinks it.
-// A missing file is not an error.
+// Overwrites the regular file at `path` with zeros, syncs it and unlinks it
+// (any other entry but a directory is unlinked). A missing file is not an
+// error; a directory is left alone.
 Status ShredFile(const std::string& path);
 
 }  // namespace ailee::ops
