@@ -510,5 +510,52 @@ TEST(KeyDrill, InconsistentFlagsAreRefusedBeforeAnythingIsOpened) {
   EXPECT_FALSE(stdfs::exists(k.scratch));
 }
 
+// ----------------------------------------------------------- drill --config
+TEST(ConfigDrill, PassesOnTheNewestSnapshotAndFailsWhenItsConfigNamesAFileNoLongerThere) {
+  RepoWorld w{"drill-config"};
+  TestNode& n = w.AddNode("node-1");
+  ASSERT_OK(w.InitRepo());
+  const std::string secrets = w.scenario().dir().Join("secrets.pass");
+  const std::string scratch = w.scenario().dir().Join("scratch");
+  ASSERT_OK(WriteFile(secrets, "config drill secrets passphrase\n", 0600));
+  CommandResult b = w.Cli(n, {"backup", "config", "--secrets-passphrase-file", secrets});
+  ASSERT_EQ(b.exit_code, 0) << b;
+  const std::vector<std::string> drill = {"--json", "drill", "--config", "--sandbox-dir", scratch,
+                                          "--secrets-passphrase-file", secrets};
+  CommandResult ok = w.Cli(n, drill);
+  ASSERT_EQ(ok.exit_code, 0) << ok;
+  nlohmann::json r = JsonOut(ok);
+  EXPECT_TRUE(r["ok"].get<bool>());
+  EXPECT_EQ(r["config"], n.config_path());
+  std::vector<std::string> phases;
+  for (const auto& p : r["phases"]) phases.push_back(p["name"]);
+  EXPECT_EQ(phases, (std::vector<std::string>{"restore", "validate", "shred"}));
+  EXPECT_TRUE(Entries(scratch).empty()) << "left in " << scratch;
+
+  // The live config moves the federation key to another file and the old
+  // one goes; no new snapshot is taken: the newest snapshot's config now
+  // names a file a recovery would not find.
+  const std::string pub = w.scenario().signer().pub_file;
+  const std::string moved = w.scenario().dir().Join("moved.pub");
+  stdfs::copy_file(pub, moved);
+  std::ifstream in(n.config_path());
+  std::string cfg((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  in.close();
+  for (size_t at = cfg.find(pub); at != std::string::npos; at = cfg.find(pub, at)) cfg.replace(at, pub.size(), moved);
+  ASSERT_OK(WriteFile(n.config_path(), cfg));
+  stdfs::remove(pub);
+  CommandResult bad = w.Cli(n, drill);
+  EXPECT_EQ(bad.exit_code, 3) << bad;
+  nlohmann::json f = JsonOut(bad);
+  EXPECT_EQ(f["failed_check"], "config-valid");
+  EXPECT_NE(f["problems"].dump().find("public_key"), std::string::npos) << f.dump();
+  EXPECT_TRUE(Entries(scratch).empty()) << "left in " << scratch;
+
+  CommandResult both = w.Cli(n, {"drill", "--config", "--keys", "--key-backup", scratch});
+  EXPECT_EQ(both.exit_code, 2) << both;
+  CommandResult stray = w.Cli(n, {"drill", "--secrets-passphrase-file", secrets});
+  EXPECT_EQ(stray.exit_code, 2) << stray;
+}
+
 }  // namespace
 }  // namespace ailee::it

@@ -18,17 +18,16 @@
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
-#include "base/clock.h"
 #include "base/status.h"
 #include "crypto/secure.h"
 #include "keys/identity.h"
 #include "ops/drill/drill.h"
+#include "ops/drill/steps.h"
 
 namespace ailee::ops {
 
@@ -40,21 +39,15 @@ struct KeyDrillOptions {
   const crypto::SecureBytes* passphrase = nullptr;
   const keys::FederationKeys* federation = nullptr;
   std::string scratch_parent;         // the scratch directory is made in it
-  const Clock* clock = &Clock::Real();
-  std::function<bool()> cancelled;    // SIGINT/SIGTERM: stop between phases
-  std::function<void(const std::string& phase)> on_phase;
+  DrillHooks hooks;
 };
 
-struct KeyDrillReport {
-  bool ok = false;
-  std::string failed_check;           // backup-opens, federation-fingerprint, restore, test-signer, shred, cancelled
-  Status verdict = Status::Ok();      // ok, or the first failed check as an error
+// Phases open, restore, test-signer, shred; checks backup-opens,
+// federation-fingerprint, restore, test-signer, shred (or cancelled).
+struct KeyDrillReport : DrillOutcome {
   std::string signer_id;
   std::string fingerprint;            // of the restored key (once it opened)
-  int64_t started_ms = 0;             // wall clock
   int64_t rto_ms = 0;                 // open + restore + test-signer: until the key was proven to sign
-  std::vector<DrillPhase> phases;     // open, restore, test-signer, shred
-  std::vector<DrillCheck> checks;
   std::string scratch;                // removed
 };
 
@@ -62,10 +55,5 @@ Result<KeyDrillReport> RunKeyDrill(const KeyDrillOptions& options);
 
 // `drill --keys --json`: phases, checks, RTO.
 nlohmann::ordered_json KeyDrillReportJson(const KeyDrillReport& r);
-
-// Overwrites the regular file at `path` with zeros, syncs it and unlinks it
-// (any other entry but a directory is unlinked). A missing file is not an
-// error; a directory is left alone.
-Status ShredFile(const std::string& path);
 
 }  // namespace ailee::ops

@@ -19,6 +19,17 @@ nlohmann::ordered_json ChecksJson(const std::vector<DrillCheck>& checks) {
   return out;
 }
 
+nlohmann::ordered_json DrillOutcomeJson(const DrillOutcome& r, const std::string& part) {
+  nlohmann::ordered_json j;
+  j["ok"] = r.ok;
+  j["part"] = part;
+  j["failed_check"] = r.failed_check;
+  j["started_ms"] = r.started_ms;
+  j["phases"] = PhasesJson(r.phases);
+  j["checks"] = ChecksJson(r.checks);
+  return j;
+}
+
 nlohmann::ordered_json DrillReportJson(const DrillReport& r) {
   const nlohmann::ordered_json phases = PhasesJson(r.phases);
   const nlohmann::ordered_json checks = ChecksJson(r.checks);
