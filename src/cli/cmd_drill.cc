@@ -13,10 +13,15 @@
 #include "base/hint.h"
 #include "cli/commands.h"
 #include "cli/ending.h"
+#include "cli/key_env.h"
 #include "cli/repo_session.h"
+#include "cli/secrets_passphrase.h"
 #include "config/drill.h"
 #include "config/node_access.h"
+#include "ops/config/restore.h"
+#include "ops/drill/config_drill.h"
 #include "ops/drill/drill.h"
+#include "ops/drill/key_drill.h"
 #include "ops/drill/report.h"
 #include "ops/metrics/job_samples.h"
 
@@ -59,6 +64,14 @@ struct DrillArgs {
   std::string leader;
   int64_t timeout_s = 600;
   bool keep = false;
+  // --keys: the signer key's backup instead of the state.
+  bool keys = false;
+  std::string signer_id;
+  std::string key_backup;
+  keycmd::PassphraseOpts key_pass;
+  // --config: the newest config snapshot instead of the state.
+  bool config_part = false;
+  std::string secrets_passphrase_file;
 };
 
 // The federation section for the sandbox's config, keys inline (the
@@ -95,9 +108,46 @@ Result<ops::DrillTargets> TargetsOf(const config::NodeConfig& cfg) {
   return t;
 }
 
+// --keys and --config each rehearse one part alone: the state drill's flags
+// would be ignored.
+Status CheckPartFlags(const DrillArgs& a) {
+  if (a.keys && a.config_part)
+    return WithHint(InvalidArgument("drill: give --keys or --config, not both"),
+                    "run the key drill and the config drill as two commands (each has its own report and metrics)");
+  const char* part = a.keys ? "--keys" : "--config";
+  const std::vector<std::pair<bool, const char*>> state_only = {
+      {a.to_height.has_value(), "--to-height"}, {!a.random_within.empty(), "--random-within"},
+      {a.seed.has_value(), "--seed"},          {!a.html.empty(), "--html"},
+      {!a.node_binary.empty(), "--node-binary"}, {!a.leader.empty(), "--leader"},
+      {a.keep, "--keep"}};
+  for (const auto& [given, flag] : state_only)
+    if (given)
+      return WithHint(InvalidArgument(std::string("drill: ") + flag + " belongs to the state drill, not to " + part),
+                      "run the state drill and the " + std::string(part) + " drill as two commands");
+  return Status::Ok();
+}
+
+Status CheckKeyDrillFlags(const DrillArgs& a) {
+  if (!a.key_pass.passphrase_file.empty() && !a.key_pass.shares.empty())
+    return WithHint(InvalidArgument("drill: give --key-passphrase-file or --key-shares, not both"),
+                    "the shares recombine the passphrase; a passphrase file replaces them");
+  if (a.key_backup.empty())
+    return WithHint(InvalidArgument("drill --keys: no key backup (--key-backup DIR, or AILEE_KEY_BACKUP_DIR)"),
+                    "name the directory `keys backup --out` wrote, e.g. /var/backups/ailee/keys");
+  return Status::Ok();
+}
+
 // Flags a drill would otherwise trip over only after its restore (minutes
 // at a large state): refused before anything runs.
 Status CheckFlags(const DrillArgs& a) {
+  if (a.keys || a.config_part) RETURN_IF_ERROR(CheckPartFlags(a));
+  if (a.keys) return CheckKeyDrillFlags(a);
+  if (!a.secrets_passphrase_file.empty() && !a.config_part)
+    return WithHint(InvalidArgument("drill: --secrets-passphrase-file belongs to the config drill"),
+                    "add --config to rehearse the config's recovery, or leave it out");
+  if (!a.signer_id.empty() || !a.key_backup.empty() || !a.key_pass.passphrase_file.empty() || !a.key_pass.shares.empty())
+    return WithHint(InvalidArgument("drill: --id, --key-backup, --key-passphrase-file and --key-shares belong to the key drill"),
+                    "add --keys to rehearse the signer key's recovery, or leave them out for the state drill");
   constexpr int64_t kMaxTimeoutS = 7 * 86400;
   if (a.timeout_s <= 0 || a.timeout_s > kMaxTimeoutS)
     return WithHint(InvalidArgument("drill: --timeout " + std::to_string(a.timeout_s) +
@@ -162,6 +212,93 @@ std::string DrillText(const ops::DrillReport& r, const std::string& report_id, c
   return Lines(lines);
 }
 
+// Interruptible between phases; the phases on stderr unless --quiet/--json.
+ops::DrillHooks DrillHooksOf(const Session& session, const InterruptFlag& interrupt, std::string what) {
+  ops::DrillHooks h;
+  h.cancelled = [&interrupt] { return interrupt.raised(); };
+  const GlobalOptions& g = session.global();
+  if (!g.quiet && !g.json)
+    h.on_phase = [what](const std::string& phase) { std::fprintf(stderr, "%s: %s\n", what.c_str(), phase.c_str()); };
+  return h;
+}
+
+std::string KeyDrillText(const ops::KeyDrillReport& r) {
+  std::vector<std::string> lines;
+  lines.push_back("key drill of signer " + r.signer_id + ": " + (r.ok ? "PASSED" : "FAILED at check '" + r.failed_check + "'"));
+  for (const auto& p : r.phases) lines.push_back("  " + p.name + ": " + Secs(p.duration_ms));
+  lines.push_back("key RTO " + Secs(r.rto_ms) + " (open + restore + test-signer)");
+  for (const auto& c : r.checks) lines.push_back(std::string(c.ok ? "  ok   " : "  FAIL ") + c.name + ": " + c.detail);
+  return Lines(lines);
+}
+
+// drill --keys: the signer key restored from its backup into a scratch
+// directory, proven to sign for the federation, shredded. Audited like every
+// key operation.
+void RunKeyDrillCommand(Session& session, DrillArgs& a) {
+  auto env = keycmd::OpenKeyEnv(session, {}, "");
+  if (!env.ok()) return EndCommand(session, env.status());
+  if (!env->config) return EndCommand(session, InvalidArgument("drill --keys needs the node's config (--config)"));
+  const config::NodeConfig& cfg = *env->config;
+  if (a.signer_id.empty() && cfg.signer) a.signer_id = cfg.signer->id;
+  if (a.signer_id.empty())
+    return EndCommand(session, WithHint(InvalidArgument("drill --keys: no signer id"),
+                                        "give --id SIGNER (this node's config has no signer section)"));
+  nlohmann::json details = {{"backup", a.key_backup}, {"drill", true}};
+  auto record = [&](const std::string& fp) { return keycmd::AuditRecordOf(*env, "key.drill", a.signer_id, fp, details); };
+  auto pass = keycmd::BackupPassphrase(a.key_pass, a.signer_id, a.key_backup);
+  if (!pass.ok()) return EndCommand(session, pass.status(), record(""));
+  ops::KeyDrillOptions o;
+  o.signer_id = a.signer_id;
+  o.backup = a.key_backup;
+  o.passphrase = &*pass;
+  o.federation = &env->federation;
+  o.scratch_parent = a.sandbox_dir.empty() ? fs::Dirname(cfg.node.data_dir) : a.sandbox_dir;
+  InterruptFlag interrupt;
+  o.hooks = DrillHooksOf(session, interrupt, "drill --keys");
+  auto r = ops::RunKeyDrill(o);
+  if (!r.ok()) return EndCommand(session, r.status(), record(""));
+  session.AddMetrics(ops::metrics::KeyDrillSamples(*r));
+  details["checks"] = ops::ChecksJson(r->checks);
+  const Status verdict = r->verdict.ok() ? r->verdict : keycmd::SharesHint(r->verdict, a.key_pass);
+  EndWithVerdict(
+      session, verdict, record(r->fingerprint), [&] { return ops::KeyDrillReportJson(*r); },
+      [&] { return KeyDrillText(*r); });
+}
+
+std::string ConfigDrillText(const ops::ConfigDrillReport& r) {
+  std::vector<std::string> lines;
+  lines.push_back("config drill of " + (r.config_path.empty() ? std::string("the newest config snapshot") : r.config_path) +
+                  ": " + (r.ok ? "PASSED" : "FAILED at check '" + r.failed_check + "'"));
+  for (const auto& p : r.phases) lines.push_back("  " + p.name + ": " + Secs(p.duration_ms));
+  lines.push_back("config RTO " + Secs(r.rto_ms) + " (restore + validate)");
+  for (const auto& c : r.checks) lines.push_back(std::string(c.ok ? "  ok   " : "  FAIL ") + c.name + ": " + c.detail);
+  return Lines(lines);
+}
+
+// drill --config: this node's newest config snapshot restored into a scratch
+// directory, validated, shredded.
+void RunConfigDrillCommand(Session& session, const DrillArgs& a) {
+  auto s = RepoSession::Open(session, a.repo);
+  if (!s.ok()) return EndCommand(session, s.status());
+  if (!s->config()) return EndCommand(session, InvalidArgument("drill --config needs the node's config (--config FILE before drill)"));
+  const config::NodeConfig& cfg = *s->config();
+  audit::ScopedAuditOp op(s->audit(), "drill.config", {{"repository", s->url()}, {"node_id", cfg.node.id}});
+  auto pass = SecretsPassphrase(a.secrets_passphrase_file, false);
+  if (!pass.ok()) return EndCommand(session, pass.status(), op);
+  ops::ConfigDrillOptions o;
+  o.scope = ops::ConfigScopeFor(cfg, "");
+  if (*pass) o.secrets_passphrase = &**pass;
+  o.scratch_parent = a.sandbox_dir.empty() ? fs::Dirname(cfg.node.data_dir) : a.sandbox_dir;
+  InterruptFlag interrupt;
+  o.hooks = DrillHooksOf(session, interrupt, "drill --config");
+  auto r = ops::RunConfigDrill(s->repo(), o);
+  if (!r.ok()) return EndCommand(session, r.status(), op);
+  session.AddMetrics(ops::metrics::ConfigDrillSamples(*r));
+  if (!r->snapshot_id.empty()) op.Touch(r->snapshot_id);
+  EndWithVerdict(
+      session, r->verdict, op, [&] { return ops::ConfigDrillReportJson(*r); }, [&] { return ConfigDrillText(*r); });
+}
+
 }  // namespace
 
 void SetUpDrillCommand(CLI::App& parent, Session& session) {
@@ -185,8 +322,26 @@ void SetUpDrillCommand(CLI::App& parent, Session& session) {
   cmd->add_option("--sandbox-dir", a->sandbox_dir, "where the sandbox is made (default: beside node.data_dir)");
   cmd->add_option("--leader", a->leader, "URL the sandbox node follows (default: the config's follow URL, else this node)");
   cmd->add_flag("--keep", a->keep, "keep the sandbox directory (the node is stopped) for inspection");
+  cmd->add_flag("--keys", a->keys,
+                "rehearse the signer key's recovery instead: open its backup, restore it into a scratch directory\n"
+                "beside node.data_dir (or in --sandbox-dir), check it is the federation's key, sign a challenge\n"
+                "with it (test-signer), shred it; reports the key RTO");
+  cmd->add_option("--id", a->signer_id, "with --keys: the signer (default: the config's signer.id)");
+  cmd->add_option("--key-backup", a->key_backup, "with --keys: local key backup file or directory")
+      ->envname("AILEE_KEY_BACKUP_DIR");
+  cmd->add_option("--key-passphrase-file", a->key_pass.passphrase_file,
+                  "with --keys: file or pipe holding the backup passphrase (or AILEE_KEY_PASSPHRASE)");
+  cmd->add_option("--key-shares", a->key_pass.shares, "with --keys: share files that recombine the backup passphrase");
+  cmd->add_flag("--config", a->config_part,
+                "rehearse the config's recovery instead: restore this node's newest config snapshot into a scratch\n"
+                "directory, validate it (its files as the snapshot holds them), shred it");
+  cmd->add_option("--secrets-passphrase-file", a->secrets_passphrase_file,
+                  "with --config: file holding the secrets passphrase (else $AILEE_SECRETS_PASSPHRASE; without one\n"
+                  "secrets are not restored)");
   cmd->callback([&session, a] {
     if (Status flags = CheckFlags(*a); !flags.ok()) return EndCommand(session, flags);
+    if (a->keys) return RunKeyDrillCommand(session, *a);
+    if (a->config_part) return RunConfigDrillCommand(session, *a);
     auto s = RepoSession::Open(session, a->repo);
     if (!s.ok()) return EndCommand(session, s.status());
     if (!s->config()) return EndCommand(session, InvalidArgument("drill needs the node's config (--config)"));

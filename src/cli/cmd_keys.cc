@@ -126,11 +126,39 @@ Result<crypto::SecureBytes> ReadPin(const std::string& pin_file) {
   return keys::ReadSecret(src);
 }
 
+void AddPassphraseOptions(CLI::App* c, PassphraseOpts* p) {
+  c->add_option("--passphrase-file", p->passphrase_file,
+                "file or pipe holding the backup passphrase on one line (or AILEE_KEY_PASSPHRASE)");
+  c->add_option("--shares", p->shares, "share files <id>.share.NNN that recombine the passphrase");
+}
+
+// The one rule keys::ReadBackupPassphrase keeps (recover-node reads it too).
+keys::BackupPassphraseSource PassphraseSourceOf(const PassphraseOpts& p, const std::string& id) {
+  keys::BackupPassphraseSource src;
+  src.share_files = p.shares;
+  src.secret.file = p.passphrase_file;
+  src.secret.env = keys::kPassphraseEnv;
+  src.secret.prompt = "Backup passphrase for " + id + ": ";
+  return src;
+}
+
+Result<crypto::SecureBytes> BackupPassphrase(const PassphraseOpts& p, const std::string& id, const std::string& backup) {
+  return keys::ReadBackupPassphrase(PassphraseSourceOf(p, id), id, backup);
+}
+
+Status SharesHint(const Status& st, const PassphraseOpts& p) {
+  return keys::ExplainShareFailure(st, keys::BackupPassphraseSource{p.shares, {}});
+}
+
 }  // namespace keycmd
 
 namespace {
 
 using keycmd::KeyEnv;
+using keycmd::PassphraseOpts;
+using keycmd::AddPassphraseOptions;
+using keycmd::BackupPassphrase;
+using keycmd::SharesHint;
 
 std::string Age(int64_t seconds) {
   if (seconds < 0) seconds = 0;
@@ -196,36 +224,6 @@ std::string BackupText(const BackupOpts& o, const keys::BackupResult& r) {
     for (const auto& sh : r.share_files) lines.push_back("  " + sh);
   }
   return Lines(lines);
-}
-
-// --------------------------------------------------------------- verify/restore input
-struct PassphraseOpts {
-  std::string passphrase_file;
-  std::vector<std::string> shares;
-};
-
-void AddPassphraseOptions(CLI::App* c, PassphraseOpts* p) {
-  c->add_option("--passphrase-file", p->passphrase_file,
-                "file or pipe holding the backup passphrase on one line (or AILEE_KEY_PASSPHRASE)");
-  c->add_option("--shares", p->shares, "share files <id>.share.NNN that recombine the passphrase");
-}
-
-// The one rule keys::ReadBackupPassphrase keeps (recover-node reads it too).
-keys::BackupPassphraseSource PassphraseSourceOf(const PassphraseOpts& p, const std::string& id) {
-  keys::BackupPassphraseSource src;
-  src.share_files = p.shares;
-  src.secret.file = p.passphrase_file;
-  src.secret.env = keys::kPassphraseEnv;
-  src.secret.prompt = "Backup passphrase for " + id + ": ";
-  return src;
-}
-
-Result<crypto::SecureBytes> BackupPassphrase(const PassphraseOpts& p, const std::string& id, const std::string& backup) {
-  return keys::ReadBackupPassphrase(PassphraseSourceOf(p, id), id, backup);
-}
-
-Status SharesHint(const Status& st, const PassphraseOpts& p) {
-  return keys::ExplainShareFailure(st, keys::BackupPassphraseSource{p.shares, {}});
 }
 
 // --------------------------------------------------------------- verify

@@ -2,6 +2,7 @@
 
 #include <iostream>
 #include <string_view>
+#include <utility>
 
 #include "base/clock.h"
 #include "base/hint.h"
@@ -22,7 +23,12 @@ constexpr ScheduledJob kScheduledJobs[] = {
     {"logs archive", "logs_archive"},     {"verify", "verify"},               {"keys verify", "keys_verify"},
     {"copy", "copy"},                     {"archive run", "archive_run"},     {"archive status", "archive_status"},
     {"prune", "prune"},                   {"forget", "forget"},           {"backup all", "backup_all"},     {"drill", "drill"},
+    {"drill --keys", "drill_keys"},       {"drill --config", "drill_config"},
 };
+
+// Flags that make a command another job (own file, own metrics): the key
+// drill must not replace the state drill's numbers.
+constexpr std::pair<std::string_view, std::string_view> kJobFlags[] = {{"drill", "--keys"}, {"drill", "--config"}};
 
 }  // namespace
 
@@ -33,6 +39,13 @@ std::string CommandPath(const CLI::App& app) {
     if (subs.empty()) break;
     a = subs.front();
     path += (path.empty() ? "" : " ") + a->get_name();
+  }
+  for (const auto& [command, flag] : kJobFlags) {
+    if (path != command) continue;  // also once a flag was appended: one job per run
+    const CLI::App* leaf = &app;
+    while (!leaf->get_subcommands().empty()) leaf = leaf->get_subcommands().front();
+    const CLI::Option* given = leaf->get_option_no_throw(std::string(flag));
+    if (given != nullptr && given->count() > 0) path += " " + std::string(flag);
   }
   return path;
 }

@@ -15,7 +15,8 @@
 namespace ailee::cli {
 
 // "backup state", "keys verify", "verify": the subcommands that ran, joined
-// by spaces ("" when none ran).
+// by spaces ("" when none ran), and a flag that makes it another job
+// ("drill --keys").
 std::string CommandPath(const CLI::App& app);
 
 // The metrics job of a command path ("backup state" -> "backup_state"), or

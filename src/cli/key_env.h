@@ -49,4 +49,19 @@ void AddCommonOptions(CLI::App* c, std::vector<std::string>* fed, std::string* a
 // The PKCS#11 user PIN: --pin-file, AILEE_PKCS11_PIN, or the terminal.
 Result<crypto::SecureBytes> ReadPin(const std::string& pin_file);
 
+
+// Where a backup's passphrase comes from (keys verify|restore, drill --keys).
+struct PassphraseOpts {
+  std::string passphrase_file;
+  std::vector<std::string> shares;
+};
+// --passphrase-file and --shares.
+void AddPassphraseOptions(CLI::App* c, PassphraseOpts* p);
+// The passphrase of signer `id`'s backup at `backup` (file or directory):
+// recombined from the shares (checked against the backup's metadata), else
+// read from the file, AILEE_KEY_PASSPHRASE or the terminal.
+Result<crypto::SecureBytes> BackupPassphrase(const PassphraseOpts& p, const std::string& id, const std::string& backup);
+// A wrong passphrase recombined from shares: says a share is damaged.
+Status SharesHint(const Status& st, const PassphraseOpts& p);
+
 }  // namespace ailee::cli::keycmd

@@ -6,12 +6,16 @@
 // window; SIGTERM mid-drill cleans up; a sandbox config without `follow`
 // (no signer key) is refused by ailee-node; the HTML report renders in
 // headless Chromium without console errors, with the timeline and every
-// phase.
+// phase. `drill --keys`: passes from a file backup and from 2-of-3 shares
+// leaving no key behind, fails naming the check on a damaged backup or
+// another signer's key, removes a killed drill's scratch (not a live one's),
+// and refuses inconsistent flags.
 #include <dirent.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -20,6 +24,7 @@
 #include <regex>
 
 #include "base/hex.h"
+#include "base/scratch.h"
 #include "repo_fixture.h"
 #include "state/block.h"
 
@@ -335,6 +340,221 @@ TEST(Drill, HtmlReportRendersInHeadlessChromiumWithEveryPhase) {
   EXPECT_NE(dom.out.find("<svg id=\"trend\""), std::string::npos);
   EXPECT_NE(dom.out.find("<table id=\"targets\""), std::string::npos);
   EXPECT_EQ(dom.out.find("src=\"http"), std::string::npos) << "no external assets";
+}
+
+
+// ------------------------------------------------------------- drill --keys
+// The signer's key backed up (passphrase file and 2-of-3 shares) beside a
+// node config that is never started: the key drill needs no network.
+struct KeyDrillWorld {
+  Scenario s{"drill-keys"};
+  TestNode n = s.AddNode(NodeSpec::Leader("node-1"));
+  std::string pass = s.dir().Join("key.pass");
+  std::string backups = s.dir().Join("key-backups");
+  std::string shared = s.dir().Join("key-backups-shared");
+  std::string shares = s.dir().Join("shares");
+  std::string scratch = s.dir().Join("scratch");
+
+  void Build() {
+    // The node's config as Start would write it: the node itself never runs.
+    ASSERT_OK(WriteFile(n.config_path(), RenderConfig(n.spec(), PickFreePort(), {s.signer()}, &s.signer())));
+    ASSERT_OK(WriteFile(pass, "key drill passphrase\n", 0600));
+    CommandResult b = s.Cli(n, {"keys", "backup", "--id", s.signer().id, "--key", s.signer().key_file, "--out", backups,
+                                "--passphrase-file", pass});
+    ASSERT_EQ(b.exit_code, 0) << b;
+    CommandResult sb = s.Cli(n, {"keys", "backup", "--id", s.signer().id, "--key", s.signer().key_file, "--out", shared,
+                                 "--shares", "2/3", "--shares-out", shares});
+    ASSERT_EQ(sb.exit_code, 0) << sb;
+  }
+  CommandResult Drill(std::vector<std::string> extra) const {
+    std::vector<std::string> a = {"--json", "drill", "--keys", "--sandbox-dir", scratch};
+    a.insert(a.end(), extra.begin(), extra.end());
+    return s.Cli(n, a);
+  }
+  // Nothing of the drill remains: no scratch directory, no file holding the
+  // key's PEM anywhere below the scratch parent.
+  void ExpectNothingLeft() const {
+    EXPECT_TRUE(Entries(scratch).empty()) << "left in " << scratch << ": " << Entries(scratch).size();
+    EXPECT_TRUE(FilesUnder(scratch).empty());
+  }
+};
+
+std::vector<std::string> ShareFiles(const std::string& dir) {
+  std::vector<std::string> out;
+  for (const auto& e : Entries(dir)) out.push_back(dir + "/" + e);
+  return out;
+}
+
+TEST(KeyDrill, PassesFromAFileBackupAndFromTwoOfThreeSharesLeavingNoKeyBehind) {
+  KeyDrillWorld k;
+  k.Build();
+  if (::testing::Test::HasFatalFailure()) return;
+  const std::string metrics = k.s.dir().Join("metrics");
+  stdfs::create_directories(metrics);
+  CommandResult out = k.s.Cli(k.n, {"--json", "--metrics-dir", metrics, "drill", "--keys", "--sandbox-dir", k.scratch,
+                                    "--key-backup", k.backups, "--key-passphrase-file", k.pass});
+  ASSERT_EQ(out.exit_code, 0) << out;
+  nlohmann::json r = JsonOut(out);
+  EXPECT_TRUE(r["ok"].get<bool>());
+  // A job of its own: the state drill's file is not replaced.
+  EXPECT_EQ(Entries(metrics), std::vector<std::string>{"ailee_drill_keys_node-1.prom"});
+  std::ifstream prom(metrics + "/ailee_drill_keys_node-1.prom");
+  std::string text((std::istreambuf_iterator<char>(prom)), std::istreambuf_iterator<char>());
+  EXPECT_NE(text.find("ailee_drill_keys_ok{job=\"drill_keys\",node=\"node-1\"} 1"), std::string::npos) << text;
+  EXPECT_EQ(r["signer_id"], k.s.signer().id);
+  EXPECT_EQ(r["fingerprint"], k.s.signer().key.public_key().FingerprintHex());
+  std::vector<std::string> phases;
+  for (const auto& p : r["phases"]) phases.push_back(p["name"]);
+  EXPECT_EQ(phases, (std::vector<std::string>{"open", "restore", "test-signer", "shred"}));
+  for (const char* c : {"backup-opens", "federation-fingerprint", "restore", "test-signer", "shred"}) {
+    const nlohmann::json* check = FindCheck(r, c);
+    ASSERT_NE(check, nullptr) << c;
+    EXPECT_TRUE((*check)["ok"].get<bool>()) << c;
+  }
+  EXPECT_GE(r["rto_ms"].get<int64_t>(), 0);
+  k.ExpectNothingLeft();
+
+  std::vector<std::string> two = ShareFiles(k.shares);
+  ASSERT_EQ(two.size(), 3u);
+  two.pop_back();
+  std::vector<std::string> a = {"--key-backup", k.shared, "--key-shares"};
+  a.insert(a.end(), two.begin(), two.end());
+  CommandResult with_shares = k.Drill(a);
+  ASSERT_EQ(with_shares.exit_code, 0) << with_shares;
+  EXPECT_TRUE(JsonOut(with_shares)["ok"].get<bool>());
+  k.ExpectNothingLeft();
+  // The audit log has both drills.
+  std::ifstream audit(k.n.dir() + "/audit.log");
+  std::string log((std::istreambuf_iterator<char>(audit)), std::istreambuf_iterator<char>());
+  size_t drills = 0;
+  for (size_t at = log.find("key.drill"); at != std::string::npos; at = log.find("key.drill", at + 1)) ++drills;
+  EXPECT_EQ(drills, 2u);
+}
+
+TEST(KeyDrill, ADamagedBackupOrAnotherSignersKeyFailsNamingTheCheck) {
+  KeyDrillWorld k;
+  k.Build();
+  if (::testing::Test::HasFatalFailure()) return;
+  // One byte of the encrypted key edited.
+  const std::string gpg = k.backups + "/" + k.s.signer().id + ".key.gpg";
+  ASSERT_OK(FlipByte(gpg, 40));
+  CommandResult damaged = k.Drill({"--key-backup", k.backups, "--key-passphrase-file", k.pass});
+  EXPECT_EQ(damaged.exit_code, 3) << damaged;
+  nlohmann::json r = JsonOut(damaged);
+  EXPECT_FALSE(r["ok"].get<bool>());
+  EXPECT_EQ(r["failed_check"], "backup-opens");
+  k.ExpectNothingLeft();
+
+  // A well-formed backup of another key under this signer's id (made with
+  // that key declared as the federation's): the federation's fingerprint
+  // refuses it before anything is restored.
+  ASSIGN_OR_FAIL(SignerKey other, MakeSignerKey(k.s.dir().Join("other"), k.s.signer().id));
+  const std::string foreign = k.s.dir().Join("foreign-backups");
+  CommandResult b = k.s.Cli(k.n, {"keys", "backup", "--id", other.id, "--key", other.key_file, "--out", foreign,
+                                  "--passphrase-file", k.pass, "--federation-key", other.id + "=" + other.pub_file});
+  ASSERT_EQ(b.exit_code, 0) << b;
+  CommandResult wrong = k.Drill({"--key-backup", foreign, "--key-passphrase-file", k.pass});
+  EXPECT_EQ(wrong.exit_code, 3) << wrong;
+  nlohmann::json w = JsonOut(wrong);
+  EXPECT_EQ(w["failed_check"], "federation-fingerprint");
+  EXPECT_EQ(FindCheck(w, "restore"), nullptr) << "a foreign key was restored";
+  k.ExpectNothingLeft();
+}
+
+TEST(KeyDrill, AKilledDrillsScratchGoesWithTheNextButALiveDrillsStays) {
+  KeyDrillWorld k;
+  k.Build();
+  if (::testing::Test::HasFatalFailure()) return;
+  // What a drill killed after its restore leaves: its owner-tagged scratch
+  // directory with the plaintext key inside. Its owner tag is a real
+  // process's that has exited.
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    const std::string tag = fs::OwnerTag();
+    (void)!write(fds[1], tag.data(), tag.size());
+    _exit(0);
+  }
+  close(fds[1]);
+  char buf[64] = {};
+  const ssize_t got = read(fds[0], buf, sizeof(buf) - 1);
+  close(fds[0]);
+  waitpid(child, nullptr, 0);
+  ASSERT_GT(got, 0);
+  const std::string dead = k.scratch + "/ailee-key-drill-" + std::string(buf, static_cast<size_t>(got)) + "-0123456789ab";
+  const std::string live = k.scratch + "/ailee-key-drill-" + fs::OwnerTag() + "-ba9876543210";
+  stdfs::create_directories(dead);
+  stdfs::create_directories(live);
+  stdfs::copy_file(k.s.signer().key_file, dead + "/" + k.s.signer().id + ".key");
+  CommandResult next = k.Drill({"--key-backup", k.backups, "--key-passphrase-file", k.pass});
+  ASSERT_EQ(next.exit_code, 0) << next;
+  EXPECT_FALSE(stdfs::exists(dead)) << "a killed drill's key was left behind";
+  EXPECT_TRUE(stdfs::exists(live)) << "a running drill's scratch was removed";
+  stdfs::remove_all(live);
+  k.ExpectNothingLeft();
+}
+
+TEST(KeyDrill, InconsistentFlagsAreRefusedBeforeAnythingIsOpened) {
+  KeyDrillWorld k;
+  CommandResult with_height = k.s.Cli(k.n, {"drill", "--keys", "--to-height", "5", "--key-backup", k.backups});
+  EXPECT_EQ(with_height.exit_code, 2) << with_height;
+  EXPECT_NE(with_height.err.find("--to-height"), std::string::npos) << with_height;
+  CommandResult both = k.s.Cli(k.n, {"drill", "--keys", "--key-backup", k.backups, "--key-passphrase-file", k.pass,
+                                     "--key-shares", k.pass});
+  EXPECT_EQ(both.exit_code, 2) << both;
+  CommandResult without = k.s.Cli(k.n, {"drill", "--key-backup", k.backups});
+  EXPECT_EQ(without.exit_code, 2) << without;
+  EXPECT_NE(without.err.find("--keys"), std::string::npos) << without;
+  EXPECT_FALSE(stdfs::exists(k.scratch));
+}
+
+// ----------------------------------------------------------- drill --config
+TEST(ConfigDrill, PassesOnTheNewestSnapshotAndFailsWhenItsConfigNamesAFileNoLongerThere) {
+  RepoWorld w{"drill-config"};
+  TestNode& n = w.AddNode("node-1");
+  ASSERT_OK(w.InitRepo());
+  const std::string secrets = w.scenario().dir().Join("secrets.pass");
+  const std::string scratch = w.scenario().dir().Join("scratch");
+  ASSERT_OK(WriteFile(secrets, "config drill secrets passphrase\n", 0600));
+  CommandResult b = w.Cli(n, {"backup", "config", "--secrets-passphrase-file", secrets});
+  ASSERT_EQ(b.exit_code, 0) << b;
+  const std::vector<std::string> drill = {"--json", "drill", "--config", "--sandbox-dir", scratch,
+                                          "--secrets-passphrase-file", secrets};
+  CommandResult ok = w.Cli(n, drill);
+  ASSERT_EQ(ok.exit_code, 0) << ok;
+  nlohmann::json r = JsonOut(ok);
+  EXPECT_TRUE(r["ok"].get<bool>());
+  EXPECT_EQ(r["config"], n.config_path());
+  std::vector<std::string> phases;
+  for (const auto& p : r["phases"]) phases.push_back(p["name"]);
+  EXPECT_EQ(phases, (std::vector<std::string>{"restore", "validate", "shred"}));
+  EXPECT_TRUE(Entries(scratch).empty()) << "left in " << scratch;
+
+  // The live config moves the federation key to another file and the old
+  // one goes; no new snapshot is taken: the newest snapshot's config now
+  // names a file a recovery would not find.
+  const std::string pub = w.scenario().signer().pub_file;
+  const std::string moved = w.scenario().dir().Join("moved.pub");
+  stdfs::copy_file(pub, moved);
+  std::ifstream in(n.config_path());
+  std::string cfg((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  in.close();
+  for (size_t at = cfg.find(pub); at != std::string::npos; at = cfg.find(pub, at)) cfg.replace(at, pub.size(), moved);
+  ASSERT_OK(WriteFile(n.config_path(), cfg));
+  stdfs::remove(pub);
+  CommandResult bad = w.Cli(n, drill);
+  EXPECT_EQ(bad.exit_code, 3) << bad;
+  nlohmann::json f = JsonOut(bad);
+  EXPECT_EQ(f["failed_check"], "config-valid");
+  EXPECT_NE(f["problems"].dump().find("public_key"), std::string::npos) << f.dump();
+  EXPECT_TRUE(Entries(scratch).empty()) << "left in " << scratch;
+
+  CommandResult both = w.Cli(n, {"drill", "--config", "--keys", "--key-backup", scratch});
+  EXPECT_EQ(both.exit_code, 2) << both;
+  CommandResult stray = w.Cli(n, {"drill", "--secrets-passphrase-file", secrets});
+  EXPECT_EQ(stray.exit_code, 2) << stray;
 }
 
 }  // namespace

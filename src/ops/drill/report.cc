@@ -7,11 +7,32 @@
 
 namespace ailee::ops {
 
+nlohmann::ordered_json PhasesJson(const std::vector<DrillPhase>& phases) {
+  nlohmann::ordered_json out = nlohmann::ordered_json::array();
+  for (const auto& p : phases) out.push_back({{"name", p.name}, {"start_ms", p.start_ms}, {"duration_ms", p.duration_ms}});
+  return out;
+}
+
+nlohmann::ordered_json ChecksJson(const std::vector<DrillCheck>& checks) {
+  nlohmann::ordered_json out = nlohmann::ordered_json::array();
+  for (const auto& c : checks) out.push_back({{"name", c.name}, {"ok", c.ok}, {"detail", c.detail}});
+  return out;
+}
+
+nlohmann::ordered_json DrillOutcomeJson(const DrillOutcome& r, const std::string& part) {
+  nlohmann::ordered_json j;
+  j["ok"] = r.ok;
+  j["part"] = part;
+  j["failed_check"] = r.failed_check;
+  j["started_ms"] = r.started_ms;
+  j["phases"] = PhasesJson(r.phases);
+  j["checks"] = ChecksJson(r.checks);
+  return j;
+}
+
 nlohmann::ordered_json DrillReportJson(const DrillReport& r) {
-  nlohmann::ordered_json phases = nlohmann::ordered_json::array();
-  for (const auto& p : r.phases) phases.push_back({{"name", p.name}, {"start_ms", p.start_ms}, {"duration_ms", p.duration_ms}});
-  nlohmann::ordered_json checks = nlohmann::ordered_json::array();
-  for (const auto& c : r.checks) checks.push_back({{"name", c.name}, {"ok", c.ok}, {"detail", c.detail}});
+  const nlohmann::ordered_json phases = PhasesJson(r.phases);
+  const nlohmann::ordered_json checks = ChecksJson(r.checks);
   nlohmann::ordered_json targets = {{"rto_s", r.targets.rto_s}, {"rpo_s", r.targets.rpo_s}};
   targets["rpo_blocks"] = r.targets.rpo_blocks ? nlohmann::ordered_json(*r.targets.rpo_blocks) : nlohmann::ordered_json();
   return {{"format", kDrillReportFormat},

@@ -14,6 +14,7 @@
 
 #include "base/status.h"
 #include "ops/drill/drill.h"
+#include "ops/drill/steps.h"
 #include "repo/repository.h"
 #include "repo/snapshot.h"
 
@@ -23,6 +24,11 @@ inline constexpr const char* kDrillReportKind = "drill-report";
 inline constexpr const char* kDrillReportFormat = "ailee.drill-report.v1";
 
 nlohmann::ordered_json DrillReportJson(const DrillReport& r);
+// The phases and checks of any drill report (state, keys) as JSON arrays.
+nlohmann::ordered_json PhasesJson(const std::vector<DrillPhase>& phases);
+nlohmann::ordered_json ChecksJson(const std::vector<DrillCheck>& checks);
+// ok, part, failed_check, started_ms, phases, checks of a key or config drill.
+nlohmann::ordered_json DrillOutcomeJson(const DrillOutcome& r, const std::string& part);
 
 // Saves `r` as a drill-report snapshot; its id (hex).
 Result<std::string> SaveDrillReport(repo::Repository& repo, const DrillReport& r);

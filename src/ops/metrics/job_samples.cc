@@ -67,6 +67,16 @@ std::vector<Sample> DrillSamples(const DrillReport& r) {
           {"ailee_drill_rpo_seconds", {}, static_cast<double>(r.rpo_ms) / 1000}};
 }
 
+std::vector<Sample> KeyDrillSamples(const KeyDrillReport& r) {
+  return {{"ailee_drill_keys_ok", {}, r.ok ? 1.0 : 0.0},
+          {"ailee_drill_keys_rto_seconds", {}, static_cast<double>(r.rto_ms) / 1000}};
+}
+
+std::vector<Sample> ConfigDrillSamples(const ConfigDrillReport& r) {
+  return {{"ailee_drill_config_ok", {}, r.ok ? 1.0 : 0.0},
+          {"ailee_drill_config_rto_seconds", {}, static_cast<double>(r.rto_ms) / 1000}};
+}
+
 std::vector<Sample> ForgetSamples(const ForgetJobResult& r) {
   uint64_t forgotten = 0;
   for (const auto& d : r.decisions) forgotten += d.keep ? 0 : 1;

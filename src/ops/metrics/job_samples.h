@@ -14,6 +14,8 @@
 #include "ops/blocks/archiver.h"
 #include "ops/config/backup.h"
 #include "ops/drill/drill.h"
+#include "ops/drill/config_drill.h"
+#include "ops/drill/key_drill.h"
 #include "ops/logs/archive.h"
 #include "ops/metrics/textfile.h"
 #include "ops/repository/forget.h"
@@ -49,6 +51,8 @@ std::vector<Sample> ArchiverSamples(const ArchiverResult& r);
 std::vector<Sample> ArchiveStatusSamples(const ArchiveStatus& st);
 // A drill that ran to its report (passed or failed a check): its RTO and RPO.
 std::vector<Sample> DrillSamples(const DrillReport& r);
+std::vector<Sample> KeyDrillSamples(const KeyDrillReport& r);
+std::vector<Sample> ConfigDrillSamples(const ConfigDrillReport& r);
 // forget (with --prune) / prune: snapshots forgotten, bytes deleted.
 std::vector<Sample> ForgetSamples(const ForgetJobResult& r);
 std::vector<Sample> PruneSamples(const repo::PruneStats& st);

@@ -135,6 +135,10 @@ const std::vector<MetricInfo>& AllMetrics() {
       {"ailee_drill_rto_seconds", "gauge", "Recovery time the last drill measured (sum of its phases)."},
       {"ailee_drill_rpo_blocks", "gauge", "Blocks the last drill's recovery point lacked against the network's tip."},
       {"ailee_drill_rpo_seconds", "gauge", "Seconds of history the last drill's recovery point lacked against the network's tip."},
+      {"ailee_drill_keys_ok", "gauge", "1 when the last key drill (drill --keys) passed every check, else 0."},
+      {"ailee_drill_keys_rto_seconds", "gauge", "Key recovery time the last key drill measured (open, restore, test-signer)."},
+      {"ailee_drill_config_ok", "gauge", "1 when the last config drill (drill --config) passed every check, else 0."},
+      {"ailee_drill_config_rto_seconds", "gauge", "Config recovery time the last config drill measured (restore, validate)."},
       {"ailee_snapshots_forgotten", "gauge", "Snapshots the job's last run forgot."},
       {"ailee_job_bytes_deleted", "gauge", "Bytes the job's last run deleted from the repository."},
   };
