@@ -106,6 +106,9 @@ void CheckSignerKey(const NodeConfig& cfg, const SignerSection& s, FieldReader& 
   if (s.pkcs11) {
     if (!s.pkcs11->module.empty()) CheckRegularFile(s.pkcs11->module, "signer.pkcs11.module", r);
     if (!s.pkcs11->pin_file.empty()) CheckSecretFile(s.pkcs11->pin_file, "signer.pkcs11.pin_file", r);
+    // The node creates the fence file; its directory must be there.
+    if (!s.pkcs11->fence_file.empty())
+      CheckDirectory(fs::Dirname(s.pkcs11->fence_file), "signer.pkcs11.fence_file", r);
     return;
   }
   if (s.key_file.empty()) return;

@@ -76,6 +76,10 @@ struct Pkcs11KeyRef {
   std::string token_label;
   std::string key_label;
   std::string pin_file;  // absolute, or empty
+  // The signing fence (keys/signing_fence.h): absolute, or empty for the
+  // default <config dir>/pkcs11-<token>-<key>.fence, which the shipped unit
+  // cannot write (/etc/ailee is read-only for the node under ProtectSystem).
+  std::string fence_file;
 };
 
 // This node's own federation key: a PEM file or a PKCS#11 reference.

@@ -216,12 +216,13 @@ void ParseSigner(const YAML::Node& root, NodeConfig* cfg, FieldReader& r) {
   if (auto f = r.String(*sig, p, "key_file", false)) s.key_file = ResolvePath(cfg->config_dir, *f);
   if (auto pk = r.Map(*sig, p, "pkcs11", false)) {
     const std::string pp = "signer.pkcs11";
-    r.CheckKnownKeys(*pk, pp, {"module", "token_label", "key_label", "pin_file"});
+    r.CheckKnownKeys(*pk, pp, {"module", "token_label", "key_label", "pin_file", "fence_file"});
     Pkcs11KeyRef ref;
     if (auto m = r.String(*pk, pp, "module", true)) ref.module = ResolvePath(cfg->config_dir, *m);
     if (auto t = r.String(*pk, pp, "token_label", true)) ref.token_label = *t;
     if (auto k = r.String(*pk, pp, "key_label", true)) ref.key_label = *k;
     if (auto pin = r.String(*pk, pp, "pin_file", false)) ref.pin_file = ResolvePath(cfg->config_dir, *pin);
+    if (auto fence = r.String(*pk, pp, "fence_file", false)) ref.fence_file = ResolvePath(cfg->config_dir, *fence);
     s.pkcs11 = ref;
   }
   if (!(has_file && has_pkcs11)) CheckSignerKey(*cfg, s, r);

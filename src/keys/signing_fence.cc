@@ -66,7 +66,8 @@ Status CheckRule(const FenceState& fence, uint64_t height, const crypto::Hash256
 std::string FencePathForKeyFile(const std::string& key_file) { return key_file + ".fence"; }
 
 std::string FencePathForPkcs11(const std::string& config_dir, const std::string& token_label,
-                               const std::string& key_label) {
+                               const std::string& key_label, const std::string& configured) {
+  if (!configured.empty()) return configured;
   return fs::JoinPath(config_dir, "pkcs11-" + SanitizeLabel(token_label) + "-" + SanitizeLabel(key_label) + ".fence");
 }
 

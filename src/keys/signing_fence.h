@@ -62,9 +62,10 @@ struct FenceState {
 
 // `<key_file>.fence`.
 std::string FencePathForKeyFile(const std::string& key_file);
+// `configured` (signer.pkcs11.fence_file) when set, else
 // `<config_dir>/pkcs11-<token>-<key>.fence`, labels reduced to [A-Za-z0-9_.-].
 std::string FencePathForPkcs11(const std::string& config_dir, const std::string& token_label,
-                               const std::string& key_label);
+                               const std::string& key_label, const std::string& configured = "");
 
 // Parses and checks a fence file's text (exposed for tests and key restore).
 Result<FenceState> ParseFence(std::string_view text, const std::string& path);

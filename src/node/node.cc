@@ -77,7 +77,8 @@ Result<std::unique_ptr<keys::Signer>> OpenSigner(const config::NodeConfig& cfg) 
 // Outside the data dir, with the key (docs/keys.md "The signing fence").
 std::string FencePath(const config::NodeConfig& cfg) {
   if (cfg.signer->pkcs11) {
-    return keys::FencePathForPkcs11(cfg.config_dir, cfg.signer->pkcs11->token_label, cfg.signer->pkcs11->key_label);
+    const auto& p = *cfg.signer->pkcs11;
+    return keys::FencePathForPkcs11(cfg.config_dir, p.token_label, p.key_label, p.fence_file);
   }
   return keys::FencePathForKeyFile(cfg.signer->key_file);
 }

@@ -2,7 +2,8 @@
 // (SoftHSM2): the host is lost and the token is replaced by a fresh one
 // with the same label. recover-node imports the key from the key backup
 // (passphrase from 2-of-3 share files, then from a passphrase file),
-// restores the signing fence beside the config, passes test-signer, and the
+// restores the signing fence at signer.pkcs11.fence_file (outside the
+// config's directory, as the shipped unit needs it), passes test-signer, and the
 // node signs again above its follower's tip; a token that kept the key keeps
 // it. Refused, nothing imported: too few shares, a backup of another key (by
 // fingerprint), a CR LF passphrase file (as `keys restore` refuses it), and
@@ -40,7 +41,10 @@ struct Pkcs11World {
   std::string tool_audit = w.s.dir().Join("keys-audit.log");
   std::string fed_key() const { return w.s.signer().id + "=" + w.s.signer().pub_file; }
   std::string pin_file() const { return w.s.dir().Join("leader/pkcs11.pin"); }
-  std::string fence_path() const { return w.s.dir().Join(std::string("leader/pkcs11-") + kToken + "-signer-01.fence"); }
+  // Where the packaged config puts it: a directory of its own the node may
+  // write (/var/lib/ailee/keys), not /etc/ailee (read-only under the unit).
+  std::string fence_dir() const { return w.s.dir().Join("leader-keys"); }
+  std::string fence_path() const { return fence_dir() + "/signer-01.fence"; }
 
   CommandResult Keys(std::vector<std::string> args) const {
     args.insert(args.begin(), {"--json", "keys"});
@@ -68,8 +72,9 @@ struct Pkcs11World {
                                    "--token-label", kToken, "--key-label", "signer-01", "--pin-file", pin_file()});
     ASSERT_EQ(imported.exit_code, 0) << imported;
     w.leader_config_files = {"pkcs11.pin"};  // comes back with the config, encrypted as a secret
+    stdfs::create_directories(fence_dir());
     w.Build("signer:\n  id: signer-01\n  pkcs11:\n    module: " + std::string(kModule) + "\n    token_label: " +
-            kToken + "\n    key_label: signer-01\n    pin_file: pkcs11.pin\n");
+            kToken + "\n    key_label: signer-01\n    pin_file: pkcs11.pin\n    fence_file: " + fence_path() + "\n");
   }
 
   // `keys backup` of `key_file` (with the fence beside it, if any) into
@@ -100,6 +105,7 @@ struct Pkcs11World {
       return a.ok() && b.ok() && *a == *b;
     }, Millis(5000)));
     stdfs::remove_all(l.dir());
+    stdfs::remove(fence_path());  // its directory is the package's, made again by a reinstall
     FreshToken();
   }
 
@@ -132,7 +138,7 @@ void ExpectSigningAgain(Pkcs11World& p, const CommandResult& out, uint64_t follo
   EXPECT_EQ(key["detail"]["token"], kToken) << out;
   EXPECT_EQ(key["detail"]["fence_height"].get<uint64_t>(), fence_height) << out;
   EXPECT_NE(key["detail"]["signer_key"].get<std::string>().find("pkcs11:"), std::string::npos) << out;
-  EXPECT_TRUE(Exists(p.fence_path())) << "the fence sits beside the config, where the node reads it";
+  EXPECT_TRUE(Exists(p.fence_path())) << "the fence is back at signer.pkcs11.fence_file, where the node reads it";
   auto& l = *p.w.leader;
   ASSERT_OK(p.w.follower->WaitForHeight(follower_tip + 5, Millis(30000)));
   ASSIGN_OR_FAIL(auto lb, l.BlocksByHeight());

@@ -184,6 +184,26 @@ TEST_F(ConfigTest, MissingSignerKeyFile) {
   EXPECT_EQ(problems[0].expected, "an existing file");
 }
 
+// The shipped unit lets the node write only below /var/lib/ailee: a PKCS#11
+// signer's fence goes where signer.pkcs11.fence_file says (resolved like the
+// other paths), and a directory that is not there is named.
+TEST_F(ConfigTest, Pkcs11FenceFileIsResolvedAndItsDirectoryChecked) {
+  ASSERT_TRUE(fs::WriteFileAtomic(dir_ + "/module.so", "not really a module").ok());
+  auto with_fence = [&](const std::string& fence) {
+    std::string yaml = ValidYaml();
+    yaml.replace(yaml.find("  key_file: keys/signer-01.key\n"), 31,
+                 "  pkcs11:\n    module: module.so\n    token_label: t\n    key_label: k\n    fence_file: " + fence + "\n");
+    return Write(yaml);
+  };
+  auto cfg = LoadConfig(with_fence("keys/signer-01.fence"));
+  ASSERT_TRUE(cfg.ok()) << cfg.status().ToString();
+  ASSERT_TRUE(cfg->signer && cfg->signer->pkcs11);
+  EXPECT_EQ(cfg->signer->pkcs11->fence_file, dir_ + "/keys/signer-01.fence");
+
+  auto problems = ValidateConfigFile(with_fence("no-such-dir/signer-01.fence"));
+  EXPECT_TRUE(HasProblem(problems, "signer.pkcs11.fence_file", "no-such-dir")) << Dump(problems);
+}
+
 TEST_F(ConfigTest, FingerprintMismatch) {
   std::string yaml = ValidYaml();
   yaml.replace(yaml.find(fingerprints_[0]), 64, fingerprints_[1]);

@@ -137,7 +137,7 @@ Result<PhaseOutcome> RunPkcs11Key(Context& c, const config::SignerSection& signe
   // key gets its backed-up fence back as well (a fence is never lowered).
   if (!c.options.key_backup.empty()) {
     RETURN_IF_ERROR(keys::CheckLocalPath(c.options.key_backup, "--key-backup"));
-    const std::string fence_path = keys::FencePathForPkcs11(c.config->config_dir, p.token_label, p.key_label);
+    const std::string fence_path = keys::FencePathForPkcs11(c.config->config_dir, p.token_label, p.key_label, p.fence_file);
     ASSIGN_OR_RETURN(auto fence, keys::RestoreFenceFromBackupTo(signer.id, c.options.key_backup, fence_path));
     if (fence) out.detail["fence_height"] = *fence;
   }
