@@ -123,7 +123,7 @@ TEST(ConfigSecretRules, ConfigNamedSecretsListsEveryFieldThatHoldsASecret) {
   EXPECT_EQ(named["/etc/ailee/backup.pass"], "backup.passphrase_file");
   EXPECT_EQ(named["/var/lib/ailee/admin.token"], "node.admin_token_file");
   EXPECT_EQ(named["/etc/ailee/aws/credentials"], "backup.s3.credentials_file");
-  cfg.signer = config::SignerSection{"signer-01", "", config::Pkcs11KeyRef{"/usr/lib/p11.so", "t", "k", "/etc/ailee/pin"}};
+  cfg.signer = config::SignerSection{"signer-01", "", config::Pkcs11KeyRef{"/usr/lib/p11.so", "t", "k", "/etc/ailee/pin", ""}};
   EXPECT_EQ(ConfigNamedSecrets(cfg)["/etc/ailee/pin"], "signer.pkcs11.pin_file");
 }
 
