@@ -400,7 +400,7 @@ TEST(KeyDrill, PassesFromAFileBackupAndFromTwoOfThreeSharesLeavingNoKeyBehind) {
   EXPECT_EQ(Entries(metrics), std::vector<std::string>{"ailee_drill_keys_node-1.prom"});
   std::ifstream prom(metrics + "/ailee_drill_keys_node-1.prom");
   std::string text((std::istreambuf_iterator<char>(prom)), std::istreambuf_iterator<char>());
-  EXPECT_NE(text.find("ailee_drill_keys_ok{job=\"drill_keys\",node=\"node-1\"} 1"), std::string::npos) << text;
+  EXPECT_NE(text.find("ailee_drill_keys_ok{ailee_job=\"drill_keys\",node=\"node-1\"} 1"), std::string::npos) << text;
   EXPECT_EQ(r["signer_id"], k.s.signer().id);
   EXPECT_EQ(r["fingerprint"], k.s.signer().key.public_key().FingerprintHex());
   std::vector<std::string> phases;
