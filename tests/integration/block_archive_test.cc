@@ -234,10 +234,15 @@ struct ReplayWorld {
     ASSERT_OK(leader.Start());
     ASSIGN_OR_FAIL(snapshot_height, leader.Height());
     ASSIGN_OR_FAIL(Process archiver, w.s().CliBackground(leader, w.RunArgs(leader), w.s().dir().Join("archiver.log")));
-    CommandResult more = w.Cli(leader, {"-q", "load", "--accounts", "100", "--rate", "1000", "--duration", "12",
-                                        "--seed", "2"});
-    ASSERT_EQ(more.exit_code, 0) << more;
-    ASSIGN_OR_FAIL(uint64_t tip, leader.Height());
+    // Load until the chain is 80 blocks past the snapshot (a loaded machine
+    // makes fewer blocks a second), in 4 s rounds, for at most 15 rounds.
+    uint64_t tip = 0;
+    for (int round = 0; round < 15 && tip < snapshot_height + 80; ++round) {
+      CommandResult more = w.Cli(leader, {"-q", "load", "--accounts", "100", "--rate", "1000", "--duration", "4",
+                                          "--seed", std::to_string(2 + round)});
+      ASSERT_EQ(more.exit_code, 0) << more;
+      ASSIGN_OR_FAIL(tip, leader.Height());
+    }
     auto args = w.RunArgs(leader);
     archiver.Signal(SIGTERM);
     ASSERT_TRUE(archiver.Wait(Millis(15000)).has_value());
