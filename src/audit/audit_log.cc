@@ -79,8 +79,15 @@ Result<std::unique_ptr<AuditLog>> AuditLog::Open(const std::string& path, AuditL
                               "a regular file, or set logging.audit_log / --audit-log to the real file");
   }
   if (fd < 0) {
-    return WithHint(ErrnoStatus("open audit log", path, errno), "the user running ailee-cli (" + EffectiveUser() + ") must be able to append to it and to write " +
-                  dir);
+    // errno now: EffectiveUser() below may change it (it made "Success" of a
+    // permission error, exit 1 instead of 5).
+    const int err = errno;
+    Status st = ErrnoStatus("open audit log", path, err);
+    // Denied: the caller names the log's owner and the `sudo -u` fix
+    // (cli/session.cc, OpenAuditLogAt), which a hint here would hide.
+    if (st.code() == StatusCode::kPermissionDenied) return st;
+    return WithHint(st, "the user running ailee-cli (" + EffectiveUser() + ") must be able to append to it and to write " +
+                            dir);
   }
   ::close(fd);
   if (!existed) RETURN_IF_ERROR(fs::FsyncDir(dir));
