@@ -71,10 +71,23 @@ Result<std::unique_ptr<AuditLog>> AuditLog::Open(const std::string& path, AuditL
   std::string dir = fs::Dirname(path);
   RETURN_IF_ERROR(EnsureLogDirectory(dir));
   bool existed = fs::Exists(path);
-  int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, options.file_mode);
+  // Never through a symlink: root running ailee-cli would create or append
+  // to whatever file the log directory's owner points it at.
+  int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, options.file_mode);
+  if (fd < 0 && errno == ELOOP) {
+    return FailedPrecondition("audit log " + path + " is a symbolic link; refusing to follow it: replace it by "
+                              "a regular file, or set logging.audit_log / --audit-log to the real file");
+  }
   if (fd < 0) {
-    return WithHint(ErrnoStatus("open audit log", path, errno), "the user running ailee-cli (" + EffectiveUser() + ") must be able to append to it and to write " +
-                  dir);
+    // errno now: EffectiveUser() below may change it (it made "Success" of a
+    // permission error, exit 1 instead of 5).
+    const int err = errno;
+    Status st = ErrnoStatus("open audit log", path, err);
+    // Denied: the caller names the log's owner and the `sudo -u` fix
+    // (cli/session.cc, OpenAuditLogAt), which a hint here would hide.
+    if (st.code() == StatusCode::kPermissionDenied) return st;
+    return WithHint(st, "the user running ailee-cli (" + EffectiveUser() + ") must be able to append to it and to write " +
+                            dir);
   }
   ::close(fd);
   if (!existed) RETURN_IF_ERROR(fs::FsyncDir(dir));
@@ -92,9 +105,9 @@ Result<AuditHead> AuditLog::AppendLocked(const AuditEvent& event) {
   // The lock file first: it is never rotated, so an appender holding the
   // file logrotate just renamed and one holding its successor cannot
   // interleave (audit/continuation.h).
-  ASSIGN_OR_RETURN(LockedFile chain_lock, LockedFile::Open(LockFilePath(path_), O_RDONLY | O_CREAT,
+  ASSIGN_OR_RETURN(LockedFile chain_lock, LockedFile::Open(LockFilePath(path_), O_RDONLY | O_CREAT | O_NOFOLLOW,
                                                            options_.file_mode, LOCK_EX));
-  ASSIGN_OR_RETURN(LockedFile f, LockedFile::Open(path_, O_RDWR | O_APPEND | O_CREAT, options_.file_mode,
+  ASSIGN_OR_RETURN(LockedFile f, LockedFile::Open(path_, O_RDWR | O_APPEND | O_CREAT | O_NOFOLLOW, options_.file_mode,
                                                   LOCK_EX));
   // Root running ailee-cli (an operator's sudo) must not leave the side
   // files root's: the node's user, who owns the log, could no longer append.
@@ -165,7 +178,7 @@ Result<AuditHead> AuditLog::AppendLocked(const AuditEvent& event) {
 }
 
 Result<AuditHead> AuditLog::Head() const {
-  ASSIGN_OR_RETURN(LockedFile f, LockedFile::Open(path_, O_RDONLY, 0, LOCK_SH));
+  ASSIGN_OR_RETURN(LockedFile f, LockedFile::Open(path_, O_RDONLY | O_NOFOLLOW, 0, LOCK_SH));
   ASSIGN_OR_RETURN(uint64_t size, f.Size());
   ASSIGN_OR_RETURN(uint64_t clean, f.CleanSize(size));
   if (clean > 0) return HeadAt(f, clean);

@@ -20,6 +20,12 @@ struct RecordedLiveHead {
 
 Result<std::optional<RecordedLiveHead>> ReadHeadFile(const std::string& log_path) {
   const std::string path = HeadFilePath(log_path);
+  // Only a regular file: reading a FIFO put here would hang every appender.
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+    return FailedPrecondition("audit head file " + path + " is not a regular file (a symlink, FIFO or device); "
+                              "move it away, then run `ailee-cli audit verify` over the log's segments");
+  }
   auto text = fs::ReadFile(path);
   if (!text.ok() && text.status().code() == StatusCode::kNotFound) return std::optional<RecordedLiveHead>{};
   if (!text.ok()) return text.status();
@@ -53,7 +59,7 @@ Result<std::string> FindByInode(const std::string& dir, const std::string& skip,
 // The head of the complete lines of `path` (a torn tail left by a crash
 // inside the rotated file is not part of the chain).
 Result<AuditHead> LastCompleteHead(const std::string& path) {
-  ASSIGN_OR_RETURN(LockedFile f, LockedFile::Open(path, O_RDONLY, 0, LOCK_SH));
+  ASSIGN_OR_RETURN(LockedFile f, LockedFile::Open(path, O_RDONLY | O_NOFOLLOW, 0, LOCK_SH));
   ASSIGN_OR_RETURN(uint64_t size, f.Size());
   ASSIGN_OR_RETURN(uint64_t clean, f.CleanSize(size));
   if (clean == 0) return AuditHead{};

@@ -11,8 +11,32 @@
 namespace ailee::audit {
 
 Result<LockedFile> LockedFile::Open(const std::string& path, int flags, unsigned mode, int lock_op) {
-  int fd = ::open(path.c_str(), flags | O_CLOEXEC, mode);
+  // O_NONBLOCK: a FIFO put in the file's place must not hang every appender
+  // in open(2); it is refused below like any other non-regular file.
+  int fd = ::open(path.c_str(), flags | O_CLOEXEC | O_NONBLOCK, mode);
+  if (fd < 0 && errno == ELOOP && (flags & O_NOFOLLOW) != 0) {
+    return FailedPrecondition("audit log file " + path +
+                              " is a symbolic link; refusing to follow it (whoever may write the log's directory "
+                              "could point it at any file): replace it by a regular file");
+  }
   if (fd < 0) return ErrnoStatus("open audit log", path, errno);
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    int err = errno;
+    ::close(fd);
+    return ErrnoStatus("stat", path, err);
+  }
+  if (!S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return FailedPrecondition("audit log file " + path + " is not a regular file (a FIFO, device or directory); "
+                              "replace it by a regular file");
+  }
+  int fl = ::fcntl(fd, F_GETFL);
+  if (fl < 0 || ::fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) != 0) {
+    int err = errno;
+    ::close(fd);
+    return ErrnoStatus("fcntl", path, err);
+  }
   while (::flock(fd, lock_op) != 0) {
     if (errno == EINTR) continue;
     int err = errno;
@@ -47,6 +71,12 @@ Status LockedFile::OwnLike(const LockedFile& model) {
   if (::fstat(fd_, &mine) != 0) return ErrnoStatus("stat", path_, errno);
   if (::fstat(model.fd_, &theirs) != 0) return ErrnoStatus("stat", model.path_, errno);
   if (mine.st_uid == theirs.st_uid && mine.st_gid == theirs.st_gid) return Status::Ok();
+  // A hard link is some other file too (/etc/shadow linked in by the log
+  // directory's owner): root must not give that away.
+  if (mine.st_nlink != 1) {
+    return FailedPrecondition(path_ + " has " + std::to_string(mine.st_nlink) +
+                              " names (a hard link to another file?); not changing its owner: replace it");
+  }
   if (::fchown(fd_, theirs.st_uid, theirs.st_gid) != 0) return ErrnoStatus("chown", path_, errno);
   return Status::Ok();
 }

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include "base/clock.h"
+#include "base/fs.h"
 #include "base/hint.h"
 #include "base/user_name.h"
 
@@ -70,12 +71,18 @@ Result<std::unique_ptr<audit::AuditLog>> OpenAuditLogAt(const std::string& path)
   auto log = audit::AuditLog::Open(path);
   if (log.status().code() == StatusCode::kPermissionDenied && HintOf(log.status()).empty()) {
     // Another user than the one the node and the jobs run as, who owns the log.
-    const std::string owner = OwnerName(path);
+    // The log, else (its directory not searchable) the directory, names him.
+    std::string owned = path, owner = OwnerName(path);
+    if (owner.empty()) owner = OwnerName(owned = fs::Dirname(path));
     if (!owner.empty() && owner != UserName(::geteuid())) {
-      return WithHint(log.status().WithContext("opening the audit log " + path + " (owned by " + owner + ")"),
+      return WithHint(log.status().WithContext("opening the audit log " + path + " (" + owned + " owned by " + owner +
+                                               ")"),
                       "run ailee-cli as the user the node and the jobs run as: sudo -u " + owner +
                           " ailee-cli ... (docs/operations.md, \"Permission model\")");
     }
+    return WithHint(log.status().WithContext("opening the audit log " + path),
+                    "the user running ailee-cli (" + UserName(::geteuid()) + ") must be able to append to it and to "
+                    "write " + fs::Dirname(path));
   }
   if (!log.ok()) {
     return log.status().WithContext("opening the audit log " + path +

@@ -3,6 +3,8 @@
 // outcome audited once, one JSON document with --json, nothing on stdout
 // with -q, a report never shown as a success when auditing failed.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <iostream>
@@ -11,6 +13,7 @@
 #include "audit/scoped_op.h"
 #include "audit/verify.h"
 #include "base/fs.h"
+#include "base/hint.h"
 #include "cli/ending.h"
 #include "cli/session.h"
 
@@ -131,6 +134,31 @@ TEST_F(CliFrameTest, UnopenableAuditLogStaysAnError) {
   EXPECT_NE(first.status().message().find("operations are not run unaudited"), std::string::npos)
       << first.status().message();
   EXPECT_EQ(audit_opens_, 1);
+}
+
+// Another user than the log's owner (an admin, not the node's user): a
+// permission error (exit 5) naming the owner and `sudo -u`, not "Success".
+TEST_F(CliFrameTest, AuditLogOfAnotherUserNamesTheOwnerAndSudo) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root (to be another user than the log's owner)";
+  const std::string log_path = dir_ + "/audit.log";
+  ASSERT_TRUE(OpenAuditLogAt(log_path).ok());  // root's, 0640
+  ASSERT_EQ(::chmod(dir_.c_str(), 0755), 0);
+  pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    constexpr uid_t kNobody = 65534;
+    if (::setgid(kNobody) != 0 || ::setuid(kNobody) != 0) ::_exit(10);
+    auto log = OpenAuditLogAt(log_path);
+    if (log.ok()) ::_exit(11);
+    if (log.status().code() != StatusCode::kPermissionDenied) ::_exit(12);
+    if (HintOf(log.status()).find("sudo -u root") == std::string::npos) ::_exit(13);
+    if (log.status().message().find("owned by root") == std::string::npos) ::_exit(14);
+    ::_exit(0);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "10 setuid, 11 opened, 12 not kPermissionDenied, 13 no sudo -u, 14 no owner";
 }
 
 TEST_F(CliFrameTest, JsonReportIsPrintedExactlyOnceAndAudited) {
