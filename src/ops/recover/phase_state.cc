@@ -65,9 +65,12 @@ Result<std::optional<state::ChainTip>> DataDirTip(const std::string& dir) {
 // A node that holds its data dir but does not answer yet is given a few
 // seconds: it may be starting (spawned by a run killed right after). Bounded
 // by time, not by polls: a stopped process's port accepts and never answers,
-// so each poll can take the client's whole timeout.
-Result<std::optional<uint64_t>> CurrentHeight(const Context& c) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+// so each poll can take the client's whole timeout. The plan passes no grace:
+// it only describes, and the run that follows refuses a held data dir anyway
+// (EnsureNodeStopped) or asks again with the grace.
+Result<std::optional<uint64_t>> CurrentHeight(const Context& c,
+                                              std::chrono::milliseconds grace = std::chrono::seconds(10)) {
+  const auto deadline = std::chrono::steady_clock::now() + grace;
   for (;;) {
     auto st = node::NodeClient(c.NodeUrl(), "", 2000).GetJson("/v1/status");
     if (st.ok()) return std::optional<uint64_t>(st->value("height", uint64_t{0}));
@@ -252,7 +255,7 @@ RecoverStep PlanState(Context& c) {
                                        (choice->height - choice->snapshot_height) * 1000 / kReplayBlocksPerSecond);
   s.action = "restore the state, prove it on a staged tree, then swap it in";
   if (c.config) {
-    auto height = CurrentHeight(c);  // never opens a data dir a running node holds
+    auto height = CurrentHeight(c, std::chrono::milliseconds(0));  // never opens a data dir a running node holds
     if (height.ok() && *height && **height >= choice->height) {
       s.action = "keep the data dir: it holds height " + std::to_string(**height) + ", at or above every source";
     } else if (height.ok() && *height) {
