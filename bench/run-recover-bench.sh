@@ -495,7 +495,8 @@ out += ["",
         "",
         f"Machine: {machine()}; checkout {version(['git', 'rev-parse', '--short', 'HEAD'])}; {version(['restic', 'version'])}.",
         # Shared: its numbers are upper bounds, and the load says how far off.
-        f"The machine was shared: other engineers built and tested C++ on it during the run; this benchmark ran at nice {os.nice(0)}.",
+        f"The machine was shared: other engineers built and tested C++ on it during the run; this benchmark ran at nice {os.nice(0)} "
+        "(their builds, `ailee-build`, run at nice 5 and their tests at 0: a higher niceness gets the smaller share of the cores).",
         "",
         "Load average (1, 5, 15 min) at each step:",
         ""]
