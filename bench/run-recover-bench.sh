@@ -57,7 +57,8 @@
 #   BUILD_DIR=build-bench      build tree (configured if missing)
 #   BENCH_BIN_DIR              use binaries from this build tree instead of building
 #   BENCH_NO_DROP_CACHES=1     do not drop the page cache (it is dropped only as root anyway)
-# Output: a Markdown table on stdout and in bench/RESULTS-recover.md; raw
+# Output: a Markdown table on stdout and in bench/RESULTS-recover.md (the
+# section of BENCH_SIZE; the other sizes' sections are kept); raw
 # values in bench-run/recover-bench.tsv; every command's output and node log
 # in bench-run/recover-logs/ (kept until the next run).
 set -euo pipefail
@@ -466,7 +467,7 @@ from machine import machine, version
 s = v.get("setup", {})
 names = {"recover": "ours: `recover-node` (host lost)", "drill": "ours: `drill` (sandbox, network running)",
          "restic": "by hand: `restic restore` + node start + catch-up", "resync": "by hand: resync from genesis (follower path)"}
-out = [f"# Recovery benchmark: a lost follower at {size} of state ({int(s.get('data_bytes', 0)) / 2**20:.0f} MiB on disk)\n",
+out = [f"## {size} of state ({int(s.get('data_bytes', 0)) / 2**20:.0f} MiB on disk)\n",
        f"Chain: {s.get('dataset_height', '?')} blocks in the dataset; state snapshot (ours) and restic backup of the "
        f"same stopped data dir at height {s.get('snapshot_height', '?')}; the leader then ran on under load. "
        "RTO: wall seconds from the start of the recovery until the node holds the leader's tip at that start. "
@@ -493,11 +494,32 @@ out += ["",
         "node, a child), the node's VmHWM where it runs on.",
         "",
         f"Machine: {machine()}; checkout {version(['git', 'rev-parse', '--short', 'HEAD'])}; {version(['restic', 'version'])}.",
+        # Shared: its numbers are upper bounds, and the load says how far off.
+        f"The machine was shared: other engineers built and tested C++ on it during the run; this benchmark ran at nice {os.nice(0)} "
+        "(their builds, `ailee-build`, run at nice 5 and their tests at 0: a higher niceness gets the smaller share of the cores).",
         "",
         "Load average (1, 5, 15 min) at each step:",
         ""]
 out += [f"- {k}: {l}" for k, l in loads]
-text = "\n".join(out) + "\n"
-open(md, "w").write(text)
-print(text)
+section = "\n".join(out) + "\n"
+print(section)
+
+# The file keeps one section per size (a quick 256MiB run does not erase the
+# 2GiB one): this size's section is replaced, the others kept, largest first.
+def size_bytes(name):
+    units = {"KiB": 2**10, "MiB": 2**20, "GiB": 2**30, "TiB": 2**40}
+    unit = next((u for u in units if name.endswith(u)), None)
+    try:
+        return float(name[:-3]) * units[unit] if unit else float(name)
+    except ValueError:
+        return 0
+sections = {}
+if os.path.exists(md):
+    for chunk in open(md).read().split("\n## ")[1:]:
+        sections[chunk.split(" ", 1)[0]] = "## " + chunk.rstrip("\n") + "\n"
+sections[size] = section
+head = ("# Recovery benchmark: a lost follower\n\n"
+        "One section per dataset size (`BENCH_SIZE`); `bash bench/run-recover-bench.sh` rewrites its size's section "
+        "and keeps the others.\n")
+open(md, "w").write(head + "".join("\n" + sections[k] for k in sorted(sections, key=size_bytes, reverse=True)))
 PY
