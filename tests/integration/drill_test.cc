@@ -388,8 +388,8 @@ struct KeyDrillWorld {
     EXPECT_EQ(h.exit_code, 0) << h;
     std::vector<std::string> parts;
     if (h.exit_code != 0) return parts;
-    for (const auto& r : JsonOut(h)["reports"]) parts.push_back(r["part"]);
-    if (parts.empty()) std::cerr << "DEBUG drill --history: " << h << std::endl;
+    const nlohmann::json listed = JsonOut(h);  // named: a temporary's ["reports"] would dangle in the loop
+    for (const auto& r : listed["reports"]) parts.push_back(r["part"]);
     return parts;
   }
 
