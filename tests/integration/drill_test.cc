@@ -549,6 +549,14 @@ TEST(KeyDrill, InconsistentFlagsAreRefusedBeforeAnythingIsOpened) {
   CommandResult without = k.s.Cli(k.n, {"drill", "--key-backup", k.backups});
   EXPECT_EQ(without.exit_code, 2) << without;
   EXPECT_NE(without.err.find("--keys"), std::string::npos) << without;
+  // The token flags belong to --to-pkcs11, and that to --keys; --history runs no drill.
+  CommandResult token_alone = k.s.Cli(k.n, {"drill", "--to-pkcs11", "--token-label", "t"});
+  EXPECT_EQ(token_alone.exit_code, 2) << token_alone;
+  CommandResult label_alone = k.s.Cli(k.n, {"drill", "--keys", "--key-backup", k.backups, "--token-label", "t"});
+  EXPECT_EQ(label_alone.exit_code, 2) << label_alone;
+  EXPECT_NE(label_alone.err.find("--to-pkcs11"), std::string::npos) << label_alone;
+  CommandResult history = k.s.Cli(k.n, {"drill", "--history", "--keys", "--key-backup", k.backups});
+  EXPECT_EQ(history.exit_code, 2) << history;
   EXPECT_FALSE(stdfs::exists(k.scratch));
 }
 
