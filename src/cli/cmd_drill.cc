@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <random>
 
+#include "base/clock.h"
 #include "base/fs.h"
 #include "base/hint.h"
 #include "cli/commands.h"
@@ -23,6 +24,7 @@
 #include "ops/drill/drill.h"
 #include "ops/drill/key_drill.h"
 #include "ops/drill/report.h"
+#include "ops/drill/test_token.h"
 #include "ops/metrics/job_samples.h"
 
 namespace ailee::cli {
@@ -69,9 +71,16 @@ struct DrillArgs {
   std::string signer_id;
   std::string key_backup;
   keycmd::PassphraseOpts key_pass;
+  // --keys --to-pkcs11: into a PKCS#11 test token (else the config's drill.test_token).
+  bool to_pkcs11 = false;
+  std::string pkcs11_module;
+  std::string token_label;
+  std::string pin_file;
   // --config: the newest config snapshot instead of the state.
   bool config_part = false;
   std::string secrets_passphrase_file;
+  // --history: the drill reports stored in the repository.
+  bool history = false;
 };
 
 // The federation section for the sandbox's config, keys inline (the
@@ -134,19 +143,34 @@ Status CheckKeyDrillFlags(const DrillArgs& a) {
   if (a.key_backup.empty())
     return WithHint(InvalidArgument("drill --keys: no key backup (--key-backup DIR, or AILEE_KEY_BACKUP_DIR)"),
                     "name the directory `keys backup --out` wrote, e.g. /var/backups/ailee/keys");
+  if (!a.to_pkcs11 && (!a.pkcs11_module.empty() || !a.token_label.empty() || !a.pin_file.empty()))
+    return WithHint(InvalidArgument("drill --keys: --pkcs11-module, --token-label and --pin-file belong to --to-pkcs11"),
+                    "add --to-pkcs11 to rehearse the import into a test token, or leave them out");
   return Status::Ok();
+}
+
+// --history lists; every flag that would run a drill is refused with it.
+Status CheckHistoryFlags(const DrillArgs& a) {
+  const bool runs = a.keys || a.config_part || a.to_height || !a.random_within.empty() || a.seed || !a.html.empty() ||
+                    a.keep || !a.key_backup.empty() || a.to_pkcs11;
+  if (!runs) return Status::Ok();
+  return WithHint(InvalidArgument("drill: --history lists the stored drill reports and runs no drill"),
+                  "run `drill --history` alone (every part: state, keys, config), or the drill without --history");
 }
 
 // Flags a drill would otherwise trip over only after its restore (minutes
 // at a large state): refused before anything runs.
 Status CheckFlags(const DrillArgs& a) {
+  if (a.history) return CheckHistoryFlags(a);
   if (a.keys || a.config_part) RETURN_IF_ERROR(CheckPartFlags(a));
   if (a.keys) return CheckKeyDrillFlags(a);
   if (!a.secrets_passphrase_file.empty() && !a.config_part)
     return WithHint(InvalidArgument("drill: --secrets-passphrase-file belongs to the config drill"),
                     "add --config to rehearse the config's recovery, or leave it out");
-  if (!a.signer_id.empty() || !a.key_backup.empty() || !a.key_pass.passphrase_file.empty() || !a.key_pass.shares.empty())
-    return WithHint(InvalidArgument("drill: --id, --key-backup, --key-passphrase-file and --key-shares belong to the key drill"),
+  if (!a.signer_id.empty() || !a.key_backup.empty() || !a.key_pass.passphrase_file.empty() || !a.key_pass.shares.empty() ||
+      a.to_pkcs11 || !a.pkcs11_module.empty() || !a.token_label.empty() || !a.pin_file.empty())
+    return WithHint(InvalidArgument("drill: --id, --key-backup, --key-passphrase-file, --key-shares, --to-pkcs11 and "
+                                    "its token flags belong to the key drill"),
                     "add --keys to rehearse the signer key's recovery, or leave them out for the state drill");
   constexpr int64_t kMaxTimeoutS = 7 * 86400;
   if (a.timeout_s <= 0 || a.timeout_s > kMaxTimeoutS)
@@ -222,13 +246,33 @@ ops::DrillHooks DrillHooksOf(const Session& session, const InterruptFlag& interr
   return h;
 }
 
-std::string KeyDrillText(const ops::KeyDrillReport& r) {
+std::string KeyDrillText(const ops::KeyDrillReport& r, const std::string& report_id) {
   std::vector<std::string> lines;
   lines.push_back("key drill of signer " + r.signer_id + ": " + (r.ok ? "PASSED" : "FAILED at check '" + r.failed_check + "'"));
   for (const auto& p : r.phases) lines.push_back("  " + p.name + ": " + Secs(p.duration_ms));
-  lines.push_back("key RTO " + Secs(r.rto_ms) + " (open + restore + test-signer)");
+  lines.push_back("key RTO " + Secs(r.rto_ms) + (r.token.empty() ? " (open + restore + test-signer)"
+                                                                  : " (open + restore + import + test-signer)"));
   for (const auto& c : r.checks) lines.push_back(std::string(c.ok ? "  ok   " : "  FAIL ") + c.name + ": " + c.detail);
+  for (const auto& l : r.leftovers_removed) lines.push_back("removed a killed drill's key objects '" + l + "' from the test token");
+  if (!report_id.empty()) lines.push_back("report stored as snapshot " + report_id.substr(0, 12));
   return Lines(lines);
+}
+
+// The test token of --to-pkcs11 (the flags, else the config's
+// drill.test_token), checked before anything is opened; its PIN is read
+// into `pin`.
+Result<ops::DrillTestToken> TestTokenOf(const config::NodeConfig& cfg, const DrillArgs& a,
+                                        std::optional<crypto::SecureBytes>& pin) {
+  ASSIGN_OR_RETURN(config::DrillSection section, config::LoadDrillSection(cfg));
+  const config::DrillTestTokenConfig fallback = section.test_token.value_or(config::DrillTestTokenConfig{});
+  ops::DrillTestToken t;
+  t.module = a.pkcs11_module.empty() ? fallback.module : a.pkcs11_module;
+  t.token_label = a.token_label.empty() ? fallback.token_label : a.token_label;
+  if (cfg.signer && cfg.signer->pkcs11) t.production_token_label = cfg.signer->pkcs11->token_label;
+  RETURN_IF_ERROR(ops::CheckTestToken(t));
+  ASSIGN_OR_RETURN(crypto::SecureBytes read, keycmd::ReadPin(a.pin_file.empty() ? fallback.pin_file : a.pin_file));
+  t.pin = &pin.emplace(std::move(read));
+  return t;
 }
 
 // drill --keys: the signer key restored from its backup into a scratch
@@ -245,9 +289,18 @@ void RunKeyDrillCommand(Session& session, DrillArgs& a) {
                                         "give --id SIGNER (this node's config has no signer section)"));
   nlohmann::json details = {{"backup", a.key_backup}, {"drill", true}};
   auto record = [&](const std::string& fp) { return keycmd::AuditRecordOf(*env, "key.drill", a.signer_id, fp, details); };
+  ops::KeyDrillOptions o;
+  std::optional<crypto::SecureBytes> pin;
+  if (a.to_pkcs11) {
+    auto token = TestTokenOf(cfg, a, pin);
+    if (!token.ok()) return EndCommand(session, token.status(), record(""));
+    details["test_token"] = {{"module", token->module}, {"token", token->token_label}};
+    o.token = *token;
+  }
+  auto s = RepoSession::Open(session, a.repo);  // where the report is kept
+  if (!s.ok()) return EndCommand(session, s.status(), record(""));
   auto pass = keycmd::BackupPassphrase(a.key_pass, a.signer_id, a.key_backup);
   if (!pass.ok()) return EndCommand(session, pass.status(), record(""));
-  ops::KeyDrillOptions o;
   o.signer_id = a.signer_id;
   o.backup = a.key_backup;
   o.passphrase = &*pass;
@@ -259,19 +312,28 @@ void RunKeyDrillCommand(Session& session, DrillArgs& a) {
   if (!r.ok()) return EndCommand(session, r.status(), record(""));
   session.AddMetrics(ops::metrics::KeyDrillSamples(*r));
   details["checks"] = ops::ChecksJson(r->checks);
+  auto id = ops::SaveDrillOutcome(s->repo(), cfg.node.id, *r, ops::KeyDrillReportJson(*r));
+  if (!id.ok()) return EndCommand(session, id.status().WithContext("the key drill ran"), record(r->fingerprint));
+  details["report_snapshot"] = *id;
   const Status verdict = r->verdict.ok() ? r->verdict : keycmd::SharesHint(r->verdict, a.key_pass);
   EndWithVerdict(
-      session, verdict, record(r->fingerprint), [&] { return ops::KeyDrillReportJson(*r); },
-      [&] { return KeyDrillText(*r); });
+      session, verdict, record(r->fingerprint),
+      [&] {
+        auto j = ops::KeyDrillReportJson(*r);
+        j["report_snapshot"] = *id;
+        return j;
+      },
+      [&] { return KeyDrillText(*r, *id); });
 }
 
-std::string ConfigDrillText(const ops::ConfigDrillReport& r) {
+std::string ConfigDrillText(const ops::ConfigDrillReport& r, const std::string& report_id) {
   std::vector<std::string> lines;
   lines.push_back("config drill of " + (r.config_path.empty() ? std::string("the newest config snapshot") : r.config_path) +
                   ": " + (r.ok ? "PASSED" : "FAILED at check '" + r.failed_check + "'"));
   for (const auto& p : r.phases) lines.push_back("  " + p.name + ": " + Secs(p.duration_ms));
   lines.push_back("config RTO " + Secs(r.rto_ms) + " (restore + validate)");
   for (const auto& c : r.checks) lines.push_back(std::string(c.ok ? "  ok   " : "  FAIL ") + c.name + ": " + c.detail);
+  lines.push_back("report stored as snapshot " + report_id.substr(0, 12));
   return Lines(lines);
 }
 
@@ -295,8 +357,53 @@ void RunConfigDrillCommand(Session& session, const DrillArgs& a) {
   if (!r.ok()) return EndCommand(session, r.status(), op);
   session.AddMetrics(ops::metrics::ConfigDrillSamples(*r));
   if (!r->snapshot_id.empty()) op.Touch(r->snapshot_id);
+  auto id = ops::SaveDrillOutcome(s->repo(), cfg.node.id, *r, ops::ConfigDrillReportJson(*r));
+  if (!id.ok()) return EndCommand(session, id.status().WithContext("the config drill ran"), op);
+  op.Touch(*id);
   EndWithVerdict(
-      session, r->verdict, op, [&] { return ops::ConfigDrillReportJson(*r); }, [&] { return ConfigDrillText(*r); });
+      session, r->verdict, op,
+      [&] {
+        auto j = ops::ConfigDrillReportJson(*r);
+        j["report_snapshot"] = *id;
+        return j;
+      },
+      [&] { return ConfigDrillText(*r, *id); });
+}
+
+nlohmann::ordered_json HistoryJson(const std::string& node_id, const std::vector<ops::DrillHistoryEntry>& h) {
+  nlohmann::ordered_json reports = nlohmann::ordered_json::array();
+  for (const auto& e : h) {
+    nlohmann::ordered_json j = {{"snapshot", e.snapshot_id}, {"part", e.part},     {"started_ms", e.started_ms},
+                                {"ok", e.ok},               {"failed_check", e.failed_check}, {"rto_ms", e.rto_ms}};
+    if (e.part == ops::kStateDrillPart) j["rpo_blocks"] = e.rpo_blocks, j["rpo_ms"] = e.rpo_ms;
+    reports.push_back(std::move(j));
+  }
+  return {{"node_id", node_id}, {"reports", reports}};
+}
+
+std::string HistoryText(const std::string& node_id, const std::vector<ops::DrillHistoryEntry>& h) {
+  if (h.empty()) return "no drill reports of node " + node_id + " in the repository";
+  std::vector<std::string> lines = {"drill reports of node " + node_id + ", oldest first:"};
+  for (const auto& e : h) {
+    std::string l = FormatUtc(e.started_ms / 1000) + "  " + e.part + std::string(8 - std::min<size_t>(7, e.part.size()), ' ') +
+                    (e.ok ? "passed" : "FAILED at '" + e.failed_check + "'") + "  RTO " + Secs(e.rto_ms);
+    if (e.part == ops::kStateDrillPart) l += ", RPO " + std::to_string(e.rpo_blocks) + " blocks, " + Secs(e.rpo_ms);
+    lines.push_back(l + "  " + e.snapshot_id.substr(0, 12));
+  }
+  return Lines(lines);
+}
+
+// drill --history: every drill report of this node (state, keys, config)
+// kept in the repository, oldest first.
+void RunHistoryCommand(Session& session, const DrillArgs& a) {
+  auto s = RepoSession::Open(session, a.repo);
+  if (!s.ok()) return EndCommand(session, s.status());
+  if (!s->config()) return EndCommand(session, InvalidArgument("drill --history needs the node's config (--config)"));
+  const std::string node_id = s->config()->node.id;
+  EndCommand(
+      session, ops::ListDrillHistory(s->repo(), node_id, ""), {},
+      [&](const std::vector<ops::DrillHistoryEntry>& h) { return HistoryJson(node_id, h); },
+      [&](const std::vector<ops::DrillHistoryEntry>& h) { return HistoryText(node_id, h); });
 }
 
 }  // namespace
@@ -326,6 +433,15 @@ void SetUpDrillCommand(CLI::App& parent, Session& session) {
                 "rehearse the signer key's recovery instead: open its backup, restore it into a scratch directory\n"
                 "beside node.data_dir (or in --sandbox-dir), check it is the federation's key, sign a challenge\n"
                 "with it (test-signer), shred it; reports the key RTO");
+  cmd->add_flag("--to-pkcs11", a->to_pkcs11,
+                "with --keys: also import the restored key into a PKCS#11 TEST token, run test-signer through the\n"
+                "token and destroy the imported objects again (never the signer's token: signer.pkcs11.token_label\n"
+                "is refused)");
+  cmd->add_option("--pkcs11-module", a->pkcs11_module, "with --to-pkcs11: the module (default: drill.test_token.module)");
+  cmd->add_option("--token-label", a->token_label, "with --to-pkcs11: the test token (default: drill.test_token.token_label)");
+  cmd->add_option("--pin-file", a->pin_file,
+                  "with --to-pkcs11: file holding the test token's user PIN (default: drill.test_token.pin_file,\n"
+                  "else AILEE_PKCS11_PIN or the terminal)");
   cmd->add_option("--id", a->signer_id, "with --keys: the signer (default: the config's signer.id)");
   cmd->add_option("--key-backup", a->key_backup, "with --keys: local key backup file or directory")
       ->envname("AILEE_KEY_BACKUP_DIR");
@@ -335,11 +451,14 @@ void SetUpDrillCommand(CLI::App& parent, Session& session) {
   cmd->add_flag("--config", a->config_part,
                 "rehearse the config's recovery instead: restore this node's newest config snapshot into a scratch\n"
                 "directory, validate it (its files as the snapshot holds them), shred it");
+  cmd->add_flag("--history", a->history,
+                "list this node's drill reports kept in the repository (state, keys and config drills), oldest first");
   cmd->add_option("--secrets-passphrase-file", a->secrets_passphrase_file,
                   "with --config: file holding the secrets passphrase (else $AILEE_SECRETS_PASSPHRASE; without one\n"
                   "secrets are not restored)");
   cmd->callback([&session, a] {
     if (Status flags = CheckFlags(*a); !flags.ok()) return EndCommand(session, flags);
+    if (a->history) return RunHistoryCommand(session, *a);
     if (a->keys) return RunKeyDrillCommand(session, *a);
     if (a->config_part) return RunConfigDrillCommand(session, *a);
     auto s = RepoSession::Open(session, a->repo);

@@ -27,8 +27,10 @@ constexpr ScheduledJob kScheduledJobs[] = {
 };
 
 // Flags that make a command another job (own file, own metrics): the key
-// drill must not replace the state drill's numbers.
-constexpr std::pair<std::string_view, std::string_view> kJobFlags[] = {{"drill", "--keys"}, {"drill", "--config"}};
+// drill must not replace the state drill's numbers, nor a listing of the
+// reports ("drill --history", no job) the last drill's.
+constexpr std::pair<std::string_view, std::string_view> kJobFlags[] = {
+    {"drill", "--keys"}, {"drill", "--config"}, {"drill", "--history"}};
 
 }  // namespace
 

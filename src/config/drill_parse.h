@@ -1,5 +1,5 @@
 // Internal to src/config: the `drill` section's reader, shared by the
-// validation of the whole document and by LoadDrillTargets.
+// validation of the whole document and by LoadDrillSection.
 #pragma once
 
 #include <yaml-cpp/yaml.h>
@@ -9,6 +9,7 @@
 
 namespace ailee::config::internal {
 
-void ParseDrill(const YAML::Node& root, FieldReader& r, DrillTargetsConfig* out);
+// Relative paths are resolved against `config_dir`.
+void ParseDrill(const YAML::Node& root, const std::string& config_dir, FieldReader& r, DrillSection* out);
 
 }  // namespace ailee::config::internal

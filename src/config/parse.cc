@@ -391,8 +391,8 @@ void ParseDocument(const YAML::Node& root, NodeConfig* cfg, FieldReader& r) {
   ParseLogging(root, cfg, r);
   ParseBackup(root, cfg, r);
   ParseMonitoring(root, cfg, r);
-  DrillTargetsConfig drill;  // read again by LoadDrillTargets when a drill runs
-  ParseDrill(root, r, &drill);
+  DrillSection drill;  // read again by LoadDrillSection when a drill runs
+  ParseDrill(root, cfg->config_dir, r, &drill);
 }
 
 }  // namespace ailee::config::internal

@@ -351,4 +351,34 @@ Result<ImportOutcome> Pkcs11Token::ImportKeyPair(const crypto::PrivateKey& key, 
   return need_private ? ImportOutcome::kImported : ImportOutcome::kAlreadyPresent;
 }
 
+Result<std::vector<std::string>> Pkcs11Token::KeyLabels() {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<std::string> labels;
+  for (CK_OBJECT_CLASS cls : {CKO_PRIVATE_KEY, CKO_PUBLIC_KEY}) {
+    ASSIGN_OR_RETURN(auto found, impl_->Find(cls, nullptr, nullptr));
+    for (CK_OBJECT_HANDLE h : found) {
+      ASSIGN_OR_RETURN(std::string label, impl_->GetAttr(h, CKA_LABEL));
+      labels.push_back(std::move(label));
+    }
+  }
+  std::sort(labels.begin(), labels.end());
+  labels.erase(std::unique(labels.begin(), labels.end()), labels.end());
+  return labels;
+}
+
+Result<size_t> Pkcs11Token::DestroyKeyObjects(const std::string& label) {
+  if (label.empty()) return InvalidArgument("a PKCS#11 key label is required");
+  std::lock_guard<std::mutex> lock(mu_);
+  size_t destroyed = 0;
+  for (CK_OBJECT_CLASS cls : {CKO_PRIVATE_KEY, CKO_PUBLIC_KEY}) {
+    ASSIGN_OR_RETURN(auto found, impl_->Find(cls, &label, nullptr));
+    for (CK_OBJECT_HANDLE h : found) {
+      CK_RV rv = impl_->fn->C_DestroyObject(impl_->session, h);
+      if (rv != CKR_OK) return RvStatus("C_DestroyObject of '" + label + "' on " + description_, rv);
+      ++destroyed;
+    }
+  }
+  return destroyed;
+}
+
 }  // namespace ailee::keys

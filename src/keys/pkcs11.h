@@ -15,6 +15,7 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/status.h"
 #include "crypto/asymmetric.h"
@@ -54,6 +55,16 @@ class Pkcs11Token {
   // different or unverifiable key; ResourceExhausted when the token is full.
   // Either both objects are created or neither is.
   Result<ImportOutcome> ImportKeyPair(const crypto::PrivateKey& key, const Pkcs11KeyRef& ref);
+
+  // The CKA_LABELs of the key objects (private and public) on the token,
+  // each once, sorted. Objects of another class are not listed.
+  Result<std::vector<std::string>> KeyLabels();
+
+  // Destroys (C_DestroyObject) every private and public key object labelled
+  // `label`; how many went. Zero when there was none. Crash safety: each
+  // object goes on its own, so a kill halfway leaves some of them, which a
+  // second call removes.
+  Result<size_t> DestroyKeyObjects(const std::string& label);
 
   const std::string& description() const { return description_; }
 

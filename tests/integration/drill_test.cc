@@ -9,7 +9,11 @@
 // phase. `drill --keys`: passes from a file backup and from 2-of-3 shares
 // leaving no key behind, fails naming the check on a damaged backup or
 // another signer's key, removes a killed drill's scratch (not a live one's),
-// and refuses inconsistent flags.
+// and refuses inconsistent flags. `drill --keys --to-pkcs11` (SoftHSM2):
+// passes through a test token leaving no object on it and no scratch, from
+// flags or the config's drill.test_token; refuses the production signer's
+// token with nothing touched; destroys a killed drill's objects (not a live
+// one's). Key and config drill reports are listed by `drill --history`.
 #include <dirent.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -25,6 +29,7 @@
 
 #include "base/hex.h"
 #include "base/scratch.h"
+#include "keys/pkcs11.h"
 #include "repo_fixture.h"
 #include "state/block.h"
 
@@ -347,8 +352,9 @@ TEST(Drill, HtmlReportRendersInHeadlessChromiumWithEveryPhase) {
 // The signer's key backed up (passphrase file and 2-of-3 shares) beside a
 // node config that is never started: the key drill needs no network.
 struct KeyDrillWorld {
-  Scenario s{"drill-keys"};
-  TestNode n = s.AddNode(NodeSpec::Leader("node-1"));
+  RepoWorld w{"drill-keys"};
+  Scenario& s = w.scenario();
+  TestNode& n = w.AddNode("node-1");  // config written (repository included), never started
   std::string pass = s.dir().Join("key.pass");
   std::string backups = s.dir().Join("key-backups");
   std::string shared = s.dir().Join("key-backups-shared");
@@ -356,8 +362,7 @@ struct KeyDrillWorld {
   std::string scratch = s.dir().Join("scratch");
 
   void Build() {
-    // The node's config as Start would write it: the node itself never runs.
-    ASSERT_OK(WriteFile(n.config_path(), RenderConfig(n.spec(), PickFreePort(), {s.signer()}, &s.signer())));
+    ASSERT_OK(w.InitRepo());  // where the drill reports are kept
     ASSERT_OK(WriteFile(pass, "key drill passphrase\n", 0600));
     CommandResult b = s.Cli(n, {"keys", "backup", "--id", s.signer().id, "--key", s.signer().key_file, "--out", backups,
                                 "--passphrase-file", pass});
@@ -376,6 +381,43 @@ struct KeyDrillWorld {
   void ExpectNothingLeft() const {
     EXPECT_TRUE(Entries(scratch).empty()) << "left in " << scratch << ": " << Entries(scratch).size();
     EXPECT_TRUE(FilesUnder(scratch).empty());
+  }
+  // The parts of the drill reports `drill --history` lists, oldest first.
+  std::vector<std::string> HistoryParts() const {
+    CommandResult h = s.Cli(n, {"--json", "drill", "--history"});
+    EXPECT_EQ(h.exit_code, 0) << h;
+    std::vector<std::string> parts;
+    if (h.exit_code != 0) return parts;
+    const nlohmann::json listed = JsonOut(h);  // named: a temporary's ["reports"] would dangle in the loop
+    for (const auto& r : listed["reports"]) parts.push_back(r["part"]);
+    return parts;
+  }
+
+  // --to-pkcs11: SoftHSM2 tokens in this world's own token directory.
+  static constexpr const char* kModule = "/usr/lib/softhsm/libsofthsm2.so";
+  std::string pin_file = s.dir().Join("token.pin");
+  static bool HsmAvailable() { return Exists(kModule) && Exists("/usr/bin/softhsm2-util"); }
+  void InitToken(const std::string& label) const {
+    const std::string conf = s.dir().Join("softhsm2.conf"), tokens = s.dir().Join("tokens");
+    stdfs::create_directories(tokens);
+    ASSERT_OK(WriteFile(conf, "directories.tokendir = " + tokens + "\nobjectstore.backend = file\nlog.level = ERROR\n", 0600));
+    ::setenv("SOFTHSM2_CONF", conf.c_str(), 1);  // for this process and every ailee-cli it starts
+    CommandResult init = Run({"/usr/bin/softhsm2-util", "--init-token", "--free", "--label", label, "--pin", "1234",
+                              "--so-pin", "5678"}, Millis(30000));
+    ASSERT_EQ(init.exit_code, 0) << init;
+    ASSERT_OK(WriteFile(pin_file, "1234\n", 0600));
+  }
+  static Result<std::unique_ptr<keys::Pkcs11Token>> OpenToken(const std::string& label) {
+    return keys::Pkcs11Token::Open(kModule, label, crypto::SecureBytes("1234"));
+  }
+  // The labels of the key objects on the token.
+  static std::vector<std::string> TokenLabels(const std::string& label) {
+    auto token = OpenToken(label);
+    EXPECT_TRUE(token.ok()) << token.status().ToString();
+    if (!token.ok()) return {"(token did not open)"};
+    auto labels = (*token)->KeyLabels();
+    EXPECT_TRUE(labels.ok()) << labels.status().ToString();
+    return labels.ok() ? *labels : std::vector<std::string>{"(no listing)"};
   }
 };
 
@@ -507,7 +549,118 @@ TEST(KeyDrill, InconsistentFlagsAreRefusedBeforeAnythingIsOpened) {
   CommandResult without = k.s.Cli(k.n, {"drill", "--key-backup", k.backups});
   EXPECT_EQ(without.exit_code, 2) << without;
   EXPECT_NE(without.err.find("--keys"), std::string::npos) << without;
+  // The token flags belong to --to-pkcs11, and that to --keys; --history runs no drill.
+  CommandResult token_alone = k.s.Cli(k.n, {"drill", "--to-pkcs11", "--token-label", "t"});
+  EXPECT_EQ(token_alone.exit_code, 2) << token_alone;
+  CommandResult label_alone = k.s.Cli(k.n, {"drill", "--keys", "--key-backup", k.backups, "--token-label", "t"});
+  EXPECT_EQ(label_alone.exit_code, 2) << label_alone;
+  EXPECT_NE(label_alone.err.find("--to-pkcs11"), std::string::npos) << label_alone;
+  CommandResult history = k.s.Cli(k.n, {"drill", "--history", "--keys", "--key-backup", k.backups});
+  EXPECT_EQ(history.exit_code, 2) << history;
   EXPECT_FALSE(stdfs::exists(k.scratch));
+}
+
+// ------------------------------------------------- drill --keys --to-pkcs11
+std::vector<std::string> PhaseNames(const nlohmann::json& r) {
+  std::vector<std::string> phases;
+  for (const auto& p : r["phases"]) phases.push_back(p["name"]);
+  return phases;
+}
+
+TEST(KeyDrill, IntoAPkcs11TestTokenPassesLeavingNoObjectOnItAndNoScratch) {
+  if (!KeyDrillWorld::HsmAvailable()) GTEST_SKIP() << "softhsm2 absent (scripts/install-deps.sh installs it)";
+  KeyDrillWorld k;
+  k.Build();
+  if (::testing::Test::HasFatalFailure()) return;
+  k.InitToken("ailee-drill");
+  if (::testing::Test::HasFatalFailure()) return;
+  CommandResult out = k.Drill({"--key-backup", k.backups, "--key-passphrase-file", k.pass, "--to-pkcs11",
+                               "--pkcs11-module", KeyDrillWorld::kModule, "--token-label", "ailee-drill", "--pin-file",
+                               k.pin_file});
+  ASSERT_EQ(out.exit_code, 0) << out;
+  nlohmann::json r = JsonOut(out);
+  EXPECT_TRUE(r["ok"].get<bool>());
+  EXPECT_EQ(PhaseNames(r), (std::vector<std::string>{"open", "restore", "import", "test-signer", "destroy", "shred"}));
+  for (const char* c : {"backup-opens", "federation-fingerprint", "restore", "import", "test-signer", "destroy", "shred"}) {
+    const nlohmann::json* check = FindCheck(r, c);
+    ASSERT_NE(check, nullptr) << c;
+    EXPECT_TRUE((*check)["ok"].get<bool>()) << c << ": " << (*check)["detail"];
+  }
+  EXPECT_NE(r["token"].get<std::string>().find("token=ailee-drill"), std::string::npos) << r.dump();
+  EXPECT_EQ(r["token_object"].get<std::string>().rfind("ailee-key-drill-", 0), 0u) << r.dump();
+  EXPECT_TRUE(KeyDrillWorld::TokenLabels("ailee-drill").empty()) << "the drill left key objects on the token";
+  k.ExpectNothingLeft();
+  ASSERT_TRUE(r.contains("report_snapshot")) << r.dump();
+
+  // The same from the config's drill.test_token, with no token flag.
+  std::ifstream in(k.n.config_path());
+  std::string cfg((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  in.close();
+  cfg += "drill:\n  test_token:\n    module: " + std::string(KeyDrillWorld::kModule) +
+         "\n    token_label: ailee-drill\n    pin_file: " + k.pin_file + "\n";
+  ASSERT_OK(WriteFile(k.n.config_path(), cfg));
+  CommandResult from_config = k.Drill({"--key-backup", k.backups, "--key-passphrase-file", k.pass, "--to-pkcs11"});
+  ASSERT_EQ(from_config.exit_code, 0) << from_config;
+  EXPECT_EQ(PhaseNames(JsonOut(from_config))[2], "import");
+  EXPECT_TRUE(KeyDrillWorld::TokenLabels("ailee-drill").empty());
+  k.ExpectNothingLeft();
+  // Both key drills are kept in the repository and listed.
+  EXPECT_EQ(k.HistoryParts(), (std::vector<std::string>{"keys", "keys"}));
+}
+
+TEST(KeyDrill, TheProductionSignersTokenIsRefusedWithNothingTouched) {
+  if (!KeyDrillWorld::HsmAvailable()) GTEST_SKIP() << "softhsm2 absent (scripts/install-deps.sh installs it)";
+  KeyDrillWorld k;
+  k.Build();
+  if (::testing::Test::HasFatalFailure()) return;
+  k.InitToken("ailee-prod");
+  if (::testing::Test::HasFatalFailure()) return;
+  // The node signs through the token labelled ailee-prod.
+  std::ifstream in(k.n.config_path());
+  std::string cfg((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  in.close();
+  cfg = std::regex_replace(cfg, std::regex("\n  key_file: [^\n]*\n"),
+                           "\n  pkcs11:\n    module: " + std::string(KeyDrillWorld::kModule) +
+                               "\n    token_label: ailee-prod\n    key_label: signer-01\n");
+  ASSERT_NE(cfg.find("token_label: ailee-prod"), std::string::npos) << cfg;
+  ASSERT_OK(WriteFile(k.n.config_path(), cfg));
+  CommandResult refused = k.Drill({"--key-backup", k.backups, "--key-passphrase-file", k.pass, "--to-pkcs11",
+                                   "--pkcs11-module", KeyDrillWorld::kModule, "--token-label", "ailee-prod",
+                                   "--pin-file", k.pin_file});
+  EXPECT_EQ(refused.exit_code, 2) << refused;
+  EXPECT_NE(refused.err.find("production signer's token"), std::string::npos) << refused;
+  EXPECT_TRUE(KeyDrillWorld::TokenLabels("ailee-prod").empty());
+  EXPECT_FALSE(stdfs::exists(k.scratch)) << "the refused drill made its scratch";
+  EXPECT_TRUE(k.HistoryParts().empty()) << "a refused drill stored a report";
+}
+
+TEST(KeyDrill, AKilledPkcs11DrillsObjectsGoWithTheNextButALiveDrillsStay) {
+  if (!KeyDrillWorld::HsmAvailable()) GTEST_SKIP() << "softhsm2 absent (scripts/install-deps.sh installs it)";
+  KeyDrillWorld k;
+  k.Build();
+  if (::testing::Test::HasFatalFailure()) return;
+  k.InitToken("ailee-drill");
+  if (::testing::Test::HasFatalFailure()) return;
+  // What a drill killed between import and destroy leaves: the key pair
+  // under its owner-tagged label. One owner exited; the other (this test)
+  // is alive, as a concurrent drill would be.
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) _exit(0);
+  ASSERT_EQ(waitpid(child, nullptr, 0), child);
+  const std::string dead = "ailee-key-drill-" + std::to_string(child) + "s1-0123456789ab";
+  const std::string live = "ailee-key-drill-" + fs::OwnerTag() + "-ba9876543210";
+  {
+    ASSIGN_OR_FAIL(auto token, KeyDrillWorld::OpenToken("ailee-drill"));
+    for (const auto& label : {dead, live}) ASSERT_OK(token->ImportKeyPair(k.s.signer().key, {label, ""}).status());
+  }
+  CommandResult next = k.Drill({"--key-backup", k.backups, "--key-passphrase-file", k.pass, "--to-pkcs11",
+                                "--pkcs11-module", KeyDrillWorld::kModule, "--token-label", "ailee-drill", "--pin-file",
+                                k.pin_file});
+  ASSERT_EQ(next.exit_code, 0) << next;
+  EXPECT_EQ(JsonOut(next)["leftovers_removed"], nlohmann::json::array({dead}));
+  EXPECT_EQ(KeyDrillWorld::TokenLabels("ailee-drill"), std::vector<std::string>{live}) << "killed or live objects misjudged";
+  k.ExpectNothingLeft();
 }
 
 // ----------------------------------------------------------- drill --config
@@ -551,8 +704,26 @@ TEST(ConfigDrill, PassesOnTheNewestSnapshotAndFailsWhenItsConfigNamesAFileNoLong
   EXPECT_NE(f["problems"].dump().find("public_key"), std::string::npos) << f.dump();
   EXPECT_TRUE(Entries(scratch).empty()) << "left in " << scratch;
 
+  // Both reports are kept in the repository, beside no state drill's.
+  CommandResult listed = w.Cli(n, {"--json", "drill", "--history"});
+  ASSERT_EQ(listed.exit_code, 0) << listed;
+  nlohmann::json reports = JsonOut(listed)["reports"];
+  ASSERT_EQ(reports.size(), 2u) << listed;
+  EXPECT_EQ(reports[0]["part"], "config");
+  EXPECT_TRUE(reports[0]["ok"].get<bool>());
+  EXPECT_EQ(reports[0]["snapshot"], r["report_snapshot"]);
+  EXPECT_EQ(reports[1]["failed_check"], "config-valid");
+  CommandResult text = w.Cli(n, {"drill", "--history"});
+  EXPECT_NE(text.out.find("FAILED at 'config-valid'"), std::string::npos) << text;
+
+  // --keys with --config: refused before anything runs, one clear message.
   CommandResult both = w.Cli(n, {"drill", "--config", "--keys", "--key-backup", scratch});
   EXPECT_EQ(both.exit_code, 2) << both;
+  EXPECT_NE(both.err.find("give --keys or --config, not both"), std::string::npos) << both;
+  CommandResult history_and_drill = w.Cli(n, {"drill", "--history", "--config"});
+  EXPECT_EQ(history_and_drill.exit_code, 2) << history_and_drill;
+  ASSIGN_OR_FAIL(auto after, w.JsonOk(n, {"drill", "--history"}));
+  EXPECT_EQ(after["reports"].size(), 2u) << "a refused drill stored a report";
   CommandResult stray = w.Cli(n, {"drill", "--secrets-passphrase-file", secrets});
   EXPECT_EQ(stray.exit_code, 2) << stray;
 }

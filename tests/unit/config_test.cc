@@ -418,5 +418,24 @@ TEST_F(ConfigTest, DrillTargetsAreReadAndValidated) {
   EXPECT_TRUE(HasProblem(problems, "drill.keys", "")) << all;
 }
 
+// drill.test_token: the key drill's PKCS#11 test token; paths relative to
+// the config's directory, module and label required.
+TEST_F(ConfigTest, DrillTestTokenIsReadWithPathsResolvedAndValidated) {
+  auto cfg = LoadConfig(Write(ValidYaml() + "drill:\n  test_token:\n    module: lib/softhsm.so\n    token_label: ailee-drill\n"
+                                            "    pin_file: drill.pin\n"));
+  ASSERT_TRUE(cfg.ok()) << cfg.status().ToString();
+  auto d = LoadDrillSection(*cfg);
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  ASSERT_TRUE(d->test_token.has_value());
+  EXPECT_EQ(d->test_token->module, cfg->config_dir + "/lib/softhsm.so");
+  EXPECT_EQ(d->test_token->token_label, "ailee-drill");
+  EXPECT_EQ(d->test_token->pin_file, cfg->config_dir + "/drill.pin");
+
+  auto problems = ValidateConfigFile(Write(ValidYaml() + "drill:\n  test_token:\n    module: x.so\n    pin: 1234\n"));
+  const std::string all = Dump(problems);
+  EXPECT_TRUE(HasProblem(problems, "drill.test_token.token_label", "")) << all;
+  EXPECT_TRUE(HasProblem(problems, "drill.test_token.pin", "")) << all;
+}
+
 }  // namespace
 }  // namespace ailee::config

@@ -29,7 +29,7 @@ DrillReport Report() {
 }
 
 TEST(DrillHtml, HasEveryPhaseCheckAndTargetAndEscapesText) {
-  std::vector<DrillHistoryEntry> history = {{"abcdef0123456789", 1'700'000'000'000, true, "", 5000, 3, 900}};
+  std::vector<DrillHistoryEntry> history = {{"abcdef0123456789", "state", 1'700'000'000'000, true, "", 5000, 3, 900}};
   const std::string html = RenderDrillHtml(Report(), history);
   for (const char* phase : {"fetch", "replay", "proof", "start", "catch-up", "compare"}) {
     EXPECT_NE(html.find(std::string("data-phase=\"") + phase + "\""), std::string::npos) << phase;

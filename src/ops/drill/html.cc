@@ -79,7 +79,7 @@ std::string Targets(const DrillReport& r) {
 
 std::string Trend(const DrillReport& r, const std::vector<DrillHistoryEntry>& history) {
   std::vector<DrillHistoryEntry> all = history;
-  all.push_back({"(this drill)", r.started_ms, r.ok, r.failed_check, r.rto_ms, r.rpo_blocks, r.rpo_ms});
+  all.push_back({"(this drill)", kStateDrillPart, r.started_ms, r.ok, r.failed_check, r.rto_ms, r.rpo_blocks, r.rpo_ms});
   if (all.size() > 30) all.erase(all.begin(), all.end() - 30);
   int64_t top = 1;
   for (const auto& e : all) top = std::max(top, e.rto_ms);

@@ -59,35 +59,55 @@ nlohmann::ordered_json DrillReportJson(const DrillReport& r) {
           {"sandbox", r.sandbox}};
 }
 
-Result<std::string> SaveDrillReport(repo::Repository& repo, const DrillReport& r) {
+namespace {
+
+Result<std::string> SaveReportSnapshot(repo::Repository& repo, int64_t started_ms, bool ok,
+                                       const nlohmann::ordered_json& meta) {
   repo::Snapshot s;
-  s.time_ms = r.started_ms;
+  s.time_ms = started_ms;
   s.host = repo::LocalHostname();
   s.user = repo::LocalUsername();
   s.kind = kDrillReportKind;
-  s.tags = {r.ok ? "passed" : "failed"};
+  s.tags = {ok ? "passed" : "failed"};
   // A detail quotes what the node or the filesystem said, bytes included;
   // JSON holds only UTF-8, so such a byte is stored as U+FFFD rather than
   // losing the (probably failed) drill's report.
-  s.meta = nlohmann::json::parse(
-      DrillReportJson(r).dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
+  s.meta = nlohmann::json::parse(meta.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
   auto id = repo::SaveSnapshot(repo, s);
   if (!id.ok()) return id.status().WithContext("storing the drill report");
   return repo::IdHex(*id);
 }
 
-Result<std::vector<DrillHistoryEntry>> ListDrillHistory(repo::Repository& repo, const std::string& node_id) {
-  ASSIGN_OR_RETURN(repo::SnapshotListing all, repo::ListSnapshots(repo));
-  return DrillHistoryOf(all, node_id);
+}  // namespace
+
+Result<std::string> SaveDrillReport(repo::Repository& repo, const DrillReport& r) {
+  return SaveReportSnapshot(repo, r.started_ms, r.ok, DrillReportJson(r));
 }
 
-std::vector<DrillHistoryEntry> DrillHistoryOf(const repo::SnapshotListing& all, const std::string& node_id) {
+Result<std::string> SaveDrillOutcome(repo::Repository& repo, const std::string& node_id, const DrillOutcome& r,
+                                     nlohmann::ordered_json j) {
+  j["format"] = kDrillReportFormat;
+  j["node_id"] = node_id;
+  return SaveReportSnapshot(repo, r.started_ms, r.ok, j);
+}
+
+Result<std::vector<DrillHistoryEntry>> ListDrillHistory(repo::Repository& repo, const std::string& node_id,
+                                                        std::string_view part) {
+  ASSIGN_OR_RETURN(repo::SnapshotListing all, repo::ListSnapshots(repo));
+  return DrillHistoryOf(all, node_id, part);
+}
+
+std::vector<DrillHistoryEntry> DrillHistoryOf(const repo::SnapshotListing& all, const std::string& node_id,
+                                              std::string_view part) {
   std::vector<DrillHistoryEntry> out;
   for (const auto& s : all.snapshots) {
     if (s.kind != kDrillReportKind || !s.meta.is_object() || s.meta.value("format", "") != kDrillReportFormat) continue;
     if (s.meta.value("node_id", "") != node_id) continue;
+    const std::string its_part = s.meta.value("part", kStateDrillPart);
+    if (!part.empty() && its_part != part) continue;
     DrillHistoryEntry e;
     e.snapshot_id = s.id_hex();
+    e.part = its_part;
     e.started_ms = s.meta.value("started_ms", int64_t{0});
     e.ok = s.meta.value("ok", false);
     e.failed_check = s.meta.value("failed_check", "");
