@@ -39,7 +39,10 @@ class KeysRotateCliTest : public ::testing::Test {
     env.push_back("TMPDIR=" + (root / "tmp"));
     return keytest::RunCli(args, env);
   }
-  std::string Audit() { return fs::ReadFile(root / "audit.log").value_or(""); }
+  std::string Audit() {
+    auto text = fs::ReadFile(root / "audit.log");
+    return text.ok() ? *text : "";
+  }
   TempDir root;
   std::string pass_file;
 };
