@@ -7,6 +7,7 @@
 // keys::RetireKey; secrets come as `keys backup` takes them (never argv).
 #include <unistd.h>
 
+#include <algorithm>
 #include <memory>
 
 #include "base/clock.h"
@@ -192,6 +193,11 @@ std::string RetireText(const RetireOpts& o, const keys::RetireResult& r) {
                                     " " + r.record.Describe() + "; it never signs again"};
   for (const auto& m : r.written) lines.push_back("  marked  " + m);
   for (const auto& m : r.already) lines.push_back("  already " + m);
+  auto beside_fence = [](const std::string& m) { return m.ends_with(".fence.retired"); };
+  if (std::none_of(r.written.begin(), r.written.end(), beside_fence) &&
+      std::none_of(r.already.begin(), r.already.end(), beside_fence))
+    lines.push_back("warning: no marker beside the key's fence (give --key-file or --fence): a node holding this "
+                    "key is not stopped by this");
   lines.push_back("kept (needed to verify history; nothing was deleted):");
   for (const auto& k : r.kept) lines.push_back("  " + k);
   return Lines(lines);
@@ -258,7 +264,9 @@ void SetUpRetire(CLI::App* keys_cmd, Session& s) {
       fp = req.record.fingerprint;
       details["operator"] = req.record.operator_id;
       details["fence"] = req.fence_path;
-      return keys::RetireKey(req);
+      ASSIGN_OR_RETURN(keys::RetireResult done, keys::RetireKey(req));
+      if (!o->key_file.empty()) done.kept.insert(done.kept.begin(), o->key_file);
+      return done;
     }();
     if (r.ok()) {
       fp = r->record.fingerprint;

@@ -199,6 +199,7 @@ SigningFence::SignFn SigningFence::Guard(uint64_t height, SignFn sign) const {
       if (m.size() != hash.size()) return Internal("the first message signed for a block is not its header hash");
       std::memcpy(hash.data(), m.data(), hash.size());
       RETURN_IF_ERROR(CheckSign(height, hash));
+      RETURN_IF_ERROR(CheckNotRetired(path_));  // a key retired while this leader runs signs nothing more
       *header_checked = true;
     }
     return sign(m);

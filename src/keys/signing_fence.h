@@ -40,8 +40,8 @@
 // matters: the block as binary instead of hex (half the bytes and hashing).
 //
 // Retired keys (retirement.h): a marker `<fence>.retired` beside the fence
-// makes Open refuse, and Advance refuse from then on (a key retired while a
-// leader runs stops it at its next block). CheckNotRetired is that check.
+// makes Open refuse, and Guard and Advance refuse from then on (a key retired
+// while a leader runs signs no further block). CheckNotRetired is that check.
 //
 // Thread safety: one SigningFence per process and key; methods are not
 // synchronized (the node's leader thread is the only signer).

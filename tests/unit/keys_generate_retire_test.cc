@@ -177,6 +177,14 @@ TEST_F(KeysRotateCliTest, GenerateOnTokenNeverExtractableSignsAndLabelNotReused)
                                "signer-04=" + (root / "signer-04.pub")},
                               env)
                               .exit_code);
+  // The EC types go through CKM_EC_KEY_PAIR_GEN.
+  std::vector<std::string> p256 = {"--json", "keys", "generate", "--id", "signer-06", "--key-type", "p256", "--out",
+                                   root / "pub6", "--pkcs11", "--module", SoftHsm::kModule, "--token-label", "rot"};
+  auto p = Cli(p256, env);
+  ASSERT_EQ(p.exit_code, 0) << p.out << p.err;
+  auto pj = nlohmann::json::parse(p.out);
+  EXPECT_EQ(pj["key_type"], "p256");
+  EXPECT_NE(pj["key"].get<std::string>().find("object=ailee-signer-06"), std::string::npos) << pj.dump(2);
   // Nothing to split for a key that cannot be exported.
   again.insert(again.end(), {"--shares", "2/3", "--shares-out", root / "sh"});
   EXPECT_EQ(Cli(again, env).exit_code, 2);
