@@ -15,6 +15,7 @@
 #include "base/fs.h"
 #include "crypto/hash.h"
 #include "keys/pkcs11.h"
+#include "keys/retirement.h"
 #include "keys/signing_fence.h"
 #include "keys_testing.h"
 
@@ -188,6 +189,41 @@ TEST_F(KeysRotateCliTest, GenerateOnTokenNeverExtractableSignsAndLabelNotReused)
   // Nothing to split for a key that cannot be exported.
   again.insert(again.end(), {"--shares", "2/3", "--shares-out", root / "sh"});
   EXPECT_EQ(Cli(again, env).exit_code, 2);
+}
+
+// With a config: --pkcs11 takes the module, token and PIN file of its
+// signer.pkcs11 and the federation's key type; `keys retire` of the config's
+// own signer marks the fence the node would open (signer.pkcs11.fence_file).
+TEST_F(KeysRotateCliTest, ConfigSignerSuppliesTheTokenAndTheFenceToRetire) {
+  if (!SoftHsm::Available()) GTEST_FAIL() << "softhsm2 absent: run scripts/install-deps.sh";
+  SoftHsm hsm;
+  ASSERT_EQ(hsm.InitToken("cfg").exit_code, 0);
+  auto old_key = *crypto::PrivateKey::Generate(crypto::KeyType::kP256);
+  keytest::WritePublicKey(root / "keys", "signer-01.pub", old_key.public_key());
+  ASSERT_TRUE(fs::WriteFileAtomic(root / "pin", "1234\n", 0600).ok());
+  const std::string config = root / "config.yaml";
+  ASSERT_TRUE(fs::WriteFileAtomic(config, "node:\n  id: node-1\n  data_dir: data\n"
+                                          "federation:\n  threshold: 1\n  signers:\n"
+                                          "    - id: signer-01\n      public_key_file: keys/signer-01.pub\n"
+                                          "signer:\n  id: signer-01\n  pkcs11:\n    module: " +
+                                              std::string(SoftHsm::kModule) +
+                                              "\n    token_label: cfg\n    key_label: ailee-signer-01\n"
+                                              "    pin_file: pin\n    fence_file: keys/signer-01.fence\n"
+                                              "logging:\n  audit_log: audit.log\n")
+                  .ok());
+  const std::vector<std::string> env = {std::string("SOFTHSM2_CONF=") + std::getenv("SOFTHSM2_CONF")};
+  auto g = Cli({"--config", config, "--json", "keys", "generate", "--id", "signer-04", "--pkcs11", "--out", root / "pub"}, env);
+  ASSERT_EQ(g.exit_code, 0) << g.out << g.err;
+  auto j = nlohmann::json::parse(g.out);
+  EXPECT_EQ(j["key_type"], "p256");  // the federation's type
+  EXPECT_NE(j["key"].get<std::string>().find("token=cfg;object=ailee-signer-04"), std::string::npos) << j.dump(2);
+
+  auto r = Cli({"--config", config, "keys", "retire", "--id", "signer-01", "--reason", "replaced by signer-04"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  auto marker = ReadRetiredMarker(root / "keys/signer-01.fence.retired");
+  ASSERT_TRUE(marker.ok() && *marker) << r.out;
+  EXPECT_EQ((*marker)->fingerprint, old_key.public_key().FingerprintHex());  // from the federation
+  EXPECT_FALSE(SigningFence::Open(root / "keys/signer-01.fence").ok());
 }
 
 TEST_F(KeysRotateCliTest, RetiredKeyNeverSignsAgainAndNothingIsDeleted) {
