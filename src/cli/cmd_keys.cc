@@ -28,6 +28,7 @@
 #include "keys/backup_passphrase.h"
 #include "keys/pkcs11.h"
 #include "keys/secret_input.h"
+#include "keys/signing_fence.h"
 #include "ops/metrics/job_samples.h"
 
 namespace ailee::cli {
@@ -162,6 +163,16 @@ Result<crypto::SecureBytes> NewBackupPassphrase(const std::string& passphrase_fi
   src.prompt = "Backup passphrase for " + id + ": ";
   src.confirm = true;
   return keys::ReadSecret(src);
+}
+
+std::string Pkcs11FencePath(Session& s, const KeyEnv& env, const std::string& token_label, const std::string& key_label) {
+  const std::string dir = env.config ? env.config->config_dir : fs::Dirname(s.global().config_path);
+  std::string configured;
+  if (env.config && env.config->signer && env.config->signer->pkcs11) {
+    const auto& p = *env.config->signer->pkcs11;
+    if (p.token_label == token_label && p.key_label == key_label) configured = p.fence_file;
+  }
+  return keys::FencePathForPkcs11(dir, token_label, key_label, configured);
 }
 
 Status SharesHint(const Status& st, const PassphraseOpts& p) {
@@ -306,7 +317,7 @@ struct KeyRestore {
   nlohmann::json details;
 };
 
-Status RestoreKey(const RestoreOpts& o, const KeyEnv& env, KeyRestore& out) {
+Status RestoreKey(Session& s, const RestoreOpts& o, const KeyEnv& env, KeyRestore& out) {
   RETURN_IF_ERROR(keys::ValidateSignerId(o.id));
   if (o.to_file.empty() == !o.to_pkcs11) return InvalidArgument("give exactly one of --to-file PATH or --to-pkcs11");
   keys::FileOwner owner;
@@ -338,12 +349,20 @@ Status RestoreKey(const RestoreOpts& o, const KeyEnv& env, KeyRestore& out) {
     ASSIGN_OR_RETURN(auto token, keys::Pkcs11Token::Open(o.module, o.token_label, pin));
     ASSIGN_OR_RETURN(keys::ImportOutcome r, token->ImportKeyPair(opened->key, ref));
     out.outcome = r == keys::ImportOutcome::kImported ? "imported" : "already present";
+    // A node without that fence's directory cannot sign with the key at all.
+    const std::string fence = keycmd::Pkcs11FencePath(s, env, o.token_label, o.key_label);
+    if (fs::IsDirectory(fs::Dirname(fence))) {
+      ASSIGN_OR_RETURN(auto retired, keys::RestoreRetiredMarker(o.id, o.from, fence));
+      if (retired) out.outcome += "; RETIRED key (" + retired->Describe() + "): marked beside its fence, it does not sign";
+    }
   } else {
     ASSIGN_OR_RETURN(keys::RestoreResult r, keys::RestoreToFile(*opened, o.to_file, owner));
     out.outcome = r.outcome == keys::RestoreOutcome::kWritten ? "written" : "already present";
     if (!r.repaired.empty()) out.outcome += "; made safe: " + r.repaired;
     ASSIGN_OR_RETURN(auto fence, keys::RestoreFenceFromBackup(o.id, o.from, o.to_file));
     if (fence) out.outcome += "; signing fence at height " + std::to_string(*fence);
+    ASSIGN_OR_RETURN(auto retired, keys::RestoreRetiredMarker(o.id, o.from, keys::FencePathForKeyFile(o.to_file)));
+    if (retired) out.outcome += "; RETIRED key (" + retired->Describe() + "): marked beside its fence, it does not sign";
   }
   return Status::Ok();
 }
@@ -426,7 +445,7 @@ void SetUpRestore(CLI::App* keys_cmd, Session& s) {
     auto env = keycmd::OpenKeyEnv(s, r->federation, r->audit_log);
     if (!env.ok()) return EndCommand(s, env.status());
     KeyRestore done{"", "", nlohmann::json{{"from", r->from}}};
-    Status st = RestoreKey(*r, *env, done);
+    Status st = RestoreKey(s, *r, *env, done);
     done.details["outcome"] = done.outcome;
     const std::string where = r->to_pkcs11 ? "token '" + r->token_label + "' as '" + r->key_label + "'" : r->to_file;
     auto record = keycmd::AuditRecordOf(*env, "key.restore", r->id, done.fingerprint, done.details);

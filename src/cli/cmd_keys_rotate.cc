@@ -35,24 +35,16 @@ struct GenerateOpts {
   std::vector<std::string> out, federation;
 };
 
-std::string ConfigDir(Session& s, const KeyEnv& env) {
-  return env.config ? env.config->config_dir : fs::Dirname(s.global().config_path);
-}
-
 // --pkcs11: explicit options first, then the config's signer.pkcs11 (its
-// module, token and PIN file; its key label and fence only when the config's
-// signer is this very id), else the label "ailee-<id>".
+// module, token and PIN file; its key label only when the config's signer is
+// this very id), else the label "ailee-<id>".
 Result<keys::TokenTarget> TokenTargetOf(Session& s, const GenerateOpts& o, const KeyEnv& env) {
   keys::TokenTarget t{o.module, o.token_label, {o.key_label, ""}, ""};
-  std::string configured_fence;
   if (env.config && env.config->signer && env.config->signer->pkcs11) {
     const auto& p = *env.config->signer->pkcs11;
     if (t.module_path.empty()) t.module_path = p.module;
     if (t.token_label.empty()) t.token_label = p.token_label;
-    if (env.config->signer->id == o.id) {
-      if (t.key.label.empty()) t.key.label = p.key_label;
-      configured_fence = p.fence_file;
-    }
+    if (env.config->signer->id == o.id && t.key.label.empty()) t.key.label = p.key_label;
   }
   if (t.key.label.empty()) t.key.label = "ailee-" + o.id;
   if (t.module_path.empty() || t.token_label.empty())
@@ -62,7 +54,7 @@ Result<keys::TokenTarget> TokenTargetOf(Session& s, const GenerateOpts& o, const
     if (!id || id->empty()) return InvalidArgument("--key-id must be hex, got '" + o.key_id_hex + "'");
     t.key.id = *id;
   }
-  t.fence_path = keys::FencePathForPkcs11(ConfigDir(s, env), t.token_label, t.key.label, configured_fence);
+  t.fence_path = Pkcs11FencePath(s, env, t.token_label, t.key.label);
   return t;
 }
 
@@ -172,8 +164,7 @@ Result<keys::RetireRequest> RetireRequestOf(Session& s, const RetireOpts& o, con
     req.fence_path = o.fence;
   } else if (env.config && env.config->signer && env.config->signer->id == o.id) {
     const auto& sig = *env.config->signer;
-    req.fence_path = sig.pkcs11 ? keys::FencePathForPkcs11(ConfigDir(s, env), sig.pkcs11->token_label,
-                                                           sig.pkcs11->key_label, sig.pkcs11->fence_file)
+    req.fence_path = sig.pkcs11 ? Pkcs11FencePath(s, env, sig.pkcs11->token_label, sig.pkcs11->key_label)
                                 : keys::FencePathForKeyFile(sig.key_file);
   }
   if (req.record.fingerprint.empty())

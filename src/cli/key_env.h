@@ -71,6 +71,11 @@ Status SharesHint(const Status& st, const PassphraseOpts& p);
 Result<crypto::SecureBytes> NewBackupPassphrase(const std::string& passphrase_file, const std::string& id, bool shares,
                                                 nlohmann::json& details);
 
+// Where the node keeps the fence of the token key `key_label` on
+// `token_label`: the config's signer.pkcs11.fence_file when the config's
+// signer is that very key, else beside the config (keys::FencePathForPkcs11).
+std::string Pkcs11FencePath(Session& s, const KeyEnv& env, const std::string& token_label, const std::string& key_label);
+
 // `keys generate` and `keys retire` (cmd_keys_rotate.cc), under `keys`.
 void SetUpGenerate(CLI::App* keys_cmd, Session& s);
 void SetUpRetire(CLI::App* keys_cmd, Session& s);

@@ -152,16 +152,21 @@ Result<std::optional<uint64_t>> RestoreFenceFromBackup(const std::string& signer
   return RestoreFenceFromBackupTo(signer_id, path_or_dir, FencePathForKeyFile(key_file));
 }
 
+Result<std::optional<RetiredRecord>> RestoreRetiredMarker(const std::string& signer_id, const std::string& path_or_dir,
+                                                          const std::string& fence_path) {
+  const std::string dir = fs::Dirname(ResolveBackupPath(path_or_dir, signer_id));
+  ASSIGN_OR_RETURN(auto retired, ReadRetiredMarker(fs::JoinPath(dir, RetiredBackupFileName(signer_id))));
+  if (retired) {
+    auto marked = WriteRetiredMarker(RetiredMarkerPathForFence(fence_path), *retired);
+    if (!marked.ok()) return marked.status().WithContext("restoring the retired marker");
+  }
+  return retired;
+}
+
 Result<std::optional<uint64_t>> RestoreFenceFromBackupTo(const std::string& signer_id, const std::string& path_or_dir,
                                                          const std::string& target) {
   const std::string dir = fs::Dirname(ResolveBackupPath(path_or_dir, signer_id));
-  // A retired key restored anywhere is still retired: its marker goes beside
-  // the fence the node would open, even when the backup carries no fence.
-  ASSIGN_OR_RETURN(auto retired, ReadRetiredMarker(fs::JoinPath(dir, RetiredBackupFileName(signer_id))));
-  if (retired) {
-    auto marked = WriteRetiredMarker(RetiredMarkerPathForFence(target), *retired);
-    if (!marked.ok()) return marked.status().WithContext("restoring the retired marker");
-  }
+  RETURN_IF_ERROR(RestoreRetiredMarker(signer_id, path_or_dir, target).status());
   const std::string backed_up = fs::JoinPath(dir, FenceBackupFileName(signer_id));
   auto saved = ReadFenceFile(backed_up);
   if (saved.status().code() == StatusCode::kNotFound) return std::optional<uint64_t>();

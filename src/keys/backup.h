@@ -32,6 +32,7 @@
 #include "crypto/asymmetric.h"
 #include "crypto/secure.h"
 #include "keys/identity.h"
+#include "keys/retirement.h"
 #include "keys/shamir.h"
 
 namespace ailee::keys {
@@ -66,6 +67,12 @@ std::string FenceBackupFileName(std::string_view signer_id);
 // A retired marker in the backup is written beside that fence too.
 Result<std::optional<uint64_t>> RestoreFenceFromBackup(const std::string& signer_id, const std::string& path_or_dir,
                                                        const std::string& key_file);
+// A retired key restored anywhere is still retired (retirement.h): when the
+// backup carries a retired marker, it is written beside `fence_path`, the
+// fence the node would open for the restored key (even when the backup has
+// no fence). Returns the record, or nothing for a key that is not retired.
+Result<std::optional<RetiredRecord>> RestoreRetiredMarker(const std::string& signer_id, const std::string& path_or_dir,
+                                                          const std::string& fence_path);
 // The same for a key that is not a file (a PKCS#11 token): the fence is
 // written to `fence_path` (FencePathForPkcs11, where the node reads it).
 Result<std::optional<uint64_t>> RestoreFenceFromBackupTo(const std::string& signer_id, const std::string& path_or_dir,

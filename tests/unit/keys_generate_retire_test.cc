@@ -224,6 +224,22 @@ TEST_F(KeysRotateCliTest, ConfigSignerSuppliesTheTokenAndTheFenceToRetire) {
   ASSERT_TRUE(marker.ok() && *marker) << r.out;
   EXPECT_EQ((*marker)->fingerprint, old_key.public_key().FingerprintHex());  // from the federation
   EXPECT_FALSE(SigningFence::Open(root / "keys/signer-01.fence").ok());
+
+  // A retired key's backup restored onto a token: marked beside the fence
+  // the node would use for it (beside the config), so it does not sign.
+  const std::string old_file = keytest::WriteKeyFile(root / "keys", "signer-01.key", old_key);
+  const std::vector<std::string> pass = {"AILEE_KEY_PASSPHRASE=cfg test", env[0]};
+  ASSERT_EQ(Cli({"--config", config, "keys", "backup", "--id", "signer-01", "--key", old_file, "--out", root / "b"}, pass)
+                .exit_code, 0);
+  ASSERT_EQ(Cli({"--config", config, "keys", "retire", "--id", "signer-01", "--reason", "r", "--backup", root / "b"})
+                .exit_code, 0);
+  auto rs = Cli({"--config", config, "keys", "restore", "--id", "signer-01", "--from", root / "b", "--to-pkcs11",
+                 "--pkcs11-module", SoftHsm::kModule, "--token-label", "cfg", "--key-label", "restored-01",
+                 "--pin-file", root / "pin"},
+                pass);
+  ASSERT_EQ(rs.exit_code, 0) << rs.out << rs.err;
+  EXPECT_NE(rs.out.find("RETIRED"), std::string::npos) << rs.out;
+  EXPECT_FALSE(SigningFence::Open(root / "pkcs11-cfg-restored-01.fence").ok());
 }
 
 TEST_F(KeysRotateCliTest, RetiredKeyNeverSignsAgainAndNothingIsDeleted) {
