@@ -28,6 +28,7 @@
 #include "keys/backup_passphrase.h"
 #include "keys/pkcs11.h"
 #include "keys/secret_input.h"
+#include "keys/signing_fence.h"
 #include "ops/metrics/job_samples.h"
 
 namespace ailee::cli {
@@ -146,6 +147,34 @@ Result<crypto::SecureBytes> BackupPassphrase(const PassphraseOpts& p, const std:
   return keys::ReadBackupPassphrase(PassphraseSourceOf(p, id), id, backup);
 }
 
+// The passphrase of a new backup: with shares and no explicit source, a
+// random one that only the shares hold; else the file, environment or a
+// prompt asked twice.
+Result<crypto::SecureBytes> NewBackupPassphrase(const std::string& passphrase_file, const std::string& id, bool shares,
+                                                nlohmann::json& details) {
+  bool explicit_source = !passphrase_file.empty() || std::getenv(keys::kPassphraseEnv);
+  if (shares && !explicit_source) {
+    details["passphrase"] = "generated, held only by the shares";
+    return keys::GeneratePassphrase();
+  }
+  keys::SecretSource src;
+  src.file = passphrase_file;
+  src.env = keys::kPassphraseEnv;
+  src.prompt = "Backup passphrase for " + id + ": ";
+  src.confirm = true;
+  return keys::ReadSecret(src);
+}
+
+std::string Pkcs11FencePath(Session& s, const KeyEnv& env, const std::string& token_label, const std::string& key_label) {
+  const std::string dir = env.config ? env.config->config_dir : fs::Dirname(s.global().config_path);
+  std::string configured;
+  if (env.config && env.config->signer && env.config->signer->pkcs11) {
+    const auto& p = *env.config->signer->pkcs11;
+    if (p.token_label == token_label && p.key_label == key_label) configured = p.fence_file;
+  }
+  return keys::FencePathForPkcs11(dir, token_label, key_label, configured);
+}
+
 Status SharesHint(const Status& st, const PassphraseOpts& p) {
   return keys::ExplainShareFailure(st, keys::BackupPassphraseSource{p.shares, {}});
 }
@@ -173,23 +202,6 @@ struct BackupOpts {
   std::vector<std::string> out, federation;
 };
 
-// The passphrase of a new backup: with shares and no explicit source, a
-// random one that only the shares hold; else the file, environment or a
-// prompt asked twice.
-Result<crypto::SecureBytes> NewBackupPassphrase(const BackupOpts& o, bool shares, nlohmann::json& details) {
-  bool explicit_source = !o.passphrase_file.empty() || std::getenv(keys::kPassphraseEnv);
-  if (shares && !explicit_source) {
-    details["passphrase"] = "generated, held only by the shares";
-    return keys::GeneratePassphrase();
-  }
-  keys::SecretSource src;
-  src.file = o.passphrase_file;
-  src.env = keys::kPassphraseEnv;
-  src.prompt = "Backup passphrase for " + o.id + ": ";
-  src.confirm = true;
-  return keys::ReadSecret(src);
-}
-
 Result<keys::BackupResult> BackUpKey(const BackupOpts& o, const KeyEnv& env, nlohmann::json& details) {
   keys::BackupRequest req;
   req.signer_id = o.id;
@@ -205,7 +217,8 @@ Result<keys::BackupResult> BackUpKey(const BackupOpts& o, const KeyEnv& env, nlo
     details["shares"] = o.shares;
     details["shares_out"] = o.shares_out;
   }
-  ASSIGN_OR_RETURN(crypto::SecureBytes passphrase, NewBackupPassphrase(o, req.shares.has_value(), details));
+  ASSIGN_OR_RETURN(crypto::SecureBytes passphrase,
+                   keycmd::NewBackupPassphrase(o.passphrase_file, o.id, req.shares.has_value(), details));
   return keys::BackupKey(req, passphrase);
 }
 
@@ -259,7 +272,7 @@ nlohmann::json CopiesJson(const keys::VerifyReport& rep, int64_t now) {
                       {"federation", c.federation}, {"created", c.created_unix ? FormatUtc(c.created_unix) : ""},
                       {"age_seconds", c.created_unix ? now - c.created_unix : -1},
                       {"file_mtime", c.mtime_unix ? FormatUtc(c.mtime_unix) : ""},
-                      {"file_age_seconds", c.mtime_unix ? now - c.mtime_unix : -1}});
+                      {"file_age_seconds", c.mtime_unix ? now - c.mtime_unix : -1}, {"retired", c.retired}});
   }
   return copies;
 }
@@ -272,6 +285,7 @@ std::string CopiesText(const keys::VerifyReport& rep, int64_t now) {
     if (c.mtime_unix) line += ", file age " + Age(now - c.mtime_unix);
     if (c.status.ok()) line += ", fingerprint " + c.fingerprint + ", federation " + c.federation;
     else line += "\n        " + c.status.message();
+    if (!c.retired.empty()) line += "\n        RETIRED key (kept to verify history, never signs again): " + c.retired;
     lines.push_back(line);
   }
   return Lines(lines);
@@ -303,7 +317,7 @@ struct KeyRestore {
   nlohmann::json details;
 };
 
-Status RestoreKey(const RestoreOpts& o, const KeyEnv& env, KeyRestore& out) {
+Status RestoreKey(Session& s, const RestoreOpts& o, const KeyEnv& env, KeyRestore& out) {
   RETURN_IF_ERROR(keys::ValidateSignerId(o.id));
   if (o.to_file.empty() == !o.to_pkcs11) return InvalidArgument("give exactly one of --to-file PATH or --to-pkcs11");
   keys::FileOwner owner;
@@ -335,12 +349,20 @@ Status RestoreKey(const RestoreOpts& o, const KeyEnv& env, KeyRestore& out) {
     ASSIGN_OR_RETURN(auto token, keys::Pkcs11Token::Open(o.module, o.token_label, pin));
     ASSIGN_OR_RETURN(keys::ImportOutcome r, token->ImportKeyPair(opened->key, ref));
     out.outcome = r == keys::ImportOutcome::kImported ? "imported" : "already present";
+    // A node without that fence's directory cannot sign with the key at all.
+    const std::string fence = keycmd::Pkcs11FencePath(s, env, o.token_label, o.key_label);
+    if (fs::IsDirectory(fs::Dirname(fence))) {
+      ASSIGN_OR_RETURN(auto retired, keys::RestoreRetiredMarker(o.id, o.from, fence));
+      if (retired) out.outcome += "; RETIRED key (" + retired->Describe() + "): marked beside its fence, it does not sign";
+    }
   } else {
     ASSIGN_OR_RETURN(keys::RestoreResult r, keys::RestoreToFile(*opened, o.to_file, owner));
     out.outcome = r.outcome == keys::RestoreOutcome::kWritten ? "written" : "already present";
     if (!r.repaired.empty()) out.outcome += "; made safe: " + r.repaired;
     ASSIGN_OR_RETURN(auto fence, keys::RestoreFenceFromBackup(o.id, o.from, o.to_file));
     if (fence) out.outcome += "; signing fence at height " + std::to_string(*fence);
+    ASSIGN_OR_RETURN(auto retired, keys::RestoreRetiredMarker(o.id, o.from, keys::FencePathForKeyFile(o.to_file)));
+    if (retired) out.outcome += "; RETIRED key (" + retired->Describe() + "): marked beside its fence, it does not sign";
   }
   return Status::Ok();
 }
@@ -423,7 +445,7 @@ void SetUpRestore(CLI::App* keys_cmd, Session& s) {
     auto env = keycmd::OpenKeyEnv(s, r->federation, r->audit_log);
     if (!env.ok()) return EndCommand(s, env.status());
     KeyRestore done{"", "", nlohmann::json{{"from", r->from}}};
-    Status st = RestoreKey(*r, *env, done);
+    Status st = RestoreKey(s, *r, *env, done);
     done.details["outcome"] = done.outcome;
     const std::string where = r->to_pkcs11 ? "token '" + r->token_label + "' as '" + r->key_label + "'" : r->to_file;
     auto record = keycmd::AuditRecordOf(*env, "key.restore", r->id, done.fingerprint, done.details);
@@ -437,11 +459,13 @@ void SetUpRestore(CLI::App* keys_cmd, Session& s) {
 }  // namespace
 
 void SetUpKeysCommand(CLI::App& parent, Session& s) {
-  CLI::App* keys_cmd = parent.add_subcommand("keys", "back up, verify and restore federation signer keys");
+  CLI::App* keys_cmd = parent.add_subcommand("keys", "generate, back up, verify, restore and retire federation signer keys");
   keys_cmd->require_subcommand(1);
   SetUpBackup(keys_cmd, s);
   SetUpVerify(keys_cmd, s);
   SetUpRestore(keys_cmd, s);
+  keycmd::SetUpGenerate(keys_cmd, s);
+  keycmd::SetUpRetire(keys_cmd, s);
 }
 
 }  // namespace ailee::cli

@@ -64,4 +64,20 @@ Result<crypto::SecureBytes> BackupPassphrase(const PassphraseOpts& p, const std:
 // A wrong passphrase recombined from shares: says a share is damaged.
 Status SharesHint(const Status& st, const PassphraseOpts& p);
 
+// The passphrase of a NEW backup (keys backup, keys generate): with shares
+// and no explicit source, a random one that only the shares hold; else the
+// file, AILEE_KEY_PASSPHRASE or a prompt asked twice. `details` (audit) says
+// which.
+Result<crypto::SecureBytes> NewBackupPassphrase(const std::string& passphrase_file, const std::string& id, bool shares,
+                                                nlohmann::json& details);
+
+// Where the node keeps the fence of the token key `key_label` on
+// `token_label`: the config's signer.pkcs11.fence_file when the config's
+// signer is that very key, else beside the config (keys::FencePathForPkcs11).
+std::string Pkcs11FencePath(Session& s, const KeyEnv& env, const std::string& token_label, const std::string& key_label);
+
+// `keys generate` and `keys retire` (cmd_keys_rotate.cc), under `keys`.
+void SetUpGenerate(CLI::App* keys_cmd, Session& s);
+void SetUpRetire(CLI::App* keys_cmd, Session& s);
+
 }  // namespace ailee::cli::keycmd
