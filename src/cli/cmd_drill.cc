@@ -220,7 +220,36 @@ Result<ops::DrillOptions> OptionsOf(Session& session, const config::NodeConfig& 
 
 std::string Secs(int64_t ms) { return std::to_string(ms / 1000) + "." + std::to_string(ms % 1000 / 100) + " s"; }
 
-std::string DrillText(const ops::DrillReport& r, const std::string& report_id, const std::string& html) {
+// A drill that ran, whether or not its report could be kept: the drill's
+// own finding outranks a report that could not be stored (the exit code
+// stays the drill's, the storing error is in the report shown beside it),
+// and a passed drill whose report is not kept ends on that error with its
+// report still shown. The result is never lost with the repository.
+struct KeptReport {
+  std::string id;  // empty when not stored
+  Status status;   // why not (or, stored, why its HTML page was not written)
+};
+
+Status VerdictOf(const Status& drill, const KeptReport& kept) { return drill.ok() ? kept.status : drill; }
+
+void AddKept(nlohmann::ordered_json& j, const KeptReport& kept) {
+  j["report_snapshot"] = kept.id;
+  if (!kept.status.ok()) j["report_error"] = std::string(MessageWithoutHint(kept.status));
+}
+
+void AddKeptLines(std::vector<std::string>& lines, const KeptReport& kept) {
+  if (!kept.id.empty()) lines.push_back("report stored as snapshot " + kept.id.substr(0, 12));
+  if (!kept.status.ok())
+    lines.push_back((kept.id.empty() ? "report NOT stored in the repository: " : "") +
+                    std::string(MessageWithoutHint(kept.status)));
+}
+
+KeptReport KeptOf(const Result<std::string>& id, const char* what) {
+  if (id.ok()) return {*id, Status::Ok()};
+  return {"", id.status().WithContext(what)};
+}
+
+std::string DrillText(const ops::DrillReport& r, const KeptReport& kept, const std::string& html) {
   std::vector<std::string> lines;
   lines.push_back("drill of node " + r.node_id + ": " + (r.ok ? "PASSED" : "FAILED at check '" + r.failed_check + "'"));
   lines.push_back("recovery point: " + r.point + " (seed " + std::to_string(r.seed) + "); restored height " +
@@ -231,7 +260,7 @@ std::string DrillText(const ops::DrillReport& r, const std::string& report_id, c
                   std::to_string(r.rpo_blocks) + " blocks, " + Secs(r.rpo_ms) + " (target < " +
                   std::to_string(r.targets.rpo_s) + " s) against the network's tip " + std::to_string(r.network_tip));
   for (const auto& c : r.checks) lines.push_back(std::string(c.ok ? "  ok   " : "  FAIL ") + c.name + ": " + c.detail);
-  if (!report_id.empty()) lines.push_back("report stored as snapshot " + report_id.substr(0, 12));
+  AddKeptLines(lines, kept);
   if (!html.empty()) lines.push_back("HTML report: " + html);
   return Lines(lines);
 }
@@ -246,7 +275,7 @@ ops::DrillHooks DrillHooksOf(const Session& session, const InterruptFlag& interr
   return h;
 }
 
-std::string KeyDrillText(const ops::KeyDrillReport& r, const std::string& report_id) {
+std::string KeyDrillText(const ops::KeyDrillReport& r, const KeptReport& kept) {
   std::vector<std::string> lines;
   lines.push_back("key drill of signer " + r.signer_id + ": " + (r.ok ? "PASSED" : "FAILED at check '" + r.failed_check + "'"));
   for (const auto& p : r.phases) lines.push_back("  " + p.name + ": " + Secs(p.duration_ms));
@@ -254,7 +283,7 @@ std::string KeyDrillText(const ops::KeyDrillReport& r, const std::string& report
                                                                   : " (open + restore + import + test-signer)"));
   for (const auto& c : r.checks) lines.push_back(std::string(c.ok ? "  ok   " : "  FAIL ") + c.name + ": " + c.detail);
   for (const auto& l : r.leftovers_removed) lines.push_back("removed a killed drill's key objects '" + l + "' from the test token");
-  if (!report_id.empty()) lines.push_back("report stored as snapshot " + report_id.substr(0, 12));
+  AddKeptLines(lines, kept);
   return Lines(lines);
 }
 
@@ -312,28 +341,28 @@ void RunKeyDrillCommand(Session& session, DrillArgs& a) {
   if (!r.ok()) return EndCommand(session, r.status(), record(""));
   session.AddMetrics(ops::metrics::KeyDrillSamples(*r));
   details["checks"] = ops::ChecksJson(r->checks);
-  auto id = ops::SaveDrillOutcome(s->repo(), cfg.node.id, *r, ops::KeyDrillReportJson(*r));
-  if (!id.ok()) return EndCommand(session, id.status().WithContext("the key drill ran"), record(r->fingerprint));
-  details["report_snapshot"] = *id;
+  const KeptReport kept =
+      KeptOf(ops::SaveDrillOutcome(s->repo(), cfg.node.id, *r, ops::KeyDrillReportJson(*r)), "the key drill ran");
+  details["report_snapshot"] = kept.id;
   const Status verdict = r->verdict.ok() ? r->verdict : keycmd::SharesHint(r->verdict, a.key_pass);
   EndWithVerdict(
-      session, verdict, record(r->fingerprint),
+      session, VerdictOf(verdict, kept), record(r->fingerprint),
       [&] {
         auto j = ops::KeyDrillReportJson(*r);
-        j["report_snapshot"] = *id;
+        AddKept(j, kept);
         return j;
       },
-      [&] { return KeyDrillText(*r, *id); });
+      [&] { return KeyDrillText(*r, kept); });
 }
 
-std::string ConfigDrillText(const ops::ConfigDrillReport& r, const std::string& report_id) {
+std::string ConfigDrillText(const ops::ConfigDrillReport& r, const KeptReport& kept) {
   std::vector<std::string> lines;
   lines.push_back("config drill of " + (r.config_path.empty() ? std::string("the newest config snapshot") : r.config_path) +
                   ": " + (r.ok ? "PASSED" : "FAILED at check '" + r.failed_check + "'"));
   for (const auto& p : r.phases) lines.push_back("  " + p.name + ": " + Secs(p.duration_ms));
   lines.push_back("config RTO " + Secs(r.rto_ms) + " (restore + validate)");
   for (const auto& c : r.checks) lines.push_back(std::string(c.ok ? "  ok   " : "  FAIL ") + c.name + ": " + c.detail);
-  lines.push_back("report stored as snapshot " + report_id.substr(0, 12));
+  AddKeptLines(lines, kept);
   return Lines(lines);
 }
 
@@ -357,17 +386,17 @@ void RunConfigDrillCommand(Session& session, const DrillArgs& a) {
   if (!r.ok()) return EndCommand(session, r.status(), op);
   session.AddMetrics(ops::metrics::ConfigDrillSamples(*r));
   if (!r->snapshot_id.empty()) op.Touch(r->snapshot_id);
-  auto id = ops::SaveDrillOutcome(s->repo(), cfg.node.id, *r, ops::ConfigDrillReportJson(*r));
-  if (!id.ok()) return EndCommand(session, id.status().WithContext("the config drill ran"), op);
-  op.Touch(*id);
+  const KeptReport kept =
+      KeptOf(ops::SaveDrillOutcome(s->repo(), cfg.node.id, *r, ops::ConfigDrillReportJson(*r)), "the config drill ran");
+  if (!kept.id.empty()) op.Touch(kept.id);
   EndWithVerdict(
-      session, r->verdict, op,
+      session, VerdictOf(r->verdict, kept), op,
       [&] {
         auto j = ops::ConfigDrillReportJson(*r);
-        j["report_snapshot"] = *id;
+        AddKept(j, kept);
         return j;
       },
-      [&] { return ConfigDrillText(*r, *id); });
+      [&] { return ConfigDrillText(*r, kept); });
 }
 
 nlohmann::ordered_json HistoryJson(const std::string& node_id, const std::vector<ops::DrillHistoryEntry>& h) {
@@ -475,18 +504,18 @@ void SetUpDrillCommand(CLI::App& parent, Session& session) {
     auto r = ops::RunDrill(s->repo(), *o);
     if (!r.ok()) return EndCommand(session, r.status(), op);
     session.AddMetrics(ops::metrics::DrillSamples(*r));
-    auto id = ops::RecordDrillReport(s->repo(), *r, a->html);
-    if (!id.ok()) return EndCommand(session, id.status(), op);
-    op.Touch(*id);
+    const ops::RecordedDrillReport recorded = ops::RecordDrillReport(s->repo(), *r, a->html);
+    const KeptReport kept{recorded.id, recorded.status};
+    if (!kept.id.empty()) op.Touch(kept.id);
     EndWithVerdict(
-        session, r->verdict, op,
+        session, VerdictOf(r->verdict, kept), op,
         [&] {
           auto j = ops::DrillReportJson(*r);
-          j["report_snapshot"] = *id;
+          AddKept(j, kept);
           j["html"] = a->html;
           return j;
         },
-        [&] { return DrillText(*r, *id, a->html); });
+        [&] { return DrillText(*r, kept, a->html); });
   });
 }
 
