@@ -26,6 +26,7 @@
 #include "ops/drill/report.h"
 #include "ops/drill/test_token.h"
 #include "ops/metrics/job_samples.h"
+#include "repo/snapshot.h"
 
 namespace ailee::cli {
 namespace {
@@ -399,7 +400,16 @@ void RunConfigDrillCommand(Session& session, const DrillArgs& a) {
       [&] { return ConfigDrillText(*r, kept); });
 }
 
-nlohmann::ordered_json HistoryJson(const std::string& node_id, const std::vector<ops::DrillHistoryEntry>& h) {
+// The history and the snapshots that could not be read: a damaged one may
+// be a drill report (a failed drill's, for all the listing can tell), so the
+// history says so rather than reading clean.
+struct DrillHistory {
+  std::vector<ops::DrillHistoryEntry> reports;
+  std::vector<std::pair<std::string, std::string>> damaged;  // id (hex), error
+};
+
+nlohmann::ordered_json HistoryJson(const std::string& node_id, const DrillHistory& history) {
+  const std::vector<ops::DrillHistoryEntry>& h = history.reports;
   nlohmann::ordered_json reports = nlohmann::ordered_json::array();
   for (const auto& e : h) {
     nlohmann::ordered_json j = {{"snapshot", e.snapshot_id}, {"part", e.part},     {"started_ms", e.started_ms},
@@ -407,19 +417,32 @@ nlohmann::ordered_json HistoryJson(const std::string& node_id, const std::vector
     if (e.part == ops::kStateDrillPart) j["rpo_blocks"] = e.rpo_blocks, j["rpo_ms"] = e.rpo_ms;
     reports.push_back(std::move(j));
   }
-  return {{"node_id", node_id}, {"reports", reports}};
+  nlohmann::ordered_json damaged = nlohmann::ordered_json::array();
+  for (const auto& [id, error] : history.damaged) damaged.push_back({{"id", id}, {"error", error}});
+  return {{"node_id", node_id}, {"reports", reports}, {"damaged", damaged}};
 }
 
-std::string HistoryText(const std::string& node_id, const std::vector<ops::DrillHistoryEntry>& h) {
-  if (h.empty()) return "no drill reports of node " + node_id + " in the repository";
-  std::vector<std::string> lines = {"drill reports of node " + node_id + ", oldest first:"};
+std::string HistoryText(const std::string& node_id, const DrillHistory& history) {
+  const std::vector<ops::DrillHistoryEntry>& h = history.reports;
+  std::vector<std::string> lines = {h.empty() ? "no drill reports of node " + node_id + " in the repository"
+                                              : "drill reports of node " + node_id + ", oldest first:"};
   for (const auto& e : h) {
     std::string l = FormatUtc(e.started_ms / 1000) + "  " + e.part + std::string(8 - std::min<size_t>(7, e.part.size()), ' ') +
                     (e.ok ? "passed" : "FAILED at '" + e.failed_check + "'") + "  RTO " + Secs(e.rto_ms);
     if (e.part == ops::kStateDrillPart) l += ", RPO " + std::to_string(e.rpo_blocks) + " blocks, " + Secs(e.rpo_ms);
     lines.push_back(l + "  " + e.snapshot_id.substr(0, 12));
   }
+  for (const auto& [id, error] : history.damaged)
+    lines.push_back("DAMAGED snapshot " + id + " (a drill report may be among them): " + error);
   return Lines(lines);
+}
+
+Result<DrillHistory> ReadDrillHistory(repo::Repository& repo, const std::string& node_id) {
+  ASSIGN_OR_RETURN(repo::SnapshotListing listing, repo::ListSnapshots(repo));
+  DrillHistory h;
+  h.reports = ops::DrillHistoryOf(listing, node_id, "");
+  for (const auto& [id, st] : listing.damaged) h.damaged.emplace_back(repo::IdHex(id), st.message());
+  return h;
 }
 
 // drill --history: every drill report of this node (state, keys, config)
@@ -430,9 +453,9 @@ void RunHistoryCommand(Session& session, const DrillArgs& a) {
   if (!s->config()) return EndCommand(session, InvalidArgument("drill --history needs the node's config (--config)"));
   const std::string node_id = s->config()->node.id;
   EndCommand(
-      session, ops::ListDrillHistory(s->repo(), node_id, ""), {},
-      [&](const std::vector<ops::DrillHistoryEntry>& h) { return HistoryJson(node_id, h); },
-      [&](const std::vector<ops::DrillHistoryEntry>& h) { return HistoryText(node_id, h); });
+      session, ReadDrillHistory(s->repo(), node_id), {},
+      [&](const DrillHistory& h) { return HistoryJson(node_id, h); },
+      [&](const DrillHistory& h) { return HistoryText(node_id, h); });
 }
 
 }  // namespace

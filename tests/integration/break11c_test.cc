@@ -6,6 +6,10 @@
 //   drill's own verdict was lost, a config that would not validate (exit 3)
 //   was reported as a permission problem (exit 5) with no word of the failed
 //   check and no report document at all.
+// - `drill --history` left a damaged report snapshot out without a word: a
+//   failed drill's report flipped by one byte (bit rot, or someone hiding a
+//   failure) and the history looked clean; it now lists the damaged
+//   snapshots as `snapshots` does.
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -39,18 +43,47 @@ class ImmutableDir {
   bool ok_ = false;
 };
 
-TEST(Break11cConfigDrill, AReportThatCannotBeStoredKeepsTheDrillsVerdictAndDocument) {
-  RepoWorld w{"brk11c-store"};
+// A node (never started) with one config snapshot, and its config drill.
+struct ConfigDrillWorld {
+  RepoWorld w{"brk11c"};
   TestNode& n = w.AddNode("node-1");
-  ASSERT_OK(w.InitRepo());
-  const std::string secrets = w.scenario().dir().Join("secrets.pass");
-  const std::string scratch = w.scenario().dir().Join("scratch");
-  ASSERT_OK(WriteFile(secrets, "config drill secrets passphrase\n", 0600));
-  CommandResult b = w.Cli(n, {"backup", "config", "--secrets-passphrase-file", secrets});
-  ASSERT_EQ(b.exit_code, 0) << b;
-  const std::vector<std::string> drill = {"--json", "drill", "--config", "--sandbox-dir", scratch,
-                                          "--secrets-passphrase-file", secrets};
-  const std::string snapshots = w.repo_dir() + "/snapshots";
+  std::string secrets = w.scenario().dir().Join("secrets.pass");
+  std::string scratch = w.scenario().dir().Join("scratch");
+  std::string snapshots = w.repo_dir() + "/snapshots";
+  std::vector<std::string> drill = {"--json", "drill", "--config", "--sandbox-dir", scratch,
+                                    "--secrets-passphrase-file", secrets};
+
+  void Build() {
+    ASSERT_OK(w.InitRepo());
+    ASSERT_OK(WriteFile(secrets, "config drill secrets passphrase\n", 0600));
+    CommandResult b = w.Cli(n, {"backup", "config", "--secrets-passphrase-file", secrets});
+    ASSERT_EQ(b.exit_code, 0) << b;
+  }
+  // The live config moves the federation key and the old file goes: the
+  // newest config snapshot no longer validates (the drill fails config-valid).
+  void MoveTheFederationKey() {
+    const std::string pub = w.scenario().signer().pub_file;
+    const std::string moved = w.scenario().dir().Join("moved.pub");
+    stdfs::copy_file(pub, moved);
+    std::ifstream in(n.config_path());
+    std::string cfg((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    in.close();
+    for (size_t at = cfg.find(pub); at != std::string::npos; at = cfg.find(pub, at)) cfg.replace(at, pub.size(), moved);
+    ASSERT_OK(WriteFile(n.config_path(), cfg));
+    stdfs::remove(pub);
+  }
+};
+
+TEST(Break11cConfigDrill, AReportThatCannotBeStoredKeepsTheDrillsVerdictAndDocument) {
+  ConfigDrillWorld c;
+  c.Build();
+  if (::testing::Test::HasFatalFailure()) return;
+  RepoWorld& w = c.w;
+  TestNode& n = c.n;
+  const std::string& secrets = c.secrets;
+  const std::string& scratch = c.scratch;
+  const std::string& snapshots = c.snapshots;
+  const std::vector<std::string>& drill = c.drill;
   const size_t before = Entries(snapshots).size();
   {
     ImmutableDir frozen(snapshots);
@@ -66,18 +99,10 @@ TEST(Break11cConfigDrill, AReportThatCannotBeStoredKeepsTheDrillsVerdictAndDocum
     EXPECT_NE(p.value("report_error", ""), "") << passed;
     EXPECT_NE(passed.err.find("storing the drill report"), std::string::npos) << passed;
 
-    // The live config moves the federation key and the old file goes: the
-    // newest config snapshot no longer validates. The drill's finding (exit
-    // 3, config-valid) is the verdict, the unstored report said beside it.
-    const std::string pub = w.scenario().signer().pub_file;
-    const std::string moved = w.scenario().dir().Join("moved.pub");
-    stdfs::copy_file(pub, moved);
-    std::ifstream in(n.config_path());
-    std::string cfg((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    in.close();
-    for (size_t at = cfg.find(pub); at != std::string::npos; at = cfg.find(pub, at)) cfg.replace(at, pub.size(), moved);
-    ASSERT_OK(WriteFile(n.config_path(), cfg));
-    stdfs::remove(pub);
+    // The newest config snapshot no longer validates: the drill's finding
+    // (exit 3, config-valid) is the verdict, the unstored report beside it.
+    c.MoveTheFederationKey();
+    if (::testing::Test::HasFatalFailure()) return;
     CommandResult failed = w.Cli(n, drill);
     EXPECT_EQ(failed.exit_code, 3) << failed;
     nlohmann::json f = JsonOut(failed);
@@ -92,6 +117,28 @@ TEST(Break11cConfigDrill, AReportThatCannotBeStoredKeepsTheDrillsVerdictAndDocum
   EXPECT_TRUE(Entries(scratch).empty()) << "left in " << scratch;
   ASSIGN_OR_FAIL(auto history, w.JsonOk(n, {"drill", "--history"}));
   EXPECT_TRUE(history["reports"].empty()) << history.dump();
+}
+
+TEST(Break11cConfigDrill, ADamagedReportIsNamedByTheHistoryNotLeftOutSilently) {
+  ConfigDrillWorld c;
+  c.Build();
+  if (::testing::Test::HasFatalFailure()) return;
+  c.MoveTheFederationKey();
+  if (::testing::Test::HasFatalFailure()) return;
+  // A failed drill's report, one byte of it flipped (bit rot, or someone
+  // hiding a failure): the history must not read as if no drill had failed.
+  CommandResult stored = c.w.Cli(c.n, c.drill);
+  ASSERT_EQ(stored.exit_code, 3) << stored;
+  const std::string id = JsonOut(stored).value("report_snapshot", "");
+  ASSERT_EQ(id.size(), 64u) << stored;
+  ASSERT_OK(FlipByte(c.snapshots + "/" + id, 60));
+  ASSIGN_OR_FAIL(auto damaged, c.w.JsonOk(c.n, {"drill", "--history"}));
+  EXPECT_TRUE(damaged["reports"].empty()) << damaged.dump();
+  ASSERT_EQ(damaged["damaged"].size(), 1u) << damaged.dump();
+  EXPECT_EQ(damaged["damaged"][0]["id"], id) << damaged.dump();
+  CommandResult listed = c.w.Cli(c.n, {"drill", "--history"});
+  EXPECT_EQ(listed.exit_code, 0) << listed;
+  EXPECT_NE(listed.out.find("DAMAGED snapshot " + id), std::string::npos) << listed;
 }
 
 }  // namespace
