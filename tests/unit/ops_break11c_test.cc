@@ -1,5 +1,6 @@
 // Break round 11c: documents ops reads back that someone else may have
-// written. Each test failed (aborted) before its fix.
+// written, or a repository that refuses a write. Each test failed before
+// its fix (the first and the last aborted).
 //
 // Drill reports read back from the repository (ops/drill/report.h). Their meta is a JSON document that another build, or
 // anyone holding the repository key (every node of a shared repository), may
@@ -16,6 +17,8 @@
 #include "base/fs.h"
 #include "ops/drill/report.h"
 #include "ops/recover/journal.h"
+#include "repo_test_util.h"
+#include "storage/fault_injection_object_store.h"
 
 namespace ailee::ops {
 namespace {
@@ -55,6 +58,36 @@ TEST(DrillHistoryBreak11c, AReportWithAFieldOfAnotherTypeIsLeftOutNotThrown) {
   EXPECT_EQ(h[1].rto_ms, 5000);
   ASSERT_NO_THROW(h = DrillHistoryOf(listing, "node-1"));
   EXPECT_EQ(h.size(), 2u);
+}
+
+// The state drill's report when the repository refuses to keep it (an S3
+// outage at the end of an hour-long drill): the HTML page was written only
+// after the report was stored, so the drill's whole result was lost with the
+// repository. The page is written anyway, the store's failure returned.
+class DrillRecordBreak11c : public repo::testing::RepoTest {};
+
+TEST_F(DrillRecordBreak11c, TheHtmlPageIsWrittenWhenTheReportCannotBeStored) {
+  auto faulty = std::make_shared<storage::FaultInjectionObjectStore>(store_);
+  auto repo = OpenRepo(faulty);
+  ASSERT_NE(repo, nullptr);
+  storage::FaultPlan plan;
+  plan.fail_put_number = 1;  // every write from now on
+  faulty->SetPlan(plan);
+  DrillReport r;
+  r.node_id = "node-1";
+  r.ok = false;
+  r.failed_check = "anchor";
+  r.phases = {{"fetch", 0, 10}};
+  char tmpl[] = "/tmp/ailee-brk11c-html-XXXXXX";
+  const std::string dir = ::mkdtemp(tmpl);
+  const std::string html = dir + "/drill.html";
+  const RecordedDrillReport recorded = RecordDrillReport(*repo, r, html);
+  EXPECT_FALSE(recorded.status.ok());
+  EXPECT_TRUE(recorded.id.empty());
+  auto page = fs::ReadFile(html);
+  ASSERT_TRUE(page.ok()) << "the drill's page was lost with the repository";
+  EXPECT_NE(page->find("FAILED (anchor)"), std::string::npos);
+  std::filesystem::remove_all(dir);
 }
 
 // The recover-node journal (ops/recover/journal.h) beside the data dir,
