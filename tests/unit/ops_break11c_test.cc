@@ -2,9 +2,9 @@
 // written, or a repository that refuses a write. Each test failed before
 // its fix (the first and the last aborted).
 //
-// Drill reports read back from the repository (ops/drill/report.h). Their meta is a JSON document that another build, or
-// anyone holding the repository key (every node of a shared repository), may
-// have written; one field of another type must not throw out of the history
+// Drill reports read back from the repository (ops/drill/report.h). Their
+// meta is a JSON document that another build, or anyone holding the
+// repository key (every node of a shared repository), may have written; one field of another type must not throw out of the history
 // (an uncaught nlohmann exception aborts `drill --history`, and the state
 // drill reads the history only after it ran: it would die without storing
 // its own report).
