@@ -26,6 +26,7 @@
 #include "ops/drill/report.h"
 #include "ops/drill/test_token.h"
 #include "ops/metrics/job_samples.h"
+#include "repo/snapshot.h"
 
 namespace ailee::cli {
 namespace {
@@ -220,7 +221,36 @@ Result<ops::DrillOptions> OptionsOf(Session& session, const config::NodeConfig& 
 
 std::string Secs(int64_t ms) { return std::to_string(ms / 1000) + "." + std::to_string(ms % 1000 / 100) + " s"; }
 
-std::string DrillText(const ops::DrillReport& r, const std::string& report_id, const std::string& html) {
+// A drill that ran, whether or not its report could be kept: the drill's
+// own finding outranks a report that could not be stored (the exit code
+// stays the drill's, the storing error is in the report shown beside it),
+// and a passed drill whose report is not kept ends on that error with its
+// report still shown. The result is never lost with the repository.
+struct KeptReport {
+  std::string id;  // empty when not stored
+  Status status;   // why not (or, stored, why its HTML page was not written)
+};
+
+Status VerdictOf(const Status& drill, const KeptReport& kept) { return drill.ok() ? kept.status : drill; }
+
+void AddKept(nlohmann::ordered_json& j, const KeptReport& kept) {
+  j["report_snapshot"] = kept.id;
+  if (!kept.status.ok()) j["report_error"] = std::string(MessageWithoutHint(kept.status));
+}
+
+void AddKeptLines(std::vector<std::string>& lines, const KeptReport& kept) {
+  if (!kept.id.empty()) lines.push_back("report stored as snapshot " + kept.id.substr(0, 12));
+  if (!kept.status.ok())
+    lines.push_back((kept.id.empty() ? "report NOT stored in the repository: " : "") +
+                    std::string(MessageWithoutHint(kept.status)));
+}
+
+KeptReport KeptOf(const Result<std::string>& id, const char* what) {
+  if (id.ok()) return {*id, Status::Ok()};
+  return {"", id.status().WithContext(what)};
+}
+
+std::string DrillText(const ops::DrillReport& r, const KeptReport& kept, const std::string& html) {
   std::vector<std::string> lines;
   lines.push_back("drill of node " + r.node_id + ": " + (r.ok ? "PASSED" : "FAILED at check '" + r.failed_check + "'"));
   lines.push_back("recovery point: " + r.point + " (seed " + std::to_string(r.seed) + "); restored height " +
@@ -231,7 +261,7 @@ std::string DrillText(const ops::DrillReport& r, const std::string& report_id, c
                   std::to_string(r.rpo_blocks) + " blocks, " + Secs(r.rpo_ms) + " (target < " +
                   std::to_string(r.targets.rpo_s) + " s) against the network's tip " + std::to_string(r.network_tip));
   for (const auto& c : r.checks) lines.push_back(std::string(c.ok ? "  ok   " : "  FAIL ") + c.name + ": " + c.detail);
-  if (!report_id.empty()) lines.push_back("report stored as snapshot " + report_id.substr(0, 12));
+  AddKeptLines(lines, kept);
   if (!html.empty()) lines.push_back("HTML report: " + html);
   return Lines(lines);
 }
@@ -246,7 +276,7 @@ ops::DrillHooks DrillHooksOf(const Session& session, const InterruptFlag& interr
   return h;
 }
 
-std::string KeyDrillText(const ops::KeyDrillReport& r, const std::string& report_id) {
+std::string KeyDrillText(const ops::KeyDrillReport& r, const KeptReport& kept) {
   std::vector<std::string> lines;
   lines.push_back("key drill of signer " + r.signer_id + ": " + (r.ok ? "PASSED" : "FAILED at check '" + r.failed_check + "'"));
   for (const auto& p : r.phases) lines.push_back("  " + p.name + ": " + Secs(p.duration_ms));
@@ -254,7 +284,7 @@ std::string KeyDrillText(const ops::KeyDrillReport& r, const std::string& report
                                                                   : " (open + restore + import + test-signer)"));
   for (const auto& c : r.checks) lines.push_back(std::string(c.ok ? "  ok   " : "  FAIL ") + c.name + ": " + c.detail);
   for (const auto& l : r.leftovers_removed) lines.push_back("removed a killed drill's key objects '" + l + "' from the test token");
-  if (!report_id.empty()) lines.push_back("report stored as snapshot " + report_id.substr(0, 12));
+  AddKeptLines(lines, kept);
   return Lines(lines);
 }
 
@@ -312,28 +342,28 @@ void RunKeyDrillCommand(Session& session, DrillArgs& a) {
   if (!r.ok()) return EndCommand(session, r.status(), record(""));
   session.AddMetrics(ops::metrics::KeyDrillSamples(*r));
   details["checks"] = ops::ChecksJson(r->checks);
-  auto id = ops::SaveDrillOutcome(s->repo(), cfg.node.id, *r, ops::KeyDrillReportJson(*r));
-  if (!id.ok()) return EndCommand(session, id.status().WithContext("the key drill ran"), record(r->fingerprint));
-  details["report_snapshot"] = *id;
+  const KeptReport kept =
+      KeptOf(ops::SaveDrillOutcome(s->repo(), cfg.node.id, *r, ops::KeyDrillReportJson(*r)), "the key drill ran");
+  details["report_snapshot"] = kept.id;
   const Status verdict = r->verdict.ok() ? r->verdict : keycmd::SharesHint(r->verdict, a.key_pass);
   EndWithVerdict(
-      session, verdict, record(r->fingerprint),
+      session, VerdictOf(verdict, kept), record(r->fingerprint),
       [&] {
         auto j = ops::KeyDrillReportJson(*r);
-        j["report_snapshot"] = *id;
+        AddKept(j, kept);
         return j;
       },
-      [&] { return KeyDrillText(*r, *id); });
+      [&] { return KeyDrillText(*r, kept); });
 }
 
-std::string ConfigDrillText(const ops::ConfigDrillReport& r, const std::string& report_id) {
+std::string ConfigDrillText(const ops::ConfigDrillReport& r, const KeptReport& kept) {
   std::vector<std::string> lines;
   lines.push_back("config drill of " + (r.config_path.empty() ? std::string("the newest config snapshot") : r.config_path) +
                   ": " + (r.ok ? "PASSED" : "FAILED at check '" + r.failed_check + "'"));
   for (const auto& p : r.phases) lines.push_back("  " + p.name + ": " + Secs(p.duration_ms));
   lines.push_back("config RTO " + Secs(r.rto_ms) + " (restore + validate)");
   for (const auto& c : r.checks) lines.push_back(std::string(c.ok ? "  ok   " : "  FAIL ") + c.name + ": " + c.detail);
-  lines.push_back("report stored as snapshot " + report_id.substr(0, 12));
+  AddKeptLines(lines, kept);
   return Lines(lines);
 }
 
@@ -357,20 +387,29 @@ void RunConfigDrillCommand(Session& session, const DrillArgs& a) {
   if (!r.ok()) return EndCommand(session, r.status(), op);
   session.AddMetrics(ops::metrics::ConfigDrillSamples(*r));
   if (!r->snapshot_id.empty()) op.Touch(r->snapshot_id);
-  auto id = ops::SaveDrillOutcome(s->repo(), cfg.node.id, *r, ops::ConfigDrillReportJson(*r));
-  if (!id.ok()) return EndCommand(session, id.status().WithContext("the config drill ran"), op);
-  op.Touch(*id);
+  const KeptReport kept =
+      KeptOf(ops::SaveDrillOutcome(s->repo(), cfg.node.id, *r, ops::ConfigDrillReportJson(*r)), "the config drill ran");
+  if (!kept.id.empty()) op.Touch(kept.id);
   EndWithVerdict(
-      session, r->verdict, op,
+      session, VerdictOf(r->verdict, kept), op,
       [&] {
         auto j = ops::ConfigDrillReportJson(*r);
-        j["report_snapshot"] = *id;
+        AddKept(j, kept);
         return j;
       },
-      [&] { return ConfigDrillText(*r, *id); });
+      [&] { return ConfigDrillText(*r, kept); });
 }
 
-nlohmann::ordered_json HistoryJson(const std::string& node_id, const std::vector<ops::DrillHistoryEntry>& h) {
+// The history and the snapshots that could not be read: a damaged one may
+// be a drill report (a failed drill's, for all the listing can tell), so the
+// history says so rather than reading clean.
+struct DrillHistory {
+  std::vector<ops::DrillHistoryEntry> reports;
+  std::vector<std::pair<std::string, std::string>> damaged;  // id (hex), error
+};
+
+nlohmann::ordered_json HistoryJson(const std::string& node_id, const DrillHistory& history) {
+  const std::vector<ops::DrillHistoryEntry>& h = history.reports;
   nlohmann::ordered_json reports = nlohmann::ordered_json::array();
   for (const auto& e : h) {
     nlohmann::ordered_json j = {{"snapshot", e.snapshot_id}, {"part", e.part},     {"started_ms", e.started_ms},
@@ -378,19 +417,32 @@ nlohmann::ordered_json HistoryJson(const std::string& node_id, const std::vector
     if (e.part == ops::kStateDrillPart) j["rpo_blocks"] = e.rpo_blocks, j["rpo_ms"] = e.rpo_ms;
     reports.push_back(std::move(j));
   }
-  return {{"node_id", node_id}, {"reports", reports}};
+  nlohmann::ordered_json damaged = nlohmann::ordered_json::array();
+  for (const auto& [id, error] : history.damaged) damaged.push_back({{"id", id}, {"error", error}});
+  return {{"node_id", node_id}, {"reports", reports}, {"damaged", damaged}};
 }
 
-std::string HistoryText(const std::string& node_id, const std::vector<ops::DrillHistoryEntry>& h) {
-  if (h.empty()) return "no drill reports of node " + node_id + " in the repository";
-  std::vector<std::string> lines = {"drill reports of node " + node_id + ", oldest first:"};
+std::string HistoryText(const std::string& node_id, const DrillHistory& history) {
+  const std::vector<ops::DrillHistoryEntry>& h = history.reports;
+  std::vector<std::string> lines = {h.empty() ? "no drill reports of node " + node_id + " in the repository"
+                                              : "drill reports of node " + node_id + ", oldest first:"};
   for (const auto& e : h) {
     std::string l = FormatUtc(e.started_ms / 1000) + "  " + e.part + std::string(8 - std::min<size_t>(7, e.part.size()), ' ') +
                     (e.ok ? "passed" : "FAILED at '" + e.failed_check + "'") + "  RTO " + Secs(e.rto_ms);
     if (e.part == ops::kStateDrillPart) l += ", RPO " + std::to_string(e.rpo_blocks) + " blocks, " + Secs(e.rpo_ms);
     lines.push_back(l + "  " + e.snapshot_id.substr(0, 12));
   }
+  for (const auto& [id, error] : history.damaged)
+    lines.push_back("DAMAGED snapshot " + id + " (a drill report may be among them): " + error);
   return Lines(lines);
+}
+
+Result<DrillHistory> ReadDrillHistory(repo::Repository& repo, const std::string& node_id) {
+  ASSIGN_OR_RETURN(repo::SnapshotListing listing, repo::ListSnapshots(repo));
+  DrillHistory h;
+  h.reports = ops::DrillHistoryOf(listing, node_id, "");
+  for (const auto& [id, st] : listing.damaged) h.damaged.emplace_back(repo::IdHex(id), st.message());
+  return h;
 }
 
 // drill --history: every drill report of this node (state, keys, config)
@@ -401,9 +453,9 @@ void RunHistoryCommand(Session& session, const DrillArgs& a) {
   if (!s->config()) return EndCommand(session, InvalidArgument("drill --history needs the node's config (--config)"));
   const std::string node_id = s->config()->node.id;
   EndCommand(
-      session, ops::ListDrillHistory(s->repo(), node_id, ""), {},
-      [&](const std::vector<ops::DrillHistoryEntry>& h) { return HistoryJson(node_id, h); },
-      [&](const std::vector<ops::DrillHistoryEntry>& h) { return HistoryText(node_id, h); });
+      session, ReadDrillHistory(s->repo(), node_id), {},
+      [&](const DrillHistory& h) { return HistoryJson(node_id, h); },
+      [&](const DrillHistory& h) { return HistoryText(node_id, h); });
 }
 
 }  // namespace
@@ -475,18 +527,18 @@ void SetUpDrillCommand(CLI::App& parent, Session& session) {
     auto r = ops::RunDrill(s->repo(), *o);
     if (!r.ok()) return EndCommand(session, r.status(), op);
     session.AddMetrics(ops::metrics::DrillSamples(*r));
-    auto id = ops::RecordDrillReport(s->repo(), *r, a->html);
-    if (!id.ok()) return EndCommand(session, id.status(), op);
-    op.Touch(*id);
+    const ops::RecordedDrillReport recorded = ops::RecordDrillReport(s->repo(), *r, a->html);
+    const KeptReport kept{recorded.id, recorded.status};
+    if (!kept.id.empty()) op.Touch(kept.id);
     EndWithVerdict(
-        session, r->verdict, op,
+        session, VerdictOf(r->verdict, kept), op,
         [&] {
           auto j = ops::DrillReportJson(*r);
-          j["report_snapshot"] = *id;
+          AddKept(j, kept);
           j["html"] = a->html;
           return j;
         },
-        [&] { return DrillText(*r, *id, a->html); });
+        [&] { return DrillText(*r, kept, a->html); });
   });
 }
 

@@ -1,5 +1,7 @@
 #include "ops/drill/report.h"
 
+#include <optional>
+
 #include "base/fs.h"
 #include "ops/drill/html.h"
 #include "repo/key_slots.h"
@@ -97,35 +99,61 @@ Result<std::vector<DrillHistoryEntry>> ListDrillHistory(repo::Repository& repo, 
   return DrillHistoryOf(all, node_id, part);
 }
 
-std::vector<DrillHistoryEntry> DrillHistoryOf(const repo::SnapshotListing& all, const std::string& node_id,
-                                              std::string_view part) {
-  std::vector<DrillHistoryEntry> out;
-  for (const auto& s : all.snapshots) {
-    if (s.kind != kDrillReportKind || !s.meta.is_object() || s.meta.value("format", "") != kDrillReportFormat) continue;
-    if (s.meta.value("node_id", "") != node_id) continue;
-    const std::string its_part = s.meta.value("part", kStateDrillPart);
-    if (!part.empty() && its_part != part) continue;
+namespace {
+
+// One drill report of `node_id` and `part` as its snapshot's meta records
+// it; nullopt when it is not one, or its meta has a field of another type.
+// The meta was written by another build or by anyone holding the
+// repository key: such a report is damaged and left out (as an undecryptable
+// one is), never an exception that would end the drill that reads the
+// history after it ran, before its own report is stored.
+std::optional<DrillHistoryEntry> HistoryEntryOf(const repo::Snapshot& s, const std::string& node_id,
+                                                std::string_view part) {
+  if (s.kind != kDrillReportKind || !s.meta.is_object()) return std::nullopt;
+  try {
+    if (s.meta.value("format", "") != kDrillReportFormat || s.meta.value("node_id", "") != node_id) return std::nullopt;
     DrillHistoryEntry e;
+    e.part = s.meta.value("part", kStateDrillPart);
+    if (!part.empty() && e.part != part) return std::nullopt;
     e.snapshot_id = s.id_hex();
-    e.part = its_part;
     e.started_ms = s.meta.value("started_ms", int64_t{0});
     e.ok = s.meta.value("ok", false);
     e.failed_check = s.meta.value("failed_check", "");
     e.rto_ms = s.meta.value("rto_ms", int64_t{0});
     e.rpo_blocks = s.meta.value("rpo_blocks", uint64_t{0});
     e.rpo_ms = s.meta.value("rpo_ms", int64_t{0});
-    out.push_back(std::move(e));
+    return e;
+  } catch (const nlohmann::json::exception&) {
+    return std::nullopt;
+  }
+}
+
+}  // namespace
+
+std::vector<DrillHistoryEntry> DrillHistoryOf(const repo::SnapshotListing& all, const std::string& node_id,
+                                              std::string_view part) {
+  std::vector<DrillHistoryEntry> out;
+  for (const auto& s : all.snapshots) {
+    if (auto e = HistoryEntryOf(s, node_id, part)) out.push_back(std::move(*e));
   }
   return out;
 }
 
-Result<std::string> RecordDrillReport(repo::Repository& repo, const DrillReport& r, const std::string& html_path) {
-  ASSIGN_OR_RETURN(std::vector<DrillHistoryEntry> history, ListDrillHistory(repo, r.node_id));
-  ASSIGN_OR_RETURN(std::string id, SaveDrillReport(repo, r));
-  if (html_path.empty()) return id;
-  Status written = fs::WriteFileAtomic(html_path, RenderDrillHtml(r, history));
-  if (!written.ok()) return written.WithContext("drill report " + id.substr(0, 12) + " is stored; writing its HTML page");
-  return id;
+RecordedDrillReport RecordDrillReport(repo::Repository& repo, const DrillReport& r, const std::string& html_path) {
+  RecordedDrillReport out;
+  auto history = ListDrillHistory(repo, r.node_id);
+  if (!history.ok()) {
+    out.status = history.status().WithContext("reading the earlier drill reports to store this one");
+  } else if (auto id = SaveDrillReport(repo, r); id.ok()) {
+    out.id = *id;
+  } else {
+    out.status = id.status();
+  }
+  if (html_path.empty()) return out;
+  Status written = fs::WriteFileAtomic(html_path, RenderDrillHtml(r, history.ok() ? *history : std::vector<DrillHistoryEntry>{}));
+  if (!written.ok() && out.status.ok())
+    out.status = written.WithContext("drill report " + out.id.substr(0, 12) + " is stored; writing its HTML page");
+  return out;
 }
 
 }  // namespace ailee::ops

@@ -63,8 +63,13 @@ std::vector<DrillHistoryEntry> DrillHistoryOf(const repo::SnapshotListing& listi
 
 // After a drill: reads the node's earlier reports, stores `r` as a new one
 // and, with `html_path`, writes the HTML page (ops/drill/html.h) there
-// atomically, its trend from the earlier reports. The stored report's id.
-// A failure to write the page comes after the report is stored, and says so.
-Result<std::string> RecordDrillReport(repo::Repository& repo, const DrillReport& r, const std::string& html_path);
+// atomically, its trend from the earlier reports. The page is written also
+// when the repository cannot be read or written (the drill's result is not
+// lost with it). `status` is the first failure, with its context.
+struct RecordedDrillReport {
+  std::string id;  // the stored report's id (hex); empty when it was not stored
+  Status status;
+};
+RecordedDrillReport RecordDrillReport(repo::Repository& repo, const DrillReport& r, const std::string& html_path);
 
 }  // namespace ailee::ops

@@ -12,6 +12,19 @@ namespace ailee::ops {
 namespace {
 constexpr int kJournalVersion = 1;
 
+// The fields of a phase's detail that later steps read back (the report's
+// sources, the audit line's touches, the RPO, the state phase's skip), each
+// of the type they read it as: a journal whose detail has another shape is
+// damaged, not an exception thrown out of recover-node later.
+bool DetailHasItsShape(const nlohmann::json& detail) {
+  if (!detail.is_object()) return false;
+  for (const char* text : {"state_root", "fingerprint", "snapshot", "backup", "source", "outcome"})
+    if (detail.contains(text) && !detail[text].is_string()) return false;
+  if (detail.contains("height") && !detail["height"].is_number_unsigned()) return false;
+  if (detail.contains("timestamp_ms") && !detail["timestamp_ms"].is_number_integer()) return false;
+  return true;
+}
+
 std::string WithoutTrailingSlash(std::string dir) {
   while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
   return dir;
@@ -47,7 +60,10 @@ Result<RecoverJournal> ReadRecoverJournal(const std::string& path) {
     if (doc.value("version", 0) != kJournalVersion) return damaged;
     j.node_id = doc.at("node_id").get<std::string>();
     j.started_ms = doc.at("started_ms").get<int64_t>();
-    for (const auto& [phase, detail] : doc.at("phases").items()) j.finished[phase] = detail;
+    for (const auto& [phase, detail] : doc.at("phases").items()) {
+      if (!DetailHasItsShape(detail)) return damaged;
+      j.finished[phase] = detail;
+    }
   } catch (const std::exception&) {
     return damaged;
   }
