@@ -25,7 +25,7 @@ struct Validation {
 };
 
 Result<Validation> ValidateConfig(const std::string& path) {
-  Validation v{path, config::ValidateConfigFile(path), std::nullopt};
+  Validation v{path, config::ValidateConfigFile(path), std::nullopt, std::nullopt, ""};
   if (v.problems.empty()) {
     ASSIGN_OR_RETURN(v.config, config::LoadConfig(path));  // an error only if it changed between the two reads
     v.chain = ops::CompareConfigWithChain(*v.config, &v.chain_not_compared);

@@ -6,7 +6,7 @@
 #include "crypto/hash.h"
 #include "keys/signer.h"
 #include "node/client.h"
-#include "state/federation_change.h"
+#include "state/federation_history.h"
 #include "state/state_db.h"
 
 namespace ailee::ops {
@@ -50,13 +50,31 @@ Result<ChainFacts> FromDataDir(const config::NodeConfig& cfg, const state::Feder
   return FromHistory(history, "data dir " + cfg.node.data_dir + " (read-only)");
 }
 
-Result<ChainFacts> FromApi(const config::NodeConfig& cfg, const state::Federation& genesis) {
+// GET /v1/federation (state::FederationHistoryToJson): only the fields the
+// comparison reads.
+Result<ChainFacts> FromApi(const config::NodeConfig& cfg) {
   const std::string url = config::NodeUrl(cfg);
   node::NodeClient client(url, "", 5000);
   ASSIGN_OR_RETURN(nlohmann::json j, client.GetJson("/v1/federation"));
-  // The node's own decoder reads it back: one format, one parser.
-  ASSIGN_OR_RETURN(state::FederationHistory history, state::FederationHistoryFromJson(j, genesis));
-  return FromHistory(history, "node API " + url);
+  const auto epochs = j.find("epochs");
+  if (epochs == j.end() || !epochs->is_array() || epochs->empty() || !epochs->back().is_object()) {
+    return DataLoss(url + "/v1/federation: no \"epochs\" list");
+  }
+  try {
+    const nlohmann::json& current = epochs->back();
+    ChainFacts f;
+    f.source = "node API " + url;
+    f.epoch = current.at("number").get<uint64_t>();
+    f.start_height = current.at("start_height").get<uint64_t>();
+    f.threshold = current.at("threshold").get<int>();
+    for (const auto& s : current.at("signers")) {
+      f.signer_fingerprints[s.at("id").get<std::string>()] = s.at("key_fingerprint").get<std::string>();
+    }
+    if (epochs->size() > 1) f.epoch1_outgoing_fingerprint = (*epochs)[1].at("outgoing_fingerprint").get<std::string>();
+    return f;
+  } catch (const nlohmann::json::exception& e) {
+    return DataLoss(url + "/v1/federation: " + e.what());
+  }
 }
 
 std::string Fingerprint(const state::Federation& f) { return crypto::HashToHex(state::FederationFingerprint(f)); }
@@ -84,7 +102,7 @@ std::optional<ChainComparison> CompareConfigWithChain(const config::NodeConfig& 
     return std::nullopt;
   }
   const state::Federation genesis{std::move(*keys), static_cast<int>(cfg.federation.threshold)};
-  auto facts = FromApi(cfg, genesis);
+  auto facts = FromApi(cfg);
   if (!facts.ok()) {
     auto offline = FromDataDir(cfg, genesis);
     if (!offline.ok()) {
