@@ -134,7 +134,7 @@ TEST_F(EmergencyTest, BadRequestsAreRefusedAndChangeNothing) {
   EXPECT_NE(wrong_token.err.find("admin token"), std::string::npos) << wrong_token;
 
   // A freeze sent to the follower: refused, naming the leader.
-  CommandResult on_follower = Cli({"emergency", "freeze-pegs", "--reason", "wrong node", "--url", follower_->url()});
+  CommandResult on_follower = Cli({"emergency", "freeze-pegs", "--reason", "wrong node"}, follower_);
   EXPECT_EQ(on_follower.exit_code, 1) << on_follower;
   EXPECT_NE(on_follower.err.find(leader_->url()), std::string::npos) << on_follower;
 
