@@ -325,5 +325,22 @@ TEST_F(EmergencyTest, EveryEmergencyCommandIsAuditedWithOperatorAndReason) {
   EXPECT_EQ(halts.front()["args"]["reason"], "signer-01 key compromised");
 }
 
+// validate-config reads the chain's federation (the node's API, else its
+// data dir read-only) and reports the epoch in force; a stopped node's data
+// dir is read without starting it.
+TEST_F(EmergencyTest, ValidateConfigReportsTheChainsFederationEpoch) {
+  CommandResult running = Cli({"--json", "validate-config"});
+  ASSERT_EQ(running.exit_code, 0) << running;
+  json doc = JsonOut(running);
+  EXPECT_EQ(doc["chain"]["compared"], true) << doc.dump();
+  EXPECT_EQ(doc["chain"]["epoch"], 0) << doc.dump();
+  EXPECT_EQ(doc["chain"]["signers"], json::array({scenario_->signer().id})) << doc.dump();
+  EXPECT_EQ(leader_->Terminate(), 0);
+  CommandResult stopped = Cli({"validate-config"});
+  EXPECT_EQ(stopped.exit_code, 0) << stopped;
+  EXPECT_NE(stopped.out.find("chain: federation epoch 0 since height 1"), std::string::npos) << stopped;
+  EXPECT_NE(stopped.out.find("(read-only)"), std::string::npos) << stopped;
+}
+
 }  // namespace
 }  // namespace ailee::it
