@@ -122,6 +122,12 @@ TEST_F(EmergencyTest, BadRequestsAreRefusedAndChangeNothing) {
   HttpReply bad_action = PostRaw(*leader_, "/v1/admin/emergency", {{"action", "explode"}, {"reason", "r"}, {"operator", "x"}}, token);
   EXPECT_EQ(bad_action.status, 400) << bad_action.body.dump();
 
+  // A control record posted as a transaction: its authority is the admin token.
+  HttpReply smuggled = PostRaw(*leader_, "/v1/tx",
+                               {{"type", "peg_freeze"}, {"frozen", true}, {"reason", "r"}, {"operator", "x"}}, "");
+  EXPECT_EQ(smuggled.status, 403) << smuggled.body.dump();
+  EXPECT_NE(smuggled.body.value("error", "").find("admin interface"), std::string::npos) << smuggled.body.dump();
+
   // resume with a wrong admin token: the leader's config copied elsewhere,
   // so its data dir (and admin.token) is another's.
   std::ifstream leader_config(leader_->config_path());
