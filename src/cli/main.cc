@@ -40,6 +40,7 @@ constexpr CommandEntry kCommands[] = {
     {"", SetUpDrillCommand},
     {"", SetUpCheckCommand},
     {"", SetUpKeysCommand},
+    {"", SetUpFederationCommand},
     {"", SetUpLoadCommand},
     {"", SetUpLogsCommand},
     {"", SetUpHealthCheckCommand},

@@ -314,7 +314,7 @@ std::string RenderConfig(const NodeSpec& spec, int port, const std::vector<Signe
   y += "  block_interval_ms: " + std::to_string(spec.block_interval_ms) + "\n";
   y += "  commitment_interval: " + std::to_string(spec.commitment_interval) + "\n";
   y += "federation:\n";
-  y += "  threshold: 1\n";
+  y += "  threshold: " + std::to_string(spec.federation_threshold) + "\n";
   y += "  signers:\n";
   for (const auto& s : federation) {
     y += "    - id: " + s.id + "\n";
