@@ -146,6 +146,24 @@ Result<crypto::SecureBytes> BackupPassphrase(const PassphraseOpts& p, const std:
   return keys::ReadBackupPassphrase(PassphraseSourceOf(p, id), id, backup);
 }
 
+// The passphrase of a new backup: with shares and no explicit source, a
+// random one that only the shares hold; else the file, environment or a
+// prompt asked twice.
+Result<crypto::SecureBytes> NewBackupPassphrase(const std::string& passphrase_file, const std::string& id, bool shares,
+                                                nlohmann::json& details) {
+  bool explicit_source = !passphrase_file.empty() || std::getenv(keys::kPassphraseEnv);
+  if (shares && !explicit_source) {
+    details["passphrase"] = "generated, held only by the shares";
+    return keys::GeneratePassphrase();
+  }
+  keys::SecretSource src;
+  src.file = passphrase_file;
+  src.env = keys::kPassphraseEnv;
+  src.prompt = "Backup passphrase for " + id + ": ";
+  src.confirm = true;
+  return keys::ReadSecret(src);
+}
+
 Status SharesHint(const Status& st, const PassphraseOpts& p) {
   return keys::ExplainShareFailure(st, keys::BackupPassphraseSource{p.shares, {}});
 }
@@ -173,23 +191,6 @@ struct BackupOpts {
   std::vector<std::string> out, federation;
 };
 
-// The passphrase of a new backup: with shares and no explicit source, a
-// random one that only the shares hold; else the file, environment or a
-// prompt asked twice.
-Result<crypto::SecureBytes> NewBackupPassphrase(const BackupOpts& o, bool shares, nlohmann::json& details) {
-  bool explicit_source = !o.passphrase_file.empty() || std::getenv(keys::kPassphraseEnv);
-  if (shares && !explicit_source) {
-    details["passphrase"] = "generated, held only by the shares";
-    return keys::GeneratePassphrase();
-  }
-  keys::SecretSource src;
-  src.file = o.passphrase_file;
-  src.env = keys::kPassphraseEnv;
-  src.prompt = "Backup passphrase for " + o.id + ": ";
-  src.confirm = true;
-  return keys::ReadSecret(src);
-}
-
 Result<keys::BackupResult> BackUpKey(const BackupOpts& o, const KeyEnv& env, nlohmann::json& details) {
   keys::BackupRequest req;
   req.signer_id = o.id;
@@ -205,7 +206,8 @@ Result<keys::BackupResult> BackUpKey(const BackupOpts& o, const KeyEnv& env, nlo
     details["shares"] = o.shares;
     details["shares_out"] = o.shares_out;
   }
-  ASSIGN_OR_RETURN(crypto::SecureBytes passphrase, NewBackupPassphrase(o, req.shares.has_value(), details));
+  ASSIGN_OR_RETURN(crypto::SecureBytes passphrase,
+                   keycmd::NewBackupPassphrase(o.passphrase_file, o.id, req.shares.has_value(), details));
   return keys::BackupKey(req, passphrase);
 }
 
@@ -259,7 +261,7 @@ nlohmann::json CopiesJson(const keys::VerifyReport& rep, int64_t now) {
                       {"federation", c.federation}, {"created", c.created_unix ? FormatUtc(c.created_unix) : ""},
                       {"age_seconds", c.created_unix ? now - c.created_unix : -1},
                       {"file_mtime", c.mtime_unix ? FormatUtc(c.mtime_unix) : ""},
-                      {"file_age_seconds", c.mtime_unix ? now - c.mtime_unix : -1}});
+                      {"file_age_seconds", c.mtime_unix ? now - c.mtime_unix : -1}, {"retired", c.retired}});
   }
   return copies;
 }
@@ -272,6 +274,7 @@ std::string CopiesText(const keys::VerifyReport& rep, int64_t now) {
     if (c.mtime_unix) line += ", file age " + Age(now - c.mtime_unix);
     if (c.status.ok()) line += ", fingerprint " + c.fingerprint + ", federation " + c.federation;
     else line += "\n        " + c.status.message();
+    if (!c.retired.empty()) line += "\n        RETIRED key (kept to verify history, never signs again): " + c.retired;
     lines.push_back(line);
   }
   return Lines(lines);
@@ -437,11 +440,13 @@ void SetUpRestore(CLI::App* keys_cmd, Session& s) {
 }  // namespace
 
 void SetUpKeysCommand(CLI::App& parent, Session& s) {
-  CLI::App* keys_cmd = parent.add_subcommand("keys", "back up, verify and restore federation signer keys");
+  CLI::App* keys_cmd = parent.add_subcommand("keys", "generate, back up, verify, restore and retire federation signer keys");
   keys_cmd->require_subcommand(1);
   SetUpBackup(keys_cmd, s);
   SetUpVerify(keys_cmd, s);
   SetUpRestore(keys_cmd, s);
+  keycmd::SetUpGenerate(keys_cmd, s);
+  keycmd::SetUpRetire(keys_cmd, s);
 }
 
 }  // namespace ailee::cli

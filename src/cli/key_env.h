@@ -64,4 +64,15 @@ Result<crypto::SecureBytes> BackupPassphrase(const PassphraseOpts& p, const std:
 // A wrong passphrase recombined from shares: says a share is damaged.
 Status SharesHint(const Status& st, const PassphraseOpts& p);
 
+// The passphrase of a NEW backup (keys backup, keys generate): with shares
+// and no explicit source, a random one that only the shares hold; else the
+// file, AILEE_KEY_PASSPHRASE or a prompt asked twice. `details` (audit) says
+// which.
+Result<crypto::SecureBytes> NewBackupPassphrase(const std::string& passphrase_file, const std::string& id, bool shares,
+                                                nlohmann::json& details);
+
+// `keys generate` and `keys retire` (cmd_keys_rotate.cc), under `keys`.
+void SetUpGenerate(CLI::App* keys_cmd, Session& s);
+void SetUpRetire(CLI::App* keys_cmd, Session& s);
+
 }  // namespace ailee::cli::keycmd

@@ -8,33 +8,14 @@
 
 #include "base/fs.h"
 #include "crypto/hash.h"
+#include "keys/created_files.h"
 #include "keys/gpg_envelope.h"
+#include "keys/retirement.h"
 #include "keys/secret_input.h"
 #include "keys/signing_fence.h"
 
 namespace ailee::keys {
 namespace {
-
-// Files this call created; removed again unless the call succeeds.
-class CreatedFiles {
- public:
-  ~CreatedFiles() {
-    if (committed_) return;
-    for (auto it = paths_.rbegin(); it != paths_.rend(); ++it) ::unlink(it->c_str());
-  }
-  Status Write(const std::string& path, std::string_view data, unsigned mode) {
-    Status st = fs::WriteFileExclusive(path, data, mode);
-    if (st.code() == StatusCode::kAlreadyExists) return AlreadyExists(path + " already exists; refusing to overwrite it");
-    RETURN_IF_ERROR(st);
-    paths_.push_back(path);
-    return Status::Ok();
-  }
-  void Commit() { committed_ = true; }
-
- private:
-  std::vector<std::string> paths_;
-  bool committed_ = false;
-};
 
 std::string CanonicalDir(const std::string& dir) {
   char buf[PATH_MAX];
@@ -92,6 +73,8 @@ Result<BackupResult> BackupKey(const BackupRequest& req, const crypto::SecureByt
   } else if (fence.status().code() != StatusCode::kNotFound) {
     return fence.status().WithContext("refusing to back up " + req.key_path);
   }
+  // A retired key stays retired in its backups (retirement.h).
+  ASSIGN_OR_RETURN(auto retired, ReadRetiredMarker(RetiredMarkerPathForFence(FencePathForKeyFile(req.key_path))));
   std::vector<Share> shares;
   std::optional<ShareInfo> share_info;
   if (req.shares) {
@@ -135,6 +118,10 @@ Result<BackupResult> BackupKey(const BackupRequest& req, const crypto::SecureByt
       RETURN_IF_ERROR(created.Write(fence_path, *fence_text, 0600));
       result.fence_files.push_back(fence_path);
     }
+    if (retired) {
+      std::string marker = fs::JoinPath(dir, RetiredBackupFileName(req.signer_id));
+      RETURN_IF_ERROR(created.Write(marker, retired->ToJson().dump(2) + "\n", 0644));
+    }
   }
   for (const auto& s : shares) {
     std::string p = fs::JoinPath(req.shares_dir, ShareFileName(req.signer_id, s.number));
@@ -167,8 +154,15 @@ Result<std::optional<uint64_t>> RestoreFenceFromBackup(const std::string& signer
 
 Result<std::optional<uint64_t>> RestoreFenceFromBackupTo(const std::string& signer_id, const std::string& path_or_dir,
                                                          const std::string& target) {
-  const std::string backed_up =
-      fs::JoinPath(fs::Dirname(ResolveBackupPath(path_or_dir, signer_id)), FenceBackupFileName(signer_id));
+  const std::string dir = fs::Dirname(ResolveBackupPath(path_or_dir, signer_id));
+  // A retired key restored anywhere is still retired: its marker goes beside
+  // the fence the node would open, even when the backup carries no fence.
+  ASSIGN_OR_RETURN(auto retired, ReadRetiredMarker(fs::JoinPath(dir, RetiredBackupFileName(signer_id))));
+  if (retired) {
+    auto marked = WriteRetiredMarker(RetiredMarkerPathForFence(target), *retired);
+    if (!marked.ok()) return marked.status().WithContext("restoring the retired marker");
+  }
+  const std::string backed_up = fs::JoinPath(dir, FenceBackupFileName(signer_id));
   auto saved = ReadFenceFile(backed_up);
   if (saved.status().code() == StatusCode::kNotFound) return std::optional<uint64_t>();
   if (!saved.ok()) return saved.status().WithContext("restoring the signing fence");

@@ -8,6 +8,8 @@
 // and, when the key file has a signing fence beside it (signing_fence.h),
 //   D/S.key.fence a copy of the fence as it was (no secret): restored with the
 //                 key, it keeps a restored signer from signing below it.
+// and, when the key was retired (retirement.h), D/S.key.retired: restored
+// beside the fence, it keeps a restored retired key from signing at all.
 // Optionally the passphrase is split into Shamir shares SHARES/S.share.NNN
 // (gfsplit format, shamir.h), and the metadata records K, N and the numbers.
 // docs/keys.md specifies all of it.
@@ -61,6 +63,7 @@ std::string FenceBackupFileName(std::string_view signer_id);
 // backup file (if any) is written beside the key, unless a fence there is
 // already higher, which is kept (a fence is never lowered). Returns the fence
 // height now beside the key, or nothing when the backup carries no fence.
+// A retired marker in the backup is written beside that fence too.
 Result<std::optional<uint64_t>> RestoreFenceFromBackup(const std::string& signer_id, const std::string& path_or_dir,
                                                        const std::string& key_file);
 // The same for a key that is not a file (a PKCS#11 token): the fence is
@@ -127,6 +130,7 @@ struct CopyReport {
   std::string federation;
   int64_t created_unix = 0;  // from metadata
   int64_t mtime_unix = 0;    // of the .key.gpg file
+  std::string retired;       // RetiredRecord::Describe() of the copy's marker, empty when not retired
 };
 
 struct VerifyReport {

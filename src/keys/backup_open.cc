@@ -14,6 +14,7 @@
 #include "crypto/hash.h"
 #include "keys/backup.h"
 #include "keys/gpg_envelope.h"
+#include "keys/retirement.h"
 #include "keys/secret_input.h"
 
 namespace ailee::keys {
@@ -144,6 +145,9 @@ VerifyReport VerifyBackups(const std::string& signer_id, const std::vector<std::
     }
     struct stat sb {};
     if (::stat(c.path.c_str(), &sb) == 0) c.mtime_unix = sb.st_mtime;
+    auto retired = ReadRetiredMarker(fs::JoinPath(fs::Dirname(c.path), RetiredBackupFileName(signer_id)));
+    if (!retired.ok()) c.retired = "unreadable retired marker: " + retired.status().message();
+    else if (*retired) c.retired = (*retired)->Describe();
     auto opened = OpenBackup(signer_id, p, passphrase, federation, *gpg);
     c.status = opened.ok() ? Status::Ok() : opened.status();
     if (opened.ok()) c.federation = opened->federation;

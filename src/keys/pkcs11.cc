@@ -211,6 +211,10 @@ struct Pkcs11Token::Impl {
 };
 
 Pkcs11Token::Pkcs11Token(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+std::string Pkcs11Token::Where(const Pkcs11KeyRef& ref) const {
+  return "label '" + ref.label + "'" + (ref.id.empty() ? "" : " / id " + HexEncode(ref.id)) + " on " + description_;
+}
 Pkcs11Token::~Pkcs11Token() = default;
 
 Result<std::unique_ptr<Pkcs11Token>> Pkcs11Token::Open(const std::string& module_path, const std::string& token_label,
@@ -274,7 +278,7 @@ Result<ImportOutcome> Pkcs11Token::ImportKeyPair(const crypto::PrivateKey& key, 
   std::lock_guard<std::mutex> lock(mu_);
   ASSIGN_OR_RETURN(auto privs, impl_->FindAny(CKO_PRIVATE_KEY, ref));
   ASSIGN_OR_RETURN(auto pubs, impl_->FindAny(CKO_PUBLIC_KEY, ref));
-  std::string where = "label '" + ref.label + "'" + (ref.id.empty() ? "" : " / id " + HexEncode(ref.id)) + " on " + description_;
+  const std::string where = Where(ref);
   if (!privs.empty() || !pubs.empty()) {
     // Something is there. It is ours only if one private key signs a fresh
     // challenge that our public key verifies, and every public key matches.
@@ -349,6 +353,84 @@ Result<ImportOutcome> Pkcs11Token::ImportKeyPair(const crypto::PrivateKey& key, 
                     (sig.ok() ? std::string("verification failed") : sig.status().message()) + "); removed it again");
   }
   return need_private ? ImportOutcome::kImported : ImportOutcome::kAlreadyPresent;
+}
+
+Result<crypto::PublicKey> Pkcs11Token::GenerateKeyPair(crypto::KeyType type, const Pkcs11KeyRef& ref) {
+  if (ref.label.empty()) return InvalidArgument("a PKCS#11 key label is required");
+  std::lock_guard<std::mutex> lock(mu_);
+  const std::string where = Where(ref);
+  for (CK_OBJECT_CLASS cls : {CKO_PRIVATE_KEY, CKO_PUBLIC_KEY}) {
+    ASSIGN_OR_RETURN(auto found, impl_->FindAny(cls, ref));
+    if (!found.empty())
+      return AlreadyExists("the token already holds a key under " + where +
+                           "; refusing to generate another one there (choose another --key-label, or retire the "
+                           "old key first: `ailee-cli keys retire`)");
+  }
+  CK_MECHANISM mech{};
+  mech.mechanism = type == crypto::KeyType::kEd25519 ? CKM_EC_EDWARDS_KEY_PAIR_GEN : CKM_EC_KEY_PAIR_GEN;
+  std::string params = der::EcParams(type);
+  CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
+  std::vector<CK_ATTRIBUTE> pub_t{
+      Attr(CKA_TOKEN, &yes, sizeof yes),  Attr(CKA_PRIVATE, &no, sizeof no), Attr(CKA_VERIFY, &yes, sizeof yes),
+      Attr(CKA_ENCRYPT, &no, sizeof no),  Attr(CKA_WRAP, &no, sizeof no),
+      Attr(CKA_LABEL, ref.label.data(), ref.label.size()), Attr(CKA_EC_PARAMS, params.data(), params.size()),
+  };
+  std::vector<CK_ATTRIBUTE> priv_t{
+      Attr(CKA_TOKEN, &yes, sizeof yes),     Attr(CKA_PRIVATE, &yes, sizeof yes),
+      Attr(CKA_SENSITIVE, &yes, sizeof yes), Attr(CKA_EXTRACTABLE, &no, sizeof no),
+      Attr(CKA_SIGN, &yes, sizeof yes),      Attr(CKA_DERIVE, &no, sizeof no),
+      Attr(CKA_DECRYPT, &no, sizeof no),     Attr(CKA_UNWRAP, &no, sizeof no),
+      Attr(CKA_LABEL, ref.label.data(), ref.label.size()),
+  };
+  if (!ref.id.empty()) {
+    pub_t.push_back(Attr(CKA_ID, ref.id.data(), ref.id.size()));
+    priv_t.push_back(Attr(CKA_ID, ref.id.data(), ref.id.size()));
+  }
+  CK_OBJECT_HANDLE pub = CK_INVALID_HANDLE, priv = CK_INVALID_HANDLE;
+  CK_RV rv = impl_->fn->C_GenerateKeyPair(impl_->session, &mech, pub_t.data(), pub_t.size(), priv_t.data(),
+                                          priv_t.size(), &pub, &priv);
+  if (rv != CKR_OK) return RvStatus("generating a " + std::string(crypto::KeyTypeName(type)) + " key pair under " + where, rv);
+  auto destroy = [&] {
+    impl_->fn->C_DestroyObject(impl_->session, priv);
+    impl_->fn->C_DestroyObject(impl_->session, pub);
+  };
+  auto key = impl_->PublicKeyOf(pub);
+  std::string challenge = crypto::RandomBytes(32);
+  auto sig = key.ok() ? impl_->SignWith(priv, type, challenge) : Result<std::string>(key.status());
+  if (!sig.ok() || !key->Verify(challenge, *sig)) {
+    destroy();
+    return Internal("the key pair generated under " + where + " does not produce valid signatures (" +
+                    (sig.ok() ? std::string("verification failed") : sig.status().message()) + "); removed it again");
+  }
+  return std::move(key).value();
+}
+
+Status Pkcs11Token::DestroyKeyPair(const Pkcs11KeyRef& ref) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (CK_OBJECT_CLASS cls : {CKO_PRIVATE_KEY, CKO_PUBLIC_KEY}) {
+    ASSIGN_OR_RETURN(auto found, impl_->FindExact(cls, ref));
+    for (auto h : found) {
+      CK_RV rv = impl_->fn->C_DestroyObject(impl_->session, h);
+      if (rv != CKR_OK) return RvStatus("destroying the key under " + Where(ref), rv);
+    }
+  }
+  return Status::Ok();
+}
+
+Result<Pkcs11KeyFlags> Pkcs11Token::PrivateKeyFlags(const Pkcs11KeyRef& ref) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ASSIGN_OR_RETURN(auto found, impl_->FindExact(CKO_PRIVATE_KEY, ref));
+  if (found.size() != 1) return NotFound("no single private key object under " + Where(ref));
+  auto flag = [&](CK_ATTRIBUTE_TYPE t) -> Result<bool> {
+    ASSIGN_OR_RETURN(std::string v, impl_->GetAttr(found.front(), t));
+    return v.size() == 1 && v[0] != 0;
+  };
+  Pkcs11KeyFlags f;
+  ASSIGN_OR_RETURN(f.sensitive, flag(CKA_SENSITIVE));
+  ASSIGN_OR_RETURN(f.extractable, flag(CKA_EXTRACTABLE));
+  ASSIGN_OR_RETURN(f.never_extractable, flag(CKA_NEVER_EXTRACTABLE));
+  ASSIGN_OR_RETURN(f.local, flag(CKA_LOCAL));
+  return f;
 }
 
 }  // namespace ailee::keys

@@ -29,6 +29,14 @@ struct Pkcs11KeyRef {
 
 enum class ImportOutcome { kImported, kAlreadyPresent };
 
+// What the token says about a private key object (CKA_* booleans).
+struct Pkcs11KeyFlags {
+  bool sensitive = false;
+  bool extractable = true;
+  bool never_extractable = false;  // true only for a key generated on the token
+  bool local = false;              // CKA_LOCAL: generated on the token
+};
+
 class Pkcs11Token {
  public:
   // Loads `module_path`, finds the initialised token labelled `token_label`
@@ -55,10 +63,27 @@ class Pkcs11Token {
   // Either both objects are created or neither is.
   Result<ImportOutcome> ImportKeyPair(const crypto::PrivateKey& key, const Pkcs11KeyRef& ref);
 
+  // Generates a key pair ON the token (C_GenerateKeyPair): the private key
+  // is CKA_TOKEN, CKA_PRIVATE, CKA_SENSITIVE, !CKA_EXTRACTABLE, CKA_SIGN and
+  // never leaves it; returns the public key. AlreadyExists, before anything
+  // is created, when any key object with that label (or id) exists: a new
+  // key never shadows or replaces one. The pair is proven by a signature
+  // and destroyed again when it does not verify.
+  Result<crypto::PublicKey> GenerateKeyPair(crypto::KeyType type, const Pkcs11KeyRef& ref);
+
+  // Destroys the private and public key objects of `ref` (exact match).
+  // For undoing a GenerateKeyPair whose follow-up steps failed.
+  Status DestroyKeyPair(const Pkcs11KeyRef& ref);
+
+  // The private key object's protection flags. NotFound when absent.
+  Result<Pkcs11KeyFlags> PrivateKeyFlags(const Pkcs11KeyRef& ref);
+
   const std::string& description() const { return description_; }
 
  private:
   struct Impl;
+  // "label 'L' / id 0a on pkcs11:...": where a key is, for messages.
+  std::string Where(const Pkcs11KeyRef& ref) const;
   explicit Pkcs11Token(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
   std::mutex mu_;

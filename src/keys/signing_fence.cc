@@ -12,6 +12,7 @@
 #include "base/fs.h"
 #include "base/hex.h"
 #include "base/hint.h"
+#include "keys/retirement.h"
 
 namespace ailee::keys {
 namespace {
@@ -145,7 +146,22 @@ Status RaiseFenceFile(const std::string& path, const FenceState& state) {
   return fs::WriteFileAtomic(path, SerializeFence(state), 0600);
 }
 
+Status CheckNotRetired(const std::string& fence_path) {
+  const std::string marker = RetiredMarkerPathForFence(fence_path);
+  auto retired = ReadRetiredMarker(marker);
+  if (!retired.ok())
+    return FailedPrecondition("cannot read " + marker + " (" + retired.status().message() +
+                              "); a key that may be retired does not sign");
+  if (!*retired) return Status::Ok();
+  return WithHint(FailedPrecondition("signer key of " + fence_path + " (" + (*retired)->signer_id + ") was " +
+                                     (*retired)->Describe() + "; a retired key never signs again (marker " + marker +
+                                     ")"),
+                  "give this node its new key (signer.key_file or signer.pkcs11) and the federation change that "
+                  "added it; the retired key and its fence are kept only to explain history");
+}
+
 Result<std::unique_ptr<SigningFence>> SigningFence::Open(const std::string& path) {
+  RETURN_IF_ERROR(CheckNotRetired(path));
   const std::string lock_path = path + ".lock";
   int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd < 0) {
@@ -198,6 +214,7 @@ Status SigningFence::CheckStillHeld() const {
                                        " was deleted or replaced while this node held it; not signing"),
                     "another process may now hold the key; stop every node using it, then restart one");
   }
+  RETURN_IF_ERROR(CheckNotRetired(path_));
   auto disk = ReadFenceFile(path_);
   if (disk.ok() && (disk->height > state_.height ||
                     (disk->height == state_.height && disk->block_hash != state_.block_hash))) {

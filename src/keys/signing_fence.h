@@ -39,6 +39,10 @@
 // runs: 883 vs 934 and 1126 vs 1041 tx/s). Cheaper variants, if it ever
 // matters: the block as binary instead of hex (half the bytes and hashing).
 //
+// Retired keys (retirement.h): a marker `<fence>.retired` beside the fence
+// makes Open refuse, and Advance refuse from then on (a key retired while a
+// leader runs stops it at its next block). CheckNotRetired is that check.
+//
 // Thread safety: one SigningFence per process and key; methods are not
 // synchronized (the node's leader thread is the only signer).
 #pragma once
@@ -66,6 +70,10 @@ std::string FencePathForKeyFile(const std::string& key_file);
 // `<config_dir>/pkcs11-<token>-<key>.fence`, labels reduced to [A-Za-z0-9_.-].
 std::string FencePathForPkcs11(const std::string& config_dir, const std::string& token_label,
                                const std::string& key_label, const std::string& configured = "");
+
+// Ok unless a retired marker sits beside `fence_path` (or cannot be read:
+// fail closed): then kFailedPrecondition naming when, by whom and why.
+Status CheckNotRetired(const std::string& fence_path);
 
 // Parses and checks a fence file's text (exposed for tests and key restore).
 Result<FenceState> ParseFence(std::string_view text, const std::string& path);

@@ -127,6 +127,27 @@ inline std::vector<std::string> FilesBelow(const std::string& root) {
   return out;
 }
 
+#ifdef AILEE_BINARY_DIR
+inline std::string CliPath() { return std::string(AILEE_BINARY_DIR) + "/src/cli/ailee-cli"; }
+// Runs the built ailee-cli with `args` (stdin empty) and extra env "K=V" entries.
+inline ProcResult RunCli(std::vector<std::string> args, const std::vector<std::string>& env = {}) {
+  args.insert(args.begin(), CliPath());
+  return RunTool(args, "", env);
+}
+#endif
+
+// Stock gpg decrypting `file` with the passphrase on stdin (never argv), in a
+// private home whose agent is killed afterwards.
+inline ProcResult GpgDecrypt(const std::string& file, const std::string& passphrase) {
+  TempDir home;
+  ::chmod(home.path().c_str(), 0700);
+  auto dec = RunTool({"gpg", "--homedir", home.path(), "--batch", "--quiet", "--pinentry-mode", "loopback",
+                      "--passphrase-fd", "0", "--decrypt", file},
+                     passphrase + "\n");
+  RunTool({"gpgconf", "--homedir", home.path(), "--kill", "gpg-agent"});
+  return dec;
+}
+
 // A private SoftHSM2 token directory (SOFTHSM2_CONF is set for this process
 // and its children) with one token labelled `label`, PIN 1234, SO PIN 5678.
 class SoftHsm {
