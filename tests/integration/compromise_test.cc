@@ -445,15 +445,14 @@ TEST(Emergency, WholeProcedureUnderLoadKeepsTheHistoryVerifiable) {
   // 4: signer-04 generated on the token, backed up, tested.
   const std::string pin_file = net.s.dir().Join("leader/pkcs11.pin");
   ASSERT_OK(WriteFile(pin_file, std::string(kPin) + "\n", 0600));
-  ASSERT_OK(WriteFile(net.s.dir().Join("key.pass"), "signer-04 backup passphrase\n", 0600));
-  nlohmann::json generated = net.JsonOk(
-      leader, {"keys", "generate", "--id", "signer-04", "--pkcs11-module", kModule, "--token-label", "ailee-fed",
-               "--key-label", "signer-04", "--pin-file", pin_file, "--out", net.s.dir().Join("key-backups"),
-               "--passphrase-file", net.s.dir().Join("key.pass"), "--shares", "2/3", "--shares-out",
-               net.s.dir().Join("key-shares")},
-      Millis(120000));
   const std::string pub4 = net.s.dir().Join("signer-04.pub");
-  ASSERT_OK(WriteFile(pub4, generated.value("public_key_pem", "")));
+  nlohmann::json generated = net.JsonOk(
+      leader, {"keys", "generate", "--id", "signer-04", "--pkcs11", "--pkcs11-module", kModule, "--token-label",
+               "ailee-fed", "--key-label", "signer-04", "--pin-file", pin_file, "--out", net.s.dir().Join("key-records"),
+               "--public-key-out", pub4},
+      Millis(120000));
+  EXPECT_EQ(generated["test_signer"]["ok"], true) << generated.dump(2);
+  EXPECT_EQ(generated["token_key"]["never_extractable"], true) << generated.dump(2);
   SignerKey k4{"signer-04", "", pub4, net.key(0).key};  // key: unused (on the token)
 
   // 5-7: break-glass change replacing signer-01, approved by incoming signers.
@@ -480,6 +479,11 @@ TEST(Emergency, WholeProcedureUnderLoadKeepsTheHistoryVerifiable) {
   ASSERT_OK(leader.Reconfigure(l));
   ASSERT_OK(leader.Start());
   EXPECT_EQ(net.Emergency(leader)["halted"], true) << "still halted after the restart";
+  // 9: the old key retired, kept (history signed by it must stay verifiable).
+  CommandResult retired = net.Cli(leader, {"keys", "retire", "--id", "signer-01", "--reason", "incident 4711",
+                                           "--key-file", net.key(0).key_file});
+  EXPECT_EQ(retired.exit_code, 0) << retired;
+  EXPECT_TRUE(stdfs::exists(net.key(0).key_file));
 
   // 10: resume; transfers continue, peg-ins stay frozen.
   CommandResult resume = net.Cli(leader, {"emergency", "resume", "--reason", "rotation done, review passed"});
