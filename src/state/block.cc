@@ -156,6 +156,18 @@ Status CheckBlockSignature(const BlockHeader& header, const Federation& federati
   return Status::Ok();
 }
 
+Status CheckBlockSignature(const BlockHeader& header, const FederationHistory& history) {
+  const Federation& federation = history.At(header.height);
+  if (federation.Find(header.signer_id) == nullptr && history.epochs().size() > 1) {
+    const std::string where = history.DescribeSigner(header.signer_id, header.height);
+    // "..., which left the federation at height 120 (epoch 1, ...)" / "... (never a member)"
+    const bool left = where.rfind("left ", 0) == 0;
+    return InvalidArgument("block " + std::to_string(header.height) + " is signed by " + header.signer_id +
+                           (left ? ", which " + where : " (" + where + ")"));
+  }
+  return CheckBlockSignature(header, federation);
+}
+
 std::string EncodeHeader(const BlockHeader& h) {
   std::string out = h.HashedBytes();
   PutBytes(&out, h.signature);

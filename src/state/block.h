@@ -15,6 +15,8 @@
 #include "crypto/asymmetric.h"
 #include "crypto/hash.h"
 #include "state/federation.h"
+#include "state/federation_history.h"
+#include "state/sign_fn.h"
 #include "state/transaction.h"
 
 namespace ailee::state {
@@ -58,9 +60,6 @@ std::string BuildAnchorPayload(uint64_t height, const crypto::Hash256& block_has
 // Checks the payload layout and checksum and that it matches the other
 // fields; with `federation`, also the signature. kDataLoss naming the height.
 Status CheckAnchor(const AnchorCommitment& anchor, const Federation* federation);
-// Signs with whatever holds the signer's key (a PEM key in memory, a PKCS#11
-// token); the signature format is crypto::PrivateKey::Sign's.
-using SignFn = std::function<Result<std::string>(std::string_view message)>;
 
 Result<AnchorCommitment> MakeAnchor(uint64_t height, const crypto::Hash256& block_hash,
                                     const crypto::Hash256& state_root, const crypto::PrivateKey& signer,
@@ -85,6 +84,10 @@ crypto::Hash256 TxRoot(const std::vector<Transaction>& txs);
 
 // Verifies header.signature under federation's key for header.signer_id.
 Status CheckBlockSignature(const BlockHeader& header, const Federation& federation);
+// The same against the epoch in force at header.height; a signer outside it
+// is named with where it stands ("block 130 is signed by signer-01, which
+// left the federation at height 120 (epoch 1, break_glass: ...)").
+Status CheckBlockSignature(const BlockHeader& header, const FederationHistory& history);
 
 // Encodings. Header: HashedBytes() || u32 len || signature. Block (wire form
 // for followers): header || u32 n || n x (u32 len || tx) || u8 has_anchor ||

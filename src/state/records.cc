@@ -2,6 +2,7 @@
 
 #include <vector>
 
+#include "state/control_records.h"
 #include "state/encoding.h"
 
 namespace ailee::state {
@@ -111,6 +112,7 @@ Result<uint64_t> RecordLastHeight(std::string_view cf, std::string_view value) {
     ASSIGN_OR_RETURN(SignerRecord s, DecodeSigner(value));
     return s.last_height;
   }
+  if (cf == kCfControl) return ControlRecordLastHeight(value);
   return Internal("RecordLastHeight: not a state column family: " + std::string(cf));
 }
 

@@ -25,7 +25,13 @@ inline constexpr std::string_view kCfTransactions = "transactions";  // tx id ->
 inline constexpr std::string_view kCfAnchors = "anchors";    // height BE -> AnchorCommitment
 inline constexpr std::string_view kCfMeta = "meta";          // tip, accumulator, counters
 inline constexpr std::string_view kCfWriteSets = "writesets";  // height BE -> WriteSet
-inline constexpr std::string_view kStateCfs[] = {kCfAccounts, kCfPegIns, kCfPegOuts, kCfSigners};
+inline constexpr std::string_view kCfControl = "control";  // epochs, peg freeze (control_records.h)
+// Node-local flags (e.g. the emergency halt): NOT in the state root, never
+// verified, copied by checkpoints. Databases made before it get it on open.
+inline constexpr std::string_view kCfLocal = "local";
+// `control` was added later: an old database has it empty, which adds
+// nothing to the root, so old state roots are unchanged.
+inline constexpr std::string_view kStateCfs[] = {kCfAccounts, kCfPegIns, kCfPegOuts, kCfSigners, kCfControl};
 
 struct Account {
   uint64_t balance = 0;

@@ -27,6 +27,27 @@ struct StateDb::Impl {
   LtHash accumulator;  // equals meta/accumulator; only touched under apply_mu
   uint64_t tx_count = 0;
 
+  // The control CF, cached (guarded by control_mu; written only by Commit,
+  // under apply_mu): the stored epochs in number order, the latest freeze
+  // decision, and the history built on the genesis last asked for.
+  mutable std::mutex control_mu;
+  std::vector<FederationEpoch> stored_epochs;
+  std::optional<PegFreezeRecord> freeze;
+  // Immutable once built: readers keep their copy of the pointer while a
+  // commit installs a new one.
+  mutable std::shared_ptr<const FederationHistory> history;
+
+  Status LoadControl();
+  // The history over `genesis` (built once per genesis, cached) and the
+  // freeze decision, as of the committed tip.
+  struct Control {
+    std::shared_ptr<const FederationHistory> history;
+    std::optional<PegFreezeRecord> freeze;
+  };
+  Result<Control> CurrentControl(const Federation& genesis) const;
+  // Folds the control writes of a committed block into the caches.
+  Status RefreshControl(const std::map<BlockExecutor::Key, std::string>& writes);
+
   StateReader Reader() const {
     return [this](std::string_view cf, std::string_view key) { return rdb->Get(cf, key); };
   }
@@ -72,13 +93,111 @@ Result<std::unique_ptr<StateDb>> StateDb::Open(const std::string& dir, const Ope
     if (!DecodeU64(*last_anchor, &h)) return DataLoss("state db " + dir + ": malformed meta/last_anchor");
     impl->tip.last_anchor_height = h;
   }
+  RETURN_IF_ERROR(impl->LoadControl());
   return std::unique_ptr<StateDb>(new StateDb(std::move(impl)));
+}
+
+Status StateDb::Impl::LoadControl() {
+  rocksdb::ColumnFamilyHandle* cf = rdb->cf(kCfControl);
+  if (cf == nullptr) return Status::Ok();  // an older database opened read-only: no control records
+  rocksdb::ReadOptions ro;
+  std::unique_ptr<rocksdb::Iterator> it(rdb->db()->NewIterator(ro, cf));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    const std::string_view key(it->key().data(), it->key().size());
+    const std::string_view value(it->value().data(), it->value().size());
+    if (key == kControlPegsFrozen) {
+      ASSIGN_OR_RETURN(freeze, DecodePegFreezeRecord(value));
+      continue;
+    }
+    auto number = ParseEpochKey(key);
+    if (!number) return DataLoss("state db " + rdb->dir() + ": unknown control record \"" + HexEncode(key) + "\"");
+    ASSIGN_OR_RETURN(FederationEpoch e, DecodeEpochRecord(value));
+    if (e.number != *number || e.number != stored_epochs.size() + 1) {
+      return DataLoss("state db " + rdb->dir() + ": federation epoch records are not numbered 1, 2, ... (found " +
+                      std::to_string(*number) + " after " + std::to_string(stored_epochs.size()) + ")");
+    }
+    stored_epochs.push_back(std::move(e));
+  }
+  return FromRocks(it->status(), "reading the control records of " + rdb->dir());
+}
+
+Result<StateDb::Impl::Control> StateDb::Impl::CurrentControl(const Federation& genesis) const {
+  std::lock_guard<std::mutex> l(control_mu);
+  if (history && history->epochs().front().federation == genesis) return Control{history, freeze};
+  auto h = std::make_shared<FederationHistory>(genesis);
+  for (const auto& e : stored_epochs) {
+    Status st = h->Append(*e.change, e.change_height, e.change_tx_id);
+    if (!st.ok()) {
+      return FailedPrecondition("the chain's federation epoch " + std::to_string(e.number) + " (from height " +
+                                std::to_string(e.start_height) + ") does not follow from the configured genesis "
+                                "federation: " + st.message() +
+                                " (was federation.signers edited after a rotation? It must stay the genesis "
+                                "federation; the chain carries later epochs: see `ailee-cli federation show`)");
+    }
+  }
+  history = std::move(h);
+  return Control{history, freeze};
+}
+
+Status StateDb::Impl::RefreshControl(const std::map<BlockExecutor::Key, std::string>& writes) {
+  std::lock_guard<std::mutex> l(control_mu);
+  for (auto it = writes.lower_bound({std::string(kCfControl), ""}); it != writes.end() && it->first.first == kCfControl;
+       ++it) {
+    const std::string& key = it->first.second;
+    if (key == kControlPegsFrozen) {
+      ASSIGN_OR_RETURN(freeze, DecodePegFreezeRecord(it->second));
+      continue;
+    }
+    ASSIGN_OR_RETURN(FederationEpoch e, DecodeEpochRecord(it->second));
+    if (history && history->epochs().size() == stored_epochs.size() + 1) {
+      auto next = std::make_shared<FederationHistory>(*history);
+      RETURN_IF_ERROR(next->Append(*e.change, e.change_height, e.change_tx_id));
+      history = std::move(next);
+    } else {
+      history.reset();  // rebuilt on the next ask
+    }
+    stored_epochs.push_back(std::move(e));
+  }
+  return Status::Ok();
+}
+
+Result<FederationHistory> StateDb::Federations(const Federation& genesis) const {
+  ASSIGN_OR_RETURN(Impl::Control c, impl_->CurrentControl(genesis));
+  return *c.history;
+}
+
+std::optional<PegFreezeState> StateDb::PegsFrozen() const {
+  std::lock_guard<std::mutex> l(impl_->control_mu);
+  if (!impl_->freeze || !impl_->freeze->frozen) return std::nullopt;
+  return PegFreezeState{impl_->freeze->height, impl_->freeze->reason, impl_->freeze->operator_id};
+}
+
+Result<std::optional<std::string>> StateDb::GetLocal(std::string_view key) const {
+  return impl_->rdb->Get(kCfLocal, key);
+}
+
+Status StateDb::PutLocal(std::string_view key, std::string_view value) {
+  RETURN_IF_ERROR(impl_->CheckWritable());
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  return FromRocks(impl_->rdb->db()->Put(wo, impl_->rdb->cf(kCfLocal), rocksdb::Slice(key.data(), key.size()),
+                                         rocksdb::Slice(value.data(), value.size())),
+                   "writing local/" + std::string(key) + " in " + impl_->rdb->dir());
+}
+
+Status StateDb::DeleteLocal(std::string_view key) {
+  RETURN_IF_ERROR(impl_->CheckWritable());
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  return FromRocks(impl_->rdb->db()->Delete(wo, impl_->rdb->cf(kCfLocal), rocksdb::Slice(key.data(), key.size())),
+                   "deleting local/" + std::string(key) + " in " + impl_->rdb->dir());
 }
 
 ChainTip StateDb::Tip() const { return impl_->CurrentTip(); }
 
 Status StateDb::CheckTransaction(const Transaction& tx, const Federation& federation) const {
-  BlockExecutor exec(impl_->Reader(), federation, impl_->CurrentTip().height + 1);
+  ASSIGN_OR_RETURN(Impl::Control c, impl_->CurrentControl(federation));
+  BlockExecutor exec(impl_->Reader(), *c.history, c.freeze, impl_->CurrentTip().height + 1);
   return exec.Apply(tx);
 }
 
@@ -133,6 +252,7 @@ Status StateDb::Impl::Commit(const Block& block, const std::map<BlockExecutor::K
   RETURN_IF_ERROR(FromRocks(rdb->db()->Write(wo, &batch), "writing block " + std::to_string(h.height)));
 
   accumulator = new_acc;
+  RETURN_IF_ERROR(RefreshControl(writes).WithContext("block " + std::to_string(h.height) + " committed, but"));
   std::lock_guard<std::mutex> l(tip_mu);
   tx_count += block.transactions.size();
   tip.height = t.height;
@@ -179,12 +299,19 @@ Result<ProducedBlock> StateDb::ProduceBlock(std::vector<Transaction> txs, const 
   ProducedBlock out;
   BlockHeader& h = out.block.header;
   h.height = tip.height + 1;
-  BlockExecutor exec(d.Reader(), federation, h.height);
+  ASSIGN_OR_RETURN(Impl::Control control, d.CurrentControl(federation));
+  const FederationHistory& history = *control.history;
+  if (history.At(h.height).Find(signer_id) == nullptr) {
+    return FailedPrecondition("signer " + signer_id + " may not sign block " + std::to_string(h.height) + ": " +
+                              history.DescribeSigner(signer_id, h.height) + " (the epoch in force is " +
+                              std::to_string(history.EpochAt(h.height).number) + ")");
+  }
+  BlockExecutor exec(d.Reader(), history, control.freeze, h.height);
   for (size_t i = 0; i < txs.size(); ++i) {
     Status st = exec.Apply(txs[i]);
     if (st.ok()) {
       out.block.transactions.push_back(std::move(txs[i]));
-    } else if (st.code() == StatusCode::kInvalidArgument) {
+    } else if (st.code() == StatusCode::kInvalidArgument || st.code() == StatusCode::kFailedPrecondition) {
       out.rejected.push_back({i, TxId(txs[i]), st});
     } else {
       return st.WithContext("producing block " + std::to_string(h.height));
@@ -199,7 +326,7 @@ Result<ProducedBlock> StateDb::ProduceBlock(std::vector<Transaction> txs, const 
   const crypto::Hash256 hash = h.Hash();
   ASSIGN_OR_RETURN(h.signature, sign(crypto::HashToString(hash)));
   // Catch a key/id mix-up here rather than producing blocks no follower accepts.
-  RETURN_IF_ERROR(CheckBlockSignature(h, federation).WithContext("signer key does not match federation entry"));
+  RETURN_IF_ERROR(CheckBlockSignature(h, history).WithContext("signer key does not match federation entry"));
   if (commitment_interval > 0 && h.height % commitment_interval == 0) {
     ASSIGN_OR_RETURN(out.block.anchor, MakeAnchor(h.height, hash, h.state_root, sign, signer_id));
   }
@@ -223,7 +350,9 @@ Status StateDb::ApplyBlock(const Block& block, const Federation& federation, uin
                            crypto::HashToHex(tip.block_hash));
   }
   if (h.timestamp_ms < tip.timestamp_ms) return InvalidArgument(where + "timestamp goes back in time");
-  RETURN_IF_ERROR(CheckBlockSignature(h, federation));
+  ASSIGN_OR_RETURN(Impl::Control control, d.CurrentControl(federation));
+  const FederationHistory& history = *control.history;
+  RETURN_IF_ERROR(CheckBlockSignature(h, history));
   if (TxRoot(block.transactions) != h.tx_root) return InvalidArgument(where + "tx_root does not match its transactions");
   RETURN_IF_ERROR(d.CheckAnchorPresence(block, commitment_interval));
   const crypto::Hash256 hash = h.Hash();
@@ -232,14 +361,17 @@ Status StateDb::ApplyBlock(const Block& block, const Federation& federation, uin
     if (a.height != h.height || a.block_hash != hash || a.state_root != h.state_root) {
       return InvalidArgument(where + "anchor commitment does not commit to this block");
     }
-    Status st = CheckAnchor(a, &federation);
+    Status st = CheckAnchor(a, &history.At(h.height));
     if (!st.ok()) return InvalidArgument(where + st.message());
   }
-  BlockExecutor exec(d.Reader(), federation, h.height);
+  BlockExecutor exec(d.Reader(), history, control.freeze, h.height);
   for (size_t i = 0; i < block.transactions.size(); ++i) {
     Status st = exec.Apply(block.transactions[i]);
     if (!st.ok()) {
-      return Status(st.code(), where + "transaction " + std::to_string(i) + " (" +
+      // A peg tx while frozen, or a freeze that changes nothing, makes the
+      // block invalid like any other invalid transaction.
+      const StatusCode code = st.code() == StatusCode::kFailedPrecondition ? StatusCode::kInvalidArgument : st.code();
+      return Status(code, where + "transaction " + std::to_string(i) + " (" +
                                    crypto::HashToHex(TxId(block.transactions[i])) + ") is invalid: " + st.message());
     }
   }
@@ -343,9 +475,9 @@ Stats StateDb::GetStats() const {
     s.total_transactions = impl_->tx_count;
   }
   for (auto cf : {kCfBlocks, kCfTransactions, kCfAccounts, kCfPegIns, kCfPegOuts, kCfSigners, kCfAnchors, kCfMeta,
-                  kCfWriteSets}) {
+                  kCfWriteSets, kCfControl}) {
     uint64_t v = 0;
-    if (db.db()->GetIntProperty(db.cf(cf), "rocksdb.live-sst-files-size", &v)) s.live_data_bytes += v;
+    if (db.cf(cf) != nullptr && db.db()->GetIntProperty(db.cf(cf), "rocksdb.live-sst-files-size", &v)) s.live_data_bytes += v;
   }
   rocksdb::VectorLogPtr wals;
   if (db.db()->GetSortedWalFiles(wals).ok()) {

@@ -1,8 +1,17 @@
 // StateDb: the L2 node's state database (RocksDB underneath, never exposed).
 //
 // Contents: blocks, transactions, the state (accounts, peg-ins, peg-outs,
-// federation signer nonces), anchor commitments, per-block write sets and the
-// state-root accumulator. Formats: docs/state-format.md.
+// federation signer nonces, and the `control` records: federation epochs and
+// the peg freeze), anchor commitments, per-block write sets, the state-root
+// accumulator, and node-local flags outside the state (`local`). Formats:
+// docs/state-format.md.
+//
+// Federations: every `const Federation& federation` parameter is the
+// GENESIS federation (the config's). Later epochs come from the chain's
+// federation_change transactions; blocks, anchors and peg-ins at height H
+// are checked against the epoch in force at H. The epochs and the freeze are
+// cached in memory (refreshed on commit), so the block path never reads the
+// control column family.
 //
 // Crash behaviour: each block -- state writes, block, transactions, write set,
 // anchor, accumulator and tip -- is one RocksDB WriteBatch written with
@@ -24,13 +33,16 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/status.h"
 #include "crypto/asymmetric.h"
 #include "crypto/hash.h"
 #include "state/block.h"
+#include "state/control_records.h"
 #include "state/federation.h"
+#include "state/federation_history.h"
 #include "state/records.h"
 #include "state/transaction.h"
 
@@ -161,6 +173,21 @@ class StateDb {
   // compares the from-scratch root with the persisted accumulator and the tip
   // header. Cost O(state size); for verification, not the block path.
   Result<StateRootCheck> RecomputeStateRoot() const;
+
+  // Genesis + the chain's epochs (each re-checked against the one before).
+  // kFailedPrecondition when epoch 1 does not replace `genesis` (the
+  // config's federation was edited after a rotation).
+  Result<FederationHistory> Federations(const Federation& genesis) const;
+  // Set while peg-ins and peg-outs are frozen (as of the committed tip).
+  std::optional<PegFreezeState> PegsFrozen() const;
+
+  // Node-local flags (the `local` column family): not in the state root, not
+  // verified, copied by checkpoints. PutLocal/DeleteLocal are synced writes
+  // (kFailedPrecondition when open read-only); GetLocal of a database made
+  // before `local` existed reads nothing.
+  Result<std::optional<std::string>> GetLocal(std::string_view key) const;
+  Status PutLocal(std::string_view key, std::string_view value);
+  Status DeleteLocal(std::string_view key);
 
   const std::string& dir() const;
 

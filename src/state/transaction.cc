@@ -4,9 +4,16 @@
 
 #include "base/hex.h"
 #include "state/encoding.h"
+#include "state/internal/json_fields.h"
 
 namespace ailee::state {
 namespace {
+
+using internal::CheckFields;
+using internal::JsonBool;
+using internal::JsonHex;
+using internal::JsonString;
+using internal::JsonU64;
 
 constexpr std::string_view kTxDomain = "ailee.tx.v1";
 
@@ -25,53 +32,40 @@ Status CheckKey(std::string_view value, std::string_view field) {
   return Status::Ok();
 }
 
-// JSON field helpers: each names the field in its error.
-Result<std::string> JsonString(const nlohmann::json& j, const char* field) {
-  auto it = j.find(field);
-  if (it == j.end()) return InvalidArgument(std::string("missing field \"") + field + "\"");
-  if (!it->is_string()) return InvalidArgument(std::string("field \"") + field + "\" must be a string");
-  return it->get<std::string>();
-}
-
-Result<std::string> JsonHex(const nlohmann::json& j, const char* field, size_t want_bytes) {
-  ASSIGN_OR_RETURN(std::string text, JsonString(j, field));
-  auto raw = HexDecode(text);
-  if (!raw) return InvalidArgument(std::string("field \"") + field + "\" is not valid hex");
-  if (want_bytes != 0 && raw->size() != want_bytes) {
-    return InvalidArgument(std::string("field \"") + field + "\" must be " + std::to_string(want_bytes * 2) +
-                           " hex chars, got " + std::to_string(text.size()));
+Status CheckControlShape(const Transaction& tx) {
+  const std::string name(TxTypeName(tx.type));
+  if (tx.amount != 0 || tx.nonce != 0 || !tx.from.empty() || !tx.to.empty() || !tx.memo.empty() ||
+      !tx.signer_id.empty() || !tx.btc_txid.empty() || !tx.btc_address.empty() || !tx.signature.empty()) {
+    return InvalidArgument(name + ": a control record carries fields of a value transaction");
   }
-  return *raw;
-}
-
-Result<uint64_t> JsonU64(const nlohmann::json& j, const char* field) {
-  auto it = j.find(field);
-  if (it == j.end()) return InvalidArgument(std::string("missing field \"") + field + "\"");
-  // nlohmann stores non-negative integers that fit in 64 bits as unsigned;
-  // anything larger becomes a float, negatives become signed.
-  if (!it->is_number_unsigned()) {
-    return InvalidArgument(std::string("field \"") + field +
-                           "\" must be an unsigned 64-bit integer (overflow, negative or not a number)");
+  if (tx.type == TxType::kFederationChange) {
+    if (!tx.federation_change || tx.peg_freeze) return InvalidArgument(name + ": must carry exactly a change");
+    return CheckChangeShape(*tx.federation_change);
   }
-  return it->get<uint64_t>();
-}
-
-Status CheckFields(const nlohmann::json& j, std::initializer_list<std::string_view> allowed) {
-  for (auto it = j.begin(); it != j.end(); ++it) {
-    bool ok = it.key() == "type" || it.key() == "id";
-    for (auto a : allowed) ok = ok || it.key() == a;
-    if (!ok) return InvalidArgument("unknown field \"" + it.key() + "\"");
+  if (!tx.peg_freeze || tx.federation_change) return InvalidArgument(name + ": must carry exactly a freeze record");
+  const PegFreeze& f = *tx.peg_freeze;
+  if (f.reason.empty()) return InvalidArgument("reason is required: say why, it is audited");
+  if (f.reason.size() > kMaxChangeReasonBytes) {
+    return InvalidArgument(name + ": reason exceeds " + std::to_string(kMaxChangeReasonBytes) + " bytes");
+  }
+  if (f.operator_id.size() > kMaxChangeOperatorBytes) {
+    return InvalidArgument(name + ": operator exceeds " + std::to_string(kMaxChangeOperatorBytes) + " bytes");
   }
   return Status::Ok();
 }
 
 }  // namespace
 
+bool IsControlTx(TxType type) { return type == TxType::kFederationChange || type == TxType::kPegFreeze; }
+bool IsPegTx(TxType type) { return type == TxType::kPegIn || type == TxType::kPegOut; }
+
 std::string_view TxTypeName(TxType type) {
   switch (type) {
     case TxType::kTransfer: return "transfer";
     case TxType::kPegIn: return "peg_in";
     case TxType::kPegOut: return "peg_out";
+    case TxType::kFederationChange: return "federation_change";
+    case TxType::kPegFreeze: return "peg_freeze";
   }
   return "unknown";
 }
@@ -99,6 +93,14 @@ std::string SigningBytes(const Transaction& tx) {
       PutBytes(&out, tx.btc_address);
       PutU64(&out, tx.amount);
       PutU64(&out, tx.nonce);
+      break;
+    case TxType::kFederationChange:
+      PutBytes(&out, tx.federation_change ? EncodeFederationChange(*tx.federation_change) : std::string());
+      break;
+    case TxType::kPegFreeze:
+      PutU8(&out, tx.peg_freeze && tx.peg_freeze->frozen ? 1 : 0);
+      PutBytes(&out, tx.peg_freeze ? tx.peg_freeze->reason : std::string());
+      PutBytes(&out, tx.peg_freeze ? tx.peg_freeze->operator_id : std::string());
       break;
   }
   return out;
@@ -138,6 +140,24 @@ Result<Transaction> DecodeTransaction(std::string_view bytes) {
       r.U64(&tx.amount);
       r.U64(&tx.nonce);
       break;
+    case TxType::kFederationChange: {
+      std::string change;
+      if (!r.Bytes(&change, 1u << 22)) return DataLoss("transaction: truncated federation change");
+      auto decoded = DecodeFederationChange(change);
+      if (!decoded.ok()) return DataLoss("transaction: " + decoded.status().message());
+      tx.federation_change = std::move(*decoded);
+      break;
+    }
+    case TxType::kPegFreeze: {
+      PegFreeze f;
+      uint8_t frozen = 2;
+      if (!r.U8(&frozen) || frozen > 1) return DataLoss("transaction: malformed peg freeze");
+      f.frozen = frozen == 1;
+      r.Bytes(&f.reason, kMaxChangeReasonBytes);
+      r.Bytes(&f.operator_id, kMaxChangeOperatorBytes);
+      tx.peg_freeze = std::move(f);
+      break;
+    }
     default:
       return DataLoss("transaction: unknown type " + std::to_string(type));
   }
@@ -149,6 +169,10 @@ Result<Transaction> DecodeTransaction(std::string_view bytes) {
 crypto::Hash256 TxId(const Transaction& tx) { return crypto::Sha256(EncodeTransaction(tx)); }
 
 Status CheckShape(const Transaction& tx) {
+  if (IsControlTx(tx.type)) return CheckControlShape(tx);
+  if (tx.federation_change || tx.peg_freeze) {
+    return InvalidArgument(std::string(TxTypeName(tx.type)) + ": carries a control record");
+  }
   if (tx.amount == 0) return InvalidArgument("amount: must be greater than zero");
   switch (tx.type) {
     case TxType::kTransfer:
@@ -192,6 +216,7 @@ Status CheckShape(const Transaction& tx) {
 
 Status CheckSignature(const Transaction& tx, const Federation& federation) {
   RETURN_IF_ERROR(CheckShape(tx));
+  if (IsControlTx(tx.type)) return Status::Ok();
   const std::string msg = SigningBytes(tx);
   if (tx.type == TxType::kPegIn) {
     const crypto::PublicKey* key = federation.Find(tx.signer_id);
@@ -210,6 +235,16 @@ Status CheckSignature(const Transaction& tx, const Federation& federation) {
 nlohmann::json TransactionToJson(const Transaction& tx) {
   nlohmann::json j;
   j["type"] = TxTypeName(tx.type);
+  if (tx.type == TxType::kFederationChange && tx.federation_change) {
+    j["change"] = FederationChangeToJson(*tx.federation_change);
+    return j;
+  }
+  if (tx.type == TxType::kPegFreeze && tx.peg_freeze) {
+    j["frozen"] = tx.peg_freeze->frozen;
+    j["reason"] = tx.peg_freeze->reason;
+    j["operator"] = tx.peg_freeze->operator_id;
+    return j;
+  }
   switch (tx.type) {
     case TxType::kTransfer:
       j["from"] = HexEncode(tx.from);
@@ -224,6 +259,9 @@ nlohmann::json TransactionToJson(const Transaction& tx) {
     case TxType::kPegOut:
       j["from"] = HexEncode(tx.from);
       j["btc_address"] = tx.btc_address;
+      break;
+    case TxType::kFederationChange:
+    case TxType::kPegFreeze:
       break;
   }
   j["amount"] = tx.amount;
@@ -255,6 +293,20 @@ Result<Transaction> TransactionFromJson(const nlohmann::json& j) {
     RETURN_IF_ERROR(CheckFields(j, {"from", "btc_address", "amount", "nonce", "signature"}));
     ASSIGN_OR_RETURN(tx.from, JsonHex(j, "from", 32));
     ASSIGN_OR_RETURN(tx.btc_address, JsonString(j, "btc_address"));
+  } else if (type == "federation_change") {
+    RETURN_IF_ERROR(CheckFields(j, {"change"}));
+    auto change = j.find("change");
+    if (change == j.end()) return InvalidArgument("missing field \"change\"");
+    ASSIGN_OR_RETURN(FederationChange c, FederationChangeFromJson(*change));
+    return MakeFederationChangeTx(std::move(c));
+  } else if (type == "peg_freeze") {
+    RETURN_IF_ERROR(CheckFields(j, {"frozen", "reason", "operator"}));
+    ASSIGN_OR_RETURN(bool frozen, JsonBool(j, "frozen"));
+    ASSIGN_OR_RETURN(std::string reason, JsonString(j, "reason"));
+    ASSIGN_OR_RETURN(std::string op, JsonString(j, "operator"));
+    tx = MakePegFreezeTx(frozen, std::move(reason), std::move(op));
+    RETURN_IF_ERROR(CheckShape(tx));
+    return tx;
   } else {
     return InvalidArgument("field \"type\": unknown transaction type \"" + type + "\"");
   }
@@ -307,6 +359,20 @@ Result<Transaction> MakePegIn(const crypto::PrivateKey& signer, std::string sign
   tx.btc_txid = std::string(btc_txid);
   tx.nonce = nonce;
   ASSIGN_OR_RETURN(tx.signature, signer.Sign(SigningBytes(tx)));
+  return tx;
+}
+
+Transaction MakeFederationChangeTx(FederationChange change) {
+  Transaction tx;
+  tx.type = TxType::kFederationChange;
+  tx.federation_change = std::move(change);
+  return tx;
+}
+
+Transaction MakePegFreezeTx(bool frozen, std::string reason, std::string operator_id) {
+  Transaction tx;
+  tx.type = TxType::kPegFreeze;
+  tx.peg_freeze = PegFreeze{frozen, std::move(reason), std::move(operator_id)};
   return tx;
 }
 

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -18,11 +19,29 @@
 #include "crypto/ed25519.h"
 #include "crypto/hash.h"
 #include "state/federation.h"
+#include "state/federation_change.h"
 
 namespace ailee::state {
 
-enum class TxType : uint8_t { kTransfer = 1, kPegIn = 2, kPegOut = 3 };
-std::string_view TxTypeName(TxType type);  // "transfer", "peg_in", "peg_out"
+// kFederationChange and kPegFreeze are control records: no amount, nonce
+// or signature of their own. Their authority is the block signature (the
+// leader adds them only on an authenticated admin request) plus, for a
+// federation change, its approvals (federation_change.h), checked against
+// the chain's state when the block is built, applied and verified.
+enum class TxType : uint8_t { kTransfer = 1, kPegIn = 2, kPegOut = 3, kFederationChange = 4, kPegFreeze = 5 };
+// "transfer", "peg_in", "peg_out", "federation_change", "peg_freeze"
+std::string_view TxTypeName(TxType type);
+bool IsControlTx(TxType type);
+bool IsPegTx(TxType type);  // peg_in, peg_out: what a freeze stops
+
+// Freeze (frozen = true) or unfreeze peg-ins and peg-outs from the next
+// transaction on. reason: 1..kMaxChangeReasonBytes; operator <= kMaxChangeOperatorBytes.
+struct PegFreeze {
+  bool frozen = true;
+  std::string reason;
+  std::string operator_id;
+  bool operator==(const PegFreeze&) const = default;
+};
 
 inline constexpr size_t kMaxMemoBytes = 4096;
 inline constexpr size_t kMaxBtcAddressBytes = 100;
@@ -38,12 +57,16 @@ struct Transaction {
   std::string signer_id;    // peg_in: federation signer id
   std::string btc_txid;     // peg_in: 32 bytes, in the order the hex was given
   std::string btc_address;  // peg_out: printable ASCII, <= kMaxBtcAddressBytes
-  std::string signature;    // Ed25519 (64 bytes) or, for peg_in, the signer key's scheme
+  std::string signature;    // Ed25519 (64 bytes) or, for peg_in, the signer key's scheme; empty for control records
+  std::optional<FederationChange> federation_change;  // kFederationChange only
+  std::optional<PegFreeze> peg_freeze;                // kPegFreeze only
 
   bool operator==(const Transaction&) const = default;
 };
 
 // The bytes that are signed: "ailee.tx.v1" || type || fields (see docs).
+// Control records: "ailee.tx.v1" || type || their payload (nothing signs it
+// on its own; it is hashed into the tx id and the block's tx root).
 std::string SigningBytes(const Transaction& tx);
 // SigningBytes || u32 len || signature. The stored and hashed form.
 std::string EncodeTransaction(const Transaction& tx);
@@ -56,12 +79,17 @@ crypto::Hash256 TxId(const Transaction& tx);
 // kInvalidArgument naming the field.
 Status CheckShape(const Transaction& tx);
 // CheckShape + signature. peg_in needs `federation` to find signer_id's key.
+// Control records: CheckShape only (their authority is checked by StateDb).
 Status CheckSignature(const Transaction& tx, const Federation& federation);
 
 // JSON as accepted by POST /v1/tx:
 //   {"type":"transfer","from":hex64,"to":hex64,"amount":u64,"nonce":u64,"memo":"..","signature":hex}
 //   {"type":"peg_in","signer":"id","to":hex64,"amount":u64,"btc_txid":hex64,"nonce":u64,"signature":hex}
 //   {"type":"peg_out","from":hex64,"btc_address":"..","amount":u64,"nonce":u64,"signature":hex}
+//   {"type":"federation_change","change":FederationChangeToJson}
+//   {"type":"peg_freeze","frozen":bool,"reason":"..","operator":".."}
+// (POST /v1/tx refuses the two control types: they go through the admin
+// endpoints.)
 // FromJson checks presence and types (kInvalidArgument naming the field) and
 // CheckShape; it does not verify the signature.
 nlohmann::json TransactionToJson(const Transaction& tx);
@@ -75,6 +103,9 @@ Transaction MakePegOut(const crypto::Ed25519KeyPair& from, std::string btc_addre
                        uint64_t nonce);
 Result<Transaction> MakePegIn(const crypto::PrivateKey& signer, std::string signer_id, std::string_view to,
                               uint64_t amount, std::string_view btc_txid, uint64_t nonce);
+
+Transaction MakeFederationChangeTx(FederationChange change);
+Transaction MakePegFreezeTx(bool frozen, std::string reason, std::string operator_id);
 
 // Account ids are the lowercase hex of the 32-byte public key.
 std::string AccountIdHex(std::string_view public_key);

@@ -382,6 +382,7 @@ void Verifier::Localize() {
     }
   }
   for (auto cf : kStateCfs) {
+    if (db_.cf(cf) == nullptr) continue;  // added later, absent from an older database: empty
     std::unique_ptr<rocksdb::Iterator> it(db_.db()->NewIterator(ro, db_.cf(cf)));
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
       std::string key = Sv(it->key()), value = Sv(it->value());

@@ -34,6 +34,12 @@ Status DeleteRawValue(const std::string& dir, std::string_view cf, std::string_v
   return FromRocks(db->db()->Delete(wo, h, rocksdb::Slice(key.data(), key.size())), "tamper: deleting value");
 }
 
+Status DropColumnFamily(const std::string& dir, std::string_view cf) {
+  ASSIGN_OR_RETURN(auto db, RocksDb::Open(dir, /*read_only=*/false, /*create_if_missing=*/false));
+  ASSIGN_OR_RETURN(auto* h, Cf(*db, cf));
+  return FromRocks(db->db()->DropColumnFamily(h), "tamper: dropping column family");
+}
+
 Status SetAccountBalance(const std::string& dir, const std::string& account_id_hex, uint64_t balance) {
   ASSIGN_OR_RETURN(std::string key, ParseAccountId(account_id_hex));
   Account account;

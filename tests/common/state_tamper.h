@@ -24,5 +24,8 @@ Status OverwriteRawValue(const std::string& dir, std::string_view cf, std::strin
 Status SetAccountBalance(const std::string& dir, const std::string& account_id_hex, uint64_t balance);
 // Deletes a raw key.
 Status DeleteRawValue(const std::string& dir, std::string_view cf, std::string_view key);
+// Drops a whole column family: with "control" and "local", turns a database
+// into one made before they existed.
+Status DropColumnFamily(const std::string& dir, std::string_view cf);
 
 }  // namespace ailee::state::tamper

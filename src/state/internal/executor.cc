@@ -20,13 +20,22 @@ Result<std::optional<std::string>> BlockExecutor::Get(std::string_view cf, std::
 }
 
 Status BlockExecutor::Apply(const Transaction& tx) {
-  RETURN_IF_ERROR(CheckSignature(tx, federation_));
+  RETURN_IF_ERROR(CheckSignature(tx, history_.At(height_)));
+  if (IsPegTx(tx.type) && Frozen()) {
+    return FailedPrecondition("peg-ins and peg-outs are frozen since height " + std::to_string(freeze_->height) +
+                              " (reason: " + freeze_->reason + "); transfers continue");
+  }
   // Writes go to a scratch map first so a failing check leaves writes_ as is.
   std::map<Key, std::string> out;
   switch (tx.type) {
     case TxType::kTransfer: RETURN_IF_ERROR(ApplyTransfer(tx, &out)); break;
     case TxType::kPegIn: RETURN_IF_ERROR(ApplyPegIn(tx, &out)); break;
     case TxType::kPegOut: RETURN_IF_ERROR(ApplyPegOut(tx, &out)); break;
+    case TxType::kFederationChange:
+      RETURN_IF_ERROR(ApplyFederationChange(tx, &out));
+      changed_federation_ = true;
+      break;
+    case TxType::kPegFreeze: RETURN_IF_ERROR(ApplyPegFreeze(tx, &out)); break;
   }
   for (auto& [k, v] : out) writes_[k] = std::move(v);
   return Status::Ok();
@@ -104,6 +113,37 @@ Status BlockExecutor::ApplyPegOut(const Transaction& tx, std::map<Key, std::stri
   PegOutRecord rec{tx.from, tx.btc_address, tx.amount, height_};
   (*out)[Key(kCfAccounts, tx.from)] = EncodeAccount(sender);
   (*out)[Key(kCfPegOuts, crypto::HashToString(TxId(tx)))] = EncodePegOut(rec);
+  return Status::Ok();
+}
+
+Status BlockExecutor::ApplyFederationChange(const Transaction& tx, std::map<Key, std::string>* out) const {
+  if (changed_federation_) {
+    return InvalidArgument("federation change: block " + std::to_string(height_) +
+                           " already carries a federation change (one per block)");
+  }
+  const FederationChange& change = *tx.federation_change;
+  RETURN_IF_ERROR(history_.CheckNext(change, height_));
+  FederationEpoch e;
+  e.number = history_.Current().number + 1;
+  e.start_height = height_ + 1;
+  e.federation = change.incoming;
+  e.change = change;
+  e.change_height = height_;
+  e.change_tx_id = TxId(tx);
+  (*out)[Key(kCfControl, EpochKey(e.number))] = EncodeEpochRecord(e);
+  return Status::Ok();
+}
+
+Status BlockExecutor::ApplyPegFreeze(const Transaction& tx, std::map<Key, std::string>* out) {
+  const PegFreeze& f = *tx.peg_freeze;
+  if (f.frozen && Frozen()) {
+    return FailedPrecondition("peg-ins and peg-outs are already frozen since height " +
+                              std::to_string(freeze_->height) + " (reason: " + freeze_->reason + ")");
+  }
+  if (!f.frozen && !Frozen()) return FailedPrecondition("peg-ins and peg-outs are not frozen");
+  PegFreezeRecord record{f.frozen, height_, f.reason, f.operator_id};
+  (*out)[Key(kCfControl, std::string(kControlPegsFrozen))] = EncodePegFreezeRecord(record);
+  freeze_ = std::move(record);
   return Status::Ok();
 }
 

@@ -12,7 +12,8 @@
 #include <utility>
 
 #include "base/status.h"
-#include "state/federation.h"
+#include "state/control_records.h"
+#include "state/federation_history.h"
 #include "state/records.h"
 #include "state/transaction.h"
 
@@ -25,12 +26,18 @@ class BlockExecutor {
  public:
   using Key = std::pair<std::string, std::string>;  // (cf, key)
 
-  BlockExecutor(StateReader reader, const Federation& federation, uint64_t height)
-      : reader_(std::move(reader)), federation_(federation), height_(height) {}
+  // `history`: the federation epochs as of the committed state (block
+  // `height` is signed under history.At(height)); `freeze`: the committed
+  // peg freeze decision, if any. Both must outlive the executor.
+  BlockExecutor(StateReader reader, const FederationHistory& history, std::optional<PegFreezeRecord> freeze,
+                uint64_t height)
+      : reader_(std::move(reader)), history_(history), freeze_(std::move(freeze)), height_(height) {}
 
-  // Checks `tx` (signature, nonce, balance, duplicates) against the evolving
-  // state. On success its writes are recorded; on failure (kInvalidArgument
-  // naming the field, or a read error) nothing changes.
+  // Checks `tx` (signature, nonce, balance, duplicates, the freeze, a
+  // federation change's authorisation) against the evolving state. On
+  // success its writes are recorded; on failure (kInvalidArgument naming the
+  // field, kFailedPrecondition for a peg tx while frozen or a freeze that
+  // changes nothing, or a read error) nothing changes.
   Status Apply(const Transaction& tx);
 
   // Final values of every state key written so far, sorted by (cf, key).
@@ -43,10 +50,15 @@ class BlockExecutor {
   Status ApplyTransfer(const Transaction& tx, std::map<Key, std::string>* out) const;
   Status ApplyPegIn(const Transaction& tx, std::map<Key, std::string>* out) const;
   Status ApplyPegOut(const Transaction& tx, std::map<Key, std::string>* out) const;
+  Status ApplyFederationChange(const Transaction& tx, std::map<Key, std::string>* out) const;
+  Status ApplyPegFreeze(const Transaction& tx, std::map<Key, std::string>* out);
+  bool Frozen() const { return freeze_ && freeze_->frozen; }
 
   StateReader reader_;
-  const Federation& federation_;
+  const FederationHistory& history_;
+  std::optional<PegFreezeRecord> freeze_;  // as of the last applied transaction
   uint64_t height_;
+  bool changed_federation_ = false;  // one federation change per block
   std::map<Key, std::string> writes_;
 };
 

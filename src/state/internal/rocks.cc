@@ -26,9 +26,15 @@ const std::vector<std::string>& AllCfs() {
   static const std::vector<std::string> kAll = {
       std::string(rocksdb::kDefaultColumnFamilyName), std::string(kCfBlocks),   std::string(kCfTransactions),
       std::string(kCfAccounts), std::string(kCfPegIns), std::string(kCfPegOuts),  std::string(kCfSigners),
-      std::string(kCfAnchors),  std::string(kCfMeta),   std::string(kCfWriteSets)};
+      std::string(kCfAnchors),  std::string(kCfMeta),   std::string(kCfWriteSets), std::string(kCfControl),
+      std::string(kCfLocal)};
   return kAll;
 }
+
+// Column families added after the first release: a read-only open of an
+// older database (a checkpoint, a restored backup) finds them missing and
+// reads them as empty; a read-write open creates them.
+bool AddedLater(std::string_view name) { return name == kCfControl || name == kCfLocal; }
 
 bool Supported(rocksdb::CompressionType t) {
   auto all = rocksdb::GetSupportedCompressions();
@@ -248,7 +254,7 @@ Result<std::unique_ptr<RocksDb>> RocksDb::OpenHere(const std::string& dir, bool 
   out->read_only_ = read_only;
   rocksdb::DBOptions dbo = DbOptions(create_if_missing && !read_only);
   std::vector<rocksdb::ColumnFamilyDescriptor> descs;
-  for (const auto& name : AllCfs()) descs.emplace_back(name, CfOptions());
+  std::vector<std::string> open_cfs = AllCfs();
   if (fs::Exists(fs::JoinPath(dir, "CURRENT"))) {
     std::vector<std::string> existing;
     RETURN_IF_ERROR(FromRocks(rocksdb::DB::ListColumnFamilies(dbo, dir, &existing), "listing column families of " + dir));
@@ -258,13 +264,18 @@ Result<std::unique_ptr<RocksDb>> RocksDb::OpenHere(const std::string& dir, bool 
       }
     }
     if (read_only) {
+      open_cfs.clear();
       for (const auto& name : AllCfs()) {
-        if (std::find(existing.begin(), existing.end(), name) == existing.end()) {
+        const bool present = std::find(existing.begin(), existing.end(), name) != existing.end();
+        if (present) {
+          open_cfs.push_back(name);
+        } else if (!AddedLater(name)) {
           return DataLoss("state db " + dir + ": column family \"" + name + "\" is missing");
         }
       }
     }
   }
+  for (const auto& name : open_cfs) descs.emplace_back(name, CfOptions());
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s = read_only ? rocksdb::DB::OpenForReadOnly(dbo, dir, descs, &handles, &raw)
@@ -315,10 +326,15 @@ rocksdb::ColumnFamilyHandle* RocksDb::cf(std::string_view name) const {
 
 Result<std::optional<std::string>> RocksDb::Get(std::string_view cf_name, std::string_view key,
                                                 const rocksdb::Snapshot* snap) const {
+  rocksdb::ColumnFamilyHandle* handle = cf(cf_name);
+  if (handle == nullptr) {
+    if (AddedLater(cf_name)) return std::optional<std::string>();  // an older database, opened read-only
+    return Internal("reading " + std::string(cf_name) + ": no such column family");
+  }
   rocksdb::ReadOptions ro;
   ro.snapshot = snap;
   std::string value;
-  rocksdb::Status s = db_->Get(ro, cf(cf_name), rocksdb::Slice(key.data(), key.size()), &value);
+  rocksdb::Status s = db_->Get(ro, handle, rocksdb::Slice(key.data(), key.size()), &value);
   if (s.IsNotFound()) return std::optional<std::string>();
   RETURN_IF_ERROR(FromRocks(s, "reading " + std::string(cf_name)));
   return std::optional<std::string>(std::move(value));
@@ -358,6 +374,7 @@ Result<ScanResult> ScanStateAccumulator(const RocksDb& db, const rocksdb::Snapsh
   };
   std::vector<Range> ranges;
   for (auto cf : kStateCfs) {
+    if (db.cf(cf) == nullptr) continue;  // added later, absent from an older read-only database: empty
     ranges.push_back({cf, "", std::string(1, '\x80')});
     ranges.push_back({cf, std::string(1, '\x80'), ""});
   }
