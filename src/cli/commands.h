@@ -35,6 +35,8 @@ void SetUpRepoStatusSubcommand(CLI::App& repo, Session& session);
 void SetUpCheckCommand(CLI::App& parent, Session& session);
 // cmd_drill.cc: recovery drills in a sandbox (ops/drill/drill.h).
 void SetUpDrillCommand(CLI::App& parent, Session& session);
+// cmd_emergency.cc: halt/resume and the peg freeze (ops/emergency/emergency.h).
+void SetUpEmergencyCommand(CLI::App& parent, Session& session);
 // cmd_federation.cc: federation propose|sign|apply|show (ops/federation/).
 void SetUpFederationCommand(CLI::App& parent, Session& session);
 // cmd_keys.cc

@@ -38,6 +38,7 @@ constexpr CommandEntry kCommands[] = {
     {"", SetUpCopyCommand},
     {"", SetUpArchiveCommand},
     {"", SetUpDrillCommand},
+    {"", SetUpEmergencyCommand},
     {"", SetUpCheckCommand},
     {"", SetUpKeysCommand},
     {"", SetUpFederationCommand},

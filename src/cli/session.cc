@@ -6,6 +6,7 @@
 #include "base/fs.h"
 #include "base/hint.h"
 #include "base/user_name.h"
+#include "config/node_access.h"
 
 namespace ailee::cli {
 
@@ -90,6 +91,12 @@ Result<std::unique_ptr<audit::AuditLog>> OpenAuditLogAt(const std::string& path)
                                     std::string(config::kDefaultAuditLog) + "); operations are not run unaudited");
   }
   return log;
+}
+
+std::string NodeUrlFor(Session& s, const std::string& url) {
+  if (!url.empty()) return url;
+  const config::NodeConfig* cfg = s.config_if_loaded();
+  return cfg ? config::NodeUrl(*cfg) : "http://127.0.0.1:8545";
 }
 
 Result<state::Federation> FederationOf(const config::NodeConfig& cfg) {

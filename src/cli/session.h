@@ -78,6 +78,9 @@ class Session {
 std::string AuditLogPath(const GlobalOptions& g, const config::NodeConfig* cfg, const std::string& option);
 // Opens it, with what to do when that fails as context.
 Result<std::unique_ptr<audit::AuditLog>> OpenAuditLogAt(const std::string& path);
+// A node's API URL: `url` (a command's --url) when given, else the config's
+// node.listen, else the default listen address.
+std::string NodeUrlFor(Session& s, const std::string& url);
 // The federation a config names (its keys and threshold).
 Result<state::Federation> FederationOf(const config::NodeConfig& cfg);
 

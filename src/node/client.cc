@@ -12,15 +12,18 @@ Status StatusFromHttp(const std::string& url, const std::string& path, const htt
   }
   if (res->status >= 200 && res->status < 300) return Status::Ok();
   std::string detail = res->body;
+  std::string code;  // the node's StatusCodeName, when it sent one
   try {
     auto j = nlohmann::json::parse(res->body);
     if (j.contains("error")) detail = j["error"].get<std::string>();
+    if (j.contains("code") && j["code"].is_string()) code = j["code"].get<std::string>();
   } catch (...) {
   }
   std::string msg = url + path + " answered HTTP " + std::to_string(res->status) + ": " + detail;
   if (res->status == 404) return NotFound(msg);
   if (res->status == 401 || res->status == 403) return PermissionDenied(msg);
-  if (res->status == 409) return AlreadyExists(msg);
+  // 409 is both "exists" and "wrong state" (already halted, a follower).
+  if (res->status == 409) return code == "failed precondition" ? FailedPrecondition(msg) : AlreadyExists(msg);
   if (res->status == 503) return Unavailable(msg);
   if (res->status >= 400 && res->status < 500) return InvalidArgument(msg);
   return Internal(msg);

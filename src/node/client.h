@@ -26,7 +26,9 @@ class NodeClient {
   const std::string& url() const { return base_url_; }
 
   // Unreachable node -> kUnavailable; HTTP 4xx -> kInvalidArgument/kNotFound/
-  // kPermissionDenied with the server's error text; 5xx -> kInternal.
+  // kPermissionDenied/kAlreadyExists (409; kFailedPrecondition when the body's
+  // code says "failed precondition") with the server's error text; 503 ->
+  // kUnavailable; other 5xx -> kInternal.
   Result<nlohmann::json> GetJson(const std::string& path);
   Result<nlohmann::json> PostJson(const std::string& path, const nlohmann::json& body, bool admin = false);
   Result<std::string> GetText(const std::string& path);

@@ -55,6 +55,34 @@ Result<SyncReport> WaitForSync(const std::string& url, int64_t wait_ms) {
   }
 }
 
+std::vector<std::string> EmergencyWarnings(const nlohmann::json& report) {
+  std::vector<std::string> lines;
+  const auto e = report.find("emergency");
+  if (e == report.end() || !e->is_object()) return lines;
+  if (e->value("halted", false)) {
+    lines.push_back("halted since " + FormatUtc(e->value("halted_since_ms", int64_t{0}) / 1000) + " by " +
+                    e->value("halt_operator", "?") + " (reason: " + e->value("halt_reason", "") +
+                    "): no blocks are produced");
+  }
+  if (e->value("pegs_frozen", false)) {
+    lines.push_back("peg-ins and peg-outs frozen since height " +
+                    std::to_string(e->value("frozen_since_height", uint64_t{0})) + " by " +
+                    e->value("freeze_operator", "?") + " (reason: " + e->value("freeze_reason", "") +
+                    "): transfers continue");
+  }
+  return lines;
+}
+
+Status EmergencyVerdict(const nlohmann::json& report) {
+  std::vector<std::string> lines = EmergencyWarnings(report);
+  if (lines.empty()) return Status::Ok();
+  std::string all;
+  for (const auto& l : lines) all += (all.empty() ? "" : "; ") + l;
+  return WithHint(FailedPrecondition("node " + report.value("node_id", "") + " is in an emergency state: " + all),
+                  "a deliberate operator action (docs/emergency.md); when it is over: ailee-cli emergency resume / "
+                  "unfreeze-pegs --reason TEXT");
+}
+
 Status ForkFromLeader(const nlohmann::json& status) {
   if (!status.contains("sync") || !status["sync"].contains("leader")) return Status::Ok();
   const uint64_t height = status["height"].get<uint64_t>();

@@ -1,7 +1,6 @@
 #include "node/http_api.h"
 
 #include <httplib.h>
-#include <openssl/crypto.h>
 
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -10,34 +9,14 @@
 #include "base/clock.h"
 #include "base/hex.h"
 #include "node/checkpoint_target.h"
+#include "node/emergency_api.h"
+#include "node/http_reply.h"
 #include "node/node.h"
 
 namespace ailee::node {
 namespace {
 
 using nlohmann::json;
-
-int HttpStatusFor(const Status& st) {
-  switch (st.code()) {
-    case StatusCode::kOk: return 200;
-    case StatusCode::kInvalidArgument: return 400;
-    case StatusCode::kPermissionDenied: return 403;
-    case StatusCode::kNotFound: return 404;
-    case StatusCode::kAlreadyExists: return 409;
-    case StatusCode::kResourceExhausted: return 429;
-    case StatusCode::kUnavailable: case StatusCode::kAborted: return 503;
-    default: return 500;
-  }
-}
-
-void Reply(httplib::Response& res, const json& body, int status = 200) {
-  res.status = status;
-  res.set_content(body.dump(), "application/json");
-}
-
-void ReplyError(httplib::Response& res, const Status& st) {
-  Reply(res, {{"error", st.message()}, {"code", std::string(StatusCodeName(st.code()))}}, HttpStatusFor(st));
-}
 
 json SyncJson(const SyncReport& r) {
   json j = {{"state", r.state}};
@@ -72,29 +51,6 @@ bool ParseU64(const std::string& s, uint64_t* out) {
   }
   *out = v;
   return true;
-}
-
-bool AdminAuthorized(const httplib::Request& req, const Node& node) {
-  std::string auth = req.get_header_value("Authorization");
-  const std::string prefix = "Bearer ";
-  if (auth.size() != prefix.size() + node.admin_token().size() || auth.compare(0, prefix.size(), prefix) != 0)
-    return false;
-  return CRYPTO_memcmp(auth.data() + prefix.size(), node.admin_token().data(), node.admin_token().size()) == 0;
-}
-
-// Admin endpoints: false (and the 403 sent) without the node's token.
-bool RequireAdmin(const httplib::Request& req, httplib::Response& res, const Node& node) {
-  if (AdminAuthorized(req, node)) return true;
-  ReplyError(res, PermissionDenied("admin token missing or wrong (see node.admin_token_file)"));
-  return false;
-}
-
-// The request body as a JSON object, or the 400 sent.
-std::optional<json> JsonBody(const httplib::Request& req, httplib::Response& res, const char* expected) {
-  json body = json::parse(req.body, nullptr, false);
-  if (body.is_object()) return body;
-  ReplyError(res, InvalidArgument(std::string("body: expected JSON ") + expected));
-  return std::nullopt;
 }
 
 // The archiver's report after a seal (node/archive_progress.h).
@@ -138,6 +94,7 @@ std::string Metrics(Node& node) {
     gauge("ailee_sync_lag_blocks", "Blocks this follower is behind its leader.", "gauge",
           leader > stats.height ? leader - stats.height : 0);
   }
+  for (const auto& g : EmergencyGauges(node)) gauge(g.name, g.help, "gauge", g.value);
   // Unknown until the archiver's first report since the node started.
   if (auto archive = node.archive_progress().Get()) {
     gauge("ailee_node_archive_height", "Height of the last block the block archiver reported archived.", "gauge",
@@ -174,6 +131,8 @@ void InstallHttpApi(httplib::Server& server, Node& node) {
     const SyncReport sync = node.Sync();
     j["sync"] = SyncJson(sync);
     if (sync.fork) problems.push_back(sync.reason);
+    // Deliberate, so not a failed check (200), but never silent: health-check warns.
+    j["emergency"] = EmergencyJson(node);
     if (req.has_param("deep")) {
       auto check = node.db().RecomputeStateRoot();
       if (!check.ok()) {
@@ -215,15 +174,22 @@ void InstallHttpApi(httplib::Server& server, Node& node) {
       sync["last_contact_ms"] = node.counters().last_sync_ok_unix_ms.load();
     }
     j["sync"] = sync;
+    j["emergency"] = EmergencyJson(node);
+    j["federation"] = FederationStatusJson(node);
     Reply(res, j);
   });
 
   server.Post("/v1/tx", [&node](const httplib::Request& req, httplib::Response& res) {
+    auto tx = state::ParseTransactionJson(req.body);
+    // A frozen follower says so for a peg before sending it to the leader.
+    if (Status refused = EmergencyRefusal(node, tx.ok() ? &*tx : nullptr); !refused.ok()) {
+      node.counters().tx_rejected++;
+      return ReplyError(res, refused);
+    }
     if (node.is_follower()) {
       ReplyError(res, Unavailable("this node is a follower; submit transactions to its leader " + node.follow_url()));
       return;
     }
-    auto tx = state::ParseTransactionJson(req.body);
     if (!tx.ok()) {
       node.counters().tx_rejected++;
       ReplyError(res, tx.status());

@@ -14,6 +14,7 @@
 //   GET  /metrics                   Prometheus text format
 //   POST /v1/admin/checkpoint       {"path": DIR} -> consistent checkpoint; needs the admin bearer token
 //   POST /v1/admin/archive-progress the block archiver's height (for /metrics); needs the admin bearer token
+//   POST /v1/admin/emergency        halt/resume/freeze-pegs/unfreeze-pegs (node/emergency_api.h); admin token
 #pragma once
 
 #include <cstdint>

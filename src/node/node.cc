@@ -9,6 +9,7 @@
 #include "base/hex.h"
 #include "crypto/random.h"
 #include "node/client.h"
+#include "node/emergency_api.h"
 #include "node/http_api.h"
 #include "node/leader_gate.h"
 #include "keys/secret_input.h"
@@ -106,6 +107,11 @@ Status Node::Init() {
   ASSIGN_OR_RETURN(db_, state::StateDb::Open(cfg.node.data_dir, state::OpenOptions{}));
   ASSIGN_OR_RETURN(admin_token_, LoadOrCreateAdminToken(cfg.node.admin_token_file));
   mempool_ = std::make_unique<Mempool>(*db_, federation_, options_.mempool_capacity);
+  emergency_ = std::make_unique<EmergencyControl>(*db_);
+  RETURN_IF_ERROR(emergency_->Load());
+  if (auto halt = emergency_->halt(); halt && !is_follower()) {
+    spdlog::warn("{}: not producing blocks until `ailee-cli emergency resume`", DescribeHalt(*halt));
+  }
   sync_.state = is_follower() ? "connecting" : "waiting_for_tip";
   sync_.reason = is_follower() ? "" : "asking the peers for the network's tip";
   if (!is_follower() && options_.allow_lone_start) RETURN_IF_ERROR(AuditLoneStart());
@@ -114,7 +120,8 @@ Status Node::Init() {
 
 // An operator's override goes to the audit log before the node acts on it;
 // the node does not act if it cannot be recorded.
-Status Node::Audit(const std::string& operation, const std::string& message) {
+Status Node::Audit(const std::string& operation, const std::string& message,
+                   const std::vector<std::pair<std::string, std::string>>& fields) {
   const auto& cfg = options_.config;
   ASSIGN_OR_RETURN(auto log, audit::AuditLog::Open(cfg.logging.audit_log));
   audit::AuditEvent e;
@@ -125,11 +132,22 @@ Status Node::Audit(const std::string& operation, const std::string& message) {
             {"fence", fence_->path()},
             {"fence_height", fence_->state().height},
             {"peers", cfg.peers}};
+  for (const auto& [key, value] : fields) e.args[key] = value;
   e.message = message;
   auto head = log->Append(e);
   if (!head.ok()) return head.status().WithContext("recording " + operation + " in the audit log " + log->path());
   spdlog::warn("{}: recorded in the audit log {} (seq {})", operation, log->path(), head->seq);
   return Status::Ok();
+}
+
+void Node::AuditEmergency(const std::string& action, const EmergencyRequest& request, const Status& outcome) {
+  const std::string message = "emergency " + action + " by " + request.operator_id + " (reason: " + request.reason +
+                              "): " + (outcome.ok() ? "done" : outcome.ToString());
+  if (outcome.ok()) spdlog::warn("{}", message);
+  Status st = Audit("node.emergency." + action, message,
+                    {{"operator", request.operator_id}, {"reason", request.reason},
+                     {"result", outcome.ok() ? "ok" : std::string(StatusCodeName(outcome.code()))}});
+  if (!st.ok()) spdlog::error("{}", st.ToString());
 }
 
 Status Node::AuditLoneStart() {
@@ -152,6 +170,7 @@ Status Node::Start() {
   http_ = std::make_unique<httplib::Server>();
   http_->set_tcp_nodelay(true);
   InstallHttpApi(*http_, *this);
+  InstallEmergencyApi(*http_, *this);
   const auto& n = options_.config.node;
   if (n.listen_port == 0) {
     port_ = http_->bind_to_any_port(n.listen_host);
@@ -336,7 +355,16 @@ void Node::LeaderLoop() {
     int64_t now = Clock::Real().NowMillis();
     if (next < now) next = now + interval;  // fell behind: do not burst
     int64_t t0 = Clock::Real().MonotonicNanos();
-    auto txs = mempool_->Take(options_.max_block_txs);
+    // Control records (a peg freeze) head the block; while halted they are
+    // all it carries, and with none there is no block at all.
+    auto txs = emergency_->TakeControlTxs();
+    const bool control = !txs.empty();
+    if (emergency_->halt()) {
+      if (!control) continue;
+    } else {
+      auto pending = mempool_->Take(options_.max_block_txs);
+      txs.insert(txs.end(), std::make_move_iterator(pending.begin()), std::make_move_iterator(pending.end()));
+    }
     int64_t ts = std::max(now, db_->Tip().timestamp_ms);
     const uint64_t height = db_->Tip().height + 1;
     auto sign = fence_->Guard(height, [this](std::string_view m) { return signer_->Sign(m); });
@@ -347,6 +375,7 @@ void Node::LeaderLoop() {
     auto produced = db_->ProduceBlock(std::move(txs), sign, cfg.signer->id, ts,
                                       static_cast<uint64_t>(cfg.node.commitment_interval), federation_, fence);
     mempool_->OnBlockCommitted();
+    if (control) emergency_->OnBlockProduced(produced);
     if (!produced.ok()) {
       spdlog::error("block production failed: {}", produced.status().ToString());
       continue;

@@ -26,6 +26,8 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "base/status.h"
 #include "config/config.h"
@@ -33,6 +35,7 @@
 #include "keys/signing_fence.h"
 #include "node/archive_progress.h"
 #include "node/chain_sync.h"
+#include "node/emergency.h"
 #include "node/mempool.h"
 #include "state/state_db.h"
 
@@ -91,6 +94,8 @@ class Node {
   const config::NodeConfig& config() const { return options_.config; }
   state::StateDb& db() { return *db_; }
   Mempool& mempool() { return *mempool_; }
+  // The halt and the peg freeze requests (node/emergency.h).
+  EmergencyControl& emergency() { return *emergency_; }
   const state::Federation& federation() const { return federation_; }
   NodeCounters& counters() { return counters_; }
   ArchiveProgress& archive_progress() { return archive_progress_; }
@@ -101,6 +106,11 @@ class Node {
   // production and application itself.
   std::string SyncState() const;
   SyncReport Sync() const;
+  // Records an emergency action (POST /v1/admin/emergency) with who asked,
+  // why and its outcome in the node's audit log; the action stands even when
+  // that fails (stopping the federation must not wait on a log), which is
+  // logged as an error.
+  void AuditEmergency(const std::string& action, const EmergencyRequest& request, const Status& outcome);
 
  private:
   explicit Node(NodeOptions options);
@@ -116,7 +126,9 @@ class Node {
   std::optional<ForkInfo> FenceFork() const;
   void SetSync(std::string state, std::string reason, std::optional<ForkInfo> fork = std::nullopt);
   Status AuditLoneStart();
-  Status Audit(const std::string& operation, const std::string& message);
+  // `fields` are added to the record's args (who and why of an emergency).
+  Status Audit(const std::string& operation, const std::string& message,
+               const std::vector<std::pair<std::string, std::string>>& fields = {});
   // Sleeps up to `ms`; returns false when stopping.
   bool SleepFor(int64_t ms);
 
@@ -127,6 +139,7 @@ class Node {
   std::unique_ptr<keys::Signer> signer_;  // a PEM file or a PKCS#11 token
   std::unique_ptr<keys::SigningFence> fence_;  // beside the key; leaders only
   std::unique_ptr<Mempool> mempool_;
+  std::unique_ptr<EmergencyControl> emergency_;
   std::unique_ptr<httplib::Server> http_;
   std::string admin_token_;
   NodeCounters counters_;

@@ -1,0 +1,155 @@
+#include "node/emergency.h"
+
+#include <chrono>
+
+#include <nlohmann/json.hpp>
+
+#include "base/clock.h"
+
+namespace ailee::node {
+namespace {
+
+constexpr std::string_view kHaltKey = "halt";
+
+}  // namespace
+
+std::string EncodeHaltRecord(const HaltRecord& record) {
+  return nlohmann::json{{"since_ms", record.since_ms}, {"reason", record.reason}, {"operator", record.operator_id}}
+      .dump();
+}
+
+Result<HaltRecord> DecodeHaltRecord(std::string_view bytes) {
+  auto j = nlohmann::json::parse(bytes, nullptr, false);
+  if (!j.is_object() || !j.contains("since_ms") || !j["since_ms"].is_number_integer() || !j.contains("reason") ||
+      !j["reason"].is_string() || !j.contains("operator") || !j["operator"].is_string()) {
+    return DataLoss("the node's halt record (local column family, key halt) is not {since_ms, reason, operator}: " +
+                    std::string(bytes.substr(0, 200)));
+  }
+  return HaltRecord{j["since_ms"].get<int64_t>(), j["reason"].get<std::string>(), j["operator"].get<std::string>()};
+}
+
+std::string DescribeHalt(const HaltRecord& record) {
+  return "the federation is halted since " + FormatUtc(record.since_ms / 1000) + " by " + record.operator_id +
+         " (reason: " + record.reason + ")";
+}
+
+Status CheckEmergencyRequest(const EmergencyRequest& request) {
+  if (request.reason.find_first_not_of(" \t\r\n") == std::string::npos) {
+    return InvalidArgument("reason is required: say why, it is audited");
+  }
+  if (request.reason.size() > kMaxEmergencyReasonBytes) {
+    return InvalidArgument("reason: " + std::to_string(request.reason.size()) + " bytes, at most " +
+                           std::to_string(kMaxEmergencyReasonBytes));
+  }
+  if (request.operator_id.empty()) return InvalidArgument("operator is required: who asks, it is audited");
+  if (request.operator_id.size() > kMaxEmergencyOperatorBytes) {
+    return InvalidArgument("operator: " + std::to_string(request.operator_id.size()) + " bytes, at most " +
+                           std::to_string(kMaxEmergencyOperatorBytes));
+  }
+  return Status::Ok();
+}
+
+Status EmergencyControl::Load() {
+  ASSIGN_OR_RETURN(std::optional<std::string> stored, db_.GetLocal(kHaltKey));
+  std::lock_guard<std::mutex> lock(mu_);
+  halt_.reset();
+  if (stored) {
+    ASSIGN_OR_RETURN(HaltRecord record, DecodeHaltRecord(*stored));
+    halt_ = std::move(record);
+  }
+  return Status::Ok();
+}
+
+std::optional<HaltRecord> EmergencyControl::halt() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return halt_;
+}
+
+Status EmergencyControl::Halt(const EmergencyRequest& request, int64_t now_ms) {
+  RETURN_IF_ERROR(CheckEmergencyRequest(request));
+  std::lock_guard<std::mutex> lock(mu_);
+  if (halt_) return FailedPrecondition("already halted: " + DescribeHalt(*halt_));
+  HaltRecord record{now_ms, request.reason, request.operator_id};
+  // Durable before it is reported: a halt the operator saw acknowledged
+  // survives kill -9.
+  RETURN_IF_ERROR(db_.PutLocal(kHaltKey, EncodeHaltRecord(record)).WithContext("recording the halt"));
+  halt_ = std::move(record);
+  return Status::Ok();
+}
+
+Status EmergencyControl::Resume() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!halt_) return FailedPrecondition("not halted: the leader is producing blocks");
+  RETURN_IF_ERROR(db_.DeleteLocal(kHaltKey).WithContext("clearing the halt"));
+  halt_.reset();
+  return Status::Ok();
+}
+
+Result<uint64_t> EmergencyControl::RequestPegFreeze(bool frozen, const EmergencyRequest& request,
+                                                     int64_t timeout_ms) {
+  RETURN_IF_ERROR(CheckEmergencyRequest(request));
+  // The block would refuse it too; saying so here spares an empty block.
+  if (auto current = db_.PegsFrozen(); frozen && current) {
+    return FailedPrecondition("already frozen since height " + std::to_string(current->since_height) +
+                              " (reason: " + current->reason + ")");
+  } else if (!frozen && !current) {
+    return FailedPrecondition("peg-ins and peg-outs are not frozen");
+  }
+  auto pending = std::make_shared<Pending>();
+  pending->tx = state::MakePegFreezeTx(frozen, request.reason, request.operator_id);
+  pending->id = state::TxId(pending->tx);
+  std::unique_lock<std::mutex> lock(mu_);
+  pending_.push_back(pending);
+  const bool done = done_.wait_for(lock, std::chrono::milliseconds(timeout_ms), [&] { return pending->outcome.has_value(); });
+  if (done) return *pending->outcome;
+  std::erase(pending_, pending);
+  const std::string what = frozen ? "freeze" : "unfreeze";
+  if (!pending->taken) {
+    return Unavailable("the leader produced no block within " + std::to_string(timeout_ms / 1000) + " s, so the " +
+                       what + " was withdrawn (nothing changed); see the node's sync state in /v1/status");
+  }
+  return Unavailable("the leader is still committing the block with the " + what + " after " +
+                     std::to_string(timeout_ms / 1000) + " s: check `ailee-cli emergency status` before retrying");
+}
+
+std::vector<state::Transaction> EmergencyControl::TakeControlTxs() {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<state::Transaction> txs;
+  for (auto& p : pending_) {
+    if (p->taken) continue;
+    p->taken = true;
+    txs.push_back(p->tx);
+  }
+  return txs;
+}
+
+bool EmergencyControl::has_pending_control() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const auto& p : pending_) {
+    if (!p->taken) return true;
+  }
+  return false;
+}
+
+void EmergencyControl::OnBlockProduced(const Result<state::ProducedBlock>& produced) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto it = pending_.begin(); it != pending_.end();) {
+    Pending& p = **it;
+    if (!p.taken) {
+      ++it;
+      continue;
+    }
+    if (!produced.ok()) {
+      p.outcome = produced.status().WithContext("the block that was to carry it failed");
+    } else {
+      p.outcome = produced->block.header.height;
+      for (const auto& r : produced->rejected) {
+        if (r.tx_id == p.id) p.outcome = r.reason;
+      }
+    }
+    it = pending_.erase(it);
+  }
+  done_.notify_all();
+}
+
+}  // namespace ailee::node
