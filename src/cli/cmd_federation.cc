@@ -2,16 +2,12 @@
 // signers and threshold) built against the epoch in force, approved offline
 // by the signers who must, committed by the leader, and every epoch listed
 // (docs/emergency.md; the jobs: ops/federation/).
-#include <unistd.h>
-
-#include <cstdlib>
-
-#include "base/user_name.h"
 #include "cli/command.h"
 #include "cli/commands.h"
 #include "cli/ending.h"
 #include "cli/signer_flags.h"
 #include "config/node_access.h"
+#include "ops/emergency/emergency.h"
 #include "ops/federation/apply.h"
 #include "ops/federation/node_view.h"
 #include "ops/federation/propose.h"
@@ -21,19 +17,6 @@ namespace ailee::cli {
 namespace {
 
 using nlohmann::json;
-
-// --url, else the config's node.listen, else the default listen address.
-std::string NodeUrlOf(Session& s, const std::string& url) {
-  if (!url.empty()) return url;
-  const config::NodeConfig* cfg = s.config_if_loaded();
-  return cfg ? config::NodeUrl(*cfg) : "http://127.0.0.1:8545";
-}
-
-// Who runs the command, for the record: the sudo caller over root.
-std::string LoginName() {
-  const char* sudo_user = std::getenv("SUDO_USER");
-  return sudo_user && *sudo_user ? sudo_user : UserName(::getuid());
-}
 
 std::string IdList(const std::vector<std::string>& ids) {
   std::string out;
@@ -73,8 +56,8 @@ void SetUpPropose(CLI::App& group, Session& s) {
   cmd->add_option("--operator", a->o.operator_id, "who proposes (default: the login name)");
   cmd->add_option("--url", a->url, "node API URL (default: from the config's node.listen)");
   cmd->callback([&s, a] {
-    if (a->o.operator_id.empty()) a->o.operator_id = LoginName();
-    a->o.node_url = NodeUrlOf(s, a->url);
+    if (a->o.operator_id.empty()) a->o.operator_id = ops::DefaultOperator();
+    a->o.node_url = NodeUrlFor(s, a->url);
     auto log = s.audit_log();
     if (!log.ok()) return EndCommand(s, log.status());
     audit::ScopedAuditOp op(*log, "federation.propose",
@@ -82,6 +65,13 @@ void SetUpPropose(CLI::App& group, Session& s) {
                              {"break_glass", a->o.break_glass}, {"reason", a->o.reason}, {"operator", a->o.operator_id}});
     Status parsed = ParseAdds(a->adds, &a->o.add);
     if (!parsed.ok()) return EndCommand(s, parsed, op);
+    // The genesis members' keys: the config's federation section (checked
+    // against the node's genesis fingerprint by the job).
+    auto cfg = s.RequireConfig();
+    if (!cfg.ok()) return EndCommand(s, cfg.status().WithContext("the genesis federation comes from the config"), op);
+    auto genesis = FederationOf(**cfg);
+    if (!genesis.ok()) return EndCommand(s, genesis.status(), op);
+    a->o.genesis = std::move(*genesis);
     auto r = ops::federation::Propose(a->o);
     EndCommand(
         s, r, op,
@@ -154,7 +144,7 @@ void SetUpApply(CLI::App& group, Session& s) {
   cmd->callback([&s, a] {
     auto log = s.audit_log();
     if (!log.ok()) return EndCommand(s, log.status());
-    a->o.node_url = NodeUrlOf(s, a->url);
+    a->o.node_url = NodeUrlFor(s, a->url);
     audit::ScopedAuditOp op(*log, "federation.apply", {{"change", a->o.path}, {"node", a->o.node_url}});
     auto cfg = s.RequireConfig();
     if (!cfg.ok()) return EndCommand(s, cfg.status().WithContext("the admin token comes from the config"), op);
@@ -179,12 +169,12 @@ void SetUpApply(CLI::App& group, Session& s) {
 
 std::string EpochLine(const ops::federation::EpochView& e) {
   std::vector<std::string> ids;
-  for (const auto& [id, key] : e.federation.signers) ids.push_back(id);
+  for (const auto& [id, fingerprint] : e.signers) ids.push_back(id);
   std::string line = "epoch " + std::to_string(e.number) + " from height " + std::to_string(e.start_height) + ": " +
-                     IdList(ids) + " (threshold " + std::to_string(e.federation.threshold) + "); ";
+                     IdList(ids) + " (threshold " + std::to_string(e.threshold) + "); ";
   if (e.number == 0) return line + "genesis (the config's federation)";
   line += e.authorization + " change at height " + std::to_string(e.change_height);
-  if (!e.approvers.empty()) line += ", approved by " + IdList(e.approvers);
+  if (!e.approvals.empty()) line += ", approved by " + IdList(e.approvals);
   if (!e.operator_id.empty()) line += ", operator " + e.operator_id;
   if (!e.reason.empty()) line += ": " + e.reason;
   return line;
@@ -196,7 +186,7 @@ void SetUpShow(CLI::App& group, Session& s) {
       "show", "List every federation epoch: from which height, its signers and threshold, how it was authorised.");
   cmd->add_option("--url", *url, "node API URL (default: from the config's node.listen)");
   cmd->callback([&s, url] {
-    auto view = ops::federation::FetchFederation(NodeUrlOf(s, *url));
+    auto view = ops::federation::FetchFederation(NodeUrlFor(s, *url));
     EndCommand(
         s, view, {}, [](const ops::federation::FederationView& v) { return v.raw; },
         [](const ops::federation::FederationView& v) {

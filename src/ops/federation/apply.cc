@@ -1,6 +1,7 @@
 #include "ops/federation/apply.h"
 
 #include "base/hint.h"
+#include "crypto/hash.h"
 #include "node/client.h"
 #include "ops/federation/node_view.h"
 
@@ -8,15 +9,18 @@ namespace ailee::ops::federation {
 
 namespace {
 
-// The epoch whose change is `change` (same signing bytes), if the node has it.
+// The epoch that `change` made, if the node has it: the one after the epoch
+// it replaces, from that epoch's members to the same incoming ones, with the
+// same authorization, reason and operator (what the approvals sign).
 const EpochView* FindApplied(const FederationView& view, const state::FederationChange& change) {
-  const std::string bytes = state::ChangeSigningBytes(change);
-  for (const auto& e : view.epochs) {
-    if (e.change.is_null()) continue;
-    auto held = state::FederationChangeFromJson(e.change);
-    if (held.ok() && state::ChangeSigningBytes(*held) == bytes) return &e;
-  }
-  return nullptr;
+  const uint64_t n = change.outgoing_epoch + 1;
+  if (n >= view.epochs.size()) return nullptr;
+  const EpochView& e = view.epochs[n];
+  const bool same = e.outgoing_fingerprint == crypto::HashToHex(change.outgoing_fingerprint) &&
+                    e.fingerprint == crypto::HashToHex(state::FederationFingerprint(change.incoming)) &&
+                    e.authorization == state::ChangeAuthorizationName(change.authorization) &&
+                    e.reason == change.reason && e.operator_id == change.operator_id;
+  return same ? &e : nullptr;
 }
 
 }  // namespace

@@ -1,9 +1,12 @@
 // What `federation propose|apply|show` read from a node's GET /v1/federation
-// (state/federation_change.h FederationHistoryToJson): the epochs, oldest
-// first, with their members' public keys.
+// (state/federation_history.h FederationHistoryToJson): the epochs, oldest
+// first, each with its members' key fingerprints. The keys themselves are
+// not in that document: MembersOf finds them where they are authoritative
+// and checks them against the epoch's fingerprint.
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -17,12 +20,13 @@ namespace ailee::ops::federation {
 struct EpochView {
   uint64_t number = 0;
   uint64_t start_height = 0;
-  state::Federation federation;
-  std::string authorization;  // "" for genesis, else "threshold" / "break_glass"
-  std::string reason, operator_id, change_tx;
-  uint64_t change_height = 0;
-  std::vector<std::string> approvers;  // signer ids of the change's approvals
-  nlohmann::json change;               // the change record as the node holds it (null for genesis)
+  int threshold = 0;
+  std::string fingerprint;                           // hex FederationFingerprint of its members
+  std::map<std::string, std::string> signers;        // id -> key fingerprint (hex)
+  std::string authorization;                         // "genesis", "threshold", "break_glass"
+  std::string reason, operator_id, change_tx, outgoing_fingerprint;
+  uint64_t change_height = 0;                        // 0 for genesis
+  std::vector<std::string> approvals;                // signer ids
 };
 
 struct FederationView {
@@ -34,5 +38,13 @@ struct FederationView {
 // GET /v1/federation on `node_url`; kUnavailable when the node does not answer.
 Result<FederationView> FetchFederation(const std::string& node_url);
 Result<FederationView> FederationViewFromJson(nlohmann::json doc);
+
+// The members (with their public keys) of `epoch`: genesis from `genesis`
+// (the config's federation section), a later epoch from the change record in
+// the block that carried it (GET /v1/blocks/<change_height>). Either must
+// hash to the epoch's fingerprint: kFailedPrecondition when the config's
+// federation is not the node's genesis, kDataLoss when the block's is not.
+Result<state::Federation> MembersOf(const EpochView& epoch, const std::string& node_url,
+                                    const state::Federation& genesis);
 
 }  // namespace ailee::ops::federation
