@@ -143,12 +143,11 @@ TEST_F(FederationProposalTest, EditedOutgoingOrChangeIsRefused) {
   nlohmann::json edited = doc;
   edited["change"]["incoming"]["threshold"] = 3;
   auto e = ProposalFromJson(edited);
-  if (e.ok()) {
-    ProposalStatus st = Assess(*e);
-    EXPECT_TRUE(st.approved_by.empty());
-    ASSERT_EQ(st.bad_approvals.size(), 1u);
-    EXPECT_NE(st.bad_approvals[0].find("signature does not verify"), std::string::npos);
-  }
+  ASSERT_TRUE(e.ok()) << e.status().ToString();
+  ProposalStatus st = Assess(*e);
+  EXPECT_TRUE(st.approved_by.empty());
+  ASSERT_EQ(st.bad_approvals.size(), 1u);
+  EXPECT_NE(st.bad_approvals[0].find("signature does not verify"), std::string::npos);
 }
 
 }  // namespace
