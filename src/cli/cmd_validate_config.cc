@@ -1,9 +1,12 @@
 // ailee-cli validate-config [FILE]: lists every problem of a node config at
-// once ("<field>: expected <x>, found <y>") and exits 2 when there is any.
+// once ("<field>: expected <x>, found <y>") and exits 2 when there is any;
+// a valid config is then compared with its node's chain (federation epochs,
+// ops/config/chain_check.h) when the node or its data dir can be read.
 #include "cli/command.h"
 #include "cli/commands.h"
 #include "cli/ending.h"
 #include "config/config.h"
+#include "ops/config/chain_check.h"
 
 namespace ailee::cli {
 namespace {
@@ -17,12 +20,16 @@ struct Validation {
   std::string path;
   std::vector<config::ConfigProblem> problems;
   std::optional<config::NodeConfig> config;  // when there is no problem
+  std::optional<ops::ChainComparison> chain;  // when the config is valid and the chain could be read
+  std::string chain_not_compared;             // why not, otherwise
 };
 
 Result<Validation> ValidateConfig(const std::string& path) {
-  Validation v{path, config::ValidateConfigFile(path), std::nullopt};
+  Validation v{path, config::ValidateConfigFile(path), std::nullopt, std::nullopt, ""};
   if (v.problems.empty()) {
     ASSIGN_OR_RETURN(v.config, config::LoadConfig(path));  // an error only if it changed between the two reads
+    v.chain = ops::CompareConfigWithChain(*v.config, &v.chain_not_compared);
+    if (v.chain) v.problems = v.chain->problems;
   }
   return v;
 }
@@ -33,13 +40,28 @@ Status VerdictOf(const Validation& v) {
                          config::FormatProblems(v.problems));
 }
 
+nlohmann::json ChainJson(const Validation& v) {
+  if (!v.chain) return {{"compared", false}, {"why_not", v.chain_not_compared}};
+  return {{"compared", true}, {"source", v.chain->source}, {"epoch", v.chain->epoch},
+          {"start_height", v.chain->start_height}, {"threshold", v.chain->threshold}, {"signers", v.chain->signers}};
+}
+
+std::string ChainLine(const Validation& v) {
+  if (!v.chain) return "chain: not compared (" + v.chain_not_compared + ")";
+  std::string signers;
+  for (const auto& id : v.chain->signers) signers += (signers.empty() ? "" : ", ") + id;
+  return "chain: federation epoch " + std::to_string(v.chain->epoch) + " since height " +
+         std::to_string(v.chain->start_height) + ", threshold " + std::to_string(v.chain->threshold) + " of " +
+         signers + " (" + v.chain->source + ")";
+}
+
 nlohmann::json ValidationJson(const Validation& v) {
-  if (v.config) {
-    return {{"ok", true}, {"config", v.config->config_path}, {"summary", config::Summary(*v.config)},
-            {"problems", nlohmann::json::array()}};
-  }
   nlohmann::json list = nlohmann::json::array();
   for (const auto& p : v.problems) list.push_back(ProblemJson(p));
+  if (v.config) {
+    return {{"ok", v.problems.empty()}, {"config", v.config->config_path}, {"summary", config::Summary(*v.config)},
+            {"chain", ChainJson(v)}, {"problems", list}};
+  }
   return {{"ok", false}, {"config", v.path}, {"problems", list}};
 }
 
@@ -55,7 +77,11 @@ void SetUpValidateConfigCommand(CLI::App& parent, Session& s) {
     if (!v.ok()) return EndCommand(s, v.status());
     // The problems are the error main prints; with --json the document lists them.
     EndWithVerdict(s, VerdictOf(*v), {}, [&] { return ValidationJson(*v); },
-               [&] { return v->config ? "config OK: " + config::Summary(*v->config) : ""; });
+               [&] {
+                 if (!v->config) return std::string();
+                 return (v->problems.empty() ? "config OK: " : "config: ") + config::Summary(*v->config) + "\n" +
+                        ChainLine(*v);
+               });
   });
 }
 

@@ -152,4 +152,15 @@ void EmergencyControl::OnBlockProduced(const Result<state::ProducedBlock>& produ
   done_.notify_all();
 }
 
+void EmergencyControl::Shutdown() {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto& p : pending_) {
+    p->outcome = Unavailable(std::string("the node is stopping; the peg freeze record ") +
+                             (p->taken ? "may have been committed: check `ailee-cli emergency status` after its restart"
+                                       : "was not committed"));
+  }
+  pending_.clear();
+  done_.notify_all();
+}
+
 }  // namespace ailee::node

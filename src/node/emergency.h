@@ -80,6 +80,9 @@ class EmergencyControl {
   // After ProduceBlock of the transactions TakeControlTxs returned: each
   // waiting request learns its height or its refusal.
   void OnBlockProduced(const Result<state::ProducedBlock>& produced);
+  // The node is stopping: every waiting request ends now (kUnavailable; one
+  // already taken may still have been committed, and the message says so).
+  void Shutdown();
 
  private:
   struct Pending {

@@ -94,6 +94,11 @@ json EmergencyJson(Node& node) {
 }
 
 Status EmergencyRefusal(Node& node, const state::Transaction* tx) {
+  if (tx && (tx->type == state::TxType::kPegFreeze || tx->type == state::TxType::kFederationChange)) {
+    // Their authority is the leader's admin token and block signature, not a client's say-so.
+    return PermissionDenied(std::string(state::TxTypeName(tx->type)) +
+                            ": control records go through the admin interface (ailee-cli emergency, federation apply)");
+  }
   if (tx && (tx->type == state::TxType::kPegIn || tx->type == state::TxType::kPegOut)) {
     if (auto frozen = node.db().PegsFrozen()) {
       return FailedPrecondition("peg-ins and peg-outs are frozen since height " + std::to_string(frozen->since_height) +

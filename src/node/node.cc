@@ -194,6 +194,7 @@ void Node::Stop() {
     stopping_ = true;
   }
   cv_.notify_all();
+  if (emergency_) emergency_->Shutdown();
   if (http_) http_->stop();
 }
 

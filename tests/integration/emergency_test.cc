@@ -134,7 +134,7 @@ TEST_F(EmergencyTest, BadRequestsAreRefusedAndChangeNothing) {
   EXPECT_NE(wrong_token.err.find("admin token"), std::string::npos) << wrong_token;
 
   // A freeze sent to the follower: refused, naming the leader.
-  CommandResult on_follower = Cli({"emergency", "freeze-pegs", "--reason", "wrong node", "--url", follower_->url()});
+  CommandResult on_follower = Cli({"emergency", "freeze-pegs", "--reason", "wrong node"}, follower_);
   EXPECT_EQ(on_follower.exit_code, 1) << on_follower;
   EXPECT_NE(on_follower.err.find(leader_->url()), std::string::npos) << on_follower;
 
@@ -192,7 +192,7 @@ TEST_F(EmergencyTest, HaltStopsBlocksSurvivesKill9AndResumes) {
   EXPECT_NE(metrics.find("\nailee_node_pegs_frozen 0\n"), std::string::npos) << metrics;
   EXPECT_NE(metrics.find("\nailee_node_federation_epoch 0\n"), std::string::npos) << metrics;
   ASSERT_OK(WriteFile(scenario_->dir().Join("node.prom"), metrics));
-  CommandResult promtool = Run({"/bin/sh", "-c", "promtool check metrics < \"$0\"", scenario_->dir().Join("node.prom")},
+  CommandResult promtool = it::Run({"/bin/sh", "-c", "promtool check metrics < \"$0\"", scenario_->dir().Join("node.prom")},
                                Millis(30000));
   EXPECT_EQ(promtool.exit_code, 0) << promtool;
   CommandResult again = Cli({"emergency", "halt", "--reason", "twice"});
