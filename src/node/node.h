@@ -33,6 +33,7 @@
 #include "keys/signing_fence.h"
 #include "node/archive_progress.h"
 #include "node/chain_sync.h"
+#include "node/control_queue.h"
 #include "node/mempool.h"
 #include "state/state_db.h"
 
@@ -91,7 +92,14 @@ class Node {
   const config::NodeConfig& config() const { return options_.config; }
   state::StateDb& db() { return *db_; }
   Mempool& mempool() { return *mempool_; }
+  // The GENESIS federation (the config's); later epochs come from the chain
+  // (db().Federations(federation())).
   const state::Federation& federation() const { return federation_; }
+  // Leaders: puts a control record (federation change, peg freeze) at the
+  // head of the next block and waits for it (node/control_queue.h). A
+  // federation change's activation_height is filled with that block's
+  // height + 1. kFailedPrecondition on a follower.
+  Result<uint64_t> CommitControlRecord(state::Transaction tx);
   NodeCounters& counters() { return counters_; }
   ArchiveProgress& archive_progress() { return archive_progress_; }
   const std::string& admin_token() const { return admin_token_; }
@@ -117,6 +125,9 @@ class Node {
   void SetSync(std::string state, std::string reason, std::optional<ForkInfo> fork = std::nullopt);
   Status AuditLoneStart();
   Status Audit(const std::string& operation, const std::string& message);
+  // Whether the signer may sign the next block under the chain's epochs;
+  // sets the sync state "not_a_signer" (with the reason) when not.
+  bool SignerMaySignNext();
   // Sleeps up to `ms`; returns false when stopping.
   bool SleepFor(int64_t ms);
 
@@ -127,6 +138,7 @@ class Node {
   std::unique_ptr<keys::Signer> signer_;  // a PEM file or a PKCS#11 token
   std::unique_ptr<keys::SigningFence> fence_;  // beside the key; leaders only
   std::unique_ptr<Mempool> mempool_;
+  ControlQueue control_;
   std::unique_ptr<httplib::Server> http_;
   std::string admin_token_;
   NodeCounters counters_;
