@@ -320,7 +320,7 @@ std::string RenderConfig(const NodeSpec& spec, int port, const std::vector<Signe
     y += "    - id: " + s.id + "\n";
     y += "      public_key_file: " + s.pub_file + "\n";
   }
-  if (signer) {
+  if (signer && spec.leader) {  // leader = false: no key-file signer (extra_yaml may bring its own)
     y += "signer:\n";
     y += "  id: " + signer->id + "\n";
     y += "  key_file: " + (spec.signer_key_file.empty() ? signer->key_file : spec.signer_key_file) + "\n";
