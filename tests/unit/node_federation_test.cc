@@ -5,8 +5,10 @@
 #include <thread>
 
 #include "node/control_queue.h"
+#include "node/mempool.h"
 #include "node/signer_epoch.h"
 #include "state_federation_testing.h"
+#include "state_test_util.h"
 
 namespace ailee::node {
 namespace {
@@ -83,6 +85,41 @@ TEST(ControlQueueTest, NoBlockInTimeWithdrawsTheRecord) {
   auto h = q.SubmitAndWait(state::MakePegFreezeTx(true, "incident", "alice"), std::chrono::milliseconds(50));
   EXPECT_EQ(h.status().code(), StatusCode::kUnavailable);
   EXPECT_TRUE(q.empty());  // a later block does not carry it
+}
+
+// The mempool in front of a chain with a rotation and a freeze.
+TEST(MempoolFederation, RefusesControlRecordsAndFrozenPegsAndKnowsTheNewSigners) {
+  state::testing::TempDir dir("mempool-fed");
+  auto db = state::testing::OpenDb(dir.Sub("db"));
+  ASSERT_NE(db, nullptr);
+  state::Federation genesis = MakeFederation({"signer-01", "signer-02"}, 1);
+  auto produce = [&](std::vector<state::Transaction> txs) {
+    auto b = db->ProduceBlock(std::move(txs), state::testing::SignAs("signer-01"), "signer-01",
+                              1'700'000'000'000 + static_cast<int64_t>(db->Tip().height), 0, genesis);
+    ASSERT_TRUE(b.ok()) << b.status().ToString();
+    ASSERT_TRUE(b->rejected.empty()) << b->rejected[0].reason.ToString();
+  };
+  produce({state::MakeFederationChangeTx(
+      MakeChange(genesis, 0, MakeFederation({"signer-01", "signer-04"}, 1), 1, {"signer-01"}))});
+  Mempool pool(*db, genesis, 100);
+  auto pegin = [](const std::string& signer, int btc) {
+    auto tx = state::MakePegIn(SignerKey(signer), signer, state::testing::User(0).public_key, 5,
+                               state::testing::BtcTxid(btc), 0);
+    EXPECT_TRUE(tx.ok());
+    return *tx;
+  };
+  // signer-04 joined at height 2; signer-02 left there.
+  EXPECT_TRUE(pool.Submit(pegin("signer-04", 1)).ok());
+  EXPECT_EQ(pool.Submit(pegin("signer-02", 2)).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(pool.Submit(state::MakePegFreezeTx(true, "incident", "alice")).status().code(),
+            StatusCode::kPermissionDenied);
+
+  produce({state::MakePegFreezeTx(true, "incident", "alice")});
+  auto frozen = pool.Submit(pegin("signer-01", 3));
+  EXPECT_EQ(frozen.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(frozen.status().message().find("frozen since height 2 (reason: incident); transfers continue"),
+            std::string::npos)
+      << frozen.status().message();
 }
 
 }  // namespace
