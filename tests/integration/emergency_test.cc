@@ -122,6 +122,12 @@ TEST_F(EmergencyTest, BadRequestsAreRefusedAndChangeNothing) {
   HttpReply bad_action = PostRaw(*leader_, "/v1/admin/emergency", {{"action", "explode"}, {"reason", "r"}, {"operator", "x"}}, token);
   EXPECT_EQ(bad_action.status, 400) << bad_action.body.dump();
 
+  // A control record posted as a transaction: its authority is the admin token.
+  HttpReply smuggled = PostRaw(*leader_, "/v1/tx",
+                               {{"type", "peg_freeze"}, {"frozen", true}, {"reason", "r"}, {"operator", "x"}}, "");
+  EXPECT_EQ(smuggled.status, 403) << smuggled.body.dump();
+  EXPECT_NE(smuggled.body.value("error", "").find("admin interface"), std::string::npos) << smuggled.body.dump();
+
   // resume with a wrong admin token: the leader's config copied elsewhere,
   // so its data dir (and admin.token) is another's.
   std::ifstream leader_config(leader_->config_path());
@@ -323,6 +329,23 @@ TEST_F(EmergencyTest, EveryEmergencyCommandIsAuditedWithOperatorAndReason) {
   auto halts = AuditRecords("node.emergency.halt");
   EXPECT_EQ(halts.front()["args"]["operator"], "alice");
   EXPECT_EQ(halts.front()["args"]["reason"], "signer-01 key compromised");
+}
+
+// validate-config reads the chain's federation (the node's API, else its
+// data dir read-only) and reports the epoch in force; a stopped node's data
+// dir is read without starting it.
+TEST_F(EmergencyTest, ValidateConfigReportsTheChainsFederationEpoch) {
+  CommandResult running = Cli({"--json", "validate-config"});
+  ASSERT_EQ(running.exit_code, 0) << running;
+  json doc = JsonOut(running);
+  EXPECT_EQ(doc["chain"]["compared"], true) << doc.dump();
+  EXPECT_EQ(doc["chain"]["epoch"], 0) << doc.dump();
+  EXPECT_EQ(doc["chain"]["signers"], json::array({scenario_->signer().id})) << doc.dump();
+  EXPECT_EQ(leader_->Terminate(), 0);
+  CommandResult stopped = Cli({"validate-config"});
+  EXPECT_EQ(stopped.exit_code, 0) << stopped;
+  EXPECT_NE(stopped.out.find("chain: federation epoch 0 since height 1"), std::string::npos) << stopped;
+  EXPECT_NE(stopped.out.find("(read-only)"), std::string::npos) << stopped;
 }
 
 }  // namespace
