@@ -149,7 +149,7 @@ bool HeightStays(const TestNode& n, Millis quiet) {
 
 // ------------------------------------------------------------- normal rotation
 
-TEST(Emergency, NormalTwoOfThreeRotationNeedsTwoOutgoingApprovals) {
+TEST(Compromise, NormalTwoOfThreeRotationNeedsTwoOutgoingApprovals) {
   FedNet net("fed-rotation");
   net.Build(2, /*with_follower=*/true);
   if (::testing::Test::HasFatalFailure()) return;
@@ -207,7 +207,7 @@ TEST(Emergency, NormalTwoOfThreeRotationNeedsTwoOutgoingApprovals) {
 
 // ------------------------------------------------------------------ bad input
 
-TEST(Emergency, BadInputIsRefusedWithAClearErrorAndNothingChanges) {
+TEST(Compromise, BadInputIsRefusedWithAClearErrorAndNothingChanges) {
   FedNet net("fed-bad-input");
   net.Build(2, /*with_follower=*/false);
   if (::testing::Test::HasFatalFailure()) return;
@@ -315,7 +315,7 @@ void KillMidStepThenRerun(FedNet& net, std::mt19937_64& rng, const std::vector<s
       << "rerun of " << args[0] << " " << args[1] << ": " << rerun;
 }
 
-TEST(Emergency, KillDashNineOfTheLeaderMidStepThenEachStepCompletesOnce) {
+TEST(Compromise, KillDashNineOfTheLeaderMidStepThenEachStepCompletesOnce) {
   FedNet net("fed-kill");
   net.Build(2, /*with_follower=*/false);
   if (::testing::Test::HasFatalFailure()) return;
@@ -430,7 +430,7 @@ class ForgingPeer {
   std::thread thread_;
 };
 
-TEST(Emergency, WholeProcedureUnderLoadKeepsTheHistoryVerifiable) {
+TEST(Compromise, WholeProcedureUnderLoadKeepsTheHistoryVerifiable) {
   FedNet net("fed-procedure");
   MakeToken(net.s, "ailee-fed");
   if (::testing::Test::HasFatalFailure()) return;
