@@ -141,7 +141,7 @@ TEST_F(FederationProposalTest, EditedOutgoingOrChangeIsRefused) {
       << p.status().ToString();
   // A raised threshold after signing: the approval no longer verifies.
   nlohmann::json edited = doc;
-  edited["change"]["incoming"]["threshold"] = 3;
+  edited["change"]["incoming"]["threshold"] = 3u;
   auto e = ProposalFromJson(edited);
   ASSERT_TRUE(e.ok()) << e.status().ToString();
   ProposalStatus st = Assess(*e);
