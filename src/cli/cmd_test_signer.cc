@@ -3,15 +3,14 @@
 // token, and verifies the signature with the federation public key of that
 // signer (config or --federation-key). Without --key or --pkcs11-module the
 // config's signer section says where the key is.
-#include "base/hex.h"
 #include "cli/command.h"
 #include "cli/commands.h"
 #include "cli/ending.h"
 #include "cli/key_env.h"
+#include "cli/signer_flags.h"
 #include "config/config.h"
 #include "keys/audit_sink.h"
 #include "keys/identity.h"
-#include "keys/secret_input.h"
 #include "keys/signer.h"
 
 namespace ailee::cli {
@@ -19,49 +18,16 @@ namespace ailee::cli {
 namespace {
 
 struct TestSignerOpts {
-  std::string id, key, module, token_label, key_label, key_id_hex, pin_file, audit_log;
+  std::string id, audit_log;
+  SignerFlags key;
   std::vector<std::string> federation;
 };
-
-Result<std::unique_ptr<keys::Signer>> OpenSigner(TestSignerOpts o, const keycmd::KeyEnv& env) {
-  if (o.key.empty() && o.module.empty() && env.config && env.config->signer &&
-      env.config->signer->id == o.id) {
-    const auto& s = *env.config->signer;
-    if (s.pkcs11) {
-      o.module = s.pkcs11->module;
-      o.token_label = s.pkcs11->token_label;
-      o.key_label = s.pkcs11->key_label;
-      if (o.pin_file.empty()) o.pin_file = s.pkcs11->pin_file;
-    } else {
-      o.key = s.key_file;
-    }
-  }
-  if (!o.key.empty() && !o.module.empty()) return InvalidArgument("give --key or --pkcs11-module, not both");
-  if (!o.key.empty()) {
-    ASSIGN_OR_RETURN(auto s, keys::FileSigner::Open(o.key));
-    return std::unique_ptr<keys::Signer>(std::move(s));
-  }
-  if (o.module.empty())
-    return InvalidArgument("no signer key for '" + o.id + "': pass --key FILE or --pkcs11-module/--token-label/--key-label, "
-                           "or configure the signer section");
-  if (o.token_label.empty() || o.key_label.empty())
-    return InvalidArgument("--pkcs11-module needs --token-label and --key-label");
-  keys::Pkcs11SignerOptions p{o.module, o.token_label, {o.key_label, ""}};
-  if (!o.key_id_hex.empty()) {
-    auto id = HexDecode(o.key_id_hex);
-    if (!id || id->empty()) return InvalidArgument("--key-id must be hex");
-    p.key.id = *id;
-  }
-  ASSIGN_OR_RETURN(crypto::SecureBytes pin, keycmd::ReadPin(o.pin_file));
-  ASSIGN_OR_RETURN(auto s, keys::Pkcs11Signer::Open(p, pin));
-  return std::unique_ptr<keys::Signer>(std::move(s));
-}
 
 // Signs a fresh challenge with the signer and verifies it with the
 // federation key; `fp` and `details` say what it used (for the audit line).
 Result<keys::SignerTestReport> TestSigner(const TestSignerOpts& o, const keycmd::KeyEnv& env, std::string& fp,
                                           nlohmann::json& details) {
-  ASSIGN_OR_RETURN(auto signer, OpenSigner(o, env));
+  ASSIGN_OR_RETURN(auto signer, OpenSigner(o.key, o.id, env.config ? &*env.config : nullptr));
   details["signer"] = signer->Describe();
   fp = signer->public_key().FingerprintHex();
   auto it = env.federation.find(o.id);
@@ -77,12 +43,7 @@ void SetUpTestSignerCommand(CLI::App& parent, Session& s) {
   auto o = std::make_shared<TestSignerOpts>();
   CLI::App* c = parent.add_subcommand("test-signer", "sign a fresh challenge and verify it with the federation key");
   c->add_option("--id", o->id, "signer id (default: the config's signer.id)");
-  c->add_option("--key", o->key, "PEM private key file");
-  c->add_option("--pkcs11-module", o->module, "PKCS#11 module path");
-  c->add_option("--token-label", o->token_label, "token label");
-  c->add_option("--key-label", o->key_label, "CKA_LABEL of the key");
-  c->add_option("--key-id", o->key_id_hex, "CKA_ID of the key, hex");
-  c->add_option("--pin-file", o->pin_file, "file holding the user PIN (or AILEE_PKCS11_PIN)");
+  AddSignerFlags(c, &o->key, "--key");
   keycmd::AddCommonOptions(c, &o->federation, &o->audit_log);
   c->callback([o, &s] {
     auto env = keycmd::OpenKeyEnv(s, o->federation, o->audit_log);

@@ -37,6 +37,8 @@ void SetUpCheckCommand(CLI::App& parent, Session& session);
 void SetUpDrillCommand(CLI::App& parent, Session& session);
 // cmd_emergency.cc: halt/resume and the peg freeze (ops/emergency/emergency.h).
 void SetUpEmergencyCommand(CLI::App& parent, Session& session);
+// cmd_federation.cc: federation propose|sign|apply|show (ops/federation/).
+void SetUpFederationCommand(CLI::App& parent, Session& session);
 // cmd_keys.cc
 void SetUpKeysCommand(CLI::App& parent, Session& session);
 // cmd_load.cc

@@ -41,6 +41,7 @@ constexpr CommandEntry kCommands[] = {
     {"", SetUpEmergencyCommand},
     {"", SetUpCheckCommand},
     {"", SetUpKeysCommand},
+    {"", SetUpFederationCommand},
     {"", SetUpLoadCommand},
     {"", SetUpLogsCommand},
     {"", SetUpHealthCheckCommand},

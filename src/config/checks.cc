@@ -130,7 +130,19 @@ void CheckSignerKey(const NodeConfig& cfg, const SignerSection& s, FieldReader& 
     return;
   }
   const FederationSigner* fed = cfg.FindFederationSigner(s.id);
-  if (fed == nullptr || fed->public_key_pem.empty()) return;  // reported elsewhere
+  if (fed == nullptr) {
+    // Not a genesis signer: one a later epoch added, checked by the node
+    // against the chain. Unless the key is a genesis signer's under another
+    // id: a typo in signer.id, caught here rather than at the node.
+    for (const auto& g : cfg.federation.signers) {
+      auto gk = crypto::PublicKey::FromPem(g.public_key_pem);
+      if (gk.ok() && gk->FingerprintHex() == key->public_key().FingerprintHex()) {
+        r.Problem("signer.id", "the id the federation lists for this key (" + g.id + ")", "\"" + s.id + "\"");
+      }
+    }
+    return;
+  }
+  if (fed->public_key_pem.empty()) return;
   auto fed_key = crypto::PublicKey::FromPem(fed->public_key_pem);
   if (!fed_key.ok()) return;
   if (fed_key->FingerprintHex() != key->public_key().FingerprintHex()) {

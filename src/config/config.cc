@@ -155,7 +155,9 @@ Result<crypto::PrivateKey> LoadSignerKey(const NodeConfig& config) {
   auto key = crypto::PrivateKey::FromPem(pem);
   if (!key.ok()) return InvalidArgument("signer key_file " + s.key_file + " is not a PEM private key");
   const FederationSigner* fed = config.FindFederationSigner(s.id);
-  if (fed == nullptr) return InvalidArgument("signer " + s.id + " is not a federation signer");
+  // Not a genesis signer: one a later epoch added; the node checks the key
+  // against the chain's epoch (state::FederationHistory).
+  if (fed == nullptr) return key;
   auto fed_key = crypto::PublicKey::FromPem(fed->public_key_pem);
   if (!fed_key.ok()) return fed_key.status().WithContext("public key of federation signer " + s.id);
   if (fed_key->FingerprintHex() != key->public_key().FingerprintHex()) {

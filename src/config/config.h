@@ -84,7 +84,7 @@ struct Pkcs11KeyRef {
 
 // This node's own federation key: a PEM file or a PKCS#11 reference.
 struct SignerSection {
-  std::string id;        // one of federation.signers[].id
+  std::string id;        // a genesis federation.signers[].id, or a signer a later epoch added
   std::string key_file;  // absolute, or empty when pkcs11 is set
   std::optional<Pkcs11KeyRef> pkcs11;
 };
@@ -186,8 +186,9 @@ std::string Summary(const NodeConfig& config);
 Result<std::map<std::string, crypto::PublicKey>> FederationKeys(const NodeConfig& config);
 
 // Loads this node's signer private key from signer.key_file and checks it is
-// the key the federation lists for signer.id. kFailedPrecondition when the
-// config has no signer or the signer is PKCS#11 (the keys layer handles it).
+// the key the genesis federation lists for signer.id (another id: the node
+// checks it against the chain's epochs). kFailedPrecondition when the config
+// has no signer or the signer is PKCS#11 (the keys layer handles it).
 // The PEM text is held only in secure memory and never logged.
 Result<crypto::PrivateKey> LoadSignerKey(const NodeConfig& config);
 

@@ -199,13 +199,11 @@ void ParseSigner(const YAML::Node& root, NodeConfig* cfg, FieldReader& r) {
   r.CheckKnownKeys(*sig, p, {"id", "key_file", "pkcs11"});
   SignerSection s;
   if (auto id = r.String(*sig, p, "id", true)) {
+    // An id outside the genesis federation may be a signer a later epoch
+    // added (the chain carries those, not the config): accepted here when
+    // its key loads (a key file, checked below, or a PKCS#11 token); the
+    // node checks it against the chain's epoch at startup.
     s.id = *id;
-    if (cfg->FindFederationSigner(*id) == nullptr) {
-      std::string ids;
-      for (const auto& f : cfg->federation.signers) ids += (ids.empty() ? "" : ", ") + f.id;
-      r.Problem("signer.id", "one of the federation signers (" + (ids.empty() ? "none" : ids) + ")",
-                "\"" + *id + "\"");
-    }
   }
   bool has_file = FieldReader::Has(*sig, "key_file");
   bool has_pkcs11 = FieldReader::Has(*sig, "pkcs11");

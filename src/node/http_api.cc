@@ -254,9 +254,43 @@ void InstallHttpApi(httplib::Server& server, Node& node) {
 
   server.Get(R"(/v1/signers/([A-Za-z0-9_.-]+))", [&node](const httplib::Request& req, httplib::Response& res) {
     std::string id = req.matches[1];
-    if (!node.federation().Find(id)) return ReplyError(res, NotFound("signer " + id + " is not in the federation"));
-    Reply(res, {{"id", id}, {"nonce", node.db().SignerNonce(id)},
-                {"fingerprint", node.federation().Find(id)->FingerprintHex()}});
+    auto history = node.db().Federations(node.federation());
+    if (!history.ok()) return ReplyError(res, history.status());
+    const crypto::PublicKey* key = history->At(node.db().Tip().height + 1).Find(id);
+    if (!key) return ReplyError(res, NotFound("signer " + id + " is not in the federation's current epoch"));
+    Reply(res, {{"id", id}, {"nonce", node.db().SignerNonce(id)}, {"fingerprint", key->FingerprintHex()}});
+  });
+
+  server.Get("/v1/federation", [&node](const httplib::Request&, httplib::Response& res) {
+    auto history = node.db().Federations(node.federation());
+    if (!history.ok()) return ReplyError(res, history.status());
+    json j = state::FederationHistoryToJson(*history);
+    j["next_height"] = node.db().Tip().height + 1;
+    Reply(res, j);
+  });
+
+  server.Post("/v1/admin/federation-change", [&node](const httplib::Request& req, httplib::Response& res) {
+    if (!RequireAdmin(req, res, node)) return;
+    auto body = JsonBody(req, res, "federation change (ailee-cli federation propose)");
+    if (!body) return;
+    auto change = state::FederationChangeFromJson(*body);
+    if (!change.ok()) return ReplyError(res, change.status());
+    if (node.is_follower()) {
+      return ReplyError(res, FailedPrecondition("this node is a follower; apply the change at its leader " +
+                                                node.follow_url()));
+    }
+    // Refused now with the reason when it cannot go into the next block
+    // (the leader checks again, with the real height, when it does).
+    change->activation_height = node.db().Tip().height + 2;
+    state::Transaction tx = state::MakeFederationChangeTx(*change);
+    if (Status st = node.db().CheckTransaction(tx, node.federation()); !st.ok()) return ReplyError(res, st);
+    auto height = node.CommitControlRecord(std::move(tx));
+    if (!height.ok()) return ReplyError(res, height.status());
+    auto history = node.db().Federations(node.federation());
+    if (!history.ok()) return ReplyError(res, history.status());
+    Reply(res, {{"height", *height},
+                {"activation_height", *height + 1},
+                {"epoch", history->EpochAt(*height + 1).number}});
   });
 
   server.Get("/metrics", [&node](const httplib::Request&, httplib::Response& res) {

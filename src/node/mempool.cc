@@ -10,7 +10,20 @@ std::string Mempool::SenderKey(const state::Transaction& tx) {
 }
 
 Result<crypto::Hash256> Mempool::Submit(state::Transaction tx) {
-  RETURN_IF_ERROR(state::CheckSignature(tx, federation_));
+  if (state::IsControlTx(tx.type)) {
+    return PermissionDenied(std::string(state::TxTypeName(tx.type)) +
+                            ": control records go through the admin interface (ailee-cli federation apply, "
+                            "ailee-cli emergency), not POST /v1/tx");
+  }
+  if (tx.type == state::TxType::kPegIn) {
+    // Signed by a member of the epoch the next block is in, not the genesis.
+    ASSIGN_OR_RETURN(state::FederationHistory history, db_.Federations(federation_));
+    RETURN_IF_ERROR(state::CheckSignature(tx, history.At(db_.Tip().height + 1)));
+  } else {
+    RETURN_IF_ERROR(state::CheckSignature(tx, federation_));
+  }
+  // Frozen: the committed state's check names since when and why.
+  if (state::IsPegTx(tx.type) && db_.PegsFrozen()) RETURN_IF_ERROR(db_.CheckTransaction(tx, federation_));
   crypto::Hash256 id = state::TxId(tx);
   std::lock_guard<std::mutex> lock(mu_);
   if (queue_.size() >= capacity_) return ResourceExhausted("mempool full (" + std::to_string(capacity_) + " transactions); retry after the next block");

@@ -26,7 +26,11 @@ class Mempool {
       : db_(db), federation_(federation), capacity_(capacity) {}
 
   // kInvalidArgument with a message naming the problem; kResourceExhausted
-  // when full (clients retry later); kAlreadyExists for a duplicate tx.
+  // when full (clients retry later); kAlreadyExists for a duplicate tx;
+  // kFailedPrecondition for a peg-in/peg-out while pegs are frozen;
+  // kPermissionDenied for a control record (admin endpoints only).
+  // `federation` is the GENESIS federation; peg-ins are checked against the
+  // epoch the next block is in.
   Result<crypto::Hash256> Submit(state::Transaction tx);
 
   // Removes and returns up to `max` transactions in arrival order.

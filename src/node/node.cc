@@ -12,6 +12,7 @@
 #include "node/emergency_api.h"
 #include "node/http_api.h"
 #include "node/leader_gate.h"
+#include "node/signer_epoch.h"
 #include "keys/secret_input.h"
 
 namespace ailee::node {
@@ -95,16 +96,20 @@ Status Node::Init() {
   if (!is_follower()) {
     if (!cfg.signer) return InvalidArgument("signer: a leader needs a signer section (or run with --follow URL)");
     ASSIGN_OR_RETURN(signer_, OpenSigner(cfg));
-    const auto* member = federation_.Find(cfg.signer->id);
-    if (!member || member->FingerprintHex() != signer_->public_key().FingerprintHex()) {
-      return InvalidArgument("signer: the key at " + signer_->Describe() + " (fingerprint " +
-                             signer_->public_key().FingerprintHex() + ") is not federation signer " + cfg.signer->id + "'s key");
-    }
     // Fail closed: a fence that cannot be read means the node does not sign.
     ASSIGN_OR_RETURN(fence_, keys::SigningFence::Open(FencePath(cfg)));
   }
   RETURN_IF_ERROR(fs::MakeDirs(cfg.node.data_dir));
   ASSIGN_OR_RETURN(db_, state::StateDb::Open(cfg.node.data_dir, state::OpenOptions{}));
+  // The chain's epochs must follow from the configured genesis federation
+  // (kFailedPrecondition naming an edited federation section otherwise).
+  ASSIGN_OR_RETURN(state::FederationHistory history, db_->Federations(federation_));
+  if (signer_) {
+    RETURN_IF_ERROR(CheckSignerKeyInChain(history, cfg.signer->id, signer_->public_key())
+                        .WithContext("the key at " + signer_->Describe()));
+    Status may = CheckMaySign(history, cfg.signer->id, db_->Tip().height + 1);
+    if (!may.ok()) spdlog::warn("{} (checked again after catching up from the peers)", may.message());
+  }
   ASSIGN_OR_RETURN(admin_token_, LoadOrCreateAdminToken(cfg.node.admin_token_file));
   mempool_ = std::make_unique<Mempool>(*db_, federation_, options_.mempool_capacity);
   emergency_ = std::make_unique<EmergencyControl>(*db_);
@@ -355,19 +360,26 @@ void Node::LeaderLoop() {
     next += interval;
     int64_t now = Clock::Real().NowMillis();
     if (next < now) next = now + interval;  // fell behind: do not burst
+    if (!SignerMaySignNext()) continue;
     int64_t t0 = Clock::Real().MonotonicNanos();
-    // Control records (a peg freeze) head the block; while halted they are
-    // all it carries, and with none there is no block at all.
-    auto txs = emergency_->TakeControlTxs();
-    const bool control = !txs.empty();
+    const uint64_t height = db_->Tip().height + 1;
+    // Control records head the block (a freeze applies to the block's own
+    // peg txs): federation changes (control_) and peg freezes (emergency_).
+    // While halted they are all it carries, and with none there is no block.
+    ControlQueue::Taken control = control_.Take();
+    std::vector<state::Transaction> txs = std::move(control.txs);
+    for (auto& tx : txs) {
+      if (tx.federation_change) tx.federation_change->activation_height = height + 1;
+    }
+    auto freezes = emergency_->TakeControlTxs();
+    const bool freeze = !freezes.empty();
+    txs.insert(txs.end(), std::make_move_iterator(freezes.begin()), std::make_move_iterator(freezes.end()));
     if (emergency_->halt()) {
-      if (!control) continue;
+      if (txs.empty()) continue;
     } else {
-      auto pending = mempool_->Take(options_.max_block_txs);
-      txs.insert(txs.end(), std::make_move_iterator(pending.begin()), std::make_move_iterator(pending.end()));
+      for (auto& tx : mempool_->Take(options_.max_block_txs)) txs.push_back(std::move(tx));
     }
     int64_t ts = std::max(now, db_->Tip().timestamp_ms);
-    const uint64_t height = db_->Tip().height + 1;
     auto sign = fence_->Guard(height, [this](std::string_view m) { return signer_->Sign(m); });
     // Fenced before it is committed, so before anyone can fetch it.
     auto fence = [this](const state::Block& b) {
@@ -376,7 +388,8 @@ void Node::LeaderLoop() {
     auto produced = db_->ProduceBlock(std::move(txs), sign, cfg.signer->id, ts,
                                       static_cast<uint64_t>(cfg.node.commitment_interval), federation_, fence);
     mempool_->OnBlockCommitted();
-    if (control) emergency_->OnBlockProduced(produced);
+    ControlQueue::Resolve(control, produced);
+    if (freeze) emergency_->OnBlockProduced(produced);
     if (!produced.ok()) {
       spdlog::error("block production failed: {}", produced.status().ToString());
       continue;
@@ -389,6 +402,27 @@ void Node::LeaderLoop() {
                    r.reason.message());
     }
   }
+}
+
+bool Node::SignerMaySignNext() {
+  auto history = db_->Federations(federation_);
+  Status may = history.ok() ? CheckMaySign(*history, options_.config.signer->id, db_->Tip().height + 1)
+                            : history.status();
+  if (!may.ok()) {
+    SetSync("not_a_signer", may.message());
+    return false;
+  }
+  if (Sync().state == "not_a_signer") SetSync("leader", "");
+  return true;
+}
+
+Result<uint64_t> Node::CommitControlRecord(state::Transaction tx) {
+  if (is_follower()) {
+    return FailedPrecondition("this node is a follower; send control records to its leader " + follow_url_);
+  }
+  // A few blocks' time: the leader takes the queue at its next block.
+  const int64_t wait_ms = std::max<int64_t>(10000, 20 * options_.config.node.block_interval_ms);
+  return control_.SubmitAndWait(std::move(tx), std::chrono::milliseconds(wait_ms));
 }
 
 void Node::FollowerLoop() {

@@ -36,6 +36,7 @@
 #include "node/archive_progress.h"
 #include "node/chain_sync.h"
 #include "node/emergency.h"
+#include "node/control_queue.h"
 #include "node/mempool.h"
 #include "state/state_db.h"
 
@@ -96,7 +97,14 @@ class Node {
   Mempool& mempool() { return *mempool_; }
   // The halt and the peg freeze requests (node/emergency.h).
   EmergencyControl& emergency() { return *emergency_; }
+  // The GENESIS federation (the config's); later epochs come from the chain
+  // (db().Federations(federation())).
   const state::Federation& federation() const { return federation_; }
+  // Leaders: puts a control record (federation change, peg freeze) at the
+  // head of the next block and waits for it (node/control_queue.h). A
+  // federation change's activation_height is filled with that block's
+  // height + 1. kFailedPrecondition on a follower.
+  Result<uint64_t> CommitControlRecord(state::Transaction tx);
   NodeCounters& counters() { return counters_; }
   ArchiveProgress& archive_progress() { return archive_progress_; }
   const std::string& admin_token() const { return admin_token_; }
@@ -129,6 +137,9 @@ class Node {
   // `fields` are added to the record's args (who and why of an emergency).
   Status Audit(const std::string& operation, const std::string& message,
                const std::vector<std::pair<std::string, std::string>>& fields = {});
+  // Whether the signer may sign the next block under the chain's epochs;
+  // sets the sync state "not_a_signer" (with the reason) when not.
+  bool SignerMaySignNext();
   // Sleeps up to `ms`; returns false when stopping.
   bool SleepFor(int64_t ms);
 
@@ -140,6 +151,7 @@ class Node {
   std::unique_ptr<keys::SigningFence> fence_;  // beside the key; leaders only
   std::unique_ptr<Mempool> mempool_;
   std::unique_ptr<EmergencyControl> emergency_;
+  ControlQueue control_;
   std::unique_ptr<httplib::Server> http_;
   std::string admin_token_;
   NodeCounters counters_;

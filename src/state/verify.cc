@@ -11,7 +11,9 @@
 #include "base/hex.h"
 #include "base/parallel.h"
 #include "state/block.h"
+#include "state/control_records.h"
 #include "state/encoding.h"
+#include "state/federation_history.h"
 #include "state/internal/rocks.h"
 #include "state/records.h"
 #include "state/state_root.h"
@@ -50,7 +52,16 @@ class Verifier {
   void Progress(const char* phase, uint64_t done, uint64_t total) {
     if (opts_.progress) opts_.progress({phase, done, total});
   }
-  const Federation* fed() const { return opts_.federation ? &*opts_.federation : nullptr; }
+  // The epochs, when a genesis federation was given (else no signatures
+  // are checked).
+  const FederationHistory* history() const { return history_ ? &*history_ : nullptr; }
+
+  // A federation_change transaction found in a block.
+  struct FoundChange {
+    uint64_t height;
+    crypto::Hash256 tx_id;
+    FederationChange change;
+  };
 
   // Where a block says a transaction is: its id, and its place in the chain.
   struct TxSlot {
@@ -70,6 +81,7 @@ class Verifier {
     std::vector<TxProblem> problems;  // a max-heap of the max_problems earliest in the chain
     uint64_t problems_total = 0;
     uint64_t checked = 0;
+    std::vector<FoundChange> changes;
     // Keeps `p` if it is among the max_problems earliest found so far.
     void Add(TxProblem p, size_t max_problems) {
       p.seq = problems_total++;
@@ -108,6 +120,10 @@ class Verifier {
   void CheckTx(const TxSlot& slot, std::optional<std::string_view> raw, TxRangeResult* out) const;
   void CheckAnchors(uint64_t last_anchor);
   void Localize();
+  // Reads the control CF's epochs and, with a genesis, builds history_.
+  void LoadEpochs();
+  // The blocks' federation changes and the stored epochs, one to one.
+  void MatchEpochs();
 
   const RocksDb& db_;
   const VerifyOptions& opts_;
@@ -115,7 +131,69 @@ class Verifier {
   std::vector<BlockFindings> blocks_;  // blocks read, not yet judged
   size_t blocks_tx_ids_ = 0;          // transaction ids they list
   std::vector<TxSlot> pending_;       // transactions of the blocks read so far, not yet checked
+  std::vector<FederationEpoch> stored_epochs_;  // the control CF's, in number order
+  std::optional<FederationHistory> history_;
+  std::vector<FoundChange> found_changes_;
 };
+
+void Verifier::LoadEpochs() {
+  if (db_.cf(kCfControl) != nullptr) {
+    rocksdb::ReadOptions ro;
+    ro.fill_cache = false;
+    std::unique_ptr<rocksdb::Iterator> it(db_.db()->NewIterator(ro, db_.cf(kCfControl)));
+    for (it->Seek(kControlEpochPrefix); it->Valid() && it->key().starts_with(kControlEpochPrefix); it->Next()) {
+      auto number = ParseEpochKey(Sv(it->key()));
+      auto e = DecodeEpochRecord(Sv(it->value()));
+      if (!number || !e.ok()) {
+        Problem("control: federation epoch record " + HexEncode(Sv(it->key())) + ": " +
+                (e.ok() ? std::string("malformed key") : e.status().message()));
+        continue;
+      }
+      if (e->number != *number || e->number != stored_epochs_.size() + 1) {
+        Problem("control: federation epoch " + std::to_string(*number) + " is stored out of sequence (after epoch " +
+                std::to_string(stored_epochs_.size()) + ")");
+        continue;
+      }
+      stored_epochs_.push_back(std::move(*e));
+    }
+    if (!it->status().ok()) Problem("control: " + it->status().ToString());
+  }
+  if (!opts_.federation) return;
+  history_.emplace(*opts_.federation);
+  for (const auto& e : stored_epochs_) {
+    Status st = history_->Append(*e.change, e.change_height, e.change_tx_id);
+    if (!st.ok()) {
+      // Later blocks are then checked against the last epoch that follows.
+      Problem("federation epoch " + std::to_string(e.number) + " (changed at block " + std::to_string(e.change_height) +
+              ") does not follow from the epoch before it: " + st.message() +
+              (e.number == 1 ? " (is the genesis federation given the one the chain started with?)" : ""));
+      break;
+    }
+  }
+}
+
+void Verifier::MatchEpochs() {
+  std::sort(found_changes_.begin(), found_changes_.end(),
+            [](const FoundChange& a, const FoundChange& b) { return a.height < b.height; });
+  std::map<uint64_t, const FederationEpoch*> stored;
+  for (const auto& e : stored_epochs_) stored[e.change_height] = &e;
+  for (const auto& f : found_changes_) {
+    auto it = stored.find(f.height);
+    const std::string where = "block " + std::to_string(f.height) + ": federation change " + crypto::HashToHex(f.tx_id);
+    if (it == stored.end()) {
+      Problem(where + " has no stored federation epoch (the control records lost or never got it)");
+      continue;
+    }
+    if (it->second->change_tx_id != f.tx_id || !(*it->second->change == f.change)) {
+      Problem(where + " differs from stored federation epoch " + std::to_string(it->second->number));
+    }
+    stored.erase(it);
+  }
+  for (const auto& [height, e] : stored) {
+    Problem("federation epoch " + std::to_string(e->number) + ": stored as changed at block " + std::to_string(height) +
+            ", but that block carries no federation change");
+  }
+}
 
 void Verifier::CheckBlocks(const internal::TipRecord& tip, crypto::Hash256* tip_header_root) {
   crypto::Hash256 prev_hash{};
@@ -194,7 +272,7 @@ void Verifier::CheckPendingBlocks() {
   (void)ParallelFor(blocks_.size(), opts_.threads, [&](size_t i, int) {
     const std::optional<BlockRecord>& rec = blocks_[i].record;
     if (!rec) return Status::Ok();
-    if (fed() != nullptr) verdicts[i].signature = CheckBlockSignature(rec->header, *fed());
+    if (history() != nullptr) verdicts[i].signature = CheckBlockSignature(rec->header, *history());
     verdicts[i].tx_root_ok = MerkleRoot(rec->tx_ids) == rec->header.tx_root;
     return Status::Ok();  // problems are results, not errors: every block is judged
   });
@@ -235,6 +313,7 @@ void Verifier::CheckPendingTransactions() {
 
   std::vector<TxProblem> problems;
   for (auto& r : results) {
+    for (auto& c : r.changes) found_changes_.push_back(std::move(c));
     report_.transactions_checked += r.checked;
     report_.problems_total += r.problems_total;
     for (auto& p : r.problems) problems.push_back(std::move(p));
@@ -313,10 +392,13 @@ void Verifier::CheckTx(const TxSlot& slot, std::optional<std::string_view> raw, 
   // Without check_transaction_signatures, shape only: the block signature
   // over tx_root already authenticates every transaction's bytes.
   static const Federation kNoFederation;
-  Status st = ((tx->tx.type == TxType::kPegIn && fed() == nullptr) || !opts_.check_transaction_signatures)
+  Status st = ((tx->tx.type == TxType::kPegIn && history() == nullptr) || !opts_.check_transaction_signatures)
                   ? CheckShape(tx->tx)
-                  : CheckSignature(tx->tx, fed() != nullptr ? *fed() : kNoFederation);
+                  : CheckSignature(tx->tx, history() != nullptr ? history()->At(slot.height) : kNoFederation);
   if (!st.ok()) problem(": " + st.message());
+  if (tx->tx.type == TxType::kFederationChange && tx->tx.federation_change) {
+    out->changes.push_back({slot.height, slot.id, *tx->tx.federation_change});
+  }
   ++out->checked;
 }
 
@@ -337,7 +419,7 @@ void Verifier::CheckAnchors(uint64_t last_anchor) {
       continue;
     }
     if (a->height != height) Problem(where + "records height " + std::to_string(a->height));
-    Status st = CheckAnchor(*a, fed());
+    Status st = CheckAnchor(*a, history() != nullptr ? &history()->At(height) : nullptr);
     if (!st.ok()) Problem(st.message());
     auto raw = db_.Get(kCfBlocks, EncodeU64(height));
     if (!raw.ok() || !raw->has_value()) {
@@ -423,7 +505,9 @@ Result<VerifyReport> Verifier::Run() {
   report_.tip_height = tip->height;
   report_.tip_block_hash = tip->block_hash;
   crypto::Hash256 header_root{};
+  LoadEpochs();
   CheckBlocks(*tip, &header_root);
+  MatchEpochs();
 
   auto last_anchor = db_.ReadCounter(internal::kMetaLastAnchor);
   if (!last_anchor.ok()) Problem(last_anchor.status().message());

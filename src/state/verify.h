@@ -11,6 +11,12 @@
 //     height and (for account txs always, peg-ins with a Federation) verifies;
 //   - every anchor commitment: payload layout and checksum, signature (with
 //     a Federation), and that it commits to the stored block at its height;
+//   - across federation epochs: with the GENESIS federation given, the
+//     epochs are rebuilt from the control column family (each re-checked
+//     against the one before) and every block, anchor and peg-in is checked
+//     against the epoch in force at its height; the federation_change
+//     transactions in the blocks and the stored epochs must agree one to
+//     one (a problem naming the height otherwise);
 //   - the state root recomputed from scratch over every state entry equals
 //     the tip header's state root and the persisted accumulator (and
 //     `expected_state_root` when given).
@@ -42,7 +48,7 @@ struct VerifyProgress {
 };
 
 struct VerifyOptions {
-  std::optional<Federation> federation;  // without it, signatures are not checked
+  std::optional<Federation> federation;  // the GENESIS federation; without it, signatures are not checked
   std::optional<crypto::Hash256> expected_state_root;
   std::function<void(const VerifyProgress&)> progress;  // called from the calling thread
   int threads = 2;                                      // for the transaction pass and the state scan

@@ -1,5 +1,6 @@
 // The node's HTTP API as clients and operators see it: rejected transactions
-// change nothing, reads, metrics, the admin checkpoint's token, and the
+// change nothing, reads, metrics, the admin checkpoint's token, control
+// records only through the admin endpoint (federation change), and the
 // create-checkpoint / verify-checkpoint round trip including damage; the
 // archiver's progress reports (token, never backwards, never above the tip)
 // and every metric the node serves documented in docs/metrics.md.
@@ -11,6 +12,7 @@
 
 #include "base/fs.h"
 #include "harness_gtest.h"
+#include "state/federation_change.h"
 #include "state/transaction.h"
 
 namespace ailee::it {
@@ -213,6 +215,53 @@ std::string AdminToken(const TestNode& node) {
   std::string t = token.ok() ? *token : "";
   while (!t.empty() && t.back() == '\n') t.pop_back();
   return t;
+}
+
+TEST_F(ApiTest, ControlRecordsGoThroughTheAdminEndpointOnly) {
+  const SignerKey& signer = scenario_->signer();
+  // Anyone can reach POST /v1/tx: it must not take a freeze or a change.
+  HttpReply freeze = PostRaw(*node_, "/v1/tx", R"({"type":"peg_freeze","frozen":true,"reason":"x","operator":"y"})");
+  EXPECT_EQ(freeze.status, 403) << freeze.body.dump();
+  EXPECT_NE(freeze.body.value("error", "").find("admin interface"), std::string::npos) << freeze.body.dump();
+
+  ASSIGN_OR_FAIL(json history, node_->Client().GetJson("/v1/federation"));
+  ASSERT_EQ(history["current_epoch"], 0) << history.dump();
+  state::Federation genesis;
+  genesis.signers.emplace(signer.id, signer.key.public_key());
+  state::FederationChange change;
+  change.outgoing_epoch = 0;
+  change.outgoing_fingerprint = state::FederationFingerprint(genesis);
+  change.incoming = genesis;  // a re-keying drill: the same member, a new epoch
+  change.operator_id = "api-test";
+  ASSERT_TRUE(state::ApproveChange(change, signer.id, [&](std::string_view m) { return signer.key.Sign(m); }).ok());
+  const std::string body = state::FederationChangeToJson(change).dump();
+  HttpReply as_tx = PostRaw(*node_, "/v1/tx", json{{"type", "federation_change"}, {"change", json::parse(body)}}.dump());
+  EXPECT_EQ(as_tx.status, 403) << as_tx.body.dump();
+
+  EXPECT_EQ(PostRaw(*node_, "/v1/admin/federation-change", body).status, 403);
+  state::FederationChange unapproved = change;
+  unapproved.approvals.clear();
+  HttpReply weak = PostRaw(*node_, "/v1/admin/federation-change", state::FederationChangeToJson(unapproved).dump(),
+                           AdminToken(*node_));
+  EXPECT_EQ(weak.status, 400) << weak.body.dump();
+  EXPECT_NE(weak.body.value("error", "").find("0 approvals from the outgoing federation, threshold is 1"),
+            std::string::npos)
+      << weak.body.dump();
+  ASSIGN_OR_FAIL(json unchanged, node_->Client().GetJson("/v1/federation"));
+  EXPECT_EQ(unchanged["current_epoch"], 0);
+
+  HttpReply applied = PostRaw(*node_, "/v1/admin/federation-change", body, AdminToken(*node_));
+  ASSERT_EQ(applied.status, 200) << applied.body.dump();
+  EXPECT_EQ(applied.body["epoch"], 1);
+  EXPECT_EQ(applied.body["activation_height"].get<uint64_t>(), applied.body["height"].get<uint64_t>() + 1);
+  ASSIGN_OR_FAIL(json after, node_->Client().GetJson("/v1/federation"));
+  EXPECT_EQ(after["current_epoch"], 1) << after.dump();
+  EXPECT_EQ(after["epochs"][1]["change_height"], applied.body["height"]);
+  // The same record again is a replay of epoch 0's change: refused.
+  HttpReply replay = PostRaw(*node_, "/v1/admin/federation-change", body, AdminToken(*node_));
+  EXPECT_EQ(replay.status, 400) << replay.body.dump();
+  // The node goes on producing under epoch 1.
+  LetBlocksPass();
 }
 
 // The value of the unlabelled sample `name` in a /metrics text, if served.

@@ -314,13 +314,13 @@ std::string RenderConfig(const NodeSpec& spec, int port, const std::vector<Signe
   y += "  block_interval_ms: " + std::to_string(spec.block_interval_ms) + "\n";
   y += "  commitment_interval: " + std::to_string(spec.commitment_interval) + "\n";
   y += "federation:\n";
-  y += "  threshold: 1\n";
+  y += "  threshold: " + std::to_string(spec.federation_threshold) + "\n";
   y += "  signers:\n";
   for (const auto& s : federation) {
     y += "    - id: " + s.id + "\n";
     y += "      public_key_file: " + s.pub_file + "\n";
   }
-  if (signer) {
+  if (signer && spec.leader) {  // leader = false: no key-file signer (extra_yaml may bring its own)
     y += "signer:\n";
     y += "  id: " + signer->id + "\n";
     y += "  key_file: " + (spec.signer_key_file.empty() ? signer->key_file : spec.signer_key_file) + "\n";

@@ -156,6 +156,7 @@ struct NodeSpec {
   std::string signer_key_file;
   std::vector<std::string> node_args;  // extra ailee-node flags (--allow-lone-start)
   std::string log_file;       // logging.log_file when not empty (relative: to the node's dir)
+  int federation_threshold = 1;  // federation.threshold (the genesis federation's)
 
   // A leader (sequencer with the federation key) and a follower of `leader_url`.
   static NodeSpec Leader(std::string id, int64_t block_interval_ms = 200, int64_t commitment_interval = 10);

@@ -1,0 +1,154 @@
+// federation propose/sign offline: the proposal file round-trips; an
+// approval is refused for a non-member and for a key that is not the
+// member's it claims (nothing written); a tampered `outgoing` is refused;
+// a break-glass change is approved by the incoming signers; re-signing
+// replaces an approval instead of counting it twice.
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <filesystem>
+
+#include "base/fs.h"
+#include "keys/signer.h"
+#include "ops/federation/proposal.h"
+#include "ops/federation/sign.h"
+
+namespace ailee::ops::federation {
+namespace {
+
+struct Key {
+  std::string id, path;
+  crypto::PublicKey pub;
+};
+
+class FederationProposalTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/ailee-fed-proposal-XXXXXX";
+    dir_ = ::mkdtemp(tmpl);
+    for (const char* id : {"signer-01", "signer-02", "signer-03", "signer-04"}) keys_.push_back(MakeKey(id));
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  Key MakeKey(const std::string& id) {
+    auto k = crypto::PrivateKey::Generate(crypto::KeyType::kEd25519);
+    EXPECT_TRUE(k.ok());
+    auto pem = k->ToPem();
+    const std::string path = dir_ + "/" + id + ".key";
+    EXPECT_TRUE(fs::WriteFileAtomic(path, pem->view(), 0600).ok());
+    return {id, path, k->public_key()};
+  }
+  std::unique_ptr<keys::Signer> SignerOf(const Key& k) {
+    auto s = keys::FileSigner::Open(k.path);
+    EXPECT_TRUE(s.ok()) << s.status().ToString();
+    return std::move(*s);
+  }
+  state::Federation FederationOf(std::initializer_list<int> members, int threshold) {
+    state::Federation f;
+    f.threshold = threshold;
+    for (int i : members) f.signers.emplace(keys_[i].id, keys_[i].pub);
+    return f;
+  }
+  // 2-of-3 {01,02,03} -> {02,03,04}, written to `path`.
+  std::string WriteProposalFile(state::ChangeAuthorization auth) {
+    Proposal p;
+    p.outgoing_epoch = 0;
+    p.outgoing = FederationOf({0, 1, 2}, 2);
+    p.change.outgoing_epoch = 0;
+    p.change.outgoing_fingerprint = state::FederationFingerprint(p.outgoing);
+    p.change.incoming = FederationOf({1, 2, 3}, 2);
+    p.change.authorization = auth;
+    p.change.reason = "signer-01 key exposed";
+    p.change.operator_id = "alice";
+    const std::string path = dir_ + "/change.json";
+    EXPECT_TRUE(WriteProposal(path, p).ok());
+    return path;
+  }
+
+  std::string dir_;
+  std::vector<Key> keys_;
+};
+
+TEST_F(FederationProposalTest, RoundTripsAndDescribesWhatChanges) {
+  const std::string path = WriteProposalFile(state::ChangeAuthorization::kThreshold);
+  auto p = ReadProposal(path);
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  EXPECT_EQ(p->change.incoming, FederationOf({1, 2, 3}, 2));
+  ProposalStatus st = Assess(*p);
+  EXPECT_EQ(st.added, std::vector<std::string>{"signer-04"});
+  EXPECT_EQ(st.removed, std::vector<std::string>{"signer-01"});
+  EXPECT_EQ(st.approvers, (std::vector<std::string>{"signer-01", "signer-02", "signer-03"}));
+  EXPECT_EQ(st.approvals_needed, 2);
+  EXPECT_FALSE(st.ready());
+}
+
+TEST_F(FederationProposalTest, ThresholdChangeIsApprovedByOutgoingMembersUntilReady) {
+  const std::string path = WriteProposalFile(state::ChangeAuthorization::kThreshold);
+  auto s1 = SignProposal({path, "signer-01"}, *SignerOf(keys_[0]));
+  ASSERT_TRUE(s1.ok()) << s1.status().ToString();
+  EXPECT_FALSE(s1->status.ready());
+  // Signing again replaces the approval: still one.
+  auto again = SignProposal({path, "signer-01"}, *SignerOf(keys_[0]));
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(again->replaced);
+  EXPECT_EQ(again->status.approved_by.size(), 1u);
+  auto s2 = SignProposal({path, "signer-02"}, *SignerOf(keys_[1]));
+  ASSERT_TRUE(s2.ok());
+  EXPECT_TRUE(s2->status.ready());
+  auto back = ReadProposal(path);
+  ASSERT_TRUE(back.ok());
+  EXPECT_TRUE(Assess(*back).ready());
+}
+
+TEST_F(FederationProposalTest, NonMemberAndWrongKeyAreRefusedAndNothingIsWritten) {
+  const std::string path = WriteProposalFile(state::ChangeAuthorization::kThreshold);
+  auto before = fs::ReadFile(path);
+  // signer-04 is incoming, not outgoing: it cannot approve a threshold change.
+  auto outsider = SignProposal({path, "signer-04"}, *SignerOf(keys_[3]));
+  ASSERT_FALSE(outsider.ok());
+  EXPECT_NE(outsider.status().message().find("approval by signer-04, which is not a member of the outgoing federation"),
+            std::string::npos)
+      << outsider.status().ToString();
+  // signer-03's key presented as signer-02's.
+  auto impostor = SignProposal({path, "signer-02"}, *SignerOf(keys_[2]));
+  ASSERT_FALSE(impostor.ok());
+  EXPECT_NE(impostor.status().message().find("is not signer-02's"), std::string::npos) << impostor.status().ToString();
+  EXPECT_EQ(*fs::ReadFile(path), *before);
+}
+
+TEST_F(FederationProposalTest, BreakGlassIsApprovedByIncomingMembers) {
+  const std::string path = WriteProposalFile(state::ChangeAuthorization::kBreakGlass);
+  EXPECT_FALSE(SignProposal({path, "signer-01"}, *SignerOf(keys_[0])).ok()) << "the compromised signer cannot approve";
+  ASSERT_TRUE(SignProposal({path, "signer-04"}, *SignerOf(keys_[3])).ok());
+  auto s = SignProposal({path, "signer-02"}, *SignerOf(keys_[1]));
+  ASSERT_TRUE(s.ok());
+  EXPECT_TRUE(s->status.ready());
+  EXPECT_EQ(s->status.approved_by, (std::vector<std::string>{"signer-04", "signer-02"}));
+}
+
+TEST_F(FederationProposalTest, EditedOutgoingOrChangeIsRefused) {
+  const std::string path = WriteProposalFile(state::ChangeAuthorization::kThreshold);
+  ASSERT_TRUE(SignProposal({path, "signer-01"}, *SignerOf(keys_[0])).ok());
+  auto doc = nlohmann::json::parse(*fs::ReadFile(path));
+  // An attacker swaps signer-02's key in `outgoing` for one they hold, to
+  // approve as signer-02: the fingerprint the change signs no longer matches.
+  nlohmann::json forged = doc;
+  for (auto& s : forged["outgoing"]["signers"])
+    if (s["id"] == "signer-02") s["public_key_pem"] = keys_[3].pub.Pem();
+  auto p = ProposalFromJson(forged);
+  ASSERT_FALSE(p.ok());
+  EXPECT_NE(p.status().message().find("not the federation the change replaces"), std::string::npos)
+      << p.status().ToString();
+  // A raised threshold after signing: the approval no longer verifies.
+  nlohmann::json edited = doc;
+  edited["change"]["incoming"]["threshold"] = 3u;
+  auto e = ProposalFromJson(edited);
+  ASSERT_TRUE(e.ok()) << e.status().ToString();
+  ProposalStatus st = Assess(*e);
+  EXPECT_TRUE(st.approved_by.empty());
+  ASSERT_EQ(st.bad_approvals.size(), 1u);
+  EXPECT_NE(st.bad_approvals[0].find("signature does not verify"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace ailee::ops::federation
