@@ -308,9 +308,13 @@ TEST_F(EmergencyTest, FrozenPegsAreRefusedTransfersContinueAndTheFollowerAgrees)
   EXPECT_EQ(Emergency(*follower_)["pegs_frozen"], false);
 }
 
-// Last: every emergency command of the tests above, with who and why, from
-// the CLI and from the node.
+// Every emergency command, with who and why, from the CLI and from the node.
+// Self-contained: ctest runs each test in its own process and network.
 TEST_F(EmergencyTest, EveryEmergencyCommandIsAuditedWithOperatorAndReason) {
+  ASSERT_EQ(Cli({"emergency", "halt", "--reason", "signer-01 key compromised", "--operator", "alice"}).exit_code, 0);
+  ASSERT_EQ(Cli({"emergency", "freeze-pegs", "--reason", "bridge wallet exposed", "--operator", "carol"}).exit_code, 0);
+  ASSERT_EQ(Cli({"emergency", "unfreeze-pegs", "--reason", "bridge wallet rotated"}).exit_code, 0);
+  ASSERT_EQ(Cli({"emergency", "resume", "--reason", "new federation in force", "--operator", "bob"}).exit_code, 0);
   for (const std::string action : {"halt", "resume", "freeze-pegs", "unfreeze-pegs"}) {
     SCOPED_TRACE(action);
     auto cli = AuditRecords("emergency." + action);
