@@ -255,7 +255,9 @@ TEST_F(PruneTest, CrashAtAnyPointDuringBackupLeavesAValidRepository) {
     Backup(*repo, SmallPacks());
     puts_in_clean_run = counting->counters().puts - after_init;
   }
-  ASSERT_GT(puts_in_clean_run, 5);
+  // Packs, index, snapshot and the lock: how many packs the parallel packers
+  // close varies by a pack or so from run to run.
+  ASSERT_GE(puts_in_clean_run, 4);
   for (int64_t n = 1; n <= puts_in_clean_run; ++n) {
     SCOPED_TRACE("crash at put " + std::to_string(n));
     auto inner = std::make_shared<storage::MemoryObjectStore>();
