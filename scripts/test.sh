@@ -21,8 +21,10 @@ ninja -C build -j"$JOBS"
 ctest --test-dir build --output-on-failure -j"$JOBS" --timeout 600
 
 if [ "${SKIP_SANITIZERS:-0}" != "1" ]; then
-  cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DAILEE_SANITIZE=ON -DAILEE_BUILD_BENCH=OFF \
-    -DAILEE_WERROR=ON -DAILEE_UNIT_TESTS=ON >/dev/null
+  # -g1: line tables for the sanitizers' stack traces without full debug
+  # information, which cost an eighth of this build's compile time.
+  cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG=-g1 \
+    -DAILEE_SANITIZE=ON -DAILEE_BUILD_BENCH=OFF -DAILEE_WERROR=ON -DAILEE_UNIT_TESTS=ON >/dev/null
   # Only the unit-test binaries: the integration tests run real processes and
   # are covered by the normal build above.
   targets=$(ninja -C build-asan -t targets all | sed -n 's/^\(tests\/unit_[a-z0-9_]*\): .*/\1/p' | sort -u)
