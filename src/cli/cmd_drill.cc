@@ -334,7 +334,7 @@ void RunKeyDrillCommand(Session& session, DrillArgs& a) {
   o.signer_id = a.signer_id;
   o.backup = a.key_backup;
   o.passphrase = &*pass;
-  o.federation = &env->federation;
+  o.federation = &*env->in_force;
   o.scratch_parent = a.sandbox_dir.empty() ? fs::Dirname(cfg.node.data_dir) : a.sandbox_dir;
   InterruptFlag interrupt;
   o.hooks = DrillHooksOf(session, interrupt, "drill --keys");
