@@ -16,7 +16,6 @@ nlohmann::ordered_json KeyDrillReportJson(const KeyDrillReport& r) {
   nlohmann::ordered_json j = DrillOutcomeJson(r, "keys");
   j["signer_id"] = r.signer_id;
   j["fingerprint"] = r.fingerprint;
-  j["checked_against"] = r.checked_against;
   j["rto_ms"] = r.rto_ms;
   j["scratch"] = r.scratch;
   if (!r.token.empty()) {
@@ -61,7 +60,10 @@ Result<KeyDrillReport> RunKeyDrill(const KeyDrillOptions& o) {
   RETURN_IF_ERROR(keys::ValidateSignerId(o.signer_id));
   RETURN_IF_ERROR(keys::CheckLocalPath(o.backup, "--key-backup"));
   if (o.token) RETURN_IF_ERROR(CheckTestToken(*o.token));
-  ASSIGN_OR_RETURN(const federation::CheckedKey live, o.federation->LiveKey(o.signer_id));
+  const auto fed = o.federation->find(o.signer_id);
+  if (fed == o.federation->end())
+    return NotFound("key drill: the federation has no public key for '" + o.signer_id +
+                    "' (config federation section or --federation-key)");
   // One owner-tagged name for the scratch directory and the token objects.
   const std::string name = fs::ScratchName(kKeyDrillScratchPrefix);
   std::optional<OpenedTestToken> token;
@@ -78,7 +80,6 @@ Result<KeyDrillReport> RunKeyDrill(const KeyDrillOptions& o) {
   ShredAbandoned(o.scratch_parent, kKeyDrillScratchPrefix);
 
   r.signer_id = o.signer_id;
-  r.checked_against = live.against;
   DrillSteps run("key drill", o.hooks, r);
   std::optional<keys::OpenedBackup> opened;
   bool ok = run.Phase("open", [&] {
@@ -86,12 +87,12 @@ Result<KeyDrillReport> RunKeyDrill(const KeyDrillOptions& o) {
     if (!run.Check("backup-opens", b.status(), "decrypted and matches its metadata")) return false;
     opened.emplace(std::move(b).value());
     r.fingerprint = opened->key.public_key().FingerprintHex();
-    const bool same = r.fingerprint == live.key.FingerprintHex();
+    const bool same = r.fingerprint == fed->second.FingerprintHex();
     return run.Check("federation-fingerprint",
                      same ? Status::Ok()
-                          : DataLoss("the backup holds key " + r.fingerprint + ", but the key of '" + o.signer_id +
-                                     "' in federation " + live.against + " is " + live.key.FingerprintHex()),
-                     "the key of federation " + live.against + ": " + r.fingerprint);
+                          : DataLoss("the backup holds key " + r.fingerprint + ", but the federation's key for '" +
+                                     o.signer_id + "' is " + fed->second.FingerprintHex()),
+                     "the federation's key " + r.fingerprint);
   });
   ShreddedScratch scratch(fs::JoinPath(o.scratch_parent, name));
   r.scratch = scratch.path();
@@ -103,11 +104,11 @@ Result<KeyDrillReport> RunKeyDrill(const KeyDrillOptions& o) {
     return run.Check("restore", made, "written to a 0400 file in a 0700 scratch directory");
   });
   if (ok && token) {
-    (void)RunOnToken(run, *token->token, *o.token, key_file, name, live.key);
+    (void)RunOnToken(run, *token->token, *o.token, key_file, name, fed->second);
   } else {
     (void)(ok && run.Phase("test-signer", [&] {
       auto signer = keys::FileSigner::Open(key_file);
-      auto t = signer.ok() ? keys::TestSigner(**signer, live.key) : Result<keys::SignerTestReport>(signer.status());
+      auto t = signer.ok() ? keys::TestSigner(**signer, fed->second) : Result<keys::SignerTestReport>(signer.status());
       return run.Check("test-signer", t.status(), "the restored key signed a fresh challenge; the federation key verifies it");
     }));
   }

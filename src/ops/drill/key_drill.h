@@ -5,9 +5,7 @@
 //     (metadata, ciphertext hash, passphrase, key, fingerprint as recorded);
 //  2. restore: the key is written (0400) into a fresh scratch directory
 //     (0700, owner-tagged: base/scratch.h) and its public key compared with
-//     the signer's key in the federation in force (ops/federation/in_force.h:
-//     a signer added by a later epoch is drilled like a genesis one; one
-//     that left the federation is refused);
+//     the federation's key for the signer;
 //  3. test-signer: the restored file signs a fresh challenge that the
 //     federation key verifies (keys::TestSigner, as `ailee-cli test-signer`);
 //  4. shred: the key file is overwritten, synced and unlinked, the scratch
@@ -34,7 +32,7 @@
 
 #include "base/status.h"
 #include "crypto/secure.h"
-#include "ops/federation/in_force.h"
+#include "keys/identity.h"
 #include "ops/drill/drill.h"
 #include "ops/drill/steps.h"
 #include "ops/drill/test_token.h"
@@ -47,7 +45,7 @@ struct KeyDrillOptions {
   std::string signer_id;
   std::string backup;                 // local backup file or directory
   const crypto::SecureBytes* passphrase = nullptr;
-  const ailee::ops::federation::FederationInForce* federation = nullptr;  // what the key is checked against
+  const keys::FederationKeys* federation = nullptr;
   std::string scratch_parent;         // the scratch directory is made in it
   std::optional<DrillTestToken> token;  // import into this PKCS#11 test token
   DrillHooks hooks;
@@ -60,7 +58,6 @@ struct KeyDrillOptions {
 struct KeyDrillReport : DrillOutcome {
   std::string signer_id;
   std::string fingerprint;            // of the restored key (once it opened)
-  std::string checked_against;        // the federation epoch (or override) that vouched for the key
   int64_t rto_ms = 0;                 // open + restore (+ import) + test-signer: until the key was proven to sign
   std::string scratch;                // removed
   std::string token;                  // the test token's description, empty without one
