@@ -737,13 +737,16 @@ TEST(Compromise, SignerAddedByARotationRecoversAndTheRetiredOneIsRefused) {
   ForgedFederationPeer forger(leader.url(), k66);
   ASSERT_TRUE(forger.serving());
   NodeSpec victim = NodeSpec::Follower("victim", forger.url());
+  victim.federation_threshold = 2;  // the network's genesis
   victim.extra_yaml = "peers: [" + leader.url() + "]\n";
   const std::string victim_config = net.s.dir().Join("victim.yaml");
   ASSERT_OK(WriteFile(victim_config, RenderConfig(victim, 1, net.genesis, nullptr)));
   CommandResult test66 = net.s.CliRaw({"--config", victim_config, "--audit-log", net.audit, "test-signer", "--id",
                                        "signer-66", "--key", k66.key_file});
   EXPECT_NE(test66.exit_code, 0) << test66;
-  EXPECT_NE((test66.out + test66.err).find("not believed"), std::string::npos) << test66;
+  EXPECT_NE((test66.out + test66.err).find("not believed: the federation history of " + forger.url() + " does not verify"),
+            std::string::npos)
+      << test66;
   EXPECT_NE((test66.out + test66.err).find("signer-66"), std::string::npos) << test66;
   CommandResult test04_victim = net.s.CliRaw({"--config", victim_config, "--audit-log", net.audit, "test-signer",
                                               "--id", "signer-04", "--key", k4_file});
