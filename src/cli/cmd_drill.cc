@@ -276,9 +276,10 @@ ops::DrillHooks DrillHooksOf(const Session& session, const InterruptFlag& interr
   return h;
 }
 
-std::string KeyDrillText(const ops::KeyDrillReport& r, const KeptReport& kept) {
+std::string KeyDrillText(const ops::KeyDrillReport& r, const KeptReport& kept, const std::string& checked_against) {
   std::vector<std::string> lines;
   lines.push_back("key drill of signer " + r.signer_id + ": " + (r.ok ? "PASSED" : "FAILED at check '" + r.failed_check + "'"));
+  lines.push_back("  checked against federation " + checked_against);
   for (const auto& p : r.phases) lines.push_back("  " + p.name + ": " + Secs(p.duration_ms));
   lines.push_back("key RTO " + Secs(r.rto_ms) + (r.token.empty() ? " (open + restore + test-signer)"
                                                                   : " (open + restore + import + test-signer)"));
@@ -334,7 +335,12 @@ void RunKeyDrillCommand(Session& session, DrillArgs& a) {
   o.signer_id = a.signer_id;
   o.backup = a.key_backup;
   o.passphrase = &*pass;
-  o.federation = &env->federation;
+  // The signer's key in the federation in force: a signer a later epoch
+  // added is drilled like a genesis one, one that left is refused.
+  auto live = env->in_force->LiveKey(a.signer_id);
+  if (!live.ok()) return EndCommand(session, live.status(), record(""));
+  const keys::FederationKeys checked = {{a.signer_id, live->key}};
+  o.federation = &checked;
   o.scratch_parent = a.sandbox_dir.empty() ? fs::Dirname(cfg.node.data_dir) : a.sandbox_dir;
   InterruptFlag interrupt;
   o.hooks = DrillHooksOf(session, interrupt, "drill --keys");
@@ -350,10 +356,11 @@ void RunKeyDrillCommand(Session& session, DrillArgs& a) {
       session, VerdictOf(verdict, kept), record(r->fingerprint),
       [&] {
         auto j = ops::KeyDrillReportJson(*r);
+        j["checked_against"] = live->against;
         AddKept(j, kept);
         return j;
       },
-      [&] { return KeyDrillText(*r, kept); });
+      [&] { return KeyDrillText(*r, kept, live->against); });
 }
 
 std::string ConfigDrillText(const ops::ConfigDrillReport& r, const KeptReport& kept) {

@@ -17,6 +17,7 @@
 #include "base/clock.h"
 #include "base/fs.h"
 #include "base/hex.h"
+#include "base/hint.h"
 #include "cli/command.h"
 #include "cli/commands.h"
 #include "cli/ending.h"
@@ -29,6 +30,7 @@
 #include "keys/pkcs11.h"
 #include "keys/secret_input.h"
 #include "keys/signing_fence.h"
+#include "ops/federation/in_force.h"
 #include "ops/metrics/job_samples.h"
 
 namespace ailee::cli {
@@ -36,22 +38,14 @@ namespace ailee::cli {
 // Declared in key_env.h (test-signer uses them too).
 namespace keycmd {
 
-// The one place the federation's public keys come from: the node config
-// (if --config was given it must load; the default path is used when
-// present) overlaid with --federation-key ID=PUBKEY.pem options.
-Result<keys::FederationKeys> FederationKeysFor(Session& s, const std::vector<std::string>& overrides,
-                                               std::optional<config::NodeConfig>* config_out) {
-  keys::FederationKeys fed;
-  const GlobalOptions& g = s.global();
-  if (g.config_given || fs::Exists(g.config_path)) {
-    auto cfg = s.RequireConfig();
-    if (!cfg.ok()) {
-      if (g.config_given) return cfg.status();
-    } else {
-      ASSIGN_OR_RETURN(fed, config::FederationKeys(**cfg));
-      *config_out = **cfg;
-    }
-  }
+// The one place the federation's public keys come from: the federation in
+// force (ops/federation/in_force.h: the node config's genesis, proven later
+// epochs from its data dir or its nodes; if --config was given it must load,
+// the default path is used when present) with --federation-key
+// ID=PUBKEY.pem options taken as the operator's word.
+Result<ops::federation::FederationInForce> FederationFor(Session& s, const std::vector<std::string>& overrides,
+                                                         std::optional<config::NodeConfig>* config_out) {
+  keys::FederationKeys given;
   for (const auto& o : overrides) {
     auto eq = o.find('=');
     if (eq == std::string::npos || eq == 0)
@@ -60,9 +54,22 @@ Result<keys::FederationKeys> FederationKeysFor(Session& s, const std::vector<std
     ASSIGN_OR_RETURN(std::string pem, fs::ReadFile(o.substr(eq + 1)));
     auto pub = crypto::PublicKey::FromPem(pem);
     if (!pub.ok()) return pub.status().WithContext("--federation-key " + o);
-    fed.insert_or_assign(id, std::move(pub).value());
+    given.insert_or_assign(id, std::move(pub).value());
   }
-  return fed;
+  const GlobalOptions& g = s.global();
+  if (g.config_given || fs::Exists(g.config_path)) {
+    auto cfg = s.RequireConfig();
+    if (!cfg.ok()) {
+      if (g.config_given) return cfg.status();
+    } else {
+      *config_out = **cfg;
+      ASSIGN_OR_RETURN(ops::federation::InForceOptions in_force, ops::federation::InForceOptionsOf(**cfg));
+      in_force.overrides = std::move(given);
+      return ops::federation::ResolveFederationInForce(in_force);
+    }
+  }
+  return ops::federation::FederationInForce(state::FederationHistory(state::Federation{}), "no node config", {},
+                                            std::move(given));
 }
 
 class AuditLogKeySink final : public keys::KeyAuditSink {
@@ -92,7 +99,8 @@ Result<KeyEnv> OpenKeyEnv(Session& s, const std::vector<std::string>& federation
   crypto::DisableCoreDumps();
   KeyEnv env;
   env.start_nanos = Clock::Real().MonotonicNanos();
-  ASSIGN_OR_RETURN(env.federation, FederationKeysFor(s, federation_overrides, &env.config));
+  ASSIGN_OR_RETURN(env.in_force, FederationFor(s, federation_overrides, &env.config));
+  env.federation = env.in_force->KnownKeys();
   auto log = s.audit_log(audit_path_option);
   if (!log.ok()) return log.status().WithContext("key operations must be audited");
   env.audit = std::make_unique<AuditLogKeySink>(*log);
@@ -344,6 +352,7 @@ Status RestoreKey(Session& s, const RestoreOpts& o, const KeyEnv& env, KeyRestor
   if (!opened.ok()) return SharesHint(opened.status(), o.pass);
   out.fingerprint = opened->metadata.identity.fingerprint;
   out.details["federation"] = opened->federation;
+  out.details["checked_against"] = env.in_force->Describe();
   if (o.to_pkcs11) {
     ASSIGN_OR_RETURN(crypto::SecureBytes pin, keycmd::ReadPin(o.pin_file));
     ASSIGN_OR_RETURN(auto token, keys::Pkcs11Token::Open(o.module, o.token_label, pin));
@@ -364,6 +373,9 @@ Status RestoreKey(Session& s, const RestoreOpts& o, const KeyEnv& env, KeyRestor
     ASSIGN_OR_RETURN(auto retired, keys::RestoreRetiredMarker(o.id, o.from, keys::FencePathForKeyFile(o.to_file)));
     if (retired) out.outcome += "; RETIRED key (" + retired->Describe() + "): marked beside its fence, it does not sign";
   }
+  // A key the federation no longer lists comes back for history, not to sign.
+  if (auto live = env.in_force->LiveKey(o.id); !live.ok())
+    out.outcome += "; not a live signer: " + std::string(MessageWithoutHint(live.status()));
   return Status::Ok();
 }
 

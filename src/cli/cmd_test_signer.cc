@@ -1,7 +1,8 @@
 // ailee-cli test-signer: the runbook's "verify signer functionality". Signs
 // a fresh random challenge with the signer key, from a PEM file or a PKCS#11
-// token, and verifies the signature with the federation public key of that
-// signer (config or --federation-key). Without --key or --pkcs11-module the
+// token, and verifies the signature with that signer's key in the federation
+// in force (ops/federation/in_force.h; or --federation-key). A signer that
+// left the federation is refused. Without --key or --pkcs11-module the
 // config's signer section says where the key is.
 #include "cli/command.h"
 #include "cli/commands.h"
@@ -26,15 +27,14 @@ struct TestSignerOpts {
 // Signs a fresh challenge with the signer and verifies it with the
 // federation key; `fp` and `details` say what it used (for the audit line).
 Result<keys::SignerTestReport> TestSigner(const TestSignerOpts& o, const keycmd::KeyEnv& env, std::string& fp,
-                                          nlohmann::json& details) {
+                                          nlohmann::json& details, std::string& against) {
   ASSIGN_OR_RETURN(auto signer, OpenSigner(o.key, o.id, env.config ? &*env.config : nullptr));
   details["signer"] = signer->Describe();
   fp = signer->public_key().FingerprintHex();
-  auto it = env.federation.find(o.id);
-  if (it == env.federation.end())
-    return NotFound("no federation public key for '" + o.id + "' (config federation section or --federation-key " +
-                    o.id + "=PUBKEY.pem)");
-  return keys::TestSigner(*signer, it->second);
+  ASSIGN_OR_RETURN(ops::federation::CheckedKey live, env.in_force->LiveKey(o.id));
+  against = live.against;
+  details["checked_against"] = against;
+  return keys::TestSigner(*signer, live.key);
 }
 
 }  // namespace
@@ -50,18 +50,19 @@ void SetUpTestSignerCommand(CLI::App& parent, Session& s) {
     if (!env.ok()) return EndCommand(s, env.status());
     if (o->id.empty() && env->config && env->config->signer) o->id = env->config->signer->id;
     if (o->id.empty()) return EndCommand(s, InvalidArgument("--id is required (no signer section in the config)"));
-    std::string fp;
+    std::string fp, against;
     nlohmann::json details = nlohmann::json::object();
-    auto r = TestSigner(*o, *env, fp, details);
+    auto r = TestSigner(*o, *env, fp, details, against);
     EndCommand(
         s, r, keycmd::AuditRecordOf(*env, "key.test-signer", o->id, fp, details),
         [&](const keys::SignerTestReport& t) {
           return nlohmann::json{{"ok", true}, {"signer_id", o->id}, {"signer", t.signer}, {"fingerprint", t.fingerprint},
-                                {"challenge", t.challenge_hex}, {"signature", t.signature_hex}};
+                                {"challenge", t.challenge_hex}, {"signature", t.signature_hex},
+                                {"checked_against", against}};
         },
         [&](const keys::SignerTestReport& t) {
-          return "signer " + o->id + " OK: " + t.signer + " signed a fresh challenge; the federation key " +
-                 t.fingerprint + " verifies it";
+          return "signer " + o->id + " OK: " + t.signer + " signed a fresh challenge; the key " + t.fingerprint +
+                 " of federation " + against + " verifies it";
         });
   });
 }

@@ -22,17 +22,23 @@
 #include "crypto/secure.h"
 #include "keys/audit_sink.h"
 #include "keys/identity.h"
+#include "ops/federation/in_force.h"
 
 namespace ailee::cli::keycmd {
 
 struct KeyEnv {
+  // The federation in force (always set by OpenKeyEnv): a signer's live key
+  // (in_force->LiveKey) for test-signer and drills; every key it ever listed
+  // (`federation`, KnownKeys) for the fingerprint checks of key backups.
+  std::optional<ops::federation::FederationInForce> in_force;
   keys::FederationKeys federation;
   std::optional<config::NodeConfig> config;  // when one could be loaded
   std::unique_ptr<keys::KeyAuditSink> audit;
   int64_t start_nanos = 0;  // monotonic; when the command started (OpenKeyEnv)
 };
 
-// The federation keys (the session's config, or --federation-key overrides)
+// The federation in force (the session's config and what its data dir and
+// nodes prove, with --federation-key overrides)
 // and the session's audit log (--audit-log, else the config's
 // logging.audit_log).
 Result<KeyEnv> OpenKeyEnv(Session& session, const std::vector<std::string>& federation_overrides,

@@ -12,7 +12,11 @@
 //   - a normal 2-of-3 rotation (one approval refused with the count);
 //   - kill -9 of the leader in the middle of halt, freeze and apply, then the
 //     step rerun completes it once (one freeze record, one epoch);
-//   - bad input refused with a clear error and nothing changed.
+//   - bad input refused with a clear error and nothing changed;
+//   - a signer added by a rotation (signer-04) recovered by recover-node from
+//     its key backup on its lost host, which then signs; drill --keys and
+//     test-signer pass for it; the retired signer-01 is refused by all
+//     three; a peer serving a forged /v1/federation is not believed.
 #include <httplib.h>
 #include <signal.h>
 
@@ -24,6 +28,7 @@
 
 #include "base/fs.h"
 #include "base/hex.h"
+#include "recover_world.h"
 #include "repo_fixture.h"
 #include "state/block.h"
 #include "state/federation_change.h"
@@ -46,8 +51,20 @@ struct FedNet {
   std::unique_ptr<TestNode> leader, follower;
   std::string audit;
   std::string extra_yaml;  // appended to both configs (e.g. the repository)
+  std::string repo_pass;   // the repository's passphrase file (UseRepository)
 
-  explicit FedNet(const std::string& tag) : s(tag), audit(s.dir().Join("operator-audit.log")) {}
+  explicit FedNet(const std::string& tag)
+      : s(tag), audit(s.dir().Join("operator-audit.log")), repo_pass(s.dir().Join("repo.pass")) {}
+
+  // Both configs back up to one local repository: before Build; then
+  // InitRepository once a node runs.
+  void UseRepository() {
+    ASSERT_OK(WriteFile(repo_pass, "federation test repository passphrase\n", 0600));
+    extra_yaml = "backup:\n  repository: file://" + s.dir().Join("repo") + "\n  passphrase_file: " + repo_pass + "\n";
+  }
+  void InitRepository(const TestNode& n) const {
+    ASSERT_EQ(Cli(n, {"-q", "repo", "init", "--kdf-memory-mib", "8", "--kdf-iterations", "1"}).exit_code, 0);
+  }
 
   void Build(int threshold, bool with_follower) {
     genesis.push_back(s.signer());
@@ -434,14 +451,13 @@ TEST(Compromise, WholeProcedureUnderLoadKeepsTheHistoryVerifiable) {
   FedNet net("fed-procedure");
   MakeToken(net.s, "ailee-fed");
   if (::testing::Test::HasFatalFailure()) return;
-  const std::string repo = net.s.dir().Join("repo"), pass = net.s.dir().Join("repo.pass");
-  ASSERT_OK(WriteFile(pass, "emergency test repository passphrase\n", 0600));
-  net.extra_yaml = "backup:\n  repository: file://" + repo + "\n  passphrase_file: " + pass + "\n";
+  net.UseRepository();
   net.Build(2, /*with_follower=*/true);
   if (::testing::Test::HasFatalFailure()) return;
   TestNode& leader = *net.leader;
   TestNode& follower = *net.follower;
-  ASSERT_EQ(net.Cli(follower, {"-q", "repo", "init", "--kdf-memory-mib", "8", "--kdf-iterations", "1"}).exit_code, 0);
+  net.InitRepository(follower);
+  if (::testing::Test::HasFatalFailure()) return;
   ASSIGN_OR_FAIL(Process load, net.s.CliBackground(leader, {"-q", "load", "--accounts", "40", "--rate", "200",
                                                             "--duration", "120"},
                                                    net.s.dir().Join("load.log")));
@@ -570,6 +586,172 @@ TEST(Compromise, WholeProcedureUnderLoadKeepsTheHistoryVerifiable) {
     CommandResult v = net.Cli(*n, {"--json", "verify-state", n->data_dir()}, Millis(60000));
     EXPECT_EQ(v.exit_code, 0) << n->spec().id << ": " << v;
   }
+}
+
+// ----------------------------------------------- signers of a later epoch
+
+// A peer that serves the real leader's federation with one more, forged
+// epoch: a break-glass change adding `id` (approved by its own key), carried
+// by the real tip block with the change added and re-signed by that key.
+class ForgedFederationPeer {
+ public:
+  ForgedFederationPeer(const std::string& real_leader, const SignerKey& attacker) {
+    auto doc = node::NodeClient(real_leader, "", 5000).GetJson("/v1/federation");
+    auto tip = node::NodeClient(real_leader, "", 5000).GetJson("/v1/status");
+    if (!doc.ok() || !tip.ok()) return;
+    const uint64_t h = (*tip)["height"].get<uint64_t>();
+    auto real = node::NodeClient(real_leader, "", 5000).GetJson("/v1/blocks/" + std::to_string(h));
+    auto raw = real.ok() ? HexDecode((*real)["encoded"].get<std::string>()) : std::nullopt;
+    auto block = state::DecodeBlock(raw ? *raw : "");
+    if (!block.ok()) return;
+    const nlohmann::json& current = (*doc)["epochs"].back();
+    state::FederationChange change;
+    change.outgoing_epoch = current["number"].get<uint64_t>();
+    change.activation_height = h + 1;
+    (void)crypto::HashFromHex(current["fingerprint"].get<std::string>(), &change.outgoing_fingerprint);
+    auto pub = crypto::PublicKey::FromPem(ReadText(attacker.pub_file));
+    if (!pub.ok()) return;
+    change.incoming.signers.emplace(attacker.id, *pub);
+    change.authorization = state::ChangeAuthorization::kBreakGlass;
+    change.reason = "trust me";
+    if (!state::ApproveChange(change, attacker.id, [&](std::string_view m) { return attacker.key.Sign(m); }).ok()) return;
+    state::Transaction tx;
+    tx.type = state::TxType::kFederationChange;
+    tx.federation_change = change;
+    block->transactions.push_back(tx);
+    block->header.tx_root = state::TxRoot(block->transactions);
+    block->header.signer_id = attacker.id;
+    block->header.signature = *attacker.key.Sign(crypto::HashToString(block->header.Hash()));
+    nlohmann::json forged = *doc;
+    forged["current_epoch"] = change.outgoing_epoch + 1;
+    forged["epochs"].push_back({{"number", change.outgoing_epoch + 1}, {"start_height", h + 1}, {"threshold", 1},
+                                {"fingerprint", crypto::HashToHex(state::FederationFingerprint(change.incoming))},
+                                {"signers", {{{"id", attacker.id}, {"key_fingerprint", pub->FingerprintHex()}}}},
+                                {"authorization", "break_glass"}, {"change_height", h},
+                                {"change_tx", crypto::HashToHex(state::TxId(tx))}});
+    const std::string federation = forged.dump();
+    const std::string forged_block = nlohmann::json{{"encoded", HexEncode(state::EncodeBlock(*block))}}.dump();
+    server_.Get("/v1/federation", [federation](const httplib::Request&, httplib::Response& res) {
+      res.set_content(federation, "application/json");
+    });
+    server_.Get(R"(/v1/blocks/(\d+))", [forged_block, real_leader, h](const httplib::Request& req, httplib::Response& res) {
+      if (std::stoull(std::string(req.matches[1])) == h) return res.set_content(forged_block, "application/json");
+      auto b = node::NodeClient(real_leader, "", 5000).GetJson("/v1/blocks/" + std::string(req.matches[1]));
+      res.set_content(b.ok() ? b->dump() : "{}", "application/json");
+    });
+    port_ = server_.bind_to_any_port("127.0.0.1");
+    thread_ = std::thread([this] { server_.listen_after_bind(); });
+  }
+  ~ForgedFederationPeer() {
+    server_.stop();
+    if (thread_.joinable()) thread_.join();
+  }
+  bool serving() const { return port_ > 0; }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+
+ private:
+  httplib::Server server_;
+  int port_ = 0;
+  std::thread thread_;
+};
+
+TEST(Compromise, SignerAddedByARotationRecoversAndTheRetiredOneIsRefused) {
+  FedNet net("fed-later-signer");
+  net.UseRepository();
+  net.Build(2, /*with_follower=*/true);
+  if (::testing::Test::HasFatalFailure()) return;
+  TestNode& leader = *net.leader;
+  net.InitRepository(leader);
+  if (::testing::Test::HasFatalFailure()) return;
+  ASSERT_OK(leader.WaitForHeight(2, Millis(10000)));
+  ASSERT_EQ(net.Cli(leader, {"-q", "backup", "state"}).exit_code, 0);  // what recover-node's state phase weighs
+
+  // signer-04 generated for the leader's host and backed up; the rotation
+  // replaces signer-01 by it.
+  const std::string k4_file = net.s.dir().Join("leader/signer-04.key"), k4_pub = net.s.dir().Join("signer-04.pub");
+  const std::string k4_backup = net.s.dir().Join("signer-04-backup"), k4_pass = net.s.dir().Join("signer-04.pass");
+  ASSERT_OK(WriteFile(k4_pass, "signer-04 backup passphrase\n", 0600));
+  CommandResult generated = net.Cli(leader, {"keys", "generate", "--id", "signer-04", "--key-file", k4_file, "--out",
+                                             k4_backup, "--passphrase-file", k4_pass, "--public-key-out", k4_pub},
+                                    Millis(120000));
+  ASSERT_EQ(generated.exit_code, 0) << generated;
+  SignerKey k4{"signer-04", k4_file, k4_pub, net.key(0).key};  // key: unused (the file is the key)
+  const std::string change = net.s.dir().Join("rotate.json");
+  ASSERT_EQ(net.Propose(change, {"signer-01"}, {&k4}, 2).exit_code, 0);
+  ASSERT_EQ(net.SignWithFile(change, net.key(0)).exit_code, 0);
+  ASSERT_EQ(net.SignWithFile(change, net.key(1)).exit_code, 0);
+  CommandResult applied = net.Apply(change);
+  ASSERT_EQ(applied.exit_code, 0) << applied;
+  const std::string left = "signer-01 left the federation at height " +
+                           std::to_string(JsonOut(applied)["height"].get<uint64_t>() + 1);
+  (void)leader.Terminate();  // signer-01 may not sign on (it may have stopped itself): its host is rebuilt for signer-04
+
+  const std::vector<std::string> recover = {"--json", "recover-node", "--node", "leader", "--passphrase-file",
+                                            net.repo_pass, "--node-binary", NodeBinary(), "--wait", "60", "--yes"};
+  // The retired signer is not brought back, although its key file is there.
+  CommandResult refused = net.Cli(leader, recover, kRecoverTimeout);
+  EXPECT_NE(refused.exit_code, 0) << refused;
+  EXPECT_NE((refused.out + refused.err).find(left), std::string::npos) << refused;
+  EXPECT_NE((refused.out + refused.err).find("not brought back as a live signer"), std::string::npos) << refused;
+  CommandResult test01 = net.Cli(leader, {"test-signer", "--id", "signer-01", "--key", net.key(0).key_file});
+  EXPECT_NE(test01.exit_code, 0) << test01;
+  EXPECT_NE((test01.out + test01.err).find(left), std::string::npos) << test01;
+  CommandResult drill01 = net.Cli(leader, {"drill", "--keys", "--id", "signer-01", "--key-backup", k4_backup,
+                                           "--key-passphrase-file", k4_pass});
+  EXPECT_NE(drill01.exit_code, 0) << drill01;
+  EXPECT_NE((drill01.out + drill01.err).find(left), std::string::npos) << drill01;
+
+  // signer-04's host lost its key: recovered from the backup, started, signing.
+  NodeSpec l = leader.spec();
+  l.leader = false;  // no key-file signer section; without `follow` it still leads
+  l.extra_yaml += "signer:\n  id: signer-04\n  key_file: " + k4_file + "\n";
+  ASSERT_OK(leader.Reconfigure(l));
+  ASSERT_OK(fs::RemoveAll(k4_file));
+  std::vector<std::string> args = recover;
+  args.insert(args.end(), {"--key-backup", k4_backup, "--key-passphrase-file", k4_pass, "--start"});
+  CommandResult recovered = net.Cli(leader, args, kRecoverTimeout);
+  ASSERT_EQ(recovered.exit_code, 0) << recovered;
+  nlohmann::json r = JsonOut(recovered);
+  Spawned spawned{r.value("node_pid", 0)};
+  const nlohmann::json& key = r["phases"][1];
+  EXPECT_EQ(key["outcome"], "restored") << key.dump(2);
+  EXPECT_EQ(key["detail"]["federation_epoch"], 1) << key.dump(2);
+  EXPECT_NE(key["detail"]["checked_against"].get<std::string>().find("epoch 1"), std::string::npos) << key.dump(2);
+  ASSIGN_OR_FAIL(uint64_t h, leader.Height());
+  ASSERT_OK(leader.WaitForHeight(h + 2, Millis(15000)));
+  auto block = leader.Client().GetJson("/v1/blocks/" + std::to_string(h + 1));
+  ASSERT_TRUE(block.ok());
+  EXPECT_EQ((*block)["header"]["signer_id"], "signer-04");
+
+  CommandResult test04 = net.Cli(leader, {"test-signer"});
+  EXPECT_EQ(test04.exit_code, 0) << test04;
+  EXPECT_NE(test04.out.find("of federation epoch 1"), std::string::npos) << test04;
+  nlohmann::json drill04 = net.JsonOk(leader, {"drill", "--keys", "--key-backup", k4_backup, "--key-passphrase-file",
+                                               k4_pass});
+  EXPECT_EQ(drill04["ok"], true) << drill04.dump(2);
+  EXPECT_NE(drill04.value("checked_against", "").find("epoch 1"), std::string::npos) << drill04.dump(2);
+
+  // A peer serving a forged epoch that adds its own signer is not believed,
+  // also beside the honest leader: signer-66 is never trusted.
+  ASSIGN_OR_FAIL(SignerKey k66, MakeSignerKey(net.s.dir().Join("keys"), "signer-66"));
+  ForgedFederationPeer forger(leader.url(), k66);
+  ASSERT_TRUE(forger.serving());
+  NodeSpec victim = NodeSpec::Follower("victim", forger.url());
+  victim.federation_threshold = 2;  // the network's genesis
+  victim.extra_yaml = "peers: [" + leader.url() + "]\n";
+  const std::string victim_config = net.s.dir().Join("victim.yaml");
+  ASSERT_OK(WriteFile(victim_config, RenderConfig(victim, 1, net.genesis, nullptr)));
+  CommandResult test66 = net.s.CliRaw({"--config", victim_config, "--audit-log", net.audit, "test-signer", "--id",
+                                       "signer-66", "--key", k66.key_file});
+  EXPECT_NE(test66.exit_code, 0) << test66;
+  EXPECT_NE((test66.out + test66.err).find("not believed: the federation history of " + forger.url() + " does not verify"),
+            std::string::npos)
+      << test66;
+  EXPECT_NE((test66.out + test66.err).find("signer-66"), std::string::npos) << test66;
+  CommandResult test04_victim = net.s.CliRaw({"--config", victim_config, "--audit-log", net.audit, "test-signer",
+                                              "--id", "signer-04", "--key", k4_file});
+  EXPECT_EQ(test04_victim.exit_code, 0) << "the honest leader's epochs still count: " << test04_victim;
+  EXPECT_EQ(net.follower->Terminate(), 0);
 }
 
 }  // namespace

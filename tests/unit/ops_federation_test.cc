@@ -2,7 +2,10 @@
 // approval is refused for a non-member and for a key that is not the
 // member's it claims (nothing written); a tampered `outgoing` is refused;
 // a break-glass change is approved by the incoming signers; re-signing
-// replaces an approval instead of counting it twice.
+// replaces an approval instead of counting it twice. The federation in
+// force: a signer a later epoch added is live, one that left is refused
+// naming the height, an unknown one is not found; with no source readable
+// the genesis alone is in force and says so.
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
@@ -10,6 +13,7 @@
 
 #include "base/fs.h"
 #include "keys/signer.h"
+#include "ops/federation/in_force.h"
 #include "ops/federation/proposal.h"
 #include "ops/federation/sign.h"
 
@@ -148,6 +152,48 @@ TEST_F(FederationProposalTest, EditedOutgoingOrChangeIsRefused) {
   EXPECT_TRUE(st.approved_by.empty());
   ASSERT_EQ(st.bad_approvals.size(), 1u);
   EXPECT_NE(st.bad_approvals[0].find("signature does not verify"), std::string::npos);
+}
+
+TEST_F(FederationProposalTest, InForceKnowsLaterSignersAndRefusesRetiredOnes) {
+  // Epoch 1 from height 11: {01,02,03} 2-of-3 -> {02,03,04}, approved by 01 and 02.
+  const state::Federation genesis = FederationOf({0, 1, 2}, 2);
+  state::FederationChange change;
+  change.outgoing_fingerprint = state::FederationFingerprint(genesis);
+  change.activation_height = 11;
+  change.incoming = FederationOf({1, 2, 3}, 2);
+  for (int i : {0, 1}) {
+    auto signer = SignerOf(keys_[i]);
+    ASSERT_TRUE(state::ApproveChange(change, keys_[i].id, [&](std::string_view m) { return signer->Sign(m); }).ok());
+  }
+  state::FederationHistory history(genesis);
+  ASSERT_TRUE(history.Append(change, 10, crypto::Hash256{}).ok());
+  FederationInForce fed(history, "test history", {}, {{"signer-99", keys_[0].pub}});
+
+  auto added = fed.LiveKey("signer-04");
+  ASSERT_TRUE(added.ok()) << added.status().ToString();
+  EXPECT_EQ(added->epoch, 1u);
+  EXPECT_EQ(added->key.FingerprintHex(), keys_[3].pub.FingerprintHex());
+  EXPECT_EQ(added->against, "epoch 1 (in force since height 11; test history)");
+  auto retired = fed.LiveKey("signer-01");
+  ASSERT_EQ(retired.status().code(), StatusCode::kFailedPrecondition) << retired.status().ToString();
+  EXPECT_NE(retired.status().message().find("signer-01 left the federation at height 11"), std::string::npos)
+      << retired.status().ToString();
+  EXPECT_EQ(fed.LiveKey("signer-07").status().code(), StatusCode::kNotFound);
+  auto given = fed.LiveKey("signer-99");
+  ASSERT_TRUE(given.ok());
+  EXPECT_NE(given->against.find("--federation-key signer-99"), std::string::npos);
+  // Backups of every listed key still check (signer-01's is needed for history).
+  EXPECT_EQ(fed.KnownKeys().size(), 5u);
+
+  // Nothing readable: the genesis alone, and the description says so.
+  InForceOptions none;
+  none.genesis = genesis;
+  none.node_urls = {"http://127.0.0.1:1"};
+  auto alone = ResolveFederationInForce(none);
+  ASSERT_TRUE(alone.ok()) << alone.status().ToString();
+  EXPECT_EQ(alone->epoch().number, 0u);
+  EXPECT_NE(alone->Describe().find("the config's genesis only"), std::string::npos) << alone->Describe();
+  EXPECT_EQ(alone->LiveKey("signer-04").status().code(), StatusCode::kNotFound);
 }
 
 }  // namespace

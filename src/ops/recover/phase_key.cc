@@ -1,5 +1,8 @@
 // Phase 2 of recover-node: the signer key and its signing fence, then
-// test-signer against the federation key. A key file comes back from a key
+// test-signer against the signer's key in the federation in force at the
+// network's tip (ops/federation/in_force.h: a signer a later epoch added
+// recovers like a genesis one; one that left is refused before anything is
+// written). A key file comes back from a key
 // backup (as `keys restore --to-file`); a PKCS#11 key that is not on its
 // token is imported from the backup (as `keys restore --to-pkcs11`), and a
 // key already there is kept once its fingerprint is the federation's. The
@@ -28,16 +31,16 @@ std::string PassphraseSource(const Context& c) {
   return shares.empty() ? "its passphrase" : "its passphrase recombined from " + std::to_string(shares.size()) + " share file(s)";
 }
 
-Result<crypto::PublicKey> FederationKeyOf(const keys::FederationKeys& fed, const std::string& signer_id) {
-  auto it = fed.find(signer_id);
-  if (it == fed.end()) return NotFound("the federation lists no public key for signer " + signer_id);
-  return it->second;
+// The signer's live key and what vouched for it; a retired signer stops the phase here.
+Result<federation::CheckedKey> LiveKeyOf(Context& c, const std::string& signer_id) {
+  ASSIGN_OR_RETURN(const federation::FederationInForce* fed, c.InForce());
+  return fed->LiveKey(signer_id);
 }
 
 // Decrypts the key backup in memory, checked against the federation key
 // before anything is written or imported.
 Result<keys::OpenedBackup> OpenKeyBackup(const Context& c, const std::string& signer_id, const std::string& missing,
-                                         const keys::FederationKeys& fed) {
+                                         const federation::CheckedKey& live) {
   if (c.options.key_backup.empty())
     return WithHint(FailedPrecondition(missing),
                     "pass --key-backup DIR (a `keys backup --out` directory) and its passphrase "
@@ -45,6 +48,7 @@ Result<keys::OpenedBackup> OpenKeyBackup(const Context& c, const std::string& si
   RETURN_IF_ERROR(keys::CheckLocalPath(c.options.key_backup, "--key-backup"));
   ASSIGN_OR_RETURN(crypto::SecureBytes pass,
                    keys::ReadBackupPassphrase(c.options.key_passphrase, signer_id, c.options.key_backup));
+  const keys::FederationKeys fed = {{signer_id, live.key}};
   auto opened = keys::OpenBackup(signer_id, c.options.key_backup, pass, keys::FederationCheck{&fed, true});
   if (!opened.ok()) return keys::ExplainShareFailure(opened.status(), c.options.key_passphrase);
   return opened;
@@ -84,21 +88,23 @@ Result<std::optional<crypto::PublicKey>> KeyOnToken(keys::Pkcs11Token& token, co
   return std::optional<crypto::PublicKey>(std::move(pub).value());
 }
 
-Status TestAgainstFederation(keys::Signer& signer, const crypto::PublicKey& federation_key, PhaseOutcome& out) {
-  ASSIGN_OR_RETURN(keys::SignerTestReport t, keys::TestSigner(signer, federation_key));
+Status TestAgainstFederation(keys::Signer& signer, const federation::CheckedKey& live, PhaseOutcome& out) {
+  ASSIGN_OR_RETURN(keys::SignerTestReport t, keys::TestSigner(signer, live.key));
   out.detail["signer_key"] = t.signer;
   out.detail["fingerprint"] = t.fingerprint;
   out.detail["test_signer"] = "ok";
+  out.detail["federation_epoch"] = live.epoch;
+  out.detail["checked_against"] = live.against;
   return Status::Ok();
 }
 
-Result<PhaseOutcome> RunFileKey(Context& c, const config::SignerSection& signer, const keys::FederationKeys& fed) {
+Result<PhaseOutcome> RunFileKey(Context& c, const config::SignerSection& signer, const federation::CheckedKey& live) {
   PhaseOutcome out;
   if (fs::Exists(signer.key_file)) {
     out.outcome = "kept";
   } else {
     ASSIGN_OR_RETURN(keys::OpenedBackup opened,
-                     OpenKeyBackup(c, signer.id, "the signer key " + signer.key_file + " of " + signer.id + " is missing", fed));
+                     OpenKeyBackup(c, signer.id, "the signer key " + signer.key_file + " of " + signer.id + " is missing", live));
     ASSIGN_OR_RETURN(keys::RestoreResult r, keys::RestoreToFile(opened, signer.key_file, keys::FileOwner{}));
     ASSIGN_OR_RETURN(auto fence, keys::RestoreFenceFromBackup(signer.id, c.options.key_backup, signer.key_file));
     out.outcome = r.outcome == keys::RestoreOutcome::kWritten ? "restored" : "already present";
@@ -106,27 +112,25 @@ Result<PhaseOutcome> RunFileKey(Context& c, const config::SignerSection& signer,
     if (fence) out.detail["fence_height"] = *fence;
   }
   ASSIGN_OR_RETURN(auto file_signer, keys::FileSigner::Open(signer.key_file));
-  ASSIGN_OR_RETURN(crypto::PublicKey federation_key, FederationKeyOf(fed, signer.id));
-  RETURN_IF_ERROR(TestAgainstFederation(*file_signer, federation_key, out));
+  RETURN_IF_ERROR(TestAgainstFederation(*file_signer, live, out));
   return out;
 }
 
-Result<PhaseOutcome> RunPkcs11Key(Context& c, const config::SignerSection& signer, const keys::FederationKeys& fed) {
+Result<PhaseOutcome> RunPkcs11Key(Context& c, const config::SignerSection& signer, const federation::CheckedKey& live) {
   const config::Pkcs11KeyRef& p = *signer.pkcs11;
   const keys::Pkcs11KeyRef ref{p.key_label, ""};
-  ASSIGN_OR_RETURN(crypto::PublicKey federation_key, FederationKeyOf(fed, signer.id));
   ASSIGN_OR_RETURN(crypto::SecureBytes pin, TokenPin(c, p, true));
   PhaseOutcome out;
   out.detail["token"] = p.token_label;
   out.detail["key_label"] = p.key_label;
   {
     ASSIGN_OR_RETURN(auto token, keys::Pkcs11Token::Open(p.module, p.token_label, pin));
-    ASSIGN_OR_RETURN(auto present, KeyOnToken(*token, p, federation_key, signer.id));
+    ASSIGN_OR_RETURN(auto present, KeyOnToken(*token, p, live.key, signer.id));
     if (present) {
       out.outcome = "kept";
     } else {
       ASSIGN_OR_RETURN(keys::OpenedBackup opened,
-                       OpenKeyBackup(c, signer.id, "signer " + signer.id + ": the " + TokenDescription(p) + " is missing", fed));
+                       OpenKeyBackup(c, signer.id, "signer " + signer.id + ": the " + TokenDescription(p) + " is missing", live));
       c.Progress("key", "importing " + signer.id + " into token '" + p.token_label + "'");
       ASSIGN_OR_RETURN(keys::ImportOutcome r, token->ImportKeyPair(opened.key, ref));
       out.outcome = r == keys::ImportOutcome::kImported ? "imported" : "already present";
@@ -142,7 +146,7 @@ Result<PhaseOutcome> RunPkcs11Key(Context& c, const config::SignerSection& signe
     if (fence) out.detail["fence_height"] = *fence;
   }
   ASSIGN_OR_RETURN(auto token_signer, keys::Pkcs11Signer::Open(keys::Pkcs11SignerOptions{p.module, p.token_label, ref}, pin));
-  RETURN_IF_ERROR(TestAgainstFederation(*token_signer, federation_key, out));
+  RETURN_IF_ERROR(TestAgainstFederation(*token_signer, live, out));
   return out;
 }
 
@@ -155,11 +159,10 @@ std::string PlanPkcs11(Context& c, const config::SignerSection& signer, RecoverS
                              ", checked against the federation fingerprint) into token '" + p.token_label +
                              "' as '" + p.key_label + "' with its signing fence; test-signer through PKCS#11";
   auto present = [&]() -> Result<bool> {
-    ASSIGN_OR_RETURN(keys::FederationKeys fed, config::FederationKeys(*c.config));
-    ASSIGN_OR_RETURN(crypto::PublicKey federation_key, FederationKeyOf(fed, signer.id));
+    ASSIGN_OR_RETURN(federation::CheckedKey live, LiveKeyOf(c, signer.id));
     ASSIGN_OR_RETURN(crypto::SecureBytes pin, TokenPin(c, p, false));
     ASSIGN_OR_RETURN(auto token, keys::Pkcs11Token::Open(p.module, p.token_label, pin));
-    ASSIGN_OR_RETURN(auto key, KeyOnToken(*token, p, federation_key, signer.id));
+    ASSIGN_OR_RETURN(auto key, KeyOnToken(*token, p, live.key, signer.id));
     return key.has_value();
   }();
   if (present.ok() && *present)
@@ -190,7 +193,9 @@ RecoverStep PlanKey(Context& c) {
     return s;
   }
   const auto& signer = *c.config->signer;
-  if (signer.pkcs11) {
+  if (auto live = LiveKeyOf(c, signer.id); !live.ok()) {
+    s.action = "refused: " + std::string(MessageWithoutHint(live.status()));
+  } else if (signer.pkcs11) {
     s.action = PlanPkcs11(c, signer, s);
   } else if (fs::Exists(signer.key_file)) {
     s.action = "keep " + signer.key_file + " and its signing fence; test-signer " + signer.id;
@@ -206,8 +211,9 @@ Result<PhaseOutcome> RunKey(Context& c) {
   const config::NodeConfig& cfg = *c.config;
   if (!cfg.signer) return PhaseOutcome{"no signer", nlohmann::json::object(), false};
   const auto& signer = *cfg.signer;
-  ASSIGN_OR_RETURN(keys::FederationKeys fed, config::FederationKeys(cfg));
-  ASSIGN_OR_RETURN(PhaseOutcome out, signer.pkcs11 ? RunPkcs11Key(c, signer, fed) : RunFileKey(c, signer, fed));
+  ASSIGN_OR_RETURN(federation::CheckedKey live, LiveKeyOf(c, signer.id));
+  c.Progress("key", signer.id + " is checked against federation " + live.against);
+  ASSIGN_OR_RETURN(PhaseOutcome out, signer.pkcs11 ? RunPkcs11Key(c, signer, live) : RunFileKey(c, signer, live));
   out.detail["signer"] = signer.id;
   return out;
 }

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "config/config.h"
+#include "ops/federation/in_force.h"
 #include "ops/recover/journal.h"
 #include "ops/recover/recover_node.h"
 #include "state/federation.h"
@@ -24,9 +25,15 @@ struct Context {
   int node_pid = 0;
   int64_t run_started_ms = 0;  // this run's start: a new journal's start (the RTO counts from it)
   std::optional<crypto::SecureBytes> pkcs11_pin;  // read once (the plan or the key phase)
+  std::optional<federation::FederationInForce> in_force;  // resolved once (the plan or the key phase)
 
   std::string NodeUrl() const;  // the config's listen address as http://host:port
+  // The GENESIS federation (the config's): what state proofs take.
   Result<state::Federation> Federation() const;
+  // The federation in force at the network's tip, proven from the data dir
+  // or the config's nodes (ops/federation/in_force.h): what the key is
+  // checked against. Resolved on first use.
+  Result<const federation::FederationInForce*> InForce();
   void Progress(const std::string& phase, const std::string& what) const {
     if (options.progress) options.progress(phase, what);
   }

@@ -20,6 +20,14 @@ Result<state::Federation> Context::Federation() const {
   return state::Federation{std::move(keys), static_cast<int>(config->federation.threshold)};
 }
 
+Result<const federation::FederationInForce*> Context::InForce() {
+  if (!in_force) {
+    ASSIGN_OR_RETURN(federation::InForceOptions o, federation::InForceOptionsOf(*config));
+    ASSIGN_OR_RETURN(in_force, federation::ResolveFederationInForce(o));
+  }
+  return &*in_force;
+}
+
 namespace {
 
 using PhaseFn = Result<PhaseOutcome> (*)(Context&);
