@@ -35,13 +35,6 @@ HttpReply PostText(const TestNode& node, const std::string& path, const std::str
   return {res->status, res->body};
 }
 
-std::string AdminToken(const TestNode& node) {
-  std::ifstream in(node.admin_token_path());
-  std::string token;
-  std::getline(in, token);
-  return token;
-}
-
 // A change of the genesis epoch (the scenario's one signer, threshold 1)
 // that adds `added`: break-glass approved by `added`, or threshold approved
 // by the genesis signer.
@@ -99,7 +92,7 @@ TEST_F(Break14, AnOversizedBodyIsRefusedBeforeItIsRead) {
   const std::string huge = "{\"action\":\"halt\",\"reason\":\"" + std::string(16u << 20, 'x') + "\",\"operator\":\"m\"}";
   for (const std::string& path : {std::string("/v1/admin/emergency"), std::string("/v1/tx"),
                                   std::string("/v1/admin/federation-change")}) {
-    for (const std::string& bearer : {std::string(), AdminToken(*leader_)}) {
+    for (const std::string& bearer : {std::string(), leader_->AdminToken()}) {
       HttpReply r = PostText(*leader_, path, huge, bearer);
       EXPECT_EQ(r.status, 413) << path << (bearer.empty() ? " without" : " with") << " the token: " << r.body.substr(0, 300);
     }
@@ -108,7 +101,7 @@ TEST_F(Break14, AnOversizedBodyIsRefusedBeforeItIsRead) {
   EXPECT_TRUE(Produces(2)) << "the leader stopped producing";
   // A request of ordinary size still gets the node's own answer.
   HttpReply blank = PostText(*leader_, "/v1/admin/emergency", R"({"action":"halt","reason":" ","operator":"m"})",
-                             AdminToken(*leader_));
+                             leader_->AdminToken());
   EXPECT_EQ(blank.status, 400) << blank.body;
 }
 
@@ -157,7 +150,7 @@ TEST_F(Break14, ABreakGlassChangePostedToTheAdminApiIsAudited) {
                  AddSigner(scenario_->signer(), signer04, state::ChangeAuthorization::kBreakGlass,
                            "break14: a change nobody ran through ailee-cli"));
 
-  const std::string token = AdminToken(*leader_);
+  const std::string token = leader_->AdminToken();
   // Refused (no approval at all) and committed: both leave their line.
   state::FederationChange unapproved = change;
   unapproved.approvals.clear();
@@ -207,9 +200,9 @@ TEST_F(Break14, DISABLED_AChangeApprovedForOneChainIsRefusedByAnother) {
     ASSERT_OK(chains.back().Start());
   }
   const std::string body = state::FederationChangeToJson(change).dump();
-  HttpReply a = PostText(chains[0], "/v1/admin/federation-change", body, AdminToken(chains[0]));
+  HttpReply a = PostText(chains[0], "/v1/admin/federation-change", body, chains[0].AdminToken());
   ASSERT_EQ(a.status, 200) << a.body;
-  HttpReply b = PostText(chains[1], "/v1/admin/federation-change", body, AdminToken(chains[1]));
+  HttpReply b = PostText(chains[1], "/v1/admin/federation-change", body, chains[1].AdminToken());
   EXPECT_EQ(b.status, 400) << "chain b accepted chain a's change: " << b.body;
 }
 
@@ -222,7 +215,7 @@ TEST_F(Break14, DISABLED_AChangeApprovedForOneChainIsRefusedByAnother) {
 // the emergency reason should apply the same rule (C0 controls but tab and
 // newline, and DEL: 400 "reason holds a control character").
 TEST_F(Break14, DISABLED_AnEmergencyReasonWithControlCharactersIsRefused) {
-  const std::string token = AdminToken(*leader_);
+  const std::string token = leader_->AdminToken();
   for (const std::string& reason : {std::string("all clear\x1b[2J\x1b[H"), std::string("a\rforged line")}) {
     HttpReply r = PostText(*leader_, "/v1/admin/emergency",
                            json{{"action", "halt"}, {"reason", reason}, {"operator", "m"}}.dump(), token);
@@ -246,7 +239,7 @@ TEST_F(Break14, DISABLED_AnEmergencyReasonWithControlCharactersIsRefused) {
 // three block intervals and counts the rounds whose tip moved past the
 // acknowledged height.
 TEST_F(Break14, DISABLED_NoBlockIsSignedAfterTheHaltIsAcknowledged) {
-  const std::string token = AdminToken(*leader_);
+  const std::string token = leader_->AdminToken();
   int late_blocks = 0;
   std::string first;
   for (int round = 0; round < 12; ++round) {
