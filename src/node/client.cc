@@ -68,7 +68,15 @@ Result<std::string> NodeClient::GetText(const std::string& path) {
 Result<nlohmann::json> NodeClient::PostJson(const std::string& path, const nlohmann::json& body, bool admin) {
   httplib::Headers headers;
   if (admin) headers.emplace("Authorization", "Bearer " + admin_token_);
-  auto res = http_->Post(path, headers, body.dump(), "application/json");
+  std::string text;
+  try {
+    text = body.dump();
+  } catch (const nlohmann::json::type_error& e) {
+    // Only text that is not UTF-8 (a Latin-1 terminal's --reason) gets here.
+    return InvalidArgument("the request to " + base_url_ + path +
+                           " holds text that is not valid UTF-8 (write it in UTF-8): " + e.what());
+  }
+  auto res = http_->Post(path, headers, text, "application/json");
   RETURN_IF_ERROR(StatusFromHttp(base_url_, path, res));
   return ParseBody(base_url_, path, res->body);
 }

@@ -283,8 +283,9 @@ void InstallHttpApi(httplib::Server& server, Node& node) {
     // (the leader checks again, with the real height, when it does).
     change->activation_height = node.db().Tip().height + 2;
     state::Transaction tx = state::MakeFederationChangeTx(*change);
-    if (Status st = node.db().CheckTransaction(tx, node.federation()); !st.ok()) return ReplyError(res, st);
-    auto height = node.CommitControlRecord(std::move(tx));
+    Status check = node.db().CheckTransaction(tx, node.federation());
+    Result<uint64_t> height = check.ok() ? node.CommitControlRecord(std::move(tx)) : Result<uint64_t>(check);
+    node.AuditFederationChange(*change, height);
     if (!height.ok()) return ReplyError(res, height.status());
     auto history = node.db().Federations(node.federation());
     if (!history.ok()) return ReplyError(res, history.status());

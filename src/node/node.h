@@ -119,6 +119,11 @@ class Node {
   // that fails (stopping the federation must not wait on a log), which is
   // logged as an error.
   void AuditEmergency(const std::string& action, const EmergencyRequest& request, const Status& outcome);
+  // The same for a federation change (POST /v1/admin/federation-change):
+  // who proposed it, why, how it was authorised and by whom, and the height
+  // that carries it or the refusal. Callers other than ailee-cli (curl with
+  // the token, a CLI with another audit log) leave their line here.
+  void AuditFederationChange(const state::FederationChange& change, const Result<uint64_t>& outcome);
 
  private:
   explicit Node(NodeOptions options);

@@ -1,6 +1,7 @@
 #include "state/federation_change.h"
 
 #include <set>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
@@ -14,6 +15,27 @@ namespace {
 constexpr std::string_view kChangeDomain = "ailee.fedchange.v1";
 constexpr size_t kMaxSignerIdBytesHere = 128;
 constexpr size_t kMaxSignatureBytes = 1024;
+
+// Tab and newline are how people write; every other C0 control and DEL
+// (ANSI escapes, CR, NUL) would be replayed into the terminal of whoever
+// runs `federation show` or reads the node's log about a retired signer.
+bool HasControlCharacter(std::string_view text) {
+  for (unsigned char c : text) {
+    if ((c < 0x20 && c != '\t' && c != '\n') || c == 0x7f) return true;
+  }
+  return false;
+}
+
+// The reason and operator end up in JSON (the admin API, `federation show`,
+// the proposal file), whose encoder throws on anything but UTF-8.
+bool IsUtf8(const std::string& text) {
+  try {
+    (void)nlohmann::json(text).dump();
+    return true;
+  } catch (const nlohmann::json::type_error&) {
+    return false;
+  }
+}
 
 std::string Plural(size_t n, std::string_view word) {
   return std::to_string(n) + " " + std::string(word) + (n == 1 ? "" : "s");
@@ -126,8 +148,20 @@ Status CheckChangeShape(const FederationChange& change) {
     return InvalidArgument("federation change: operator is " + std::to_string(change.operator_id.size()) +
                            " bytes, the limit is " + std::to_string(kMaxChangeOperatorBytes));
   }
-  if (change.authorization == ChangeAuthorization::kBreakGlass && change.reason.empty()) {
+  // Blank counts as empty: the reason is the audit's only record of why the
+  // outgoing keys were overruled.
+  if (change.authorization == ChangeAuthorization::kBreakGlass &&
+      change.reason.find_first_not_of(" \t\n\v\f\r") == std::string::npos) {
     return InvalidArgument("federation change: a break_glass change needs a reason: say why, it is audited");
+  }
+  for (const auto& [field, text] : {std::pair<const char*, const std::string*>{"reason", &change.reason},
+                                     {"operator", &change.operator_id}}) {
+    if (!IsUtf8(*text)) {
+      return InvalidArgument(std::string("federation change: ") + field + " is not valid UTF-8 (write it in UTF-8)");
+    }
+  }
+  if (HasControlCharacter(change.reason)) {
+    return InvalidArgument("federation change: reason holds a control character (only tab and newline are kept)");
   }
   if (change.authorization != ChangeAuthorization::kThreshold &&
       change.authorization != ChangeAuthorization::kBreakGlass) {

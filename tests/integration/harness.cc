@@ -342,6 +342,11 @@ std::string TestNode::config_path() const { return fs::JoinPath(dir_, "config.ya
 std::string TestNode::data_dir() const { return fs::JoinPath(dir_, "data"); }
 std::string TestNode::log_path() const { return fs::JoinPath(dir_, "node.log"); }
 std::string TestNode::admin_token_path() const { return fs::JoinPath(data_dir(), "admin.token"); }
+
+std::string TestNode::AdminToken() const {
+  auto text = fs::ReadFile(admin_token_path());
+  return text.ok() ? text->substr(0, text->find('\n')) : std::string();
+}
 std::string TestNode::url() const { return "http://127.0.0.1:" + std::to_string(port_); }
 
 Status TestNode::WriteConfig() {

@@ -185,6 +185,7 @@ class TestNode {
   std::string data_dir() const;                             // <dir>/data
   std::string log_path() const;                             // <dir>/node.log (all runs, appended)
   std::string admin_token_path() const;                     // <data_dir>/admin.token
+  std::string AdminToken() const;                           // its first line ("" before the first start)
   int port() const { return port_; }
   std::string url() const;                                  // http://127.0.0.1:<port>
 
