@@ -179,7 +179,7 @@ TEST_F(ApiTest, TxBatchRefusesTheBadTransactionAcceptsTheRestAndEnforcesItsBound
   HttpReply big = PostRaw(*node_, "/v1/txs", "[" + std::string(9u << 20, ' ') + "]");
   EXPECT_EQ(big.status, 413) << big.body.dump();
   EXPECT_NE(big.body.value("error", "").find("bytes"), std::string::npos) << big.body.dump();
-  for (const std::string body : {"", "{}", "[]", one.dump()}) {
+  for (const std::string& body : std::vector<std::string>{"", "{}", "[]", one.dump()}) {
     HttpReply bad = PostRaw(*node_, "/v1/txs", body);
     EXPECT_EQ(bad.status, 400) << body << " -> " << bad.body.dump();
     EXPECT_NE(bad.body.value("error", "").find("JSON array"), std::string::npos) << bad.body.dump();
