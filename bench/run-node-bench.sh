@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # One command: build the node, the CLI and node_bench, then measure
-#   - transactions per second (HTTP submission and bulk block application),
+#   - transactions per second (HTTP submission: one per POST /v1/tx and
+#     BENCH_HTTP_BATCH per POST /v1/txs; bulk block application),
 #   - blocks per second a fresh follower catches up,
 #   - seconds per GiB of a from-scratch verify-state (state root recomputed),
-# and print a table. Takes about 3-4 minutes with the defaults on 2 cores.
+# and print a table. Takes about 4-5 minutes with the defaults on 2 cores.
+# Results and how to read them: bench/RESULTS-node.md.
 #
 # Knobs (environment):
 #   BUILD_DIR               build tree to use/create (default: build-bench)
 #   BENCH_SECONDS=20        length of each throughput run
-#   BENCH_HTTP_RATE=100000  target tx/s for the HTTP run (above capacity on purpose)
+#   BENCH_HTTP_RATE=100000  target tx/s for the HTTP runs (above capacity on purpose)
+#   BENCH_HTTP_BATCH=500    transfers per POST /v1/txs in the batched HTTP run (<= 1000)
 #   BENCH_ACCOUNTS=1000     accounts for the throughput runs
 #   BENCH_FOLLOW_BLOCKS=2000, BENCH_FOLLOW_BLOCK_TX=50   leader pre-fill for catch-up
 #   BENCH_DATASET=256MiB    size of the verify-state dataset

@@ -2,7 +2,8 @@
 // on loopback (run through bench/run-node-bench.sh; not a test).
 //
 //   1. transactions per second: `ailee-cli load --mode http` against a
-//      running leader at a rate above what it sustains, and `--mode bulk`
+//      running leader at a rate above what it sustains, one transaction per
+//      POST /v1/tx and BENCH_HTTP_BATCH per POST /v1/txs, and `--mode bulk`
 //      feeding the node's block code directly;
 //   2. blocks per second a fresh follower catches up with a leader that was
 //      pre-filled (bulk) with BENCH_FOLLOW_BLOCKS blocks;
@@ -11,7 +12,7 @@
 //      every entry) of a bulk-built dataset of BENCH_DATASET bytes, and the
 //      node's own from-scratch state-root recomputation (health-check --deep).
 //
-// Knobs (environment): BENCH_SECONDS (20), BENCH_HTTP_RATE (100000),
+// Knobs (environment): BENCH_SECONDS (20), BENCH_HTTP_RATE (100000), BENCH_HTTP_BATCH (500),
 // BENCH_ACCOUNTS (1000), BENCH_FOLLOW_BLOCKS (2000), BENCH_FOLLOW_BLOCK_TX
 // (50), BENCH_DATASET (256MiB), BENCH_DATASET_ACCOUNTS (10000;
 // ailee-cli load keeps every account key in sodium_malloc memory, so about
@@ -84,6 +85,7 @@ TestNode AddLeader(Scenario& s, NodeSpec spec) {
 int Main() {
   const std::string seconds = Env("BENCH_SECONDS", "20");
   const std::string rate = Env("BENCH_HTTP_RATE", "100000");
+  const std::string batch = Env("BENCH_HTTP_BATCH", "500");
   const std::string accounts = Env("BENCH_ACCOUNTS", "1000");
   const uint64_t follow_blocks = std::stoull(Env("BENCH_FOLLOW_BLOCKS", "2000"));
   const uint64_t follow_block_tx = std::stoull(Env("BENCH_FOLLOW_BLOCK_TX", "50"));
@@ -117,9 +119,26 @@ int Main() {
                         Fmt("%.1f s", j["seconds"].get<double>()) + "; " +
                         (st.ok() ? std::to_string((*st)["transactions"].get<uint64_t>()) : std::string("?")) +
                         " txs in blocks"});
+
+    // 1b. HTTP batched: the same client sending BENCH_HTTP_BATCH transfers
+    // per POST /v1/txs (signed on all cores), against the same node.
+    std::fprintf(stderr, "node_bench: batched http load (%s per request) for %s s...\n", batch.c_str(), seconds.c_str());
+    auto jb = MustJson(s.Cli(node, {"-q", "--json", "load", "--mode", "http", "--batch", batch, "--accounts", accounts,
+                                    "--rate", rate, "--duration", seconds, "--memo-bytes", "128", "--seed", "2"},
+                             long_op),
+                       "batched http load");
+    WaitUntil([&] {
+      auto now = node.StatusJson();
+      return now.ok() && (*now)["mempool"].get<uint64_t>() == 0;
+    }, Millis(30000));
+    rows.push_back({"HTTP submit batched (1 client, load --mode http --batch " + batch + ")",
+                    Fmt("%.0f tx/s", jb["tx_per_second"].get<double>()),
+                    std::to_string(jb["accepted"].get<uint64_t>()) + " accepted, " +
+                        std::to_string(jb["rejected"].get<uint64_t>()) + " rejected in " +
+                        Fmt("%.1f s", jb["seconds"].get<double>())});
     if (node.Terminate() != 0) Fail("node did not stop cleanly", FileTail(node.log_path()));
 
-    // 1b. Bulk: the node's block code without HTTP, same data dir.
+    // 1c. Bulk: the node's block code without HTTP, same data dir.
     std::fprintf(stderr, "node_bench: bulk load for %s s...\n", seconds.c_str());
     auto b = MustJson(s.Cli(node, {"-q", "--json", "load", "--mode", "bulk", "--accounts", accounts, "--duration",
                                    seconds, "--memo-bytes", "128"}, long_op),

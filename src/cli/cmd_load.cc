@@ -32,7 +32,7 @@ struct Args {
   std::string mode = "http", url, target_size;
   uint64_t accounts = 1000, max_tx = 0, seed = 1;
   double rate = 500, duration = 10;
-  size_t memo = 128, block_txs = 4000;
+  size_t memo = 128, block_txs = 4000, batch = 0;
 };
 
 loadgen::LoadOptions OptionsFrom(const Args& a, const config::NodeConfig& cfg, uint64_t target_bytes) {
@@ -42,6 +42,7 @@ loadgen::LoadOptions OptionsFrom(const Args& a, const config::NodeConfig& cfg, u
   o.node_url = a.url.empty() ? config::NodeUrl(cfg) : a.url;
   o.accounts = a.accounts;
   o.rate = a.rate;
+  o.http_batch = a.batch;
   o.duration_s = a.duration;
   o.max_transactions = a.max_tx;
   o.target_bytes = target_bytes;
@@ -62,6 +63,9 @@ void SetUpLoad(CLI::App& app, Session& s) {
   cmd->add_option("--url", a->url, "node API URL for http mode (default: from the config)");
   cmd->add_option("--accounts", a->accounts, "number of accounts")->capture_default_str();
   cmd->add_option("--rate", a->rate, "http: target transactions per second")->capture_default_str();
+  cmd->add_option("--batch", a->batch, "http: transfers per POST /v1/txs request (0 = one per POST /v1/tx)")
+      ->check(CLI::Range(size_t{0}, size_t{1000}))
+      ->capture_default_str();
   cmd->add_option("--duration", a->duration, "stop after this many seconds (0 = no limit)")->capture_default_str();
   cmd->add_option("--max-tx", a->max_tx, "stop after this many transactions (0 = no limit)");
   cmd->add_option("--target-size", a->target_size, "bulk: stop when the database reaches this size (e.g. 2GiB)");

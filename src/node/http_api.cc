@@ -12,6 +12,7 @@
 #include "node/emergency_api.h"
 #include "node/http_reply.h"
 #include "node/node.h"
+#include "node/tx_batch_api.h"
 
 namespace ailee::node {
 namespace {
@@ -204,6 +205,8 @@ void InstallHttpApi(httplib::Server& server, Node& node) {
     node.counters().tx_accepted++;
     Reply(res, {{"tx_id", crypto::HashToHex(*id)}, {"status", "pending"}});
   });
+
+  InstallTxBatchApi(server, node);
 
   server.Get(R"(/v1/blocks/(\d+))", [&node](const httplib::Request& req, httplib::Response& res) {
     uint64_t h = 0;

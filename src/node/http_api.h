@@ -3,6 +3,9 @@
 //   GET  /v1/status                 height, tip hash, state root, last anchor, sync state
 //   POST /v1/tx                     submit a signed transaction (400 with a reason when rejected; 403 for
 //                                   control records; 409 for a peg tx while pegs are frozen)
+//   POST /v1/txs                    up to kMaxTxBatchCount signed transactions as a JSON array, each judged
+//                                   as /v1/tx would; 200 with one result per transaction; 413 past the
+//                                   bounds (node/tx_batch_api.h)
 //   GET  /v1/blocks/{height}        one block (JSON plus its wire encoding)
 //   GET  /v1/blocks?from=H&limit=N[&max_bytes=B]
 //                                   blocks for followers (wire encoding): at

@@ -1,6 +1,7 @@
 #include "node/mempool.h"
 
 #include "base/hex.h"
+#include "base/parallel.h"
 
 namespace ailee::node {
 
@@ -9,7 +10,7 @@ std::string Mempool::SenderKey(const state::Transaction& tx) {
   return "acct:" + tx.from;
 }
 
-Result<crypto::Hash256> Mempool::Submit(state::Transaction tx) {
+Status Mempool::CheckStateless(const state::Transaction& tx) const {
   if (state::IsControlTx(tx.type)) {
     return PermissionDenied(std::string(state::TxTypeName(tx.type)) +
                             ": control records go through the admin interface (ailee-cli federation apply, "
@@ -24,8 +25,37 @@ Result<crypto::Hash256> Mempool::Submit(state::Transaction tx) {
   }
   // Frozen: the committed state's check names since when and why.
   if (state::IsPegTx(tx.type) && db_.PegsFrozen()) RETURN_IF_ERROR(db_.CheckTransaction(tx, federation_));
-  crypto::Hash256 id = state::TxId(tx);
+  return Status::Ok();
+}
+
+Result<crypto::Hash256> Mempool::Submit(state::Transaction tx) {
+  RETURN_IF_ERROR(CheckStateless(tx));
   std::lock_guard<std::mutex> lock(mu_);
+  return AdmitLocked(std::move(tx));
+}
+
+std::vector<Result<crypto::Hash256>> Mempool::SubmitBatch(std::vector<state::Transaction> txs, int threads) {
+  std::vector<Status> checked(txs.size());
+  // Each index's own slot: the workers never share one.
+  (void)ParallelFor(txs.size(), threads, [&](size_t i, int) {
+    checked[i] = CheckStateless(txs[i]);
+    return Status::Ok();
+  });
+  std::vector<Result<crypto::Hash256>> out;
+  out.reserve(txs.size());
+  std::lock_guard<std::mutex> lock(mu_);
+  for (size_t i = 0; i < txs.size(); ++i) {
+    if (checked[i].ok()) {
+      out.push_back(AdmitLocked(std::move(txs[i])));
+    } else {
+      out.push_back(std::move(checked[i]));
+    }
+  }
+  return out;
+}
+
+Result<crypto::Hash256> Mempool::AdmitLocked(state::Transaction tx) {
+  const crypto::Hash256 id = state::TxId(tx);
   if (queue_.size() >= capacity_) return ResourceExhausted("mempool full (" + std::to_string(capacity_) + " transactions); retry after the next block");
   if (ids_.count(id)) return AlreadyExists("transaction " + crypto::HashToHex(id) + " is already pending");
 
@@ -33,8 +63,10 @@ Result<crypto::Hash256> Mempool::Submit(state::Transaction tx) {
   auto pending = pending_.find(sender);
   uint64_t spendable = 0;
   if (pending == pending_.end()) {
-    // Nothing pending for this sender: the committed state decides everything.
-    RETURN_IF_ERROR(db_.CheckTransaction(tx, federation_));
+    // Nothing pending for this sender: the committed state decides
+    // everything but the signature, which CheckStateless verified.
+    const state::VerifiedTxIds verified = {id};
+    RETURN_IF_ERROR(db_.CheckTransaction(tx, federation_, &verified));
     if (tx.type != state::TxType::kPegIn) {
       auto acct = db_.GetAccount(state::AccountIdHex(tx.from));
       if (acct.ok()) spendable = acct->balance;
@@ -56,19 +88,23 @@ Result<crypto::Hash256> Mempool::Submit(state::Transaction tx) {
   }
   pending_[sender] = {tx.nonce + 1, tx.type == state::TxType::kPegIn ? 0 : spendable - tx.amount};
   ids_.insert(id);
-  queue_.push_back(std::move(tx));
+  queue_.push_back({std::move(tx), id});
   return id;
 }
 
-std::vector<state::Transaction> Mempool::Take(size_t max) {
+Mempool::Taken Mempool::Take(size_t max) {
   std::lock_guard<std::mutex> lock(mu_);
-  std::vector<state::Transaction> out;
+  Taken out;
   size_t n = std::min(max, queue_.size());
-  out.reserve(n);
+  out.txs.reserve(n);
   for (size_t i = 0; i < n; ++i) {
-    ids_.erase(state::TxId(queue_.front()));
-    if (queue_.front().type == state::TxType::kPegIn) pending_btc_txids_.erase(queue_.front().btc_txid);
-    out.push_back(std::move(queue_.front()));
+    Queued& q = queue_.front();
+    ids_.erase(q.id);
+    if (q.tx.type == state::TxType::kPegIn) pending_btc_txids_.erase(q.tx.btc_txid);
+    // Every queued transaction passed CheckStateless; ProduceBlock still
+    // re-verifies peg-ins (the epoch may have changed since).
+    out.verified.insert(q.id);
+    out.txs.push_back(std::move(q.tx));
     queue_.pop_front();
   }
   return out;
@@ -79,7 +115,7 @@ void Mempool::OnBlockCommitted() {
   // Senders with nothing left in the queue fall back to committed state;
   // the others keep their pending nonce (their queued txs are still ahead).
   std::set<std::string> still_pending;
-  for (const auto& tx : queue_) still_pending.insert(SenderKey(tx));
+  for (const auto& q : queue_) still_pending.insert(SenderKey(q.tx));
   for (auto it = pending_.begin(); it != pending_.end();) {
     it = still_pending.count(it->first) ? std::next(it) : pending_.erase(it);
   }

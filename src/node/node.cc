@@ -399,10 +399,12 @@ void Node::LeaderLoop() {
     auto freezes = emergency_->TakeControlTxs();
     const bool freeze = !freezes.empty();
     txs.insert(txs.end(), std::make_move_iterator(freezes.begin()), std::make_move_iterator(freezes.end()));
+    Mempool::Taken pending;  // its signatures were verified at intake
     if (emergency_->halt()) {
       if (txs.empty()) continue;
     } else {
-      for (auto& tx : mempool_->Take(options_.max_block_txs)) txs.push_back(std::move(tx));
+      pending = mempool_->Take(options_.max_block_txs);
+      for (auto& tx : pending.txs) txs.push_back(std::move(tx));
     }
     int64_t ts = std::max(now, db_->Tip().timestamp_ms);
     auto sign = fence_->Guard(height, [this](std::string_view m) { return signer_->Sign(m); });
@@ -411,7 +413,8 @@ void Node::LeaderLoop() {
       return fence_->Advance(b.header.height, b.header.Hash(), state::EncodeBlock(b));
     };
     auto produced = db_->ProduceBlock(std::move(txs), sign, cfg.signer->id, ts,
-                                      static_cast<uint64_t>(cfg.node.commitment_interval), federation_, fence);
+                                      static_cast<uint64_t>(cfg.node.commitment_interval), federation_, fence,
+                                      &pending.verified);
     mempool_->OnBlockCommitted();
     ControlQueue::Resolve(control, produced);
     if (freeze) emergency_->OnBlockProduced(produced);

@@ -14,7 +14,8 @@
 // Start() binds the HTTP listener and starts the worker thread, Stop() (from
 // any thread, idempotent, also on SIGTERM) finishes the block in progress,
 // stops serving and closes the database. Every block is committed with one
-// synced RocksDB write, so kill -9 at any moment loses at most the block
+// RocksDB write (synced; a follower syncs once per fetched page, which kill
+// -9 does not lose either), so kill -9 at any moment loses at most the block
 // being written.
 #pragma once
 

@@ -61,9 +61,10 @@ struct StateDb::Impl {
   }
   Status CheckAnchorPresence(const Block& block, uint64_t interval) const;
   // Writes `block` and the state `writes` produced by executing it, as one
-  // synced batch, and advances the cached tip. `new_acc` is the accumulator
-  // after the writes (already folded into block.header.state_root).
-  Status Commit(const Block& block, const std::map<BlockExecutor::Key, std::string>& writes, const LtHash& new_acc);
+  // batch (fsynced with `sync`), and advances the cached tip. `new_acc` is
+  // the accumulator after the writes (already folded into block.header.state_root).
+  Status Commit(const Block& block, const std::map<BlockExecutor::Key, std::string>& writes, const LtHash& new_acc,
+                bool sync = true);
   // The accumulator after applying `writes` on top of the committed state.
   Result<LtHash> FoldWrites(const std::map<BlockExecutor::Key, std::string>& writes) const;
 };
@@ -195,10 +196,11 @@ Status StateDb::DeleteLocal(std::string_view key) {
 
 ChainTip StateDb::Tip() const { return impl_->CurrentTip(); }
 
-Status StateDb::CheckTransaction(const Transaction& tx, const Federation& federation) const {
+Status StateDb::CheckTransaction(const Transaction& tx, const Federation& federation,
+                                 const VerifiedTxIds* verified) const {
   ASSIGN_OR_RETURN(Impl::Control c, impl_->CurrentControl(federation));
   BlockExecutor exec(impl_->Reader(), *c.history, c.freeze, impl_->CurrentTip().height + 1);
-  return exec.Apply(tx);
+  return exec.Apply(tx, verified != nullptr && SignatureAlreadyVerified(tx, TxId(tx), verified));
 }
 
 Result<LtHash> StateDb::Impl::FoldWrites(const std::map<BlockExecutor::Key, std::string>& writes) const {
@@ -212,7 +214,7 @@ Result<LtHash> StateDb::Impl::FoldWrites(const std::map<BlockExecutor::Key, std:
 }
 
 Status StateDb::Impl::Commit(const Block& block, const std::map<BlockExecutor::Key, std::string>& writes,
-                             const LtHash& new_acc) {
+                             const LtHash& new_acc, bool sync) {
   const BlockHeader& h = block.header;
   const std::string height_key = EncodeU64(h.height);
   rocksdb::WriteBatch batch;
@@ -248,7 +250,7 @@ Status StateDb::Impl::Commit(const Block& block, const std::map<BlockExecutor::K
   RETURN_IF_ERROR(put(kCfMeta, internal::kMetaTxCount, EncodeU64(tx_count + block.transactions.size())));
 
   rocksdb::WriteOptions wo;
-  wo.sync = true;
+  wo.sync = sync;
   RETURN_IF_ERROR(FromRocks(rdb->db()->Write(wo, &batch), "writing block " + std::to_string(h.height)));
 
   accumulator = new_acc;
@@ -287,7 +289,7 @@ Result<ProducedBlock> StateDb::ProduceBlock(std::vector<Transaction> txs, const 
 Result<ProducedBlock> StateDb::ProduceBlock(std::vector<Transaction> txs, const SignFn& sign,
                                             const std::string& signer_id, int64_t timestamp_ms,
                                             uint64_t commitment_interval, const Federation& federation,
-                                            const BeforeCommitFn& before_commit) {
+                                            const BeforeCommitFn& before_commit, const VerifiedTxIds* verified) {
   Impl& d = *impl_;
   std::lock_guard<std::mutex> lock(d.apply_mu);
   RETURN_IF_ERROR(d.CheckWritable());
@@ -308,7 +310,7 @@ Result<ProducedBlock> StateDb::ProduceBlock(std::vector<Transaction> txs, const 
   }
   BlockExecutor exec(d.Reader(), history, control.freeze, h.height);
   for (size_t i = 0; i < txs.size(); ++i) {
-    Status st = exec.Apply(txs[i]);
+    Status st = exec.Apply(txs[i], verified != nullptr && SignatureAlreadyVerified(txs[i], TxId(txs[i]), verified));
     if (st.ok()) {
       out.block.transactions.push_back(std::move(txs[i]));
     } else if (st.code() == StatusCode::kInvalidArgument || st.code() == StatusCode::kFailedPrecondition) {
@@ -335,7 +337,8 @@ Result<ProducedBlock> StateDb::ProduceBlock(std::vector<Transaction> txs, const 
   return out;
 }
 
-Status StateDb::ApplyBlock(const Block& block, const Federation& federation, uint64_t commitment_interval) {
+Status StateDb::ApplyBlock(const Block& block, const Federation& federation, uint64_t commitment_interval,
+                           WalSync wal_sync) {
   Impl& d = *impl_;
   std::lock_guard<std::mutex> lock(d.apply_mu);
   RETURN_IF_ERROR(d.CheckWritable());
@@ -381,7 +384,12 @@ Status StateDb::ApplyBlock(const Block& block, const Federation& federation, uin
                     ", the signed header says " + crypto::HashToHex(h.state_root) +
                     " (local state diverged or the signer misbehaved; run verify-state)");
   }
-  return d.Commit(block, exec.writes(), acc);
+  return d.Commit(block, exec.writes(), acc, wal_sync == WalSync::kEachBlock);
+}
+
+Status StateDb::SyncWal() {
+  RETURN_IF_ERROR(impl_->CheckWritable());
+  return FromRocks(impl_->rdb->db()->SyncWAL(), "syncing the WAL of " + impl_->rdb->dir());
 }
 
 Result<Block> StateDb::GetBlock(uint64_t height) const {

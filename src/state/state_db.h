@@ -18,7 +18,11 @@
 // sync=true (WAL fsynced before the call returns). After kill -9 or power loss
 // the database reopens at the last block whose ProduceBlock/ApplyBlock
 // returned OK, or possibly at the block being written if the WAL record hit
-// the disk; never in between.
+// the disk; never in between. ApplyBlock with WalSync::kDeferred (a
+// follower's page of fetched blocks) writes its batch without the fsync:
+// kill -9 keeps it, a power loss may drop it and every later block up to the
+// next SyncWal() or synced write, so the database reopens at an earlier
+// whole block (the follower fetches the rest again).
 //
 // Thread safety: all methods may be called concurrently. Writers
 // (ProduceBlock, ApplyBlock) and CreateCheckpoint are serialized by one apply
@@ -112,7 +116,10 @@ class StateDb {
   // Validates `tx` against the current committed state (shape, signature,
   // nonce, balance, duplicate peg-in) without changing anything: the check
   // behind POST /v1/tx. kInvalidArgument naming the field on a bad tx.
-  Status CheckTransaction(const Transaction& tx, const Federation& federation) const;
+  // `verified`: transfers and peg-outs whose signature the caller checked
+  // (transaction.h, VerifiedTxIds); those are not verified again.
+  Status CheckTransaction(const Transaction& tx, const Federation& federation,
+                          const VerifiedTxIds* verified = nullptr) const;
 
   // Sequencer. Validates `txs` in order against the evolving state, drops
   // the invalid ones (reported in `rejected`), builds, signs (with `signer`,
@@ -126,12 +133,15 @@ class StateDb {
   // The same with the key behind a signing function (e.g. a PKCS#11 token).
   // `before_commit`, when set, sees the signed block before it is committed
   // (e.g. to record it in the signer's fence); an error from it aborts the
-  // block and nothing is committed.
+  // block and nothing is committed. `verified` (the mempool's, may be null):
+  // transfers and peg-outs in `txs` whose signature was checked at intake
+  // are not verified again; every other check runs as always.
   using BeforeCommitFn = std::function<Status(const Block&)>;
   Result<ProducedBlock> ProduceBlock(std::vector<Transaction> txs, const SignFn& sign,
                                      const std::string& signer_id, int64_t timestamp_ms,
                                      uint64_t commitment_interval, const Federation& federation,
-                                     const BeforeCommitFn& before_commit = {});
+                                     const BeforeCommitFn& before_commit = {},
+                                     const VerifiedTxIds* verified = nullptr);
 
   // Follower. Checks height == tip + 1, prev_hash, timestamp, the signature
   // under header.signer_id's federation key, tx_root, the anchor (present
@@ -142,7 +152,13 @@ class StateDb {
   // from ours (our state diverged or the signer misbehaved), kFailedPrecondition
   // for a height that does not follow the tip. On any error nothing is written.
   // Applying the block that is already the tip is rejected, not ignored.
-  Status ApplyBlock(const Block& block, const Federation& federation, uint64_t commitment_interval);
+  // `wal_sync`: kEachBlock fsyncs the block's WAL record before returning;
+  // kDeferred leaves that to a later SyncWal() (see "Crash behaviour").
+  enum class WalSync { kEachBlock, kDeferred };
+  Status ApplyBlock(const Block& block, const Federation& federation, uint64_t commitment_interval,
+                    WalSync wal_sync = WalSync::kEachBlock);
+  // Fsyncs the WAL: every block applied so far survives a power loss.
+  Status SyncWal();
 
   // kNotFound when absent. GetAccount takes the 64-hex-char account id.
   Result<Block> GetBlock(uint64_t height) const;

@@ -214,6 +214,11 @@ Status CheckShape(const Transaction& tx) {
   return Status::Ok();
 }
 
+bool SignatureAlreadyVerified(const Transaction& tx, const crypto::Hash256& id, const VerifiedTxIds* verified) {
+  if (verified == nullptr || tx.type == TxType::kPegIn || IsControlTx(tx.type)) return false;
+  return verified->count(id) > 0;
+}
+
 Status CheckSignature(const Transaction& tx, const Federation& federation) {
   RETURN_IF_ERROR(CheckShape(tx));
   if (IsControlTx(tx.type)) return Status::Ok();

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 
@@ -81,6 +82,18 @@ Status CheckShape(const Transaction& tx);
 // CheckShape + signature. peg_in needs `federation` to find signer_id's key.
 // Control records: CheckShape only (their authority is checked by StateDb).
 Status CheckSignature(const Transaction& tx, const Federation& federation);
+
+// Ids of transfers and peg-outs whose CheckSignature already passed (the
+// mempool's intake). A TxId is SHA-256 over the encoding WITH the signature,
+// so an id names exactly the bytes that were verified: another transaction
+// with other bytes has another id and is verified in full. Handed to
+// StateDb::ProduceBlock and CheckTransaction so the leader verifies each
+// signature once; blocks from elsewhere (ApplyBlock, verify-state) never get one.
+using VerifiedTxIds = std::set<crypto::Hash256>;
+// Whether `tx` (whose TxId is `id`) may skip its signature check: listed in
+// `verified` (may be null) and not a peg-in, whose key is the federation
+// epoch's in force at the block, which can change after intake.
+bool SignatureAlreadyVerified(const Transaction& tx, const crypto::Hash256& id, const VerifiedTxIds* verified);
 
 // JSON as accepted by POST /v1/tx:
 //   {"type":"transfer","from":hex64,"to":hex64,"amount":u64,"nonce":u64,"memo":"..","signature":hex}

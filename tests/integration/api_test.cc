@@ -1,5 +1,5 @@
 // The node's HTTP API as clients and operators see it: rejected transactions
-// change nothing, reads, metrics, the admin checkpoint's token, control
+// change nothing (alone and in a POST /v1/txs batch, with its bounds), reads, metrics, the admin checkpoint's token, control
 // records only through the admin endpoint (federation change), and the
 // create-checkpoint / verify-checkpoint round trip including damage; the
 // archiver's progress reports (token, never backwards, never above the tip)
@@ -138,6 +138,54 @@ TEST_F(ApiTest, RejectedTransactionsAre400AndChangeNothing) {
   LetBlocksPass();
   EXPECT_EQ(Account(alice_id), after) << "a replayed transaction changed the sender";
   EXPECT_EQ(Account(state::AccountIdHex(bob.public_key))["balance"], 100);
+}
+
+// POST /v1/txs judges each transaction as /v1/tx would: the bad one is
+// refused (and never in a block) while the rest are accepted; its bounds
+// answer 413, a body that is not an array 400, nothing changing.
+TEST_F(ApiTest, TxBatchRefusesTheBadTransactionAcceptsTheRestAndEnforcesItsBounds) {
+  ASSIGN_OR_FAIL(auto dave, scenario_->FundAccount(*node_, 5000));
+  const std::string dave_id = state::AccountIdHex(dave.public_key);
+  auto erin = crypto::Ed25519Generate();
+  const std::string erin_id = state::AccountIdHex(erin.public_key);
+  json forged = state::TransactionToJson(state::MakeTransfer(dave, erin.public_key, 1000, 2));
+  std::string sig = forged["signature"];
+  sig[10] = sig[10] == '0' ? '1' : '0';
+  forged["signature"] = sig;
+  const json batch = json::array({state::TransactionToJson(state::MakeTransfer(dave, erin.public_key, 10, 0)),
+                                  state::TransactionToJson(state::MakeTransfer(dave, erin.public_key, 20, 1)),
+                                  forged, json{{"type", "transfer"}}});
+  HttpReply r = PostRaw(*node_, "/v1/txs", batch.dump());
+  ASSERT_EQ(r.status, 200) << r.body.dump();
+  EXPECT_EQ(r.body["accepted"], 2);
+  EXPECT_EQ(r.body["rejected"], 2);
+  ASSERT_EQ(r.body["results"].size(), 4u) << r.body.dump();
+  EXPECT_EQ(r.body["results"][0]["status"], "pending");
+  EXPECT_EQ(r.body["results"][1]["status"], "pending");
+  EXPECT_EQ(r.body["results"][2]["http_status"], 400);
+  EXPECT_NE(r.body["results"][2].value("error", "").find("signature"), std::string::npos) << r.body.dump();
+  EXPECT_EQ(r.body["results"][3]["http_status"], 400);
+  ASSERT_TRUE(WaitUntil([&] { return Account(dave_id).value("nonce", 0) == 2; }, Millis(5000)));
+  LetBlocksPass();
+  EXPECT_EQ(Account(dave_id)["nonce"], 2) << "the forged transfer (nonce 2) reached a block";
+  EXPECT_EQ(Account(erin_id)["balance"], 30);
+
+  const json one = state::TransactionToJson(state::MakeTransfer(dave, erin.public_key, 1, 2));
+  json too_many = json::array();
+  for (int i = 0; i < 1001; ++i) too_many.push_back(one);
+  HttpReply many = PostRaw(*node_, "/v1/txs", too_many.dump());
+  EXPECT_EQ(many.status, 413) << many.body.dump();
+  EXPECT_NE(many.body.value("error", "").find("at most 1000"), std::string::npos) << many.body.dump();
+  HttpReply big = PostRaw(*node_, "/v1/txs", "[" + std::string(9u << 20, ' ') + "]");
+  EXPECT_EQ(big.status, 413) << big.body.dump();
+  EXPECT_NE(big.body.value("error", "").find("bytes"), std::string::npos) << big.body.dump();
+  for (const std::string& body : std::vector<std::string>{"", "{}", "[]", one.dump()}) {
+    HttpReply bad = PostRaw(*node_, "/v1/txs", body);
+    EXPECT_EQ(bad.status, 400) << body << " -> " << bad.body.dump();
+    EXPECT_NE(bad.body.value("error", "").find("JSON array"), std::string::npos) << bad.body.dump();
+  }
+  LetBlocksPass();
+  EXPECT_EQ(Account(dave_id)["nonce"], 2) << "a refused batch changed the sender";
 }
 
 TEST_F(ApiTest, ReadsBlocksAccountsAndMetrics) {

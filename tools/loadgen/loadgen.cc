@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <future>
 #include <random>
+#include <set>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -228,6 +229,28 @@ Result<LoadReport> RunHttp(const LoadOptions& o, Generator& gen) {
     report.rejected++;
     return r.status();
   };
+  // A batch: counts each transfer's result; returns the senders of refused
+  // ones (their nonces are re-read), or an error for the whole request.
+  auto submit_batch = [&](const std::vector<state::Transaction>& txs) -> Result<std::set<std::string>> {
+    nlohmann::json body = nlohmann::json::array();
+    for (const auto& tx : txs) body.push_back(state::TransactionToJson(tx));
+    report.submitted += txs.size();
+    ASSIGN_OR_RETURN(auto r, client.PostJson("/v1/txs", body));
+    const auto& results = r["results"];
+    if (!results.is_array() || results.size() != txs.size()) {
+      return DataLoss(url + " answered POST /v1/txs without one result per transaction");
+    }
+    std::set<std::string> refused;
+    for (size_t i = 0; i < txs.size(); ++i) {
+      if (results[i].contains("tx_id")) {
+        report.accepted++;
+      } else {
+        report.rejected++;
+        refused.insert(txs[i].from);
+      }
+    }
+    return refused;
+  };
   auto wait_for_block = [&](uint64_t height) -> Status {
     for (int i = 0; i < 600; ++i) {
       ASSIGN_OR_RETURN(auto s, client.GetJson("/v1/status"));
@@ -266,21 +289,29 @@ Result<LoadReport> RunHttp(const LoadOptions& o, Generator& gen) {
       std::this_thread::sleep_for(std::chrono::duration<double>(std::min(next_at - now, 0.05)));
       continue;
     }
-    next_at = std::max(next_at + per_tx, now - 1.0);  // allow catching up for at most 1 s
-    state::Transaction tx = gen.Transfer();
-    Status st = submit(tx);
-    if (!st.ok()) {
+    const size_t n = std::max<size_t>(o.http_batch, 1);
+    next_at = std::max(next_at + per_tx * static_cast<double>(n), now - 1.0);  // allow catching up for at most 1 s
+    std::set<std::string> refused;
+    if (o.http_batch > 0) {
+      ASSIGN_OR_RETURN(refused, submit_batch(gen.TransferBatch(o.http_batch)));
+    } else {
+      state::Transaction tx = gen.Transfer();
+      Status st = submit(tx);
       if (st.code() == StatusCode::kUnavailable) return st;
+      if (!st.ok()) refused.insert(tx.from);
+    }
+    if (!refused.empty()) {
       // Mempool full or nonce out of step: let the next block land and
-      // re-read that sender's nonce.
-      RETURN_IF_ERROR(wait_for_block(client.GetJson("/v1/status").value()["height"].get<uint64_t>()));
+      // re-read those senders' nonces.
+      ASSIGN_OR_RETURN(auto now_status, client.GetJson("/v1/status"));
+      RETURN_IF_ERROR(wait_for_block(now_status["height"].get<uint64_t>()));
       for (auto& a : gen.accounts()) {
-        if (a.key.public_key != tx.from) continue;
+        if (!refused.count(a.key.public_key)) continue;
         auto acct = client.GetJson("/v1/accounts/" + state::AccountIdHex(a.key.public_key));
         if (acct.ok()) a.nonce = (*acct)["nonce"].get<uint64_t>();
       }
     }
-    if (o.progress && report.submitted % 1000 == 0) o.progress(report.accepted, 0, 0, Seconds(t_transfers));
+    if (o.progress && report.submitted % 1000 < n) o.progress(report.accepted, 0, 0, Seconds(t_transfers));
   }
   ASSIGN_OR_RETURN(status, client.GetJson("/v1/status"));
   report.final_height = status["height"].get<uint64_t>();

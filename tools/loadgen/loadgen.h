@@ -3,7 +3,8 @@
 //
 // Two modes:
 //  - http: submits transactions to a running leader over its API at a target
-//    rate (what clients do);
+//    rate (what clients do), one per request or, with http_batch, that many
+//    per POST /v1/txs (signed on all cores);
 //  - bulk: opens a stopped node's data dir and feeds the node's own block
 //    code (StateDb::ProduceBlock) directly, many transactions per block. The
 //    result is a normal node data dir that verify-state accepts. It signs
@@ -30,6 +31,7 @@ struct LoadOptions {
   std::string node_url;          // http mode; default http://<listen>
   uint64_t accounts = 1000;
   double rate = 500;             // http: transactions per second
+  size_t http_batch = 0;         // http: transfers per POST /v1/txs (0: one per POST /v1/tx)
   double duration_s = 10;        // stop after this long (0 = no limit)
   uint64_t max_transactions = 0; // stop after this many (0 = no limit)
   uint64_t target_bytes = 0;     // bulk: stop when the database reaches this size (0 = no limit)

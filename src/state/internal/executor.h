@@ -37,8 +37,10 @@ class BlockExecutor {
   // federation change's authorisation) against the evolving state. On
   // success its writes are recorded; on failure (kInvalidArgument naming the
   // field, kFailedPrecondition for a peg tx while frozen or a freeze that
-  // changes nothing, or a read error) nothing changes.
-  Status Apply(const Transaction& tx);
+  // changes nothing, or a read error) nothing changes. With
+  // `signature_verified` (the caller checked SignatureAlreadyVerified) only
+  // the shape is checked, not the signature.
+  Status Apply(const Transaction& tx, bool signature_verified = false);
 
   // Final values of every state key written so far, sorted by (cf, key).
   const std::map<Key, std::string>& writes() const { return writes_; }

@@ -48,7 +48,8 @@ bool Supported(rocksdb::CompressionType t) {
 //  - LZ4 on the upper levels (cheap, data there is rewritten soon) and ZSTD on
 //    the bottommost level (where most bytes live and stay): backups can store
 //    SSTs as they are without compressing them again.
-//  - WAL on, every block written with sync=true, never recycled
+//  - WAL on, every produced block written with sync=true (a follower's page
+//    of fetched blocks: one sync for the page, state_db.h), never recycled
 //    (recycle_log_file_num=0) so a copied WAL is never a reused file with
 //    stale tails; kPointInTimeRecovery stops replay at the first torn record
 //    after power loss instead of refusing to open.
