@@ -11,6 +11,7 @@
 #include "node/client.h"
 #include "node/emergency_api.h"
 #include "node/http_api.h"
+#include "node/tx_batch_api.h"
 #include "node/leader_gate.h"
 #include "node/signer_epoch.h"
 #include "keys/secret_input.h"
@@ -34,7 +35,8 @@ Result<std::unique_ptr<Node>> Node::Create(NodeOptions options) {
 
 namespace {
 
-constexpr size_t kMaxRequestBodyBytes = 4u << 20;
+// The largest body any endpoint takes: a POST /v1/txs batch at its bound.
+constexpr size_t kMaxRequestBodyBytes = kMaxTxBatchBytes;
 
 // The admin token authorizes checkpoint creation. It lives in a 0600 file
 // that only the node's user (and root) can read; created once, reused after.
@@ -197,7 +199,8 @@ Status Node::Start() {
   // httplib reads a whole body before any handler (the admin token check
   // included) runs, and by default of any size: an unauthenticated caller
   // could make the node buffer gigabytes. The largest legitimate body, a
-  // federation change of 100 signers with their approvals, is under 400 KiB.
+  // federation change of 100 signers with their approvals, is under 400 KiB;
+  // a transaction batch at its bound (tx_batch_api.h) is the largest of all.
   http_->set_payload_max_length(kMaxRequestBodyBytes);
   InstallHttpApi(*http_, *this);
   InstallEmergencyApi(*http_, *this);
