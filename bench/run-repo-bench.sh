@@ -41,7 +41,10 @@
 #                           value gets its own dataset, repo-dataset-SIZE-btxN: run-recover-bench.sh
 #                           uses small blocks, which followers and the archiver fetch 200 at a time)
 #   BENCH_TOOLS="ours ours-off backup-engine restic borg tar-zstd"
-#                           (ours-off: ours with --compression off, the speed end of the knob)
+#                           (ours-off: ours with --compression off, the speed end of the knob;
+#                           ours-baseline: ours with BENCH_BASELINE_CLI, another build's ailee-cli,
+#                           interleaved with this one's so that a before/after comparison on a
+#                           shared machine sees the same load)
 #   BUILD_DIR=build-bench   build tree (configured if missing)
 #   BENCH_BIN_DIR           use binaries from this build tree instead of building
 #   BENCH_KDF_MIB=256       Argon2id memory of our repository's key slot (the default)
@@ -166,9 +169,10 @@ fresh_work() {
 
 run_ours() {  # [TOOL [BACKUP ARGS...]]: ours-off runs the same steps with --compression off
   local T=${1:-ours}; shift || true
-  local extra=("$@")
+  local extra=("$@") cli=$CLI
+  [ "$T" = ours-baseline ] && cli=${BENCH_BASELINE_CLI:?ours-baseline needs BENCH_BASELINE_CLI}
   write_config "$W/ours.yaml" "$W/data" "$W/ours-repo"
-  local C=("$CLI" --config "$W/ours.yaml")
+  local C=("$cli" --config "$W/ours.yaml")
   "${C[@]}" -q repo init --kdf-memory-mib "$KDF_MIB" >&2
   # Scheduled backups open the repository with a key file (docs/repository-format.md, section 4).
   "${C[@]}" -q repo key add --key-file "$W/repo.key" >&2
@@ -247,6 +251,7 @@ for RUN in $(seq "$REPEAT"); do
     case $tool in
       ours) run_ours ;;
       ours-off) run_ours ours-off --compression off ;;
+      ours-baseline) run_ours ours-baseline ;;
       backup-engine) run_backup_engine ;;
       restic) run_restic ;;
       borg) run_borg ;;
@@ -289,7 +294,7 @@ def cell(tool, step):
 def size_cell(tool):
     s = median(tool, "size")
     return f"{s / 2**20:.0f} MiB" if s is not None else "n/a"
-names = {"ours": "ailee-cli (ours)", "ours-off": "ailee-cli, `--compression off`", "backup-engine": "RocksDB BackupEngine", "restic": "restic", "borg": "borg",
+names = {"ours": "ailee-cli (ours)", "ours-off": "ailee-cli, `--compression off`", "ours-baseline": "ailee-cli, baseline build", "backup-engine": "RocksDB BackupEngine", "restic": "restic", "borg": "borg",
          "tar-zstd": "tar \\| zstd -1 -T0"}
 def ver(cmd):
     try:
