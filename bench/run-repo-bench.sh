@@ -14,7 +14,7 @@
 #
 # The dataset is made once by the load generator and cached under
 # bench-run/ (reruns reuse it):
-#   base/     `ailee-cli load --mode bulk --target-size $BENCH_SIZE --memo-bytes 2048`, flushed
+#   base/     `ailee-cli load --mode bulk --target-size $BENCH_SIZE --memo-bytes $BENCH_MEMO_BYTES`, flushed
 #   churned/  base plus ${BENCH_CHURN_PCT}% more transactions, flushed
 # Every tool gets its own copy of base/ to back up; the churn is then applied
 # to that copy in place (only changed files are rewritten, as a running node
@@ -33,17 +33,25 @@
 #   BENCH_SIZE=2GiB         dataset size (the issue's benchmark; 512MiB for a quick run)
 #   BENCH_REPEAT=3          runs per tool; the table shows the median, the TSV every run
 #   BENCH_CHURN_PCT=5       churn as a percentage of the base transactions
+#   BENCH_MEMO_BYTES=2048   memo size of every transaction: the data shape. 2048 is the project's
+#                           usual shape; 1024 (small memos: more, smaller transactions, so more
+#                           keys and index per byte) is issue 16's second one. Another value gets
+#                           its own dataset, repo-dataset-SIZE-memoN
 #   BENCH_BLOCK_TX=4000     transactions per block of the dataset (the loader's default; another
 #                           value gets its own dataset, repo-dataset-SIZE-btxN: run-recover-bench.sh
 #                           uses small blocks, which followers and the archiver fetch 200 at a time)
 #   BENCH_TOOLS="ours ours-off backup-engine restic borg tar-zstd"
-#                           (ours-off: ours with --compression off, the speed end of the knob)
+#                           (ours-off: ours with --compression off, the speed end of the knob;
+#                           ours-baseline: ours with BENCH_BASELINE_CLI, another build's ailee-cli,
+#                           interleaved with this one's so that a before/after comparison on a
+#                           shared machine sees the same load)
 #   BUILD_DIR=build-bench   build tree (configured if missing)
 #   BENCH_BIN_DIR           use binaries from this build tree instead of building
 #   BENCH_KDF_MIB=256       Argon2id memory of our repository's key slot (the default)
 #   BENCH_NO_DROP_CACHES=1  skip dropping the page cache (when not root)
 # Output: a Markdown table on stdout and in bench-run/repo-bench.md; raw
-# timings (every run) in bench-run/repo-bench.tsv; our --json outputs of the
+# timings (every run) in bench-run/repo-bench.tsv (repo-bench-memoN.* for
+# another memo size); our --json outputs of the
 # last run in bench-run/ours-*.out.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -54,9 +62,12 @@ TOOLS=${BENCH_TOOLS:-"ours ours-off backup-engine restic borg tar-zstd"}
 KDF_MIB=${BENCH_KDF_MIB:-256}
 REPEAT=${BENCH_REPEAT:-3}
 BLOCK_TX=${BENCH_BLOCK_TX:-4000}
+MEMO=${BENCH_MEMO_BYTES:-2048}
 OUT=$ROOT/bench-run
 DS=$OUT/repo-dataset-$SIZE
 [ "$BLOCK_TX" = 4000 ] || DS=$DS-btx$BLOCK_TX
+SHAPE=""; [ "$MEMO" = 2048 ] || SHAPE=-memo$MEMO
+DS=$DS$SHAPE
 W=$OUT/repo-work
 mkdir -p "$OUT"
 
@@ -97,7 +108,7 @@ if [ ! -f "$DS/.complete" ]; then
   umask 022
   head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$W/pass"; chmod 600 "$W/pass"
   write_config "$DS/base.yaml" "$DS/base" "$W/unused"
-  "$CLI" --config "$DS/base.yaml" --json load --mode bulk --duration 0 --target-size "$SIZE" --memo-bytes 2048 --block-tx "$BLOCK_TX" \
+  "$CLI" --config "$DS/base.yaml" --json load --mode bulk --duration 0 --target-size "$SIZE" --memo-bytes "$MEMO" --block-tx "$BLOCK_TX" \
     > "$DS/base-load.json"
   settle "$DS/base.yaml" "$DS/base"
   accepted=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["accepted"])' "$DS/base-load.json")
@@ -105,7 +116,7 @@ if [ ! -f "$DS/.complete" ]; then
   log "churn: $churn_tx more transactions (${CHURN_PCT}% of $accepted)"
   cp -a "$DS/base" "$DS/churned"
   write_config "$DS/churned.yaml" "$DS/churned" "$W/unused"
-  "$CLI" --config "$DS/churned.yaml" --json load --mode bulk --duration 0 --max-tx "$churn_tx" --memo-bytes 2048 --block-tx "$BLOCK_TX" \
+  "$CLI" --config "$DS/churned.yaml" --json load --mode bulk --duration 0 --max-tx "$churn_tx" --memo-bytes "$MEMO" --block-tx "$BLOCK_TX" \
     > "$DS/churn-load.json"
   settle "$DS/churned.yaml" "$DS/churned"
   touch "$DS/.complete"
@@ -127,7 +138,7 @@ drop_caches() {
   fi
 }
 
-TSV=$OUT/repo-bench.tsv
+TSV=$OUT/repo-bench$SHAPE.tsv
 : > "$TSV"
 RUN=0
 # timed TOOL STEP BYTES CMD...: cold cache, wall time of CMD, one TSV row
@@ -158,9 +169,10 @@ fresh_work() {
 
 run_ours() {  # [TOOL [BACKUP ARGS...]]: ours-off runs the same steps with --compression off
   local T=${1:-ours}; shift || true
-  local extra=("$@")
+  local extra=("$@") cli=$CLI
+  [ "$T" = ours-baseline ] && cli=${BENCH_BASELINE_CLI:?ours-baseline needs BENCH_BASELINE_CLI}
   write_config "$W/ours.yaml" "$W/data" "$W/ours-repo"
-  local C=("$CLI" --config "$W/ours.yaml")
+  local C=("$cli" --config "$W/ours.yaml")
   "${C[@]}" -q repo init --kdf-memory-mib "$KDF_MIB" >&2
   # Scheduled backups open the repository with a key file (docs/repository-format.md, section 4).
   "${C[@]}" -q repo key add --key-file "$W/repo.key" >&2
@@ -239,6 +251,7 @@ for RUN in $(seq "$REPEAT"); do
     case $tool in
       ours) run_ours ;;
       ours-off) run_ours ours-off --compression off ;;
+      ours-baseline) run_ours ours-baseline ;;
       backup-engine) run_backup_engine ;;
       restic) run_restic ;;
       borg) run_borg ;;
@@ -252,10 +265,10 @@ rm -rf "$W"
 
 # ------------------------------------------------------------------- table
 KDF_MIB=$KDF_MIB DROPPED=$([ -z "${BENCH_NO_DROP_CACHES:-}" ] && echo yes || echo no) \
-python3 - "$TSV" "$OUT/repo-bench.md" "$SIZE" "$BASE_BYTES" "$CHURN_BYTES" "$CHANGED_BYTES" "$REPEAT" <<'EOF'
+python3 - "$TSV" "$OUT/repo-bench$SHAPE.md" "$SIZE" "$BASE_BYTES" "$CHURN_BYTES" "$CHANGED_BYTES" "$REPEAT" "$MEMO" <<'EOF'
 import os, sys, platform, statistics, subprocess
 tsv, md, size = sys.argv[1], sys.argv[2], sys.argv[3]
-base, churn, changed, repeat = map(int, sys.argv[4:8])
+base, churn, changed, repeat, memo = map(int, sys.argv[4:9])
 runs = {}   # tool -> step -> [(seconds or None, bytes, run, load)]
 order = []
 loads = []
@@ -281,7 +294,7 @@ def cell(tool, step):
 def size_cell(tool):
     s = median(tool, "size")
     return f"{s / 2**20:.0f} MiB" if s is not None else "n/a"
-names = {"ours": "ailee-cli (ours)", "ours-off": "ailee-cli, `--compression off`", "backup-engine": "RocksDB BackupEngine", "restic": "restic", "borg": "borg",
+names = {"ours": "ailee-cli (ours)", "ours-off": "ailee-cli, `--compression off`", "ours-baseline": "ailee-cli, baseline build", "backup-engine": "RocksDB BackupEngine", "restic": "restic", "borg": "borg",
          "tar-zstd": "tar \\| zstd -1 -T0"}
 def ver(cmd):
     try:
@@ -295,7 +308,7 @@ for l in open("/proc/cpuinfo"):
         break
 dropped = os.environ.get("DROPPED") == "yes"
 out = []
-out.append(f"# Repository benchmark: {size} of node state ({base / 2**20:.0f} MiB on disk)\n")
+out.append(f"# Repository benchmark: {size} of node state, {memo}-byte memos ({base / 2**20:.0f} MiB on disk)\n")
 out.append(f"Incremental after {churn / 2**20 - base / 2**20:+.0f} MiB of churn ({changed / 2**20:.0f} MiB in new or changed files). "
            + ("Page cache dropped before every step; " if dropped else "Page cache NOT dropped (warm runs); ")
            + f"wall-clock seconds of the whole command, median of {repeat} interleaved runs; "

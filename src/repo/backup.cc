@@ -105,6 +105,7 @@ struct ChunkJob {
   size_t index;
   ChunkBuffers buffers;
   size_t length;  // plaintext bytes at buffers.data
+  CompressionChoice compression;
 };
 
 // A new blob on its way into a pack: its body points into `buffers`.
@@ -192,7 +193,7 @@ class Pipeline {
         buffers_.Give(std::move(job->buffers));
         continue;
       }
-      auto body = ChooseBlobBody(data, options_.zstd_level, &job->buffers.frame);
+      auto body = ChooseBlobBodyAs(job->compression, data, options_.zstd_level, &job->buffers.frame);
       if (!body.ok()) return Fail(body.status());
       bytes_new += job->length;
       ++blobs_new;
@@ -337,9 +338,17 @@ Status Walk(const std::string& root, const std::string& rel, const BackupOptions
   return Status::Ok();
 }
 
+// How the chunks of the file at `path` are to be compressed.
+CompressionChoice FileCompressionChoice(const std::string& path, const BackupOptions& options) {
+  if (!options.file_compression) return CompressionChoice::kBySample;
+  auto choice = options.file_compression(path);
+  return choice.ok() ? *choice : CompressionChoice::kBySample;
+}
+
 // Reads one file into chunks; fills entry size and sha256.
 Status ReadFile(const std::string& path, uint64_t chunk_size, FileEntry* entry, FileChunks* chunks,
                 Pipeline* pipeline, BackupProgress* progress, BackupStats* stats, const BackupOptions& options) {
+  const CompressionChoice compression = FileCompressionChoice(path, options);
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return ErrnoStatus("open", path, errno);
   ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
@@ -373,7 +382,7 @@ Status ReadFile(const std::string& path, uint64_t chunk_size, FileEntry* entry, 
     }
     progress->bytes_done += got;
     stats->bytes_read += got;
-    if (!pipeline->Submit(ChunkJob{chunks, index++, std::move(buf), got})) {
+    if (!pipeline->Submit(ChunkJob{chunks, index++, std::move(buf), got, compression})) {
       st = pipeline->status();
       break;
     }

@@ -16,7 +16,9 @@
 //      docs/repository-format.md, section 8;
 //   3. read data flows through a bounded pipeline: the calling thread reads
 //      and hashes files; `workers` threads compute blob ids, skip blobs the
-//      repository already has and compress the rest where that pays; a
+//      repository already has and compress the rest where that pays (as
+//      options.file_compression says for the file, else as a sample of each
+//      chunk says); a
 //      packer thread encrypts them straight into the current pack; an
 //      uploader thread stores each finished pack (while the next one is
 //      built) and writes an index file every 16 packs and at the end;
@@ -37,6 +39,7 @@
 #include <string>
 #include <vector>
 
+#include "repo/compression_choice.h"
 #include "repo/lock.h"
 #include "repo/repository.h"
 
@@ -71,6 +74,12 @@ struct BackupOptions {
   // (it wrote the file itself), else empty. A parent entry with that content
   // and size is reused, whatever the file's identity.
   std::function<std::string(const std::string& rel_path)> known_sha256;
+  // Whether compressing the file at `path` (absolute) pays, when the
+  // caller knows from its format (a RocksDB table file records how its
+  // blocks are compressed): kStoreRaw and kCompress spare every chunk's
+  // sample. Unset, or an error (the file is then read as usual and may
+  // fail there): each chunk's sample decides (repo/compression_choice.h).
+  std::function<Result<CompressionChoice>(const std::string& path)> file_compression;
   std::string host;    // empty: this host's name
   // Called from the reading thread; keep it cheap.
   std::function<void(const BackupProgress&)> progress;

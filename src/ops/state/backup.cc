@@ -4,6 +4,7 @@
 #include "base/scratch.h"
 #include "repo/snapshot.h"
 #include "state/file_identity.h"
+#include "state/table_compression.h"
 
 namespace ailee::ops {
 namespace {
@@ -15,6 +16,19 @@ nlohmann::json StateMeta(const state::CheckpointManifest& m, const std::string& 
           {"state_root", crypto::HashToHex(m.state_root)},
           {"source", m.source},
           {"audit_head", audit_head}};
+}
+
+// Table files say themselves whether zstd can pay on them (state/table_compression.h):
+// the node's bottommost level is zstd-compressed already, the levels above
+// are LZ4 that zstd shrinks by a fifth. Other files: each chunk's sample decides.
+Result<repo::CompressionChoice> TableFileChoice(const std::string& path) {
+  ASSIGN_OR_RETURN(state::TableCompressionAdvice advice, state::TableFileCompression(path));
+  switch (advice) {
+    case state::TableCompressionAdvice::kStoreRaw: return repo::CompressionChoice::kStoreRaw;
+    case state::TableCompressionAdvice::kCompress: return repo::CompressionChoice::kCompress;
+    case state::TableCompressionAdvice::kNotATable: break;
+  }
+  return repo::CompressionChoice::kBySample;
 }
 
 // Each backup takes its checkpoint under an owner-named scratch name
@@ -61,6 +75,7 @@ Result<StateBackupResult> BackupState(repo::Repository& repo, const StateBackupO
   // made by the checkpoint: new inodes, always read.
   bo.compare_ctime = false;
   bo.file_identity = state::DatabaseFileIdentity;
+  bo.file_compression = TableFileChoice;
   auto listing = repo::ListSnapshots(repo);
   if (!listing.ok()) return cleanup(listing.status());
   const repo::Snapshot* latest = nullptr;

@@ -1,0 +1,45 @@
+#include "state/table_compression.h"
+
+#include <rocksdb/options.h>
+#include <rocksdb/sst_file_reader.h>
+#include <rocksdb/table_properties.h>
+
+#include "base/fs.h"
+
+namespace ailee::state {
+namespace {
+
+// Blocks stored at this fraction of their raw size or more hold data that
+// no compressor shrinks much (random bytes, hashes, signatures).
+constexpr double kIncompressibleRatio = 0.90;
+
+bool EndsWith(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+}  // namespace
+
+TableCompressionAdvice AdviseTableCompression(const TableCompressionFacts& facts) {
+  // RocksDB names it "ZSTD", or "ZSTDNotFinal" for files of its early versions.
+  if (facts.compression.rfind("ZSTD", 0) == 0) return TableCompressionAdvice::kStoreRaw;
+  const bool block_compressed = !facts.compression.empty() && facts.compression != "NoCompression";
+  if (block_compressed && facts.raw_bytes > 0 &&
+      static_cast<double>(facts.data_bytes) >= kIncompressibleRatio * static_cast<double>(facts.raw_bytes)) {
+    return TableCompressionAdvice::kStoreRaw;
+  }
+  return TableCompressionAdvice::kCompress;
+}
+
+Result<TableCompressionAdvice> TableFileCompression(const std::string& path) {
+  if (!fs::Exists(path)) return NotFound(path + " does not exist");
+  if (!EndsWith(path, ".sst")) return TableCompressionAdvice::kNotATable;
+  rocksdb::Options options;
+  rocksdb::SstFileReader reader(options);
+  rocksdb::Status s = reader.Open(path);
+  if (!s.ok()) return DataLoss("table file " + path + " has no readable properties: " + s.ToString());
+  auto props = reader.GetTableProperties();
+  if (!props) return DataLoss("table file " + path + " has no properties block");
+  return AdviseTableCompression({props->compression_name, props->raw_key_size + props->raw_value_size, props->data_size});
+}
+
+}  // namespace ailee::state
