@@ -166,7 +166,7 @@ Result<GenerateResult> GenerateTokenKey(const GenerateRequest& req, const crypto
   }
   if (st.ok() && !req.public_key_out.empty()) st = created.Write(req.public_key_out, result.public_key_pem, 0644);
   if (!st.ok()) {
-    Status undo = token->DestroyKeyPair(t.key);
+    Status undo = token->DestroyKeyObjects(t.key).status();
     return st.WithContext(undo.ok() ? "the new key pair was destroyed again"
                                     : "destroying the new key pair failed too (" + undo.message() +
                                           "): remove label '" + t.key.label + "' from the token by hand");
