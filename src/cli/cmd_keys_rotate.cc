@@ -67,6 +67,7 @@ Result<keys::GenerateResult> Generate(Session& s, const GenerateOpts& o, const K
   if (o.key_file.empty() == !o.pkcs11) return InvalidArgument("give exactly one of --key-file PATH or --pkcs11");
   keys::GenerateRequest req;
   req.signer_id = o.id;
+  req.federation = &env.federation;
   req.out_dirs = o.out;
   req.shares_dir = o.shares_out;
   req.public_key_out = o.public_key_out;
@@ -95,6 +96,11 @@ Result<keys::GenerateResult> Generate(Session& s, const GenerateOpts& o, const K
   return keys::GenerateKeyFile(req, pass);
 }
 
+// The half-made key of an interrupted run that this run removed first.
+nlohmann::json ReplacedJson(const keys::ReplacedKey& r) {
+  return {{"fingerprint", r.fingerprint}, {"journal", r.journal}, {"removed", r.removed}};
+}
+
 nlohmann::json GenerateJson(const GenerateOpts& o, const keys::GenerateResult& r) {
   nlohmann::json j = {{"ok", true},
                       {"signer_id", o.id},
@@ -108,6 +114,7 @@ nlohmann::json GenerateJson(const GenerateOpts& o, const keys::GenerateResult& r
                       {"shares", r.share_files},
                       {"public_records", r.public_records},
                       {"fences", r.fence_files}};
+  if (r.replaced) j["replaced_interrupted_key"] = ReplacedJson(*r.replaced);
   if (r.token_flags) {
     j["token_key"] = {{"sensitive", r.token_flags->sensitive}, {"extractable", r.token_flags->extractable},
                       {"never_extractable", r.token_flags->never_extractable}, {"local", r.token_flags->local},
@@ -117,9 +124,17 @@ nlohmann::json GenerateJson(const GenerateOpts& o, const keys::GenerateResult& r
 }
 
 std::string GenerateText(const GenerateOpts& o, const keys::GenerateResult& r) {
-  std::vector<std::string> lines = {"generated " + o.id + " (" + std::string(crypto::KeyTypeName(r.identity.type)) +
+  std::vector<std::string> lines;
+  if (r.replaced) {
+    lines.push_back("an interrupted `keys generate` of " + o.id + " had left " +
+                    (r.replaced->fingerprint.empty() ? std::string("no key yet")
+                                                     : "key " + r.replaced->fingerprint + " without its backups") +
+                    " (never printed, never signed): removed it and what that run wrote (" +
+                    std::to_string(r.replaced->removed.size()) + " item(s)); the key below is a new one");
+  }
+  lines.push_back("generated " + o.id + " (" + std::string(crypto::KeyTypeName(r.identity.type)) +
                                     ", fingerprint " + r.identity.fingerprint + ") in " + r.location +
-                                    (r.token_flags ? "" : " (mode 0400)")};
+                                    (r.token_flags ? "" : " (mode 0400)"));
   lines.push_back("test-signer: OK, the key signed a fresh challenge that its public key verifies");
   if (r.token_flags) {
     lines.push_back("the private key was generated on the token and cannot be exported (sensitive, never "
@@ -227,6 +242,7 @@ void SetUpGenerate(CLI::App* keys_cmd, Session& s) {
       details["key"] = r->location;
       details["files"] = r->backup_files, details["share_files"] = r->share_files;
       details["public_records"] = r->public_records;
+      if (r->replaced) details["replaced_interrupted_key"] = ReplacedJson(*r->replaced);
     }
     EndCommand(s, r, AuditRecordOf(*env, "key.generate", g->id, r.ok() ? r->identity.fingerprint : "", details),
                [&](const keys::GenerateResult& res) { return GenerateJson(*g, res); },

@@ -18,10 +18,15 @@
 // fingerprint, where the key lives; no secret), plus the key's signing fence
 // when one exists. If a later step fails the key pair is destroyed again.
 //
-// Crash safety: kill -9 after the key exists but before its backups leaves
-// the key (file or token objects) without them; a rerun then refuses the
-// existing key file or label. Back it up with `keys backup`, or remove it
-// (nothing references a key before its federation change), then rerun.
+// Crash safety (generate_journal.h): a journal written before the key exists
+// and removed only once everything is written marks a run in progress. Kill
+// -9 after the key exists but before its backups leaves the key with its
+// journal; the rerun with the same --id and key file (or token label and
+// first --out) removes that half-made key and what the run wrote (it was
+// never printed, and is refused when it signed since or is the
+// federation's), reports it in `replaced`, and generates a new key: exactly
+// one key, with its backups. Without a journal an existing key file or label
+// is refused as before.
 #pragma once
 
 #include <optional>
@@ -60,6 +65,15 @@ struct GenerateRequest {
   std::string shares_dir;
   std::string public_key_out;         // optional: also write the public key PEM here (0644)
   const Clock* clock = &Clock::Real();
+  // The configured federation: a half-made key found there is not removed.
+  const FederationKeys* federation = nullptr;
+};
+
+// The half-made key of an interrupted run that this run removed.
+struct ReplacedKey {
+  std::string fingerprint;           // empty when the run died before the key existed
+  std::string journal;
+  std::vector<std::string> removed;  // files (and token objects) it had written
 };
 
 struct GenerateResult {
@@ -72,6 +86,7 @@ struct GenerateResult {
   std::vector<std::string> public_records;  // token key: <dir>/<id>.pkcs11.json
   std::vector<std::string> fence_files;
   std::optional<Pkcs11KeyFlags> token_flags;
+  std::optional<ReplacedKey> replaced;
 };
 
 // "<id>.pkcs11.json": what is kept of a key that lives only on a token.

@@ -370,15 +370,15 @@ Result<std::vector<std::string>> Pkcs11Token::KeyLabels() {
   return labels;
 }
 
-Result<size_t> Pkcs11Token::DestroyKeyObjects(const std::string& label) {
-  if (label.empty()) return InvalidArgument("a PKCS#11 key label is required");
+Result<size_t> Pkcs11Token::DestroyKeyObjects(const Pkcs11KeyRef& ref) {
+  if (ref.label.empty()) return InvalidArgument("a PKCS#11 key label is required");
   std::lock_guard<std::mutex> lock(mu_);
   size_t destroyed = 0;
   for (CK_OBJECT_CLASS cls : {CKO_PRIVATE_KEY, CKO_PUBLIC_KEY}) {
-    ASSIGN_OR_RETURN(auto found, impl_->Find(cls, &label, nullptr));
+    ASSIGN_OR_RETURN(auto found, impl_->FindExact(cls, ref));
     for (CK_OBJECT_HANDLE h : found) {
       CK_RV rv = impl_->fn->C_DestroyObject(impl_->session, h);
-      if (rv != CKR_OK) return RvStatus("C_DestroyObject of '" + label + "' on " + description_, rv);
+      if (rv != CKR_OK) return RvStatus("destroying the key objects under " + Where(ref), rv);
       ++destroyed;
     }
   }
@@ -433,18 +433,6 @@ Result<crypto::PublicKey> Pkcs11Token::GenerateKeyPair(crypto::KeyType type, con
                     (sig.ok() ? std::string("verification failed") : sig.status().message()) + "); removed it again");
   }
   return std::move(key).value();
-}
-
-Status Pkcs11Token::DestroyKeyPair(const Pkcs11KeyRef& ref) {
-  std::lock_guard<std::mutex> lock(mu_);
-  for (CK_OBJECT_CLASS cls : {CKO_PRIVATE_KEY, CKO_PUBLIC_KEY}) {
-    ASSIGN_OR_RETURN(auto found, impl_->FindExact(cls, ref));
-    for (auto h : found) {
-      CK_RV rv = impl_->fn->C_DestroyObject(impl_->session, h);
-      if (rv != CKR_OK) return RvStatus("destroying the key under " + Where(ref), rv);
-    }
-  }
-  return Status::Ok();
 }
 
 Result<Pkcs11KeyFlags> Pkcs11Token::PrivateKeyFlags(const Pkcs11KeyRef& ref) {

@@ -68,11 +68,13 @@ class Pkcs11Token {
   // each once, sorted. Objects of another class are not listed.
   Result<std::vector<std::string>> KeyLabels();
 
-  // Destroys (C_DestroyObject) every private and public key object labelled
-  // `label`; how many went. Zero when there was none. Crash safety: each
-  // object goes on its own, so a kill halfway leaves some of them, which a
-  // second call removes.
-  Result<size_t> DestroyKeyObjects(const std::string& label);
+  // Destroys (C_DestroyObject) every private and public key object of `ref`
+  // (its label, and its id when given: exact match, as Sign finds them);
+  // how many went. Zero when there was none, so it undoes a GenerateKeyPair
+  // or ImportKeyPair and clears a killed drill's label alike. Crash safety:
+  // each object goes on its own, so a kill halfway leaves some of them,
+  // which a second call removes.
+  Result<size_t> DestroyKeyObjects(const Pkcs11KeyRef& ref);
 
   // Generates a key pair ON the token (C_GenerateKeyPair): the private key
   // is CKA_TOKEN, CKA_PRIVATE, CKA_SENSITIVE, !CKA_EXTRACTABLE, CKA_SIGN and
@@ -81,10 +83,6 @@ class Pkcs11Token {
   // key never shadows or replaces one. The pair is proven by a signature
   // and destroyed again when it does not verify.
   Result<crypto::PublicKey> GenerateKeyPair(crypto::KeyType type, const Pkcs11KeyRef& ref);
-
-  // Destroys the private and public key objects of `ref` (exact match).
-  // For undoing a GenerateKeyPair whose follow-up steps failed.
-  Status DestroyKeyPair(const Pkcs11KeyRef& ref);
 
   // The private key object's protection flags. NotFound when absent.
   Result<Pkcs11KeyFlags> PrivateKeyFlags(const Pkcs11KeyRef& ref);

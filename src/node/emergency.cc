@@ -1,7 +1,5 @@
 #include "node/emergency.h"
 
-#include <chrono>
-
 #include <nlohmann/json.hpp>
 
 #include "base/clock.h"
@@ -49,6 +47,16 @@ Status CheckEmergencyRequest(const EmergencyRequest& request) {
   return Status::Ok();
 }
 
+Status CheckPegFreezeChange(state::StateDb& db, bool frozen) {
+  auto current = db.PegsFrozen();
+  if (frozen && current) {
+    return FailedPrecondition("already frozen since height " + std::to_string(current->since_height) +
+                              " (reason: " + current->reason + ")");
+  }
+  if (!frozen && !current) return FailedPrecondition("peg-ins and peg-outs are not frozen");
+  return Status::Ok();
+}
+
 Status EmergencyControl::Load() {
   ASSIGN_OR_RETURN(std::optional<std::string> stored, db_.GetLocal(kHaltKey));
   std::lock_guard<std::mutex> lock(mu_);
@@ -83,84 +91,6 @@ Status EmergencyControl::Resume() {
   RETURN_IF_ERROR(db_.DeleteLocal(kHaltKey).WithContext("clearing the halt"));
   halt_.reset();
   return Status::Ok();
-}
-
-Result<uint64_t> EmergencyControl::RequestPegFreeze(bool frozen, const EmergencyRequest& request,
-                                                     int64_t timeout_ms) {
-  RETURN_IF_ERROR(CheckEmergencyRequest(request));
-  // The block would refuse it too; saying so here spares an empty block.
-  if (auto current = db_.PegsFrozen(); frozen && current) {
-    return FailedPrecondition("already frozen since height " + std::to_string(current->since_height) +
-                              " (reason: " + current->reason + ")");
-  } else if (!frozen && !current) {
-    return FailedPrecondition("peg-ins and peg-outs are not frozen");
-  }
-  auto pending = std::make_shared<Pending>();
-  pending->tx = state::MakePegFreezeTx(frozen, request.reason, request.operator_id);
-  pending->id = state::TxId(pending->tx);
-  std::unique_lock<std::mutex> lock(mu_);
-  pending_.push_back(pending);
-  const bool done = done_.wait_for(lock, std::chrono::milliseconds(timeout_ms), [&] { return pending->outcome.has_value(); });
-  if (done) return *pending->outcome;
-  std::erase(pending_, pending);
-  const std::string what = frozen ? "freeze" : "unfreeze";
-  if (!pending->taken) {
-    return Unavailable("the leader produced no block within " + std::to_string(timeout_ms / 1000) + " s, so the " +
-                       what + " was withdrawn (nothing changed); see the node's sync state in /v1/status");
-  }
-  return Unavailable("the leader is still committing the block with the " + what + " after " +
-                     std::to_string(timeout_ms / 1000) + " s: check `ailee-cli emergency status` before retrying");
-}
-
-std::vector<state::Transaction> EmergencyControl::TakeControlTxs() {
-  std::lock_guard<std::mutex> lock(mu_);
-  std::vector<state::Transaction> txs;
-  for (auto& p : pending_) {
-    if (p->taken) continue;
-    p->taken = true;
-    txs.push_back(p->tx);
-  }
-  return txs;
-}
-
-bool EmergencyControl::has_pending_control() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  for (const auto& p : pending_) {
-    if (!p->taken) return true;
-  }
-  return false;
-}
-
-void EmergencyControl::OnBlockProduced(const Result<state::ProducedBlock>& produced) {
-  std::lock_guard<std::mutex> lock(mu_);
-  for (auto it = pending_.begin(); it != pending_.end();) {
-    Pending& p = **it;
-    if (!p.taken) {
-      ++it;
-      continue;
-    }
-    if (!produced.ok()) {
-      p.outcome = produced.status().WithContext("the block that was to carry it failed");
-    } else {
-      p.outcome = produced->block.header.height;
-      for (const auto& r : produced->rejected) {
-        if (r.tx_id == p.id) p.outcome = r.reason;
-      }
-    }
-    it = pending_.erase(it);
-  }
-  done_.notify_all();
-}
-
-void EmergencyControl::Shutdown() {
-  std::lock_guard<std::mutex> lock(mu_);
-  for (auto& p : pending_) {
-    p->outcome = Unavailable(std::string("the node is stopping; the peg freeze record ") +
-                             (p->taken ? "may have been committed: check `ailee-cli emergency status` after its restart"
-                                       : "was not committed"));
-  }
-  pending_.clear();
-  done_.notify_all();
 }
 
 }  // namespace ailee::node

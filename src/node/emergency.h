@@ -1,4 +1,5 @@
-// EmergencyControl: the leader's two emergency switches (docs/emergency.md).
+// EmergencyControl: the leader's halt, one of its two emergency switches
+// (docs/emergency.md).
 //
 //  - The halt is node-local: the leader stops producing blocks (followers and
 //    the leader keep serving reads; POST /v1/tx answers 503 with the reason).
@@ -6,23 +7,20 @@
 //    write), not in the state root, so kill -9 at any moment leaves the node
 //    either halted or not, and a restart (or a checkpoint of a halted leader)
 //    comes back halted: the safe side.
-//  - The peg freeze is chain state: a peg_freeze transaction that the leader
-//    puts at the head of its next block, also while halted (a block with only
-//    control records). RequestPegFreeze blocks the caller (an HTTP thread)
-//    until that block is committed or refused, so the answer names the height
-//    the freeze took effect at. Followers learn it by applying the block.
+//  - The peg freeze is chain state, not held here: a peg_freeze control
+//    record that goes through the node's one queue of control records
+//    (node/control_queue.h, Node::CommitControlRecord) to the head of the
+//    leader's next block, also while halted (a block with only control
+//    records). Followers learn it by applying the block.
 //
-// Thread-safe: HTTP threads call Halt/Resume/RequestPegFreeze and read the
-// state; the leader's worker calls TakeControlTxs/OnBlockProduced.
+// Thread-safe: HTTP threads call Halt/Resume and read the state; the
+// leader's worker reads halt().
 #pragma once
 
-#include <condition_variable>
 #include <cstdint>
-#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
-#include <vector>
 
 #include "base/status.h"
 #include "state/state_db.h"
@@ -51,6 +49,10 @@ inline constexpr size_t kMaxEmergencyReasonBytes = 1024;
 inline constexpr size_t kMaxEmergencyOperatorBytes = 128;
 // kInvalidArgument naming the field: "reason is required: say why, it is audited".
 Status CheckEmergencyRequest(const EmergencyRequest& request);
+// Whether the chain's pegs can be set to `frozen` now: kFailedPrecondition
+// "already frozen since height H (reason: ...)" or "... are not frozen".
+// The block would refuse the record too; saying so first spares a block.
+Status CheckPegFreezeChange(state::StateDb& db, bool frozen);
 
 class EmergencyControl {
  public:
@@ -65,38 +67,10 @@ class EmergencyControl {
   // kFailedPrecondition when not halted.
   Status Resume();
 
-  // Queues peg_freeze{frozen} for the leader's next block and waits up to
-  // `timeout_ms` for it: the height of the block that carries it, the
-  // block's refusal (kFailedPrecondition "already frozen since height H"),
-  // or kUnavailable when the leader did not produce in time (the request is
-  // withdrawn if the leader had not taken it yet; otherwise it may still
-  // commit, and the message says so).
-  Result<uint64_t> RequestPegFreeze(bool frozen, const EmergencyRequest& request, int64_t timeout_ms);
-
-  // Leader's worker: the control transactions for the next block (taken
-  // once; the leader reports their fate with OnBlockProduced).
-  std::vector<state::Transaction> TakeControlTxs();
-  bool has_pending_control() const;
-  // After ProduceBlock of the transactions TakeControlTxs returned: each
-  // waiting request learns its height or its refusal.
-  void OnBlockProduced(const Result<state::ProducedBlock>& produced);
-  // The node is stopping: every waiting request ends now (kUnavailable; one
-  // already taken may still have been committed, and the message says so).
-  void Shutdown();
-
  private:
-  struct Pending {
-    state::Transaction tx;
-    crypto::Hash256 id{};
-    bool taken = false;
-    std::optional<Result<uint64_t>> outcome;
-  };
-
   state::StateDb& db_;
   mutable std::mutex mu_;
-  std::condition_variable done_;
   std::optional<HaltRecord> halt_;
-  std::vector<std::shared_ptr<Pending>> pending_;
 };
 
 }  // namespace ailee::node

@@ -1,5 +1,7 @@
 #include "node/emergency_api.h"
 
+#include <chrono>
+
 #include <httplib.h>
 
 #include "base/clock.h"
@@ -13,7 +15,7 @@ using nlohmann::json;
 
 // How long a freeze waits for the leader's next block: blocks come every
 // block_interval_ms, so this is many intervals; past it the answer says so.
-constexpr int64_t kFreezeTimeoutMs = 30000;
+constexpr std::chrono::milliseconds kFreezeWait{30000};
 
 struct ParsedRequest {
   std::string action;
@@ -47,7 +49,10 @@ Result<uint64_t> Act(Node& node, const ParsedRequest& p) {
     RETURN_IF_ERROR(control.Resume());
     return node.db().Tip().height;
   }
-  return control.RequestPegFreeze(p.action == "freeze-pegs", p.request, kFreezeTimeoutMs);
+  const bool frozen = p.action == "freeze-pegs";
+  RETURN_IF_ERROR(CheckPegFreezeChange(node.db(), frozen));
+  return node.CommitControlRecord(state::MakePegFreezeTx(frozen, p.request.reason, p.request.operator_id),
+                                  kFreezeWait);
 }
 
 void HandleEmergency(Node& node, const httplib::Request& req, httplib::Response& res) {

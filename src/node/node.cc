@@ -227,7 +227,7 @@ void Node::Stop() {
     stopping_ = true;
   }
   cv_.notify_all();
-  if (emergency_) emergency_->Shutdown();
+  control_.Shutdown();
   if (http_) http_->stop();
 }
 
@@ -391,17 +391,14 @@ void Node::LeaderLoop() {
     if (!SignerMaySignNext()) continue;
     int64_t t0 = Clock::Real().MonotonicNanos();
     const uint64_t height = db_->Tip().height + 1;
-    // Control records head the block (a freeze applies to the block's own
-    // peg txs): federation changes (control_) and peg freezes (emergency_).
-    // While halted they are all it carries, and with none there is no block.
+    // Control records (federation changes, peg freezes) head the block: a
+    // freeze applies to the block's own peg txs. While halted they are all
+    // it carries, and with none there is no block.
     ControlQueue::Taken control = control_.Take();
     std::vector<state::Transaction> txs = std::move(control.txs);
     for (auto& tx : txs) {
       if (tx.federation_change) tx.federation_change->activation_height = height + 1;
     }
-    auto freezes = emergency_->TakeControlTxs();
-    const bool freeze = !freezes.empty();
-    txs.insert(txs.end(), std::make_move_iterator(freezes.begin()), std::make_move_iterator(freezes.end()));
     Mempool::Taken pending;  // its signatures were verified at intake
     if (emergency_->halt()) {
       if (txs.empty()) continue;
@@ -419,8 +416,7 @@ void Node::LeaderLoop() {
                                       static_cast<uint64_t>(cfg.node.commitment_interval), federation_, fence,
                                       &pending.verified);
     mempool_->OnBlockCommitted();
-    ControlQueue::Resolve(control, produced);
-    if (freeze) emergency_->OnBlockProduced(produced);
+    control_.Resolve(control, produced);
     if (!produced.ok()) {
       spdlog::error("block production failed: {}", produced.status().ToString());
       continue;
@@ -447,13 +443,13 @@ bool Node::SignerMaySignNext() {
   return true;
 }
 
-Result<uint64_t> Node::CommitControlRecord(state::Transaction tx) {
+Result<uint64_t> Node::CommitControlRecord(state::Transaction tx, std::optional<std::chrono::milliseconds> wait) {
   if (is_follower()) {
     return FailedPrecondition("this node is a follower; send control records to its leader " + follow_url_);
   }
   // A few blocks' time: the leader takes the queue at its next block.
-  const int64_t wait_ms = std::max<int64_t>(10000, 20 * options_.config.node.block_interval_ms);
-  return control_.SubmitAndWait(std::move(tx), std::chrono::milliseconds(wait_ms));
+  const int64_t blocks_ms = std::max<int64_t>(10000, 20 * options_.config.node.block_interval_ms);
+  return control_.SubmitAndWait(std::move(tx), wait.value_or(std::chrono::milliseconds(blocks_ms)));
 }
 
 void Node::FollowerLoop() {

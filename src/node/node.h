@@ -20,6 +20,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <memory>
@@ -96,16 +97,19 @@ class Node {
   const config::NodeConfig& config() const { return options_.config; }
   state::StateDb& db() { return *db_; }
   Mempool& mempool() { return *mempool_; }
-  // The halt and the peg freeze requests (node/emergency.h).
+  // The halt (node/emergency.h); a peg freeze is a control record.
   EmergencyControl& emergency() { return *emergency_; }
   // The GENESIS federation (the config's); later epochs come from the chain
   // (db().Federations(federation())).
   const state::Federation& federation() const { return federation_; }
   // Leaders: puts a control record (federation change, peg freeze) at the
-  // head of the next block and waits for it (node/control_queue.h). A
+  // head of the next block and waits for it (node/control_queue.h) up to
+  // `wait` for the leader to take it (default: a few blocks' time). A
   // federation change's activation_height is filled with that block's
-  // height + 1. kFailedPrecondition on a follower.
-  Result<uint64_t> CommitControlRecord(state::Transaction tx);
+  // height + 1. kFailedPrecondition on a follower; kUnavailable once the
+  // node is stopping.
+  Result<uint64_t> CommitControlRecord(state::Transaction tx,
+                                       std::optional<std::chrono::milliseconds> wait = std::nullopt);
   NodeCounters& counters() { return counters_; }
   ArchiveProgress& archive_progress() { return archive_progress_; }
   const std::string& admin_token() const { return admin_token_; }

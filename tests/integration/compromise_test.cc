@@ -5,7 +5,9 @@
 //     freeze-pegs, keys generate signer-04 on a token, break-glass change
 //     replacing signer-01 (approved by incoming signers), the leader restarted
 //     signing as signer-04, resume; then verify-state passes on both data dirs
-//     over the whole chain, a backup from before the compromise restores and
+//     over the whole chain, a peg-in signed by a member of the new epoch is
+//     refused while pegs are frozen (naming the freeze) and accepted once
+//     they are unfrozen, a backup from before the compromise restores and
 //     proves, PITR before / inside / after the emergency reproduces the
 //     node's state root, and a block signed by signer-01 after the change is
 //     rejected by the follower, naming signer-01;
@@ -32,6 +34,7 @@
 #include "repo_fixture.h"
 #include "state/block.h"
 #include "state/federation_change.h"
+#include "state/transaction.h"
 
 namespace ailee::it {
 namespace {
@@ -531,6 +534,28 @@ TEST(Compromise, WholeProcedureUnderLoadKeepsTheHistoryVerifiable) {
   EXPECT_EQ(em["halted"], false) << em.dump();
   EXPECT_EQ(em["pegs_frozen"], true) << "the freeze outlives the rotation and the restart: " << em.dump();
   EXPECT_EQ(em.value("frozen_since_height", uint64_t{0}), h_freeze) << em.dump();
+  // A peg-in the new federation would take (signed by signer-02, a member of
+  // the epoch in force) is refused because pegs are frozen, and says so;
+  // once unfrozen, the very same transaction is accepted.
+  ASSIGN_OR_FAIL(nlohmann::json s2, leader.Client().GetJson("/v1/signers/signer-02"));
+  const crypto::Ed25519KeyPair peg_to = crypto::Ed25519Generate();
+  ASSIGN_OR_FAIL(state::Transaction peg_in,
+                 state::MakePegIn(net.key(1).key, "signer-02", peg_to.public_key, 5,
+                                  crypto::HashToString(crypto::Sha256("compromise/peg-in-while-frozen")),
+                                  s2["nonce"].get<uint64_t>()));
+  auto refused_peg = leader.Client().PostJson("/v1/tx", state::TransactionToJson(peg_in));
+  ASSERT_FALSE(refused_peg.ok()) << "a peg-in was accepted while pegs are frozen";
+  EXPECT_EQ(refused_peg.status().code(), StatusCode::kFailedPrecondition) << refused_peg.status().ToString();
+  EXPECT_NE(refused_peg.status().message().find("peg-ins and peg-outs are frozen since height " +
+                                                std::to_string(h_freeze) + " (reason: incident 4711)"),
+            std::string::npos)
+      << refused_peg.status().ToString();
+  CommandResult unfrozen = net.Cli(leader, {"emergency", "unfreeze-pegs", "--reason", "bridge wallet rotated"});
+  ASSERT_EQ(unfrozen.exit_code, 0) << unfrozen;
+  ASSERT_OK(leader.Client().PostJson("/v1/tx", state::TransactionToJson(peg_in)).status());
+  EXPECT_TRUE(WaitUntil([&] {
+    return leader.Client().GetJson("/v1/accounts/" + state::AccountIdHex(peg_to.public_key)).ok();
+  }, Millis(10000))) << "signer-02's peg-in was not included once pegs were unfrozen";
   load.Signal(SIGTERM);
   load.Wait(Millis(15000));
   ASSIGN_OR_FAIL(auto tip, leader.Height());

@@ -30,22 +30,14 @@ class KeysRotateCliTest : public ::testing::Test {
  protected:
   void SetUp() override {
     if (!fs::Exists(keytest::CliPath())) GTEST_SKIP() << "ailee-cli not built (" << keytest::CliPath() << ")";
-    ::mkdir((root / "tmp").c_str(), 0700);
-    ::mkdir((root / "keys").c_str(), 0700);
-    pass_file = root / "pass";
-    ASSERT_TRUE(fs::WriteFileAtomic(pass_file, "generate pass phrase\n", 0600).ok());
   }
-  ProcResult Cli(std::vector<std::string> args, std::vector<std::string> env = {}) {
-    args.insert(args.begin(), {"--audit-log", root / "audit.log"});
-    env.push_back("TMPDIR=" + (root / "tmp"));
-    return keytest::RunCli(args, env);
+  ProcResult Cli(const std::vector<std::string>& args, const std::vector<std::string>& env = {}) {
+    return cli.Cli(args, env);
   }
-  std::string Audit() {
-    auto text = fs::ReadFile(root / "audit.log");
-    return text.ok() ? *text : "";
-  }
-  TempDir root;
-  std::string pass_file;
+  std::string Audit() { return cli.Audit(); }
+  keytest::CliRoot cli{"generate pass phrase"};
+  const TempDir& root = cli.root;
+  const std::string& pass_file = cli.pass_file;
 };
 
 TEST_F(KeysRotateCliTest, GenerateToFileIs0400BackedUpForStockGpgAndSigns) {

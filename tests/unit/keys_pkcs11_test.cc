@@ -1,5 +1,6 @@
 // Restoring into a SoftHSM2 token and signing with it, all three key types;
-// a missing token, a wrong PIN and a clashing label are refused cleanly.
+// a missing token, a wrong PIN and a clashing label are refused cleanly; a
+// destroy takes exactly the objects it names.
 #include <gtest/gtest.h>
 
 #include "base/fs.h"
@@ -87,6 +88,40 @@ TEST(Pkcs11ErrorsTest, MissingTokenWrongPinAndMissingModule) {
   EXPECT_EQ(no_module.status().code(), StatusCode::kNotFound);
   auto no_key = Pkcs11Signer::Open({SoftHsm::kModule, "present", {"nothing-here", ""}}, kPin);
   EXPECT_EQ(no_key.status().code(), StatusCode::kNotFound);
+}
+
+// One destroy serves the drill (every object of a label) and `keys
+// generate`'s undo (exactly its label and id): nothing else on the token goes.
+TEST(Pkcs11DestroyTest, DestroysExactlyTheObjectsOfTheRefAndCountsThem) {
+  if (!SoftHsm::Available()) GTEST_SKIP() << "softhsm2 absent";
+  SoftHsm hsm;
+  ASSERT_EQ(hsm.InitToken("destroy").exit_code, 0);
+  auto token = Pkcs11Token::Open(SoftHsm::kModule, "destroy", kPin);
+  ASSERT_TRUE(token.ok()) << token.status().ToString();
+  Pkcs11Token& t = **token;
+  const Pkcs11KeyRef with_id{"ailee-signer-04", std::string("\x04", 1)};
+  ASSERT_TRUE(t.GenerateKeyPair(crypto::KeyType::kEd25519, with_id).ok());
+  ASSERT_TRUE(t.GenerateKeyPair(crypto::KeyType::kEd25519, {"ailee-signer-04b", ""}).ok());
+  ASSERT_TRUE(t.GenerateKeyPair(crypto::KeyType::kEd25519, {"drill-1", ""}).ok());
+
+  // Same label, another id: not this key's objects.
+  auto other_id = t.DestroyKeyObjects({with_id.label, std::string("\x05", 1)});
+  ASSERT_TRUE(other_id.ok()) << other_id.status().ToString();
+  EXPECT_EQ(*other_id, 0u);
+  auto exact = t.DestroyKeyObjects(with_id);
+  ASSERT_TRUE(exact.ok()) << exact.status().ToString();
+  EXPECT_EQ(*exact, 2u);  // the private and the public object
+  auto by_label = t.DestroyKeyObjects({"drill-1", ""});
+  ASSERT_TRUE(by_label.ok());
+  EXPECT_EQ(*by_label, 2u);
+  auto again = t.DestroyKeyObjects({"drill-1", ""});
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(*again, 0u);
+  EXPECT_EQ(t.DestroyKeyObjects({"", ""}).status().code(), StatusCode::kInvalidArgument);
+  // A label that merely starts like another is another label.
+  auto labels = t.KeyLabels();
+  ASSERT_TRUE(labels.ok());
+  EXPECT_EQ(*labels, std::vector<std::string>{"ailee-signer-04b"});
 }
 
 TEST(FileSignerTest, SignsAndVerifies) {

@@ -134,6 +134,37 @@ inline ProcResult RunCli(std::vector<std::string> args, const std::vector<std::s
   args.insert(args.begin(), CliPath());
   return RunTool(args, "", env);
 }
+
+// Where the ailee-cli tests run it: a private root with tmp/ (its TMPDIR,
+// where its gpg homes go), keys/, a passphrase file and an audit log.
+class CliRoot {
+ public:
+  explicit CliRoot(const std::string& passphrase) {
+    ::mkdir((root / "tmp").c_str(), 0700);
+    ::mkdir((root / "keys").c_str(), 0700);
+    pass_file = root / "pass";
+    (void)fs::WriteFileAtomic(pass_file, passphrase + "\n", 0600);
+  }
+  // `args` after --audit-log, and the extra env with TMPDIR.
+  std::vector<std::string> Args(std::vector<std::string> args) const {
+    args.insert(args.begin(), {"--audit-log", root / "audit.log"});
+    return args;
+  }
+  std::vector<std::string> Env(std::vector<std::string> env) const {
+    env.push_back("TMPDIR=" + (root / "tmp"));
+    return env;
+  }
+  ProcResult Cli(const std::vector<std::string>& args, const std::vector<std::string>& env = {}) const {
+    return RunCli(Args(args), Env(env));
+  }
+  std::string Audit() const {
+    auto text = fs::ReadFile(root / "audit.log");
+    return text.ok() ? *text : "";
+  }
+
+  TempDir root;
+  std::string pass_file;
+};
 #endif
 
 // Stock gpg decrypting `file` with the passphrase on stdin (never argv), in a

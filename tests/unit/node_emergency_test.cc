@@ -1,15 +1,15 @@
 // EmergencyControl over a real StateDb: the halt is durable (a reopened
-// database still holds it), refused requests write nothing, and a freeze
-// request learns the height of the block that carried it, its refusal, or
-// that no block came (then it is withdrawn, never half-queued).
+// database still holds it) and refused requests write nothing; a freeze
+// that the chain would refuse is refused before it is queued (the queue of
+// control records it then goes through: node_control_queue_test.cc).
 #include <gtest/gtest.h>
 #include <unistd.h>
 
-#include <future>
 #include <string>
 
 #include "base/fs.h"
 #include "node/emergency.h"
+#include "state_federation_testing.h"
 
 namespace ailee::node {
 namespace {
@@ -69,14 +69,12 @@ TEST_F(EmergencyControlTest, RequestsWithoutReasonOrOperatorWriteNothing) {
                                       EmergencyRequest{"why", ""}, EmergencyRequest{std::string(1025, 'x'), "a"}}) {
     Status st = control.Halt(bad, 1);
     EXPECT_EQ(st.code(), StatusCode::kInvalidArgument) << st.ToString();
-    EXPECT_EQ(control.RequestPegFreeze(true, bad, 10).status().code(), StatusCode::kInvalidArgument);
   }
   EXPECT_NE(control.Halt({"", "a"}, 1).message().find("reason is required: say why, it is audited"), std::string::npos);
   EXPECT_FALSE(control.halt());
   auto stored = db_->GetLocal("halt");
   ASSERT_TRUE(stored.ok());
   EXPECT_FALSE(stored->has_value());
-  EXPECT_TRUE(control.TakeControlTxs().empty());
 }
 
 TEST_F(EmergencyControlTest, DamagedHaltRecordIsDataLossNotSilentlyResumed) {
@@ -86,51 +84,22 @@ TEST_F(EmergencyControlTest, DamagedHaltRecordIsDataLossNotSilentlyResumed) {
   EXPECT_EQ(st.code(), StatusCode::kDataLoss) << st.ToString();
 }
 
-TEST_F(EmergencyControlTest, FreezeWithoutABlockIsWithdrawn) {
-  EmergencyControl control(*db_);
-  auto r = control.RequestPegFreeze(true, {"bridge exposed", "carol"}, 50);
-  ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.status().code(), StatusCode::kUnavailable);
-  EXPECT_NE(r.status().message().find("withdrawn"), std::string::npos) << r.status().ToString();
-  EXPECT_FALSE(control.has_pending_control());
-  EXPECT_TRUE(control.TakeControlTxs().empty());
-}
+TEST_F(EmergencyControlTest, AFreezeTheChainWouldRefuseIsRefusedFirst) {
+  Status unfreeze = CheckPegFreezeChange(*db_, false);
+  EXPECT_EQ(unfreeze.code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(unfreeze.message().find("not frozen"), std::string::npos) << unfreeze.ToString();
+  EXPECT_TRUE(CheckPegFreezeChange(*db_, true).ok());
 
-TEST_F(EmergencyControlTest, FreezeLearnsItsBlockHeightOrItsRefusal) {
-  EmergencyControl control(*db_);
-  auto waiting = std::async(std::launch::async, [&] {
-    return control.RequestPegFreeze(true, {"bridge exposed", "carol"}, 5000);
-  });
-  std::vector<state::Transaction> txs;
-  for (int i = 0; i < 500 && txs.empty(); ++i) {
-    usleep(2000);
-    txs = control.TakeControlTxs();
-  }
-  ASSERT_EQ(txs.size(), 1u);
-  EXPECT_EQ(txs[0].type, state::TxType::kPegFreeze);
-  state::ProducedBlock block;
-  block.block.header.height = 42;
-  control.OnBlockProduced(block);
-  auto height = waiting.get();
-  ASSERT_TRUE(height.ok()) << height.status().ToString();
-  EXPECT_EQ(*height, 42u);
-
-  auto refused = std::async(std::launch::async, [&] {
-    return control.RequestPegFreeze(true, {"bridge exposed", "carol"}, 5000);
-  });
-  txs.clear();
-  for (int i = 0; i < 500 && txs.empty(); ++i) {
-    usleep(2000);
-    txs = control.TakeControlTxs();
-  }
-  ASSERT_EQ(txs.size(), 1u);
-  state::ProducedBlock dropped;
-  dropped.block.header.height = 43;
-  dropped.rejected.push_back({0, state::TxId(txs[0]), FailedPrecondition("already frozen since height 42")});
-  control.OnBlockProduced(dropped);
-  auto outcome = refused.get();
-  EXPECT_EQ(outcome.status().code(), StatusCode::kFailedPrecondition);
-  EXPECT_NE(outcome.status().message().find("already frozen since height 42"), std::string::npos);
+  state::Federation genesis = state::testing::MakeFederation({"signer-01"}, 1);
+  auto b = db_->ProduceBlock({state::MakePegFreezeTx(true, "bridge exposed", "carol")},
+                             state::testing::SignAs("signer-01"), "signer-01", 1'700'000'000'000, 0, genesis);
+  ASSERT_TRUE(b.ok()) << b.status().ToString();
+  ASSERT_TRUE(b->rejected.empty());
+  Status twice = CheckPegFreezeChange(*db_, true);
+  EXPECT_EQ(twice.code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(twice.message().find("already frozen since height 1 (reason: bridge exposed)"), std::string::npos)
+      << twice.ToString();
+  EXPECT_TRUE(CheckPegFreezeChange(*db_, false).ok());
 }
 
 }  // namespace

@@ -1,10 +1,8 @@
-// The leader's signer against the chain's epochs, and the queue that puts
-// control records at the head of the next block.
+// The leader's signer against the chain's epochs, and the mempool in front
+// of a chain with a rotation and a freeze (the queue of control records:
+// node_control_queue_test.cc).
 #include <gtest/gtest.h>
 
-#include <thread>
-
-#include "node/control_queue.h"
 #include "node/mempool.h"
 #include "node/signer_epoch.h"
 #include "state_federation_testing.h"
@@ -48,43 +46,6 @@ TEST(SignerEpoch, ARotatedOutSignerMayNotSignAndIsToldWhy) {
       << st.message();
   EXPECT_NE(st.message().find("signer-02, signer-03, signer-04"), std::string::npos) << st.message();
   EXPECT_NE(CheckMaySign(h, "signer-09", 11).message().find("never a member"), std::string::npos);
-}
-
-state::ProducedBlock BlockAt(uint64_t height, std::vector<state::RejectedTx> rejected = {}) {
-  state::ProducedBlock b;
-  b.block.header.height = height;
-  b.rejected = std::move(rejected);
-  return b;
-}
-
-TEST(ControlQueueTest, TheWaiterLearnsTheHeightOrTheRefusal) {
-  ControlQueue q;
-  std::thread leader([&] {
-    while (q.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    ControlQueue::Taken t = q.Take();
-    ASSERT_EQ(t.txs.size(), 1u);
-    ControlQueue::Resolve(t, BlockAt(42));
-  });
-  auto h = q.SubmitAndWait(state::MakePegFreezeTx(true, "incident", "alice"), std::chrono::seconds(10));
-  leader.join();
-  ASSERT_TRUE(h.ok()) << h.status().ToString();
-  EXPECT_EQ(*h, 42u);
-
-  std::thread refusing([&] {
-    while (q.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    ControlQueue::Taken t = q.Take();
-    ControlQueue::Resolve(t, BlockAt(43, {{0, {}, FailedPrecondition("already frozen since height 42")}}));
-  });
-  auto refused = q.SubmitAndWait(state::MakePegFreezeTx(true, "again", "alice"), std::chrono::seconds(10));
-  refusing.join();
-  EXPECT_EQ(refused.status().code(), StatusCode::kFailedPrecondition);
-}
-
-TEST(ControlQueueTest, NoBlockInTimeWithdrawsTheRecord) {
-  ControlQueue q;
-  auto h = q.SubmitAndWait(state::MakePegFreezeTx(true, "incident", "alice"), std::chrono::milliseconds(50));
-  EXPECT_EQ(h.status().code(), StatusCode::kUnavailable);
-  EXPECT_TRUE(q.empty());  // a later block does not carry it
 }
 
 // The mempool in front of a chain with a rotation and a freeze.

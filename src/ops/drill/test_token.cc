@@ -35,7 +35,7 @@ Result<OpenedTestToken> OpenTestToken(const DrillTestToken& t, const std::string
     if (!fs::ParseOwnerTag(std::string_view(label).substr(label_prefix.size()), &pid, &start) ||
         !fs::OwnerGone(pid, start))
       continue;
-    auto gone = out.token->DestroyKeyObjects(label);
+    auto gone = out.token->DestroyKeyObjects(keys::Pkcs11KeyRef{label, ""});
     if (!gone.ok()) return gone.status().WithContext("removing a killed drill's key objects from the test token");
     out.removed.push_back(label);
   }
@@ -57,7 +57,7 @@ Status ImportDrillKey(keys::Pkcs11Token& token, const crypto::PrivateKey& key, c
 }
 
 Status DestroyDrillKey(keys::Pkcs11Token& token, const std::string& label) {
-  RETURN_IF_ERROR(token.DestroyKeyObjects(label).status());
+  RETURN_IF_ERROR(token.DestroyKeyObjects(keys::Pkcs11KeyRef{label, ""}).status());
   ASSIGN_OR_RETURN(std::vector<std::string> labels, token.KeyLabels());
   if (std::find(labels.begin(), labels.end(), label) != labels.end())
     return Internal("key objects labelled '" + label + "' are still on " + token.description() + " after C_DestroyObject");
