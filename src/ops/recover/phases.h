@@ -24,6 +24,9 @@ struct Context {
   int node_pid = 0;
   int64_t run_started_ms = 0;  // this run's start: a new journal's start (the RTO counts from it)
   std::optional<crypto::SecureBytes> pkcs11_pin;  // read once (the plan or the key phase)
+  // Unix ms when the node answered with its background proof running, and
+  // when the proof passed (prove_in_background only).
+  std::optional<int64_t> serving_at_ms, proven_at_ms;
 
   std::string NodeUrl() const;  // the config's listen address as http://host:port
   Result<state::Federation> Federation() const;
