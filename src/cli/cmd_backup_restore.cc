@@ -233,7 +233,16 @@ nlohmann::ordered_json RestoreJson(const ops::StateRestoreResult& r, const std::
           {"transactions_replayed", r.transactions_replayed}, {"target", target}, {"height", r.height},
           {"state_root", crypto::HashToHex(r.state_root)}, {"verified", r.verified}, {"files", r.stats.files},
           {"bytes", r.stats.bytes}, {"files_reused", r.stats.files_reused}, {"bytes_fetched", r.stats.bytes_fetched},
-          {"seconds", static_cast<double>(r.stats.duration_ms) / 1000}};
+          {"seconds", static_cast<double>(r.stats.duration_ms) / 1000}, {"proof_pending", r.proof_pending},
+          {"kept_aside", r.kept_aside.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(r.kept_aside)}};
+}
+
+std::string ProofText(const ops::StateRestoreResult& r) {
+  if (r.verified) return "proven: height " + std::to_string(r.height) + ", state root " + crypto::HashToHex(r.state_root);
+  if (!r.proof_pending) return "NOT verified (--no-verify)";
+  return "NOT proven yet: ailee-node proves it in the background when it starts (height " + std::to_string(r.height) +
+         ") and signs and serves nothing until it passes" +
+         (r.kept_aside.empty() ? std::string() : "; the replaced data dir is kept at " + r.kept_aside + " until then");
 }
 
 std::string RestoreText(const ops::StateRestoreResult& r, const std::string& target) {
@@ -246,14 +255,13 @@ std::string RestoreText(const ops::StateRestoreResult& r, const std::string& tar
   return "restored snapshot " + r.snapshot_id.substr(0, 12) + replayed + " to " + target + ": " +
          std::to_string(r.stats.files) + " files, " + HumanBytes(r.stats.bytes) + " (" +
          std::to_string(r.stats.files_reused) + " reused) in " + HumanSeconds(r.stats.duration_ms) + "; " +
-         (r.verified ? "proven: height " + std::to_string(r.height) + ", state root " + crypto::HashToHex(r.state_root)
-                     : std::string("NOT verified (--no-verify)"));
+         ProofText(r);
 }
 
 struct RestoreArgs {
   RepoArgs repo;
   std::string ref, target, kind, host, to_time;
-  bool force = false, no_verify = false, no_replay = false;
+  bool force = false, no_verify = false, no_replay = false, prove_in_background = false;
   std::optional<uint64_t> to_height, to_anchor;
 };
 
@@ -307,6 +315,7 @@ Result<ops::StateRestoreResult> RestoreStateTo(Session& session, RepoSession& s,
     ops::StateRestoreOptions o;
     o.force = a.force;
     o.verify = !a.no_verify;
+    o.prove_in_background = a.prove_in_background;
     o.federation = session.FederationIfConfigured(&why_no_federation);
     o.progress = on_fetch;
     auto r = ops::RestoreStateSnapshot(s.repo(), *snap, a.target, o);
@@ -321,6 +330,7 @@ Result<ops::StateRestoreResult> RestoreStateTo(Session& session, RepoSession& s,
   if (const auto* cfg = session.config_if_loaded()) o.commitment_interval = static_cast<uint64_t>(cfg->node.commitment_interval);
   o.force = a.force;
   o.verify = !a.no_verify;
+  o.prove_in_background = a.prove_in_background;
   o.progress = on_fetch;
   o.replay_progress = [&](uint64_t h, uint64_t to) { progress.Update("replay", h, to); };
   auto r = ops::RestoreToPoint(s.repo(), a.target, o);
@@ -340,6 +350,8 @@ Status CheckRestoreArgs(const RestoreArgs& a, bool point_in_time) {
   }
   if (point_in_time && a.no_replay) return InvalidArgument("--no-replay cannot reach a height: leave out --to-*");
   if (point_in_time && !a.kind.empty() && a.kind != "state") return InvalidArgument("--to-* restores node state only");
+  if (a.prove_in_background && !a.kind.empty() && a.kind != "state")
+    return InvalidArgument("--prove-in-background: only node state is proven (by the node that starts on it)");
   return Status::Ok();
 }
 
@@ -362,6 +374,11 @@ void SetUpRestore(CLI::App& app, Session& session) {
   cmd->add_option("--target,-t", a->target, "directory to restore into");
   cmd->add_flag("--force", a->force, "replace a non-empty target");
   cmd->add_flag("--no-verify", a->no_verify, "skip the state-root proof (not recommended)");
+  cmd->add_flag("--prove-in-background", a->prove_in_background,
+                "swap in without the proof and mark DIR proof-pending: ailee-node proves it when it starts and signs\n"
+                "and serves nothing until it passes (docs/recovery.md); a replaced DIR is kept at DIR.before-restore\n"
+                "until then")
+      ->excludes("--no-verify");
   cmd->add_option("--kind", a->kind, "state (default), or config / logs to write such a snapshot's tree into DIR as is");
   cmd->add_option("--host", a->host, "whose snapshot 'latest' means: a node id (default: node.id from the config)");
   auto* h = cmd->add_option("--to-height", a->to_height, "point in time: the state right after this block");

@@ -26,7 +26,7 @@ struct RecoverArgs {
   std::vector<std::string> key_shares;
   std::string node_binary = "ailee-node";
   int64_t wait_s = 300;
-  bool start = false, dry_run = false, yes = false;
+  bool start = false, dry_run = false, yes = false, prove_in_background = false;
 };
 
 std::string StepLine(const ops::RecoverStep& s) {
@@ -67,6 +67,9 @@ std::string ReportText(const ops::RecoverNodeResult& r) {
     return Lines(lines);
   }
   lines.push_back("recovered to height " + std::to_string(r.recovered_height) + "; RTO " + HumanSeconds(r.rto_ms));
+  if (r.rto_serving_ms)
+    lines.push_back("RTO to serving (proof running): " + HumanSeconds(*r.rto_serving_ms) +
+                    (r.rto_proven_ms ? "; to proven: " + HumanSeconds(*r.rto_proven_ms) : std::string()));
   if (r.rpo_blocks) {
     char seconds[32];
     std::snprintf(seconds, sizeof seconds, "%.1f", *r.rpo_seconds);
@@ -98,6 +101,7 @@ Result<ops::RecoverNodeResult> Recover(Session& session, const RecoverArgs& a, R
   o.key_passphrase.secret.prompt = "Key backup passphrase: ";
   o.peer_admin_token_file = a.peer_admin_token_file;
   o.start = a.start;
+  o.prove_in_background = a.prove_in_background;
   o.node_binary = a.node_binary;
   o.sync_wait_ms = a.wait_s * 1000;
   o.dry_run = a.dry_run;
@@ -136,6 +140,9 @@ void SetUpRecoverNodeCommand(CLI::App& parent, Session& session) {
   c->add_option("--peer-admin-token-file", a->peer_admin_token_file,
                 "a peer's admin token: take that peer's live checkpoint when it is the freshest source");
   c->add_flag("--start", a->start, "start ailee-node detached when no systemd unit is installed");
+  c->add_flag("--prove-in-background", a->prove_in_background,
+              "restore a repository snapshot without its proof: the node proves it when it starts, signing and\n"
+              "serving nothing until then; reports the RTO to serving (proof running) and to proven");
   c->add_option("--node-binary", a->node_binary, "ailee-node to start with --start (default: from PATH)");
   c->add_option("--wait", a->wait_s, "seconds to wait for the node to catch up (default 300)");
   c->add_flag("--dry-run", a->dry_run, "print every step with its source, size, expected time and what it replaces");

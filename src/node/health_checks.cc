@@ -21,6 +21,11 @@ Result<nlohmann::json> CheckHealth(const std::string& url, bool deep) {
   // 503 carries the failed checks in the body.
   if (!health.ok() && health.status().code() == StatusCode::kUnavailable &&
       health.status().message().find("HTTP 503") != std::string::npos) {
+    // Not damage: a restored state whose background proof has not passed yet.
+    if (health.status().message().find("proof running") != std::string::npos) {
+      return WithHint(Unavailable("node not serving yet: " + health.status().message()),
+                      "rerun when the proof has passed: GET /v1/status shows its progress under \"proof\"");
+    }
     return DataLoss("node unhealthy: " + health.status().message());
   }
   return health;

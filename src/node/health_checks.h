@@ -14,7 +14,8 @@ namespace ailee::node {
 
 // GET /v1/health: the node's report. `deep` makes the node recompute its state
 // root from scratch (up to 10 minutes). An unhealthy node (HTTP 503, the
-// failed checks in its body) is kDataLoss; an unreachable one kUnavailable.
+// failed checks in its body) is kDataLoss; an unreachable one, or one whose
+// restored state's background proof is still running, kUnavailable.
 Result<nlohmann::json> CheckHealth(const std::string& url, bool deep);
 
 struct SyncReport {

@@ -41,6 +41,27 @@ json TipJson(Node& node) {
   return j;
 }
 
+// /v1/status "proof": the background proof of a restored state.
+json ProofJson(const BackgroundProof& proof) {
+  const ProofProgress p = proof.Snapshot();
+  json j = {{"state", p.state},
+            {"height", proof.marker().height},
+            {"source", proof.marker().source},
+            {"phase", p.phase},
+            {"done", p.done},
+            {"total", p.total},
+            {"started_at", FormatUtc(p.started_at_ms / 1000)}};
+  if (p.finished_at_ms > 0) j["seconds"] = static_cast<double>(p.finished_at_ms - p.started_at_ms) / 1000.0;
+  if (!p.problem.empty()) j["problem"] = p.problem;
+  return j;
+}
+
+// While the restored state is unproven only these answer (what an operator
+// and recover-node watch); everything else would serve or act on it.
+bool AnswersWhileGated(const std::string& path) {
+  return path == "/v1/status" || path == "/v1/health" || path == "/metrics";
+}
+
 bool ParseU64(const std::string& s, uint64_t* out) {
   if (s.empty() || s.size() > 20) return false;
   uint64_t v = 0;
@@ -96,6 +117,16 @@ std::string Metrics(Node& node) {
           leader > stats.height ? leader - stats.height : 0);
   }
   for (const auto& g : EmergencyGauges(node)) gauge(g.name, g.help, "gauge", g.value);
+  // Served by every node (zeros without a background proof), so that an
+  // alert on them never sees a missing series.
+  const ProofProgress p = node.proof() ? node.proof()->Snapshot() : ProofProgress{};
+  const int64_t end_ms = p.finished_at_ms > 0 ? p.finished_at_ms : Clock::Real().NowMillis();
+  gauge("ailee_node_proof_pending", "1 while a restored state's background proof has not passed, else 0.", "gauge",
+        node.gated() ? 1 : 0);
+  gauge("ailee_node_proof_done", "Items the background proof has checked in its current phase.", "gauge", p.done);
+  gauge("ailee_node_proof_total", "Items in the background proof's current phase (0: unknown).", "gauge", p.total);
+  gauge("ailee_node_proof_seconds", "Seconds the background proof has run, or took.", "gauge",
+        node.proof() ? static_cast<double>(end_ms - p.started_at_ms) / 1000.0 : 0.0);
   // Unknown until the archiver's first report since the node started.
   if (auto archive = node.archive_progress().Get()) {
     gauge("ailee_node_archive_height", "Height of the last block the block archiver reported archived.", "gauge",
@@ -112,6 +143,14 @@ std::string Metrics(Node& node) {
 }  // namespace
 
 void InstallHttpApi(httplib::Server& server, Node& node) {
+  server.set_pre_routing_handler([&node](const httplib::Request& req, httplib::Response& res) {
+    if (!node.gated() || AnswersWhileGated(req.path)) return httplib::Server::HandlerResponse::Unhandled;
+    ReplyError(res, Unavailable("proof running: the restored state (height " +
+                                std::to_string(node.proof()->marker().height) + ") is being proven in the "
+                                "background; " + req.path + " is not served until the proof passes (its progress: "
+                                "GET /v1/status, \"proof\")"));
+    return httplib::Server::HandlerResponse::Handled;
+  });
   // Health: the node answers, its tip block's header carries the state root
   // the node reports, and with ?deep=1 the root recomputed from scratch over
   // the whole state agrees too (O(state size)). 503 when a check fails.
@@ -132,9 +171,11 @@ void InstallHttpApi(httplib::Server& server, Node& node) {
     const SyncReport sync = node.Sync();
     j["sync"] = SyncJson(sync);
     if (sync.fork) problems.push_back(sync.reason);
+    if (node.proof()) j["proof"] = ProofJson(*node.proof());
+    if (node.gated()) problems.push_back(sync.reason);
     // Deliberate, so not a failed check (200), but never silent: health-check warns.
     j["emergency"] = EmergencyJson(node);
-    if (req.has_param("deep")) {
+    if (req.has_param("deep") && !node.gated()) {  // the background proof recomputes it already
       auto check = node.db().RecomputeStateRoot();
       if (!check.ok()) {
         problems.push_back("state root recomputation failed: " + check.status().message());
@@ -177,6 +218,7 @@ void InstallHttpApi(httplib::Server& server, Node& node) {
     j["sync"] = sync;
     j["emergency"] = EmergencyJson(node);
     j["federation"] = FederationStatusJson(node);
+    if (node.proof()) j["proof"] = ProofJson(*node.proof());
     Reply(res, j);
   });
 

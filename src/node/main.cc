@@ -1,6 +1,8 @@
 // ailee-node: the AILEE-Core L2 node.
 //   ailee-node [--config FILE] [--follow URL] [--allow-lone-start] [--recreate-fence]
-// Exits 0 after SIGTERM/SIGINT, 2 on an invalid config, 1 on other failures.
+//              [--background-proof-pace N]
+// Exits 0 after SIGTERM/SIGINT, 2 on an invalid config, 3 when the background
+// proof of a restored state fails (node/background_proof.h), 1 on other failures.
 #include <csignal>
 #include <iostream>
 #include <thread>
@@ -46,6 +48,11 @@ int main(int argc, char** argv) {
   app.add_flag("--recreate-fence", recreate_fence,
                "write the signing fence at the data dir's tip (after the fence was lost and the tip recovered from "
                "the peers or the archive; never lowers a fence), audit it and exit");
+  int64_t proof_pace = 0;
+  app.add_option("--background-proof-pace", proof_pace,
+                 "a restored state proven in the background (restore --prove-in-background): at most this many "
+                 "blocks per second, to leave the disk and cores to serving (0: as fast as it can)")
+      ->check(CLI::NonNegativeNumber);
   CLI11_PARSE(app, argc, argv);
 
   // Block the stop signals and SIGHUP (reopen the log, after logrotate) in
@@ -77,6 +84,7 @@ int main(int argc, char** argv) {
   }
   ailee::node::NodeOptions options{*cfg, follow};
   options.allow_lone_start = allow_lone_start;
+  options.proof_max_blocks_per_second = proof_pace;
   auto node = ailee::node::Node::Create(std::move(options));
   if (!node.ok()) {
     spdlog::error("cannot start: {}", node.status().ToString());
@@ -106,5 +114,10 @@ int main(int argc, char** argv) {
   // If Stop came from elsewhere, release the signal waiter.
   pthread_kill(waiter.native_handle(), SIGTERM);
   waiter.join();
+  const ailee::Status why = (*node)->exit_status();
+  if (!why.ok()) {
+    std::cerr << "ailee-node: stopped: " << why.ToString() << std::endl;
+    return why.code() == ailee::StatusCode::kDataLoss ? 3 : 1;
+  }
   return 0;
 }

@@ -15,6 +15,7 @@
 #include "node/leader_gate.h"
 #include "node/signer_epoch.h"
 #include "keys/secret_input.h"
+#include "state/proof_pending.h"
 
 namespace ailee::node {
 
@@ -105,6 +106,20 @@ Status Node::Init() {
   }
   RETURN_IF_ERROR(fs::MakeDirs(cfg.node.data_dir));
   ASSIGN_OR_RETURN(db_, state::StateDb::Open(cfg.node.data_dir, state::OpenOptions{}));
+  // Read while the database is held: an unreadable marker means an unproven
+  // state, so the node does not start on it.
+  ASSIGN_OR_RETURN(auto pending, state::ReadProofPending(cfg.node.data_dir));
+  if (pending) {
+    if (!pending->last_failure.empty()) {
+      spdlog::warn("the proof of this restored state failed before ({}, {}); proving it again",
+                   pending->last_failure, FormatUtc(pending->failed_unix));
+    }
+    spdlog::warn("{} holds a restored state not proven yet ({}, height {}): proving it in the background; no block "
+                 "is signed or applied and only status, health and metrics are served until it passes",
+                 cfg.node.data_dir, pending->source, pending->height);
+    proof_ = std::make_unique<BackgroundProof>(BackgroundProofOptions{
+        cfg.node.data_dir, *pending, federation_, options_.proof_max_blocks_per_second});
+  }
   // The chain's epochs must follow from the configured genesis federation
   // (kFailedPrecondition naming an edited federation section otherwise).
   ASSIGN_OR_RETURN(state::FederationHistory history, db_->Federations(federation_));
@@ -184,6 +199,10 @@ Status Node::AuditLoneStart() {
 }
 
 Status Node::RecreateFenceAtTip() {
+  if (proof_) {
+    return FailedPrecondition("--recreate-fence: the data dir holds a restored state whose proof is pending (" +
+                              std::string(state::kProofPendingName) + "); start the node and let the proof pass first");
+  }
   if (!fence_) return InvalidArgument("--recreate-fence: this node is a follower; the fence belongs to a leader's signer");
   const state::ChainTip tip = db_->Tip();
   if (tip.height == 0) return FailedPrecondition("--recreate-fence: the data dir is empty; recover the tip first");
@@ -214,6 +233,7 @@ Status Node::Start() {
     return Unavailable("cannot listen on " + n.listen + " (address in use or not permitted)");
   }
   http_thread_ = std::thread([this] { http_->listen_after_bind(); });
+  if (proof_) proof_->Start(*db_, [this](const Status& outcome) { OnProofDone(outcome); });
   worker_ = std::thread([this] { is_follower() ? FollowerLoop() : LeaderLoop(); });
   spdlog::info("node {} {} on {}:{} at height {}", n.id, is_follower() ? "following " + follow_url_ : "leading",
                n.listen_host, port_, db_->Tip().height);
@@ -227,6 +247,7 @@ void Node::Stop() {
     stopping_ = true;
   }
   cv_.notify_all();
+  if (proof_) proof_->Cancel();
   control_.Shutdown();
   if (http_) http_->stop();
 }
@@ -234,12 +255,42 @@ void Node::Stop() {
 void Node::Wait() {
   if (worker_.joinable()) worker_.join();
   if (http_thread_.joinable()) http_thread_.join();
+  if (proof_) proof_->Join();  // it reads db_
   std::lock_guard<std::mutex> lock(mu_);
   if (!stopped_ && stopping_) {
     stopped_ = true;
     db_.reset();  // closes RocksDB: flushes nothing new, WAL is already synced
     spdlog::info("node {} stopped", options_.config.node.id);
   }
+}
+
+Status Node::exit_status() const {
+  std::lock_guard<std::mutex> lock(sync_mu_);
+  return exit_status_;
+}
+
+void Node::OnProofDone(const Status& outcome) {
+  if (outcome.ok()) {
+    const auto p = proof_->Snapshot();
+    spdlog::info("the restored state at height {} is proven ({:.1f} s): signing and serving", proof_->marker().height,
+                 static_cast<double>(p.finished_at_ms - p.started_at_ms) / 1000.0);
+    { std::lock_guard<std::mutex> lock(mu_); }  // a waiter between its check and its wait sees the change
+    cv_.notify_all();
+    return;
+  }
+  // Never serve or sign an unproven state: stop, and say what to do.
+  spdlog::error("stopping: {}", outcome.ToString());
+  {
+    std::lock_guard<std::mutex> lock(sync_mu_);
+    exit_status_ = outcome;
+  }
+  Stop();
+}
+
+bool Node::WaitUntilProven() {
+  std::unique_lock<std::mutex> lock(mu_);
+  cv_.wait(lock, [this] { return stopping_ || !gated(); });
+  return !stopping_;
 }
 
 bool Node::SleepFor(int64_t ms) {
@@ -263,6 +314,13 @@ void Node::SetSync(std::string state, std::string reason, std::optional<ForkInfo
 }
 
 SyncReport Node::Sync() const {
+  if (gated()) {
+    const ProofProgress p = proof_->Snapshot();
+    const std::string what = "the restored state (height " + std::to_string(proof_->marker().height) + ")";
+    if (p.state == "failed") return SyncReport{"proof_failed", what + " does not prove out: " + p.problem, {}};
+    return SyncReport{"proof_running", "proof running: proving " + what + " before signing or serving (" + p.phase +
+                                           " " + std::to_string(p.done) + "/" + std::to_string(p.total) + ")", {}};
+  }
   SyncReport r;
   {
     std::lock_guard<std::mutex> lock(sync_mu_);
@@ -273,6 +331,7 @@ SyncReport Node::Sync() const {
 }
 
 std::string Node::SyncState() const {
+  if (gated()) return Sync().state;
   {
     std::lock_guard<std::mutex> lock(sync_mu_);
     if (!is_follower() || sync_.state == "forked") return sync_.state;
@@ -373,7 +432,7 @@ bool Node::EstablishTip() {
 }
 
 void Node::LeaderLoop() {
-  if (!EstablishTip()) return;
+  if (!WaitUntilProven() || !EstablishTip()) return;
   SetSync("leader", "");
   const auto& cfg = options_.config;
   const int64_t interval = cfg.node.block_interval_ms;
@@ -457,6 +516,7 @@ void Node::FollowerLoop() {
   NodeClient leader(follow_url_, "", 10000);
   int64_t backoff = 100;
   const uint64_t interval = static_cast<uint64_t>(cfg.node.commitment_interval);
+  if (!WaitUntilProven()) return;
   for (;;) {
     {
       std::lock_guard<std::mutex> lock(mu_);

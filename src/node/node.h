@@ -10,6 +10,14 @@
 // follower whose leader's chain does not extend its own stops and reports
 // `forked` (status, health 503).
 //
+// A data dir holding a proof-pending marker (state/proof_pending.h: a
+// restore that skipped its proof) is proven in the background
+// (node/background_proof.h) while the node answers: until it passes the node
+// is gated() - no block is produced or applied, and the HTTP API answers
+// only /v1/status, /v1/health and /metrics (503 naming the proof otherwise).
+// A failed proof stops the node (exit_status() says what failed and what to
+// do; the marker stays, so a restart proves again).
+//
 // Lifecycle: Create() opens the state database (one process per data dir),
 // Start() binds the HTTP listener and starts the worker thread, Stop() (from
 // any thread, idempotent, also on SIGTERM) finishes the block in progress,
@@ -36,6 +44,7 @@
 #include "keys/signer.h"
 #include "keys/signing_fence.h"
 #include "node/archive_progress.h"
+#include "node/background_proof.h"
 #include "node/chain_sync.h"
 #include "node/emergency.h"
 #include "node/control_queue.h"
@@ -55,6 +64,9 @@ struct NodeOptions {
   // no fence history). Written to the audit log at start. Never lets the
   // leader sign at or below its fence.
   bool allow_lone_start = false;
+  // The background proof of a restored state (node/background_proof.h):
+  // at most this many blocks per second, 0 = unthrottled.
+  int64_t proof_max_blocks_per_second = 0;
 };
 
 // What /v1/status reports under "sync" beyond the counters.
@@ -90,6 +102,15 @@ class Node {
   void Stop();
   // Blocks until Stop() has completed.
   void Wait();
+  // Why the node stopped on its own (a failed background proof); ok after a
+  // requested stop. Read after Wait().
+  Status exit_status() const;
+  // True while a restored state's proof has not passed: nothing is signed,
+  // applied or served beyond status, health and metrics.
+  bool gated() const { return proof_ && !proof_->proven(); }
+  // The background proof of this start, or null when the data dir had no
+  // proof-pending marker.
+  const BackgroundProof* proof() const { return proof_.get(); }
 
   int port() const { return port_; }
   bool is_follower() const { return !follow_url_.empty(); }
@@ -150,6 +171,10 @@ class Node {
   // Whether the signer may sign the next block under the chain's epochs;
   // sets the sync state "not_a_signer" (with the reason) when not.
   bool SignerMaySignNext();
+  // Blocks until the background proof (if any) has passed; false when
+  // stopping (or it failed).
+  bool WaitUntilProven();
+  void OnProofDone(const Status& outcome);
   // Sleeps up to `ms`; returns false when stopping.
   bool SleepFor(int64_t ms);
 
@@ -162,6 +187,8 @@ class Node {
   std::unique_ptr<Mempool> mempool_;
   std::unique_ptr<EmergencyControl> emergency_;
   ControlQueue control_;
+  std::unique_ptr<BackgroundProof> proof_;
+  Status exit_status_;  // guarded by sync_mu_
   std::unique_ptr<httplib::Server> http_;
   std::string admin_token_;
   NodeCounters counters_;

@@ -49,6 +49,7 @@ class Verifier {
     ++report_.problems_total;
     if (report_.problems.size() < opts_.max_problems) report_.problems.push_back(std::move(p));
   }
+  bool Cancelled() const { return opts_.cancel != nullptr && opts_.cancel->load(); }
   void Progress(const char* phase, uint64_t done, uint64_t total) {
     if (opts_.progress) opts_.progress({phase, done, total});
   }
@@ -204,7 +205,7 @@ void Verifier::CheckBlocks(const internal::TipRecord& tip, crypto::Hash256* tip_
   ro.fill_cache = false;
   ro.readahead_size = 2 << 20;
   std::unique_ptr<rocksdb::Iterator> it(db_.db()->NewIterator(ro, db_.cf(kCfBlocks)));
-  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+  for (it->SeekToFirst(); it->Valid() && !Cancelled(); it->Next()) {
     BlockFindings& f = blocks_.emplace_back();
     uint64_t height = 0;
     if (!DecodeU64(Sv(it->key()), &height)) {
@@ -241,7 +242,7 @@ void Verifier::CheckBlocks(const internal::TipRecord& tip, crypto::Hash256* tip_
       CheckPendingBlocks();
       CheckPendingTransactions();
     }
-    if (report_.blocks_checked % 1000 == 0) Progress("blocks", report_.blocks_checked, tip.height);
+    Progress("blocks", report_.blocks_checked, tip.height);
   }
   if (!it->status().ok()) blocks_.emplace_back().problems.push_back("blocks: " + it->status().ToString());
   CheckPendingBlocks();
@@ -507,11 +508,13 @@ Result<VerifyReport> Verifier::Run() {
   crypto::Hash256 header_root{};
   LoadEpochs();
   CheckBlocks(*tip, &header_root);
+  if (Cancelled()) return Aborted("verification cancelled after " + std::to_string(report_.blocks_checked) + " blocks");
   MatchEpochs();
 
   auto last_anchor = db_.ReadCounter(internal::kMetaLastAnchor);
   if (!last_anchor.ok()) Problem(last_anchor.status().message());
   CheckAnchors(last_anchor.ok() ? *last_anchor : 0);
+  if (Cancelled()) return Aborted("verification cancelled before the state scan");
 
   auto scan = internal::ScanStateAccumulator(db_, nullptr, opts_.threads, [&](uint64_t n) {
     (void)n;  // the scan runs on worker threads; progress is reported after it

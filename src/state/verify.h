@@ -29,6 +29,7 @@
 // replay, which this does not do.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -50,13 +51,18 @@ struct VerifyProgress {
 struct VerifyOptions {
   std::optional<Federation> federation;  // the GENESIS federation; without it, signatures are not checked
   std::optional<crypto::Hash256> expected_state_root;
-  std::function<void(const VerifyProgress&)> progress;  // called from the calling thread
+  // Called from the calling thread: after every block, then once per later pass.
+  std::function<void(const VerifyProgress&)> progress;
   int threads = 2;                                      // for the transaction pass and the state scan
   // Re-verify every transaction's own signature (~60-170 us each). Off by
   // default: block signatures over tx_root authenticate the transactions, and
   // the sequencer and every follower verified them when they were applied.
   bool check_transaction_signatures = false;
   size_t max_problems = 100;                            // further problems are counted, not listed
+  // Set: checked between blocks and between the passes; once true,
+  // VerifyState stops and returns kAborted (a node stopping during its
+  // background proof). The state scan itself runs to its end.
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 struct VerifyReport {
@@ -75,7 +81,7 @@ struct VerifyReport {
 };
 
 // An error Status only when verification could not run (kNotFound: no DB;
-// kDataLoss: cannot be opened at all). Damage found is reported in the report.
+// kDataLoss: cannot be opened at all; kAborted: options.cancel was set). Damage found is reported in the report.
 Result<VerifyReport> VerifyState(const std::string& dir, const VerifyOptions& options);
 
 }  // namespace ailee::state

@@ -2,7 +2,10 @@
 // a snapshot that fails its proof leaves the target as it was; a killed
 // restore or backup leaves nothing that the next run does not remove; and
 // `restore latest` means this node's newest state, not whatever was
-// archived last.
+// archived last. With --prove-in-background (issue 16) the node proves the
+// restored state itself: it signs, applies and serves nothing until the
+// proof passes (a kill -9 meanwhile proves again), a failed proof stops it
+// for good, and the data dir the restore replaced stays as it was.
 #include <signal.h>
 #include <sys/stat.h>
 
@@ -14,6 +17,10 @@
 
 #include "base/fs.h"
 #include "repo_fixture.h"
+#include "state/proof_pending.h"
+#include "state/records.h"
+#include "state/state_db.h"
+#include "state_tamper.h"
 
 namespace ailee::it {
 namespace {
@@ -230,6 +237,150 @@ TEST(RepoRestoreSafety, RestoreLatestIsThisNodesNewestStateNotTheNewestSnapshot)
   EXPECT_EQ(none.exit_code, 4) << none;
   EXPECT_NE(none.err.find("node-3"), std::string::npos) << none;
   EXPECT_FALSE(Exists(out + "/t6"));
+}
+
+// ----------------------------------------------- restore --prove-in-background
+
+// A short chain of many small blocks: the paced background proof (25 blocks
+// a second) leaves a window of about 2 s to watch the gate in.
+Status SmallChain(RepoWorld& w, const TestNode& n, uint64_t max_tx, uint64_t seed) {
+  CommandResult r = w.Cli(n, {"-q", "load", "--mode", "bulk", "--duration", "0", "--memo-bytes", "64", "--accounts",
+                              "20", "--block-tx", "8", "--max-tx", std::to_string(max_tx), "--seed",
+                              std::to_string(seed)});
+  if (r.exit_code != 0) return Internal("bulk load: " + r.Describe());
+  return Status::Ok();
+}
+
+// The node as recover-node starts it, with the proof paced.
+Status StartPaced(TestNode& n) {
+  NodeSpec spec = n.spec();
+  spec.node_args = {"--allow-lone-start", "--background-proof-pace", "25"};
+  RETURN_IF_ERROR(n.Reconfigure(spec));
+  return n.Start();
+}
+
+uint64_t DataDirHeight(const std::string& dir) {
+  auto db = state::StateDb::Open(dir, state::OpenOptions{true, false});
+  return db.ok() ? (*db)->Tip().height : 0;
+}
+
+std::string Metric(const TestNode& n, const std::string& name) {
+  auto text = n.Client().GetText("/metrics");
+  if (!text.ok()) return "";
+  const auto at = text->find("\n" + name + " ");
+  if (at == std::string::npos) return "";
+  const auto begin = at + name.size() + 2;
+  return text->substr(begin, text->find('\n', begin) - begin);
+}
+
+// What a client asking for a checkpoint gets: the HTTP status in the message.
+Status AskCheckpoint(const TestNode& n, const std::string& path) {
+  auto token = fs::ReadFile(n.admin_token_path());
+  if (!token.ok()) return token.status();
+  std::string t = *token;
+  while (!t.empty() && t.back() == '\n') t.pop_back();
+  return node::NodeClient(n.url(), t, 10000).PostJson("/v1/admin/checkpoint", {{"path", path}}, true).status();
+}
+
+TEST(RepoRestoreSafety, BackgroundProofGatesALeaderUntilItPassesAndAKillProvesAgain) {
+  RepoWorld w("restore-bg");
+  TestNode& n = w.AddNode("node-1");
+  ASSERT_OK(SmallChain(w, n, 360, 1));
+  ASSERT_OK(w.InitRepo());
+  ASSIGN_OR_FAIL(auto snap, w.JsonOk(n, {"backup", "state", "--offline"}));
+  const uint64_t height = snap["height"];
+  // The host is lost: its data dir is gone.
+  ASSERT_OK(fs::RenameDurable(n.data_dir(), w.scenario().dir().Join("lost-data")));
+  const std::string id = snap["snapshot"];
+  ASSIGN_OR_FAIL(auto r, w.JsonOk(n, {"restore", id, "--prove-in-background", "--target", n.data_dir()}));
+  EXPECT_EQ(r["verified"], false);
+  EXPECT_EQ(r["proof_pending"], true);
+  EXPECT_TRUE(r["kept_aside"].is_null()) << "nothing was there to keep";
+  ASSERT_TRUE(Exists(n.data_dir() + "/" + state::kProofPendingName));
+
+  for (int run = 0; run < 2; ++run) {
+    SCOPED_TRACE(run == 0 ? "first start" : "restart after kill -9 during the proof");
+    ASSERT_OK(StartPaced(n));
+    // Watched while the proof runs: it is visible, and nothing is signed or served.
+    bool saw_progress = false, produced = false;
+    int checks = 0;
+    WaitUntil([&] {
+      auto st = n.StatusJson();
+      if (!st.ok() || (*st)["proof"].value("state", "") != "running") return true;
+      ++checks;
+      const uint64_t done = (*st)["proof"].value("done", uint64_t{0});
+      const uint64_t total = (*st)["proof"].value("total", uint64_t{0});
+      saw_progress = saw_progress || (done > 0 && done < total);
+      EXPECT_EQ((*st)["sync"]["state"], "proof_running") << st->dump();
+      EXPECT_NE((*st)["proof"].value("started_at", ""), "");
+      produced = produced || (*st)["height"].get<uint64_t>() != height;
+      return saw_progress && checks >= 5;
+    }, Millis(20000), Millis(100));
+    ASSERT_TRUE(saw_progress) << "no progress seen while the proof ran; log:\n" << FileTail(n.log_path());
+    EXPECT_FALSE(produced) << "a block was produced before the proof passed";
+    EXPECT_EQ(Metric(n, "ailee_node_proof_pending"), "1");
+    Status ckpt = AskCheckpoint(n, w.scenario().dir().Join("ckpt-early"));
+    EXPECT_NE(ckpt.message().find("HTTP 503"), std::string::npos) << ckpt.ToString();
+    EXPECT_NE(ckpt.message().find("proof running"), std::string::npos) << ckpt.ToString();
+    EXPECT_FALSE(Exists(w.scenario().dir().Join("ckpt-early")));
+    auto blocks = n.Client().GetJson("/v1/blocks/1");
+    EXPECT_FALSE(blocks.ok()) << "blocks of an unproven state were served";
+    if (run == 0) {
+      ASSERT_EQ(n.Kill(), 128 + SIGKILL);
+    }
+  }
+  // The restart proved it again from the start, and now it leads.
+  ASSERT_TRUE(WaitUntil([&] {
+    auto st = n.StatusJson();
+    return st.ok() && (*st)["proof"].value("state", "") == "proven";
+  }, Millis(60000), Millis(100))) << FileTail(n.log_path());
+  ASSERT_OK(n.WaitForHeight(height + 1, Millis(20000)));
+  EXPECT_OK(AskCheckpoint(n, w.scenario().dir().Join("ckpt-late")));
+  EXPECT_EQ(Metric(n, "ailee_node_proof_pending"), "0");
+  EXPECT_FALSE(Exists(n.data_dir() + "/" + state::kProofPendingName));
+  for (const auto& e : Entries(fs::Dirname(n.data_dir())))
+    EXPECT_EQ(e.find(".data.proof-"), std::string::npos) << "the proof's checkpoint was left: " << e;
+  EXPECT_EQ(n.Terminate(), 0);
+}
+
+TEST(RepoRestoreSafety, FailedBackgroundProofStopsTheNodeEveryTimeAndTheOldDataDirIsKept) {
+  RepoWorld w("restore-bg-bad");
+  TestNode& n = w.AddNode("node-1");
+  ASSERT_OK(SmallChain(w, n, 200, 1));
+  ASSERT_OK(w.InitRepo());
+  ASSIGN_OR_FAIL(auto snap, w.JsonOk(n, {"backup", "state", "--offline"}));
+  const uint64_t height = snap["height"];
+  ASSERT_OK(SmallChain(w, n, 80, 1));  // the data dir moves on: good, and not the snapshot
+  const auto before = TreeBytes(n.data_dir());
+  const std::string id = snap["snapshot"];
+  ASSIGN_OR_FAIL(auto r, w.JsonOk(n, {"restore", id, "--force", "--prove-in-background", "--target", n.data_dir()}));
+  const std::string aside = n.data_dir() + ".before-restore";
+  ASSERT_EQ(r["kept_aside"], aside);
+  EXPECT_TRUE(TreeBytes(aside) == before) << "the kept-aside copy differs from the data dir it replaced";
+  // The restored state is damaged behind its back (a value no block wrote).
+  ASSERT_OK(state::tamper::OverwriteRawValue(n.data_dir(), state::kCfAccounts, std::string(32, '\x42'), "tampered"));
+
+  for (int run = 0; run < 2; ++run) {
+    SCOPED_TRACE(run == 0 ? "first start" : "restart");
+    Status started = StartPaced(n);
+    if (started.ok()) {
+      // 503 while it proves, or no answer once it has stopped: never a checkpoint.
+      EXPECT_FALSE(AskCheckpoint(n, w.scenario().dir().Join("ckpt")).ok());
+      EXPECT_EQ(n.process().Wait(Millis(60000)), std::optional<int>(3)) << FileTail(n.log_path());
+    } else {
+      EXPECT_NE(started.message().find("exited with code 3"), std::string::npos) << started.ToString();
+    }
+    const std::string log = FileTail(n.log_path());
+    EXPECT_NE(log.find("does not prove out"), std::string::npos) << log;
+    EXPECT_NE(log.find(aside), std::string::npos) << "the log must say where the previous data dir is:\n" << log;
+    EXPECT_FALSE(Exists(w.scenario().dir().Join("ckpt")));
+    EXPECT_EQ(DataDirHeight(n.data_dir()), height) << "a block was produced on the unproven state";
+    auto marker = state::ReadProofPending(n.data_dir());
+    ASSERT_TRUE(marker.ok() && *marker) << "the marker must stay: a restart proves again";
+    EXPECT_NE((*marker)->last_failure.find("account 4242"), std::string::npos) << (*marker)->last_failure;
+    EXPECT_EQ((*marker)->previous_dir, aside);
+    EXPECT_TRUE(TreeBytes(aside) == before) << "the kept-aside data dir changed";
+  }
 }
 
 }  // namespace

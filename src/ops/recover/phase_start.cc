@@ -5,11 +5,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "base/clock.h"
 #include "base/fs.h"
 #include "base/hint.h"
 #include "node/client.h"
 #include "node/health_checks.h"
 #include "ops/recover/phases.h"
+#include "state/proof_pending.h"
 
 extern char** environ;
 
@@ -80,6 +82,49 @@ bool NodeAnswers(const std::string& url) {
          h.status().message().find("HTTP 503") != std::string::npos;
 }
 
+// A node started on a proof-pending data dir: waits until it answers with
+// its proof running (c.serving_at_ms), then until the proof passed
+// (c.proven_at_ms). A failed proof stops the node and leaves its reason in
+// the marker: kDataLoss with it. No marker: nothing to wait for.
+Status WaitForBackgroundProof(Context& c) {
+  const std::string& dir = c.config->node.data_dir;
+  ASSIGN_OR_RETURN(auto marker, state::ReadProofPending(dir));
+  if (!marker) return Status::Ok();
+  const int64_t deadline = Clock::Real().NowMillis() + c.options.sync_wait_ms;
+  const int64_t since_s = Clock::Real().NowMillis() / 1000 - 1;
+  node::NodeClient client(c.NodeUrl(), "", 2000);
+  c.Progress("start", "the node proves the restored state in the background");
+  for (;;) {
+    auto st = client.GetJson("/v1/status");
+    const int64_t now = Clock::Real().NowMillis();
+    if (st.ok()) {
+      const auto proof = st->value("proof", nlohmann::json::object());
+      if (!c.serving_at_ms) c.serving_at_ms = now;
+      const std::string state = proof.value("state", "proven");
+      if (state == "proven") {
+        c.proven_at_ms = now;
+        return Status::Ok();
+      }
+      if (state == "failed")
+        return DataLoss("the node's background proof failed: " + proof.value("problem", std::string("?")));
+    } else {
+      auto again = state::ReadProofPending(dir);
+      if (again.ok() && *again && !(*again)->last_failure.empty() && (*again)->failed_unix >= since_s) {
+        return WithHint(DataLoss("the node's background proof failed and the node stopped: " + (*again)->last_failure),
+                        (*again)->previous_dir.empty()
+                            ? "rerun recover-node without --prove-in-background (or after forgetting the bad snapshot)"
+                            : "the replaced data dir is kept at " + (*again)->previous_dir +
+                                  "; rerun recover-node, or move it back in place");
+      }
+    }
+    if (now >= deadline) {
+      return Unavailable("the node's background proof has not passed within " +
+                         std::to_string(c.options.sync_wait_ms / 1000) + " s; rerun later or with --wait");
+    }
+    ::usleep(100000);
+  }
+}
+
 }  // namespace
 
 std::string StartCommand(const Context& c) {
@@ -121,6 +166,7 @@ Result<PhaseOutcome> RunStart(Context& c) {
     out.stop = true;
     return out;
   }
+  if (c.options.prove_in_background) RETURN_IF_ERROR(WaitForBackgroundProof(c));
   c.Progress("start", "waiting until the node has caught up");
   ASSIGN_OR_RETURN(node::SyncReport sync, node::WaitForSync(url, c.options.sync_wait_ms));
   if (!sync.verdict.ok() && sync.verdict.code() == StatusCode::kUnavailable && c.config->peers.empty() &&

@@ -190,6 +190,7 @@ Result<PhaseOutcome> FromRepository(Context& c, const state::Federation& fed) {
   o.federation = fed;
   o.commitment_interval = static_cast<uint64_t>(c.config->node.commitment_interval);
   o.force = true;  // the data dir is stopped, and below every source (checked by the caller)
+  o.prove_in_background = c.options.prove_in_background;
   c.Progress("state", "restoring the newest state snapshot, rolled forward with the block archive");
   ASSIGN_OR_RETURN(StateRestoreResult r, RestoreToPoint(c.repo, c.config->node.data_dir, o));
   PhaseOutcome out{"restored", {{"source", "repository snapshot " + r.snapshot_id.substr(0, 12) + " + " +
@@ -197,6 +198,8 @@ Result<PhaseOutcome> FromRepository(Context& c, const state::Federation& fed) {
                                 {"snapshot", r.snapshot_id}, {"blocks_replayed", r.blocks_replayed},
                                 {"height", r.height}, {"state_root", crypto::HashToHex(r.state_root)},
                                 {"bytes_fetched", r.stats.bytes_fetched}}};
+  if (r.proof_pending) out.detail["proof"] = "pending: the node proves it when it starts";
+  if (!r.kept_aside.empty()) out.detail["kept_aside"] = r.kept_aside;
   return out;
 }
 
@@ -253,7 +256,10 @@ RecoverStep PlanState(Context& c) {
   s.bytes = choice->bytes;
   s.expected_ms = static_cast<int64_t>(choice->bytes * 1000 / kRestoreBytesPerSecond +
                                        (choice->height - choice->snapshot_height) * 1000 / kReplayBlocksPerSecond);
-  s.action = "restore the state, prove it on a staged tree, then swap it in";
+  s.action = c.options.prove_in_background && !choice->from_peer
+                 ? "restore the state and swap it in unproven (the data dir replaced kept aside); the node proves it "
+                   "in the background and signs and serves nothing until it passes"
+                 : "restore the state, prove it on a staged tree, then swap it in";
   if (c.config) {
     auto height = CurrentHeight(c, std::chrono::milliseconds(0));  // never opens a data dir a running node holds
     if (height.ok() && *height && **height >= choice->height) {

@@ -26,6 +26,9 @@ struct Context {
   int64_t run_started_ms = 0;  // this run's start: a new journal's start (the RTO counts from it)
   std::optional<crypto::SecureBytes> pkcs11_pin;  // read once (the plan or the key phase)
   std::optional<federation::FederationInForce> in_force;  // resolved once (the plan or the key phase)
+  // Unix ms when the node answered with its background proof running, and
+  // when the proof passed (prove_in_background only).
+  std::optional<int64_t> serving_at_ms, proven_at_ms;
 
   std::string NodeUrl() const;  // the config's listen address as http://host:port
   // The GENESIS federation (the config's): what state proofs take.

@@ -142,6 +142,8 @@ nlohmann::ordered_json RecoverNodeResult::ToJson() const {
   j["complete"] = complete;
   j["next"] = next;
   j["rto_ms"] = rto_ms;
+  j["rto_serving_ms"] = rto_serving_ms ? nlohmann::ordered_json(*rto_serving_ms) : nlohmann::ordered_json();
+  j["rto_proven_ms"] = rto_proven_ms ? nlohmann::ordered_json(*rto_proven_ms) : nlohmann::ordered_json();
   j["network_tip"] = network_tip ? nlohmann::ordered_json(*network_tip) : nlohmann::ordered_json();
   j["recovered_height"] = recovered_height;
   j["rpo_blocks"] = rpo_blocks ? nlohmann::ordered_json(*rpo_blocks) : nlohmann::ordered_json();
@@ -182,6 +184,8 @@ Result<RecoverNodeResult> RecoverNode(repo::Repository& repo, const RecoverNodeO
   r.node_url = c.NodeUrl();
   r.node_pid = c.node_pid;
   r.rto_ms = Clock::Real().NowMillis() - c.journal.started_ms;
+  if (c.serving_at_ms) r.rto_serving_ms = *c.serving_at_ms - c.journal.started_ms;
+  if (c.proven_at_ms) r.rto_proven_ms = *c.proven_at_ms - c.journal.started_ms;
   const std::string journal = RecoverJournalPath(c.config->node.data_dir);
   r.report_path = RecoverReportPath(c.config->node.data_dir);
   whole.Touch("report:" + r.report_path);

@@ -26,6 +26,12 @@
 //                then waits until the node has caught up (a leader: fenced
 //                and caught up, node::WaitForSync);
 //   5. health  - the deep health check (node::CheckHealth).
+// With prove_in_background the state phase restores a repository snapshot
+// without its proof (restore --prove-in-background: a proof-pending marker,
+// the replaced data dir kept aside), the node proves it when it starts, and
+// the start phase reports when it answered with the proof running and when
+// the proof passed (rto_serving_ms, rto_proven_ms). A failed proof stops the
+// node and fails the start phase with what failed (kDataLoss).
 //
 // Refusals, before anything is changed: the node still running (its API
 // answers or a process holds its data dir) while the state is not yet
@@ -93,6 +99,9 @@ struct RecoverNodeOptions {
   // dir, so the peer must see that path (same host or shared filesystem).
   std::string peer_admin_token_file;
   bool start = false;          // spawn the node when no systemd unit starts it
+  // Restore from the repository without the proof; the node proves the
+  // state in the background before it signs or serves (docs/recovery.md).
+  bool prove_in_background = false;
   std::string node_binary = "ailee-node";
   int64_t sync_wait_ms = 300000;
   bool dry_run = false;
@@ -111,6 +120,10 @@ struct RecoverNodeResult {
   bool complete = false;             // every phase passed
   std::string next;                  // what the operator does next when not complete
   int64_t rto_ms = 0;                // from the journal's start (first run) to now
+  // With prove_in_background, from the journal's start: to the node
+  // answering with its proof running, and to the proof passed.
+  std::optional<int64_t> rto_serving_ms;
+  std::optional<int64_t> rto_proven_ms;
   std::optional<uint64_t> network_tip;       // the highest peer's height when the run began
   uint64_t recovered_height = 0;             // what the state phase put in place
   std::optional<uint64_t> rpo_blocks;

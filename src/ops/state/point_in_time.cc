@@ -122,6 +122,7 @@ Result<StateRestoreResult> RestoreToPoint(repo::Repository& repo, const std::str
   StateRestoreOptions ro;
   ro.force = o.force;
   ro.verify = o.verify;
+  ro.prove_in_background = o.prove_in_background;
   ro.federation = o.federation;
   ro.node_id = o.node_id;
   ro.progress = o.progress;

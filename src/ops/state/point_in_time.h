@@ -42,6 +42,7 @@ struct PointInTimeOptions {
   uint64_t commitment_interval = 100;  // the node's node.commitment_interval
   bool force = false;
   bool verify = true;
+  bool prove_in_background = false;  // StateRestoreOptions::prove_in_background
   std::function<void(const repo::RestoreProgress&)> progress;
   std::function<void(uint64_t height, uint64_t to_height)> replay_progress;
 };

@@ -2,14 +2,17 @@
 
 #include <filesystem>
 
+#include "base/clock.h"
 #include "base/fs.h"
 #include "base/scratch.h"
 #include "ops/blocks/replay.h"
 #include "ops/recovery_point/backup_all.h"
+#include "ops/state/keep_aside.h"
 #include "state/checkpoint.h"
 #include "state/checkpoint_manifest.h"
 #include "state/checkpoint_verify.h"
 #include "state/data_dir.h"
+#include "state/proof_pending.h"
 #include "state/verify.h"
 
 namespace ailee::ops {
@@ -78,6 +81,24 @@ Status RollStagedForward(const repo::Repository& repo, const std::string& staged
   m->source += "+blocks:" + std::to_string(replayed->from_height + 1) + ".." + std::to_string(replayed->to_height);
   m->files.clear();
   return state::SealCheckpoint(staged, m);
+}
+
+// Instead of the proof: the marker that makes ailee-node prove the tree
+// before it signs or serves, written into the staged tree so that it is
+// swapped in with it; the target it replaces is kept aside first.
+Status MarkProofPending(const std::string& staged, const std::string& target, const state::CheckpointManifest& m,
+                        StateRestoreResult* r) {
+  ASSIGN_OR_RETURN(r->kept_aside, KeepTargetAside(target));
+  state::ProofPending p;
+  p.height = m.height;
+  p.block_hash = m.block_hash;
+  p.state_root = m.state_root;
+  p.source = m.source;
+  p.written_unix = Clock::Real().NowMillis() / 1000;
+  p.previous_dir = r->kept_aside;
+  RETURN_IF_ERROR(state::WriteProofPending(staged, p));
+  r->proof_pending = true;
+  return Status::Ok();
 }
 
 }  // namespace
@@ -159,6 +180,7 @@ Result<StateRestoreResult> RestoreStateSnapshot(repo::Repository& repo, const re
     } else {
       RETURN_IF_ERROR(fs::WriteFileAtomic(fs::JoinPath(staged, state::kCheckpointManifestName), state::EncodeManifest(m)));
     }
+    if (o.prove_in_background) return MarkProofPending(staged, target, m, &r);
     if (!o.verify) return Status::Ok();
     state::VerifyOptions vo;
     vo.federation = o.federation;

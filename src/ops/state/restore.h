@@ -44,6 +44,12 @@ struct StateRestoreOptions {
   // Set: replay archived blocks up to roll_forward->to_height into the
   // staged tree before the proof (not with apply-checkpoint's rollback check).
   std::optional<RollForward> roll_forward;
+  // Skip the proof here: the staged tree gets a proof-pending marker
+  // (state/proof_pending.h) and ailee-node proves it in the background,
+  // signing and serving nothing until it passes (docs/recovery.md). A
+  // non-empty target is kept aside first (ops/state/keep_aside.h) and named
+  // in the marker, so a failed proof never costs the old data dir.
+  bool prove_in_background = false;
 };
 
 struct StateRestoreResult {
@@ -56,6 +62,8 @@ struct StateRestoreResult {
   repo::RestoreStats stats;
   bool verified = false;
   std::vector<std::string> problems;  // from verification; empty when ok
+  bool proof_pending = false;  // prove_in_background: the node proves it when it starts
+  std::string kept_aside;      // the replaced data dir, kept until proven ("" none)
 };
 
 // Restores state snapshot `ref` (an id, a unique prefix, or "latest": the
