@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/clock.h"
+#include "base/operator_text.h"
 
 namespace ailee::node {
 namespace {
@@ -32,14 +33,18 @@ std::string DescribeHalt(const HaltRecord& record) {
 }
 
 Status CheckEmergencyRequest(const EmergencyRequest& request) {
-  if (request.reason.find_first_not_of(" \t\r\n") == std::string::npos) {
-    return InvalidArgument("reason is required: say why, it is audited");
+  if (IsBlankText(request.reason)) return InvalidArgument("reason is required: say why, it is audited");
+  if (HasControlCharacter(request.reason)) {
+    return InvalidArgument("reason holds a control character (only tab and newline are kept): write it as plain text");
   }
   if (request.reason.size() > kMaxEmergencyReasonBytes) {
     return InvalidArgument("reason: " + std::to_string(request.reason.size()) + " bytes, at most " +
                            std::to_string(kMaxEmergencyReasonBytes));
   }
-  if (request.operator_id.empty()) return InvalidArgument("operator is required: who asks, it is audited");
+  if (IsBlankText(request.operator_id)) return InvalidArgument("operator is required: who asks, it is audited");
+  if (HasControlCharacter(request.operator_id)) {
+    return InvalidArgument("operator holds a control character: write it as plain text");
+  }
   if (request.operator_id.size() > kMaxEmergencyOperatorBytes) {
     return InvalidArgument("operator: " + std::to_string(request.operator_id.size()) + " bytes, at most " +
                            std::to_string(kMaxEmergencyOperatorBytes));

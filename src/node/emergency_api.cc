@@ -42,7 +42,7 @@ Result<ParsedRequest> ParseRequest(const json& body) {
 Result<uint64_t> Act(Node& node, const ParsedRequest& p) {
   EmergencyControl& control = node.emergency();
   if (p.action == "halt") {
-    RETURN_IF_ERROR(control.Halt(p.request, Clock::Real().NowMillis()));
+    RETURN_IF_ERROR(node.HaltProduction(p.request, Clock::Real().NowMillis()));
     return node.db().Tip().height;
   }
   if (p.action == "resume") {

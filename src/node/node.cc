@@ -448,6 +448,8 @@ void Node::LeaderLoop() {
     int64_t now = Clock::Real().NowMillis();
     if (next < now) next = now + interval;  // fell behind: do not burst
     if (!SignerMaySignNext()) continue;
+    // From the halt check below until the block is committed: a halt waits.
+    std::unique_lock<std::mutex> producing(production_mu_);
     int64_t t0 = Clock::Real().MonotonicNanos();
     const uint64_t height = db_->Tip().height + 1;
     // Control records (federation changes, peg freezes) head the block: a
@@ -488,6 +490,11 @@ void Node::LeaderLoop() {
                    r.reason.message());
     }
   }
+}
+
+Status Node::HaltProduction(const EmergencyRequest& request, int64_t now_ms) {
+  std::lock_guard<std::mutex> producing(production_mu_);
+  return emergency_->Halt(request, now_ms);
 }
 
 bool Node::SignerMaySignNext() {

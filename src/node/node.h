@@ -120,6 +120,11 @@ class Node {
   Mempool& mempool() { return *mempool_; }
   // The halt (node/emergency.h); a peg freeze is a control record.
   EmergencyControl& emergency() { return *emergency_; }
+  // Halts block production (EmergencyControl::Halt) between blocks: it waits
+  // for a block being built to commit, so a halt acknowledged at height H
+  // is never followed by a block H+1 (only control records, which a halted
+  // leader still commits on purpose).
+  Status HaltProduction(const EmergencyRequest& request, int64_t now_ms);
   // The GENESIS federation (the config's); later epochs come from the chain
   // (db().Federations(federation())).
   const state::Federation& federation() const { return federation_; }
@@ -186,6 +191,9 @@ class Node {
   std::unique_ptr<keys::SigningFence> fence_;  // beside the key; leaders only
   std::unique_ptr<Mempool> mempool_;
   std::unique_ptr<EmergencyControl> emergency_;
+  // Held by the leader loop from the halt check until the block is
+  // committed; HaltProduction takes it before the halt is recorded.
+  std::mutex production_mu_;
   ControlQueue control_;
   std::unique_ptr<BackgroundProof> proof_;
   Status exit_status_;  // guarded by sync_mu_

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/hex.h"
+#include "base/operator_text.h"
 #include "state/encoding.h"
 #include "state/internal/json_fields.h"
 
@@ -15,16 +16,6 @@ namespace {
 constexpr std::string_view kChangeDomain = "ailee.fedchange.v1";
 constexpr size_t kMaxSignerIdBytesHere = 128;
 constexpr size_t kMaxSignatureBytes = 1024;
-
-// Tab and newline are how people write; every other C0 control and DEL
-// (ANSI escapes, CR, NUL) would be replayed into the terminal of whoever
-// runs `federation show` or reads the node's log about a retired signer.
-bool HasControlCharacter(std::string_view text) {
-  for (unsigned char c : text) {
-    if ((c < 0x20 && c != '\t' && c != '\n') || c == 0x7f) return true;
-  }
-  return false;
-}
 
 // The reason and operator end up in JSON (the admin API, `federation show`,
 // the proposal file), whose encoder throws on anything but UTF-8.
@@ -151,7 +142,7 @@ Status CheckChangeShape(const FederationChange& change) {
   // Blank counts as empty: the reason is the audit's only record of why the
   // outgoing keys were overruled.
   if (change.authorization == ChangeAuthorization::kBreakGlass &&
-      change.reason.find_first_not_of(" \t\n\v\f\r") == std::string::npos) {
+      IsBlankText(change.reason)) {
     return InvalidArgument("federation change: a break_glass change needs a reason: say why, it is audited");
   }
   for (const auto& [field, text] : {std::pair<const char*, const std::string*>{"reason", &change.reason},

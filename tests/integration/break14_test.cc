@@ -206,15 +206,12 @@ TEST_F(Break14, DISABLED_AChangeApprovedForOneChainIsRefusedByAnother) {
   EXPECT_EQ(b.status, 400) << "chain b accepted chain a's change: " << b.body;
 }
 
-// Broke -> described (the fix belongs in CheckEmergencyRequest,
-// src/node/emergency.cc, Q's file this session): a halt or freeze reason
-// with an ANSI escape or CR is accepted, stored (the freeze's in the chain)
-// and replayed into every terminal that shows `emergency status`,
-// `health-check`, the 503 of POST /v1/tx and the node's log. The federation
-// change's reason refuses them (state/federation_change.cc, this branch);
-// the emergency reason should apply the same rule (C0 controls but tab and
-// newline, and DEL: 400 "reason holds a control character").
-TEST_F(Break14, DISABLED_AnEmergencyReasonWithControlCharactersIsRefused) {
+// Broke -> fixed: a halt or freeze reason with an ANSI escape or CR was
+// accepted, stored (the freeze's in the chain) and replayed into every
+// terminal that shows `emergency status`, `health-check`, the 503 of POST
+// /v1/tx and the node's log. CheckEmergencyRequest now applies the federation
+// change's rule (base/operator_text.h): 400 "reason holds a control character".
+TEST_F(Break14, AnEmergencyReasonWithControlCharactersIsRefused) {
   const std::string token = leader_->AdminToken();
   for (const std::string& reason : {std::string("all clear\x1b[2J\x1b[H"), std::string("a\rforged line")}) {
     HttpReply r = PostText(*leader_, "/v1/admin/emergency",
@@ -229,16 +226,14 @@ TEST_F(Break14, DISABLED_AnEmergencyReasonWithControlCharactersIsRefused) {
   EXPECT_FALSE(Halted());
 }
 
-// Broke -> described (the fix belongs in src/node/emergency.* and the leader
-// loop, Q's files this session): a halt that lands while the leader is
-// building a block is acknowledged with height H, and block H+1, signed
-// after the operator was told the leader stopped, commits anyway. The
-// leader checks the halt once before it takes the mempool, not under a lock
-// Halt takes. (it_emergency hides it: "a block being built when the halt
-// came may still commit".) Each round halts through the admin API, waits
-// three block intervals and counts the rounds whose tip moved past the
+// Broke -> fixed: a halt that landed while the leader was building a block
+// was acknowledged with height H, and block H+1, signed after the operator
+// was told the leader stopped, committed anyway: the leader checked the halt
+// once, not under a lock Halt took. Node::HaltProduction now waits for the
+// block being built. Each round halts through the admin API, waits three
+// block intervals and counts the rounds whose tip moved past the
 // acknowledged height.
-TEST_F(Break14, DISABLED_NoBlockIsSignedAfterTheHaltIsAcknowledged) {
+TEST_F(Break14, NoBlockIsSignedAfterTheHaltIsAcknowledged) {
   const std::string token = leader_->AdminToken();
   int late_blocks = 0;
   std::string first;
