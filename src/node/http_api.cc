@@ -124,7 +124,7 @@ std::string Metrics(Node& node) {
   gauge("ailee_node_proof_pending", "1 while a restored state's background proof has not passed, else 0.", "gauge",
         node.gated() ? 1 : 0);
   gauge("ailee_node_proof_done", "Items the background proof has checked in its current phase.", "gauge", p.done);
-  gauge("ailee_node_proof_total", "Items in the background proof's current phase (0: unknown).", "gauge", p.total);
+  gauge("ailee_node_proof_planned", "Items in the background proof's current phase (0: unknown).", "gauge", p.total);
   gauge("ailee_node_proof_seconds", "Seconds the background proof has run, or took.", "gauge",
         node.proof() ? static_cast<double>(end_ms - p.started_at_ms) / 1000.0 : 0.0);
   // Unknown until the archiver's first report since the node started.
