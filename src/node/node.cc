@@ -11,6 +11,7 @@
 #include "node/client.h"
 #include "node/emergency_api.h"
 #include "node/http_api.h"
+#include "node/http_reply.h"
 #include "node/tx_batch_api.h"
 #include "node/leader_gate.h"
 #include "node/signer_epoch.h"
@@ -221,6 +222,17 @@ Status Node::Start() {
   // federation change of 100 signers with their approvals, is under 400 KiB;
   // a transaction batch at its bound (tx_batch_api.h) is the largest of all.
   http_->set_payload_max_length(kMaxRequestBodyBytes);
+  // httplib answers a body over that bound itself (413, no handler runs):
+  // with the JSON error document every endpoint answers with.
+  http_->set_error_handler(httplib::Server::HandlerWithResponse([](const httplib::Request&, httplib::Response& res) {
+    if (res.status != 413 || !res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+    Reply(res,
+          {{"error", "request body over " + std::to_string(kMaxRequestBodyBytes) +
+                         " bytes, the most any endpoint takes (a POST /v1/txs batch): send less per request"},
+           {"code", std::string(StatusCodeName(StatusCode::kInvalidArgument))}},
+          413);
+    return httplib::Server::HandlerResponse::Handled;
+  }));
   InstallHttpApi(*http_, *this);
   InstallEmergencyApi(*http_, *this);
   const auto& n = options_.config.node;
