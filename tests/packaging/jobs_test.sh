@@ -25,6 +25,10 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/ailee-jobs-test.XXXXXX")
 node_pid=""
 cleanup() {
   if [ -n "$node_pid" ]; then kill -9 "$node_pid" 2>/dev/null || true; wait "$node_pid" 2>/dev/null || true; fi
+  # $node_pid is the subshell that runs as_ailee: the node it started (and
+  # an archiver or sandbox node a job left) would outlive it. Anything
+  # running from the throwaway root goes with it.
+  pkill -9 -f "^$tmp/" 2>/dev/null || true
   rm -rf "$tmp"
 }
 trap cleanup EXIT
