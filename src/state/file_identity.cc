@@ -1,12 +1,11 @@
 #include "state/file_identity.h"
 
-#include <rocksdb/options.h>
-#include <rocksdb/sst_file_reader.h>
 #include <rocksdb/table_properties.h>
 #include <rocksdb/unique_id.h>
 
 #include "base/fs.h"
 #include "base/hex.h"
+#include "state/internal/table_properties.h"
 
 namespace ailee::state {
 
@@ -16,15 +15,9 @@ Result<std::string> DatabaseFileIdentity(const std::string& path) {
     if (!fs::Exists(path)) return NotFound(path + " does not exist");
     return std::string();
   }
-  if (!fs::Exists(path)) return NotFound(path + " does not exist");
-  rocksdb::Options options;
-  rocksdb::SstFileReader reader(options);
-  rocksdb::Status s = reader.Open(path);
-  if (!s.ok()) return DataLoss("table file " + path + " has no readable properties: " + s.ToString());
-  auto props = reader.GetTableProperties();
-  if (!props) return DataLoss("table file " + path + " has no properties block");
+  ASSIGN_OR_RETURN(auto props, internal::ReadTableProperties(path));
   std::string id;
-  s = rocksdb::GetUniqueIdFromTableProperties(*props, &id);
+  rocksdb::Status s = rocksdb::GetUniqueIdFromTableProperties(*props, &id);
   if (!s.ok()) return DataLoss("table file " + path + " has no unique id: " + s.ToString());
   return "rocksdb-sst:" + HexEncode(id);
 }

@@ -1,10 +1,9 @@
 #include "state/table_compression.h"
 
-#include <rocksdb/options.h>
-#include <rocksdb/sst_file_reader.h>
 #include <rocksdb/table_properties.h>
 
 #include "base/fs.h"
+#include "state/internal/table_properties.h"
 
 namespace ailee::state {
 namespace {
@@ -33,12 +32,7 @@ TableCompressionAdvice AdviseTableCompression(const TableCompressionFacts& facts
 Result<TableCompressionAdvice> TableFileCompression(const std::string& path) {
   if (!fs::Exists(path)) return NotFound(path + " does not exist");
   if (!EndsWith(path, ".sst")) return TableCompressionAdvice::kNotATable;
-  rocksdb::Options options;
-  rocksdb::SstFileReader reader(options);
-  rocksdb::Status s = reader.Open(path);
-  if (!s.ok()) return DataLoss("table file " + path + " has no readable properties: " + s.ToString());
-  auto props = reader.GetTableProperties();
-  if (!props) return DataLoss("table file " + path + " has no properties block");
+  ASSIGN_OR_RETURN(auto props, internal::ReadTableProperties(path));
   return AdviseTableCompression({props->compression_name, props->raw_key_size + props->raw_value_size, props->data_size});
 }
 
