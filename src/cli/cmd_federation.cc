@@ -2,11 +2,14 @@
 // signers and threshold) built against the epoch in force, approved offline
 // by the signers who must, committed by the leader, and every epoch listed
 // (docs/emergency.md; the jobs: ops/federation/).
+#include <iostream>
+
 #include "cli/command.h"
 #include "cli/commands.h"
 #include "cli/ending.h"
 #include "cli/signer_flags.h"
 #include "config/node_access.h"
+#include "crypto/hash.h"
 #include "ops/emergency/emergency.h"
 #include "ops/federation/apply.h"
 #include "ops/federation/node_view.h"
@@ -44,7 +47,8 @@ void SetUpPropose(CLI::App& group, Session& s) {
   auto a = std::make_shared<Args>();
   auto* cmd = group.add_subcommand(
       "propose",
-      "Write a federation change against the epoch in force on the node, for the signers to approve.\n"
+      "Write a federation change against the epoch in force on the node and for its chain (the hash of\n"
+      "its block 1), for the signers to approve.\n"
       "Normal: approved by the outgoing federation's threshold. --break-glass (the old keys cannot be\n"
       "trusted): approved by the incoming federation's threshold, with a --reason.");
   cmd->add_option("--out", a->o.out, "proposal file to create (must not exist)")->required();
@@ -99,7 +103,8 @@ void SetUpSign(CLI::App& group, Session& s) {
       "sign",
       "Approve a proposed federation change with one signer's key (offline). The key must be the\n"
       "member's it claims to be (by fingerprint): outgoing members approve a normal change, incoming\n"
-      "members a break-glass one.");
+      "members a break-glass one. The chain the change is for (the hash of its block 1) and the change\n"
+      "are shown before the key is opened.");
   cmd->add_option("change", a->o.path, "proposal file (rewritten with the approval)")->required();
   cmd->add_option("--id", a->o.signer_id, "the approving signer's id")->required();
   AddSignerFlags(cmd, &a->key, "--key-file");
@@ -107,6 +112,15 @@ void SetUpSign(CLI::App& group, Session& s) {
     auto log = s.audit_log();
     if (!log.ok()) return EndCommand(s, log.status());
     audit::ScopedAuditOp op(*log, "federation.sign", {{"change", a->o.path}, {"id", a->o.signer_id}});
+    // Shown before the key is opened (its PIN may be asked next), so the
+    // signer sees which chain and what they approve and can stop here. A
+    // file that does not read is SignProposal's error to report.
+    if (!s.global().quiet && !s.global().json) {
+      if (auto p = ops::federation::ReadProposal(a->o.path); p.ok()) {
+        std::cerr << "approving for chain " << crypto::HashToHex(p->change.chain_id) << " (the hash of its block 1): "
+                  << ops::federation::DescribeProposal(*p, ops::federation::Assess(*p)) << std::endl;
+      }
+    }
     auto signer = OpenSigner(a->key, a->o.signer_id, s.config_if_loaded());
     if (!signer.ok()) return EndCommand(s, signer.status(), op);
     auto r = ops::federation::SignProposal(a->o, **signer);
@@ -114,8 +128,13 @@ void SetUpSign(CLI::App& group, Session& s) {
     EndCommand(
         s, r, op,
         [&](const ops::federation::SignResult& sr) {
-          return json{{"ok", true}, {"path", a->o.path}, {"signer_id", a->o.signer_id}, {"fingerprint", sr.fingerprint},
-                      {"replaced", sr.replaced}, {"status", ops::federation::ProposalStatusJson(sr.status)}};
+          return json{{"ok", true},
+                      {"path", a->o.path},
+                      {"signer_id", a->o.signer_id},
+                      {"fingerprint", sr.fingerprint},
+                      {"chain_id", crypto::HashToHex(sr.proposal.change.chain_id)},
+                      {"replaced", sr.replaced},
+                      {"status", ops::federation::ProposalStatusJson(sr.status)}};
         },
         [&](const ops::federation::SignResult& sr) {
           return Lines({a->o.signer_id + " (" + sr.fingerprint + ") approved " +
@@ -183,7 +202,9 @@ std::string EpochLine(const ops::federation::EpochView& e) {
 void SetUpShow(CLI::App& group, Session& s) {
   auto url = std::make_shared<std::string>();
   auto* cmd = group.add_subcommand(
-      "show", "List every federation epoch: from which height, its signers and threshold, how it was authorised.");
+      "show",
+      "List the chain id and every federation epoch: from which height, its signers and threshold, how it was "
+      "authorised.");
   cmd->add_option("--url", *url, "node API URL (default: from the config's node.listen)");
   cmd->callback([&s, url] {
     auto view = ops::federation::FetchFederation(NodeUrlFor(s, *url));
@@ -191,6 +212,8 @@ void SetUpShow(CLI::App& group, Session& s) {
         s, view, {}, [](const ops::federation::FederationView& v) { return v.raw; },
         [](const ops::federation::FederationView& v) {
           std::vector<std::string> lines;
+          lines.push_back("chain " + (v.chain_id.empty() ? std::string("(no block 1 yet)") : v.chain_id) +
+                          " (the hash of block 1: every federation change names it)");
           for (const auto& e : v.epochs) lines.push_back(EpochLine(e));
           return Lines(lines);
         });

@@ -15,14 +15,16 @@
 //                                   the tip: the answer's "tip" says)
 //   GET  /v1/accounts/{id}          balance and nonce
 //   GET  /v1/signers/{id}           a current federation signer's next peg-in nonce
-//   GET  /v1/federation             every federation epoch (state::FederationHistoryToJson)
+//   GET  /v1/federation             every federation epoch and the chain id, the hash of block 1
+//                                   (state::FederationHistoryToJson)
 //   GET  /metrics                   Prometheus text format
 //   POST /v1/admin/checkpoint       {"path": DIR} -> consistent checkpoint; needs the admin bearer token
 //   POST /v1/admin/archive-progress the block archiver's height (for /metrics); needs the admin bearer token
 //   POST /v1/admin/emergency        halt/resume/freeze-pegs/unfreeze-pegs (node/emergency_api.h); admin token
 //   POST /v1/admin/federation-change  a federation change (FederationChangeToJson), committed in the next
 //                                   block -> {"height","activation_height","epoch"}; 400 with the reason
-//                                   when refused (nothing changed); needs the admin bearer token
+//                                   when refused (nothing changed; e.g. approved for another chain);
+//                                   needs the admin bearer token
 #pragma once
 
 #include <cstdint>

@@ -7,6 +7,7 @@
 #include "base/clock.h"
 #include "base/fs.h"
 #include "base/hex.h"
+#include "crypto/hash.h"
 #include "crypto/random.h"
 #include "node/client.h"
 #include "node/emergency_api.h"
@@ -188,6 +189,7 @@ void Node::AuditFederationChange(const state::FederationChange& change, const Re
                      {"reason", change.reason},
                      {"authorization", authorization},
                      {"approvals", approvals},
+                     {"chain_id", crypto::HashToHex(change.chain_id)},  // a replay names the chain it came from
                      {"height", outcome.ok() ? std::to_string(*outcome) : std::string()},
                      {"result", outcome.ok() ? "ok" : std::string(StatusCodeName(outcome.status().code()))}});
   if (!st.ok()) spdlog::error("{}", st.ToString());

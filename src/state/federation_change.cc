@@ -13,7 +13,10 @@
 namespace ailee::state {
 namespace {
 
-constexpr std::string_view kChangeDomain = "ailee.fedchange.v1";
+constexpr std::string_view kChangeDomain = "ailee.fedchange.v2";
+// The pre-release format before changes named their chain: recognised only
+// to say so (no migration, docs/state-format.md).
+constexpr std::string_view kChangeDomainV1 = "ailee.fedchange.v1";
 constexpr size_t kMaxSignerIdBytesHere = 128;
 constexpr size_t kMaxSignatureBytes = 1024;
 
@@ -44,6 +47,7 @@ std::string_view ChangeAuthorizationName(ChangeAuthorization authorization) {
 
 std::string ChangeSigningBytes(const FederationChange& change) {
   std::string out(kChangeDomain);
+  out.append(crypto::HashToString(change.chain_id));
   PutU64(&out, change.outgoing_epoch);
   out.append(crypto::HashToString(change.outgoing_fingerprint));
   PutBytes(&out, EncodeFederation(change.incoming));
@@ -65,17 +69,25 @@ std::string EncodeFederationChange(const FederationChange& change) {
 }
 
 Result<FederationChange> DecodeFederationChange(std::string_view bytes) {
+  if (bytes.substr(0, kChangeDomainV1.size()) == kChangeDomainV1) {
+    return DataLoss(
+        "federation change: format v1 (\"ailee.fedchange.v1\", made before a change named its chain) is "
+        "no longer read and has no migration (pre-release format): recreate this data dir from a chain "
+        "started by this version");
+  }
   if (bytes.substr(0, kChangeDomain.size()) != kChangeDomain) return DataLoss("federation change: bad domain prefix");
   Reader r(bytes.substr(kChangeDomain.size()));
   FederationChange c;
-  std::string fingerprint, incoming;
+  std::string chain_id, fingerprint, incoming;
   uint8_t auth = 0;
   uint32_t approvals = 0;
-  if (!r.U64(&c.outgoing_epoch) || !r.Fixed(32, &fingerprint) || !r.Bytes(&incoming, 1u << 20) || !r.U8(&auth) ||
-      !r.Bytes(&c.reason, kMaxChangeReasonBytes) || !r.Bytes(&c.operator_id, kMaxChangeOperatorBytes) ||
-      !r.U64(&c.activation_height) || !r.U32(&approvals) || approvals > kMaxFederationSigners) {
+  if (!r.Fixed(32, &chain_id) || !r.U64(&c.outgoing_epoch) || !r.Fixed(32, &fingerprint) ||
+      !r.Bytes(&incoming, 1u << 20) || !r.U8(&auth) || !r.Bytes(&c.reason, kMaxChangeReasonBytes) ||
+      !r.Bytes(&c.operator_id, kMaxChangeOperatorBytes) || !r.U64(&c.activation_height) || !r.U32(&approvals) ||
+      approvals > kMaxFederationSigners) {
     return DataLoss("federation change: malformed record");
   }
+  std::copy(chain_id.begin(), chain_id.end(), c.chain_id.begin());
   std::copy(fingerprint.begin(), fingerprint.end(), c.outgoing_fingerprint.begin());
   if (auth != static_cast<uint8_t>(ChangeAuthorization::kThreshold) &&
       auth != static_cast<uint8_t>(ChangeAuthorization::kBreakGlass)) {
@@ -204,7 +216,8 @@ nlohmann::json FederationChangeToJson(const FederationChange& change) {
   for (const auto& [id, key] : change.incoming.signers) signers.push_back({{"id", id}, {"public_key", key.Pem()}});
   nlohmann::json approvals = nlohmann::json::array();
   for (const auto& a : change.approvals) approvals.push_back({{"signer", a.signer_id}, {"signature", HexEncode(a.signature)}});
-  return {{"outgoing_epoch", change.outgoing_epoch},
+  return {{"chain_id", crypto::HashToHex(change.chain_id)},
+          {"outgoing_epoch", change.outgoing_epoch},
           {"activation_height", change.activation_height},
           {"outgoing_fingerprint", crypto::HashToHex(change.outgoing_fingerprint)},
           {"incoming", {{"threshold", change.incoming.threshold}, {"signers", signers}}},
@@ -217,9 +230,17 @@ nlohmann::json FederationChangeToJson(const FederationChange& change) {
 Result<FederationChange> FederationChangeFromJson(const nlohmann::json& j) {
   using namespace internal;
   if (!j.is_object()) return InvalidArgument("federation change: must be a JSON object");
-  RETURN_IF_ERROR(CheckFields(j, {"outgoing_epoch", "activation_height", "outgoing_fingerprint", "incoming",
+  RETURN_IF_ERROR(CheckFields(j, {"chain_id", "outgoing_epoch", "activation_height", "outgoing_fingerprint", "incoming",
                                   "authorization", "reason", "operator", "approvals"}));
+  if (!j.contains("chain_id")) {
+    return InvalidArgument(
+        "federation change: no \"chain_id\" (the hash of block 1 of the chain it is for): it was "
+        "made by an older ailee-cli; propose it again with `ailee-cli federation propose` and "
+        "have it approved again");
+  }
   FederationChange c;
+  ASSIGN_OR_RETURN(std::string chain_id, JsonHex(j, "chain_id", 32));
+  std::copy(chain_id.begin(), chain_id.end(), c.chain_id.begin());
   ASSIGN_OR_RETURN(c.outgoing_epoch, JsonU64(j, "outgoing_epoch"));
   ASSIGN_OR_RETURN(c.activation_height, JsonU64(j, "activation_height"));
   ASSIGN_OR_RETURN(std::string fingerprint, JsonHex(j, "outgoing_fingerprint", 32));

@@ -8,8 +8,10 @@
 //                 the INCOMING federation and a non-empty reason (the old
 //                 keys cannot be trusted).
 // An approval is a signature over ChangeSigningBytes, which cover everything
-// except activation_height and the approvals: a change is bound to the epoch
-// it replaces by outgoing_epoch + outgoing_fingerprint (so it cannot be
+// except activation_height and the approvals: a change is bound to its chain
+// by chain_id (the hash of block 1: a change approved for a staging network
+// or a drill's copy run with the same keys is refused here), to the epoch it
+// replaces by outgoing_epoch + outgoing_fingerprint (so it cannot be
 // replayed, also not after A -> B -> A), and the leader fills
 // activation_height when it commits it. Formats: docs/state-format.md.
 #pragma once
@@ -41,6 +43,7 @@ struct FederationApproval {
 };
 
 struct FederationChange {
+  crypto::Hash256 chain_id{};   // the chain it is for: the hash of its block 1 (FederationHistory::CheckNext)
   uint64_t outgoing_epoch = 0;  // number of the epoch this change replaces
   uint64_t activation_height = 0;  // = the including block's height + 1 (set by the leader)
   crypto::Hash256 outgoing_fingerprint{};  // FederationFingerprint(the epoch replaced)
@@ -52,11 +55,12 @@ struct FederationChange {
   bool operator==(const FederationChange&) const = default;
 };
 
-// "ailee.fedchange.v1" || outgoing_epoch || outgoing_fingerprint ||
+// "ailee.fedchange.v2" || chain_id || outgoing_epoch || outgoing_fingerprint ||
 // EncodeFederation(incoming) || authorization || reason || operator.
 std::string ChangeSigningBytes(const FederationChange& change);
 // The whole record (signing bytes, activation_height, approvals): what a
-// federation_change transaction carries. Decode is strict (kDataLoss).
+// federation_change transaction carries. Decode is strict (kDataLoss); a v1
+// record (before changes named their chain) is refused, not migrated.
 std::string EncodeFederationChange(const FederationChange& change);
 Result<FederationChange> DecodeFederationChange(std::string_view bytes);
 
@@ -71,10 +75,10 @@ Status CheckChangeShape(const FederationChange& change);
 // at `including_height`, the height of the block carrying the change):
 // fingerprint, activation_height == including_height + 1, enough distinct
 // valid approvals from the right federation. outgoing_epoch is checked by
-// FederationHistory::CheckNext, which knows the epoch numbers.
+// FederationHistory::CheckNext, which knows the epoch numbers and the chain.
 Status CheckChangeAuthorized(const FederationChange& change, const Federation& outgoing, uint64_t including_height);
 
-// {"outgoing_epoch","activation_height","outgoing_fingerprint":hex,
+// {"chain_id":hex,"outgoing_epoch","activation_height","outgoing_fingerprint":hex,
 //  "incoming":{"threshold","signers":[{"id","public_key":PEM}]},
 //  "authorization","reason","operator","approvals":[{"signer","signature":hex}]}
 nlohmann::json FederationChangeToJson(const FederationChange& change);

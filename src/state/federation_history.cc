@@ -52,6 +52,23 @@ const FederationEpoch& FederationHistory::EpochAt(uint64_t height) const {
 const Federation& FederationHistory::At(uint64_t height) const { return EpochAt(height).federation; }
 
 Status FederationHistory::CheckNext(const FederationChange& change, uint64_t including_height) const {
+  if (including_height <= 1) {
+    return InvalidArgument(
+        "federation change: block 1 cannot carry a federation change (a change names its chain by "
+        "the hash of block 1, which its own content decides); submit it once block 1 exists");
+  }
+  if (!chain_id_) {
+    return FailedPrecondition("federation change in block " + std::to_string(including_height) +
+                              ": the chain's id (the hash of its block 1) is not known, so the change cannot be "
+                              "checked (is block 1 missing or damaged? run verify-state)");
+  }
+  if (change.chain_id != *chain_id_) {
+    return InvalidArgument("federation change: approved for another chain: it names chain " +
+                           crypto::HashToHex(change.chain_id).substr(0, 16) + "..., this chain is " +
+                           crypto::HashToHex(*chain_id_).substr(0, 16) +
+                           "... (the hash of its block 1): replayed from a staging/drill copy? Propose the change "
+                           "against this chain's node (`ailee-cli federation propose`) and have it approved again");
+  }
   const FederationEpoch& current = Current();
   if (including_height < current.start_height) {
     return InvalidArgument("federation change: block " + std::to_string(including_height) +
@@ -128,7 +145,9 @@ nlohmann::json FederationHistoryToJson(const FederationHistory& history) {
     }
     epochs.push_back(std::move(j));
   }
-  return {{"current_epoch", history.Current().number}, {"epochs", epochs}};
+  nlohmann::json out = {{"current_epoch", history.Current().number}, {"epochs", epochs}};
+  if (history.chain_id()) out["chain_id"] = crypto::HashToHex(*history.chain_id());
+  return out;
 }
 
 }  // namespace ailee::state

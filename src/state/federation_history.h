@@ -5,6 +5,12 @@
 // StateDb keeps one in memory (rebuilt from the `control` column family on
 // open, extended on commit); whole-chain verification rebuilds it from the
 // verified state. Not thread-safe: callers copy or lock.
+//
+// A history also knows its chain's id (the hash of block 1, as the block
+// archive's chain_id) once block 1 exists: every change must name it, so a
+// change approved for another chain whose epoch has the same members (a
+// staging network run with the production keys) is refused. A change in
+// block 1 is always refused: block 1's hash depends on its own content.
 #pragma once
 
 #include <cstdint>
@@ -47,9 +53,15 @@ class FederationHistory {
   const std::vector<FederationEpoch>& epochs() const { return epochs_; }
   const FederationEpoch& Current() const { return epochs_.back(); }
 
+  // The hash of the chain's block 1; set by whoever has read or committed it.
+  void SetChainId(const crypto::Hash256& chain_id) { chain_id_ = chain_id; }
+  const std::optional<crypto::Hash256>& chain_id() const { return chain_id_; }
+
   // Checks that `change`, carried by block `including_height`, may follow
-  // Current(): outgoing_epoch is Current()'s number, the block comes after
-  // the one that carried the last change (one change per block), and
+  // Current(): the block is not block 1, the change names this chain
+  // (kInvalidArgument naming both ids; kFailedPrecondition when the chain id
+  // was never set), outgoing_epoch is Current()'s number, the block comes
+  // after the one that carried the last change (one change per block), and
   // CheckChangeAuthorized against Current()'s federation.
   Status CheckNext(const FederationChange& change, uint64_t including_height) const;
   // CheckNext, then adds the epoch starting at including_height + 1.
@@ -64,9 +76,10 @@ class FederationHistory {
 
  private:
   std::vector<FederationEpoch> epochs_;  // never empty; epochs_[k].number == k
+  std::optional<crypto::Hash256> chain_id_;
 };
 
-// {"current_epoch":N,"epochs":[{"number","start_height","threshold",
+// {"current_epoch":N,"chain_id":hex (once known),"epochs":[{"number","start_height","threshold",
 //   "fingerprint","signers":[{"id","key_fingerprint"}],"authorization",
 //   "reason","operator","change_height","change_tx","outgoing_fingerprint",
 //   "approvals":[ids]}]}  (genesis: authorization "genesis", no change_*).

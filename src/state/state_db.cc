@@ -29,8 +29,11 @@ struct StateDb::Impl {
 
   // The control CF, cached (guarded by control_mu; written only by Commit,
   // under apply_mu): the stored epochs in number order, the latest freeze
-  // decision, and the history built on the genesis last asked for.
+  // decision, and the history built on the genesis last asked for. With
+  // them the chain id (the hash of block 1, once it exists) that every
+  // federation change must name.
   mutable std::mutex control_mu;
+  std::optional<crypto::Hash256> chain_id;
   std::vector<FederationEpoch> stored_epochs;
   std::optional<PegFreezeRecord> freeze;
   // Immutable once built: readers keep their copy of the pointer while a
@@ -45,8 +48,10 @@ struct StateDb::Impl {
     std::optional<PegFreezeRecord> freeze;
   };
   Result<Control> CurrentControl(const Federation& genesis) const;
-  // Folds the control writes of a committed block into the caches.
-  Status RefreshControl(const std::map<BlockExecutor::Key, std::string>& writes);
+  // Folds the control writes of committed block `height` (hash
+  // `block_hash`) into the caches; block 1 sets the chain id.
+  Status RefreshControl(uint64_t height, const crypto::Hash256& block_hash,
+                        const std::map<BlockExecutor::Key, std::string>& writes);
 
   StateReader Reader() const {
     return [this](std::string_view cf, std::string_view key) { return rdb->Get(cf, key); };
@@ -99,6 +104,13 @@ Result<std::unique_ptr<StateDb>> StateDb::Open(const std::string& dir, const Ope
 }
 
 Status StateDb::Impl::LoadControl() {
+  // A damaged block 1 leaves the chain id unknown rather than failing the
+  // open: only a federation change needs it, and CheckNext then says so
+  // (verify-state names the damage).
+  ASSIGN_OR_RETURN(auto first, rdb->Get(kCfBlocks, EncodeU64(1)));
+  if (first) {
+    if (auto record = DecodeBlockRecord(*first); record.ok()) chain_id = record->header.Hash();
+  }
   rocksdb::ColumnFamilyHandle* cf = rdb->cf(kCfControl);
   if (cf == nullptr) return Status::Ok();  // an older database opened read-only: no control records
   rocksdb::ReadOptions ro;
@@ -126,22 +138,37 @@ Result<StateDb::Impl::Control> StateDb::Impl::CurrentControl(const Federation& g
   std::lock_guard<std::mutex> l(control_mu);
   if (history && history->epochs().front().federation == genesis) return Control{history, freeze};
   auto h = std::make_shared<FederationHistory>(genesis);
+  if (chain_id) h->SetChainId(*chain_id);
   for (const auto& e : stored_epochs) {
     Status st = h->Append(*e.change, e.change_height, e.change_tx_id);
     if (!st.ok()) {
+      // A stored change for another chain is damage to this data dir, not
+      // an edited config: the genesis hint would send the operator astray.
+      const bool foreign = chain_id && e.change->chain_id != *chain_id;
       return FailedPrecondition("the chain's federation epoch " + std::to_string(e.number) + " (from height " +
-                                std::to_string(e.start_height) + ") does not follow from the configured genesis "
-                                "federation: " + st.message() +
-                                " (was federation.signers edited after a rotation? It must stay the genesis "
-                                "federation; the chain carries later epochs: see `ailee-cli federation show`)");
+                                std::to_string(e.start_height) + ") does not follow from the " +
+                                (foreign ? "chain" : "configured genesis federation") + ": " + st.message() +
+                                (foreign ? " (the data dir holds a change this chain never accepted: run verify-state)"
+                                         : " (was federation.signers edited after a rotation? It must stay the genesis "
+                                           "federation; the chain carries later epochs: see `ailee-cli federation "
+                                           "show`)"));
     }
   }
   history = std::move(h);
   return Control{history, freeze};
 }
 
-Status StateDb::Impl::RefreshControl(const std::map<BlockExecutor::Key, std::string>& writes) {
+Status StateDb::Impl::RefreshControl(uint64_t height, const crypto::Hash256& block_hash,
+                                     const std::map<BlockExecutor::Key, std::string>& writes) {
   std::lock_guard<std::mutex> l(control_mu);
+  if (height == 1) {
+    chain_id = block_hash;
+    if (history) {
+      auto next = std::make_shared<FederationHistory>(*history);
+      next->SetChainId(block_hash);
+      history = std::move(next);
+    }
+  }
   for (auto it = writes.lower_bound({std::string(kCfControl), ""}); it != writes.end() && it->first.first == kCfControl;
        ++it) {
     const std::string& key = it->first.second;
@@ -254,7 +281,8 @@ Status StateDb::Impl::Commit(const Block& block, const std::map<BlockExecutor::K
   RETURN_IF_ERROR(FromRocks(rdb->db()->Write(wo, &batch), "writing block " + std::to_string(h.height)));
 
   accumulator = new_acc;
-  RETURN_IF_ERROR(RefreshControl(writes).WithContext("block " + std::to_string(h.height) + " committed, but"));
+  RETURN_IF_ERROR(RefreshControl(h.height, t.block_hash, writes)
+                      .WithContext("block " + std::to_string(h.height) + " committed, but"));
   std::lock_guard<std::mutex> l(tip_mu);
   tx_count += block.transactions.size();
   tip.height = t.height;

@@ -161,6 +161,12 @@ void Verifier::LoadEpochs() {
   }
   if (!opts_.federation) return;
   history_.emplace(*opts_.federation);
+  // Each stored change must name this chain (the hash of block 1). A missing
+  // or damaged block 1 is CheckBlocks' problem; the epochs then do not follow.
+  auto first = db_.Get(kCfBlocks, EncodeU64(1));
+  if (first.ok() && first->has_value()) {
+    if (auto record = DecodeBlockRecord(**first); record.ok()) history_->SetChainId(record->header.Hash());
+  }
   for (const auto& e : stored_epochs_) {
     Status st = history_->Append(*e.change, e.change_height, e.change_tx_id);
     if (!st.ok()) {

@@ -277,6 +277,7 @@ TEST_F(ApiTest, ControlRecordsGoThroughTheAdminEndpointOnly) {
   state::Federation genesis;
   genesis.signers.emplace(signer.id, signer.key.public_key());
   state::FederationChange change;
+  ASSIGN_OR_FAIL(change.chain_id, node_->ChainId());
   change.outgoing_epoch = 0;
   change.outgoing_fingerprint = state::FederationFingerprint(genesis);
   change.incoming = genesis;  // a re-keying drill: the same member, a new epoch
@@ -304,6 +305,7 @@ TEST_F(ApiTest, ControlRecordsGoThroughTheAdminEndpointOnly) {
   EXPECT_EQ(applied.body["activation_height"].get<uint64_t>(), applied.body["height"].get<uint64_t>() + 1);
   ASSIGN_OR_FAIL(json after, node_->Client().GetJson("/v1/federation"));
   EXPECT_EQ(after["current_epoch"], 1) << after.dump();
+  EXPECT_EQ(after.value("chain_id", ""), crypto::HashToHex(change.chain_id)) << after.dump();
   EXPECT_EQ(after["epochs"][1]["change_height"], applied.body["height"]);
   // The same record again is a replay of epoch 0's change: refused.
   HttpReply replay = PostRaw(*node_, "/v1/admin/federation-change", body, AdminToken(*node_));

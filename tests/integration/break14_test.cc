@@ -35,15 +35,17 @@ HttpReply PostText(const TestNode& node, const std::string& path, const std::str
   return {res->status, res->body};
 }
 
-// A change of the genesis epoch (the scenario's one signer, threshold 1)
-// that adds `added`: break-glass approved by `added`, or threshold approved
-// by the genesis signer.
-Result<state::FederationChange> AddSigner(const SignerKey& genesis_signer, const SignerKey& added,
-                                          state::ChangeAuthorization authorization, std::string reason) {
+// A change of the genesis epoch (the scenario's one signer, threshold 1) of
+// the chain `chain_id` that adds `added`: break-glass approved by `added`,
+// or threshold approved by the genesis signer.
+Result<state::FederationChange> AddSigner(const crypto::Hash256& chain_id, const SignerKey& genesis_signer,
+                                          const SignerKey& added, state::ChangeAuthorization authorization,
+                                          std::string reason) {
   state::Federation outgoing;
   outgoing.signers.emplace(genesis_signer.id, genesis_signer.key.public_key());
   outgoing.threshold = 1;
   state::FederationChange change;
+  change.chain_id = chain_id;
   change.outgoing_epoch = 0;
   change.outgoing_fingerprint = state::FederationFingerprint(outgoing);
   change.incoming = outgoing;
@@ -146,8 +148,9 @@ TEST_F(Break14, ABreakGlassChangePostedToTheAdminApiIsAudited) {
   ASSIGN_OR_FAIL(SignerKey signer04, MakeSignerKey(scenario_->dir().Join("keys-audit"), "signer-04"));
   ASSIGN_OR_FAIL(json federation, leader_->Client().GetJson("/v1/federation"));
   ASSERT_EQ(federation.value("current_epoch", uint64_t{9}), 0u) << "this test runs on the genesis epoch";
+  ASSIGN_OR_FAIL(crypto::Hash256 chain_id, leader_->ChainId());
   ASSIGN_OR_FAIL(state::FederationChange change,
-                 AddSigner(scenario_->signer(), signer04, state::ChangeAuthorization::kBreakGlass,
+                 AddSigner(chain_id, scenario_->signer(), signer04, state::ChangeAuthorization::kBreakGlass,
                            "break14: a change nobody ran through ailee-cli"));
 
   const std::string token = leader_->AdminToken();
@@ -179,19 +182,15 @@ TEST_F(Break14, ABreakGlassChangePostedToTheAdminApiIsAudited) {
   EXPECT_TRUE(Produces(2)) << "the leader stopped producing after adding signer-04";
 }
 
-// Broke -> described (a format change: ChangeSigningBytes in
-// src/state/federation_change.cc should cover the chain's identity, the hash
-// of block 1 as the block archive's chain_id does, and `federation propose`
-// take it from the node): a change approved for one chain is accepted by
-// another chain whose epoch in force has the same members (a staging network
-// run with the production keys, a drill's or a PITR's copy that went on
-// producing). outgoing_epoch and outgoing_fingerprint name the federation,
-// not the chain. Two leaders with the same genesis federation, one change.
-TEST_F(Break14, DISABLED_AChangeApprovedForOneChainIsRefusedByAnother) {
+// Broke -> fixed: a change approved for one chain was accepted by another
+// chain whose epoch in force has the same members (a staging network run
+// with the production keys, a drill's or a PITR's copy that went on
+// producing): outgoing_epoch and outgoing_fingerprint name the federation,
+// not the chain. A change now names its chain (chain_id, the hash of block 1,
+// in the signed bytes) and a chain refuses one made for another, naming both.
+// Two leaders with the same genesis federation, one change made for chain a.
+TEST_F(Break14, AChangeApprovedForOneChainIsRefusedByAnother) {
   ASSIGN_OR_FAIL(SignerKey signer05, MakeSignerKey(scenario_->dir().Join("keys-replay"), "signer-05"));
-  ASSIGN_OR_FAIL(state::FederationChange change,
-                 AddSigner(scenario_->signer(), signer05, state::ChangeAuthorization::kThreshold,
-                           "add signer-05 to chain a"));
   std::vector<TestNode> chains;
   chains.reserve(2);
   for (const std::string id : {"chain-a", "chain-b"}) {
@@ -199,11 +198,33 @@ TEST_F(Break14, DISABLED_AChangeApprovedForOneChainIsRefusedByAnother) {
     chains.push_back(scenario_->AddNode(spec));
     ASSERT_OK(chains.back().Start());
   }
+  ASSIGN_OR_FAIL(crypto::Hash256 chain_a, chains[0].ChainId());
+  ASSIGN_OR_FAIL(crypto::Hash256 chain_b, chains[1].ChainId());
+  ASSERT_NE(chain_a, chain_b);
+  ASSIGN_OR_FAIL(state::FederationChange change,
+                 AddSigner(chain_a, scenario_->signer(), signer05, state::ChangeAuthorization::kThreshold,
+                           "add signer-05 to chain a"));
   const std::string body = state::FederationChangeToJson(change).dump();
   HttpReply a = PostText(chains[0], "/v1/admin/federation-change", body, chains[0].AdminToken());
   ASSERT_EQ(a.status, 200) << a.body;
+  // Replayed to chain b, whose epoch 0 has the same members.
   HttpReply b = PostText(chains[1], "/v1/admin/federation-change", body, chains[1].AdminToken());
   EXPECT_EQ(b.status, 400) << "chain b accepted chain a's change: " << b.body;
+  EXPECT_NE(b.body.find("approved for another chain"), std::string::npos) << b.body;
+  EXPECT_NE(b.body.find(crypto::HashToHex(chain_a).substr(0, 16)), std::string::npos) << b.body;
+  EXPECT_NE(b.body.find(crypto::HashToHex(chain_b).substr(0, 16)), std::string::npos) << b.body;
+  ASSIGN_OR_FAIL(json federation_b, chains[1].Client().GetJson("/v1/federation"));
+  EXPECT_EQ(federation_b.value("current_epoch", uint64_t{9}), 0u) << "chain b changed: " << federation_b.dump();
+  // Chain b's audit log keeps the refusal and the chain the change came from.
+  std::vector<json> records;
+  std::ifstream in(chains[1].dir() + "/audit.log");
+  for (std::string line; std::getline(in, line);) {
+    json j = json::parse(line, nullptr, false);
+    if (j.is_object() && j.value("operation", "") == "node.federation_change") records.push_back(j);
+  }
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_NE(records[0]["args"].value("result", "ok"), "ok") << records[0].dump();
+  EXPECT_EQ(records[0]["args"].value("chain_id", ""), crypto::HashToHex(chain_a)) << records[0].dump();
 }
 
 // Broke -> fixed: a halt or freeze reason with an ANSI escape or CR was

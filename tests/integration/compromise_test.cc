@@ -179,9 +179,15 @@ TEST(Compromise, NormalTwoOfThreeRotationNeedsTwoOutgoingApprovals) {
   CommandResult proposed = net.Propose(change, {"signer-03"}, {&k4}, 2);
   ASSERT_EQ(proposed.exit_code, 0) << proposed;
 
+  // The proposal names the leader's chain, and the signer is shown it before signing.
+  ASSIGN_OR_FAIL(crypto::Hash256 chain_id, net.leader->ChainId());
+  const std::string chain_hex = crypto::HashToHex(chain_id);
+  EXPECT_EQ(nlohmann::json::parse(*fs::ReadFile(change))["change"].value("chain_id", ""), chain_hex);
+
   CommandResult first = net.SignWithFile(change, net.key(0));
   ASSERT_EQ(first.exit_code, 0) << first;
   EXPECT_NE(first.out.find("needs 1 more approval"), std::string::npos) << first;
+  EXPECT_NE(first.err.find("approving for chain " + chain_hex), std::string::npos) << first;
   // One approval of a threshold of two: the leader refuses, nothing changes.
   CommandResult early = net.Apply(change);
   EXPECT_EQ(early.exit_code, 2) << early;
@@ -212,7 +218,9 @@ TEST(Compromise, NormalTwoOfThreeRotationNeedsTwoOutgoingApprovals) {
   EXPECT_EQ(e1["start_height"].get<uint64_t>(), h + 1);
   EXPECT_EQ(e1["authorization"], "threshold");
   EXPECT_EQ(net.Federation(*net.leader)["epochs"], shown["epochs"]);
+  EXPECT_EQ(shown.value("chain_id", ""), chain_hex);
   CommandResult text = net.Cli(*net.leader, {"federation", "show"});
+  EXPECT_NE(text.out.find("chain " + chain_hex), std::string::npos) << text;
   EXPECT_NE(text.out.find("epoch 1 from height " + std::to_string(h + 1) + ": signer-01, signer-02, signer-04 (threshold 2)"),
             std::string::npos)
       << text;
@@ -631,6 +639,8 @@ class ForgedFederationPeer {
     if (!block.ok()) return;
     const nlohmann::json& current = (*doc)["epochs"].back();
     state::FederationChange change;
+    // The real chain's id: only the keys are forged.
+    (void)crypto::HashFromHex(doc->value("chain_id", ""), &change.chain_id);
     change.outgoing_epoch = current["number"].get<uint64_t>();
     change.activation_height = h + 1;
     (void)crypto::HashFromHex(current["fingerprint"].get<std::string>(), &change.outgoing_fingerprint);

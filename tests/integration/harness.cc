@@ -20,9 +20,11 @@
 #include <thread>
 
 #include "base/fs.h"
+#include "base/hex.h"
 #include "drain.h"
 #include "crypto/hash.h"
 #include "crypto/random.h"
+#include "state/block.h"
 #include "state/transaction.h"
 
 #ifndef AILEE_BINARY_DIR
@@ -430,6 +432,15 @@ Result<std::map<uint64_t, std::string>> TestNode::BlocksByHeight() const {
     for (const auto& b : batch["blocks"]) out[b["height"].get<uint64_t>()] = b["encoded"].get<std::string>();
     from = out.rbegin()->first + 1;
   }
+}
+
+Result<crypto::Hash256> TestNode::ChainId() const {
+  RETURN_IF_ERROR(WaitForHeight(1, Millis(5000)));
+  ASSIGN_OR_RETURN(auto doc, Client().GetJson("/v1/blocks/1"));
+  auto raw = HexDecode(doc.value("encoded", ""));
+  if (!raw) return DataLoss("GET /v1/blocks/1 of " + url() + ": no hex \"encoded\" block");
+  ASSIGN_OR_RETURN(state::Block block, state::DecodeBlock(*raw));
+  return block.header.Hash();
 }
 
 // ---------------------------------------------------------------- scenario

@@ -43,6 +43,7 @@
 #include "base/status.h"
 #include "crypto/asymmetric.h"
 #include "crypto/ed25519.h"
+#include "crypto/hash.h"
 #include "node/client.h"
 
 namespace ailee::it {
@@ -213,6 +214,9 @@ class TestNode {
   // Every block the node holds, by height (hex of the encoded block): to
   // compare two nodes' chains block by block.
   Result<std::map<uint64_t, std::string>> BlocksByHeight() const;
+  // The chain's id, the hash of block 1's header (what a federation change
+  // must name); waits up to 5 s for block 1.
+  Result<crypto::Hash256> ChainId() const;
 
  private:
   Status WriteConfig();

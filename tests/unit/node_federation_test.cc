@@ -14,11 +14,13 @@ namespace {
 using state::testing::MakeChange;
 using state::testing::MakeFederation;
 using state::testing::SignerKey;
+using state::testing::TestChainId;
 
 state::FederationHistory TwoEpochs() {
   state::Federation genesis = MakeFederation({"signer-01", "signer-02", "signer-03"}, 2);
   state::FederationHistory h(genesis);
-  auto change = MakeChange(genesis, 0, MakeFederation({"signer-02", "signer-03", "signer-04"}, 2), 10,
+  h.SetChainId(TestChainId());
+  auto change = MakeChange(TestChainId(), genesis, 0, MakeFederation({"signer-02", "signer-03", "signer-04"}, 2), 10,
                            {"signer-02", "signer-03"}, state::ChangeAuthorization::kBreakGlass, "signer-01 stolen");
   // Break-glass is approved by the incoming: signer-02 and signer-03 are both.
   EXPECT_TRUE(h.Append(change, 10, crypto::Sha256("tx")).ok());
@@ -60,8 +62,10 @@ TEST(MempoolFederation, RefusesControlRecordsAndFrozenPegsAndKnowsTheNewSigners)
     ASSERT_TRUE(b.ok()) << b.status().ToString();
     ASSERT_TRUE(b->rejected.empty()) << b->rejected[0].reason.ToString();
   };
+  produce({});  // block 1: its hash is the chain id the change names
+  const crypto::Hash256 chain_id = db->GetBlock(1)->header.Hash();
   produce({state::MakeFederationChangeTx(
-      MakeChange(genesis, 0, MakeFederation({"signer-01", "signer-04"}, 1), 1, {"signer-01"}))});
+      MakeChange(chain_id, genesis, 0, MakeFederation({"signer-01", "signer-04"}, 1), 2, {"signer-01"}))});
   Mempool pool(*db, genesis, 100);
   auto pegin = [](const std::string& signer, int btc) {
     auto tx = state::MakePegIn(SignerKey(signer), signer, state::testing::User(0).public_key, 5,
@@ -69,7 +73,7 @@ TEST(MempoolFederation, RefusesControlRecordsAndFrozenPegsAndKnowsTheNewSigners)
     EXPECT_TRUE(tx.ok());
     return *tx;
   };
-  // signer-04 joined at height 2; signer-02 left there.
+  // signer-04 joined at height 3; signer-02 left there.
   EXPECT_TRUE(pool.Submit(pegin("signer-04", 1)).ok());
   EXPECT_EQ(pool.Submit(pegin("signer-02", 2)).status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(pool.Submit(state::MakePegFreezeTx(true, "incident", "alice")).status().code(),
@@ -78,7 +82,7 @@ TEST(MempoolFederation, RefusesControlRecordsAndFrozenPegsAndKnowsTheNewSigners)
   produce({state::MakePegFreezeTx(true, "incident", "alice")});
   auto frozen = pool.Submit(pegin("signer-01", 3));
   EXPECT_EQ(frozen.status().code(), StatusCode::kFailedPrecondition);
-  EXPECT_NE(frozen.status().message().find("frozen since height 2 (reason: incident); transfers continue"),
+  EXPECT_NE(frozen.status().message().find("frozen since height 3 (reason: incident); transfers continue"),
             std::string::npos)
       << frozen.status().message();
 }

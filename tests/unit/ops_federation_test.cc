@@ -12,6 +12,7 @@
 #include <filesystem>
 
 #include "base/fs.h"
+#include "crypto/hash.h"
 #include "keys/signer.h"
 #include "ops/federation/in_force.h"
 #include "ops/federation/proposal.h"
@@ -58,6 +59,7 @@ class FederationProposalTest : public ::testing::Test {
     Proposal p;
     p.outgoing_epoch = 0;
     p.outgoing = FederationOf({0, 1, 2}, 2);
+    p.change.chain_id = kChainId;
     p.change.outgoing_epoch = 0;
     p.change.outgoing_fingerprint = state::FederationFingerprint(p.outgoing);
     p.change.incoming = FederationOf({1, 2, 3}, 2);
@@ -69,6 +71,7 @@ class FederationProposalTest : public ::testing::Test {
     return path;
   }
 
+  const crypto::Hash256 kChainId = crypto::Sha256("block 1 of the chain the proposals are for");
   std::string dir_;
   std::vector<Key> keys_;
 };
@@ -84,6 +87,12 @@ TEST_F(FederationProposalTest, RoundTripsAndDescribesWhatChanges) {
   EXPECT_EQ(st.approvers, (std::vector<std::string>{"signer-01", "signer-02", "signer-03"}));
   EXPECT_EQ(st.approvals_needed, 2);
   EXPECT_FALSE(st.ready());
+  EXPECT_EQ(p->change.chain_id, kChainId);
+  // What a signer is shown names the chain first.
+  EXPECT_EQ(
+      DescribeProposal(*p, st).rfind("chain " + crypto::HashToHex(kChainId).substr(0, 16) + "..., epoch 0 -> 1:", 0),
+      0u)
+      << DescribeProposal(*p, st);
 }
 
 TEST_F(FederationProposalTest, ThresholdChangeIsApprovedByOutgoingMembersUntilReady) {
@@ -152,12 +161,26 @@ TEST_F(FederationProposalTest, EditedOutgoingOrChangeIsRefused) {
   EXPECT_TRUE(st.approved_by.empty());
   ASSERT_EQ(st.bad_approvals.size(), 1u);
   EXPECT_NE(st.bad_approvals[0].find("signature does not verify"), std::string::npos);
+  // Retargeted at another chain after signing: the approval covers the chain id.
+  nlohmann::json retargeted = doc;
+  retargeted["change"]["chain_id"] = crypto::HashToHex(crypto::Sha256("a staging chain's block 1"));
+  auto r = ProposalFromJson(retargeted);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_TRUE(Assess(*r).approved_by.empty());
+  // A file written before changes named their chain says so.
+  nlohmann::json old_format = doc;
+  old_format["change"].erase("chain_id");
+  auto o = ProposalFromJson(old_format);
+  EXPECT_EQ(o.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(o.status().message().find("no \"chain_id\""), std::string::npos) << o.status().ToString();
+  EXPECT_NE(o.status().message().find("propose it again"), std::string::npos) << o.status().ToString();
 }
 
 TEST_F(FederationProposalTest, InForceKnowsLaterSignersAndRefusesRetiredOnes) {
   // Epoch 1 from height 11: {01,02,03} 2-of-3 -> {02,03,04}, approved by 01 and 02.
   const state::Federation genesis = FederationOf({0, 1, 2}, 2);
   state::FederationChange change;
+  change.chain_id = kChainId;
   change.outgoing_fingerprint = state::FederationFingerprint(genesis);
   change.activation_height = 11;
   change.incoming = FederationOf({1, 2, 3}, 2);
@@ -166,6 +189,7 @@ TEST_F(FederationProposalTest, InForceKnowsLaterSignersAndRefusesRetiredOnes) {
     ASSERT_TRUE(state::ApproveChange(change, keys_[i].id, [&](std::string_view m) { return signer->Sign(m); }).ok());
   }
   state::FederationHistory history(genesis);
+  history.SetChainId(kChainId);
   ASSERT_TRUE(history.Append(change, 10, crypto::Hash256{}).ok());
   FederationInForce fed(history, "test history", {}, {{"signer-99", keys_[0].pub}});
 

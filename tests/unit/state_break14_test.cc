@@ -12,12 +12,14 @@ namespace {
 
 using testing::MakeChange;
 using testing::MakeFederation;
+using testing::TestChainId;
 
 TEST(Break14, BreakGlassRefusesABlankOrControlCharacterReason) {
   const Federation genesis = MakeFederation({"signer-01", "signer-02", "signer-03"}, 2);
   const Federation incoming = MakeFederation({"signer-02", "signer-03", "signer-04"}, 2);
   auto break_glass = [&](const std::string& reason) {
-    return MakeChange(genesis, 0, incoming, 10, {"signer-03", "signer-04"}, ChangeAuthorization::kBreakGlass, reason);
+    return MakeChange(TestChainId(), genesis, 0, incoming, 10, {"signer-03", "signer-04"},
+                      ChangeAuthorization::kBreakGlass, reason);
   };
   ASSERT_TRUE(CheckChangeAuthorized(break_glass("signer-01 compromised"), genesis, 10).ok());
   // Blank: "needs a reason" like the empty one; approvals are over the bytes,

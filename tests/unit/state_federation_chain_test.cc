@@ -43,6 +43,12 @@ class FederationChainTest : public ::testing::Test {
     ASSERT_TRUE(b.ok()) << b.status().ToString();
     EXPECT_EQ(b->rejected.size(), rejected) << (b->rejected.empty() ? "" : b->rejected[0].reason.ToString());
   }
+  // The leader's chain id, the hash of its block 1 (produced first).
+  crypto::Hash256 ChainId() const {
+    auto first = leader_->GetBlock(1);
+    EXPECT_TRUE(first.ok()) << first.status().ToString();
+    return first.ok() ? first->header.Hash() : crypto::Hash256{};
+  }
   Transaction PegIn(const std::string& signer, uint64_t nonce, int btc) {
     auto tx = MakePegIn(SignerKey(signer), signer, User(0).public_key, 100, testing::BtcTxid(btc), nonce);
     EXPECT_TRUE(tx.ok());
@@ -53,16 +59,17 @@ class FederationChainTest : public ::testing::Test {
   void TwoRotations() {
     ProduceOk("signer-01", {PegIn("signer-01", 0, 1)});
     ProduceOk("signer-01");
-    FederationChange first = MakeChange(genesis_, 0, MakeFederation({"signer-02", "signer-03", "signer-04"}, 2), 3,
-                                        {"signer-01", "signer-02"});
+    FederationChange first =
+        MakeChange(ChainId(), genesis_, 0, MakeFederation({"signer-02", "signer-03", "signer-04"}, 2), 3,
+                   {"signer-01", "signer-02"});
     ProduceOk("signer-01", {MakeFederationChangeTx(first)});
     ProduceOk("signer-02", {PegIn("signer-04", 0, 2)});
     ProduceOk("signer-04");
     auto history = leader_->Federations(genesis_);
     ASSERT_TRUE(history.ok());
-    FederationChange glass = MakeChange(history->Current().federation, 1, MakeFederation({"signer-03", "signer-05"}, 2),
-                                        6, {"signer-03", "signer-05"}, ChangeAuthorization::kBreakGlass,
-                                        "signer-02 and signer-04 compromised");
+    FederationChange glass =
+        MakeChange(ChainId(), history->Current().federation, 1, MakeFederation({"signer-03", "signer-05"}, 2), 6,
+                   {"signer-03", "signer-05"}, ChangeAuthorization::kBreakGlass, "signer-02 and signer-04 compromised");
     ProduceOk("signer-03", {MakeFederationChangeTx(glass)});
     ProduceOk("signer-05");
     ProduceOk("signer-03");
@@ -142,7 +149,7 @@ TEST_F(FederationChainTest, ChangesThatDoNotFollowTheChainAreRefused) {
   ProduceOk("signer-01");
   // Two approvals are needed; one is dropped by the leader, and a follower
   // refuses a block that carries it.
-  FederationChange weak = MakeChange(genesis_, 0, MakeFederation({"signer-02"}, 1), 2, {"signer-01"});
+  FederationChange weak = MakeChange(ChainId(), genesis_, 0, MakeFederation({"signer-02"}, 1), 2, {"signer-01"});
   auto b = leader_->ProduceBlock({MakeFederationChangeTx(weak)}, SignAs("signer-01"), "signer-01", ++now_, kInterval,
                                  genesis_);
   ASSERT_TRUE(b.ok());
@@ -151,8 +158,8 @@ TEST_F(FederationChainTest, ChangesThatDoNotFollowTheChainAreRefused) {
             std::string::npos);
   ASSERT_TRUE(follower_->ApplyBlock(b->block, genesis_, kInterval).ok());
   // Replaying epoch 1's change later (its activation re-filled) is refused.
-  FederationChange first = MakeChange(genesis_, 0, MakeFederation({"signer-02", "signer-03"}, 1), 3,
-                                      {"signer-01", "signer-02"});
+  FederationChange first =
+      MakeChange(ChainId(), genesis_, 0, MakeFederation({"signer-02", "signer-03"}, 1), 3, {"signer-01", "signer-02"});
   ProduceOk("signer-01", {MakeFederationChangeTx(first)});
   FederationChange replay = first;
   replay.activation_height = 5;
@@ -160,8 +167,10 @@ TEST_F(FederationChainTest, ChangesThatDoNotFollowTheChainAreRefused) {
   // Two changes in one block: the second is dropped.
   auto h = leader_->Federations(genesis_);
   ASSERT_TRUE(h.ok());
-  FederationChange a = MakeChange(h->Current().federation, 1, MakeFederation({"signer-02"}, 1), 4, {"signer-02"});
-  FederationChange c = MakeChange(h->Current().federation, 1, MakeFederation({"signer-03"}, 1), 4, {"signer-03"});
+  FederationChange a =
+      MakeChange(ChainId(), h->Current().federation, 1, MakeFederation({"signer-02"}, 1), 4, {"signer-02"});
+  FederationChange c =
+      MakeChange(ChainId(), h->Current().federation, 1, MakeFederation({"signer-03"}, 1), 4, {"signer-03"});
   ProduceOk("signer-02", {MakeFederationChangeTx(a), MakeFederationChangeTx(c)}, 1);
 }
 
@@ -233,6 +242,65 @@ TEST_F(FederationChainTest, StoredEpochsThatDisagreeWithTheBlocksAreDataLossInVe
   bool named = false;
   for (const auto& p : report->problems) named = named || p.find("block 6") != std::string::npos;
   EXPECT_TRUE(named) << (report->problems.empty() ? "" : report->problems.front());
+}
+
+// A staging chain run with the production keys: its epoch 0 has the same
+// members, so a change approved there passes every check but the chain id.
+TEST_F(FederationChainTest, AChangeApprovedForAnotherChainIsDroppedNamingBothChains) {
+  ProduceOk("signer-01");
+  TempDir staging_dir("fedchain-staging");
+  auto staging = OpenDb(staging_dir.Sub("db"));
+  ASSERT_NE(staging, nullptr);
+  ASSERT_TRUE(staging->ProduceBlock({}, SignAs("signer-01"), "signer-01", now_ + 1000, kInterval, genesis_).ok());
+  const crypto::Hash256 staging_id = staging->GetBlock(1)->header.Hash();
+  ASSERT_NE(staging_id, ChainId());
+  FederationChange foreign =
+      MakeChange(staging_id, genesis_, 0, MakeFederation({"signer-02", "signer-03"}, 1), 2, {"signer-01", "signer-02"});
+  // The staging chain takes it; this one refuses it (the admin API's check)
+  // and the leader drops it from the block it produces.
+  EXPECT_TRUE(staging->CheckTransaction(MakeFederationChangeTx(foreign), genesis_).ok());
+  Status refused = leader_->CheckTransaction(MakeFederationChangeTx(foreign), genesis_);
+  EXPECT_EQ(refused.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(refused.message().find("approved for another chain"), std::string::npos) << refused.message();
+  EXPECT_NE(refused.message().find(crypto::HashToHex(staging_id).substr(0, 16)), std::string::npos);
+  EXPECT_NE(refused.message().find(crypto::HashToHex(ChainId()).substr(0, 16)), std::string::npos);
+  ProduceOk("signer-01", {MakeFederationChangeTx(foreign)}, 1);
+  auto h = follower_->Federations(genesis_);
+  ASSERT_TRUE(h.ok());
+  EXPECT_EQ(h->epochs().size(), 1u);
+  EXPECT_EQ(h->chain_id(), std::optional<crypto::Hash256>(ChainId()));
+}
+
+// A stored epoch whose change names another chain (written behind the
+// node's back): verify-state names it, and the node does not take it on open.
+TEST_F(FederationChainTest, AStoredEpochForAnotherChainFailsVerifyAndOpen) {
+  TwoRotations();
+  auto history = leader_->Federations(genesis_);
+  ASSERT_TRUE(history.ok());
+  FederationEpoch forged = history->epochs()[1];
+  forged.change = MakeChange(crypto::Sha256("block 1 of a staging chain"), genesis_, 0, forged.federation, 3,
+                             {"signer-01", "signer-02"});
+  leader_.reset();
+  const std::string dir = dir_.Sub("leader");
+  ASSERT_TRUE(tamper::OverwriteRawValue(dir, kCfControl, EpochKey(1), EncodeEpochRecord(forged)).ok());
+  VerifyOptions vo;
+  vo.federation = genesis_;
+  auto report = VerifyState(dir, vo);
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_FALSE(report->ok);
+  bool named = false;
+  for (const auto& p : report->problems) {
+    named = named || (p.find("federation epoch 1") != std::string::npos &&
+                      p.find("approved for another chain") != std::string::npos);
+  }
+  EXPECT_TRUE(named) << (report->problems.empty() ? "" : report->problems.front());
+  auto reopened = OpenDb(dir);
+  ASSERT_NE(reopened, nullptr);
+  auto refused = reopened->Federations(genesis_);
+  EXPECT_EQ(refused.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(refused.status().message().find("approved for another chain"), std::string::npos)
+      << refused.status().ToString();
+  EXPECT_NE(refused.status().message().find("run verify-state"), std::string::npos) << refused.status().ToString();
 }
 
 }  // namespace

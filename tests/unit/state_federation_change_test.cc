@@ -16,6 +16,7 @@ namespace {
 using testing::MakeChange;
 using testing::MakeFederation;
 using testing::SignAs;
+using testing::TestChainId;
 
 const Federation& Genesis() {
   static const Federation f = MakeFederation({"signer-01", "signer-02", "signer-03"}, 2);
@@ -23,7 +24,7 @@ const Federation& Genesis() {
 }
 
 FederationChange Rotation(uint64_t height = 10) {
-  return MakeChange(Genesis(), 0, MakeFederation({"signer-02", "signer-03", "signer-04"}, 2), height,
+  return MakeChange(TestChainId(), Genesis(), 0, MakeFederation({"signer-02", "signer-03", "signer-04"}, 2), height,
                     {"signer-01", "signer-02"});
 }
 
@@ -43,15 +44,15 @@ TEST(FederationEncoding, FederationRoundTripsAndIsCanonical) {
 }
 
 TEST(FederationEncoding, ChangeRoundTripsStrictlyInBinaryAndJson) {
-  FederationChange c = MakeChange(Genesis(), 0, MakeFederation({"signer-02", "signer-04"}, 1), 7, {"signer-04"},
-                                  ChangeAuthorization::kBreakGlass, "signer-01's host was compromised");
+  FederationChange c = MakeChange(TestChainId(), Genesis(), 0, MakeFederation({"signer-02", "signer-04"}, 1), 7,
+                                  {"signer-04"}, ChangeAuthorization::kBreakGlass, "signer-01's host was compromised");
   const std::string bytes = EncodeFederationChange(c);
   auto back = DecodeFederationChange(bytes);
   ASSERT_TRUE(back.ok()) << back.status().ToString();
   EXPECT_TRUE(*back == c);
   EXPECT_EQ(DecodeFederationChange(bytes + std::string(1, '\0')).status().code(), StatusCode::kDataLoss);
   EXPECT_EQ(DecodeFederationChange(bytes.substr(0, bytes.size() - 3)).status().code(), StatusCode::kDataLoss);
-  EXPECT_EQ(DecodeFederationChange("ailee.fedchange.v2" + bytes.substr(18)).status().code(), StatusCode::kDataLoss);
+  EXPECT_EQ(DecodeFederationChange("ailee.fedchange.v3" + bytes.substr(18)).status().code(), StatusCode::kDataLoss);
 
   auto from_json = FederationChangeFromJson(nlohmann::json::parse(FederationChangeToJson(c).dump()));
   ASSERT_TRUE(from_json.ok()) << from_json.status().ToString();
@@ -62,6 +63,49 @@ TEST(FederationEncoding, ChangeRoundTripsStrictlyInBinaryAndJson) {
   nlohmann::json bad_auth = FederationChangeToJson(c);
   bad_auth["authorization"] = "operator";
   EXPECT_EQ(FederationChangeFromJson(bad_auth).status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST(FederationEncoding, TheChainIdIsSignedAndRoundTrips) {
+  FederationChange c = Rotation();
+  c.chain_id = crypto::Sha256("block 1 of chain a");
+  ASSERT_TRUE(ApproveChange(c, "signer-01", SignAs("signer-01")).ok());
+  const std::string bytes = EncodeFederationChange(c);
+  EXPECT_EQ(bytes.substr(0, 18), "ailee.fedchange.v2");
+  EXPECT_EQ(bytes.substr(18, 32), crypto::HashToString(c.chain_id));  // right after the domain
+  auto back = DecodeFederationChange(bytes);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->chain_id, c.chain_id);
+  EXPECT_TRUE(*back == c);
+  const nlohmann::json j = nlohmann::json::parse(FederationChangeToJson(c).dump());  // as it travels
+  EXPECT_EQ(j["chain_id"], crypto::HashToHex(c.chain_id));
+  auto from_json = FederationChangeFromJson(j);
+  ASSERT_TRUE(from_json.ok()) << from_json.status().ToString();
+  EXPECT_TRUE(*from_json == c);
+  // Two chains, two signing byte strings: an approval for one is not one for the other.
+  FederationChange other = c;
+  other.chain_id = crypto::Sha256("block 1 of chain b");
+  EXPECT_NE(ChangeSigningBytes(other), ChangeSigningBytes(c));
+  nlohmann::json short_id = j;
+  short_id["chain_id"] = "abcd";
+  EXPECT_EQ(FederationChangeFromJson(short_id).status().code(), StatusCode::kInvalidArgument);
+}
+
+// A v1 record (before a change named its chain) is refused, not read with
+// a made-up chain id: pre-release format, no migration.
+TEST(FederationEncoding, AVersion1RecordIsRefusedAsDataLoss) {
+  const std::string v2 = EncodeFederationChange(Rotation());
+  // A v1 record: the v1 domain, no chain id, the rest as v2.
+  const std::string v1 = "ailee.fedchange.v1" + v2.substr(18 + 32);
+  auto decoded = DecodeFederationChange(v1);
+  EXPECT_EQ(decoded.status().code(), StatusCode::kDataLoss);
+  EXPECT_NE(decoded.status().message().find("format v1"), std::string::npos) << decoded.status().ToString();
+  EXPECT_NE(decoded.status().message().find("no migration"), std::string::npos) << decoded.status().ToString();
+  // Its JSON form had no chain_id: refused naming what to do.
+  nlohmann::json j = nlohmann::json::parse(FederationChangeToJson(Rotation()).dump());
+  j.erase("chain_id");
+  auto parsed = FederationChangeFromJson(j);
+  EXPECT_EQ(parsed.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(parsed.status().message().find("propose it again"), std::string::npos) << parsed.status().ToString();
 }
 
 TEST(FederationEncoding, ControlTransactionsRoundTripAndKeepTheirShape) {
@@ -99,17 +143,17 @@ void ExpectRefused(const FederationChange& c, const std::string& part, uint64_t 
 
 TEST(FederationChangeCheck, RefusesTooFewDuplicateAndNonMemberApprovals) {
   Federation incoming = MakeFederation({"signer-02", "signer-03", "signer-04"}, 2);
-  ExpectRefused(MakeChange(Genesis(), 0, incoming, 10, {"signer-01"}),
+  ExpectRefused(MakeChange(TestChainId(), Genesis(), 0, incoming, 10, {"signer-01"}),
                 "1 approval from the outgoing federation, threshold is 2");
-  FederationChange dup = MakeChange(Genesis(), 0, incoming, 10, {"signer-01"});
+  FederationChange dup = MakeChange(TestChainId(), Genesis(), 0, incoming, 10, {"signer-01"});
   dup.approvals.push_back(dup.approvals.front());  // the same approval twice counts once
   ExpectRefused(dup, "1 approval from the outgoing federation, threshold is 2");
-  ExpectRefused(MakeChange(Genesis(), 0, incoming, 10, {"signer-01", "signer-09"}),
+  ExpectRefused(MakeChange(TestChainId(), Genesis(), 0, incoming, 10, {"signer-01", "signer-09"}),
                 "approval by signer-09, which is not a member of the outgoing federation");
   // signer-04 is incoming, not outgoing: no say in a threshold change.
-  ExpectRefused(MakeChange(Genesis(), 0, incoming, 10, {"signer-01", "signer-04"}),
+  ExpectRefused(MakeChange(TestChainId(), Genesis(), 0, incoming, 10, {"signer-01", "signer-04"}),
                 "approval by signer-04, which is not a member of the outgoing federation");
-  FederationChange forged = MakeChange(Genesis(), 0, incoming, 10, {"signer-01", "signer-02"});
+  FederationChange forged = MakeChange(TestChainId(), Genesis(), 0, incoming, 10, {"signer-01", "signer-02"});
   forged.approvals[1].signature = *testing::SignerKey("signer-09").Sign(ChangeSigningBytes(forged));
   ExpectRefused(forged, "the approval by signer-02 does not verify");
   // An approval covers the record: changing it afterwards voids them.
@@ -119,14 +163,17 @@ TEST(FederationChangeCheck, RefusesTooFewDuplicateAndNonMemberApprovals) {
 }
 
 TEST(FederationChangeCheck, RefusesAnIncomingFederationThatCannotWork) {
-  ExpectRefused(MakeChange(Genesis(), 0, MakeFederation({"signer-02"}, 2), 10, {"signer-01", "signer-02"}),
-                "leaves 1 signer, fewer than the threshold 2");
-  ExpectRefused(MakeChange(Genesis(), 0, MakeFederation({}, 1), 10, {"signer-01", "signer-02"}), "has no signer");
+  ExpectRefused(
+      MakeChange(TestChainId(), Genesis(), 0, MakeFederation({"signer-02"}, 2), 10, {"signer-01", "signer-02"}),
+      "leaves 1 signer, fewer than the threshold 2");
+  ExpectRefused(MakeChange(TestChainId(), Genesis(), 0, MakeFederation({}, 1), 10, {"signer-01", "signer-02"}),
+                "has no signer");
   Federation twins = MakeFederation({"signer-02", "signer-04"}, 1);
   twins.signers.emplace("signer-05", testing::SignerKey("signer-04").public_key());
-  ExpectRefused(MakeChange(Genesis(), 0, twins, 10, {"signer-01", "signer-02"}), "same public key");
-  ExpectRefused(MakeChange(Genesis(), 0, MakeFederation({"signer-02"}, 0), 10, {"signer-01", "signer-02"}),
-                "threshold must be at least 1");
+  ExpectRefused(MakeChange(TestChainId(), Genesis(), 0, twins, 10, {"signer-01", "signer-02"}), "same public key");
+  ExpectRefused(
+      MakeChange(TestChainId(), Genesis(), 0, MakeFederation({"signer-02"}, 0), 10, {"signer-01", "signer-02"}),
+      "threshold must be at least 1");
   FederationChange long_reason = Rotation();
   long_reason.reason.assign(kMaxChangeReasonBytes + 1, 'r');
   ExpectRefused(long_reason, "reason is 1025 bytes");
@@ -143,17 +190,19 @@ TEST(FederationChangeCheck, RefusesReplayAgainstAnotherEpochOrHeight) {
 
 TEST(FederationChangeCheck, BreakGlassNeedsTheIncomingThresholdAndAReason) {
   Federation incoming = MakeFederation({"signer-02", "signer-03", "signer-04"}, 2);
-  FederationChange ok = MakeChange(Genesis(), 0, incoming, 10, {"signer-03", "signer-04"},
+  FederationChange ok = MakeChange(TestChainId(), Genesis(), 0, incoming, 10, {"signer-03", "signer-04"},
                                    ChangeAuthorization::kBreakGlass, "signer-01 compromised");
   EXPECT_TRUE(CheckChangeAuthorized(ok, Genesis(), 10).ok()) << CheckChangeAuthorized(ok, Genesis(), 10).ToString();
-  ExpectRefused(MakeChange(Genesis(), 0, incoming, 10, {"signer-03", "signer-04"}, ChangeAuthorization::kBreakGlass),
+  ExpectRefused(MakeChange(TestChainId(), Genesis(), 0, incoming, 10, {"signer-03", "signer-04"},
+                           ChangeAuthorization::kBreakGlass),
                 "needs a reason");
   // The outgoing members alone (the compromised set) cannot break glass.
-  ExpectRefused(MakeChange(Genesis(), 0, incoming, 10, {"signer-01", "signer-02"}, ChangeAuthorization::kBreakGlass,
-                           "signer-01 compromised"),
+  ExpectRefused(MakeChange(TestChainId(), Genesis(), 0, incoming, 10, {"signer-01", "signer-02"},
+                           ChangeAuthorization::kBreakGlass, "signer-01 compromised"),
                 "approval by signer-01, which is not a member of the incoming federation");
-  ExpectRefused(MakeChange(Genesis(), 0, incoming, 10, {"signer-04"}, ChangeAuthorization::kBreakGlass, "why"),
-                "1 approval from the incoming federation, threshold is 2");
+  ExpectRefused(
+      MakeChange(TestChainId(), Genesis(), 0, incoming, 10, {"signer-04"}, ChangeAuthorization::kBreakGlass, "why"),
+      "1 approval from the incoming federation, threshold is 2");
 }
 
 TEST(FederationChangeCheck, ApproveReplacesTheSignersEarlierApproval) {
@@ -165,10 +214,11 @@ TEST(FederationChangeCheck, ApproveReplacesTheSignersEarlierApproval) {
 
 TEST(FederationHistoryTest, EpochsCoverTheirHeightsAndNameWhereASignerStands) {
   FederationHistory h(Genesis());
+  h.SetChainId(TestChainId());
   ASSERT_TRUE(h.Append(Rotation(10), 10, crypto::Sha256("tx1")).ok());
   const Federation& second = h.Current().federation;
-  FederationChange glass = MakeChange(second, 1, MakeFederation({"signer-03", "signer-05"}, 1), 20, {"signer-05"},
-                                      ChangeAuthorization::kBreakGlass, "signer-02 and signer-04 lost");
+  FederationChange glass = MakeChange(TestChainId(), second, 1, MakeFederation({"signer-03", "signer-05"}, 1), 20,
+                                      {"signer-05"}, ChangeAuthorization::kBreakGlass, "signer-02 and signer-04 lost");
   ASSERT_TRUE(h.Append(glass, 20, crypto::Sha256("tx2")).ok());
   EXPECT_EQ(h.epochs().size(), 3u);
   EXPECT_EQ(h.EpochAt(1).number, 0u);
@@ -185,7 +235,8 @@ TEST(FederationHistoryTest, EpochsCoverTheirHeightsAndNameWhereASignerStands) {
 
   // A replay of the first change, or a change for a stale epoch, is refused.
   EXPECT_EQ(h.Append(Rotation(30), 30, crypto::Sha256("tx3")).code(), StatusCode::kInvalidArgument);
-  FederationChange again = MakeChange(h.Current().federation, 2, MakeFederation({"signer-03"}, 1), 21, {"signer-03"});
+  FederationChange again =
+      MakeChange(TestChainId(), h.Current().federation, 2, MakeFederation({"signer-03"}, 1), 21, {"signer-03"});
   Status one_per_block = h.CheckNext(again, 20);
   EXPECT_NE(one_per_block.message().find("one per block"), std::string::npos) << one_per_block.message();
 
@@ -196,8 +247,59 @@ TEST(FederationHistoryTest, EpochsCoverTheirHeightsAndNameWhereASignerStands) {
   EXPECT_EQ(j["epochs"][0]["authorization"], "genesis");
 }
 
+// The replay across chains: a staging network run with the production keys
+// has an epoch 0 with the same members, so only the chain id tells them apart.
+TEST(FederationHistoryTest, AChangeApprovedForAnotherChainIsRefusedNamingBoth) {
+  const crypto::Hash256 staging = crypto::Sha256("block 1 of the staging chain");
+  FederationHistory production(Genesis());
+  production.SetChainId(TestChainId());
+  FederationChange replayed =
+      MakeChange(staging, Genesis(), 0, MakeFederation({"signer-02", "signer-03", "signer-04"}, 2), 10,
+                 {"signer-01", "signer-02"});
+  Status st = production.CheckNext(replayed, 10);
+  EXPECT_EQ(st.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(st.message().find("approved for another chain"), std::string::npos) << st.message();
+  EXPECT_NE(st.message().find(crypto::HashToHex(staging).substr(0, 16)), std::string::npos) << st.message();
+  EXPECT_NE(st.message().find(crypto::HashToHex(TestChainId()).substr(0, 16)), std::string::npos) << st.message();
+  EXPECT_NE(st.message().find("staging/drill copy"), std::string::npos) << st.message();
+  EXPECT_EQ(production.Append(replayed, 10, crypto::Sha256("tx")).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(production.epochs().size(), 1u);
+  // Relabelled for this chain without new approvals: they no longer verify.
+  FederationChange relabelled = replayed;
+  relabelled.chain_id = TestChainId();
+  Status relabel = production.CheckNext(relabelled, 10);
+  EXPECT_EQ(relabel.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(relabel.message().find("does not verify"), std::string::npos) << relabel.message();
+  // The staging chain itself takes it.
+  FederationHistory staging_history(Genesis());
+  staging_history.SetChainId(staging);
+  EXPECT_TRUE(staging_history.CheckNext(replayed, 10).ok()) << staging_history.CheckNext(replayed, 10).ToString();
+}
+
+TEST(FederationHistoryTest, BlockOneCannotCarryAChangeAndAnUnknownChainChecksNone) {
+  FederationHistory h(Genesis());
+  h.SetChainId(TestChainId());
+  // Block 1's hash is the chain id, and block 1's content (its transactions)
+  // decides that hash: no change can name it from inside.
+  Status in_block_one = h.CheckNext(Rotation(1), 1);
+  EXPECT_EQ(in_block_one.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(in_block_one.message().find("block 1 cannot carry a federation change"), std::string::npos)
+      << in_block_one.message();
+  EXPECT_TRUE(h.CheckNext(Rotation(2), 2).ok()) << h.CheckNext(Rotation(2), 2).ToString();
+  // A history that was never told its chain (block 1 missing) accepts nothing.
+  FederationHistory unknown(Genesis());
+  Status st = unknown.CheckNext(Rotation(10), 10);
+  EXPECT_EQ(st.code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(st.message().find("the chain's id (the hash of its block 1) is not known"), std::string::npos)
+      << st.message();
+  // The history's JSON names the chain once it is known.
+  EXPECT_EQ(FederationHistoryToJson(h)["chain_id"], crypto::HashToHex(TestChainId()));
+  EXPECT_FALSE(FederationHistoryToJson(unknown).contains("chain_id"));
+}
+
 TEST(ControlRecords, EncodingsRoundTripAndAreStrict) {
   FederationHistory h(Genesis());
+  h.SetChainId(TestChainId());
   ASSERT_TRUE(h.Append(Rotation(10), 10, crypto::Sha256("tx1")).ok());
   const FederationEpoch& e = h.Current();
   const std::string bytes = EncodeEpochRecord(e);

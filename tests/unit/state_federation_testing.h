@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "crypto/asymmetric.h"
+#include "crypto/hash.h"
 #include "state/federation.h"
 #include "state/federation_change.h"
 
@@ -37,13 +38,19 @@ inline SignFn SignAs(const std::string& id) {
   return [id](std::string_view m) { return SignerKey(id).Sign(m); };
 }
 
-// A change replacing `outgoing` (epoch `outgoing_epoch`) in the block at
-// `including_height`, approved by `approvers`.
-inline FederationChange MakeChange(const Federation& outgoing, uint64_t outgoing_epoch, Federation incoming,
-                                   uint64_t including_height, const std::vector<std::string>& approvers,
+// The chain id of the tests that check changes without a chain (a
+// FederationHistory built by hand is given it with SetChainId).
+inline crypto::Hash256 TestChainId() { return crypto::Sha256("a test chain's block 1"); }
+
+// A change for chain `chain_id` replacing `outgoing` (epoch `outgoing_epoch`)
+// in the block at `including_height`, approved by `approvers`.
+inline FederationChange MakeChange(const crypto::Hash256& chain_id, const Federation& outgoing, uint64_t outgoing_epoch,
+                                   Federation incoming, uint64_t including_height,
+                                   const std::vector<std::string>& approvers,
                                    ChangeAuthorization authorization = ChangeAuthorization::kThreshold,
                                    std::string reason = {}) {
   FederationChange c;
+  c.chain_id = chain_id;
   c.outgoing_epoch = outgoing_epoch;
   c.activation_height = including_height + 1;
   c.outgoing_fingerprint = FederationFingerprint(outgoing);

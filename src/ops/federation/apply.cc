@@ -9,12 +9,13 @@ namespace ailee::ops::federation {
 
 namespace {
 
-// The epoch that `change` made, if the node has it: the one after the epoch
-// it replaces, from that epoch's members to the same incoming ones, with the
-// same authorization, reason and operator (what the approvals sign).
+// The epoch that `change` made, if the node has it: on the chain the change
+// names, the one after the epoch it replaces, from that epoch's members to
+// the same incoming ones, with the same authorization, reason and operator
+// (what the approvals sign).
 const EpochView* FindApplied(const FederationView& view, const state::FederationChange& change) {
   const uint64_t n = change.outgoing_epoch + 1;
-  if (n >= view.epochs.size()) return nullptr;
+  if (n >= view.epochs.size() || view.chain_id != crypto::HashToHex(change.chain_id)) return nullptr;
   const EpochView& e = view.epochs[n];
   const bool same = e.outgoing_fingerprint == crypto::HashToHex(change.outgoing_fingerprint) &&
                     e.fingerprint == crypto::HashToHex(state::FederationFingerprint(change.incoming)) &&

@@ -1,8 +1,7 @@
 #include "ops/federation/node_view.h"
 
+#include "base/hex.h"
 #include "base/hint.h"
-#include "crypto/hash.h"
-#include "node/client.h"
 #include "state/federation_change.h"
 
 namespace ailee::ops::federation {
@@ -49,6 +48,7 @@ Result<FederationView> FederationViewFromJson(json doc) {
   if (!doc.is_object() || !doc.contains("epochs") || !doc["epochs"].is_array() || doc["epochs"].empty())
     return DataLoss("GET /v1/federation: expected {\"epochs\": [...]} with the genesis epoch first");
   FederationView view;
+  view.chain_id = doc.value("chain_id", "");
   for (const auto& e : doc["epochs"]) {
     ASSIGN_OR_RETURN(EpochView v, EpochFromJson(e));
     if (v.number != view.epochs.size())
@@ -67,6 +67,29 @@ Result<FederationView> FetchFederation(const std::string& node_url) {
   auto view = FederationViewFromJson(std::move(*doc));
   if (!view.ok()) return view.status().WithContext("node " + node_url);
   return view;
+}
+
+Result<state::Block> FetchBlock(node::NodeClient& client, uint64_t height) {
+  ASSIGN_OR_RETURN(json doc, client.GetJson("/v1/blocks/" + std::to_string(height)));
+  auto raw = HexDecode(doc.value("encoded", ""));
+  if (!raw) return DataLoss("block " + std::to_string(height) + ": no hex \"encoded\" block");
+  ASSIGN_OR_RETURN(state::Block block, state::DecodeBlock(*raw));
+  if (block.header.height != height)
+    return DataLoss("asked for block " + std::to_string(height) + ", got block " + std::to_string(block.header.height));
+  if (state::TxRoot(block.transactions) != block.header.tx_root)
+    return DataLoss("block " + std::to_string(height) + ": its transactions do not match its tx root");
+  return block;
+}
+
+Result<crypto::Hash256> FetchChainId(const std::string& node_url) {
+  node::NodeClient client(node_url, "", 10000);
+  auto block = FetchBlock(client, 1);
+  if (block.status().code() == StatusCode::kNotFound)
+    return WithHint(FailedPrecondition(node_url + " has no block 1 yet: a federation change names its chain by "
+                                       "the hash of block 1"),
+                    "wait for the leader's first block, then propose again");
+  if (!block.ok()) return block.status().WithContext("reading the chain id (block 1) from " + node_url);
+  return block->header.Hash();
 }
 
 Result<state::Federation> MembersOf(const EpochView& epoch, const std::string& node_url,

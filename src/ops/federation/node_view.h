@@ -13,6 +13,9 @@
 #include <nlohmann/json.hpp>
 
 #include "base/status.h"
+#include "crypto/hash.h"
+#include "node/client.h"
+#include "state/block.h"
 #include "state/federation.h"
 
 namespace ailee::ops::federation {
@@ -31,6 +34,7 @@ struct EpochView {
 
 struct FederationView {
   nlohmann::json raw;  // the node's document, as it sent it
+  std::string chain_id;  // hex hash of the chain's block 1, as the node reports it ("" before block 1)
   std::vector<EpochView> epochs;
   const EpochView& current() const { return epochs.back(); }
 };
@@ -38,6 +42,16 @@ struct FederationView {
 // GET /v1/federation on `node_url`; kUnavailable when the node does not answer.
 Result<FederationView> FetchFederation(const std::string& node_url);
 Result<FederationView> FederationViewFromJson(nlohmann::json doc);
+
+// The block at `height` from GET /v1/blocks/<height>, decoded from its wire
+// encoding and checked to be that height and to hold its transactions (tx
+// root). kDataLoss when it is not.
+Result<state::Block> FetchBlock(node::NodeClient& client, uint64_t height);
+
+// The chain's id: the hash of block 1's header, computed from the block the
+// node serves (what a federation change must name). kFailedPrecondition when
+// the chain has no block 1 yet.
+Result<crypto::Hash256> FetchChainId(const std::string& node_url);
 
 // The members (with their public keys) of `epoch`: genesis from `genesis`
 // (the config's federation section), a later epoch from the change record in

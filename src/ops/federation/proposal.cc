@@ -125,7 +125,8 @@ json ProposalStatusJson(const ProposalStatus& st) {
 }
 
 std::string DescribeProposal(const Proposal& p, const ProposalStatus& st) {
-  std::string d = "epoch " + std::to_string(p.outgoing_epoch) + " -> " + std::to_string(p.outgoing_epoch + 1) + ":";
+  std::string d = "chain " + ShortChainId(p.change) + ", epoch " + std::to_string(p.outgoing_epoch) + " -> " +
+                  std::to_string(p.outgoing_epoch + 1) + ":";
   for (const auto& id : st.removed) d += " remove " + id + ",";
   for (const auto& id : st.added) d += " add " + id + " (" + p.change.incoming.Find(id)->FingerprintHex() + "),";
   d += " threshold " + std::to_string(st.outgoing_threshold) + " -> " + std::to_string(st.incoming_threshold) + "; " +
@@ -140,6 +141,10 @@ std::string DescribeProposal(const Proposal& p, const ProposalStatus& st) {
   }
   for (const auto& bad : st.bad_approvals) d += "; bad approval " + bad;
   return d;
+}
+
+std::string ShortChainId(const state::FederationChange& change) {
+  return crypto::HashToHex(change.chain_id).substr(0, 16) + "...";
 }
 
 json SignersJson(const state::Federation& f) {

@@ -57,8 +57,11 @@ ProposalStatus Assess(const Proposal& proposal);
 const state::Federation& ApprovingFederation(const Proposal& proposal);
 std::string_view ApprovingSide(const Proposal& proposal);  // "outgoing" / "incoming"
 nlohmann::json ProposalStatusJson(const ProposalStatus& status);
-// "remove signer-01, add signer-04; threshold 2 -> 2; break_glass (reason); approvals 1 of 2 (signer-02)"
+// "chain 1a2b3c4d5e6f7a8b..., epoch 0 -> 1: remove signer-01, add signer-04 (...), threshold 2 -> 2;
+//  break_glass (reason); approvals 1 of 2 from the incoming federation (signer-02)"
 std::string DescribeProposal(const Proposal& proposal, const ProposalStatus& status);
+// The first 16 hex digits of the chain id the change names, then "...".
+std::string ShortChainId(const state::FederationChange& change);
 
 // JSON of one federation's members for reports: [{"id","fingerprint"}...].
 nlohmann::json SignersJson(const state::Federation& federation);

@@ -51,11 +51,13 @@ Result<ProposeResult> Propose(const ProposeOptions& o) {
   ASSIGN_OR_RETURN(FederationView view, FetchFederation(o.node_url));
   const EpochView& current = view.current();
   ASSIGN_OR_RETURN(state::Federation outgoing, MembersOf(current, o.node_url, o.genesis));
+  ASSIGN_OR_RETURN(crypto::Hash256 chain_id, FetchChainId(o.node_url));
 
   ProposeResult r;
   Proposal& p = r.proposal;
   p.outgoing_epoch = current.number;
   p.outgoing = outgoing;
+  p.change.chain_id = chain_id;
   p.change.outgoing_epoch = current.number;
   p.change.outgoing_fingerprint = state::FederationFingerprint(outgoing);
   ASSIGN_OR_RETURN(p.change.incoming, Incoming(o, outgoing));

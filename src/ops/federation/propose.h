@@ -1,6 +1,7 @@
 // `federation propose`: a federation change built against the epoch in force
-// on the node (GET /v1/federation), written as a proposal file for the
-// approvers (ops/federation/proposal.h). Nothing is signed or sent.
+// on the node (GET /v1/federation) and for its chain (the hash of its block
+// 1, GET /v1/blocks/1), written as a proposal file for the approvers
+// (ops/federation/proposal.h). Nothing is signed or sent.
 #pragma once
 
 #include <cstdint>
@@ -37,7 +38,8 @@ struct ProposeResult {
 // break-glass change without a reason) so a bad proposal fails before anyone
 // signs it. The outgoing members' keys are checked against the node's epoch
 // (node_view.h MembersOf). kAlreadyExists when `out` exists (a proposal may
-// carry approvals: never overwritten).
+// carry approvals: never overwritten); kFailedPrecondition when the chain has
+// no block 1 yet (a change cannot name its chain before it).
 Result<ProposeResult> Propose(const ProposeOptions& options);
 
 }  // namespace ailee::ops::federation

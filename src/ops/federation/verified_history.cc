@@ -1,6 +1,5 @@
 #include "ops/federation/verified_history.h"
 
-#include "base/hex.h"
 #include "crypto/hash.h"
 #include "node/client.h"
 #include "ops/federation/node_view.h"
@@ -11,27 +10,13 @@ namespace ailee::ops::federation {
 
 namespace {
 
-// The block at `height` as the node encodes it, decoded and checked to be
-// that height and to hold its transactions (tx root).
-Result<state::Block> BlockAt(node::NodeClient& client, uint64_t height) {
-  ASSIGN_OR_RETURN(nlohmann::json doc, client.GetJson("/v1/blocks/" + std::to_string(height)));
-  auto raw = HexDecode(doc.value("encoded", ""));
-  if (!raw) return DataLoss("block " + std::to_string(height) + ": no hex \"encoded\" block");
-  ASSIGN_OR_RETURN(state::Block block, state::DecodeBlock(*raw));
-  if (block.header.height != height)
-    return DataLoss("asked for block " + std::to_string(height) + ", got block " + std::to_string(block.header.height));
-  if (state::TxRoot(block.transactions) != block.header.tx_root)
-    return DataLoss("block " + std::to_string(height) + ": its transactions do not match its tx root");
-  return block;
-}
-
 // Epoch `epoch.number`'s change, proven by its block against `history` (the
 // epochs before it, already proven), then appended to it.
 Status ProveNextEpoch(node::NodeClient& client, const EpochView& epoch, state::FederationHistory& history) {
   const std::string where = "epoch " + std::to_string(epoch.number) + " (change in block " +
                             std::to_string(epoch.change_height) + ")";
   if (epoch.number != history.epochs().size()) return DataLoss(where + ": listed out of order");
-  auto block = BlockAt(client, epoch.change_height);
+  auto block = FetchBlock(client, epoch.change_height);
   if (!block.ok()) return block.status().WithContext(where);
   // The leader's signature is what vouches for a control record (transaction.h):
   // without it a break-glass change could be approved by keys of the forger's choosing.
@@ -59,6 +44,13 @@ Result<state::FederationHistory> VerifiedHistoryFrom(const std::string& node_url
   RETURN_IF_ERROR(MembersOf(view.epochs.front(), node_url, genesis).status());
   node::NodeClient client(node_url, "", 10000);
   state::FederationHistory history(genesis);
+  // Each change must name this chain; there is none to check before epoch 1.
+  if (view.epochs.size() > 1) {
+    auto chain_id = FetchChainId(node_url);
+    if (!chain_id.ok())
+      return chain_id.status().WithContext("the federation history of " + node_url + " does not verify");
+    history.SetChainId(*chain_id);
+  }
   for (size_t k = 1; k < view.epochs.size(); ++k) {
     Status proven = ProveNextEpoch(client, view.epochs[k], history);
     if (!proven.ok()) return proven.WithContext("the federation history of " + node_url + " does not verify");
