@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "audit/scoped_op.h"
+#include "base/clock.h"
 #include "base/fs.h"
 #include "cli/command.h"
 #include "cli/commands.h"
@@ -228,21 +229,50 @@ void SetUpBackup(CLI::App& app, Session& session) {
   });  SetUpBackupAll(backup, session);
 }
 
+nlohmann::ordered_json KeptAsideJson(const std::string& text) {
+  return text.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(text);
+}
+
+// The unproven state a restore replaced without keeping it (null otherwise).
+nlohmann::ordered_json DiscardedJson(const ops::KeptAside& k) {
+  if (!k.stale) return nullptr;
+  nlohmann::ordered_json j = {{"unproven", true}};
+  j["source"] = KeptAsideJson(k.discarded_source);
+  j["height"] = k.discarded_source.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(k.discarded_height);
+  return j;
+}
+
 nlohmann::ordered_json RestoreJson(const ops::StateRestoreResult& r, const std::string& target) {
   return {{"snapshot", r.snapshot_id}, {"snapshot_height", r.snapshot_height}, {"blocks_replayed", r.blocks_replayed},
           {"transactions_replayed", r.transactions_replayed}, {"target", target}, {"height", r.height},
           {"state_root", crypto::HashToHex(r.state_root)}, {"verified", r.verified}, {"files", r.stats.files},
           {"bytes", r.stats.bytes}, {"files_reused", r.stats.files_reused}, {"bytes_fetched", r.stats.bytes_fetched},
           {"seconds", static_cast<double>(r.stats.duration_ms) / 1000}, {"proof_pending", r.proof_pending},
-          {"kept_aside", r.kept_aside.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(r.kept_aside)}};
+          {"kept_aside", KeptAsideJson(r.kept_aside.dir)},
+          {"stale_kept_aside", r.kept_aside.stale},
+          {"kept_aside_since", r.kept_aside.since_unix ? KeptAsideJson(FormatUtc(r.kept_aside.since_unix))
+                                                       : nlohmann::ordered_json()},
+          {"discarded", DiscardedJson(r.kept_aside)}};
+}
+
+// Which data dir the node falls back to if the proof fails, and, when the
+// target was itself unproven, that its state is gone and the fallback older.
+std::string KeptAsideText(const ops::KeptAside& k) {
+  if (k.dir.empty()) return "";
+  const std::string since = k.since_unix ? " since " + FormatUtc(k.since_unix) : std::string();
+  if (!k.stale) return "; the replaced data dir is kept at " + k.dir + " until then";
+  const std::string what = k.discarded_source.empty()
+                               ? std::string("its proof-pending marker is unreadable")
+                               : k.discarded_source + ", height " + std::to_string(k.discarded_height);
+  return "; the data dir replaced held an unproven state (" + what + "), which is discarded, not kept; the fallback "
+         "if this proof fails stays the OLDER data dir kept at " + k.dir + since + " by an earlier restore";
 }
 
 std::string ProofText(const ops::StateRestoreResult& r) {
   if (r.verified) return "proven: height " + std::to_string(r.height) + ", state root " + crypto::HashToHex(r.state_root);
   if (!r.proof_pending) return "NOT verified (--no-verify)";
   return "NOT proven yet: ailee-node proves it in the background when it starts (height " + std::to_string(r.height) +
-         ") and signs and serves nothing until it passes" +
-         (r.kept_aside.empty() ? std::string() : "; the replaced data dir is kept at " + r.kept_aside + " until then");
+         ") and signs and serves nothing until it passes" + KeptAsideText(r.kept_aside);
 }
 
 std::string RestoreText(const ops::StateRestoreResult& r, const std::string& target) {

@@ -11,6 +11,7 @@
 #include "crypto/hash.h"
 #include "base/file_system.h"
 #include "base/parallel.h"
+#include "state/proof_pending.h"
 #include "state/state_db.h"
 
 namespace ailee::state {
@@ -61,6 +62,9 @@ Result<CheckpointManifest> TakeOfflineCheckpoint(const std::string& data_dir, co
       return WithHint(FailedPrecondition("data dir " + data_dir + " is in use by a running node"), "stop the node first (systemctl stop ailee-node), or take the checkpoint through its admin API: without --offline, with the node answering at its configured listen address");
     return db.status();
   }
+  // Read while the database is held, as the node does: no restore can swap
+  // a marked tree in between.
+  RETURN_IF_ERROR(EnsureProven(data_dir));
   ASSIGN_OR_RETURN(auto info, (*db)->CreateCheckpoint(dir));
   m.height = info.height;
   m.block_hash = info.block_hash;

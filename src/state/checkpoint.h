@@ -28,7 +28,10 @@ Result<std::vector<CheckpointFile>> HashTree(const std::string& dir, const Check
 // returned manifest has no files (backups use this so that unchanged SST
 // files are never read). kNotFound when `data_dir` does not exist;
 // kFailedPrecondition, hinting to stop the node or use the online path,
-// when a node holds it (a retry alone does not help).
+// when a node holds it (a retry alone does not help); refused as
+// EnsureProven (state/proof_pending.h) says when `data_dir` holds a restored
+// state not proven yet (checked while the database is held, before anything
+// is written to `dir`).
 Result<CheckpointManifest> TakeOfflineCheckpoint(const std::string& data_dir, const std::string& node_id,
                                                  const std::string& dir);
 

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "recover_world.h"
+#include "state/proof_pending.h"
 
 namespace ailee::it {
 namespace {
@@ -76,6 +77,50 @@ TEST(RecoverNode, FollowerHostLostComesBackFromTheOffsiteCopy) {
   CommandResult again = w.Recover(f, {"--repo", "file://" + offsite, "--yes"});
   EXPECT_NE(again.exit_code, 0) << again;
   EXPECT_NE(again.err.find("still runs"), std::string::npos) << again;
+}
+
+// --prove-in-background (issue 16): the state is swapped in unproven, the
+// node answers with its proof running, proves it, then catches up; the
+// report times "serving" and "proven" separately.
+TEST(RecoverNode, ProveInBackgroundServesFirstThenProvesAndCatchesUp) {
+  RecoverWorld w;
+  w.Build();
+  if (::testing::Test::HasFatalFailure()) return;
+  auto& f = *w.follower;
+  w.BackUpAndKillFollower();
+  if (::testing::Test::HasFatalFailure()) return;
+  stdfs::remove_all(f.dir());  // the host is lost
+  ASSERT_OK(w.leader->WaitForHeight(w.leader->Height().value() + 3, Millis(20000)));
+
+  std::vector<std::string> args = w.FollowerRecoverArgs();
+  args.push_back("--prove-in-background");
+  CommandResult out = w.Recover(f, args);
+  ASSERT_EQ(out.exit_code, 0) << out;
+  nlohmann::json r = JsonOut(out);
+  Spawned node{r.value("node_pid", 0)};
+  EXPECT_EQ(r["complete"], true) << out;
+  ASSERT_EQ(r["phases"].size(), 5u) << out;
+  EXPECT_EQ(r["phases"][2]["outcome"], "restored") << out;
+  EXPECT_NE(r["phases"][2]["detail"].value("proof", "").find("pending"), std::string::npos) << out;
+  // Serving (proof running) and proven, each within the whole RTO.
+  ASSERT_TRUE(r["rto_serving_ms"].is_number()) << out;
+  ASSERT_TRUE(r["rto_proven_ms"].is_number()) << out;
+  EXPECT_LE(r["rto_serving_ms"].get<int64_t>(), r["rto_proven_ms"].get<int64_t>()) << out;
+  EXPECT_LE(r["rto_proven_ms"].get<int64_t>(), r["rto_ms"].get<int64_t>()) << out;
+  EXPECT_NE(ReadText(r["report"].get<std::string>()).find("\"rto_proven_ms\""), std::string::npos);
+  // The node started gated and proved the state itself.
+  const std::string log = ReadText(r["phases"][3]["detail"].value("log", ""));
+  EXPECT_NE(log.find("proving it in the background"), std::string::npos) << log;
+  auto status = f.StatusJson();
+  ASSERT_TRUE(status.ok()) << status.status().ToString();
+  EXPECT_EQ((*status)["proof"].value("state", ""), "proven") << status->dump();
+  EXPECT_FALSE(Exists(f.data_dir() + "/" + state::kProofPendingName));
+  // Caught up past the snapshot, on the leader's chain.
+  ASSERT_TRUE(r["rpo_blocks"].is_number()) << out;
+  EXPECT_GT(r["rpo_blocks"].get<uint64_t>(), 0u) << "the snapshot is behind the leader: " << out;
+  const uint64_t h = (*status)["height"].get<uint64_t>();
+  EXPECT_GE(h, r["recovered_height"].get<uint64_t>() + r["rpo_blocks"].get<uint64_t>()) << out;
+  EXPECT_EQ(BlockRoot(f.url(), h), BlockRoot(w.leader->url(), h)) << "height " << h;
 }
 
 // Killed (SIGKILL) right after each phase is journaled, then rerun: the

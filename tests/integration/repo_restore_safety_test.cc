@@ -325,6 +325,16 @@ TEST(RepoRestoreSafety, BackgroundProofGatesALeaderUntilItPassesAndAKillProvesAg
     EXPECT_FALSE(Exists(w.scenario().dir().Join("ckpt-early")));
     auto blocks = n.Client().GetJson("/v1/blocks/1");
     EXPECT_FALSE(blocks.ok()) << "blocks of an unproven state were served";
+    if (run == 1) {  // not before the kill: it would shorten the window to kill in
+      // Online, `backup state` gets no checkpoint either, and says why
+      // (judged only if the proof was still running after it).
+      CommandResult backup = w.Cli(n, {"backup", "state"});
+      auto after = n.StatusJson();
+      if (after.ok() && (*after)["proof"].value("state", "") == "running") {
+        EXPECT_EQ(backup.exit_code, 6) << backup;
+        EXPECT_NE(backup.err.find("proof running"), std::string::npos) << backup;
+      }
+    }
     if (run == 0) {
       ASSERT_EQ(n.Kill(), 128 + SIGKILL);
     }
@@ -381,6 +391,64 @@ TEST(RepoRestoreSafety, FailedBackgroundProofStopsTheNodeEveryTimeAndTheOldDataD
     EXPECT_EQ((*marker)->previous_dir, aside);
     EXPECT_TRUE(TreeBytes(aside) == before) << "the kept-aside data dir changed";
   }
+}
+
+// A second background-proof restore over a data dir that is still unproven:
+// the fallback stays the older, proven data dir kept aside by the first, and
+// both outputs say so, and that the unproven state is discarded. Meanwhile
+// the unproven data dir is neither backed up nor checkpointed offline.
+TEST(RepoRestoreSafety, RestoreOverAnUnprovenDataDirSaysTheFallbackIsTheOlderKeptAsideDir) {
+  RepoWorld w("restore-bg-twice");
+  TestNode& n = w.AddNode("node-1");
+  ASSERT_OK(SmallChain(w, n, 120, 1));
+  ASSERT_OK(w.InitRepo());
+  ASSIGN_OR_FAIL(auto snap, w.JsonOk(n, {"backup", "state", "--offline"}));
+  const std::string id = snap["snapshot"];
+  const uint64_t height = snap["height"];
+  ASSERT_OK(SmallChain(w, n, 40, 1));  // the data dir moves on: good, and not the snapshot
+  const auto proven = TreeBytes(n.data_dir());
+  const std::string aside = n.data_dir() + ".before-restore";
+
+  ASSIGN_OR_FAIL(auto first, w.JsonOk(n, {"restore", id, "--force", "--prove-in-background", "--target", n.data_dir()}));
+  ASSERT_EQ(first["kept_aside"], aside);
+  EXPECT_EQ(first["stale_kept_aside"], false);
+  EXPECT_TRUE(first["discarded"].is_null()) << first.dump();
+  ASSERT_TRUE(first["kept_aside_since"].is_string()) << first.dump();
+  const std::string marker = n.data_dir() + "/" + state::kProofPendingName;
+
+  // Unproven: offline copies are refused (a copy would carry no marker).
+  CommandResult backup = w.Cli(n, {"backup", "state", "--offline"});
+  EXPECT_EQ(backup.exit_code, 1) << backup;
+  EXPECT_NE(backup.err.find("not proven yet"), std::string::npos) << backup;
+  EXPECT_NE(backup.err.find(marker), std::string::npos) << backup;
+  EXPECT_NE(backup.err.find("background proof"), std::string::npos) << backup;
+  const std::string ckpt = w.scenario().dir().Join("ckpt");
+  CommandResult checkpoint = w.Cli(n, {"create-checkpoint", "--output", ckpt});  // no node answers: offline
+  EXPECT_EQ(checkpoint.exit_code, 1) << checkpoint;
+  EXPECT_NE(checkpoint.err.find(marker), std::string::npos) << checkpoint;
+  EXPECT_FALSE(Exists(ckpt));
+  ASSIGN_OR_FAIL(auto list, w.JsonOk(n, {"snapshots", "--kind", "state"}));
+  EXPECT_EQ(list["snapshots"].size(), 1u) << list.dump(2);
+
+  // Restored again before the proof ran: the older dir stays the fallback.
+  ASSIGN_OR_FAIL(auto second, w.JsonOk(n, {"restore", id, "--force", "--prove-in-background", "--target", n.data_dir()}));
+  EXPECT_EQ(second["kept_aside"], aside);
+  EXPECT_EQ(second["stale_kept_aside"], true) << second.dump();
+  EXPECT_EQ(second["kept_aside_since"], first["kept_aside_since"]) << "the older dir's time, not this restore's";
+  ASSERT_TRUE(second["discarded"].is_object()) << second.dump();
+  EXPECT_EQ(second["discarded"]["source"], "snapshot:" + id);
+  EXPECT_EQ(second["discarded"]["height"], height);
+  EXPECT_TRUE(TreeBytes(aside) == proven) << "the proven data dir kept aside changed";
+  auto m = state::ReadProofPending(n.data_dir());
+  ASSERT_TRUE(m.ok() && *m) << "the new state must carry its marker";
+  EXPECT_EQ((*m)->previous_dir, aside);
+
+  // The text says it too.
+  CommandResult text = w.Cli(n, {"restore", id, "--force", "--prove-in-background", "--target", n.data_dir()});
+  ASSERT_EQ(text.exit_code, 0) << text;
+  EXPECT_NE(text.out.find("discarded"), std::string::npos) << text;
+  EXPECT_NE(text.out.find("OLDER data dir kept at " + aside), std::string::npos) << text;
+  EXPECT_TRUE(TreeBytes(aside) == proven);
 }
 
 }  // namespace

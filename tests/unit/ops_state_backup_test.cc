@@ -1,17 +1,27 @@
 // State backups of a real RocksDB whose data dir is rebuilt under the same
 // node id: files with the same name, size and mtime but other bytes must not
 // be taken from the parent snapshot, or the snapshot does not restore
-// (RocksDB: "Mismatch in unique ID on table file").
+// (RocksDB: "Mismatch in unique ID on table file"). A data dir holding a
+// restored state not proven yet (state/proof_pending.h) is neither backed
+// up nor checkpointed offline: the copy would carry no marker and pass for
+// proven, and a damaged or planted marker must not make it look proven.
 #include <gtest/gtest.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <functional>
 #include <map>
+#include <utility>
+#include <vector>
 
+#include "base/hint.h"
 #include "ops/state/backup.h"
+#include "ops/state/checkpoint_create.h"
 #include "ops/state/restore.h"
 #include "ops_config_test_util.h"
 #include "repo/snapshot.h"
+#include "state/proof_pending.h"
 #include "state/state_db.h"
 #include "state/transaction.h"
 
@@ -87,10 +97,47 @@ class StateBackupTest : public testing::OpsRepoTest {
     return BackupState(*repo_, o);
   }
 
+  // What `restore --prove-in-background` leaves in the data dir.
+  void MarkUnproven() {
+    state::ProofPending m;
+    m.height = 20;
+    m.source = "snapshot:0123456789ab";
+    m.written_unix = 1767225600;
+    ASSERT_TRUE(state::WriteProofPending(data_, m).ok());
+  }
+  std::string Marker() const { return fs::JoinPath(data_, state::kProofPendingName); }
+
+  // The ways the marker can be there but unreadable: each must read as
+  // "not proven" (and never block: a FIFO is not opened).
+  std::vector<std::pair<std::string, std::function<void()>>> DamagedMarkers() {
+    const std::string elsewhere = dir_ + "/valid-marker-elsewhere";
+    return {
+        {"garbage", [this] { testing::Put(Marker(), "{\"format\": \"ailee-proof-pen", 0600); }},
+        {"empty file", [this] { testing::Put(Marker(), "", 0600); }},
+        {"dangling symlink", [this] { ASSERT_EQ(::symlink("/nonexistent/marker", Marker().c_str()), 0); }},
+        {"symlink to a valid marker", [this, elsewhere] {
+           ASSERT_TRUE(fs::MakeDirs(elsewhere).ok());
+           state::ProofPending m;
+           m.height = 20;
+           ASSERT_TRUE(state::WriteProofPending(elsewhere, m).ok());
+           ASSERT_EQ(::symlink(fs::JoinPath(elsewhere, state::kProofPendingName).c_str(), Marker().c_str()), 0);
+         }},
+        {"directory", [this] { ASSERT_TRUE(fs::MakeDirs(Marker()).ok()); }},
+        {"FIFO", [this] { ASSERT_EQ(::mkfifo(Marker().c_str(), 0600), 0); }},
+    };
+  }
+
+  size_t SnapshotCount() {
+    auto listing = repo::ListSnapshots(*repo_);
+    EXPECT_TRUE(listing.ok()) << listing.status().ToString();
+    return listing.ok() ? listing->snapshots.size() : 0;
+  }
+
   std::optional<crypto::PrivateKey> signer_;
   state::Federation federation_;
   std::string data_;
 };
+using CreateCheckpointTest = StateBackupTest;
 
 // The issue's scenario: back up, rebuild the data dir (here: from the same
 // blocks, so table files get the same names and sizes), force the old mtimes,
@@ -138,6 +185,72 @@ TEST_F(StateBackupTest, IncrementalBackupOfAnUnchangedDataDirReusesItsTableFiles
   EXPECT_GE(second->backup.stats.files_unchanged, tables.size()) << "every table file is reused unread";
   auto restored = RestoreState(*repo_, repo::IdHex(second->backup.snapshot_id), dir_ + "/restored", {});
   ASSERT_TRUE(restored.ok()) << restored.status().ToString();
+}
+
+TEST_F(StateBackupTest, AnUnprovenDataDirIsRefusedUntilProven) {
+  BuildState(data_);
+  MarkUnproven();
+  auto refused = Backup();
+  ASSERT_FALSE(refused.ok()) << "an unproven state was backed up";
+  const Status& st = refused.status();
+  EXPECT_EQ(st.code(), StatusCode::kFailedPrecondition) << st.ToString();
+  EXPECT_NE(st.message().find("not proven yet"), std::string::npos) << st.ToString();
+  EXPECT_NE(st.message().find(Marker()), std::string::npos) << "where: the marker's path\n" << st.ToString();
+  EXPECT_NE(HintOf(st).find("background proof"), std::string::npos) << "what to do\n" << st.ToString();
+  EXPECT_EQ(SnapshotCount(), 0u);
+  EXPECT_TRUE(testing::Names(dir_ + "/scratch").empty()) << "the refused backup left its checkpoint";
+
+  // A marker that is there but unreadable is no proof either.
+  for (auto& [what, damage] : DamagedMarkers()) {
+    SCOPED_TRACE(what);
+    ASSERT_TRUE(fs::RemoveAll(Marker()).ok());
+    damage();
+    auto r = Backup();
+    ASSERT_FALSE(r.ok()) << "a data dir whose marker is a " << what << " was backed up as proven";
+    EXPECT_NE(r.status().message().find(Marker()), std::string::npos) << r.status().ToString();
+    EXPECT_NE(r.status().message().find("not known to be proven"), std::string::npos) << r.status().ToString();
+    EXPECT_EQ(SnapshotCount(), 0u);
+  }
+
+  // Proven (the node removes the marker): backed up.
+  ASSERT_TRUE(fs::RemoveAll(Marker()).ok());
+  auto ok = Backup();
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  EXPECT_EQ(ok->checkpoint.height, 20u);
+  EXPECT_EQ(SnapshotCount(), 1u);
+}
+
+// create-checkpoint on the stopped data dir (--offline, or no node answering).
+TEST_F(CreateCheckpointTest, AnUnprovenDataDirIsRefusedOffline) {
+  BuildState(data_);
+  MarkUnproven();
+  const std::string out = dir_ + "/checkpoints/ckpt";
+  CheckpointOutputOptions o;
+  o.output = out;
+  o.source.data_dir = data_;
+  o.source.node_id = kNodeId;
+  o.source.offline = true;
+  auto refused = CreateCheckpointAtOutput(o);
+  ASSERT_FALSE(refused.ok()) << "an unproven state was checkpointed";
+  EXPECT_EQ(refused.status().code(), StatusCode::kFailedPrecondition) << refused.status().ToString();
+  EXPECT_NE(refused.status().message().find(Marker()), std::string::npos) << refused.status().ToString();
+  EXPECT_FALSE(fs::Exists(out));
+  EXPECT_TRUE(testing::Names(dir_ + "/checkpoints").empty()) << "the refused checkpoint left its staging";
+
+  for (auto& [what, damage] : DamagedMarkers()) {
+    SCOPED_TRACE(what);
+    ASSERT_TRUE(fs::RemoveAll(Marker()).ok());
+    damage();
+    auto r = CreateCheckpointAtOutput(o);
+    ASSERT_FALSE(r.ok()) << "a data dir whose marker is a " << what << " was checkpointed as proven";
+    EXPECT_NE(r.status().message().find(Marker()), std::string::npos) << r.status().ToString();
+    EXPECT_FALSE(fs::Exists(out));
+  }
+
+  ASSERT_TRUE(fs::RemoveAll(Marker()).ok());
+  auto ok = CreateCheckpointAtOutput(o);
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  EXPECT_EQ(ok->height, 20u);
 }
 
 }  // namespace

@@ -199,7 +199,8 @@ Result<PhaseOutcome> FromRepository(Context& c, const state::Federation& fed) {
                                 {"height", r.height}, {"state_root", crypto::HashToHex(r.state_root)},
                                 {"bytes_fetched", r.stats.bytes_fetched}}};
   if (r.proof_pending) out.detail["proof"] = "pending: the node proves it when it starts";
-  if (!r.kept_aside.empty()) out.detail["kept_aside"] = r.kept_aside;
+  if (!r.kept_aside.dir.empty()) out.detail["kept_aside"] = r.kept_aside.dir;
+  if (r.kept_aside.stale) out.detail["stale_kept_aside"] = true;
   return out;
 }
 

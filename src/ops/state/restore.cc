@@ -7,7 +7,6 @@
 #include "base/scratch.h"
 #include "ops/blocks/replay.h"
 #include "ops/recovery_point/backup_all.h"
-#include "ops/state/keep_aside.h"
 #include "state/checkpoint.h"
 #include "state/checkpoint_manifest.h"
 #include "state/checkpoint_verify.h"
@@ -95,7 +94,8 @@ Status MarkProofPending(const std::string& staged, const std::string& target, co
   p.state_root = m.state_root;
   p.source = m.source;
   p.written_unix = Clock::Real().NowMillis() / 1000;
-  p.previous_dir = r->kept_aside;
+  p.previous_dir = r->kept_aside.dir;
+  p.previous_kept_unix = r->kept_aside.since_unix;
   RETURN_IF_ERROR(state::WriteProofPending(staged, p));
   r->proof_pending = true;
   return Status::Ok();

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "ops/state/keep_aside.h"
 #include "repo/repository.h"
 #include "repo/restore.h"
 #include "repo/snapshot.h"
@@ -63,7 +64,7 @@ struct StateRestoreResult {
   bool verified = false;
   std::vector<std::string> problems;  // from verification; empty when ok
   bool proof_pending = false;  // prove_in_background: the node proves it when it starts
-  std::string kept_aside;      // the replaced data dir, kept until proven ("" none)
+  KeptAside kept_aside;        // the fallback kept until proven (dir "" none; stale: an older one, the target discarded)
 };
 
 // Restores state snapshot `ref` (an id, a unique prefix, or "latest": the

@@ -32,11 +32,23 @@ Result<StateSource> ResolveStateSource(const StateSourceOptions& o) {
     if (o.data_dir.empty()) return InvalidArgument("no running node to ask and no data dir to open");
     return s;
   }
-  if (!o.node_url.empty() && node::NodeClient(o.node_url, "", o.probe_timeout_ms).GetJson("/v1/health").ok()) {
-    if (!o.read_admin_token) return InvalidArgument("the node at " + o.node_url + " answers, but no admin token is configured");
-    ASSIGN_OR_RETURN(s.admin_token, o.read_admin_token());
-    s.node_url = o.node_url;
-    return s;
+  if (!o.node_url.empty()) {
+    auto health = node::NodeClient(o.node_url, "", o.probe_timeout_ms).GetJson("/v1/health");
+    if (health.ok()) {
+      if (!o.read_admin_token) return InvalidArgument("the node at " + o.node_url + " answers, but no admin token is configured");
+      ASSIGN_OR_RETURN(s.admin_token, o.read_admin_token());
+      s.node_url = o.node_url;
+      return s;
+    }
+    // The node gates its restored, unproven state (node/background_proof.h):
+    // it hands out no checkpoint, and its data dir is no better offline.
+    if (health.status().message().find("proof running") != std::string::npos) {
+      return WithHint(Unavailable("the node at " + o.node_url + " is proving a restored state in the background and "
+                                  "serves no checkpoint of it until the proof passes (" +
+                                  std::string(MessageWithoutHint(health.status())) + ")"),
+                      "rerun once the proof has passed (`ailee-cli health-check` succeeds; progress: GET /v1/status, "
+                      "\"proof\")");
+    }
   }
   if (o.data_dir.empty() && !o.why_nothing_known.ok()) return o.why_nothing_known;
   if (o.data_dir.empty()) return Unavailable("node at " + o.node_url + " does not answer and no --data-dir was given");

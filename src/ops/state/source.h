@@ -40,6 +40,8 @@ struct StateSourceOptions {
 //  - `offline`: the data dir (kInvalidArgument without one);
 //  - the node answers GET /v1/health at node_url: online, with the admin
 //    token (its read error is returned as is);
+//  - it answers 503 "proof running" (a restored state not proven yet,
+//    docs/recovery.md): kUnavailable saying so (retry once proven);
 //  - no answer, no data dir: why_nothing_known if set, else kUnavailable
 //    naming the URL;
 //  - no answer, but a process holds the data dir's RocksDB LOCK (a node that
