@@ -28,12 +28,12 @@ using keytest::ProcResult;
 using keytest::RunTool;
 using keytest::TempDir;
 
-std::string CliPath() { return std::string(AILEE_BINARY_DIR) + "/src/cli/ailee-cli"; }
+using keytest::CliPath;
 
 class KeysCliSafetyTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!fs::Exists(CliPath())) GTEST_SKIP() << "ailee-cli not built (" << CliPath() << ")";
+    KEYTEST_REQUIRE_CLI();
     ::mkdir((root / "tmp").c_str(), 0700);
     ::mkdir((root / "cwd").c_str(), 0700);
     key = *crypto::PrivateKey::Generate(crypto::KeyType::kEd25519);

@@ -20,12 +20,12 @@ using keytest::RunTool;
 using keytest::SoftHsm;
 using keytest::TempDir;
 
-std::string CliPath() { return std::string(AILEE_BINARY_DIR) + "/src/cli/ailee-cli"; }
+using keytest::CliPath;
 
 class KeysCliTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!fs::Exists(CliPath())) GTEST_SKIP() << "ailee-cli not built (" << CliPath() << ")";
+    KEYTEST_REQUIRE_CLI();
     start_ = ::time(nullptr);
     ::mkdir((root / "tmp").c_str(), 0700);
     key = *crypto::PrivateKey::Generate(crypto::KeyType::kEd25519);

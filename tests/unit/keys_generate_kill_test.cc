@@ -89,7 +89,7 @@ struct KillPoint {
 class KeysGenerateKillTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!fs::Exists(keytest::CliPath())) GTEST_SKIP() << "ailee-cli not built (" << keytest::CliPath() << ")";
+    KEYTEST_REQUIRE_CLI();
   }
   // A killed run could not stop the gpg-agent of its private gpg home.
   void TearDown() override {

@@ -29,7 +29,7 @@ using keytest::TempDir;
 class KeysRotateCliTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!fs::Exists(keytest::CliPath())) GTEST_SKIP() << "ailee-cli not built (" << keytest::CliPath() << ")";
+    KEYTEST_REQUIRE_CLI();
   }
   ProcResult Cli(const std::vector<std::string>& args, const std::vector<std::string>& env = {}) {
     return cli.Cli(args, env);

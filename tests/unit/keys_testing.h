@@ -128,7 +128,25 @@ inline std::vector<std::string> FilesBelow(const std::string& root) {
 }
 
 #ifdef AILEE_BINARY_DIR
-inline std::string CliPath() { return std::string(AILEE_BINARY_DIR) + "/src/cli/ailee-cli"; }
+// The ailee-cli the tests drive: AILEE_TEST_CLI when set, else this build's.
+// scripts/test.sh's sanitizer build builds no CLI (an ASan-built CLI run on
+// SoftHSM reports the module's own leaks) and points AILEE_TEST_CLI at the
+// Release build's, so these tests run under the sanitizers on their side.
+inline std::string CliPath() {
+  const char* chosen = std::getenv("AILEE_TEST_CLI");
+  if (chosen != nullptr && *chosen != '\0') return chosen;
+  return std::string(AILEE_BINARY_DIR) + "/src/cli/ailee-cli";
+}
+// For a test's SetUp: skips when this build has no ailee-cli, but fails when
+// AILEE_TEST_CLI names one that is missing (CI must not skip them silently).
+#define KEYTEST_REQUIRE_CLI()                                                                        \
+  do {                                                                                               \
+    const std::string cli_ = ::ailee::keys::keytest::CliPath();                                      \
+    if (!::ailee::fs::Exists(cli_)) {                                                                \
+      if (std::getenv("AILEE_TEST_CLI") != nullptr) FAIL() << "AILEE_TEST_CLI names no file: " << cli_; \
+      GTEST_SKIP() << "ailee-cli not built (" << cli_ << ")";                                        \
+    }                                                                                                \
+  } while (0)
 // Runs the built ailee-cli with `args` (stdin empty) and extra env "K=V" entries.
 inline ProcResult RunCli(std::vector<std::string> args, const std::vector<std::string>& env = {}) {
   args.insert(args.begin(), CliPath());
