@@ -8,9 +8,11 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
+#include <thread>
 #include <utility>
 
 #include "base/fs.h"
@@ -69,7 +71,13 @@ class TempGnupgHome {
   ~TempGnupgHome() {
     if (dir_.empty()) return;
     KillAgent();
-    (void)fs::RemoveAll(dir_);
+    // `gpgconf --kill` returns once the agent was told to stop; the agent may
+    // still remove (or, just started, create) its sockets in the home while
+    // it is deleted, and a home left behind is a leaked private directory.
+    for (int attempt = 0; attempt < 40; ++attempt) {
+      if (fs::RemoveAll(dir_).ok() && !fs::Exists(dir_)) return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
   }
   const std::string& dir() const { return dir_; }
 
