@@ -49,7 +49,8 @@
 #   BENCH_KDF_MIB=256        Argon2id memory of our repository's key slot (the default)
 #   BENCH_NO_DROP_CACHES=1   do not drop the page cache (it is dropped only as root anyway)
 #   AILEE_AWS_CLI            the aws binary (default /usr/bin/aws, Debian's)
-# Output: a Markdown table on stdout and in bench/RESULTS-s3.md; raw timings
+# Output: a Markdown table on stdout and in bench/RESULTS-s3.md (Swift) or
+# bench/RESULTS-s3-ceph.md (BENCH_S3_KIND=ceph); raw timings
 # (wall, client CPU, server CPU) in bench-run/s3-bench.tsv; every command's
 # output in bench-run/s3-logs/ (kept until the next run).
 #
@@ -82,7 +83,9 @@ W=$OUT/s3-work
 L=$OUT/s3-logs
 SRV=$OUT/s3-server-$KIND
 TLS=$OUT/s3-tls
+# One results file per server kind: Swift's is the reference.
 RESULTS=$ROOT/bench/RESULTS-s3.md
+[ "$KIND" = swift ] || RESULTS=$ROOT/bench/RESULTS-s3-$KIND.md
 mkdir -p "$OUT"
 
 log() { printf '\033[1m[s3-bench]\033[0m %s\n' "$*" >&2; }
@@ -497,4 +500,4 @@ text = "\n".join(out) + "\n"
 open(md, "w").write(text)
 print(text)
 EOF
-cp "$RESULTS" "$OUT/s3-bench.md"
+cp "$RESULTS" "$OUT/s3-bench-$KIND.md"

@@ -116,6 +116,7 @@ struct S3Section {
   int64_t multipart_threshold_mib = 16;
   int64_t part_size_mib = 8;
   int64_t parallel_parts = 4;
+  int64_t parallel_uploads = 4;  // packs a backup stores at once
   int64_t retry_max_attempts = 8;
   int64_t retry_budget_s = 60;
 };

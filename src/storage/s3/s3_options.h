@@ -63,6 +63,7 @@ struct S3Options {
   uint64_t multipart_threshold = 16 << 20;  // larger objects use multipart upload
   uint64_t part_size = 8 << 20;             // AWS needs >= 5 MiB except the last part
   int parallel_parts = 4;                   // parts in flight per Put
+  int parallel_uploads = 4;                 // Puts a backup keeps in flight (StoreFeatures::puts_in_flight)
   int list_page_size = 1000;                // keys per ListObjectsV2 page (S3's maximum)
   CreateMode put_if_absent = CreateMode::kAuto;
 
