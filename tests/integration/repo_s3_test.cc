@@ -59,7 +59,7 @@ TEST_F(RepoS3, BackupReplicatedToASecondBucketSurvivesLosingTheFirst) {
   w.UseRepository("s3://" + bucket_a_ + "/repo");
   const std::string copy_url = "s3://" + bucket_b_ + "/repo";
   TestNode& n = w.AddNode("node-1", "  min_copies: 2\n  secondary_repositories: [" + copy_url + "]\n" + S3Yaml(env_.endpoint));
-  ASSERT_OK(w.BulkLoad(n, "40MiB"));  // packs above the 16 MiB multipart threshold
+  ASSERT_OK(w.BulkLoad(n, "40MiB"));
   ASSERT_OK(w.InitRepo());
 
   ASSIGN_OR_FAIL(auto first, w.JsonOk(n, {"backup", "state", "--offline"}));
