@@ -49,7 +49,8 @@
 #   BENCH_KDF_MIB=256        Argon2id memory of our repository's key slot (the default)
 #   BENCH_NO_DROP_CACHES=1   do not drop the page cache (it is dropped only as root anyway)
 #   AILEE_AWS_CLI            the aws binary (default /usr/bin/aws, Debian's)
-# Output: a Markdown table on stdout and in bench/RESULTS-s3.md; raw timings
+# Output: a Markdown table on stdout and in bench/RESULTS-s3.md (Swift) or
+# bench/RESULTS-s3-ceph.md (BENCH_S3_KIND=ceph); raw timings
 # (wall, client CPU, server CPU) in bench-run/s3-bench.tsv; every command's
 # output in bench-run/s3-logs/ (kept until the next run).
 #
@@ -82,7 +83,9 @@ W=$OUT/s3-work
 L=$OUT/s3-logs
 SRV=$OUT/s3-server-$KIND
 TLS=$OUT/s3-tls
+# One results file per server kind: Swift's is the reference.
 RESULTS=$ROOT/bench/RESULTS-s3.md
+[ "$KIND" = swift ] || RESULTS=$ROOT/bench/RESULTS-s3-$KIND.md
 mkdir -p "$OUT"
 
 log() { printf '\033[1m[s3-bench]\033[0m %s\n' "$*" >&2; }
@@ -214,19 +217,21 @@ timed() {
   local s0 s1 t0 t1 times
   s0=$(server_cpu)
   t0=$(date +%s.%N)
-  if ! { TIMEFORMAT='%U %S'; time "$@" > "$L/$tool-$step.out" 2> "$L/$tool-$step.err"; } 2> "$L/$tool-$step.time"; then
+  # Peak RSS (KiB) of the command, its waited-for children included.
+  if ! { TIMEFORMAT='%U %S'; time /usr/bin/time -f %M -o "$L/$tool-$step.rss" "$@" > "$L/$tool-$step.out" 2> "$L/$tool-$step.err"; } 2> "$L/$tool-$step.time"; then
     log "$tool $step FAILED:"; tail -5 "$L/$tool-$step.err" >&2
     echo -e "$tool\t$step\tFAILED\t$bytes\t\t" >> "$TSV"; return 1
   fi
   t1=$(date +%s.%N)
   s1=$(server_cpu)
   read -r -a times < "$L/$tool-$step.time"
-  local wall cpu scpu
+  local wall cpu scpu rss
+  rss=$(tail -1 "$L/$tool-$step.rss")
   wall=$(python3 -c "print(f'{$t1 - $t0:.2f}')")
   cpu=$(python3 -c "print(f'{${times[0]} + ${times[1]}:.2f}')")
   scpu=$(python3 -c "print(f'{($s1 - $s0) / $TICK:.2f}')")
-  log "$tool $step: $wall s (client CPU $cpu s, server CPU $scpu s)"
-  echo -e "$tool\t$step\t$wall\t$bytes\t$cpu\t$scpu" >> "$TSV"
+  log "$tool $step: $wall s (client CPU $cpu s, server CPU $scpu s, peak RSS $((rss >> 10)) MiB)"
+  echo -e "$tool\t$step\t$wall\t$bytes\t$cpu\t$scpu\t$rss" >> "$TSV"
 }
 # check TOOL WHAT CMD...: a correctness check (not in the table, but its
 # wall time is kept); a failure is recorded and shown.
@@ -383,11 +388,13 @@ tsv, md, base, churn, changed, work = sys.argv[1], sys.argv[2], *map(int, sys.ar
 E = os.environ
 rows, order = {}, []
 for line in open(tsv):
-    tool, step, val, nbytes, cpu, scpu = line.rstrip("\n").split("\t")
+    parts = line.rstrip("\n").split("\t")
+    tool, step, val, nbytes, cpu, scpu = parts[:6]
+    rss = parts[6] if len(parts) > 6 else ""
     if tool not in rows:
         rows[tool] = {}
         order.append(tool)
-    rows[tool][step] = (val, int(nbytes), cpu, scpu)
+    rows[tool][step] = (val, int(nbytes), cpu, scpu, rss)
 def bad(tool):
     c = rows[tool].get("check")
     return c is None or c[0] != "ok"
@@ -431,14 +438,15 @@ for t in order:
                f"{secs(t, 'restore')} | {rate(t, 'restore')} | {proof(t)} | {size(t)} |")
 out.append("")
 out.append("Where the time goes (CPU seconds of the client command, children included, and of the server's processes, "
-           "during each step):\n")
-out.append("| tool | step | wall s | client CPU s | server CPU s |")
-out.append("|---|---|---:|---:|---:|")
+           "during each step), and the client's peak resident memory (`/usr/bin/time -f %M`):\n")
+out.append("| tool | step | wall s | client CPU s | server CPU s | client peak RSS MiB |")
+out.append("|---|---|---:|---:|---:|---:|")
 for t in order:
     for step in ["full", "incremental", "restore", "proof", "verify", "open"]:
         v = rows[t].get(step)
         if v and v[0] != "FAILED":
-            out.append(f"| {t} | {step} | {float(v[0]):.1f} | {v[2]} | {v[3]} |")
+            rss = f"{int(v[4]) / 1024:.0f}" if v[4] else "n/a"
+            out.append(f"| {t} | {step} | {float(v[0]):.1f} | {v[2]} | {v[3]} | {rss} |")
 out.append("")
 # Our own clocks and counters, from --json.
 def j(name):
@@ -497,4 +505,4 @@ text = "\n".join(out) + "\n"
 open(md, "w").write(text)
 print(text)
 EOF
-cp "$RESULTS" "$OUT/s3-bench.md"
+cp "$RESULTS" "$OUT/s3-bench-$KIND.md"

@@ -113,9 +113,10 @@ struct S3Section {
   std::string object_lock_mode;  // "", GOVERNANCE, COMPLIANCE
   int64_t retention_days = 0;
   std::vector<std::string> lock_prefixes;  // empty: every object
-  int64_t multipart_threshold_mib = 16;
+  int64_t multipart_threshold_mib = 64;  // above the 32 MiB packs (s3_options.h says why)
   int64_t part_size_mib = 8;
   int64_t parallel_parts = 4;
+  int64_t parallel_uploads = 4;  // packs a backup stores at once
   int64_t retry_max_attempts = 8;
   int64_t retry_budget_s = 60;
 };

@@ -280,7 +280,7 @@ void ParseS3(const YAML::Node& backup, NodeConfig* cfg, FieldReader& r) {
   const std::string p = "backup.s3";
   r.CheckKnownKeys(*s3, p, {"endpoint", "region", "path_style", "profile", "credentials_file", "storage_class",
                             "storage_classes", "object_lock", "multipart_threshold_mib", "part_size_mib",
-                            "parallel_parts", "retry"});
+                            "parallel_parts", "parallel_uploads", "retry"});
   if (auto v = r.String(*s3, p, "endpoint", false)) {
     if (v->rfind("http://", 0) == 0 || v->rfind("https://", 0) == 0) s.endpoint = *v;
     else r.Problem(p + ".endpoint", "an http:// or https:// URL", "\"" + *v + "\"");
@@ -313,6 +313,7 @@ void ParseS3(const YAML::Node& backup, NodeConfig* cfg, FieldReader& r) {
   if (auto v = r.Int(*s3, p, "multipart_threshold_mib", 5, 5120, false)) s.multipart_threshold_mib = *v;
   if (auto v = r.Int(*s3, p, "part_size_mib", 5, 5120, false)) s.part_size_mib = *v;
   if (auto v = r.Int(*s3, p, "parallel_parts", 1, 64, false)) s.parallel_parts = *v;
+  if (auto v = r.Int(*s3, p, "parallel_uploads", 1, 64, false)) s.parallel_uploads = *v;
   if (auto retry = r.Map(*s3, p, "retry", false)) {
     const std::string rp = p + ".retry";
     r.CheckKnownKeys(*retry, rp, {"max_attempts", "budget_s"});

@@ -35,6 +35,7 @@ storage::s3::S3Options S3OptionsFrom(const config::S3Section& s) {
   o.multipart_threshold = static_cast<uint64_t>(s.multipart_threshold_mib) << 20;
   o.part_size = static_cast<uint64_t>(s.part_size_mib) << 20;
   o.parallel_parts = static_cast<int>(s.parallel_parts);
+  o.parallel_uploads = static_cast<int>(s.parallel_uploads);
   o.retry.max_attempts = static_cast<int>(s.retry_max_attempts);
   o.retry.budget_ms = s.retry_budget_s * 1000;
   return o;

@@ -5,6 +5,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <condition_variable>
@@ -120,19 +121,22 @@ struct BlobJob {
 //   reader (the caller): reads and hashes files        -> chunks_
 //   `workers` threads: blob ids, dedup, compression     -> blobs_
 //   packer: seals blobs straight into the pack, hashing -> packs_
-//   uploader: stores packs, then the index files naming them.
-// Bounded queues between the stages keep every core busy and the device
-// writing while the next pack is built, with a fixed amount of memory.
+//   `uploads` uploaders: each stores one pack at a time; every 16 stored
+//   packs, one of them writes the index file naming them.
+// Bounded queues between the stages keep every core busy and several packs
+// on their way to the store while the next one is built (on S3 each upload
+// spends most of its time waiting for the server), with a fixed amount of
+// memory.
 class Pipeline {
  public:
-  Pipeline(Repository& repo, const BackupOptions& options)
-      : repo_(repo), options_(options), chunks_(static_cast<size_t>(options.workers) + 1), blobs_(2), packs_(1),
-        buffers_(repo.config().chunk_size) {}
+  Pipeline(Repository& repo, const BackupOptions& options, int uploads)
+      : repo_(repo), options_(options), uploads_(uploads), chunks_(static_cast<size_t>(options.workers) + 1),
+        blobs_(2), packs_(1), buffers_(repo.config().chunk_size) {}
 
   void Start() {
     for (int i = 0; i < options_.workers; ++i) workers_.emplace_back([this] { WorkerLoop(); });
     packer_ = std::thread([this] { PackerLoop(); });
-    uploader_ = std::thread([this] { UploaderLoop(); });
+    for (int i = 0; i < uploads_; ++i) uploaders_.emplace_back([this] { UploaderLoop(); });
   }
 
   // Returns false when the pipeline failed (see status()).
@@ -146,7 +150,7 @@ class Pipeline {
     blobs_.Close();
     packer_.join();
     packs_.Close();
-    uploader_.join();
+    for (auto& u : uploaders_) u.join();
     if (!failed_) {
       Status st = FlushIndex();
       if (!st.ok()) Fail(st);
@@ -228,22 +232,31 @@ class Pipeline {
 
   void UploaderLoop() {
     while (auto pack = packs_.Pop()) {
+      // After a failure nothing more is stored: the backup is lost anyway,
+      // and what is stored without an index is the next backup's to adopt.
+      if (failed_) return;
       Status st = repo_.store().Put(PackKey(pack->id), pack->bytes());
       if (!st.ok()) return Fail(st);
       bytes_stored += pack->size;
       ++packs_written;
       PackRecord rec{pack->size, std::move(pack->blobs)};
       repo_.index().AddPack(pack->id, rec);
-      pending_index_[pack->id] = std::move(rec);
+      std::map<Id, PackRecord> full;
+      {
+        std::lock_guard lock(mu_);
+        pending_index_[pack->id] = std::move(rec);
+        if (pending_index_.size() >= kPacksPerIndexFile) full.swap(pending_index_);
+      }
       GiveSparePack(std::move(pack->buffer));
-      if (pending_index_.size() >= kPacksPerIndexFile) {
-        st = FlushIndex();
+      if (!full.empty()) {
+        st = repo_.WriteIndex(full).status();
         if (!st.ok()) return Fail(st);
       }
     }
   }
 
-  // Only packs already stored may be listed: an index file names durable packs.
+  // Only packs already stored may be listed: an index file names durable
+  // packs. Called once every uploader has returned.
   Status FlushIndex() {
     if (pending_index_.empty()) return Status::Ok();
     RETURN_IF_ERROR(repo_.WriteIndex(pending_index_).status());
@@ -260,23 +273,25 @@ class Pipeline {
   }
   void GiveSparePack(AlignedBuffer b) {
     std::lock_guard lock(mu_);
-    if (spare_packs_.size() < 2) spare_packs_.push_back(std::move(b));
+    if (spare_packs_.size() < static_cast<size_t>(uploads_) + 1) spare_packs_.push_back(std::move(b));
   }
 
   Repository& repo_;
   const BackupOptions& options_;
+  const int uploads_;
   BoundedQueue<ChunkJob> chunks_;
   BoundedQueue<BlobJob> blobs_;
   BoundedQueue<PackBuilder::Finished> packs_;
   BufferPool buffers_;
   std::vector<std::thread> workers_;
-  std::thread packer_, uploader_;
+  std::thread packer_;
+  std::vector<std::thread> uploaders_;
   std::mutex mu_;
   Status first_error_;
   std::atomic<bool> failed_{false};
   std::unordered_set<Id, IdHash> claimed_;
   std::vector<AlignedBuffer> spare_packs_;  // stored packs' buffers, for the packer to reuse
-  std::map<Id, PackRecord> pending_index_;  // uploader thread, then Finish
+  std::map<Id, PackRecord> pending_index_;  // stored, not yet in an index file (mu_)
 };
 
 int64_t Nanos(const statx_timestamp& t) { return t.tv_sec * 1000000000 + t.tv_nsec; }
@@ -402,7 +417,10 @@ Status ReadFile(const std::string& path, uint64_t chunk_size, FileEntry* entry, 
 Result<BackupResult> BackupTree(Repository& repo, const std::string& source_dir, const BackupOptions& options) {
   const int64_t start_wall = Clock::Real().MonotonicNanos();
   if (!fs::IsDirectory(source_dir)) return NotFound("backup source " + source_dir + " is not a directory");
-  if (options.workers < 1 || options.pack_size < 1) return InvalidArgument("workers and pack_size must be positive");
+  if (options.workers < 1 || options.pack_size < 1 || options.uploads < 0) {
+    return InvalidArgument("workers and pack_size must be positive, uploads not negative");
+  }
+  const int uploads = options.uploads > 0 ? options.uploads : std::max(1, repo.store().Features().puts_in_flight);
   ASSIGN_OR_RETURN(auto lock, RepoLock::Acquire(repo.shared_store(), repo.clock(), false, options.lock));
 
   BackupResult result;
@@ -447,7 +465,7 @@ Result<BackupResult> BackupTree(Repository& repo, const std::string& source_dir,
     progress.bytes_total += f.size;
   }
 
-  Pipeline pipeline(repo, options);
+  Pipeline pipeline(repo, options, uploads);
   pipeline.Start();
   std::vector<std::unique_ptr<FileChunks>> chunk_lists(snap.files.size());
   Status read_status;

@@ -19,17 +19,24 @@
 //      repository already has and compress the rest where that pays (as
 //      options.file_compression says for the file, else as a sample of each
 //      chunk says); a
-//      packer thread encrypts them straight into the current pack; an
-//      uploader thread stores each finished pack (while the next one is
-//      built) and writes an index file every 16 packs and at the end;
-//   4. writes the snapshot last, after every pack and index file is durable.
+//      packer thread encrypts them straight into the current pack;
+//      options.uploads uploader threads store the finished packs, several
+//      at once (while the next one is built), and an index file naming
+//      16 stored packs as they complete, and the rest at the end;
+//   4. writes the snapshot last, after every uploader has returned and every
+//      pack and index file is durable. A pack upload that fails (after the
+//      store's retries) fails the backup with the store's error naming the
+//      pack; no snapshot is written, and the packs stored so far are adopted
+//      by the next backup (step 1) or removed by prune.
 //
 // Crash safety: killed at any point, the repository stays valid: packs
 // without an index are picked up by the next backup (step 1) or removed by
 // prune; no snapshot refers to data that is not stored. Two backups may run
 // at once; they may store a blob twice, which is harmless.
-// Memory: at most (4 * workers + 10) * chunk_size + 3 * pack_size (chunks in
-// flight with their zstd frames, a pack being built, one queued, one stored).
+// Memory: at most (4 * workers + 10) * chunk_size + (uploads + 2) * pack_size
+// (chunks in flight with their zstd frames; a pack being built, one queued,
+// `uploads` being stored). With the defaults on S3 (2 workers, 4 MiB chunks,
+// 4 uploads of 32 MiB packs): 72 + 192 = 264 MiB.
 // Not reentrant on one Repository from several threads at once.
 #pragma once
 
@@ -87,6 +94,11 @@ struct BackupOptions {
   std::function<bool(const std::string& rel_path)> skip;
   uint64_t pack_size = 32ull << 20;  // target pack size
   int workers = 2;
+  // Packs stored at once. 0: what the store suggests
+  // (StoreFeatures::puts_in_flight: 1 for a local directory, where one
+  // upload already keeps the disk busy; backup.s3.parallel_uploads, default
+  // 4, on S3, where each upload mostly waits for the server).
+  int uploads = 0;
   int zstd_level = 2;                // 0 disables compression (see blob.cc for why 2)
   LockOptions lock;
 };

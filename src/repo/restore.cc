@@ -18,6 +18,7 @@
 #include "base/install_directory.h"
 #include "base/parallel.h"
 #include "base/scratch.h"
+#include "repo/blob_run_reader.h"
 #include "repo/snapshot.h"
 
 namespace ailee::repo {
@@ -165,10 +166,12 @@ struct Restorer {
     return true;
   }
 
-  // Fetches and writes one file. Raw blobs are decrypted in place in
-  // `buffers` and written from there (4 KiB-aligned: around the page cache,
-  // see fs::WriteAt); nothing is allocated per chunk.
-  Status RestoreFile(const FileEntry& e, BlobBuffers* buffers) {
+  // Fetches and writes one file, its adjacent chunks merged into ranged
+  // reads (repo/blob_run_reader.h) and written as they arrive. Each blob is
+  // copied out of its run into `buffers`, decrypted in place and written from
+  // there (4 KiB-aligned: around the page cache, see fs::WriteAt); nothing
+  // is allocated per chunk.
+  Status RestoreFile(const FileEntry& e, BlobRunBuffers* buffers) {
     const std::string dst = Dest(e);
     if (!e.sha256.empty() && e.size > 0) {
       auto it = local_by_sha.find(e.sha256);
@@ -185,8 +188,9 @@ struct Restorer {
     crypto::Sha256Stream sha;
     uint64_t written = 0;
     Status st;
-    for (const Id& chunk : e.chunks) {
-      auto data = repo.ReadBlob(chunk, buffers);
+    BlobRunReader reader(repo, e.chunks, options.reads, buffers);
+    while (!reader.done()) {
+      auto data = reader.Next();
       if (!data.ok()) {
         st = data.status().code() == StatusCode::kNotFound ? DataLoss(data.status().message()) : data.status();
         break;
@@ -224,7 +228,7 @@ struct Restorer {
     return Status::Ok();
   }
 
-  Status RestoreEntry(const FileEntry& e, BlobBuffers* buffers) {
+  Status RestoreEntry(const FileEntry& e, BlobRunBuffers* buffers) {
     std::string parent = fs::Dirname(Dest(e));
     if (!fs::IsDirectory(parent)) RETURN_IF_ERROR(fs::MakeDirs(parent, 0755, &files));
     Status st = e.type == FileEntry::Type::kSymlink ? RestoreSymlink(e) : RestoreFile(e, buffers);
@@ -348,7 +352,7 @@ Result<RestoreStats> RestoreSnapshot(Repository& repo, const Snapshot& snap, con
       if (f.type == FileEntry::Type::kFile) work.push_back(&f);
     }
     std::stable_sort(work.begin(), work.end(), [](const FileEntry* a, const FileEntry* b) { return a->size > b->size; });
-    std::vector<BlobBuffers> buffers(static_cast<size_t>(std::max(1, options.workers)));
+    std::vector<BlobRunBuffers> buffers(static_cast<size_t>(std::max(1, options.workers)));
     st = ParallelFor(work.size(), options.workers,
                      [&](size_t i, int worker) { return r.RestoreEntry(*work[i], &buffers[worker]); });
     for (const auto& f : snap.files) {

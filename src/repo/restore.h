@@ -40,6 +40,7 @@
 #include <string>
 
 #include "base/file_system.h"
+#include "repo/blob_run_reader.h"
 #include "repo/lock.h"
 #include "repo/repository.h"
 #include "repo/snapshot.h"
@@ -56,11 +57,15 @@ struct RestoreProgress {
 struct RestoreOptions {
   bool force = false;        // replace a non-empty target
   bool reuse_local = true;   // delta restore from files already in the target
-  // Files restored at once. Well above the core count: a worker spends
-  // about two thirds of each chunk blocked on reading the pack and on the
-  // write that bypasses the page cache, a third decrypting and hashing.
-  // About 8 MiB of buffers each.
+  // Files restored at once, and so ranged reads in flight. Well above the
+  // core count: a worker spends about two thirds of each chunk blocked on
+  // reading the pack and on the write that bypasses the page cache, a third
+  // decrypting and hashing. Each reads a file's adjacent chunks with one
+  // request (up to reads.max_bytes) and holds that run plus one decoded
+  // chunk: memory about workers x (reads.max_bytes + 2 x chunk size), 8 x
+  // 24 MiB with the defaults.
   int workers = 8;
+  BlobReadOptions reads;
   // Called from worker threads, serialized; keep it cheap.
   std::function<void(const RestoreProgress&)> progress;
   // Step 4 above: called once with the staging directory's path, after every

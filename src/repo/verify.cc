@@ -8,6 +8,7 @@
 #include <unordered_map>
 
 #include "base/parallel.h"
+#include "repo/blob_run_reader.h"
 #include "repo/block_archive_upkeep.h"
 #include "repo/pack.h"
 #include "repo/snapshot.h"
@@ -159,13 +160,11 @@ Result<VerifyReport> Verify(Repository& repo, const VerifyOptions& options) {
   }
   std::mutex blob_mu;
   std::unordered_map<Id, Status, IdHash> checked;  // blob -> result of decoding it
-  auto check_blob = [&](const Id& id, BlobBuffers* buffers) -> Result<std::string_view> {
-    auto data = repo.ReadBlob(id, buffers);
+  auto record_blob = [&](const Id& id, const Result<std::string_view>& data) {
     if (data.ok()) done += data->size();
     if (options.progress) options.progress(done.load(), total);
     std::lock_guard lock(blob_mu);
     checked[id] = data.ok() ? Status::Ok() : data.status();
-    return data;
   };
   // Largest files first, so that no worker is left hashing a big file alone.
   std::vector<size_t> order(files.size());
@@ -173,15 +172,18 @@ Result<VerifyReport> Verify(Repository& repo, const VerifyOptions& options) {
   std::stable_sort(order.begin(), order.end(),
                    [&](size_t a, size_t b) { return files[a].file->size > files[b].file->size; });
   std::vector<std::vector<VerifyProblem>> file_problems(files.size());
-  // One set of reusable blob buffers per worker thread.
-  std::vector<BlobBuffers> buffers(static_cast<size_t>(std::max(1, options.workers)));
-  RETURN_IF_ERROR(ParallelFor(files.size(), options.workers, [&](size_t k, int worker) {
+  // One set of reusable buffers per worker thread. A file's adjacent chunks
+  // come with one ranged read (repo/blob_run_reader.h).
+  std::vector<BlobRunBuffers> buffers(static_cast<size_t>(std::max(1, options.read_workers)));
+  RETURN_IF_ERROR(ParallelFor(files.size(), options.read_workers, [&](size_t k, int worker) {
     const size_t i = order[k];
     const FileEntry& f = *files[i].file;
     crypto::Sha256Stream sha;
     bool complete = true;
+    BlobRunReader reader(repo, f.chunks, options.reads, &buffers[worker]);
     for (const auto& c : f.chunks) {
-      auto data = check_blob(c, &buffers[worker]);
+      auto data = reader.Next();
+      record_blob(c, data);
       if (!data.ok()) {
         if (fatal(data.status())) return data.status();
         complete = false;
@@ -256,8 +258,9 @@ Result<VerifyReport> Verify(Repository& repo, const VerifyOptions& options) {
       if (!checked.count(b.id)) rest.emplace_back(b.id, pack);
     }
   }
-  RETURN_IF_ERROR(ParallelFor(rest.size(), options.workers, [&](size_t i, int worker) {
-    auto data = check_blob(rest[i].first, &buffers[worker]);
+  RETURN_IF_ERROR(ParallelFor(rest.size(), options.read_workers, [&](size_t i, int worker) {
+    auto data = repo.ReadBlob(rest[i].first, &buffers[worker].blob);
+    record_blob(rest[i].first, data);
     if (data.ok() || fatal(data.status())) return data.status();
     add({"blob " + IdHex(rest[i].first), "", "", IdHex(rest[i].second), IdHex(rest[i].first),
          data.status().message()});

@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "repo/lock.h"
+#include "repo/blob_run_reader.h"
 #include "repo/repository.h"
 #include "repo/snapshot.h"
 
@@ -40,6 +41,12 @@ namespace ailee::repo {
 struct VerifyOptions {
   bool read_data = false;
   int workers = 4;  // more than cores, so that reading packs overlaps checking them
+  // read_data: files read at once, so ranged reads in flight (latency
+  // hiding on S3), each worker merging a file's adjacent chunks into one
+  // read (repo/blob_run_reader.h). Memory about read_workers x
+  // (reads.max_bytes + 2 x chunk size).
+  int read_workers = 8;
+  BlobReadOptions reads;
   // Called with (bytes checked, bytes to check) during read_data.
   std::function<void(uint64_t, uint64_t)> progress;
   // read_data only: called once for every snapshot (not damaged) whose files

@@ -52,6 +52,10 @@ struct StoreFeatures {
   // Put makes objects immutable until a retention date (S3 Object Lock):
   // RetainedUntilUnixMs reports it and Delete fails until then.
   bool object_lock = false;
+  // How many Puts of large objects a bulk writer (a backup storing packs)
+  // should keep in flight: more where each one mostly waits for a remote
+  // server, so that the waits overlap. A hint; every count is correct.
+  int puts_in_flight = 1;
 };
 
 class ObjectStore {

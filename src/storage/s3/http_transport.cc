@@ -29,18 +29,37 @@ int SeekBody(void* userdata, curl_off_t offset, int origin) {
   return CURL_SEEKFUNC_OK;
 }
 
+// The response being received, and where its body goes.
+struct Receiver {
+  HttpResponse* resp;
+  char* into;        // HttpRequest::body_into
+  size_t into_size;
+  bool partial = false;  // this response is a 206: its body goes `into`
+};
+
 size_t WriteBody(char* ptr, size_t size, size_t nmemb, void* userdata) {
-  static_cast<HttpResponse*>(userdata)->body.append(ptr, size * nmemb);
-  return size * nmemb;
+  auto* rx = static_cast<Receiver*>(userdata);
+  const size_t n = size * nmemb;
+  if (!rx->partial) {
+    rx->resp->body.append(ptr, n);
+    return n;
+  }
+  uint64_t& at = rx->resp->body_into_length;
+  if (at < rx->into_size) std::memcpy(rx->into + at, ptr, std::min<uint64_t>(n, rx->into_size - at));
+  at += n;
+  return n;
 }
 
 size_t OnHeader(char* buffer, size_t size, size_t nitems, void* userdata) {
-  auto* resp = static_cast<HttpResponse*>(userdata);
+  auto* rx = static_cast<Receiver*>(userdata);
+  auto* resp = rx->resp;
   std::string_view line(buffer, size * nitems);
   while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.remove_suffix(1);
   if (line.rfind("HTTP/", 0) == 0) {
     // A new response (after "100 Continue"): forget the previous headers.
     resp->headers.clear();
+    auto space = line.find(' ');
+    rx->partial = rx->into != nullptr && space != std::string_view::npos && line.substr(space + 1, 3) == "206";
     return size * nitems;
   }
   auto colon = line.find(':');
@@ -51,7 +70,7 @@ size_t OnHeader(char* buffer, size_t size, size_t nitems, void* userdata) {
   while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
   while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
   resp->headers[name] = std::string(value);
-  if (name == "content-length") {
+  if (name == "content-length" && !rx->partial) {
     // Reserve for whole-object GETs; capped so a lying header cannot make us
     // allocate gigabytes before a byte arrived.
     uint64_t n = std::strtoull(std::string(value).c_str(), nullptr, 10);
@@ -123,6 +142,7 @@ Result<HttpResponse> HttpTransport::Perform(const HttpRequest& req) {
   CURL* h = static_cast<CURL*>(Acquire());
   if (h == nullptr) return Internal("curl_easy_init failed");
   HttpResponse resp;
+  Receiver rx{&resp, req.body_into, req.body_into_size};
   Upload up{req.body, 0};
   char errbuf[CURL_ERROR_SIZE] = {0};
   curl_slist* headers = nullptr;
@@ -133,9 +153,9 @@ Result<HttpResponse> HttpTransport::Perform(const HttpRequest& req) {
   curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
   curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
   curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, OnHeader);
-  curl_easy_setopt(h, CURLOPT_HEADERDATA, &resp);
+  curl_easy_setopt(h, CURLOPT_HEADERDATA, &rx);
   curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, WriteBody);
-  curl_easy_setopt(h, CURLOPT_WRITEDATA, &resp);
+  curl_easy_setopt(h, CURLOPT_WRITEDATA, &rx);
   curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(req.connect_timeout_ms));
   curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(req.timeout_ms));
   curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);

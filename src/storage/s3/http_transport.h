@@ -35,12 +35,20 @@ struct HttpRequest {
   int64_t connect_timeout_ms = 10000;
   int64_t timeout_ms = 0;            // 0: none
   int64_t stall_timeout_s = 60;      // abort when no byte moves for this long
+  // Where a 206 (Partial Content) body goes instead of HttpResponse::body:
+  // the caller's `body_into_size` bytes (a ranged GET into a reused buffer,
+  // no allocation or copy). Bytes beyond them are counted, not written.
+  char* body_into = nullptr;
+  size_t body_into_size = 0;
 };
 
 struct HttpResponse {
   long status = 0;
   std::map<std::string, std::string> headers;  // lower-case names
   std::string body;
+  // With HttpRequest::body_into and status 206: the body's length (it is
+  // at body_into when <= body_into_size); body stays empty.
+  uint64_t body_into_length = 0;
   std::string header(const std::string& lower_name) const;
 };
 

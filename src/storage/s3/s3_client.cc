@@ -97,6 +97,8 @@ Result<S3Response> S3Client::Attempt(const S3Request& req, const std::string& sh
     h.headers.push_back("x-amz-security-token: " + config_.credentials.session_token.reveal());
   }
   h.body = req.body;
+  h.body_into = req.body_into;
+  h.body_into_size = req.body_into_size;
   h.sigv4 = "aws:amz:" + config_.region + ":s3";
   h.user = config_.credentials.access_key_id;
   h.password = &config_.credentials.secret_access_key.reveal();

@@ -29,6 +29,10 @@ struct S3Request {
   bool content_md5 = false;   // send Content-MD5 (PUT, parts, Object Lock, DeleteObjects)
   std::string body_sha256;    // hex of `body`, if the caller has it already
   std::vector<long> accept;   // non-2xx statuses returned as responses (404 on DELETE, ...)
+  // A ranged GET's 206 body goes here (HttpRequest::body_into); every
+  // attempt writes it from the start.
+  char* body_into = nullptr;
+  size_t body_into_size = 0;
 };
 
 struct S3Response : HttpResponse {

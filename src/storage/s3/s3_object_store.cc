@@ -1,6 +1,7 @@
 #include "storage/s3/s3_object_store.h"
 
 #include <algorithm>
+#include <cstring>
 
 #include "storage/s3/s3_hash.h"
 #include "storage/s3/s3_time.h"
@@ -137,6 +138,17 @@ Result<std::string> S3ObjectStore::Get(const std::string& key) {
 }
 
 Result<std::string> S3ObjectStore::GetRange(const std::string& key, uint64_t offset, uint64_t length) {
+  std::string body;
+  RETURN_IF_ERROR(ReadRange(key, offset, length, nullptr, &body));
+  return body;
+}
+
+Status S3ObjectStore::GetRangeInto(const std::string& key, uint64_t offset, uint64_t length, char* out) {
+  return ReadRange(key, offset, length, out, nullptr);
+}
+
+Status S3ObjectStore::ReadRange(const std::string& key, uint64_t offset, uint64_t length, char* into,
+                                std::string* body) {
   RETURN_IF_ERROR(CheckKey(key));
   const std::string what = "get range " + Range(offset, length) + " of object " + key;
   auto too_far = [&](int64_t size) {
@@ -148,12 +160,15 @@ Result<std::string> S3ObjectStore::GetRange(const std::string& key, uint64_t off
   if (length == 0) {
     ASSIGN_OR_RETURN(uint64_t size, Stat(key));
     if (offset > size) return too_far(static_cast<int64_t>(size));
-    return std::string();
+    if (body) body->clear();
+    return Status::Ok();
   }
   S3Request req;
   req.object = client_.ObjectName(key);
   req.headers = {"range: bytes=" + std::to_string(offset) + "-" + std::to_string(offset + length - 1)};
   req.accept = {416};
+  req.body_into = into;
+  req.body_into_size = into ? static_cast<size_t>(length) : 0;
   ASSIGN_OR_RETURN(S3Response resp, client_.Send(req, what));
   if (resp.status == 416) {
     int64_t total = TotalFromContentRange(resp.header("content-range"));
@@ -169,14 +184,20 @@ Result<std::string> S3ObjectStore::GetRange(const std::string& key, uint64_t off
     uint64_t size = resp.body.size();
     if (offset >= size) return too_far(static_cast<int64_t>(size));
     if (offset + length > size) return truncated(static_cast<int64_t>(size));
-    return resp.body.substr(offset, length);
+    if (into) std::memcpy(into, resp.body.data() + offset, length);
+    if (body) *body = resp.body.substr(offset, length);
+    return Status::Ok();
   }
-  if (resp.body.size() != length) {
+  const bool in_buffer = into && resp.status == 206;
+  const uint64_t got = in_buffer ? resp.body_into_length : resp.body.size();
+  if (got != length) {
     int64_t total = TotalFromContentRange(resp.header("content-range"));
-    if (resp.body.size() < length) return truncated(total >= 0 ? total : static_cast<int64_t>(offset + resp.body.size()));
-    return Internal(what + " in " + Location() + ": server sent " + std::to_string(resp.body.size()) + " bytes");
+    if (got < length) return truncated(total >= 0 ? total : static_cast<int64_t>(offset + got));
+    return Internal(what + " in " + Location() + ": server sent " + std::to_string(got) + " bytes");
   }
-  return std::move(resp.body);
+  if (into && !in_buffer) std::memcpy(into, resp.body.data(), length);
+  if (body) *body = std::move(resp.body);
+  return Status::Ok();
 }
 
 Result<std::optional<S3Response>> S3ObjectStore::Head(const std::string& object, std::string_view what) {
@@ -255,6 +276,7 @@ StoreFeatures S3ObjectStore::Features() const {
   StoreFeatures f;
   f.atomic_create = true;
   f.object_lock = !client_.config().options.object_lock_mode.empty() && lock_enabled_.load() == 1;
+  f.puts_in_flight = client_.config().options.parallel_uploads;
   return f;
 }
 

@@ -68,6 +68,8 @@ class S3ObjectStore final : public ObjectStore {
   Status PutIfAbsent(const std::string& key, std::string_view data) override;
   Result<std::string> Get(const std::string& key) override;
   Result<std::string> GetRange(const std::string& key, uint64_t offset, uint64_t length) override;
+  // Straight into `out` from the socket: no allocation, no copy.
+  Status GetRangeInto(const std::string& key, uint64_t offset, uint64_t length, char* out) override;
   Result<uint64_t> Stat(const std::string& key) override;
   Status Delete(const std::string& key) override;
   Result<std::vector<ObjectInfo>> List(const std::string& prefix) override;
@@ -100,6 +102,9 @@ class S3ObjectStore final : public ObjectStore {
   Status UploadParts(const std::string& key, const std::string& upload_id, std::string_view data,
                      std::vector<std::string>* etags);
   Status VerifyBody(const std::string& key, const HttpResponse& resp);
+  // GetRange and GetRangeInto: the bytes go to `into` (`length` of them),
+  // or with into == nullptr to `*body`.
+  Status ReadRange(const std::string& key, uint64_t offset, uint64_t length, char* into, std::string* body);
   struct Listing {
     std::vector<ListedObject> objects;  // full object names
     int64_t server_now_ms = 0;          // the server's Date, for ages

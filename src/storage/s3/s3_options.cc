@@ -108,6 +108,7 @@ Status ValidateOptions(const std::string& url, const S3Options& o) {
   }
   if (o.part_size == 0 || o.multipart_threshold == 0) return bad("part size and multipart threshold must be > 0");
   if (o.parallel_parts < 1) return bad("parallel_parts must be >= 1");
+  if (o.parallel_uploads < 1) return bad("parallel_uploads must be >= 1");
   if (o.list_page_size < 1 || o.list_page_size > 1000) return bad("list_page_size must be 1..1000");
   if (o.retry.max_attempts < 1) return bad("retry max_attempts must be >= 1");
   return Status::Ok();
