@@ -173,7 +173,9 @@ void Verifier::LoadEpochs() {
       // Later blocks are then checked against the last epoch that follows.
       Problem("federation epoch " + std::to_string(e.number) + " (changed at block " + std::to_string(e.change_height) +
               ") does not follow from the epoch before it: " + st.message() +
-              (e.number == 1 ? " (is the genesis federation given the one the chain started with?)" : ""));
+              // Without block 1 the genesis federation is not the suspect.
+              (e.number == 1 && history_->chain_id() ? " (is the genesis federation given the one the chain started with?)"
+                                                     : ""));
       break;
     }
   }

@@ -1,0 +1,146 @@
+// Issue 14 broken on purpose again (session 10, brk): the chain binding of a
+// federation change (chain_id = hash of block 1, commit 8fd99b4) against a
+// hostile caller and an unlucky operator, on real nodes. break10_test.cc is
+// issue 10's; this file is issue 14's second round.
+#include <httplib.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "harness_gtest.h"
+#include "state/encoding.h"
+#include "state/federation_change.h"
+#include "state/records.h"
+#include "state_tamper.h"
+
+namespace ailee::it {
+namespace {
+
+using nlohmann::json;
+
+struct HttpReply {
+  int status = 0;
+  std::string body;
+};
+
+HttpReply PostText(const TestNode& node, const std::string& path, const std::string& body, const std::string& bearer) {
+  httplib::Client c("127.0.0.1", node.port());
+  c.set_connection_timeout(5);
+  c.set_read_timeout(20);
+  c.set_write_timeout(20);
+  httplib::Headers headers;
+  if (!bearer.empty()) headers.emplace("Authorization", "Bearer " + bearer);
+  auto res = c.Post(path, headers, body, "application/json");
+  if (!res) return {};
+  return {res->status, res->body};
+}
+
+// A threshold change of the genesis epoch (one signer, threshold 1) of chain
+// `chain_id` adding `added`, approved by the genesis signer.
+Result<state::FederationChange> AddSigner(const crypto::Hash256& chain_id, const SignerKey& genesis_signer,
+                                          const SignerKey& added, std::string reason) {
+  state::Federation outgoing;
+  outgoing.signers.emplace(genesis_signer.id, genesis_signer.key.public_key());
+  outgoing.threshold = 1;
+  state::FederationChange change;
+  change.chain_id = chain_id;
+  change.outgoing_epoch = 0;
+  change.outgoing_fingerprint = state::FederationFingerprint(outgoing);
+  change.incoming = outgoing;
+  change.incoming.signers.emplace(added.id, added.key.public_key());
+  change.authorization = state::ChangeAuthorization::kThreshold;
+  change.reason = std::move(reason);
+  change.operator_id = "brk";
+  RETURN_IF_ERROR(
+      state::ApproveChange(change, genesis_signer.id, [&](std::string_view m) { return genesis_signer.key.Sign(m); }));
+  return change;
+}
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+class Break14b : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { scenario_ = new Scenario("break14b"); }
+  static void TearDownTestSuite() {
+    delete scenario_;
+    scenario_ = nullptr;
+  }
+  // A leader of its own chain (its own key copy, so its fence is its own).
+  static Result<TestNode> StartLeader(const std::string& id) {
+    ASSIGN_OR_RETURN(NodeSpec spec, scenario_->WithOwnKeyCopy(NodeSpec::Leader(id, 50, 10)));
+    TestNode node = scenario_->AddNode(spec);
+    RETURN_IF_ERROR(node.Start());
+    return node;
+  }
+  static Scenario* scenario_;
+};
+Scenario* Break14b::scenario_ = nullptr;
+
+// The chain_id field as an attacker or a hand-edited file writes it: not hex,
+// too short, too long, a number, all zeros. Each is bad input (400) naming
+// chain_id, never a 500, and the chain's federation stays epoch 0.
+TEST_F(Break14b, AMalformedChainIdIsRefusedAsBadInput) {
+  ASSIGN_OR_FAIL(TestNode leader, StartLeader("malformed"));
+  ASSIGN_OR_FAIL(SignerKey signer06, MakeSignerKey(scenario_->dir().Join("keys06"), "signer-06"));
+  ASSIGN_OR_FAIL(crypto::Hash256 chain_id, leader.ChainId());
+  ASSIGN_OR_FAIL(state::FederationChange change, AddSigner(chain_id, scenario_->signer(), signer06, "add signer-06"));
+  const json good = state::FederationChangeToJson(change);
+  const std::string hex = good["chain_id"].get<std::string>();
+  const std::vector<json> bad_ids = {json("zz" + hex.substr(2)), json(hex.substr(0, 62)), json(hex + "00"),
+                                     json(""),                   json(12345),            json(nullptr),
+                                     json(std::string(64, '0')), json(" " + hex.substr(1))};
+  for (const json& id : bad_ids) {
+    json body = good;
+    body["chain_id"] = id;
+    HttpReply r = PostText(leader, "/v1/admin/federation-change", body.dump(), leader.AdminToken());
+    EXPECT_EQ(r.status, 400) << "chain_id " << id.dump() << ": " << r.body;
+    EXPECT_NE(r.body.find("chain"), std::string::npos) << "chain_id " << id.dump() << ": " << r.body;
+  }
+  ASSIGN_OR_FAIL(json federation, leader.Client().GetJson("/v1/federation"));
+  EXPECT_EQ(federation.value("current_epoch", uint64_t{9}), 0u) << federation.dump();
+  EXPECT_EQ(leader.Terminate(), 0);
+}
+
+// An unlucky operator: a leader with epoch 1 whose stored block 1 is lost
+// (disk damage, a hand-made copy). The node can no longer check its stored
+// change against its chain; it must say block 1 is the problem, not send the
+// operator to edit federation.signers in the config (the genesis federation
+// is right, and "fixing" it would make things worse).
+TEST_F(Break14b, ALostBlock1WithAStoredEpochNamesBlock1NotTheConfig) {
+  ASSIGN_OR_FAIL(TestNode leader, StartLeader("lost-block1"));
+  ASSIGN_OR_FAIL(SignerKey signer07, MakeSignerKey(scenario_->dir().Join("keys07"), "signer-07"));
+  ASSIGN_OR_FAIL(crypto::Hash256 chain_id, leader.ChainId());
+  ASSIGN_OR_FAIL(state::FederationChange change, AddSigner(chain_id, scenario_->signer(), signer07, "add signer-07"));
+  HttpReply r = PostText(leader, "/v1/admin/federation-change", state::FederationChangeToJson(change).dump(),
+                         leader.AdminToken());
+  ASSERT_EQ(r.status, 200) << r.body;
+  ASSERT_EQ(leader.Terminate(), 0);
+  ASSERT_OK(state::tamper::DeleteRawValue(leader.data_dir(), state::kCfBlocks, state::EncodeU64(1)));
+
+  const size_t log_before = ReadAll(leader.log_path()).size();
+  Status started = leader.Start(Millis(8000));
+  std::string said = ReadAll(leader.log_path()).substr(log_before);
+  if (started.ok()) {
+    // Running with a problem is acceptable if status names block 1.
+    auto st = leader.StatusJson();
+    if (st.ok()) said += st->dump();
+    leader.Terminate();
+  }
+  EXPECT_NE(said.find("block 1"), std::string::npos) << said;
+  EXPECT_EQ(said.find("federation.signers edited"), std::string::npos)
+      << "a lost block 1 is blamed on the config's genesis federation: " << said;
+  // verify-state names the lost block and does not blame the genesis either.
+  CommandResult v = scenario_->Cli(leader, {"verify-state", leader.data_dir()});
+  EXPECT_NE(v.exit_code, 0) << v;
+  const std::string out = v.out + v.err;
+  EXPECT_NE(out.find("block 1"), std::string::npos) << v;
+  EXPECT_EQ(out.find("genesis federation given"), std::string::npos) << "verify-state blames the genesis: " << v;
+}
+
+}  // namespace
+}  // namespace ailee::it
