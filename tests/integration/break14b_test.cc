@@ -142,5 +142,38 @@ TEST_F(Break14b, ALostBlock1WithAStoredEpochNamesBlock1NotTheConfig) {
   EXPECT_EQ(out.find("genesis federation given"), std::string::npos) << "verify-state blames the genesis: " << v;
 }
 
+// An unlucky operator after a compromise: signer-01 (here the scenario's
+// genesis signer) was replaced by a rotation, then the leader's data dir lost
+// block 1 and no node is running. `test-signer` for the retired signer fell
+// back to "the config's genesis only", where the retired signer is a member,
+// and passed: the retired, compromised key was reported fit to sign (and
+// recover-node, which uses the same resolution, would bring it back). A data
+// dir that holds a database whose history does not verify is not "nothing
+// could be read": the federation in force is unknown and the command says so.
+TEST_F(Break14b, ARetiredSignerIsNotPassedWhenTheDataDirHistoryDoesNotVerify) {
+  ASSIGN_OR_FAIL(TestNode leader, StartLeader("retired-fallback"));
+  ASSIGN_OR_FAIL(SignerKey signer08, MakeSignerKey(scenario_->dir().Join("keys08"), "signer-08"));
+  ASSIGN_OR_FAIL(crypto::Hash256 chain_id, leader.ChainId());
+  const SignerKey& genesis = scenario_->signer();
+  ASSIGN_OR_FAIL(state::FederationChange change, AddSigner(chain_id, genesis, signer08, "replace the genesis signer"));
+  change.incoming.signers.erase(genesis.id);
+  change.approvals.clear();
+  ASSERT_OK(state::ApproveChange(change, genesis.id, [&](std::string_view m) { return genesis.key.Sign(m); }));
+  HttpReply r = PostText(leader, "/v1/admin/federation-change", state::FederationChangeToJson(change).dump(),
+                         leader.AdminToken());
+  ASSERT_EQ(r.status, 200) << r.body;
+  leader.Terminate();
+
+  // The data dir intact: refused, the signer left (compromise_test covers it).
+  CommandResult intact = scenario_->Cli(leader, {"test-signer", "--id", genesis.id, "--key", genesis.key_file});
+  ASSERT_NE(intact.exit_code, 0) << intact;
+  ASSERT_NE((intact.out + intact.err).find("left the federation"), std::string::npos) << intact;
+
+  ASSERT_OK(state::tamper::DeleteRawValue(leader.data_dir(), state::kCfBlocks, state::EncodeU64(1)));
+  CommandResult damaged = scenario_->Cli(leader, {"test-signer", "--id", genesis.id, "--key", genesis.key_file});
+  EXPECT_NE(damaged.exit_code, 0) << "the retired signer passed test-signer: " << damaged;
+  EXPECT_NE((damaged.out + damaged.err).find("block 1"), std::string::npos) << damaged;
+}
+
 }  // namespace
 }  // namespace ailee::it
