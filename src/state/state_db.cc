@@ -11,6 +11,7 @@
 #include "state/internal/executor.h"
 #include "state/internal/rocks.h"
 #include "state/state_root.h"
+#include "state/stored_chain_id.h"
 
 namespace ailee::state {
 
@@ -108,9 +109,8 @@ Status StateDb::Impl::LoadControl() {
   // open: only a federation change needs it, and CheckNext then says so
   // (verify-state names the damage).
   ASSIGN_OR_RETURN(auto first, rdb->Get(kCfBlocks, EncodeU64(1)));
-  if (first) {
-    if (auto record = DecodeBlockRecord(*first); record.ok()) chain_id = record->header.Hash();
-  }
+  ASSIGN_OR_RETURN(auto second, rdb->Get(kCfBlocks, EncodeU64(2)));
+  chain_id = StoredChainId(first, second);
   rocksdb::ColumnFamilyHandle* cf = rdb->cf(kCfControl);
   if (cf == nullptr) return Status::Ok();  // an older database opened read-only: no control records
   rocksdb::ReadOptions ro;

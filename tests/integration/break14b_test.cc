@@ -8,7 +8,10 @@
 #include <fstream>
 #include <sstream>
 
+#include "base/hex.h"
 #include "harness_gtest.h"
+#include "state/block.h"
+#include "state/transaction.h"
 #include "state/encoding.h"
 #include "state/federation_change.h"
 #include "state/records.h"
@@ -226,6 +229,46 @@ TEST_F(Break14b, DISABLED_AChangeRehearsedOnACopyOfTheChainIsRefusedByTheOrigina
   EXPECT_EQ(federation.value("current_epoch", uint64_t{9}), 0u) << federation.dump();
   prod.Terminate();
   copy.Terminate();
+}
+
+// An unlucky operator: block 1's stored record was overwritten by another
+// block's (a misdirected repair, a bad copy) - it still decodes. The node
+// took the hash of whatever header is stored under height 1 as the chain id,
+// so it accepted a change naming block 2's hash (which its followers, whose
+// block 1 is intact, would refuse: the network splits at that block) and
+// refused the change approved for the real chain as "approved for another
+// chain". A stored block 1 is the chain's id only if it says height 1 and
+// block 2 (when there is one) links to it.
+TEST_F(Break14b, ABlock1OverwrittenByAnotherBlockDoesNotBecomeTheChainId) {
+  ASSIGN_OR_FAIL(TestNode leader, StartLeader("wrong-block1"));
+  ASSIGN_OR_FAIL(crypto::Hash256 chain_id, leader.ChainId());
+  ASSERT_OK(leader.WaitForHeight(3, Millis(5000)));
+  ASSIGN_OR_FAIL(json doc, leader.Client().GetJson("/v1/blocks/2"));
+  auto raw = HexDecode(doc.value("encoded", ""));
+  ASSERT_TRUE(raw.has_value());
+  ASSIGN_OR_FAIL(state::Block block2, state::DecodeBlock(*raw));
+  state::BlockRecord record{block2.header, {}};
+  for (const auto& tx : block2.transactions) record.tx_ids.push_back(state::TxId(tx));
+  ASSERT_EQ(leader.Terminate(), 0);
+  ASSERT_OK(state::tamper::OverwriteRawValue(leader.data_dir(), state::kCfBlocks, state::EncodeU64(1),
+                                             state::EncodeBlockRecord(record)));
+  ASSERT_OK(leader.Start());
+
+  ASSIGN_OR_FAIL(SignerKey signer10, MakeSignerKey(scenario_->dir().Join("keys10"), "signer-10"));
+  ASSIGN_OR_FAIL(state::FederationChange forged,
+                 AddSigner(block2.header.Hash(), scenario_->signer(), signer10, "names block 2 as the chain"));
+  HttpReply r = PostText(leader, "/v1/admin/federation-change", state::FederationChangeToJson(forged).dump(),
+                         leader.AdminToken());
+  EXPECT_NE(r.status, 200) << "a change naming block 2's hash as the chain was committed: " << r.body;
+  ASSIGN_OR_FAIL(state::FederationChange real,
+                 AddSigner(chain_id, scenario_->signer(), signer10, "names the real chain"));
+  HttpReply real_reply = PostText(leader, "/v1/admin/federation-change", state::FederationChangeToJson(real).dump(),
+                                  leader.AdminToken());
+  EXPECT_NE(real_reply.status, 200) << real_reply.body;
+  EXPECT_EQ(real_reply.body.find("approved for another chain"), std::string::npos)
+      << "the damaged block 1 is not named: " << real_reply.body;
+  EXPECT_NE(real_reply.body.find("block 1"), std::string::npos) << real_reply.body;
+  leader.Terminate();
 }
 
 }  // namespace
