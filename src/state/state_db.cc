@@ -11,6 +11,7 @@
 #include "state/internal/executor.h"
 #include "state/internal/rocks.h"
 #include "state/state_root.h"
+#include "state/stored_chain_id.h"
 
 namespace ailee::state {
 
@@ -108,9 +109,8 @@ Status StateDb::Impl::LoadControl() {
   // open: only a federation change needs it, and CheckNext then says so
   // (verify-state names the damage).
   ASSIGN_OR_RETURN(auto first, rdb->Get(kCfBlocks, EncodeU64(1)));
-  if (first) {
-    if (auto record = DecodeBlockRecord(*first); record.ok()) chain_id = record->header.Hash();
-  }
+  ASSIGN_OR_RETURN(auto second, rdb->Get(kCfBlocks, EncodeU64(2)));
+  chain_id = StoredChainId(first, second);
   rocksdb::ColumnFamilyHandle* cf = rdb->cf(kCfControl);
   if (cf == nullptr) return Status::Ok();  // an older database opened read-only: no control records
   rocksdb::ReadOptions ro;
@@ -142,6 +142,16 @@ Result<StateDb::Impl::Control> StateDb::Impl::CurrentControl(const Federation& g
   for (const auto& e : stored_epochs) {
     Status st = h->Append(*e.change, e.change_height, e.change_tx_id);
     if (!st.ok()) {
+      // Without block 1 no stored change can be checked: the damage is the
+      // block, and the genesis hint would have the operator edit a config
+      // that is right.
+      if (!chain_id) {
+        return DataLoss("the chain's federation epoch " + std::to_string(e.number) + " (from height " +
+                        std::to_string(e.start_height) + ") cannot be checked: block 1 of " + rdb->dir() +
+                        " is missing or does not decode, and a federation change is checked against the hash of "
+                        "block 1 (run `ailee-cli verify-state`; restore the data dir from a backup or resync it "
+                        "from a peer; do not edit federation.signers)");
+      }
       // A stored change for another chain is damage to this data dir, not
       // an edited config: the genesis hint would send the operator astray.
       const bool foreign = chain_id && e.change->chain_id != *chain_id;

@@ -14,6 +14,7 @@
 #include "state/control_records.h"
 #include "state/encoding.h"
 #include "state/federation_history.h"
+#include "state/stored_chain_id.h"
 #include "state/internal/rocks.h"
 #include "state/records.h"
 #include "state/state_root.h"
@@ -164,8 +165,9 @@ void Verifier::LoadEpochs() {
   // Each stored change must name this chain (the hash of block 1). A missing
   // or damaged block 1 is CheckBlocks' problem; the epochs then do not follow.
   auto first = db_.Get(kCfBlocks, EncodeU64(1));
-  if (first.ok() && first->has_value()) {
-    if (auto record = DecodeBlockRecord(**first); record.ok()) history_->SetChainId(record->header.Hash());
+  auto second = db_.Get(kCfBlocks, EncodeU64(2));
+  if (first.ok() && second.ok()) {
+    if (auto id = StoredChainId(*first, *second)) history_->SetChainId(*id);
   }
   for (const auto& e : stored_epochs_) {
     Status st = history_->Append(*e.change, e.change_height, e.change_tx_id);
@@ -173,7 +175,9 @@ void Verifier::LoadEpochs() {
       // Later blocks are then checked against the last epoch that follows.
       Problem("federation epoch " + std::to_string(e.number) + " (changed at block " + std::to_string(e.change_height) +
               ") does not follow from the epoch before it: " + st.message() +
-              (e.number == 1 ? " (is the genesis federation given the one the chain started with?)" : ""));
+              // Without block 1 the genesis federation is not the suspect.
+              (e.number == 1 && history_->chain_id() ? " (is the genesis federation given the one the chain started with?)"
+                                                     : ""));
       break;
     }
   }

@@ -19,13 +19,20 @@ struct Candidate {
 };
 
 // The data dir's own epochs (read-only: a running node keeps writing).
-Result<Candidate> FromDataDir(const std::string& dir, const state::Federation& genesis) {
+// `history_failed` tells a database that opens but whose epochs do not
+// verify (it holds a chain, so the genesis alone may be wrong) from one that
+// does not open (a damaged data dir recover-node is about to replace).
+Result<Candidate> FromDataDir(const std::string& dir, const state::Federation& genesis, bool* history_failed) {
   state::OpenOptions o;
   o.read_only = true;
   o.create_if_missing = false;
   ASSIGN_OR_RETURN(auto db, state::StateDb::Open(dir, o));
-  ASSIGN_OR_RETURN(state::FederationHistory history, db->Federations(genesis));
-  return Candidate{"data dir " + dir + " at height " + std::to_string(db->Tip().height), std::move(history)};
+  auto history = db->Federations(genesis);
+  if (!history.ok()) {
+    *history_failed = true;
+    return history.status();
+  }
+  return Candidate{"data dir " + dir + " at height " + std::to_string(db->Tip().height), std::move(*history)};
 }
 
 // `shorter` must list `longer`'s first epochs: same members, same start.
@@ -103,11 +110,17 @@ keys::FederationKeys FederationInForce::KnownKeys() const {
 Result<FederationInForce> ResolveFederationInForce(const InForceOptions& o) {
   std::vector<Candidate> candidates;
   std::vector<std::string> not_believed, unread;
+  Status data_dir_failed = Status::Ok();
   // A running node's data dir is left to it: its own API (in node_urls) answers.
   if (!o.data_dir.empty() && state::HoldsDatabase(o.data_dir) && state::EnsureNotInUse(o.data_dir).ok()) {
-    auto local = FromDataDir(o.data_dir, o.genesis);
-    if (local.ok()) candidates.push_back(std::move(*local));
-    else unread.push_back("data dir " + o.data_dir + ": " + local.status().message());
+    bool history_failed = false;
+    auto local = FromDataDir(o.data_dir, o.genesis, &history_failed);
+    if (local.ok()) {
+      candidates.push_back(std::move(*local));
+    } else {
+      unread.push_back("data dir " + o.data_dir + ": " + local.status().message());
+      if (history_failed) data_dir_failed = local.status().WithContext("data dir " + o.data_dir);
+    }
   }
   for (const std::string& url : o.node_urls) {
     auto history = VerifiedHistoryFrom(url, o.genesis);
@@ -118,6 +131,14 @@ Result<FederationInForce> ResolveFederationInForce(const InForceOptions& o) {
     } else {
       not_believed.push_back(std::string(MessageWithoutHint(history.status())));
     }
+  }
+  if (candidates.empty() && !data_dir_failed.ok() && o.overrides.empty()) {
+    // The data dir holds a chain whose epochs do not verify: the genesis
+    // alone could pass a signer the chain retired (a compromised key).
+    return WithHint(FailedPrecondition("the federation in force is not known: " + data_dir_failed.message()),
+                    "start a node of this network that the config names (node.listen, follow, peers), repair the "
+                    "data dir (`ailee-cli verify-state`, restore or resync), or name the key with "
+                    "--federation-key ID=PUBKEY.pem");
   }
   if (candidates.empty()) {
     std::string why = "the config's genesis only";

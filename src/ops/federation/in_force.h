@@ -74,7 +74,10 @@ class FederationInForce {
 };
 
 // Never fails for lack of a source: with none readable the genesis alone
-// is in force, and Describe() says so. kDataLoss when two verified sources
+// is in force, and Describe() says so. Except kFailedPrecondition when the
+// data dir opens but its epochs do not verify (a lost block 1, a foreign
+// change) and nothing else answers nor --federation-key names a key: that
+// chain may have retired a genesis signer, which the genesis alone would pass. kDataLoss when two verified sources
 // disagree about an epoch (a fork: nothing is trusted then).
 Result<FederationInForce> ResolveFederationInForce(const InForceOptions& options);
 
