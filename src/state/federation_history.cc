@@ -66,7 +66,7 @@ Status FederationHistory::CheckNext(const FederationChange& change, uint64_t inc
     return InvalidArgument("federation change: approved for another chain: it names chain " +
                            crypto::HashToHex(change.chain_id).substr(0, 16) + "..., this chain is " +
                            crypto::HashToHex(*chain_id_).substr(0, 16) +
-                           "... (the hash of its block 1): replayed from a staging/drill copy? Propose the change "
+                           "... (the hash of its block 1): made on another network run with the same keys (a staging chain)? Propose the change "
                            "against this chain's node (`ailee-cli federation propose`) and have it approved again");
   }
   const FederationEpoch& current = Current();

@@ -184,8 +184,7 @@ TEST_F(Break14, ABreakGlassChangePostedToTheAdminApiIsAudited) {
 
 // Broke -> fixed: a change approved for one chain was accepted by another
 // chain whose epoch in force has the same members (a staging network run
-// with the production keys, a drill's or a PITR's copy that went on
-// producing): outgoing_epoch and outgoing_fingerprint name the federation,
+// with the production keys): outgoing_epoch and outgoing_fingerprint name the federation,
 // not the chain. A change now names its chain (chain_id, the hash of block 1,
 // in the signed bytes) and a chain refuses one made for another, naming both.
 // Two leaders with the same genesis federation, one change made for chain a.

@@ -186,10 +186,9 @@ TEST_F(Break14b, ARetiredSignerIsNotPassedWhenTheDataDirHistoryDoesNotVerify) {
 // or a recover-node copy started as a leader shares block 1 with production.
 // A rotation rehearsed on such a copy (approved by the real signers, "drill"
 // in its reason) is accepted by production as is, and the other way round.
-// docs/state-format.md admits it ("there only the epoch binding holds"), but
-// docs/emergency.md step 5, the refusal message ("replayed from a
-// staging/drill copy?") and Break14's test comment ("a drill's or a PITR's
-// copy that went on producing") say a copy is caught. Where:
+// docs/state-format.md and docs/emergency.md step 5 say so (and tell
+// operators never to approve on a copy); the refusal message and Break14's
+// comment no longer suggest a copy is caught. Where:
 // state::ChangeSigningBytes and FederationHistory::CheckNext
 // (src/state/federation_change.cc, federation_history.cc) bind only
 // chain_id = hash(block 1). A fix needs the change to name a block a copy
