@@ -94,7 +94,9 @@ std::map<std::string, uint64_t> FilesUnder(const std::string& dir) {
   if (!stdfs::is_directory(dir, ec)) return out;
   for (auto it = stdfs::recursive_directory_iterator(dir, ec); !ec && it != stdfs::recursive_directory_iterator();
        it.increment(ec)) {
-    if (it->is_regular_file(ec)) out[stdfs::relative(it->path(), dir).string()] = it->file_size(ec);
+    // lexically_relative: no filesystem access, so a file a live process
+    // renames or deletes during the walk cannot throw (relative() would).
+    if (it->is_regular_file(ec)) out[it->path().lexically_relative(dir).string()] = it->file_size(ec);
   }
   return out;
 }
