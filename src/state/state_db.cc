@@ -154,7 +154,7 @@ Result<StateDb::Impl::Control> StateDb::Impl::CurrentControl(const Federation& g
       }
       // A stored change for another chain is damage to this data dir, not
       // an edited config: the genesis hint would send the operator astray.
-      const bool foreign = chain_id && e.change->chain_id != *chain_id;
+      const bool foreign = e.change->chain_id != *chain_id;  // chain_id is known here
       return FailedPrecondition("the chain's federation epoch " + std::to_string(e.number) + " (from height " +
                                 std::to_string(e.start_height) + ") does not follow from the " +
                                 (foreign ? "chain" : "configured genesis federation") + ": " + st.message() +
