@@ -28,14 +28,14 @@ Result<uint64_t> ParseSize(const std::string& s) {
   return static_cast<uint64_t>(v * mult);
 }
 
-struct Args {
+struct LoadArgs {
   std::string mode = "http", url, target_size;
   uint64_t accounts = 1000, max_tx = 0, seed = 1;
   double rate = 500, duration = 10;
   size_t memo = 128, block_txs = 4000, batch = 0;
 };
 
-loadgen::LoadOptions OptionsFrom(const Args& a, const config::NodeConfig& cfg, uint64_t target_bytes) {
+loadgen::LoadOptions OptionsFrom(const LoadArgs& a, const config::NodeConfig& cfg, uint64_t target_bytes) {
   loadgen::LoadOptions o;
   o.mode = a.mode == "bulk" ? loadgen::LoadOptions::Mode::kBulk : loadgen::LoadOptions::Mode::kHttp;
   o.config = cfg;
@@ -58,7 +58,7 @@ void SetUpLoad(CLI::App& app, Session& s) {
       "Generate signed transactions over many accounts. --mode http drives a running leader at --rate tx/s;\n"
       "--mode bulk feeds a stopped node's data dir through the node's own block code (fast dataset building).\n"
       "Accounts are funded by peg-ins signed with the config's signer key.");
-  auto a = std::make_shared<Args>();
+  auto a = std::make_shared<LoadArgs>();
   cmd->add_option("--mode", a->mode, "http or bulk")->check(CLI::IsMember({"http", "bulk"}))->capture_default_str();
   cmd->add_option("--url", a->url, "node API URL for http mode (default: from the config)");
   cmd->add_option("--accounts", a->accounts, "number of accounts")->capture_default_str();

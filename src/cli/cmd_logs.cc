@@ -60,7 +60,7 @@ json ArchiveJson(const ops::LogArchiveResult& r, bool dry_run) {
           {"bytes_stored", r.stats.bytes_stored}};
 }
 
-void SetUpArchive(CLI::App* logs, Session& ses) {
+void SetUpLogsArchive(CLI::App* logs, Session& ses) {
   auto* cmd = logs->add_subcommand(
       "archive",
       "Store the rotated logs of DIR (*.log.N, *.log.N.gz, *.gz, the audit log's rotated segments too; never a\n"
@@ -102,7 +102,7 @@ void SetUpArchive(CLI::App* logs, Session& ses) {
   });
 }
 
-void SetUpRestore(CLI::App* logs, Session& ses) {
+void SetUpLogsRestore(CLI::App* logs, Session& ses) {
   auto* cmd = logs->add_subcommand("restore",
                                    "Write archived logs below DIR: one snapshot's files, or every distinct file modified since DATE\n"
                                    "across all logs snapshots (a reused rotation name gets ~<sha256 prefix> appended).");
@@ -143,8 +143,8 @@ void SetUpRestore(CLI::App* logs, Session& ses) {
 void SetUpLogs(CLI::App& app, Session& s) {
   auto* logs = app.add_subcommand("logs", "Archive rotated logs into the repository and restore them (docs/log-archival.md)");
   logs->require_subcommand(1);
-  SetUpArchive(logs, s);
-  SetUpRestore(logs, s);
+  SetUpLogsArchive(logs, s);
+  SetUpLogsRestore(logs, s);
 }
 
 }  // namespace

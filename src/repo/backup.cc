@@ -25,7 +25,8 @@
 namespace ailee::repo {
 namespace {
 
-constexpr size_t kPacksPerIndexFile = 16;
+// An index file is written every this many packs, so a killed backup loses little.
+constexpr size_t kPacksBetweenIndexFiles = 16;
 
 // A FIFO with a capacity; Close() wakes everyone and makes Push fail.
 template <typename T>
@@ -245,7 +246,7 @@ class Pipeline {
       {
         std::lock_guard lock(mu_);
         pending_index_[pack->id] = std::move(rec);
-        if (pending_index_.size() >= kPacksPerIndexFile) full.swap(pending_index_);
+        if (pending_index_.size() >= kPacksBetweenIndexFiles) full.swap(pending_index_);
       }
       GiveSparePack(std::move(pack->buffer));
       if (!full.empty()) {

@@ -10,7 +10,7 @@
 namespace ailee::repo {
 namespace {
 
-constexpr size_t kPacksPerIndexFile = 4096;
+constexpr size_t kPacksPerRewrittenIndexFile = 4096;
 
 }  // namespace
 
@@ -138,7 +138,7 @@ Result<PruneStats> Prune(Repository& repo, const PruneOptions& options) {
   std::set<Id> new_index_files;
   for (auto& [pack, rec] : keep) {
     batch[pack] = std::move(rec);
-    if (batch.size() >= kPacksPerIndexFile) {
+    if (batch.size() >= kPacksPerRewrittenIndexFile) {
       ASSIGN_OR_RETURN(Id id, repo.WriteIndex(batch));
       new_index_files.insert(id);
       batch.clear();

@@ -13,11 +13,11 @@
 namespace ailee::audit {
 namespace {
 
-constexpr uid_t kNobody = 65534;
+constexpr uid_t kNobodyUid = 65534;
 // Without the fix a FIFO hangs the appender: SIGALRM ends the test instead.
 constexpr unsigned kHangSeconds = 20;
 
-AuditEvent Event(const std::string& operation) {
+AuditEvent SideFileEvent(const std::string& operation) {
   AuditEvent e;
   e.operation = operation;
   return e;
@@ -43,7 +43,7 @@ class AuditSideFilesTest : public ::testing::Test {
   Status AppendOnce(const std::string& op) {
     auto log = AuditLog::Open(path_);
     if (!log.ok()) return log.status();
-    return (*log)->Append(Event(op)).status();
+    return (*log)->Append(SideFileEvent(op)).status();
   }
   std::string dir_, log_dir_, path_, victim_;
 };
@@ -53,7 +53,7 @@ TEST_F(AuditSideFilesTest, ALockFileSymlinkIsNotFollowed) {
   ASSERT_EQ(::unlink(LockFilePath(path_).c_str()), 0);
   ASSERT_EQ(::symlink(victim_.c_str(), LockFilePath(path_).c_str()), 0);
   if (::geteuid() == 0) {
-    ASSERT_EQ(::chown(path_.c_str(), kNobody, kNobody), 0);  // the log is nobody's
+    ASSERT_EQ(::chown(path_.c_str(), kNobodyUid, kNobodyUid), 0);  // the log is nobody's
   }
   Status st = AppendOnce("second");
   EXPECT_FALSE(st.ok());
@@ -75,7 +75,7 @@ TEST_F(AuditSideFilesTest, AHardLinkedLockFileKeepsItsOwner) {
   ASSERT_TRUE(AppendOnce("first").ok());
   ASSERT_EQ(::unlink(LockFilePath(path_).c_str()), 0);
   ASSERT_EQ(::link(victim_.c_str(), LockFilePath(path_).c_str()), 0);
-  ASSERT_EQ(::chown(path_.c_str(), kNobody, kNobody), 0);
+  ASSERT_EQ(::chown(path_.c_str(), kNobodyUid, kNobodyUid), 0);
   EXPECT_FALSE(AppendOnce("second").ok());
   struct stat vs {};
   ASSERT_EQ(::stat(victim_.c_str(), &vs), 0);

@@ -14,16 +14,16 @@ namespace {
 
 using keytest::TempDir;
 
-const crypto::SecureBytes kPass("restore-test-passphrase");
+const crypto::SecureBytes kRestorePass("restore-test-passphrase");
 
 TEST(RestoreTest, ToFileIsReadOnlyIdempotentAndNeverReplacesAnotherKey) {
   TempDir tmp;
   auto key = *crypto::PrivateKey::Generate(crypto::KeyType::kSecp256k1);
   std::string key_path = keytest::WriteKeyFile(tmp.path(), "orig.pem", key);
   BackupRequest req{"signer-01", key_path, {tmp / "b"}, std::nullopt, "", nullptr, &Clock::Real()};
-  ASSERT_TRUE(BackupKey(req, kPass).ok());
+  ASSERT_TRUE(BackupKey(req, kRestorePass).ok());
   FederationKeys fed{{"signer-01", key.public_key()}};
-  auto opened = OpenBackup("signer-01", tmp / "b", kPass, FederationCheck{&fed, true});
+  auto opened = OpenBackup("signer-01", tmp / "b", kRestorePass, FederationCheck{&fed, true});
   ASSERT_TRUE(opened.ok()) << opened.status().ToString();
 
   std::string target = tmp / "signer-01.key";
@@ -65,8 +65,8 @@ TEST(RestoreTest, OwnerIsApplied) {
   auto key = *crypto::PrivateKey::Generate(crypto::KeyType::kEd25519);
   std::string key_path = keytest::WriteKeyFile(tmp.path(), "k.pem", key);
   BackupRequest req{"signer-01", key_path, {tmp / "b"}, std::nullopt, "", nullptr, &Clock::Real()};
-  ASSERT_TRUE(BackupKey(req, kPass).ok());
-  auto opened = OpenBackup("signer-01", tmp / "b", kPass, FederationCheck{nullptr, false});
+  ASSERT_TRUE(BackupKey(req, kRestorePass).ok());
+  auto opened = OpenBackup("signer-01", tmp / "b", kRestorePass, FederationCheck{nullptr, false});
   ASSERT_TRUE(opened.ok());
   ASSERT_TRUE(RestoreToFile(*opened, tmp / "out.key", FileOwner{1234, 4321}).ok());
   struct stat sb {};

@@ -44,7 +44,7 @@ class LogsArchiveTest : public testing::OpsRepoTest {
   LogArchiveOptions options_;
 };
 
-constexpr int64_t kDay = 86400;
+constexpr int64_t kDaySeconds = 86400;
 
 TEST_F(LogsArchiveTest, RotatedNames) {
   EXPECT_TRUE(IsRotatedLogName("node.log.1"));
@@ -64,10 +64,10 @@ TEST_F(LogsArchiveTest, NinetyDaysOnlineSevenYearsArchived) {
   PutLog("audit.log", "{chain}\n", 0);
   PutLog("audit.log.lock", "", 0);
   PutLog("audit.log.head", "{head}\n", 0);
-  PutLog("audit.log.1", "{old chain}\n", 30 * kDay);
+  PutLog("audit.log.1", "{old chain}\n", 30 * kDaySeconds);
   PutLog("node.log.1", "one hour old\n", 3600);
-  PutLog("node.log.2.gz", "89 days old\n", 89 * kDay);
-  PutLog("node.log.3.gz", "91 days old\n", 91 * kDay);
+  PutLog("node.log.2.gz", "89 days old\n", 89 * kDaySeconds);
+  PutLog("node.log.3.gz", "91 days old\n", 91 * kDaySeconds);
 
   auto first = Archive();
   // The audit log's rotated segment too (its chain continues across
@@ -98,7 +98,7 @@ TEST_F(LogsArchiveTest, NinetyDaysOnlineSevenYearsArchived) {
 
   // A file rewritten since the last run is archived again before it is removed.
   clock_.Advance(95 * kDayMs);
-  Put(logs_ + "/node.log.1", "rewritten\n", 0640, NowSec() - 91 * kDay);
+  Put(logs_ + "/node.log.1", "rewritten\n", 0640, NowSec() - 91 * kDaySeconds);
   auto third = Archive();
   // node.log.1 archived in this run, then removed; the audit segment after its 90 days online.
   EXPECT_EQ(third.removed_local, (std::vector<std::string>{"audit.log.1", "node.log.1"}));
@@ -121,7 +121,7 @@ TEST_F(LogsArchiveTest, NinetyDaysOnlineSevenYearsArchived) {
 
 TEST_F(LogsArchiveTest, RestoreBySnapshotAndSince) {
   PutLog("node.log.1", "newest\n", 3600);
-  PutLog("node.log.2.gz", "older\n", 10 * kDay);
+  PutLog("node.log.2.gz", "older\n", 10 * kDaySeconds);
   auto first = Archive();
   // Rotation renames: node.log.1 now holds other content.
   clock_.Advance(kDayMs);

@@ -23,11 +23,11 @@ namespace {
 
 // A fixed signer key (a test key, used nowhere else): a database built twice
 // from the same blocks holds the same bytes but for RocksDB's own identities.
-constexpr char kSignerPem[] =
+constexpr char kSnapshotSignerPem[] =
     "-----BEGIN PRIVATE KEY-----\n"
     "MC4CAQAwBQYDK2VwBCIEIDrqFZtuZy45mY2exHq6wtCa/lBkmdpjVy7g6TcDRw0S\n"
     "-----END PRIVATE KEY-----\n";
-constexpr char kSignerId[] = "signer-1";
+constexpr char kSnapshotSignerId[] = "signer-1";
 
 bool IsTable(const std::string& path) { return path.size() > 4 && path.substr(path.size() - 4) == ".sst"; }
 
@@ -35,10 +35,10 @@ class StateSnapshotCheckTest : public testing::OpsRepoTest {
  protected:
   void SetUp() override {
     OpsRepoTest::SetUp();
-    auto key = crypto::PrivateKey::FromPem(crypto::SecureBytes(std::string_view(kSignerPem)));
+    auto key = crypto::PrivateKey::FromPem(crypto::SecureBytes(std::string_view(kSnapshotSignerPem)));
     ASSERT_TRUE(key.ok()) << key.status().ToString();
     signer_ = std::move(*key);
-    federation_.signers.emplace(kSignerId, signer_->public_key());
+    federation_.signers.emplace(kSnapshotSignerId, signer_->public_key());
   }
 
   // The same blocks every time, flushed to table files, then closed.
@@ -51,12 +51,12 @@ class StateSnapshotCheckTest : public testing::OpsRepoTest {
       for (int i = 0; i < txs_per_block; ++i) {
         const int n = h * 100000 + i;
         std::string to = crypto::HashToString(crypto::Sha256("user-" + std::to_string(n)));
-        auto tx = state::MakePegIn(*signer_, kSignerId, to, 1000 + static_cast<uint64_t>(i),
+        auto tx = state::MakePegIn(*signer_, kSnapshotSignerId, to, 1000 + static_cast<uint64_t>(i),
                                    crypto::HashToString(crypto::Sha256("btc-" + std::to_string(n))), nonce++);
         ASSERT_TRUE(tx.ok()) << tx.status().ToString();
         txs.push_back(std::move(*tx));
       }
-      auto b = (*db)->ProduceBlock(std::move(txs), *signer_, kSignerId, 1767225600000 + h * 1000, 5, federation_);
+      auto b = (*db)->ProduceBlock(std::move(txs), *signer_, kSnapshotSignerId, 1767225600000 + h * 1000, 5, federation_);
       ASSERT_TRUE(b.ok()) << b.status().ToString();
       ASSERT_TRUE(b->rejected.empty()) << b->rejected[0].reason.ToString();
     }

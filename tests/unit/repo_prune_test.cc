@@ -21,8 +21,8 @@
 namespace ailee::repo::testing {
 namespace {
 
-constexpr int64_t kHour = 3600 * 1000;
-constexpr int64_t kDay = 24 * kHour;
+constexpr int64_t kHourMs = 3600 * 1000;
+constexpr int64_t kDayMs = 24 * kHourMs;
 
 class PruneTest : public RepoTest {
  protected:
@@ -44,7 +44,7 @@ TEST(RetentionTest, KeepsNewestPerBucketWithReasons) {
   for (int i = 0; i < 160; ++i) {
     Snapshot s;
     s.id = crypto::Sha256("s" + std::to_string(i));
-    s.time_ms = start + i * 6 * kHour;
+    s.time_ms = start + i * 6 * kHourMs;
     s.kind = "state";
     s.host = "node-1";
     snaps.push_back(s);
@@ -58,7 +58,7 @@ TEST(RetentionTest, KeepsNewestPerBucketWithReasons) {
   p.keep_last = 2;
   p.keep_daily = 7;
   p.keep_monthly = 3;
-  auto d = ApplyRetention(snaps, p, start + 40 * kDay);
+  auto d = ApplyRetention(snaps, p, start + 40 * kDayMs);
   int kept = 0;
   std::map<std::string, int> reasons;
   for (const auto& x : d) {
@@ -76,9 +76,9 @@ TEST(RetentionTest, KeepsNewestPerBucketWithReasons) {
   EXPECT_EQ(kept, 10);
 
   RetentionPolicy within;
-  within.keep_within_ms = 2 * kDay;
+  within.keep_within_ms = 2 * kDayMs;
   int within_kept = 0;
-  for (const auto& x : ApplyRetention(snaps, within, start + 40 * kDay)) within_kept += x.keep;
+  for (const auto& x : ApplyRetention(snaps, within, start + 40 * kDayMs)) within_kept += x.keep;
   EXPECT_EQ(within_kept, 8);  // node-1: days 38.0 .. 39.75 at 6 h steps; node-2: none
 }
 
@@ -86,7 +86,7 @@ TEST_F(PruneTest, ForgetUsesTheClockAndDryRunDeletesNothing) {
   WriteFile(src_ + "/f", "x");
   for (int i = 0; i < 5; ++i) {
     Backup(SmallPacks());
-    clock_.Advance(kDay);
+    clock_.Advance(kDayMs);
   }
   ForgetOptions o;
   o.policy.keep_daily = 2;
@@ -107,7 +107,7 @@ TEST_F(PruneTest, RemovesOnlyUnreferencedPacks) {
   auto first = Backup(SmallPacks());
   ASSERT_TRUE(fs::RemoveAll(src_ + "/old.sst").ok());
   WriteFile(src_ + "/keep.sst", RandomData(400 << 10, 1));
-  clock_.Advance(kHour);
+  clock_.Advance(kHourMs);
   auto second = Backup(SmallPacks());
   size_t packs_before = Count("data/");
   ASSERT_EQ(packs_before, first.stats.packs_written + second.stats.packs_written);
@@ -163,7 +163,7 @@ TEST_F(PruneTest, RefusesWhileABackupHoldsALockUntilItIsStale) {
   // A holder that stops refreshing (as a hung or dead one would): the
   // refresher runs on clock_, which the test advances past 30 minutes below.
   LockOptions never_refreshed;
-  never_refreshed.refresh_every_ms = 24 * kHour;
+  never_refreshed.refresh_every_ms = 24 * kHourMs;
   auto backup_lock = RepoLock::Acquire(store_, clock_, /*exclusive=*/false, never_refreshed);
   ASSERT_TRUE(backup_lock.ok());
   auto r = Prune(*repo_, {});

@@ -21,7 +21,7 @@ using testing::SignerKey;
 using testing::TempDir;
 using testing::User;
 
-constexpr uint64_t kInterval = 4;  // anchors every 4 blocks: they must follow the epochs too
+constexpr uint64_t kAnchorInterval = 4;  // anchors every 4 blocks: they must follow the epochs too
 
 class FederationChainTest : public ::testing::Test {
  protected:
@@ -33,9 +33,9 @@ class FederationChainTest : public ::testing::Test {
 
   // Produces the next block signed by `signer` and applies it to the follower.
   Result<ProducedBlock> Produce(const std::string& signer, std::vector<Transaction> txs = {}) {
-    ASSIGN_OR_RETURN(ProducedBlock b, leader_->ProduceBlock(std::move(txs), SignAs(signer), signer, ++now_, kInterval,
+    ASSIGN_OR_RETURN(ProducedBlock b, leader_->ProduceBlock(std::move(txs), SignAs(signer), signer, ++now_, kAnchorInterval,
                                                             genesis_));
-    RETURN_IF_ERROR(follower_->ApplyBlock(b.block, genesis_, kInterval));
+    RETURN_IF_ERROR(follower_->ApplyBlock(b.block, genesis_, kAnchorInterval));
     return b;
   }
   void ProduceOk(const std::string& signer, std::vector<Transaction> txs = {}, size_t rejected = 0) {
@@ -123,18 +123,18 @@ TEST_F(FederationChainTest, TwoEpochsProduceApplyRecomputeAndVerifyOnBothNodes) 
 TEST_F(FederationChainTest, ARetiredSignersBlockIsRejectedNamingWhenItLeft) {
   TwoRotations();
   // The leader refuses to sign for signer-01 (left at 4) and names why.
-  auto refused = leader_->ProduceBlock({}, SignAs("signer-01"), "signer-01", ++now_, kInterval, genesis_);
+  auto refused = leader_->ProduceBlock({}, SignAs("signer-01"), "signer-01", ++now_, kAnchorInterval, genesis_);
   EXPECT_EQ(refused.status().code(), StatusCode::kFailedPrecondition);
   EXPECT_NE(refused.status().message().find("left the federation at height 4 (epoch 1, threshold)"), std::string::npos)
       << refused.status().message();
   // A block signed by signer-04 after the break-glass change, made by hand
   // (its key is compromised: the attacker signs a block that re-executes).
-  auto forged = leader_->ProduceBlock({}, SignAs("signer-03"), "signer-03", ++now_, kInterval, genesis_);
+  auto forged = leader_->ProduceBlock({}, SignAs("signer-03"), "signer-03", ++now_, kAnchorInterval, genesis_);
   ASSERT_TRUE(forged.ok());
   Block b = forged->block;
   b.header.signer_id = "signer-04";
   b.header.signature = *SignerKey("signer-04").Sign(crypto::HashToString(b.header.Hash()));
-  Status st = follower_->ApplyBlock(b, genesis_, kInterval);
+  Status st = follower_->ApplyBlock(b, genesis_, kAnchorInterval);
   EXPECT_EQ(st.code(), StatusCode::kInvalidArgument);
   EXPECT_NE(st.message().find("block 9 is signed by signer-04, which left the federation at height 7 (epoch 2, "
                               "break_glass: signer-02 and signer-04 compromised)"),
@@ -150,13 +150,13 @@ TEST_F(FederationChainTest, ChangesThatDoNotFollowTheChainAreRefused) {
   // Two approvals are needed; one is dropped by the leader, and a follower
   // refuses a block that carries it.
   FederationChange weak = MakeChange(ChainId(), genesis_, 0, MakeFederation({"signer-02"}, 1), 2, {"signer-01"});
-  auto b = leader_->ProduceBlock({MakeFederationChangeTx(weak)}, SignAs("signer-01"), "signer-01", ++now_, kInterval,
+  auto b = leader_->ProduceBlock({MakeFederationChangeTx(weak)}, SignAs("signer-01"), "signer-01", ++now_, kAnchorInterval,
                                  genesis_);
   ASSERT_TRUE(b.ok());
   ASSERT_EQ(b->rejected.size(), 1u);
   EXPECT_NE(b->rejected[0].reason.message().find("1 approval from the outgoing federation, threshold is 2"),
             std::string::npos);
-  ASSERT_TRUE(follower_->ApplyBlock(b->block, genesis_, kInterval).ok());
+  ASSERT_TRUE(follower_->ApplyBlock(b->block, genesis_, kAnchorInterval).ok());
   // Replaying epoch 1's change later (its activation re-filled) is refused.
   FederationChange first =
       MakeChange(ChainId(), genesis_, 0, MakeFederation({"signer-02", "signer-03"}, 1), 3, {"signer-01", "signer-02"});
@@ -215,7 +215,7 @@ TEST_F(FederationChainTest, FrozenPegsAreRefusedDroppedAndMakeABlockInvalid) {
   b.header.state_root = follower_->Tip().state_root;
   b.header.signer_id = "signer-01";
   b.header.signature = *SignerKey("signer-01").Sign(crypto::HashToString(b.header.Hash()));
-  Status applied = follower_->ApplyBlock(b, genesis_, kInterval);
+  Status applied = follower_->ApplyBlock(b, genesis_, kAnchorInterval);
   EXPECT_EQ(applied.code(), StatusCode::kInvalidArgument);
   EXPECT_NE(applied.message().find("block 3: transaction 0"), std::string::npos) << applied.message();
   EXPECT_NE(applied.message().find("frozen since height 2"), std::string::npos) << applied.message();
@@ -251,7 +251,7 @@ TEST_F(FederationChainTest, AChangeApprovedForAnotherChainIsDroppedNamingBothCha
   TempDir staging_dir("fedchain-staging");
   auto staging = OpenDb(staging_dir.Sub("db"));
   ASSERT_NE(staging, nullptr);
-  ASSERT_TRUE(staging->ProduceBlock({}, SignAs("signer-01"), "signer-01", now_ + 1000, kInterval, genesis_).ok());
+  ASSERT_TRUE(staging->ProduceBlock({}, SignAs("signer-01"), "signer-01", now_ + 1000, kAnchorInterval, genesis_).ok());
   const crypto::Hash256 staging_id = staging->GetBlock(1)->header.Hash();
   ASSERT_NE(staging_id, ChainId());
   FederationChange foreign =

@@ -32,15 +32,14 @@ struct Source {
   struct stat st {};  // lstat when gathered; files are classified on what ReadSourceFile opened
 };
 
-std::string Normalize(const std::string& p) { return stdfs::path(p).lexically_normal().string(); }
 
 // Every file and directory below the configured paths, by absolute path.
 void Gather(const ConfigBackupOptions& o, std::map<std::string, Source>* out, std::vector<std::string>* skipped) {
   std::set<std::string> secrets;
-  for (const auto& s : o.secret_paths) secrets.insert(Normalize(s));
+  for (const auto& s : o.secret_paths) secrets.insert(NormalizedPath(s));
   auto add = [&](const std::string& abs) {
     Source s;
-    s.path = Normalize(abs);
+    s.path = NormalizedPath(abs);
     if (s.path.empty() || s.path.front() != '/') {
       skipped->push_back(abs + ": not an absolute path");
       return;
@@ -185,7 +184,7 @@ Result<ConfigBackupResult> BackupConfig(repo::Repository& repo, const ConfigBack
 
   SecretRules rules;
   rules.listed = options.named_secrets;
-  for (const auto& p : options.secret_paths) rules.listed[Normalize(p)] = "backup.secret_paths";
+  for (const auto& p : options.secret_paths) rules.listed[NormalizedPath(p)] = "backup.secret_paths";
   // The same files by identity: the config may name a file by another path
   // than the one walked here (a symlinked directory such as /etc/ailee, a
   // hard link), and a passphrase or PIN file has no shape to recognise it by.
@@ -201,7 +200,7 @@ Result<ConfigBackupResult> BackupConfig(repo::Repository& repo, const ConfigBack
   std::optional<keys::GpgSymmetric> gpg;
   ConfigManifest manifest;
   manifest.node_id = options.node_id;
-  manifest.config_path = Normalize(options.config_path);
+  manifest.config_path = NormalizedPath(options.config_path);
   manifest.audit_head = options.audit_head;
 
   std::map<std::string, std::string> staged_sha256;  // staged path -> SHA-256 of what was staged there

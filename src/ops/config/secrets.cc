@@ -17,8 +17,6 @@ namespace stdfs = std::filesystem;
 // Config files are small; this bounds what one file may pin in locked memory.
 constexpr uint64_t kMaxSourceFileSize = 64ull << 20;
 
-std::string Normalize(const std::string& p) { return stdfs::path(p).lexically_normal().string(); }
-
 bool ContainsNoCase(std::string_view hay, std::string_view needle) {
   auto it = std::search(hay.begin(), hay.end(), needle.begin(), needle.end(),
                         [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == b; });
@@ -81,10 +79,12 @@ std::string ContentReason(std::string_view s) {
 
 }  // namespace
 
+std::string NormalizedPath(const std::string& path) { return stdfs::path(path).lexically_normal().string(); }
+
 std::map<std::string, std::string> ConfigNamedSecrets(const config::NodeConfig& cfg) {
   std::map<std::string, std::string> out;
   auto add = [&](const std::string& path, const char* field) {
-    if (!path.empty()) out.emplace(Normalize(path), field);
+    if (!path.empty()) out.emplace(NormalizedPath(path), field);
   };
   if (cfg.signer) {
     add(cfg.signer->key_file, "signer.key_file");
@@ -104,7 +104,7 @@ std::string SecretReason(const SecretRules& rules, const std::string& path, uint
   if (p.parent_path().filename() == ".aws") return "an AWS file in " + p.parent_path().string();
   for (const char* env : {"AWS_SHARED_CREDENTIALS_FILE", "AWS_CONFIG_FILE"}) {
     const char* v = std::getenv(env);
-    if (v && *v && Normalize(v) == path) return std::string("named by $") + env;
+    if (v && *v && NormalizedPath(v) == path) return std::string("named by $") + env;
   }
   if ((mode & 0044) == 0) {
     char m[8];

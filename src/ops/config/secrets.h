@@ -31,6 +31,9 @@ namespace ailee::ops {
 
 // Absolute path -> the config field naming it, for every file the config
 // says holds a secret (empty fields are left out).
+// The lexically normal form of a path: how the secret rules compare paths.
+std::string NormalizedPath(const std::string& path);
+
 std::map<std::string, std::string> ConfigNamedSecrets(const config::NodeConfig& cfg);
 
 struct SecretRules {
