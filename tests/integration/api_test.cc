@@ -188,6 +188,30 @@ TEST_F(ApiTest, TxBatchRefusesTheBadTransactionAcceptsTheRestAndEnforcesItsBound
   EXPECT_EQ(Account(dave_id)["nonce"], 2) << "a refused batch changed the sender";
 }
 
+// The load generator's batched mode with requests signed before the clock
+// and several connections at once (each with its own senders): every
+// transfer is accepted in nonce order and lands in a block; none is dropped
+// at production for a nonce out of step.
+TEST_F(ApiTest, PresignedBatchesOnSeveralConnectionsAllLandInBlocks) {
+  ASSIGN_OR_FAIL(auto before, node_->StatusJson());
+  CommandResult load = scenario_->Cli(*node_, {"-q", "--json", "load", "--accounts", "30", "--batch", "20",
+                                               "--connections", "3", "--presign", "300", "--max-tx", "420",
+                                               "--duration", "0", "--rate", "100000", "--seed", "7"});
+  ASSERT_EQ(load.exit_code, 0) << load;
+  json report = JsonOut(load);
+  EXPECT_EQ(report["rejected"], 0) << load;
+  // 300 signed ahead, the rest as they were sent; the lanes stop together.
+  EXPECT_GE(report["accepted"].get<uint64_t>(), 420u) << load;
+  const uint64_t accepted = report["accepted"];
+  ASSERT_TRUE(WaitUntil([&] {
+    auto now = node_->StatusJson();
+    return now.ok() && (*now)["mempool"] == 0 &&
+           (*now)["transactions"].get<uint64_t>() >= before["transactions"].get<uint64_t>() + 30 + accepted;
+  }, Millis(10000))) << "accepted transfers missing from blocks";
+  ASSIGN_OR_FAIL(std::string log, fs::ReadFile(node_->log_path()));
+  EXPECT_EQ(log.find("dropped tx"), std::string::npos) << FileTail(node_->log_path());
+}
+
 TEST_F(ApiTest, ReadsBlocksAccountsAndMetrics) {
   ASSERT_OK(node_->WaitForHeight(6, Millis(5000)));
   auto client = node_->Client();

@@ -445,8 +445,14 @@ Result<LoadReport> RunHttp(const LoadOptions& o, Generator& gen) {
     signer_nonce++;
     funded++;
   }
-  if (funded > 0) RETURN_IF_ERROR(WaitForBlock(client, url, status["height"].get<uint64_t>()));
   ASSIGN_OR_RETURN(status, client.GetJson("/v1/status"));
+  if (funded > 0) {
+    // The last peg-in is in the second block after the height seen now at
+    // the latest: the next one may have been taken from the mempool before
+    // it arrived. Transfers from an account not yet funded would be refused.
+    RETURN_IF_ERROR(WaitForBlock(client, url, status["height"].get<uint64_t>() + 1));
+    ASSIGN_OR_RETURN(status, client.GetJson("/v1/status"));
+  }
   const uint64_t start_height = status["height"].get<uint64_t>();
   const uint64_t start_transactions = status.value("transactions", uint64_t{0});
 
