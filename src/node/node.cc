@@ -479,6 +479,7 @@ void Node::LeaderLoop() {
       if (txs.empty()) continue;
     } else {
       pending = mempool_->Take(options_.max_block_txs);
+      txs.reserve(txs.size() + pending.txs.size());  // up to max_block_txs: no regrowth
       for (auto& tx : pending.txs) txs.push_back(std::move(tx));
     }
     int64_t ts = std::max(now, db_->Tip().timestamp_ms);
