@@ -132,7 +132,7 @@ Status Node::Init() {
     if (!may.ok()) spdlog::warn("{} (checked again after catching up from the peers)", may.message());
   }
   ASSIGN_OR_RETURN(admin_token_, LoadOrCreateAdminToken(cfg.node.admin_token_file));
-  mempool_ = std::make_unique<Mempool>(*db_, federation_, options_.mempool_capacity);
+  mempool_ = std::make_unique<Mempool>(*db_, federation_, static_cast<size_t>(options_.config.node.mempool_capacity));
   emergency_ = std::make_unique<EmergencyControl>(*db_);
   RETURN_IF_ERROR(emergency_->Load());
   if (auto halt = emergency_->halt(); halt && !is_follower()) {

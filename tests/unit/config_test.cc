@@ -85,6 +85,7 @@ TEST_F(ConfigTest, ValidConfigLoadsWithDefaultsAndResolvedPaths) {
   EXPECT_EQ(cfg->node.listen_port, 8545);
   EXPECT_EQ(cfg->node.block_interval_ms, 500);
   EXPECT_EQ(cfg->node.commitment_interval, 100);
+  EXPECT_EQ(cfg->node.mempool_capacity, 200000) << "the default changed";
   EXPECT_EQ(cfg->node.admin_token_file, dir_ + "/data/admin.token");
   EXPECT_EQ(cfg->federation.threshold, 2);
   ASSERT_EQ(cfg->federation.signers.size(), 3u);
@@ -137,6 +138,7 @@ TEST_F(ConfigTest, ReportsEveryProblemAtOnceWithFieldPaths) {
                      "  id: Node_1\n"
                      "  listen: 0.0.0.0:8545\n"
                      "  block_interval_ms: 5\n"
+                     "  mempool_capacity: 0\n"
                      "  colour: blue\n"
                      "federation:\n"
                      "  threshold: 4\n"
@@ -158,6 +160,7 @@ TEST_F(ConfigTest, ReportsEveryProblemAtOnceWithFieldPaths) {
   EXPECT_TRUE(HasProblem(problems, "node.data_dir", "nothing")) << all;
   EXPECT_TRUE(HasProblem(problems, "node.listen", "0.0.0.0:8545")) << all;
   EXPECT_TRUE(HasProblem(problems, "node.block_interval_ms", "5")) << all;
+  EXPECT_TRUE(HasProblem(problems, "node.mempool_capacity", "0")) << all;
   EXPECT_TRUE(HasProblem(problems, "node.colour")) << all;
   EXPECT_TRUE(HasProblem(problems, "federation.threshold", "4")) << all;
   EXPECT_TRUE(HasProblem(problems, "federation.signers[1].public_key_file", "missing.pub")) << all;
