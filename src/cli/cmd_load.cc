@@ -94,13 +94,13 @@ void SetUpLoad(CLI::App& app, Session& s) {
     EndCommand(
         s, r, {},
         [&](const loadgen::LoadReport& l) {
-          return nlohmann::json{{"mode", a->mode}, {"submitted", l.submitted}, {"accepted", l.accepted}, {"rejected", l.rejected},
+          return nlohmann::json{{"mode", a->mode}, {"submitted", l.submitted}, {"accepted", l.accepted}, {"rejected", l.rejected}, {"resent", l.resent},
                                 {"funded_accounts", l.funded_accounts}, {"blocks", l.blocks}, {"in_blocks", l.in_blocks}, {"height", l.final_height},
                                 {"database_bytes", l.database_bytes}, {"seconds", l.seconds}, {"tx_per_second", l.tx_per_second()}};
         },
         [&](const loadgen::LoadReport& l) {
           return "load (" + a->mode + "): " + std::to_string(l.accepted) + " transactions accepted (" +
-                 std::to_string(l.rejected) + " rejected) in " + std::to_string(l.seconds) + " s = " +
+                 std::to_string(l.rejected) + " rejected, " + std::to_string(l.resent) + " of them resent) in " + std::to_string(l.seconds) + " s = " +
                  std::to_string(static_cast<uint64_t>(l.tx_per_second())) + " tx/s; height " + std::to_string(l.final_height) +
                  (l.database_bytes ? ", database " + HumanBytes(l.database_bytes) : "");
         });

@@ -25,6 +25,7 @@ Status StatusFromHttp(const std::string& url, const std::string& path, const htt
   // 409 is both "exists" and "wrong state" (already halted, a follower).
   if (res->status == 409) return code == "failed precondition" ? FailedPrecondition(msg) : AlreadyExists(msg);
   if (res->status == 503) return Unavailable(msg);
+  if (res->status == 429) return ResourceExhausted(msg);  // mempool full: retry after the next block
   if (res->status >= 400 && res->status < 500) return InvalidArgument(msg);
   return Internal(msg);
 }

@@ -344,20 +344,27 @@ class Lane {
     return Status::Ok();
   }
 
-  void Count(uint64_t submitted, uint64_t accepted, uint64_t rejected) {
+  void Count(uint64_t submitted, uint64_t accepted, uint64_t rejected, uint64_t resent) {
     std::lock_guard<std::mutex> l(sh_.mu);
     sh_.report.submitted += submitted;
     sh_.report.accepted += accepted;
     sh_.report.rejected += rejected;
+    sh_.report.resent += resent;
   }
 
   Status SubmitOne(Request req) {
     auto r = client_.PostJsonText("/v1/tx", req.body);
     if (r.ok()) {
-      Count(1, 1, 0);
+      Count(1, 1, 0, 0);
       return Status::Ok();
     }
-    Count(1, 0, 1);
+    if (r.status().code() == StatusCode::kResourceExhausted) {
+      Count(1, 0, 1, 1);
+      RETURN_IF_ERROR(WaitForNextBlock(client_, sh_.url));
+      ready_.push_front(std::move(req));
+      return Status::Ok();
+    }
+    Count(1, 0, 1, 0);
     if (r.status().code() == StatusCode::kUnavailable) return r.status();
     return Resync({req.txs.front().from});
   }
@@ -381,10 +388,12 @@ class Lane {
         refused.insert(req.txs[i].from);
       }
     }
-    Count(req.txs.size(), accepted, req.txs.size() - accepted);
     if (!refused.empty()) {
       // A retry behind a refused transaction of the same sender would fail too.
       std::erase_if(retry, [&](const state::Transaction& tx) { return refused.count(tx.from) > 0; });
+    }
+    Count(req.txs.size(), accepted, req.txs.size() - accepted, retry.size());
+    if (!refused.empty()) {
       RETURN_IF_ERROR(Resync(refused));
     } else if (!retry.empty()) {
       RETURN_IF_ERROR(WaitForNextBlock(client_, sh_.url));

@@ -50,6 +50,7 @@ struct LoadReport {
   uint64_t submitted = 0;
   uint64_t accepted = 0;
   uint64_t rejected = 0;
+  uint64_t resent = 0;           // http: of the rejected, refused for a full mempool and sent again after a block
   uint64_t funded_accounts = 0;
   uint64_t blocks = 0;
   uint64_t in_blocks = 0;        // http: transactions the node put in blocks during the run (any sender)
