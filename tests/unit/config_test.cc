@@ -168,14 +168,14 @@ TEST_F(ConfigTest, ReportsEveryProblemAtOnceWithFieldPaths) {
   EXPECT_TRUE(HasProblem(problems, "signer.id", "signer-09")) << all;
   EXPECT_TRUE(HasProblem(problems, "logging.level", "loud")) << all;
   EXPECT_TRUE(HasProblem(problems, "backup.min_copies", "3")) << all;
-  EXPECT_EQ(problems.size(), 11u) << all;
+  EXPECT_EQ(problems.size(), 12u) << all;
 
   auto loaded = LoadConfig(dir_ + "/config.yaml");
   ASSERT_EQ(loaded.status().code(), StatusCode::kInvalidArgument);
   EXPECT_NE(loaded.status().message().find("federation.signers[1].public_key_file: expected an existing file"),
             std::string::npos)
       << loaded.status().message();
-  EXPECT_NE(loaded.status().message().find("11 problem(s)"), std::string::npos);
+  EXPECT_NE(loaded.status().message().find("12 problem(s)"), std::string::npos);
 }
 
 TEST_F(ConfigTest, MissingSignerKeyFile) {
