@@ -12,10 +12,13 @@
 #   BENCH_SECONDS=20        length of each throughput run
 #   BENCH_HTTP_RATE=100000  target tx/s for the HTTP runs (above capacity on purpose)
 #   BENCH_HTTP_BATCH=500    transfers per POST /v1/txs in the batched HTTP run (<= 1000)
+#   BENCH_HTTP_CONNECTIONS=2  requests in flight at once in the batched HTTP run
+#   BENCH_HTTP_PRESIGN=12000*BENCH_SECONDS  transfers signed before each HTTP run's clock starts
 #   BENCH_ACCOUNTS=1000     accounts for the throughput runs
 #   BENCH_FOLLOW_BLOCKS=2000, BENCH_FOLLOW_BLOCK_TX=50   leader pre-fill for catch-up
 #   BENCH_DATASET=256MiB    size of the verify-state dataset
 #   BENCH_DATASET_ACCOUNTS=10000 (at most ~20000: see node_bench.cc), BENCH_MEMO_BYTES=2048
+#   BENCH_PARTS=http,follow,dataset  which measurements to run (e.g. BENCH_PARTS=http)
 #   AILEE_TEST_TMPDIR       where the data goes (default $TMPDIR or /tmp);
 #                           AILEE_KEEP_TEST_DIRS=1 keeps it afterwards
 #

@@ -30,9 +30,9 @@ Result<uint64_t> ParseSize(const std::string& s) {
 
 struct LoadArgs {
   std::string mode = "http", url, target_size;
-  uint64_t accounts = 1000, max_tx = 0, seed = 1;
+  uint64_t accounts = 1000, max_tx = 0, seed = 1, presign = 0;
   double rate = 500, duration = 10;
-  size_t memo = 128, block_txs = 4000, batch = 0;
+  size_t memo = 128, block_txs = 4000, batch = 0, connections = 1;
 };
 
 loadgen::LoadOptions OptionsFrom(const LoadArgs& a, const config::NodeConfig& cfg, uint64_t target_bytes) {
@@ -43,6 +43,8 @@ loadgen::LoadOptions OptionsFrom(const LoadArgs& a, const config::NodeConfig& cf
   o.accounts = a.accounts;
   o.rate = a.rate;
   o.http_batch = a.batch;
+  o.http_connections = a.connections;
+  o.presign = a.presign;
   o.duration_s = a.duration;
   o.max_transactions = a.max_tx;
   o.target_bytes = target_bytes;
@@ -66,6 +68,13 @@ void SetUpLoad(CLI::App& app, Session& s) {
   cmd->add_option("--batch", a->batch, "http: transfers per POST /v1/txs request (0 = one per POST /v1/tx)")
       ->check(CLI::Range(size_t{0}, size_t{1000}))
       ->capture_default_str();
+  cmd->add_option("--connections", a->connections,
+                  "http: requests in flight at once, each on its own connection with its own senders")
+      ->check(CLI::Range(size_t{1}, size_t{64}))
+      ->capture_default_str();
+  cmd->add_option("--presign", a->presign,
+                  "http: transfers to sign before the clock starts (the rest are signed as they are sent)")
+      ->capture_default_str();
   cmd->add_option("--duration", a->duration, "stop after this many seconds (0 = no limit)")->capture_default_str();
   cmd->add_option("--max-tx", a->max_tx, "stop after this many transactions (0 = no limit)");
   cmd->add_option("--target-size", a->target_size, "bulk: stop when the database reaches this size (e.g. 2GiB)");
@@ -85,13 +94,13 @@ void SetUpLoad(CLI::App& app, Session& s) {
     EndCommand(
         s, r, {},
         [&](const loadgen::LoadReport& l) {
-          return nlohmann::json{{"mode", a->mode}, {"submitted", l.submitted}, {"accepted", l.accepted}, {"rejected", l.rejected},
-                                {"funded_accounts", l.funded_accounts}, {"blocks", l.blocks}, {"height", l.final_height},
+          return nlohmann::json{{"mode", a->mode}, {"submitted", l.submitted}, {"accepted", l.accepted}, {"rejected", l.rejected}, {"resent", l.resent},
+                                {"funded_accounts", l.funded_accounts}, {"blocks", l.blocks}, {"in_blocks", l.in_blocks}, {"height", l.final_height},
                                 {"database_bytes", l.database_bytes}, {"seconds", l.seconds}, {"tx_per_second", l.tx_per_second()}};
         },
         [&](const loadgen::LoadReport& l) {
           return "load (" + a->mode + "): " + std::to_string(l.accepted) + " transactions accepted (" +
-                 std::to_string(l.rejected) + " rejected) in " + std::to_string(l.seconds) + " s = " +
+                 std::to_string(l.rejected) + " rejected, " + std::to_string(l.resent) + " of them resent) in " + std::to_string(l.seconds) + " s = " +
                  std::to_string(static_cast<uint64_t>(l.tx_per_second())) + " tx/s; height " + std::to_string(l.final_height) +
                  (l.database_bytes ? ", database " + HumanBytes(l.database_bytes) : "");
         });

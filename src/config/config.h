@@ -53,6 +53,9 @@ struct NodeSection {
   bool allow_public = false;                         // permits a non-loopback listen
   int64_t block_interval_ms = 1000;
   int64_t commitment_interval = 100;
+  // Transactions waiting for a block; past it POST /v1/tx answers
+  // RESOURCE_EXHAUSTED and clients retry after the next block.
+  int64_t mempool_capacity = 200000;
   std::string admin_token_file;  // absolute; default <data_dir>/admin.token
 };
 

@@ -92,7 +92,7 @@ void ParseNode(const YAML::Node& root, NodeConfig* cfg, FieldReader& r) {
   if (!node) return;
   const std::string p = "node";
   r.CheckKnownKeys(*node, p, {"id", "data_dir", "listen", "allow_public", "block_interval_ms",
-                              "commitment_interval", "admin_token_file"});
+                              "commitment_interval", "mempool_capacity", "admin_token_file"});
   NodeSection& n = cfg->node;
   if (auto id = r.String(*node, p, "id", true)) {
     if (IsIdentifier(*id)) n.id = *id;
@@ -116,6 +116,7 @@ void ParseNode(const YAML::Node& root, NodeConfig* cfg, FieldReader& r) {
   }
   if (auto v = r.Int(*node, p, "block_interval_ms", 10, 600000, false)) n.block_interval_ms = *v;
   if (auto v = r.Int(*node, p, "commitment_interval", 1, 1000000, false)) n.commitment_interval = *v;
+  if (auto v = r.Int(*node, p, "mempool_capacity", 1, 10000000, false)) n.mempool_capacity = *v;
   if (auto f = r.String(*node, p, "admin_token_file", false)) {
     n.admin_token_file = ResolvePath(cfg->config_dir, *f);
   } else if (!n.data_dir.empty()) {

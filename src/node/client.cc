@@ -25,6 +25,7 @@ Status StatusFromHttp(const std::string& url, const std::string& path, const htt
   // 409 is both "exists" and "wrong state" (already halted, a follower).
   if (res->status == 409) return code == "failed precondition" ? FailedPrecondition(msg) : AlreadyExists(msg);
   if (res->status == 503) return Unavailable(msg);
+  if (res->status == 429) return ResourceExhausted(msg);  // mempool full: retry after the next block
   if (res->status >= 400 && res->status < 500) return InvalidArgument(msg);
   return Internal(msg);
 }
@@ -66,8 +67,6 @@ Result<std::string> NodeClient::GetText(const std::string& path) {
 }
 
 Result<nlohmann::json> NodeClient::PostJson(const std::string& path, const nlohmann::json& body, bool admin) {
-  httplib::Headers headers;
-  if (admin) headers.emplace("Authorization", "Bearer " + admin_token_);
   std::string text;
   try {
     text = body.dump();
@@ -76,7 +75,13 @@ Result<nlohmann::json> NodeClient::PostJson(const std::string& path, const nlohm
     return InvalidArgument("the request to " + base_url_ + path +
                            " holds text that is not valid UTF-8 (write it in UTF-8): " + e.what());
   }
-  auto res = http_->Post(path, headers, text, "application/json");
+  return PostJsonText(path, text, admin);
+}
+
+Result<nlohmann::json> NodeClient::PostJsonText(const std::string& path, const std::string& json_text, bool admin) {
+  httplib::Headers headers;
+  if (admin) headers.emplace("Authorization", "Bearer " + admin_token_);
+  auto res = http_->Post(path, headers, json_text, "application/json");
   RETURN_IF_ERROR(StatusFromHttp(base_url_, path, res));
   return ParseBody(base_url_, path, res->body);
 }

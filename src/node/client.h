@@ -31,6 +31,9 @@ class NodeClient {
   // kUnavailable; other 5xx -> kInternal.
   Result<nlohmann::json> GetJson(const std::string& path);
   Result<nlohmann::json> PostJson(const std::string& path, const nlohmann::json& body, bool admin = false);
+  // PostJson with a body already serialized (the load generator serializes
+  // its requests before it starts the clock).
+  Result<nlohmann::json> PostJsonText(const std::string& path, const std::string& json_text, bool admin = false);
   Result<std::string> GetText(const std::string& path);
 
  private:

@@ -111,6 +111,9 @@ std::string Metrics(Node& node) {
   gauge("ailee_database_size_bytes", "Live RocksDB data (SST and WAL).", "gauge", stats.live_data_bytes);
   gauge("ailee_accounts_estimate", "Estimated number of accounts.", "gauge", stats.accounts_estimate);
   gauge("ailee_mempool_transactions", "Transactions waiting for a block.", "gauge", node.mempool().size());
+  gauge("ailee_tx_signature_verifications_total",
+        "Transaction signatures verified (admission; a follower: applying blocks).", "counter",
+        state::SignatureVerificationsSoFar());
   if (node.is_follower()) {
     uint64_t leader = c.leader_height.load();
     gauge("ailee_sync_lag_blocks", "Blocks this follower is behind its leader.", "gauge",

@@ -30,15 +30,19 @@ Status Mempool::CheckStateless(const state::Transaction& tx) const {
 
 Result<crypto::Hash256> Mempool::Submit(state::Transaction tx) {
   RETURN_IF_ERROR(CheckStateless(tx));
+  const crypto::Hash256 id = state::TxId(tx);
   std::lock_guard<std::mutex> lock(mu_);
-  return AdmitLocked(std::move(tx));
+  return AdmitLocked(std::move(tx), id);
 }
 
 std::vector<Result<crypto::Hash256>> Mempool::SubmitBatch(std::vector<state::Transaction> txs, int threads) {
   std::vector<Status> checked(txs.size());
-  // Each index's own slot: the workers never share one.
+  std::vector<crypto::Hash256> ids(txs.size());
+  // Each index's own slots: the workers never share one. The tx id is hashed
+  // here, once, outside the lock.
   (void)ParallelFor(txs.size(), threads, [&](size_t i, int) {
     checked[i] = CheckStateless(txs[i]);
+    if (checked[i].ok()) ids[i] = state::TxId(txs[i]);
     return Status::Ok();
   });
   std::vector<Result<crypto::Hash256>> out;
@@ -46,7 +50,7 @@ std::vector<Result<crypto::Hash256>> Mempool::SubmitBatch(std::vector<state::Tra
   std::lock_guard<std::mutex> lock(mu_);
   for (size_t i = 0; i < txs.size(); ++i) {
     if (checked[i].ok()) {
-      out.push_back(AdmitLocked(std::move(txs[i])));
+      out.push_back(AdmitLocked(std::move(txs[i]), ids[i]));
     } else {
       out.push_back(std::move(checked[i]));
     }
@@ -54,8 +58,7 @@ std::vector<Result<crypto::Hash256>> Mempool::SubmitBatch(std::vector<state::Tra
   return out;
 }
 
-Result<crypto::Hash256> Mempool::AdmitLocked(state::Transaction tx) {
-  const crypto::Hash256 id = state::TxId(tx);
+Result<crypto::Hash256> Mempool::AdmitLocked(state::Transaction tx, const crypto::Hash256& id) {
   if (queue_.size() >= capacity_) return ResourceExhausted("mempool full (" + std::to_string(capacity_) + " transactions); retry after the next block");
   if (ids_.count(id)) return AlreadyExists("transaction " + crypto::HashToHex(id) + " is already pending");
 
@@ -66,7 +69,7 @@ Result<crypto::Hash256> Mempool::AdmitLocked(state::Transaction tx) {
     // Nothing pending for this sender: the committed state decides
     // everything but the signature, which CheckStateless verified.
     const state::VerifiedTxIds verified = {id};
-    RETURN_IF_ERROR(db_.CheckTransaction(tx, federation_, &verified));
+    RETURN_IF_ERROR(db_.CheckTransaction(tx, federation_, &verified, &id));
     if (tx.type != state::TxType::kPegIn) {
       auto acct = db_.GetAccount(state::AccountIdHex(tx.from));
       if (acct.ok()) spendable = acct->balance;

@@ -61,8 +61,9 @@ class Mempool {
   // peg while frozen.
   Status CheckStateless(const state::Transaction& tx) const;
   // Duplicate, capacity, nonce and balance against state and the queue;
-  // queues `tx` (whose signature CheckStateless verified). mu_ held.
-  Result<crypto::Hash256> AdmitLocked(state::Transaction tx);
+  // queues `tx` (whose signature CheckStateless verified; `id` is its
+  // TxId). mu_ held.
+  Result<crypto::Hash256> AdmitLocked(state::Transaction tx, const crypto::Hash256& id);
 
   const state::StateDb& db_;
   const state::Federation& federation_;

@@ -132,7 +132,7 @@ Status Node::Init() {
     if (!may.ok()) spdlog::warn("{} (checked again after catching up from the peers)", may.message());
   }
   ASSIGN_OR_RETURN(admin_token_, LoadOrCreateAdminToken(cfg.node.admin_token_file));
-  mempool_ = std::make_unique<Mempool>(*db_, federation_, options_.mempool_capacity);
+  mempool_ = std::make_unique<Mempool>(*db_, federation_, static_cast<size_t>(options_.config.node.mempool_capacity));
   emergency_ = std::make_unique<EmergencyControl>(*db_);
   RETURN_IF_ERROR(emergency_->Load());
   if (auto halt = emergency_->halt(); halt && !is_follower()) {
@@ -479,6 +479,7 @@ void Node::LeaderLoop() {
       if (txs.empty()) continue;
     } else {
       pending = mempool_->Take(options_.max_block_txs);
+      txs.reserve(txs.size() + pending.txs.size());  // up to max_block_txs: no regrowth
       for (auto& tx : pending.txs) txs.push_back(std::move(tx));
     }
     int64_t ts = std::max(now, db_->Tip().timestamp_ms);

@@ -58,7 +58,6 @@ namespace ailee::node {
 struct NodeOptions {
   config::NodeConfig config;
   std::string follow_url;           // overrides config.follow when non-empty
-  size_t mempool_capacity = 200000;
   size_t max_block_txs = 20000;
   // Lead without knowing the network's tip (no peer answers, or no peers and
   // no fence history). Written to the audit log at start. Never lets the

@@ -6,6 +6,7 @@
 #include <optional>
 #include <thread>
 
+#include "base/parallel.h"
 #include "node/emergency_api.h"
 #include "node/http_reply.h"
 #include "node/node.h"
@@ -31,18 +32,27 @@ struct Parsed {
   std::vector<Status> refused;        // per body index; ok for those in txs
 };
 
-Parsed ParseBatch(Node& node, const json& body) {
+// Converting the JSON (hex decoding) runs on `threads` threads; each index
+// has its own slots.
+Parsed ParseBatch(Node& node, const json& body, int threads) {
   Parsed p;
   p.refused.resize(body.size());
-  for (size_t i = 0; i < body.size(); ++i) {
+  std::vector<std::optional<state::Transaction>> parsed(body.size());
+  (void)ParallelFor(body.size(), threads, [&](size_t i, int) {
     auto tx = state::TransactionFromJson(body[i]);
     Status refused = EmergencyRefusal(node, tx.ok() ? &*tx : nullptr);
     if (refused.ok() && !tx.ok()) refused = tx.status();
-    if (!refused.ok()) {
-      p.refused[i] = refused;
-      continue;
+    if (refused.ok()) {
+      parsed[i] = std::move(tx).value();
+    } else {
+      p.refused[i] = std::move(refused);
     }
-    p.txs.push_back(std::move(tx).value());
+    return Status::Ok();
+  });
+  p.txs.reserve(body.size());
+  for (size_t i = 0; i < body.size(); ++i) {
+    if (!parsed[i]) continue;
+    p.txs.push_back(std::move(*parsed[i]));
     p.position.push_back(i);
   }
   return p;
@@ -64,8 +74,8 @@ void SubmitBatch(Node& node, const httplib::Request& req, httplib::Response& res
     return ReplyTooLarge(res, "body: " + std::to_string(body.size()) + " transactions, a batch carries at most " +
                                   std::to_string(kMaxTxBatchCount) + "; split it");
   }
-  Parsed p = ParseBatch(node, body);
   const int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  Parsed p = ParseBatch(node, body, threads);
   auto admitted = node.mempool().SubmitBatch(std::move(p.txs), threads);
   std::vector<std::optional<crypto::Hash256>> ids(body.size());
   for (size_t k = 0; k < admitted.size(); ++k) {

@@ -68,9 +68,10 @@ struct StateDb::Impl {
   Status CheckAnchorPresence(const Block& block, uint64_t interval) const;
   // Writes `block` and the state `writes` produced by executing it, as one
   // batch (fsynced with `sync`), and advances the cached tip. `new_acc` is
-  // the accumulator after the writes (already folded into block.header.state_root).
-  Status Commit(const Block& block, const std::map<BlockExecutor::Key, std::string>& writes, const LtHash& new_acc,
-                bool sync = true);
+  // the accumulator after the writes (already folded into block.header.state_root);
+  // `tx_ids[i]` is TxId(block.transactions[i]) (the caller hashed them once).
+  Status Commit(const Block& block, const std::vector<crypto::Hash256>& tx_ids,
+                const std::map<BlockExecutor::Key, std::string>& writes, const LtHash& new_acc, bool sync = true);
   // The accumulator after applying `writes` on top of the committed state.
   Result<LtHash> FoldWrites(const std::map<BlockExecutor::Key, std::string>& writes) const;
 };
@@ -234,10 +235,10 @@ Status StateDb::DeleteLocal(std::string_view key) {
 ChainTip StateDb::Tip() const { return impl_->CurrentTip(); }
 
 Status StateDb::CheckTransaction(const Transaction& tx, const Federation& federation,
-                                 const VerifiedTxIds* verified) const {
+                                 const VerifiedTxIds* verified, const crypto::Hash256* tx_id) const {
   ASSIGN_OR_RETURN(Impl::Control c, impl_->CurrentControl(federation));
   BlockExecutor exec(impl_->Reader(), *c.history, c.freeze, impl_->CurrentTip().height + 1);
-  return exec.Apply(tx, verified != nullptr && SignatureAlreadyVerified(tx, TxId(tx), verified));
+  return exec.Apply(tx, verified != nullptr && SignatureAlreadyVerified(tx, tx_id ? *tx_id : TxId(tx), verified));
 }
 
 Result<LtHash> StateDb::Impl::FoldWrites(const std::map<BlockExecutor::Key, std::string>& writes) const {
@@ -250,8 +251,8 @@ Result<LtHash> StateDb::Impl::FoldWrites(const std::map<BlockExecutor::Key, std:
   return acc;
 }
 
-Status StateDb::Impl::Commit(const Block& block, const std::map<BlockExecutor::Key, std::string>& writes,
-                             const LtHash& new_acc, bool sync) {
+Status StateDb::Impl::Commit(const Block& block, const std::vector<crypto::Hash256>& tx_ids,
+                             const std::map<BlockExecutor::Key, std::string>& writes, const LtHash& new_acc, bool sync) {
   const BlockHeader& h = block.header;
   const std::string height_key = EncodeU64(h.height);
   rocksdb::WriteBatch batch;
@@ -269,11 +270,10 @@ Status StateDb::Impl::Commit(const Block& block, const std::map<BlockExecutor::K
   }
   RETURN_IF_ERROR(put(kCfWriteSets, height_key, EncodeWriteSet(write_set)));
 
-  BlockRecord record{h, {}};
+  BlockRecord record{h, tx_ids};
   for (uint32_t i = 0; i < block.transactions.size(); ++i) {
     const Transaction& tx = block.transactions[i];
-    crypto::Hash256 id = TxId(tx);
-    record.tx_ids.push_back(id);
+    const crypto::Hash256& id = tx_ids[i];
     RETURN_IF_ERROR(put(kCfTransactions, crypto::HashToString(id), EncodeTxRecord({h.height, i, tx})));
   }
   RETURN_IF_ERROR(put(kCfBlocks, height_key, EncodeBlockRecord(record)));
@@ -347,19 +347,26 @@ Result<ProducedBlock> StateDb::ProduceBlock(std::vector<Transaction> txs, const 
                               std::to_string(history.EpochAt(h.height).number) + ")");
   }
   BlockExecutor exec(d.Reader(), history, control.freeze, h.height);
+  // Each tx id hashed once: for the verified lookup, the rejection, the
+  // tx root and the stored records.
+  std::vector<crypto::Hash256> ids;
+  ids.reserve(txs.size());
+  out.block.transactions.reserve(txs.size());
   for (size_t i = 0; i < txs.size(); ++i) {
-    Status st = exec.Apply(txs[i], verified != nullptr && SignatureAlreadyVerified(txs[i], TxId(txs[i]), verified));
+    const crypto::Hash256 id = TxId(txs[i]);
+    Status st = exec.Apply(txs[i], verified != nullptr && SignatureAlreadyVerified(txs[i], id, verified));
     if (st.ok()) {
       out.block.transactions.push_back(std::move(txs[i]));
+      ids.push_back(id);
     } else if (st.code() == StatusCode::kInvalidArgument || st.code() == StatusCode::kFailedPrecondition) {
-      out.rejected.push_back({i, TxId(txs[i]), st});
+      out.rejected.push_back({i, id, st});
     } else {
       return st.WithContext("producing block " + std::to_string(h.height));
     }
   }
   ASSIGN_OR_RETURN(LtHash acc, d.FoldWrites(exec.writes()));
   h.prev_hash = tip.block_hash;
-  h.tx_root = TxRoot(out.block.transactions);
+  h.tx_root = MerkleRoot(ids);
   h.state_root = acc.Root();
   h.timestamp_ms = timestamp_ms;
   h.signer_id = signer_id;
@@ -371,7 +378,7 @@ Result<ProducedBlock> StateDb::ProduceBlock(std::vector<Transaction> txs, const 
     ASSIGN_OR_RETURN(out.block.anchor, MakeAnchor(h.height, hash, h.state_root, sign, signer_id));
   }
   if (before_commit) RETURN_IF_ERROR(before_commit(out.block));
-  RETURN_IF_ERROR(d.Commit(out.block, exec.writes(), acc));
+  RETURN_IF_ERROR(d.Commit(out.block, ids, exec.writes(), acc));
   return out;
 }
 
@@ -394,7 +401,10 @@ Status StateDb::ApplyBlock(const Block& block, const Federation& federation, uin
   ASSIGN_OR_RETURN(Impl::Control control, d.CurrentControl(federation));
   const FederationHistory& history = *control.history;
   RETURN_IF_ERROR(CheckBlockSignature(h, history));
-  if (TxRoot(block.transactions) != h.tx_root) return InvalidArgument(where + "tx_root does not match its transactions");
+  std::vector<crypto::Hash256> ids;
+  ids.reserve(block.transactions.size());
+  for (const auto& tx : block.transactions) ids.push_back(TxId(tx));
+  if (MerkleRoot(ids) != h.tx_root) return InvalidArgument(where + "tx_root does not match its transactions");
   RETURN_IF_ERROR(d.CheckAnchorPresence(block, commitment_interval));
   const crypto::Hash256 hash = h.Hash();
   if (block.anchor) {
@@ -413,7 +423,7 @@ Status StateDb::ApplyBlock(const Block& block, const Federation& federation, uin
       // block invalid like any other invalid transaction.
       const StatusCode code = st.code() == StatusCode::kFailedPrecondition ? StatusCode::kInvalidArgument : st.code();
       return Status(code, where + "transaction " + std::to_string(i) + " (" +
-                                   crypto::HashToHex(TxId(block.transactions[i])) + ") is invalid: " + st.message());
+                                   crypto::HashToHex(ids[i]) + ") is invalid: " + st.message());
     }
   }
   ASSIGN_OR_RETURN(LtHash acc, d.FoldWrites(exec.writes()));
@@ -422,7 +432,7 @@ Status StateDb::ApplyBlock(const Block& block, const Federation& federation, uin
                     ", the signed header says " + crypto::HashToHex(h.state_root) +
                     " (local state diverged or the signer misbehaved; run verify-state)");
   }
-  return d.Commit(block, exec.writes(), acc, wal_sync == WalSync::kEachBlock);
+  return d.Commit(block, ids, exec.writes(), acc, wal_sync == WalSync::kEachBlock);
 }
 
 Status StateDb::SyncWal() {

@@ -117,9 +117,10 @@ class StateDb {
   // nonce, balance, duplicate peg-in) without changing anything: the check
   // behind POST /v1/tx. kInvalidArgument naming the field on a bad tx.
   // `verified`: transfers and peg-outs whose signature the caller checked
-  // (transaction.h, VerifiedTxIds); those are not verified again.
+  // (transaction.h, VerifiedTxIds); those are not verified again. `tx_id`:
+  // TxId(tx) when the caller has it (saves hashing it again).
   Status CheckTransaction(const Transaction& tx, const Federation& federation,
-                          const VerifiedTxIds* verified = nullptr) const;
+                          const VerifiedTxIds* verified = nullptr, const crypto::Hash256* tx_id = nullptr) const;
 
   // Sequencer. Validates `txs` in order against the evolving state, drops
   // the invalid ones (reported in `rejected`), builds, signs (with `signer`,

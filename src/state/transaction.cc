@@ -1,5 +1,7 @@
 #include "state/transaction.h"
 
+#include <atomic>
+
 #include <nlohmann/json.hpp>
 
 #include "base/hex.h"
@@ -219,10 +221,17 @@ bool SignatureAlreadyVerified(const Transaction& tx, const crypto::Hash256& id, 
   return verified->count(id) > 0;
 }
 
+namespace {
+std::atomic<uint64_t> signature_verifications{0};
+}  // namespace
+
+uint64_t SignatureVerificationsSoFar() { return signature_verifications.load(std::memory_order_relaxed); }
+
 Status CheckSignature(const Transaction& tx, const Federation& federation) {
   RETURN_IF_ERROR(CheckShape(tx));
   if (IsControlTx(tx.type)) return Status::Ok();
   const std::string msg = SigningBytes(tx);
+  signature_verifications.fetch_add(1, std::memory_order_relaxed);
   if (tx.type == TxType::kPegIn) {
     const crypto::PublicKey* key = federation.Find(tx.signer_id);
     if (key == nullptr) return InvalidArgument("signer: \"" + tx.signer_id + "\" is not a federation signer");

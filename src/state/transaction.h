@@ -82,6 +82,10 @@ Status CheckShape(const Transaction& tx);
 // CheckShape + signature. peg_in needs `federation` to find signer_id's key.
 // Control records: CheckShape only (their authority is checked by StateDb).
 Status CheckSignature(const Transaction& tx, const Federation& federation);
+// Signatures CheckSignature has verified in this process (transfers,
+// peg-outs, peg-ins; all threads). For the node's metrics: a leader verifies
+// each transfer once, at admission, so this grows by one per transfer.
+uint64_t SignatureVerificationsSoFar();
 
 // Ids of transfers and peg-outs whose CheckSignature already passed (the
 // mempool's intake). A TxId is SHA-256 over the encoding WITH the signature,

@@ -11,6 +11,8 @@
 #include <sstream>
 
 #include "base/fs.h"
+#include "crypto/ed25519.h"
+#include "crypto/hash.h"
 #include "harness_gtest.h"
 #include "state/federation_change.h"
 #include "state/transaction.h"
@@ -186,6 +188,55 @@ TEST_F(ApiTest, TxBatchRefusesTheBadTransactionAcceptsTheRestAndEnforcesItsBound
   }
   LetBlocksPass();
   EXPECT_EQ(Account(dave_id)["nonce"], 2) << "a refused batch changed the sender";
+}
+
+// The load generator's batched mode with requests signed before the clock
+// and several connections at once (each with its own senders): every
+// transfer is accepted in nonce order and lands in a block; none is dropped
+// at production for a nonce out of step.
+TEST_F(ApiTest, PresignedBatchesOnSeveralConnectionsAllLandInBlocks) {
+  ASSIGN_OR_FAIL(auto before, node_->StatusJson());
+  CommandResult load = scenario_->Cli(*node_, {"-q", "--json", "load", "--accounts", "30", "--batch", "20",
+                                               "--connections", "3", "--presign", "300", "--max-tx", "420",
+                                               "--duration", "0", "--rate", "100000", "--seed", "7"});
+  ASSERT_EQ(load.exit_code, 0) << load;
+  json report = JsonOut(load);
+  EXPECT_EQ(report["rejected"], 0) << load;
+  // 300 signed ahead, the rest as they were sent; the lanes stop together.
+  EXPECT_GE(report["accepted"].get<uint64_t>(), 420u) << load;
+  const uint64_t accepted = report["accepted"];
+  ASSERT_TRUE(WaitUntil([&] {
+    auto now = node_->StatusJson();
+    return now.ok() && (*now)["mempool"] == 0 &&
+           (*now)["transactions"].get<uint64_t>() >= before["transactions"].get<uint64_t>() + 30 + accepted;
+  }, Millis(10000))) << "accepted transfers missing from blocks";
+  ASSIGN_OR_FAIL(std::string log, fs::ReadFile(node_->log_path()));
+  EXPECT_EQ(log.find("dropped tx"), std::string::npos) << FileTail(node_->log_path());
+}
+
+// The leader verifies a transfer's signature once, at admission; building
+// the block takes the mempool's word for it (the tx id names the exact bytes
+// verified). A second verification would count twice.
+TEST_F(ApiTest, EachTransferSignatureIsVerifiedOnceOnTheLeader) {
+  ASSIGN_OR_FAIL(auto alice, scenario_->FundAccount(*node_, 10000));
+  const std::string alice_id = state::AccountIdHex(alice.public_key);
+  auto bob = crypto::Ed25519Generate();
+  LetBlocksPass();  // the peg-in's own verifications are done
+  auto verifications = [] {
+    auto text = node_->Client().GetText("/metrics");
+    std::smatch m;
+    static const std::regex kLine("\nailee_tx_signature_verifications_total (\\d+)\n");
+    return text.ok() && std::regex_search(*text, m, kLine) ? std::stoull(m[1]) : ~0ull;
+  };
+  const uint64_t before = verifications();
+  ASSERT_NE(before, ~0ull) << "no ailee_tx_signature_verifications_total in /metrics";
+  json batch = json::array();
+  for (uint64_t n = 0; n < 5; ++n) batch.push_back(state::TransactionToJson(state::MakeTransfer(alice, bob.public_key, 10, n)));
+  ASSERT_EQ(PostRaw(*node_, "/v1/txs", batch.dump()).status, 200);
+  ASSERT_EQ(PostRaw(*node_, "/v1/tx", state::TransactionToJson(state::MakeTransfer(alice, bob.public_key, 10, 5)).dump()).status, 200);
+  ASSERT_TRUE(WaitUntil([&] { return Account(alice_id)["nonce"] == 6; }, Millis(5000))) << "transfers not in a block";
+  LetBlocksPass();
+  EXPECT_EQ(verifications(), before + 6) << "each of the 6 transfers should be verified exactly once";
 }
 
 TEST_F(ApiTest, ReadsBlocksAccountsAndMetrics) {
@@ -478,6 +529,92 @@ TEST_F(ApiTest, SecondNodeOnTheSameDataDirIsRefused) {
   EXPECT_NE(*code, 0);
   EXPECT_TRUE(node_->Running());
   EXPECT_TRUE(node_->Client().GetJson("/v1/health").ok());
+}
+
+}  // namespace
+}  // namespace ailee::it
+
+namespace ailee::it {
+namespace {
+
+using nlohmann::json;
+
+// The load generator against a leader whose mempool holds only 50
+// transactions: its refusals and what the generator does about them.
+class LoadRefusalTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    scenario_ = std::make_unique<Scenario>("load-refusal");
+    NodeSpec spec = NodeSpec::Leader("node-1", 100, 5);
+    spec.mempool_capacity = 50;
+    node_ = std::make_unique<TestNode>(scenario_->AddNode(spec));
+    ASSERT_OK(node_->Start());
+    ASSERT_OK(node_->WaitForHeight(2, Millis(5000)));
+  }
+  void TearDown() override {
+    if (node_) {
+      EXPECT_EQ(node_->Terminate(), 0) << FileTail(node_->log_path());
+    }
+  }
+
+  json Load(const std::vector<std::string>& args) {
+    std::vector<std::string> all = {"-q", "--json", "load", "--duration", "0", "--rate", "100000"};
+    all.insert(all.end(), args.begin(), args.end());
+    CommandResult load = scenario_->Cli(*node_, all);
+    EXPECT_EQ(load.exit_code, 0) << load;
+    return load.exit_code == 0 ? JsonOut(load) : json();
+  }
+  // Waits until the node's chain holds `count` transactions and its mempool is empty.
+  void ExpectAllInBlocks(uint64_t count) {
+    EXPECT_TRUE(WaitUntil([&] {
+      auto now = node_->StatusJson();
+      return now.ok() && (*now)["mempool"] == 0 && (*now)["transactions"].get<uint64_t>() >= count;
+    }, Millis(10000))) << "accepted transfers missing from blocks";
+    auto log = fs::ReadFile(node_->log_path());
+    EXPECT_TRUE(log.ok() && log->find("dropped tx") == std::string::npos) << FileTail(node_->log_path());
+  }
+
+  std::unique_ptr<Scenario> scenario_;
+  std::unique_ptr<TestNode> node_;
+};
+
+// Presigned batches of 40 into a pool of 50: the second batch is partly
+// refused as full; the generator sends those same transfers again after the
+// next block, so every refusal is a resent one (none for a nonce out of
+// step) and all of them land. The same with one transfer per request.
+TEST_F(LoadRefusalTest, TransfersRefusedForAFullMempoolAreResentAndLand) {
+  uint64_t expected = 0;
+  for (const std::string batch : {"40", "0"}) {
+    SCOPED_TRACE("--batch " + batch);
+    ASSIGN_OR_FAIL(auto before, node_->StatusJson());
+    json report = Load({"--accounts", "20", "--batch", batch, "--presign", "200", "--max-tx", "200", "--seed", "3"});
+    ASSERT_FALSE(report.is_null());
+    EXPECT_GT(report["resent"].get<uint64_t>(), 0u) << report.dump() << ": the mempool never filled";
+    EXPECT_EQ(report["rejected"], report["resent"]) << report.dump() << ": refusals other than a full mempool";
+    EXPECT_GE(report["accepted"].get<uint64_t>(), 200u) << report.dump();
+    expected = before["transactions"].get<uint64_t>() + report["funded_accounts"].get<uint64_t>() +
+               report["accepted"].get<uint64_t>();
+    ExpectAllInBlocks(expected);
+  }
+}
+
+// A sender whose transfer is refused (here: load account 0 holds 10 units,
+// funded before the run, and its transfers are 1..1000) has later presigned
+// transfers whose nonces no longer follow: the generator re-reads its nonce
+// after the next block and drops them instead of sending them to be refused
+// one by one. So the refusals are those of the one batch it was refused in
+// (at most 20), not the ~25% of 300 presigned transfers that are account 0's.
+TEST_F(LoadRefusalTest, ARefusedSendersLaterPresignedTransfersAreDropped) {
+  const auto account0 = crypto::Ed25519PlainFromSeed(crypto::HashToString(crypto::Sha256("ailee-load/11/0")));
+  ASSERT_OK(scenario_->PegIn(*node_, account0.public_key, 10));
+  ASSIGN_OR_FAIL(auto before, node_->StatusJson());
+  json report = Load({"--accounts", "4", "--batch", "20", "--presign", "300", "--max-tx", "150", "--seed", "11"});
+  ASSERT_FALSE(report.is_null());
+  EXPECT_EQ(report["funded_accounts"], 3) << "account 0 was funded before the run";
+  const uint64_t refused = report["rejected"].get<uint64_t>() - report["resent"].get<uint64_t>();
+  EXPECT_GT(refused, 0u) << report.dump() << ": account 0 was never refused";
+  EXPECT_LE(refused, 20u) << report.dump() << ": account 0's later presigned transfers were sent and refused";
+  ExpectAllInBlocks(before["transactions"].get<uint64_t>() + 3 + report["accepted"].get<uint64_t>());
 }
 
 }  // namespace

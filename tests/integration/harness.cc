@@ -315,6 +315,7 @@ std::string RenderConfig(const NodeSpec& spec, int port, const std::vector<Signe
   y += "  listen: 127.0.0.1:" + std::to_string(port) + "\n";
   y += "  block_interval_ms: " + std::to_string(spec.block_interval_ms) + "\n";
   y += "  commitment_interval: " + std::to_string(spec.commitment_interval) + "\n";
+  if (spec.mempool_capacity > 0) y += "  mempool_capacity: " + std::to_string(spec.mempool_capacity) + "\n";
   y += "federation:\n";
   y += "  threshold: " + std::to_string(spec.federation_threshold) + "\n";
   y += "  signers:\n";
@@ -492,20 +493,25 @@ Result<Process> Scenario::CliBackground(const TestNode& node, const std::vector<
 }
 
 Result<crypto::Ed25519KeyPair> Scenario::FundAccount(const TestNode& leader, uint64_t amount, Millis timeout) {
+  crypto::Ed25519KeyPair account = crypto::Ed25519Generate();
+  RETURN_IF_ERROR(PegIn(leader, account.public_key, amount, timeout));
+  return account;
+}
+
+Status Scenario::PegIn(const TestNode& leader, const std::string& public_key, uint64_t amount, Millis timeout) {
   auto client = leader.Client();
   ASSIGN_OR_RETURN(auto info, client.GetJson("/v1/signers/" + signer_.id));
-  crypto::Ed25519KeyPair account = crypto::Ed25519Generate();
   std::string btc_txid = crypto::HashToString(crypto::Sha256("it-btc/" + dir_.path() + "/" + std::to_string(btc_counter_++)));
-  ASSIGN_OR_RETURN(auto tx, state::MakePegIn(signer_.key, signer_.id, account.public_key, amount, btc_txid,
+  ASSIGN_OR_RETURN(auto tx, state::MakePegIn(signer_.key, signer_.id, public_key, amount, btc_txid,
                                              info["nonce"].get<uint64_t>()));
   ASSIGN_OR_RETURN(auto submitted, client.PostJson("/v1/tx", state::TransactionToJson(tx)));
   (void)submitted;
-  const std::string path = "/v1/accounts/" + state::AccountIdHex(account.public_key);
+  const std::string path = "/v1/accounts/" + state::AccountIdHex(public_key);
   if (!WaitUntil([&] { return client.GetJson(path).ok(); }, timeout)) {
-    return Unavailable("peg-in to " + state::AccountIdHex(account.public_key) + " not in a block after " +
+    return Unavailable("peg-in to " + state::AccountIdHex(public_key) + " not in a block after " +
                        std::to_string(timeout.count()) + " ms");
   }
-  return account;
+  return Status::Ok();
 }
 
 }  // namespace ailee::it

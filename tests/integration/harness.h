@@ -149,6 +149,7 @@ struct NodeSpec {
   std::string id = "node-1";
   int64_t block_interval_ms = 200;
   int64_t commitment_interval = 10;
+  int64_t mempool_capacity = 0;  // node.mempool_capacity when > 0 (else the default)
   bool leader = true;         // writes the signer section
   std::string follow;         // leader URL: makes this node a follower (leader must be false)
   std::string extra_yaml;     // appended verbatim (top-level keys)
@@ -258,6 +259,8 @@ class Scenario {
   // Funds a new account by a peg-in signed with the federation key, submitted
   // to `leader`, and waits until the account exists. Returns the account key.
   Result<crypto::Ed25519KeyPair> FundAccount(const TestNode& leader, uint64_t amount, Millis timeout = Millis(10000));
+  // The same for the account of `public_key` (32 raw bytes).
+  Status PegIn(const TestNode& leader, const std::string& public_key, uint64_t amount, Millis timeout = Millis(10000));
 
  private:
   TempDir dir_;

@@ -85,6 +85,7 @@ TEST_F(ConfigTest, ValidConfigLoadsWithDefaultsAndResolvedPaths) {
   EXPECT_EQ(cfg->node.listen_port, 8545);
   EXPECT_EQ(cfg->node.block_interval_ms, 500);
   EXPECT_EQ(cfg->node.commitment_interval, 100);
+  EXPECT_EQ(cfg->node.mempool_capacity, 200000) << "the default changed";
   EXPECT_EQ(cfg->node.admin_token_file, dir_ + "/data/admin.token");
   EXPECT_EQ(cfg->federation.threshold, 2);
   ASSERT_EQ(cfg->federation.signers.size(), 3u);
@@ -137,6 +138,7 @@ TEST_F(ConfigTest, ReportsEveryProblemAtOnceWithFieldPaths) {
                      "  id: Node_1\n"
                      "  listen: 0.0.0.0:8545\n"
                      "  block_interval_ms: 5\n"
+                     "  mempool_capacity: 0\n"
                      "  colour: blue\n"
                      "federation:\n"
                      "  threshold: 4\n"
@@ -158,6 +160,7 @@ TEST_F(ConfigTest, ReportsEveryProblemAtOnceWithFieldPaths) {
   EXPECT_TRUE(HasProblem(problems, "node.data_dir", "nothing")) << all;
   EXPECT_TRUE(HasProblem(problems, "node.listen", "0.0.0.0:8545")) << all;
   EXPECT_TRUE(HasProblem(problems, "node.block_interval_ms", "5")) << all;
+  EXPECT_TRUE(HasProblem(problems, "node.mempool_capacity", "0")) << all;
   EXPECT_TRUE(HasProblem(problems, "node.colour")) << all;
   EXPECT_TRUE(HasProblem(problems, "federation.threshold", "4")) << all;
   EXPECT_TRUE(HasProblem(problems, "federation.signers[1].public_key_file", "missing.pub")) << all;
@@ -165,14 +168,14 @@ TEST_F(ConfigTest, ReportsEveryProblemAtOnceWithFieldPaths) {
   EXPECT_TRUE(HasProblem(problems, "signer.id", "signer-09")) << all;
   EXPECT_TRUE(HasProblem(problems, "logging.level", "loud")) << all;
   EXPECT_TRUE(HasProblem(problems, "backup.min_copies", "3")) << all;
-  EXPECT_EQ(problems.size(), 11u) << all;
+  EXPECT_EQ(problems.size(), 12u) << all;
 
   auto loaded = LoadConfig(dir_ + "/config.yaml");
   ASSERT_EQ(loaded.status().code(), StatusCode::kInvalidArgument);
   EXPECT_NE(loaded.status().message().find("federation.signers[1].public_key_file: expected an existing file"),
             std::string::npos)
       << loaded.status().message();
-  EXPECT_NE(loaded.status().message().find("11 problem(s)"), std::string::npos);
+  EXPECT_NE(loaded.status().message().find("12 problem(s)"), std::string::npos);
 }
 
 TEST_F(ConfigTest, MissingSignerKeyFile) {

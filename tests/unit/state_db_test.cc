@@ -145,6 +145,31 @@ TEST_F(StateDbTest, SecondTxInBlockSeesTheFirst) {
   EXPECT_EQ(Acc(0).balance, 100u);
 }
 
+// ProduceBlock hashes each tx id once and reuses it for the rejection, the
+// tx root and the stored records: with a rejected transaction between two
+// kept ones, every id still belongs to its own transaction.
+TEST_F(StateDbTest, TxIdsStayWithTheirTransactionsAroundARejection) {
+  Fund(1);
+  const Transaction first = MakeTransfer(User(0), User(1).public_key, 600, 0);
+  const Transaction broke = MakeTransfer(User(0), User(2).public_key, 600, 1);  // insufficient after the first
+  const Transaction last = MakeTransfer(User(0), User(2).public_key, 300, 1);
+  auto b = Produce({first, broke, last});
+  ASSERT_EQ(b.rejected.size(), 1u);
+  EXPECT_EQ(b.rejected[0].tx_id, TxId(broke));
+  ASSERT_EQ(b.block.transactions.size(), 2u);
+  EXPECT_EQ(b.block.header.tx_root, TxRoot(b.block.transactions));
+  auto stored = db_->GetBlock(b.block.header.height);
+  ASSERT_TRUE(stored.ok()) << stored.status().ToString();
+  EXPECT_EQ(stored->header.tx_root, TxRoot(stored->transactions));
+  for (const auto& [tx, index] : std::vector<std::pair<Transaction, uint32_t>>{{first, 0}, {last, 1}}) {
+    auto included = db_->GetTransaction(TxId(tx));
+    ASSERT_TRUE(included.ok()) << index << ": " << included.status().ToString();
+    EXPECT_EQ(included->tx, tx);
+    EXPECT_EQ(included->height, b.block.header.height);
+  }
+  EXPECT_EQ(db_->GetTransaction(TxId(broke)).status().code(), StatusCode::kNotFound);
+}
+
 class FollowerTest : public StateDbTest {
  protected:
   void SetUp() override {

@@ -4,7 +4,10 @@
 // Two modes:
 //  - http: submits transactions to a running leader over its API at a target
 //    rate (what clients do), one per request or, with http_batch, that many
-//    per POST /v1/txs (signed on all cores);
+//    per POST /v1/txs, over http_connections connections at once (each
+//    with its own senders, so a sender's nonces arrive in order); `presign`
+//    transfers are signed and serialized before the clock starts, so the
+//    generator's own signing does not compete with the node it measures;
 //  - bulk: opens a stopped node's data dir and feeds the node's own block
 //    code (StateDb::ProduceBlock) directly, many transactions per block. The
 //    result is a normal node data dir that verify-state accepts. It signs
@@ -32,6 +35,8 @@ struct LoadOptions {
   uint64_t accounts = 1000;
   double rate = 500;             // http: transactions per second
   size_t http_batch = 0;         // http: transfers per POST /v1/txs (0: one per POST /v1/tx)
+  size_t http_connections = 1;   // http: requests in flight at once (each its own connection and senders)
+  uint64_t presign = 0;          // http: transfers signed and serialized before the clock starts
   double duration_s = 10;        // stop after this long (0 = no limit)
   uint64_t max_transactions = 0; // stop after this many (0 = no limit)
   uint64_t target_bytes = 0;     // bulk: stop when the database reaches this size (0 = no limit)
@@ -45,8 +50,10 @@ struct LoadReport {
   uint64_t submitted = 0;
   uint64_t accepted = 0;
   uint64_t rejected = 0;
+  uint64_t resent = 0;           // http: of the rejected, refused for a full mempool and sent again after a block
   uint64_t funded_accounts = 0;
   uint64_t blocks = 0;
+  uint64_t in_blocks = 0;        // http: transactions the node put in blocks during the run (any sender)
   uint64_t final_height = 0;
   uint64_t database_bytes = 0;
   double seconds = 0;
