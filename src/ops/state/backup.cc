@@ -1,9 +1,14 @@
 #include "ops/state/backup.h"
 
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+
 #include "base/fs.h"
 #include "base/scratch.h"
 #include "repo/snapshot.h"
-#include "state/file_identity.h"
+#include "state/database_file_facts.h"
 #include "state/table_compression.h"
 
 namespace ailee::ops {
@@ -21,8 +26,8 @@ nlohmann::json StateMeta(const state::CheckpointManifest& m, const std::string& 
 // Table files say themselves whether zstd can pay on them (state/table_compression.h):
 // the node's bottommost level is zstd-compressed already, the levels above
 // are LZ4 that zstd shrinks by a fifth. Other files: each chunk's sample decides.
-Result<repo::CompressionChoice> TableFileChoice(const std::string& path) {
-  ASSIGN_OR_RETURN(state::TableCompressionAdvice advice, state::TableFileCompression(path));
+Result<repo::CompressionChoice> ChoiceFor(const Result<state::TableCompressionAdvice>& table_advice) {
+  ASSIGN_OR_RETURN(state::TableCompressionAdvice advice, table_advice);
   switch (advice) {
     case state::TableCompressionAdvice::kStoreRaw: return repo::CompressionChoice::kStoreRaw;
     case state::TableCompressionAdvice::kCompress: return repo::CompressionChoice::kCompress;
@@ -30,6 +35,38 @@ Result<repo::CompressionChoice> TableFileChoice(const std::string& path) {
   }
   return repo::CompressionChoice::kBySample;
 }
+
+// One read of each table file's properties per backup
+// (state/database_file_facts.h): the backup asks every file's identity, and
+// then, for each file it reads, how to compress it; that answer is kept from
+// the first read instead of opening the table again. Both callbacks of one
+// backup share it; it lives as long as they do.
+class DatabaseFileAnswers {
+ public:
+  Result<std::string> Identity(const std::string& path) {
+    state::DatabaseFileFacts facts = state::ReadDatabaseFileFacts(path);
+    std::lock_guard lock(mu_);
+    compression_.erase(path);
+    compression_.emplace(path, std::move(facts.compression));
+    return std::move(facts.identity);
+  }
+  Result<repo::CompressionChoice> Compression(const std::string& path) {
+    std::optional<Result<state::TableCompressionAdvice>> known;
+    {
+      std::lock_guard lock(mu_);
+      auto it = compression_.find(path);
+      if (it != compression_.end()) {
+        known.emplace(std::move(it->second));
+        compression_.erase(it);
+      }
+    }
+    return ChoiceFor(known ? *known : state::TableFileCompression(path));
+  }
+
+ private:
+  std::mutex mu_;
+  std::map<std::string, Result<state::TableCompressionAdvice>> compression_;  // asked for, not yet used
+};
 
 // Each backup takes its checkpoint under an owner-named scratch name
 // (base/scratch.h); older versions named it "<prefix><pid>-<ms>", which the
@@ -74,8 +111,9 @@ Result<StateBackupResult> BackupState(repo::Repository& repo, const StateBackupO
   // (which the MANIFEST checks on open) stands in. Other files are copies
   // made by the checkpoint: new inodes, always read.
   bo.compare_ctime = false;
-  bo.file_identity = state::DatabaseFileIdentity;
-  bo.file_compression = TableFileChoice;
+  auto answers = std::make_shared<DatabaseFileAnswers>();
+  bo.file_identity = [answers](const std::string& path) { return answers->Identity(path); };
+  bo.file_compression = [answers](const std::string& path) { return answers->Compression(path); };
   auto listing = repo::ListSnapshots(repo);
   if (!listing.ok()) return cleanup(listing.status());
   const repo::Snapshot* latest = nullptr;
