@@ -50,7 +50,8 @@ Result<std::vector<CheckpointFile>> HashTree(const std::string& dir, const Check
 }
 
 Result<CheckpointManifest> TakeOfflineCheckpoint(const std::string& data_dir, const std::string& node_id,
-                                                 const std::string& dir) {
+                                                 const std::string& dir,
+                                                 std::map<std::string, DatabaseFileFacts>* table_facts) {
   CheckpointManifest m;
   m.node_id = node_id;
   m.created_unix = Clock::Real().NowSeconds();
@@ -70,6 +71,7 @@ Result<CheckpointManifest> TakeOfflineCheckpoint(const std::string& data_dir, co
   m.block_hash = info.block_hash;
   m.state_root = info.state_root;
   m.source = "offline:" + data_dir;
+  if (table_facts) *table_facts = std::move(info.table_facts);
   return m;
 }
 

@@ -15,7 +15,7 @@ DatabaseFileFacts ReadDatabaseFileFacts(const std::string& path) {
   }
   auto props = internal::ReadTableProperties(path);
   if (!props.ok()) return {props.status(), props.status()};
-  return {internal::TableIdentity(**props, path), AdviseTableCompression(internal::CompressionFacts(**props))};
+  return internal::TableFileFacts(**props, path);
 }
 
 }  // namespace ailee::state

@@ -34,6 +34,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -41,6 +42,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "state/database_file_facts.h"
 #include "crypto/asymmetric.h"
 #include "crypto/hash.h"
 #include "state/block.h"
@@ -83,6 +85,11 @@ struct CheckpointInfo {
   uint64_t height = 0;
   crypto::Hash256 block_hash{};
   crypto::Hash256 state_root{};
+  // For each table file in `dir`, by name ("000123.sst"): what
+  // ReadDatabaseFileFacts would read from it, taken from the table readers
+  // the open database holds already (a backup then opens no table file for
+  // its identity; issue 16). A table the database no longer lists is absent.
+  std::map<std::string, DatabaseFileFacts> table_facts;
 };
 
 struct Stats {

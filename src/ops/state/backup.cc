@@ -36,15 +36,21 @@ Result<repo::CompressionChoice> ChoiceFor(const Result<state::TableCompressionAd
   return repo::CompressionChoice::kBySample;
 }
 
-// One read of each table file's properties per backup
+// At most one read of each table file's properties per backup
 // (state/database_file_facts.h): the backup asks every file's identity, and
 // then, for each file it reads, how to compress it; that answer is kept from
-// the first read instead of opening the table again. Both callbacks of one
-// backup share it; it lives as long as they do.
+// the first question instead of opening the table again. An offline
+// checkpoint's open database answers both for its table files
+// (state::CheckpointInfo::table_facts), which are then not opened at all.
+// Both callbacks of one backup share it; it lives as long as they do.
 class DatabaseFileAnswers {
  public:
+  // `known`: answers for the table files directly in `dir`, by name.
+  DatabaseFileAnswers(std::string dir, std::map<std::string, state::DatabaseFileFacts> known)
+      : dir_(std::move(dir)), known_(std::move(known)) {}
+
   Result<std::string> Identity(const std::string& path) {
-    state::DatabaseFileFacts facts = state::ReadDatabaseFileFacts(path);
+    state::DatabaseFileFacts facts = Facts(path);
     std::lock_guard lock(mu_);
     compression_.erase(path);
     compression_.emplace(path, std::move(facts.compression));
@@ -64,7 +70,24 @@ class DatabaseFileAnswers {
   }
 
  private:
+  // The database's answers for a table file of the checkpoint (by name),
+  // else the file's own.
+  state::DatabaseFileFacts Facts(const std::string& path) {
+    if (fs::Dirname(path) == dir_) {
+      std::lock_guard lock(mu_);
+      auto it = known_.find(fs::Basename(path));
+      if (it != known_.end()) {
+        state::DatabaseFileFacts facts = std::move(it->second);
+        known_.erase(it);
+        return facts;
+      }
+    }
+    return state::ReadDatabaseFileFacts(path);
+  }
+
+  const std::string dir_;
   std::mutex mu_;
+  std::map<std::string, state::DatabaseFileFacts> known_;  // from the checkpoint's database, not yet asked for
   std::map<std::string, Result<state::TableCompressionAdvice>> compression_;  // asked for, not yet used
 };
 
@@ -88,7 +111,8 @@ Result<StateBackupResult> BackupState(repo::Repository& repo, const StateBackupO
   fs::RemoveAbandoned(o.scratch_dir, kCheckpointScratchPrefix);
   const std::string scratch = fs::JoinPath(o.scratch_dir, fs::ScratchName(kCheckpointScratchPrefix));
   RETURN_IF_ERROR(fs::MakeDirs(o.scratch_dir));
-  ASSIGN_OR_RETURN(result.checkpoint, TakeCheckpoint(o.source, scratch));
+  std::map<std::string, state::DatabaseFileFacts> table_facts;
+  ASSIGN_OR_RETURN(result.checkpoint, TakeCheckpoint(o.source, scratch, &table_facts));
   auto cleanup = [&](Status st) {
     (void)fs::RemoveAll(scratch);
     return st;
@@ -111,7 +135,7 @@ Result<StateBackupResult> BackupState(repo::Repository& repo, const StateBackupO
   // (which the MANIFEST checks on open) stands in. Other files are copies
   // made by the checkpoint: new inodes, always read.
   bo.compare_ctime = false;
-  auto answers = std::make_shared<DatabaseFileAnswers>();
+  auto answers = std::make_shared<DatabaseFileAnswers>(scratch, std::move(table_facts));
   bo.file_identity = [answers](const std::string& path) { return answers->Identity(path); };
   bo.file_compression = [answers](const std::string& path) { return answers->Compression(path); };
   auto listing = repo::ListSnapshots(repo);

@@ -314,6 +314,12 @@ Result<std::unique_ptr<RocksDb>> RocksDb::OpenHere(const std::string& dir, bool 
   return out;
 }
 
+std::vector<rocksdb::ColumnFamilyHandle*> RocksDb::column_families() const {
+  std::vector<rocksdb::ColumnFamilyHandle*> out;
+  for (const auto& [name, handle] : cfs_) out.push_back(handle);
+  return out;
+}
+
 RocksDb::~RocksDb() {
   if (!db_) return;
   for (auto& [name, h] : cfs_) db_->DestroyColumnFamilyHandle(h);

@@ -56,6 +56,8 @@ class RocksDb {
 
   rocksdb::DB* db() const { return db_.get(); }
   rocksdb::ColumnFamilyHandle* cf(std::string_view name) const;
+  // Every column family this instance opened.
+  std::vector<rocksdb::ColumnFamilyHandle*> column_families() const;
   bool read_only() const { return read_only_; }
   const std::string& dir() const { return dir_; }
 

@@ -36,4 +36,8 @@ TableCompressionFacts CompressionFacts(const rocksdb::TableProperties& props) {
   return {props.compression_name, props.raw_key_size + props.raw_value_size, props.data_size};
 }
 
+DatabaseFileFacts TableFileFacts(const rocksdb::TableProperties& props, const std::string& path) {
+  return {TableIdentity(props, path), AdviseTableCompression(CompressionFacts(props))};
+}
+
 }  // namespace ailee::state::internal

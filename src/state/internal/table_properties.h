@@ -11,6 +11,7 @@
 #include <rocksdb/table_properties.h>
 
 #include "base/status.h"
+#include "state/database_file_facts.h"
 #include "state/table_compression.h"
 
 namespace ailee::state::internal {
@@ -27,5 +28,9 @@ Result<std::string> TableIdentity(const rocksdb::TableProperties& props, const s
 
 // What AdviseTableCompression needs from the properties.
 TableCompressionFacts CompressionFacts(const rocksdb::TableProperties& props);
+
+// ReadDatabaseFileFacts's answers for the table file at `path` whose
+// properties are `props` (read by the caller or held by an open database).
+DatabaseFileFacts TableFileFacts(const rocksdb::TableProperties& props, const std::string& path);
 
 }  // namespace ailee::state::internal
