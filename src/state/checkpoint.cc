@@ -57,7 +57,12 @@ Result<CheckpointManifest> TakeOfflineCheckpoint(const std::string& data_dir, co
   m.created_unix = Clock::Real().NowSeconds();
   if (data_dir.empty()) return InvalidArgument("no running node to ask and no data dir to open");
   if (!fs::IsDirectory(data_dir)) return NotFound("data dir " + data_dir + " does not exist");
-  auto db = StateDb::Open(data_dir, OpenOptions{false, false});
+  // No compaction while the checkpoint is taken: it would compete with the
+  // backup and replace table files the incremental would otherwise reuse.
+  OpenOptions open;
+  open.create_if_missing = false;
+  open.compact = false;
+  auto db = StateDb::Open(data_dir, open);
   if (!db.ok()) {
     if (db.status().code() == StatusCode::kUnavailable)
       return WithHint(FailedPrecondition("data dir " + data_dir + " is in use by a running node"), "stop the node first (systemctl stop ailee-node), or take the checkpoint through its admin API: without --offline, with the node answering at its configured listen address");

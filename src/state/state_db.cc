@@ -83,7 +83,7 @@ const std::string& StateDb::dir() const { return impl_->rdb->dir(); }
 
 Result<std::unique_ptr<StateDb>> StateDb::Open(const std::string& dir, const OpenOptions& options) {
   auto impl = std::make_unique<Impl>();
-  ASSIGN_OR_RETURN(impl->rdb, RocksDb::Open(dir, options.read_only, options.create_if_missing));
+  ASSIGN_OR_RETURN(impl->rdb, RocksDb::Open(dir, options.read_only, options.create_if_missing, options.compact));
   ASSIGN_OR_RETURN(TipRecord t, impl->rdb->ReadTip());
   ASSIGN_OR_RETURN(impl->accumulator, impl->rdb->ReadAccumulator());
   ASSIGN_OR_RETURN(impl->tx_count, impl->rdb->ReadCounter(internal::kMetaTxCount));

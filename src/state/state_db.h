@@ -59,6 +59,12 @@ struct OpenOptions {
   // nodes' directories; every write method then fails with kFailedPrecondition.
   bool read_only = false;
   bool create_if_missing = true;
+  // False: no compaction runs while the database is open (a read-write open
+  // still replays its WAL as recovery needs). For a short read-write open
+  // that only reads, like the offline checkpoint: a compaction would compete
+  // with it for the disk and replace table files an incremental backup would
+  // otherwise find unchanged. The node's next start compacts as usual.
+  bool compact = true;
 };
 
 struct ChainTip {
