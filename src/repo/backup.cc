@@ -435,14 +435,14 @@ Result<BackupResult> BackupTree(Repository& repo, const std::string& source_dir,
   ASSIGN_OR_RETURN(stats.packs_recovered, repo.IndexUnindexedPacks());
 
   std::map<std::string, const FileEntry*> previous;
-  std::optional<Snapshot> parent;
+  std::shared_ptr<const Snapshot> parent = options.parent_snapshot;
   const std::string host = options.host.empty() ? LocalHostname() : options.host;
-  if (!options.parent.empty()) {
+  if (!parent && !options.parent.empty()) {
     auto found = FindSnapshot(repo, options.parent, SnapshotFilter{options.kind, host});
     if (!found.ok() && !(options.parent == "latest" && found.status().code() == StatusCode::kNotFound)) {
       return found.status().WithContext("parent of the backup");
     }
-    if (found.ok()) parent = std::move(found).value();
+    if (found.ok()) parent = std::make_shared<const Snapshot>(std::move(found).value());
   }
   if (parent) {
     for (const auto& f : parent->files) previous[f.path] = &f;

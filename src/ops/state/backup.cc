@@ -140,8 +140,8 @@ Result<StateBackupResult> BackupState(repo::Repository& repo, const StateBackupO
   bo.file_compression = [answers](const std::string& path) { return answers->Compression(path); };
   auto listing = repo::ListSnapshots(repo);
   if (!listing.ok()) return cleanup(listing.status());
-  const repo::Snapshot* latest = nullptr;
-  for (const auto& s : listing->snapshots) {
+  repo::Snapshot* latest = nullptr;
+  for (auto& s : listing->snapshots) {
     if (s.kind == "state" && s.meta.value("node_id", "") == result.checkpoint.node_id &&
         (!latest || s.time_ms > latest->time_ms))
       latest = &s;
@@ -149,6 +149,8 @@ Result<StateBackupResult> BackupState(repo::Repository& repo, const StateBackupO
   if (latest) {
     bo.parent = latest->id_hex();
     result.parent = bo.parent;
+    // Listed, so already read and decrypted: not looked up again.
+    bo.parent_snapshot = std::make_shared<const repo::Snapshot>(std::move(*latest));
   }
   auto backup = repo::BackupTree(repo, scratch, bo);
   if (!backup.ok()) return cleanup(backup.status().WithContext("backing up checkpoint at height " + std::to_string(result.checkpoint.height)));
