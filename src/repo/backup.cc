@@ -241,7 +241,7 @@ class Pipeline {
       bytes_stored += pack->size;
       ++packs_written;
       PackRecord rec{pack->size, std::move(pack->blobs)};
-      repo_.index().AddPack(pack->id, rec);
+      repo_.AddUnfiledPack(pack->id, rec);
       std::map<Id, PackRecord> full;
       {
         std::lock_guard lock(mu_);
@@ -426,22 +426,24 @@ Result<BackupResult> BackupTree(Repository& repo, const std::string& source_dir,
 
   BackupResult result;
   BackupStats& stats = result.stats;
-  // A full reload, not an incremental one: a prune by another process since
-  // this Repository was opened may have deleted packs that the in-memory
-  // index still lists, and deduplicating against those would lose data.
-  // Under our lock no prune can start, so this view stays valid.
-  RETURN_IF_ERROR(repo.ReloadIndex().status());
+  // The index as stored now, not as it was when this Repository was opened:
+  // a prune by another process since may have deleted packs that the
+  // in-memory index still lists, and deduplicating against those would lose
+  // data (RefreshIndex reloads from scratch then, and reads only new index
+  // files otherwise). Under our lock no prune can start, so this view stays
+  // valid.
+  RETURN_IF_ERROR(repo.RefreshIndex().status());
   ASSIGN_OR_RETURN(stats.packs_recovered, repo.IndexUnindexedPacks());
 
   std::map<std::string, const FileEntry*> previous;
-  std::optional<Snapshot> parent;
+  std::shared_ptr<const Snapshot> parent = options.parent_snapshot;
   const std::string host = options.host.empty() ? LocalHostname() : options.host;
-  if (!options.parent.empty()) {
+  if (!parent && !options.parent.empty()) {
     auto found = FindSnapshot(repo, options.parent, SnapshotFilter{options.kind, host});
     if (!found.ok() && !(options.parent == "latest" && found.status().code() == StatusCode::kNotFound)) {
       return found.status().WithContext("parent of the backup");
     }
-    if (found.ok()) parent = std::move(found).value();
+    if (found.ok()) parent = std::make_shared<const Snapshot>(std::move(found).value());
   }
   if (parent) {
     for (const auto& f : parent->files) previous[f.path] = &f;

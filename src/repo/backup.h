@@ -42,6 +42,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -51,6 +52,8 @@
 #include "repo/repository.h"
 
 namespace ailee::repo {
+
+struct Snapshot;  // repo/snapshot.h
 
 struct BackupProgress {
   uint64_t bytes_done = 0;   // read or skipped as unchanged
@@ -67,6 +70,11 @@ struct BackupOptions {
   // "latest" (the newest snapshot of the same kind and host; none yet is
   // fine: the backup is then a full one). Empty: no parent.
   std::string parent;
+  // The parent already loaded by the caller (who listed the snapshots to
+  // choose it): used as it is instead of `parent`, which is not looked up
+  // again. Its files are reused only as `parent`'s would be (their chunks
+  // must be in the index as read under the backup's lock).
+  std::shared_ptr<const Snapshot> parent_snapshot;
   bool full = false;   // re-read and re-hash every file
   // False when the source's files get a new ctime for every backup without
   // changing (a RocksDB checkpoint hard-links its table files anew each

@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+
 #include "crypto/aead.h"
 
 namespace ailee::repo {
@@ -251,6 +253,10 @@ Result<std::string> Repository::LoadObject(ObjectKind kind, const Id& id) {
 
 Result<IndexLoadReport> Repository::LoadIndex() {
   ASSIGN_OR_RETURN(auto files, store_->List(std::string(kIndexPrefix)));
+  return LoadIndexFiles(files);
+}
+
+Result<IndexLoadReport> Repository::LoadIndexFiles(const std::vector<storage::ObjectInfo>& files) {
   IndexLoadReport report;
   for (const auto& obj : files) {
     auto id = IdFromKey(obj.key);
@@ -283,9 +289,36 @@ Result<IndexLoadReport> Repository::ReloadIndex() {
   {
     std::lock_guard lock(mu_);
     loaded_index_files_.clear();
+    unfiled_packs_.clear();
     index_.Clear();
   }
   return LoadIndex();
+}
+
+Result<IndexLoadReport> Repository::RefreshIndex() {
+  ASSIGN_OR_RETURN(auto files, store_->List(std::string(kIndexPrefix)));
+  {
+    std::lock_guard lock(mu_);
+    std::set<Id> present;
+    for (const auto& obj : files) {
+      if (auto id = IdFromKey(obj.key); id.ok()) present.insert(*id);
+    }
+    const bool stale = !unfiled_packs_.empty() ||
+                       !std::includes(present.begin(), present.end(), loaded_index_files_.begin(),
+                                      loaded_index_files_.end());
+    if (stale) {
+      loaded_index_files_.clear();
+      unfiled_packs_.clear();
+      index_.Clear();
+    }
+  }
+  return LoadIndexFiles(files);
+}
+
+void Repository::AddUnfiledPack(const Id& pack, const PackRecord& record) {
+  index_.AddPack(pack, record);
+  std::lock_guard lock(mu_);
+  unfiled_packs_.insert(pack);
 }
 
 std::set<Id> Repository::loaded_index_files() const {
@@ -298,6 +331,7 @@ Result<Id> Repository::WriteIndex(const std::map<Id, PackRecord>& packs) {
   for (const auto& [pack, rec] : packs) index_.AddPack(pack, rec);
   std::lock_guard lock(mu_);
   loaded_index_files_.insert(id);
+  for (const auto& [pack, rec] : packs) unfiled_packs_.erase(pack);
   return id;
 }
 

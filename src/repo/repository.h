@@ -121,6 +121,17 @@ class Repository {
   std::set<Id> loaded_index_files() const;
   // Drops the in-memory index and reloads from scratch.
   Result<IndexLoadReport> ReloadIndex();
+  // The index exactly as ReloadIndex would leave it, reading only the index
+  // files not read yet. A full reload still happens when an index file read
+  // earlier is gone (a prune rewrote the index and may have deleted packs
+  // it listed: only prune deletes packs, after the index files naming them)
+  // or when the index holds packs no index file names (AddUnfiledPack by a
+  // backup that failed before indexing them: a prune may have deleted them
+  // since). Call under the repository lock, as a backup does.
+  Result<IndexLoadReport> RefreshIndex();
+  // Adds a pack just stored to the in-memory index before an index file
+  // names it (WriteIndex does): RefreshIndex then reloads from scratch.
+  void AddUnfiledPack(const Id& pack, const PackRecord& record);
 
   // Reads one blob: index lookup, ranged read from its pack into `buffers`,
   // decrypt in place, decompress, id check. The view is valid until
@@ -133,6 +144,8 @@ class Repository {
  private:
   Repository(std::shared_ptr<storage::ObjectStore> store, Clock* clock) : store_(std::move(store)), clock_(clock) {}
   static std::string_view KindName(ObjectKind kind);
+  // Reads the index files among `files` not read yet.
+  Result<IndexLoadReport> LoadIndexFiles(const std::vector<storage::ObjectInfo>& files);
   static std::string KindKey(ObjectKind kind, const Id& id);
 
   std::shared_ptr<storage::ObjectStore> store_;
@@ -144,6 +157,7 @@ class Repository {
   Index index_;
   mutable std::mutex mu_;
   std::set<Id> loaded_index_files_;
+  std::set<Id> unfiled_packs_;  // in index_, named by no index file yet
 };
 
 }  // namespace ailee::repo

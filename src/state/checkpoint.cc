@@ -50,13 +50,19 @@ Result<std::vector<CheckpointFile>> HashTree(const std::string& dir, const Check
 }
 
 Result<CheckpointManifest> TakeOfflineCheckpoint(const std::string& data_dir, const std::string& node_id,
-                                                 const std::string& dir) {
+                                                 const std::string& dir,
+                                                 std::map<std::string, DatabaseFileFacts>* table_facts) {
   CheckpointManifest m;
   m.node_id = node_id;
   m.created_unix = Clock::Real().NowSeconds();
   if (data_dir.empty()) return InvalidArgument("no running node to ask and no data dir to open");
   if (!fs::IsDirectory(data_dir)) return NotFound("data dir " + data_dir + " does not exist");
-  auto db = StateDb::Open(data_dir, OpenOptions{false, false});
+  // No compaction while the checkpoint is taken: it would compete with the
+  // backup and replace table files the incremental would otherwise reuse.
+  OpenOptions open;
+  open.create_if_missing = false;
+  open.compact = false;
+  auto db = StateDb::Open(data_dir, open);
   if (!db.ok()) {
     if (db.status().code() == StatusCode::kUnavailable)
       return WithHint(FailedPrecondition("data dir " + data_dir + " is in use by a running node"), "stop the node first (systemctl stop ailee-node), or take the checkpoint through its admin API: without --offline, with the node answering at its configured listen address");
@@ -70,6 +76,7 @@ Result<CheckpointManifest> TakeOfflineCheckpoint(const std::string& data_dir, co
   m.block_hash = info.block_hash;
   m.state_root = info.state_root;
   m.source = "offline:" + data_dir;
+  if (table_facts) *table_facts = std::move(info.table_facts);
   return m;
 }
 

@@ -8,11 +8,13 @@
 // checkpoint nobody vouches for), state/data_dir.h (the LOCK probe).
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
 #include "base/status.h"
 #include "state/checkpoint_manifest.h"
+#include "state/database_file_facts.h"
 
 namespace ailee::fs {
 class FileSystem;
@@ -31,9 +33,14 @@ Result<std::vector<CheckpointFile>> HashTree(const std::string& dir, const Check
 // when a node holds it (a retry alone does not help); refused as
 // EnsureProven (state/proof_pending.h) says when `data_dir` holds a restored
 // state not proven yet (checked while the database is held, before anything
-// is written to `dir`).
+// is written to `dir`). The database is opened with compactions off
+// (OpenOptions::compact): the checkpoint holds the data dir's table files,
+// plus what the WAL's replay flushes, and the data dir keeps them.
+// `table_facts`, when given, receives CheckpointInfo::table_facts
+// (state/state_db.h): what the open database knows of each table file.
 Result<CheckpointManifest> TakeOfflineCheckpoint(const std::string& data_dir, const std::string& node_id,
-                                                 const std::string& dir);
+                                                 const std::string& dir,
+                                                 std::map<std::string, DatabaseFileFacts>* table_facts = nullptr);
 
 // Completes the checkpoint taken into `dir`: hashes its files into
 // `manifest->files`, fsyncs each, and writes the manifest last (atomically).

@@ -10,6 +10,7 @@
 #include "state/encoding.h"
 #include "state/internal/executor.h"
 #include "state/internal/rocks.h"
+#include "state/internal/table_properties.h"
 #include "state/state_root.h"
 #include "state/stored_chain_id.h"
 
@@ -83,7 +84,7 @@ const std::string& StateDb::dir() const { return impl_->rdb->dir(); }
 
 Result<std::unique_ptr<StateDb>> StateDb::Open(const std::string& dir, const OpenOptions& options) {
   auto impl = std::make_unique<Impl>();
-  ASSIGN_OR_RETURN(impl->rdb, RocksDb::Open(dir, options.read_only, options.create_if_missing));
+  ASSIGN_OR_RETURN(impl->rdb, RocksDb::Open(dir, options.read_only, options.create_if_missing, options.compact));
   ASSIGN_OR_RETURN(TipRecord t, impl->rdb->ReadTip());
   ASSIGN_OR_RETURN(impl->accumulator, impl->rdb->ReadAccumulator());
   ASSIGN_OR_RETURN(impl->tx_count, impl->rdb->ReadCounter(internal::kMetaTxCount));
@@ -519,7 +520,22 @@ Result<CheckpointInfo> StateDb::CreateCheckpoint(const std::string& dir) {
   const uint64_t log_size_for_flush = d.rdb->read_only() ? UINT64_MAX : 0;
   RETURN_IF_ERROR(FromRocks(cp->CreateCheckpoint(dir, log_size_for_flush), "creating checkpoint in " + dir));
   ChainTip tip = d.CurrentTip();
-  return CheckpointInfo{dir, tip.height, tip.block_hash, tip.state_root};
+  CheckpointInfo info{dir, tip.height, tip.block_hash, tip.state_root, {}};
+  // The checkpoint links (or copies) the live table files under their own
+  // names: the database's properties of a file are those of the file in
+  // `dir`. One that compaction dropped meanwhile, or that is not in `dir`,
+  // is left out: the caller reads that one itself.
+  for (rocksdb::ColumnFamilyHandle* cf : d.rdb->column_families()) {
+    rocksdb::TablePropertiesCollection tables;
+    if (!d.rdb->db()->GetPropertiesOfAllTables(cf, &tables).ok()) continue;
+    for (const auto& [live_path, props] : tables) {
+      const std::string name = fs::Basename(live_path);
+      const std::string path = fs::JoinPath(dir, name);
+      if (!props || !fs::Exists(path)) continue;
+      info.table_facts.insert_or_assign(name, internal::TableFileFacts(*props, path));
+    }
+  }
+  return info;
 }
 
 Stats StateDb::GetStats() const {

@@ -34,6 +34,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -41,6 +42,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "state/database_file_facts.h"
 #include "crypto/asymmetric.h"
 #include "crypto/hash.h"
 #include "state/block.h"
@@ -57,6 +59,12 @@ struct OpenOptions {
   // nodes' directories; every write method then fails with kFailedPrecondition.
   bool read_only = false;
   bool create_if_missing = true;
+  // False: no compaction runs while the database is open (a read-write open
+  // still replays its WAL as recovery needs). For a short read-write open
+  // that only reads, like the offline checkpoint: a compaction would compete
+  // with it for the disk and replace table files an incremental backup would
+  // otherwise find unchanged. The node's next start compacts as usual.
+  bool compact = true;
 };
 
 struct ChainTip {
@@ -83,6 +91,11 @@ struct CheckpointInfo {
   uint64_t height = 0;
   crypto::Hash256 block_hash{};
   crypto::Hash256 state_root{};
+  // For each table file in `dir`, by name ("000123.sst"): what
+  // ReadDatabaseFileFacts would read from it, taken from the table readers
+  // the open database holds already (a backup then opens no table file for
+  // its identity; issue 16). A table the database no longer lists is absent.
+  std::map<std::string, DatabaseFileFacts> table_facts;
 };
 
 struct Stats {

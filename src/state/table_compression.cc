@@ -12,10 +12,6 @@ namespace {
 // no compressor shrinks much (random bytes, hashes, signatures).
 constexpr double kIncompressibleRatio = 0.90;
 
-bool EndsWith(std::string_view s, std::string_view suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
 }  // namespace
 
 TableCompressionAdvice AdviseTableCompression(const TableCompressionFacts& facts) {
@@ -31,9 +27,9 @@ TableCompressionAdvice AdviseTableCompression(const TableCompressionFacts& facts
 
 Result<TableCompressionAdvice> TableFileCompression(const std::string& path) {
   if (!fs::Exists(path)) return NotFound(path + " does not exist");
-  if (!EndsWith(path, ".sst")) return TableCompressionAdvice::kNotATable;
+  if (!internal::IsTableFileName(path)) return TableCompressionAdvice::kNotATable;
   ASSIGN_OR_RETURN(auto props, internal::ReadTableProperties(path));
-  return AdviseTableCompression({props->compression_name, props->raw_key_size + props->raw_value_size, props->data_size});
+  return AdviseTableCompression(internal::CompressionFacts(*props));
 }
 
 }  // namespace ailee::state

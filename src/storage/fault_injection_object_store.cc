@@ -37,6 +37,7 @@ Status FaultInjectionObjectStore::BeforeWrite(const std::string& key, size_t byt
 Status FaultInjectionObjectStore::BeforeRead(const std::string& key) {
   std::lock_guard lock(mu_);
   ++counters_.gets;
+  ++counters_.gets_by_prefix[key.substr(0, key.find('/'))];
   if (counters_.fault_fired && plan_.fail_reads_after_fault) return Fault("get (after crash)", key);
   if (plan_.fail_get_number > 0 && counters_.gets == plan_.fail_get_number) return Fault("get", key);
   return Status::Ok();

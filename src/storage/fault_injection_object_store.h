@@ -16,8 +16,10 @@
 
 #include <atomic>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
+#include <string>
 
 #include "storage/object_store.h"
 
@@ -35,6 +37,9 @@ struct FaultPlan {
 struct FaultCounters {
   int64_t puts = 0;
   int64_t gets = 0;
+  // Gets and GetRanges by the key's first path segment ("snapshots",
+  // "index", "data", ...; the whole key when it has no '/').
+  std::map<std::string, int64_t> gets_by_prefix;
   int64_t deletes = 0;
   int64_t lists = 0;
   int64_t put_bytes = 0;

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <filesystem>
+#include <vector>
 
 #include "base/fs.h"
 
@@ -38,13 +39,23 @@ Status LocalObjectStore::EnsureParentDir(const std::string& path) {
   // reported durable: fsync every directory from the new one up to the root.
   // Also when the directory exists: a run killed between its mkdir and these
   // fsyncs left one whose entry a power loss can still take (with every
-  // object put into it since). Once per directory and store.
+  // object put into it since). Once per directory and store: a directory in
+  // durable_dirs_ has its entry, and every ancestor's up to the root, synced
+  // already, so the walk up ends there (the packs' data/XX directories would
+  // otherwise sync data/, the root and its parent again, each, per backup).
+  std::vector<std::string> synced;
   for (std::string d = dir; d.size() >= root_.size(); d = fs::Dirname(d)) {
+    {
+      std::lock_guard lock(dirs_mu_);
+      if (durable_dirs_.count(d)) break;
+    }
     RETURN_IF_ERROR(file_system()->SyncDir(fs::Dirname(d)));
+    synced.push_back(d);
     if (d == root_) break;
   }
+  // Only once the whole walk succeeded: an entry vouches for its ancestors.
   std::lock_guard lock(dirs_mu_);
-  durable_dirs_.insert(std::move(dir));
+  for (auto& d : synced) durable_dirs_.insert(std::move(d));
   return Status::Ok();
 }
 

@@ -24,6 +24,7 @@
 #include "state/proof_pending.h"
 #include "state/state_db.h"
 #include "state/transaction.h"
+#include "storage/fault_injection_object_store.h"
 
 namespace ailee::ops {
 namespace {
@@ -185,6 +186,26 @@ TEST_F(StateBackupTest, IncrementalBackupOfAnUnchangedDataDirReusesItsTableFiles
   EXPECT_GE(second->backup.stats.files_unchanged, tables.size()) << "every table file is reused unread";
   auto restored = RestoreState(*repo_, repo::IdHex(second->backup.snapshot_id), dir_ + "/restored", {});
   ASSERT_TRUE(restored.ok()) << restored.status().ToString();
+}
+
+// The parent is chosen from the listed snapshots and used as listed: each
+// snapshot is read (and decrypted) once per backup.
+TEST_F(StateBackupTest, AnIncrementalBackupReadsEachSnapshotOnce) {
+  BuildState(data_);
+  ASSERT_TRUE(Backup().ok());
+  ASSERT_TRUE(Backup().ok());
+  auto counting = std::make_shared<storage::FaultInjectionObjectStore>(store_);
+  auto repo = repo::Repository::Open(counting, "correct horse", {&clock_});
+  ASSERT_TRUE(repo.ok()) << repo.status().ToString();
+  StateBackupOptions o;
+  o.source.data_dir = data_;
+  o.source.node_id = kNodeId;
+  o.scratch_dir = dir_ + "/scratch";
+  auto third = BackupState(**repo, o);
+  ASSERT_TRUE(third.ok()) << third.status().ToString();
+  EXPECT_FALSE(third->parent.empty());
+  EXPECT_GE(third->backup.stats.files_unchanged, TableFiles(data_).size()) << "the parent's files are reused";
+  EXPECT_EQ(counting->counters().gets_by_prefix["snapshots"], 2) << "two snapshots, each read once";
 }
 
 TEST_F(StateBackupTest, AnUnprovenDataDirIsRefusedUntilProven) {

@@ -157,6 +157,65 @@ TEST_F(PruneTest, BackupAfterAnotherProcessPrunedDoesNotTrustAStaleIndex) {
   ExpectVerifies(*long_lived);
 }
 
+// A backup that failed before indexing its stored pack leaves that pack in
+// the long-lived Repository's index alone. Another process's prune adopts
+// and deletes it (nothing references it) without leaving that Repository
+// short of any index file it read: its next backup must not deduplicate
+// against the deleted pack.
+TEST_F(PruneTest, BackupAfterAFailedOneDoesNotTrustItsUnindexedPacksOnceAnotherProcessPruned) {
+  auto faulty = std::make_shared<storage::FaultInjectionObjectStore>(store_);
+  auto long_lived = OpenRepo(faulty);  // no index files yet
+  WriteFile(src_ + "/b.sst", RandomData(100 << 10, 2));  // one pack
+  storage::FaultPlan plan;
+  plan.fail_put_number = faulty->counters().puts + 3;  // the lock, the pack, then its index file
+  plan.sticky = false;
+  faulty->SetPlan(plan);
+  ASSERT_FALSE(BackupTree(*long_lived, src_, SmallPacks()).ok());
+  faulty->SetPlan({});
+  ASSERT_EQ(Count("data/"), 1u);
+  ASSERT_EQ(Count("index/"), 0u);
+  ASSERT_EQ(long_lived->index().Packs().size(), 1u) << "the stored pack, in memory alone";
+
+  auto pruned = Prune(*repo_, {});
+  ASSERT_TRUE(pruned.ok()) << pruned.status().ToString();
+  ASSERT_EQ(pruned->packs_deleted, 1u);
+  ASSERT_EQ(Count("index/"), 0u);
+
+  auto again = BackupTree(*long_lived, src_, SmallPacks());
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(again->stats.bytes_new, 100u << 10) << "the data is stored again";
+  ExpectVerifies(*long_lived);
+  auto restored = RestoreSnapshot(*OpenRepo(store_), IdHex(again->snapshot_id), dir_ + "/out", {});
+  ASSERT_TRUE(restored.ok()) << restored.status().ToString();
+  EXPECT_EQ(ReadTree(dir_ + "/out"), ReadTree(src_));
+}
+
+// A backup reads the index files its Repository has not read yet, not all
+// of them again: what it reads does not grow with the index files it read
+// when it opened.
+TEST_F(PruneTest, BackupReadsNoIndexFileItsRepositoryHasRead) {
+  auto gets_of_a_backup = [&] {
+    auto counting = std::make_shared<storage::FaultInjectionObjectStore>(store_);
+    auto repo = OpenRepo(counting);
+    const int64_t before = counting->counters().gets;
+    BackupOptions o = SmallPacks();
+    o.parent.clear();  // the parent's lookup reads every snapshot
+    auto r = BackupTree(*repo, src_, o);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_EQ(r.ok() ? r->stats.packs_written : 1u, 0u);
+    return counting->counters().gets - before;
+  };
+  WriteFile(src_ + "/a.sst", RandomData(100 << 10, 1));
+  Backup(SmallPacks());
+  const int64_t with_one = gets_of_a_backup();
+  for (int i = 2; i <= 4; ++i) {
+    WriteFile(src_ + "/f" + std::to_string(i), RandomData(100 << 10, i));
+    Backup(SmallPacks());
+  }
+  ASSERT_EQ(Count("index/"), 4u);
+  EXPECT_EQ(gets_of_a_backup(), with_one);
+}
+
 TEST_F(PruneTest, RefusesWhileABackupHoldsALockUntilItIsStale) {
   WriteFile(src_ + "/f", RandomData(1000, 1));
   Backup(SmallPacks());

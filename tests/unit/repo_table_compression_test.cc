@@ -13,6 +13,8 @@
 #include "repo/restore.h"
 #include "repo/snapshot.h"
 #include "repo_test_util.h"
+#include "state/database_file_facts.h"
+#include "state/file_identity.h"
 #include "state/table_compression.h"
 
 namespace ailee::repo::testing {
@@ -92,6 +94,38 @@ TEST_F(TableCompressionTest, AdviceComesFromTheTablesOwnProperties) {
   EXPECT_EQ(state::AdviseTableCompression({"Snappy", 1000, 700}), TableCompressionAdvice::kCompress);
   EXPECT_EQ(state::AdviseTableCompression({"LZ4", 1000, 950}), TableCompressionAdvice::kStoreRaw);
   EXPECT_EQ(state::AdviseTableCompression({"NoCompression", 1000, 1010}), TableCompressionAdvice::kCompress);
+}
+
+// A state backup asks both questions of every file with one read of its
+// properties (ops/state/backup.cc): the answers, errors included, are those
+// of the two functions asked apart.
+TEST_F(TableCompressionTest, OneReadAnswersIdentityAndAdviceAsTheTwoFunctionsDo) {
+  WriteTextTable(src_ + "/000020.sst", rocksdb::kZSTD);
+  WriteTextTable(src_ + "/000021.sst", rocksdb::kLZ4Compression);
+  WriteFile(src_ + "/MANIFEST-000001", TextData(1000, 1));
+  WriteFile(src_ + "/000009.sst", TextData(100000, 2));  // named like a table, is none
+  for (const char* name : {"000020.sst", "000021.sst", "MANIFEST-000001", "000009.sst", "000404.sst", "gone"}) {
+    const std::string path = src_ + "/" + name;
+    state::DatabaseFileFacts facts = state::ReadDatabaseFileFacts(path);
+    auto identity = state::DatabaseFileIdentity(path);
+    auto advice = state::TableFileCompression(path);
+    ASSERT_EQ(facts.identity.ok(), identity.ok()) << name << ": " << facts.identity.status().ToString();
+    ASSERT_EQ(facts.compression.ok(), advice.ok()) << name << ": " << facts.compression.status().ToString();
+    if (identity.ok()) {
+      EXPECT_EQ(*facts.identity, *identity) << name;
+    } else {
+      EXPECT_EQ(facts.identity.status().code(), identity.status().code()) << name;
+    }
+    if (advice.ok()) {
+      EXPECT_EQ(*facts.compression, *advice) << name;
+    } else {
+      EXPECT_EQ(facts.compression.status().code(), advice.status().code()) << name;
+    }
+  }
+  EXPECT_NE(state::ReadDatabaseFileFacts(src_ + "/000020.sst").identity->find("rocksdb-sst:"), std::string::npos);
+  EXPECT_EQ(*state::ReadDatabaseFileFacts(src_ + "/000020.sst").compression, TableCompressionAdvice::kStoreRaw);
+  EXPECT_EQ(*state::ReadDatabaseFileFacts(src_ + "/000021.sst").compression, TableCompressionAdvice::kCompress);
+  EXPECT_EQ(state::ReadDatabaseFileFacts(src_ + "/000404.sst").compression.status().code(), StatusCode::kNotFound);
 }
 
 TEST_F(TableCompressionTest, EachFileIsStoredAsItsFormatSaysAndRestoresByteForByte) {

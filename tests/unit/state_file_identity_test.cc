@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include "state/database_file_facts.h"
 #include "state/file_identity.h"
 #include "state_test_util.h"
 
@@ -60,6 +61,36 @@ TEST(DatabaseFileIdentity, SameNameInARebuiltDatabaseIsAnotherTableFile) {
   EXPECT_EQ(DatabaseFileIdentity(tmp.Sub("a") + "/999999.sst").status().code(), StatusCode::kNotFound);
   ASSERT_TRUE(fs::WriteFileAtomic(tmp.Sub("junk.sst"), std::string(4096, 'x'), 0644).ok());
   EXPECT_EQ(DatabaseFileIdentity(tmp.Sub("junk.sst")).status().code(), StatusCode::kDataLoss);
+}
+
+
+// A checkpoint hands over what its open database knows of each table file
+// (CheckpointInfo::table_facts), so that a backup opens none of them for
+// its identity: the answers are those of the files in the checkpoint, one
+// for every table file there.
+TEST(DatabaseFileIdentity, ACheckpointKnowsItsTableFilesAsTheFilesSay) {
+  TempDir tmp("identity-facts");
+  TestFederation fed;
+  Build(tmp.Sub("a"), tmp.Sub("a-flush"), fed);
+  auto db = OpenDb(tmp.Sub("a"));
+  ASSERT_TRUE(db);
+  auto info = db->CreateCheckpoint(tmp.Sub("cp"));
+  ASSERT_TRUE(info.ok()) << info.status().ToString();
+  auto tables = Tables(tmp.Sub("cp"));
+  ASSERT_FALSE(tables.empty());
+  EXPECT_EQ(info->table_facts.size(), tables.size());
+  for (const auto& name : tables) {
+    auto it = info->table_facts.find(name);
+    ASSERT_NE(it, info->table_facts.end()) << name << " is in the checkpoint, not in its facts";
+    const std::string path = fs::JoinPath(tmp.Sub("cp"), name);
+    auto identity = DatabaseFileIdentity(path);
+    ASSERT_TRUE(identity.ok()) << identity.status().ToString();
+    ASSERT_TRUE(it->second.identity.ok()) << it->second.identity.status().ToString();
+    EXPECT_EQ(*it->second.identity, *identity) << name;
+    auto advice = TableFileCompression(path);
+    ASSERT_TRUE(advice.ok() && it->second.compression.ok()) << name;
+    EXPECT_EQ(*it->second.compression, *advice) << name;
+  }
 }
 
 }  // namespace

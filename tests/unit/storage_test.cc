@@ -43,9 +43,10 @@ TEST_F(LocalStoreTest, WhatItReportsDoneSurvivesAPowerLoss) {
   ASSERT_TRUE(store.PutIfAbsent("index/ef/ef01", "created").ok());
   ASSERT_TRUE(store.Put("locks/l1", "lock").ok());
   ASSERT_TRUE(store.Delete("locks/l1").ok());
-  // Inside the next Put (mkdir, three directory syncs up to the root, create,
-  // append, sync): its temporary is written and synced, never renamed.
-  faulty.CutPowerAfter(7);
+  // Inside the next Put (mkdir, one directory sync: data/ and everything
+  // above it are durable already; create, append, sync): its temporary is
+  // written and synced, never renamed.
+  faulty.CutPowerAfter(5);
   EXPECT_FALSE(store.Put("data/cd/cdef", "lost").ok());
   ASSERT_TRUE(faulty.SimulatePowerLoss().ok());
   EXPECT_EQ(*store.Get("data/ab/abcd"), "put");
@@ -53,6 +54,36 @@ TEST_F(LocalStoreTest, WhatItReportsDoneSurvivesAPowerLoss) {
   EXPECT_EQ(store.Get("locks/l1").status().code(), StatusCode::kNotFound);
   EXPECT_EQ(store.Get("data/cd/cdef").status().code(), StatusCode::kNotFound);
   EXPECT_EQ(store.List("")->size(), 2u);
+}
+
+// Each directory's entry is synced once per store, and so is each of its
+// ancestors': a new data/XX directory for the next pack syncs data/ alone,
+// not data/, the root and the root's parent again. What that leaves out must
+// already be durable: objects in new directories at every depth survive.
+TEST_F(LocalStoreTest, ANewDirectorySyncsOnlyTheEntriesNotYetDurable) {
+  ASSERT_TRUE(fs::MakeDirs(dir_ + "/repo/data").ok());  // as repo init leaves it
+  fs::FaultInjectionFileSystem faulty;
+  LocalObjectStore store(dir_ + "/repo", &faulty);
+  auto calls_of_put = [&](const std::string& key) {
+    const uint64_t before = faulty.calls();
+    EXPECT_TRUE(store.Put(key, key).ok()) << key;
+    return faulty.calls() - before;
+  };
+  // Both mkdir data/XX; the first syncs repo/data, repo and the root's parent.
+  const uint64_t first = calls_of_put("data/ab/abcd");
+  const uint64_t sibling = calls_of_put("data/cd/cdef");
+  EXPECT_EQ(first - sibling, 2u) << "only data/ itself is synced for data/cd";
+  EXPECT_EQ(calls_of_put("data/cd/cd02"), sibling - 2) << "no directory sync, no mkdir for a known directory";
+  EXPECT_EQ(calls_of_put("index/ef/ef01"), sibling + 2)
+      << "two mkdirs; syncs of index (for ef) and repo (for index), not of the root's parent";
+  ASSERT_TRUE(store.Put("snapshots/0123", "s").ok());
+  ASSERT_TRUE(faulty.SimulatePowerLoss().ok());
+  for (const char* key : {"data/ab/abcd", "data/cd/cdef", "data/cd/cd02", "index/ef/ef01"}) {
+    auto got = store.Get(key);
+    ASSERT_TRUE(got.ok()) << key << " reported durable, lost: " << got.status().ToString();
+    EXPECT_EQ(*got, key);
+  }
+  EXPECT_EQ(*store.Get("snapshots/0123"), "s");
 }
 
 // A process killed between creating an object's directory and syncing its

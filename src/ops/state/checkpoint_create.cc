@@ -33,8 +33,9 @@ CreateCheckpointOptions CheckpointOptionsFor(const StateSource& s) {
   return o;
 }
 
-Result<state::CheckpointManifest> TakeCheckpoint(const CreateCheckpointOptions& o, const std::string& dir) {
-  if (o.node_url.empty()) return state::TakeOfflineCheckpoint(o.data_dir, o.node_id, dir);
+Result<state::CheckpointManifest> TakeCheckpoint(const CreateCheckpointOptions& o, const std::string& dir,
+                                                 std::map<std::string, state::DatabaseFileFacts>* table_facts) {
+  if (o.node_url.empty()) return state::TakeOfflineCheckpoint(o.data_dir, o.node_id, dir, table_facts);
   state::CheckpointManifest m;
   m.node_id = o.node_id;
   m.created_unix = Clock::Real().NowSeconds();

@@ -4,11 +4,13 @@
 // uploaded to an object store.
 #pragma once
 
+#include <map>
 #include <string>
 
 #include "base/status.h"
 #include "ops/state/source.h"
 #include "state/checkpoint_manifest.h"
+#include "state/database_file_facts.h"
 #include "storage/object_store.h"
 
 namespace ailee::fs {
@@ -35,7 +37,11 @@ CreateCheckpointOptions CheckpointOptionsFor(const StateSource& source);
 // The RocksDB checkpoint alone, into `dir` (must not exist): online when
 // node_url is set (the node writes `dir`), else offline on data_dir
 // (state::TakeOfflineCheckpoint). The returned manifest has no files.
-Result<state::CheckpointManifest> TakeCheckpoint(const CreateCheckpointOptions& options, const std::string& dir);
+// `table_facts`, when given, receives what an offline checkpoint's open
+// database knew of each table file (state::TakeOfflineCheckpoint); an
+// online one leaves it empty.
+Result<state::CheckpointManifest> TakeCheckpoint(const CreateCheckpointOptions& options, const std::string& dir,
+                                                 std::map<std::string, state::DatabaseFileFacts>* table_facts = nullptr);
 
 // A sealed checkpoint at options.output: built under a temporary sibling
 // name (fs::TempSiblingName; what killed runs left there is removed first)

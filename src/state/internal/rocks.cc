@@ -56,8 +56,9 @@ bool Supported(rocksdb::CompressionType t) {
 //  - atomic_flush: all CFs are flushed together, so SSTs on disk never hold a
 //    block in one CF but not in another even without the WAL.
 //  - max_open_files bounded: a node runs next to backup jobs.
-rocksdb::ColumnFamilyOptions CfOptions() {
+rocksdb::ColumnFamilyOptions CfOptions(bool compact) {
   rocksdb::ColumnFamilyOptions o;
+  o.disable_auto_compactions = !compact;
   o.compaction_style = rocksdb::kCompactionStyleLevel;
   o.level_compaction_dynamic_level_bytes = true;
   o.target_file_size_base = 64ull << 20;
@@ -127,9 +128,10 @@ Result<TipRecord> DecodeTip(std::string_view bytes) {
   return t;
 }
 
-Result<std::unique_ptr<RocksDb>> RocksDb::Open(const std::string& dir, bool read_only, bool create_if_missing) {
+Result<std::unique_ptr<RocksDb>> RocksDb::Open(const std::string& dir, bool read_only, bool create_if_missing,
+                                               bool compact) {
   if (!read_only && create_if_missing) RETURN_IF_ERROR(CreateWhole(dir));
-  return OpenHere(dir, read_only, create_if_missing);
+  return OpenHere(dir, read_only, create_if_missing, compact);
 }
 
 namespace {
@@ -246,7 +248,8 @@ Status RocksDb::CreateWhole(const std::string& dir) {
   return fs::RemoveAll(build);
 }
 
-Result<std::unique_ptr<RocksDb>> RocksDb::OpenHere(const std::string& dir, bool read_only, bool create_if_missing) {
+Result<std::unique_ptr<RocksDb>> RocksDb::OpenHere(const std::string& dir, bool read_only, bool create_if_missing,
+                                                   bool compact) {
   if (read_only && !fs::Exists(fs::JoinPath(dir, "CURRENT"))) {
     return NotFound("state db " + dir + ": no RocksDB database here (missing CURRENT)");
   }
@@ -276,7 +279,7 @@ Result<std::unique_ptr<RocksDb>> RocksDb::OpenHere(const std::string& dir, bool 
       }
     }
   }
-  for (const auto& name : open_cfs) descs.emplace_back(name, CfOptions());
+  for (const auto& name : open_cfs) descs.emplace_back(name, CfOptions(compact));
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s = read_only ? rocksdb::DB::OpenForReadOnly(dbo, dir, descs, &handles, &raw)
@@ -311,6 +314,12 @@ Result<std::unique_ptr<RocksDb>> RocksDb::OpenHere(const std::string& dir, bool 
                                 " is not supported (this build reads version " + std::to_string(kFormatVersion) + ")");
     }
   }
+  return out;
+}
+
+std::vector<rocksdb::ColumnFamilyHandle*> RocksDb::column_families() const {
+  std::vector<rocksdb::ColumnFamilyHandle*> out;
+  for (const auto& [name, handle] : cfs_) out.push_back(handle);
   return out;
 }
 

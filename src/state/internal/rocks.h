@@ -48,14 +48,18 @@ class RocksDb {
   // Read-write: creates missing column families (and the DB when
   // create_if_missing: whole or not at all, see CreateWhole). Read-only:
   // OpenForReadOnly, which takes no lock and so works on a checkpoint or on
-  // a stopped node's directory.
-  static Result<std::unique_ptr<RocksDb>> Open(const std::string& dir, bool read_only, bool create_if_missing);
+  // a stopped node's directory. `compact` false: automatic compactions are
+  // off for this instance (see OpenOptions::compact).
+  static Result<std::unique_ptr<RocksDb>> Open(const std::string& dir, bool read_only, bool create_if_missing,
+                                               bool compact = true);
   ~RocksDb();
   RocksDb(const RocksDb&) = delete;
   RocksDb& operator=(const RocksDb&) = delete;
 
   rocksdb::DB* db() const { return db_.get(); }
   rocksdb::ColumnFamilyHandle* cf(std::string_view name) const;
+  // Every column family this instance opened.
+  std::vector<rocksdb::ColumnFamilyHandle*> column_families() const;
   bool read_only() const { return read_only_; }
   const std::string& dir() const { return dir_; }
 
@@ -67,7 +71,8 @@ class RocksDb {
   Result<uint64_t> ReadCounter(std::string_view key, const rocksdb::Snapshot* snap = nullptr) const;
 
  private:
-  static Result<std::unique_ptr<RocksDb>> OpenHere(const std::string& dir, bool read_only, bool create_if_missing);
+  static Result<std::unique_ptr<RocksDb>> OpenHere(const std::string& dir, bool read_only, bool create_if_missing,
+                                                   bool compact = true);
   static Status CreateWhole(const std::string& dir);
 
   RocksDb() = default;
