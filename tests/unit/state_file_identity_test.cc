@@ -22,23 +22,12 @@ void Build(const std::string& dir, const std::string& flush, TestFederation& fed
   ASSERT_TRUE(db->CreateCheckpoint(flush).ok());
 }
 
-std::vector<std::string> Tables(const std::string& dir) {
-  std::vector<std::string> out;
-  auto names = fs::ListDir(dir);
-  EXPECT_TRUE(names.ok()) << dir;
-  if (!names.ok()) return out;
-  for (const auto& n : *names) {
-    if (n.size() > 4 && n.substr(n.size() - 4) == ".sst") out.push_back(n);
-  }
-  return out;
-}
-
 TEST(DatabaseFileIdentity, SameNameInARebuiltDatabaseIsAnotherTableFile) {
   TempDir tmp("identity");
   TestFederation fed_a, fed_b;
   Build(tmp.Sub("a"), tmp.Sub("a-flush"), fed_a);
   Build(tmp.Sub("b"), tmp.Sub("b-flush"), fed_b);
-  auto tables = Tables(tmp.Sub("a"));
+  auto tables = TableFilesIn(tmp.Sub("a"));
   ASSERT_FALSE(tables.empty());
   size_t compared = 0;
   for (const auto& name : tables) {
@@ -76,7 +65,7 @@ TEST(DatabaseFileIdentity, ACheckpointKnowsItsTableFilesAsTheFilesSay) {
   ASSERT_TRUE(db);
   auto info = db->CreateCheckpoint(tmp.Sub("cp"));
   ASSERT_TRUE(info.ok()) << info.status().ToString();
-  auto tables = Tables(tmp.Sub("cp"));
+  auto tables = TableFilesIn(tmp.Sub("cp"));
   ASSERT_FALSE(tables.empty());
   EXPECT_EQ(info->table_facts.size(), tables.size());
   for (const auto& name : tables) {

@@ -13,18 +13,6 @@
 namespace ailee::state::testing {
 namespace {
 
-std::vector<std::string> Tables(const std::string& dir) {
-  std::vector<std::string> out;
-  auto names = fs::ListDir(dir);
-  EXPECT_TRUE(names.ok()) << dir;
-  if (!names.ok()) return out;
-  for (const auto& n : *names) {
-    if (n.size() > 4 && n.substr(n.size() - 4) == ".sst") out.push_back(n);
-  }
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
 // A data dir whose level 0 holds more table files than the compaction
 // trigger (4): each block flushed on its own, with compactions off.
 void BuildUncompacted(const std::string& dir, const std::string& scratch, TestFederation& fed) {
@@ -55,15 +43,15 @@ TEST(OfflineCheckpoint, RunsNoCompactionOnADataDirThatWouldCompact) {
     ASSERT_TRUE((*rdb)->db()->GetIntProperty((*rdb)->cf(kCfBlocks), "rocksdb.compaction-pending", &pending));
     ASSERT_EQ(pending, 1u);
   }
-  const auto before = Tables(data);
+  const auto before = TableFilesIn(data);
   ASSERT_GT(before.size(), 4u);
 
   auto m = TakeOfflineCheckpoint(data, "node-1", tmp.Sub("cp"));
   ASSERT_TRUE(m.ok()) << m.status().ToString();
   // Exactly the data dir's table files, no compaction output; and the data
   // dir, its database closed again, still holds the same ones.
-  EXPECT_EQ(Tables(tmp.Sub("cp")), before);
-  EXPECT_EQ(Tables(data), before);
+  EXPECT_EQ(TableFilesIn(tmp.Sub("cp")), before);
+  EXPECT_EQ(TableFilesIn(data), before);
 }
 
 }  // namespace

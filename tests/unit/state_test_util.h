@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -69,6 +70,19 @@ inline std::unique_ptr<StateDb> OpenDb(const std::string& dir, bool read_only = 
   auto db = StateDb::Open(dir, o);
   EXPECT_TRUE(db.ok()) << db.status().ToString();
   return db.ok() ? std::move(*db) : nullptr;
+}
+
+// The RocksDB table files (*.sst) directly in `dir`, sorted by name.
+inline std::vector<std::string> TableFilesIn(const std::string& dir) {
+  std::vector<std::string> out;
+  auto names = fs::ListDir(dir);
+  EXPECT_TRUE(names.ok()) << dir;
+  if (!names.ok()) return out;
+  for (const auto& n : *names) {
+    if (n.size() > 4 && n.substr(n.size() - 4) == ".sst") out.push_back(n);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
 }
 
 }  // namespace ailee::state::testing
