@@ -154,6 +154,18 @@ TEST_F(KeysGenerateKillTest, KilledAtEachStepOfAFileKeyThenTheRerunMakesExactlyO
       half_fp = half->public_key().FingerprintHex();
     }
     if (!killed) continue;  // done: nothing to repair
+    // The kill can land after the commit point (the journal removed), while
+    // the run was only ending: the key is complete, so a rerun must refuse to
+    // make another one and leave it as it is.
+    if (!fs::Exists(GenerateJournalPath(key)) && fs::Exists(key)) {
+      const auto committed = fs::ReadFile(key);
+      ASSERT_TRUE(committed.ok());
+      ProcResult rerun = Cli(args);
+      EXPECT_EQ(rerun.exit_code, 7) << id << " rerun after a kill past the commit point: " << rerun.out << rerun.err;
+      EXPECT_NE(rerun.err.find("already exists"), std::string::npos) << rerun.err;
+      EXPECT_EQ(*fs::ReadFile(key), *committed) << id << ": the rerun changed a complete key";
+      continue;
+    }
 
     args.insert(args.begin(), "--json");
     ProcResult rerun = Cli(args);
@@ -231,6 +243,18 @@ TEST_F(KeysGenerateKillTest, KilledAtEachStepOfATokenKeyThenTheRerunMakesExactly
     std::cout << id << ": " << (killed ? "killed at " + point.name : "finished before " + point.name)
               << (left_half ? ", leaving a key on the token with its journal" : "") << "\n";
     if (!killed) continue;
+    // Killed past the commit point (the journal removed) while the run was
+    // only ending: the key and its record are complete, and a rerun must
+    // refuse to make another one and leave both as they are.
+    if (!fs::Exists(GenerateJournalPath(record)) && fs::Exists(record)) {
+      const auto committed = fs::ReadFile(record);
+      ASSERT_TRUE(committed.ok());
+      ProcResult rerun = Cli(args);
+      EXPECT_EQ(rerun.exit_code, 7) << id << " rerun after a kill past the commit point: " << rerun.out << rerun.err;
+      EXPECT_NE(rerun.err.find("already exists"), std::string::npos) << rerun.err;
+      EXPECT_EQ(*fs::ReadFile(record), *committed) << id << ": the rerun changed a complete record";
+      continue;
+    }
 
     args.insert(args.begin(), "--json");
     ProcResult rerun = Cli(args);
