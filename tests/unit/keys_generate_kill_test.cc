@@ -111,6 +111,18 @@ class KeysGenerateKillTest : public ::testing::Test {
     return [at] { return std::chrono::steady_clock::now() >= at; };
   }
 
+  // After a kill past the commit point: the rerun refuses to make another
+  // key ("already exists", exit 7) and leaves `kept` byte for byte.
+  void ExpectRerunRefusesAndKeeps(const std::vector<std::string>& args, const std::string& id,
+                                  const std::string& kept) {
+    const auto committed = fs::ReadFile(kept);
+    ASSERT_TRUE(committed.ok());
+    ProcResult rerun = Cli(args);
+    EXPECT_EQ(rerun.exit_code, 7) << id << " rerun after a kill past the commit point: " << rerun.out << rerun.err;
+    EXPECT_NE(rerun.err.find("already exists"), std::string::npos) << rerun.err;
+    EXPECT_EQ(*fs::ReadFile(kept), *committed) << id << ": the rerun changed " << kept;
+  }
+
   keytest::CliRoot cli{"kill test pass phrase"};
   const TempDir& root = cli.root;
   const std::string& pass_file = cli.pass_file;
@@ -158,12 +170,7 @@ TEST_F(KeysGenerateKillTest, KilledAtEachStepOfAFileKeyThenTheRerunMakesExactlyO
     // the run was only ending: the key is complete, so a rerun must refuse to
     // make another one and leave it as it is.
     if (!fs::Exists(GenerateJournalPath(key)) && fs::Exists(key)) {
-      const auto committed = fs::ReadFile(key);
-      ASSERT_TRUE(committed.ok());
-      ProcResult rerun = Cli(args);
-      EXPECT_EQ(rerun.exit_code, 7) << id << " rerun after a kill past the commit point: " << rerun.out << rerun.err;
-      EXPECT_NE(rerun.err.find("already exists"), std::string::npos) << rerun.err;
-      EXPECT_EQ(*fs::ReadFile(key), *committed) << id << ": the rerun changed a complete key";
+      ExpectRerunRefusesAndKeeps(args, id, key);
       continue;
     }
 
@@ -247,12 +254,7 @@ TEST_F(KeysGenerateKillTest, KilledAtEachStepOfATokenKeyThenTheRerunMakesExactly
     // only ending: the key and its record are complete, and a rerun must
     // refuse to make another one and leave both as they are.
     if (!fs::Exists(GenerateJournalPath(record)) && fs::Exists(record)) {
-      const auto committed = fs::ReadFile(record);
-      ASSERT_TRUE(committed.ok());
-      ProcResult rerun = Cli(args);
-      EXPECT_EQ(rerun.exit_code, 7) << id << " rerun after a kill past the commit point: " << rerun.out << rerun.err;
-      EXPECT_NE(rerun.err.find("already exists"), std::string::npos) << rerun.err;
-      EXPECT_EQ(*fs::ReadFile(record), *committed) << id << ": the rerun changed a complete record";
+      ExpectRerunRefusesAndKeeps(args, id, record);
       continue;
     }
 
