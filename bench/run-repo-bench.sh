@@ -49,10 +49,16 @@
 #   BENCH_BIN_DIR           use binaries from this build tree instead of building
 #   BENCH_KDF_MIB=256       Argon2id memory of our repository's key slot (the default)
 #   BENCH_NO_DROP_CACHES=1  skip dropping the page cache (when not root)
-# Output: a Markdown table on stdout and in bench-run/repo-bench.md; raw
-# timings (every run) in bench-run/repo-bench.tsv (repo-bench-memoN.* for
-# another memo size); our --json outputs of the
-# last run in bench-run/ours-*.out.
+#
+# The 10 GiB tier (opt-in; issue 16's scale check): BENCH_SIZE=10GiB with
+#   BENCH_TOOLS="ours backup-engine" BENCH_REPEAT=1. Building its dataset takes
+#   about 40 minutes of both cores (once, cached); it needs about 6x the size
+#   free on disk (base, churned, the working copy, the repository, two
+#   restores), checked before anything starts.
+# Output: a Markdown table on stdout and in bench-run/repo-bench-SIZE.md; raw
+# timings (every run: seconds, load average before the step, peak RSS in KiB)
+# in bench-run/repo-bench-SIZE.tsv (repo-bench-SIZE-memoN.* for another memo
+# size); our --json outputs of the last run in bench-run/ours-*.out.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -72,6 +78,18 @@ W=$OUT/repo-work
 mkdir -p "$OUT"
 
 log() { printf '\033[1m[repo-bench]\033[0m %s\n' "$*" >&2; }
+
+# Room on disk before anything starts (the 10 GiB tier fills ~60 GiB): the
+# dataset (base and churned, unless cached) plus, per tool, a working copy,
+# its repository and two restores.
+SIZE_BYTES=$(numfmt --from=iec-i "${SIZE%B}" 2>/dev/null) || { echo "BENCH_SIZE=$SIZE: not a size like 512MiB or 10GiB" >&2; exit 2; }
+NEED=$(( SIZE_BYTES * 4 )); [ -f "$DS/.complete" ] || NEED=$(( SIZE_BYTES * 6 ))
+FREE=$(df --output=avail -B1 "$OUT" | tail -1)
+if [ "$FREE" -lt "$NEED" ]; then
+  echo "not enough free space under $OUT for a $SIZE run: $((FREE >> 30)) GiB free, about $((NEED >> 30)) GiB needed" \
+       "(free some, or set a smaller BENCH_SIZE)" >&2
+  exit 2
+fi
 
 bash scripts/install-deps.sh >&2
 
@@ -138,7 +156,7 @@ drop_caches() {
   fi
 }
 
-TSV=$OUT/repo-bench$SHAPE.tsv
+TSV=$OUT/repo-bench-$SIZE$SHAPE.tsv
 : > "$TSV"
 RUN=0
 # timed TOOL STEP BYTES CMD...: cold cache, wall time of CMD, one TSV row
@@ -149,16 +167,19 @@ timed() {
   local t0 t1 load
   load=$(cut -d' ' -f1 /proc/loadavg)
   t0=$(date +%s.%N)
-  if ! "$@" > "$W/$tool-$step.out" 2> "$W/$tool-$step.err"; then
+  # /usr/bin/time -f %M: the peak RSS (KiB) of the command, or of its largest
+  # waited-for child for a pipeline in `bash -c`.
+  if ! /usr/bin/time -f %M -o "$W/$tool-$step.rss" "$@" > "$W/$tool-$step.out" 2> "$W/$tool-$step.err"; then
     log "$tool $step FAILED:"; tail -5 "$W/$tool-$step.err" >&2
-    echo -e "$tool\t$step\tFAILED\t$bytes\t$RUN\t$load" >> "$TSV"; return 0
+    echo -e "$tool\t$step\tFAILED\t$bytes\t$RUN\t$load\t0" >> "$TSV"; return 0
   fi
   t1=$(date +%s.%N)
-  local s; s=$(python3 -c "print(f'{$t1 - $t0:.2f}')")
-  log "$tool $step: $s s (run $RUN, load $load)"
-  echo -e "$tool\t$step\t$s\t$bytes\t$RUN\t$load" >> "$TSV"
+  local s rss; s=$(python3 -c "print(f'{$t1 - $t0:.2f}')")
+  rss=$(tail -1 "$W/$tool-$step.rss")
+  log "$tool $step: $s s, peak RSS $((rss >> 10)) MiB (run $RUN, load $load)"
+  echo -e "$tool\t$step\t$s\t$bytes\t$RUN\t$load\t$rss" >> "$TSV"
 }
-repo_size() { echo -e "$1\tsize\t$(du -sb "$2" | cut -f1)\t0\t$RUN\t0" >> "$TSV"; }
+repo_size() { echo -e "$1\tsize\t$(du -sb "$2" | cut -f1)\t0\t$RUN\t0\t0" >> "$TSV"; }
 
 fresh_work() {
   rm -rf "$W" && mkdir -p "$W"
@@ -183,6 +204,12 @@ run_ours() {  # [TOOL [BACKUP ARGS...]]: ours-off runs the same steps with --com
   timed "$T" incremental "$CHURN_BYTES" "${C[@]}" --json backup state --offline "${extra[@]}"
   cp "$W/$T-incremental.out" "$W/$T-incremental.json"
   timed "$T" restore "$CHURN_BYTES" "${C[@]}" --json restore latest --target "$W/restore" --no-verify
+  # The default restore: the same, then the state-root proof of the staged
+  # tree before it is swapped in (every block, signature and anchor checked).
+  if [ "$T" != ours-off ]; then
+    timed "$T" restore-proof "$CHURN_BYTES" "${C[@]}" --json restore latest --target "$W/restore-proof"
+    rm -rf "$W/restore-proof"
+  fi
   timed "$T" verify "$CHURN_BYTES" "${C[@]}" --json verify --read-data
   repo_size "$T" "$W/ours-repo"
   [ "$T" = ours ] || return 0
@@ -265,19 +292,19 @@ rm -rf "$W"
 
 # ------------------------------------------------------------------- table
 KDF_MIB=$KDF_MIB DROPPED=$([ -z "${BENCH_NO_DROP_CACHES:-}" ] && echo yes || echo no) \
-python3 - "$TSV" "$OUT/repo-bench$SHAPE.md" "$SIZE" "$BASE_BYTES" "$CHURN_BYTES" "$CHANGED_BYTES" "$REPEAT" "$MEMO" <<'EOF'
+python3 - "$TSV" "$OUT/repo-bench-$SIZE$SHAPE.md" "$SIZE" "$BASE_BYTES" "$CHURN_BYTES" "$CHANGED_BYTES" "$REPEAT" "$MEMO" <<'EOF'
 import os, sys, platform, statistics, subprocess
 tsv, md, size = sys.argv[1], sys.argv[2], sys.argv[3]
 base, churn, changed, repeat, memo = map(int, sys.argv[4:9])
-runs = {}   # tool -> step -> [(seconds or None, bytes, run, load)]
+runs = {}   # tool -> step -> [(seconds or None, bytes, run, load, peak RSS KiB)]
 order = []
 loads = []
 for line in open(tsv):
-    tool, step, val, nbytes, run, load = line.rstrip("\n").split("\t")
+    tool, step, val, nbytes, run, load, rss = line.rstrip("\n").split("\t")
     if tool not in runs:
         runs[tool] = {}
         order.append(tool)
-    runs[tool].setdefault(step, []).append((None if val == "FAILED" else float(val), int(nbytes), int(run), float(load)))
+    runs[tool].setdefault(step, []).append((None if val == "FAILED" else float(val), int(nbytes), int(run), float(load), int(rss)))
     if step != "size":
         loads.append(float(load))
 def median(tool, step):
@@ -291,6 +318,9 @@ def cell(tool, step):
         return "FAILED"
     s, nbytes = median(tool, step), rs[0][1]
     return f"{s:.2f} s ({nbytes / 1e6 / s:.0f} MB/s)" if s > 0 and nbytes else f"{s:.2f} s"
+def peak_rss(tool):  # the largest peak RSS of the tool's backup, restore and verify steps, in MiB, and the step
+    rs = [(r[4], st) for st, rr in runs[tool].items() if st not in ("size", "open-passphrase") for r in rr if r[0] is not None]
+    return f"{max(rs)[0] / 1024:.0f} MiB ({max(rs)[1]})" if rs else "n/a"
 def size_cell(tool):
     s = median(tool, "size")
     return f"{s / 2**20:.0f} MiB" if s is not None else "n/a"
@@ -313,17 +343,21 @@ out.append(f"Incremental after {churn / 2**20 - base / 2**20:+.0f} MiB of churn 
            + ("Page cache dropped before every step; " if dropped else "Page cache NOT dropped (warm runs); ")
            + f"wall-clock seconds of the whole command, median of {repeat} interleaved runs; "
            "MB/s = dataset bytes (base for full, churned state otherwise) / seconds.\n")
-out.append("| tool | full backup | incremental | restore | verify (read all data) | repository size |")
-out.append("|---|---:|---:|---:|---:|---:|")
+out.append("| tool | full backup | incremental | restore | restore + proof | verify (read all data) | repository size | peak RSS |")
+out.append("|---|---:|---:|---:|---:|---:|---:|---:|")
 for t in order:
-    out.append(f"| {names.get(t, t)} | {cell(t, 'full')} | {cell(t, 'incremental')} | {cell(t, 'restore')} | {cell(t, 'verify')} | {size_cell(t)} |")
+    out.append(f"| {names.get(t, t)} | {cell(t, 'full')} | {cell(t, 'incremental')} | {cell(t, 'restore')} | "
+               f"{cell(t, 'restore-proof')} | {cell(t, 'verify')} | {size_cell(t)} | {peak_rss(t)} |")
 out.append("")
 out.append(f"Machine: {os.cpu_count()} cores ({cpu}), {platform.release()}; 1-minute load average before the timed "
            f"steps: median {statistics.median(loads) if loads else 0:.1f}, max {max(loads) if loads else 0:.1f} "
            f"(a load above 0 means other processes shared the cores). Tools: {ver(['restic', 'version'])}; "
            f"{ver(['borg', '--version'])}; {ver(['zstd', '--version'])}.")
 out.append("Notes: ours encrypts (AES-256-GCM) and compresses with zstd where it pays; "
-           "restore is `--no-verify` (every file's SHA-256 is still checked; the state-root proof is extra); "
+           "restore is `--no-verify` (every file's SHA-256 is still checked), restore + proof is the default restore "
+           "(the staged tree's state root recomputed, every block, signature and anchor checked, before the swap); "
+           "peak RSS is the largest of the tool's steps (`/usr/bin/time`), the step named (ours' open with the passphrase "
+           "is left out: its Argon2id takes the key slot's memory, 256 MiB by default, and scheduled jobs use a key file); "
            "verify is `verify --read-data`. BackupEngine neither encrypts nor compresses. tar | zstd has no "
            "incremental; its verify is `zstd -t` (frame checksums).")
 if "ours" in runs and median("ours", "open") is not None:
@@ -332,8 +366,8 @@ if "ours" in runs and median("ours", "open") is not None:
                f"`ailee-cli snapshots` (process start, key slot, index load); with the passphrase (Argon2id, "
                f"{os.environ.get('KDF_MIB', '256')} MiB, 3 passes) " + (f"{pp:.2f} s." if pp is not None else "n/a."))
 out.append("")
-out.append("Every run (seconds; load average before the step):\n")
-steps = ["full", "incremental", "restore", "verify", "open", "open-passphrase"]
+out.append("Every run (seconds; load average before the step; peak RSS):\n")
+steps = ["full", "incremental", "restore", "restore-proof", "verify", "open", "open-passphrase"]
 out.append("| tool | step | " + " | ".join(f"run {i}" for i in range(1, repeat + 1)) + " |")
 out.append("|---|---|" + "---:|" * repeat)
 for t in order:
@@ -345,7 +379,7 @@ for t in order:
         cells = []
         for i in range(1, repeat + 1):
             r = by_run.get(i)
-            cells.append("" if r is None else ("FAILED" if r[0] is None else f"{r[0]:.2f} ({r[3]:.1f})"))
+            cells.append("" if r is None else ("FAILED" if r[0] is None else f"{r[0]:.2f} ({r[3]:.1f}; {r[4] / 1024:.0f} MiB)"))
         out.append(f"| {names.get(t, t)} | {st} | " + " | ".join(cells) + " |")
 text = "\n".join(out) + "\n"
 open(md, "w").write(text)
