@@ -207,6 +207,7 @@ run_ours() {  # [TOOL [BACKUP ARGS...]]: ours-off runs the same steps with --com
   # The default restore: the same, then the state-root proof of the staged
   # tree before it is swapped in (every block, signature and anchor checked).
   if [ "$T" != ours-off ]; then
+    rm -rf "$W/restore"  # room on disk at 10 GiB
     timed "$T" restore-proof "$CHURN_BYTES" "${C[@]}" --json restore latest --target "$W/restore-proof"
     rm -rf "$W/restore-proof"
   fi
