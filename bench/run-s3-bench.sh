@@ -287,13 +287,19 @@ check() {
     log "$tool check FAILED (run $RUN): $what:"; tail -5 "$LR/$tool-check.out" >&2
   fi
 }
-# setup TOOL WHAT CMD...: an untimed command the tool's steps need (a bucket,
-# a repository); a failure is recorded and ends this run of the tool.
+# setup [--timeout SECONDS] TOOL WHAT CMD...: an untimed command the tool's
+# steps need (a bucket, a repository); a failure (or the timeout) is
+# recorded and ends this run of the tool.
 setup() {
+  local limit=0 rc=0 status=FAILED
+  [ "$1" = --timeout ] && { limit=$2; shift 2; }
   local tool=$1 what=$2; shift 2
-  "$@" >> "$LR/$tool-setup.log" 2>&1 && return 0
-  log "$tool setup FAILED (run $RUN): $what:"; tail -5 "$LR/$tool-setup.log" >&2
-  row "$tool" setup "FAILED: $what" "" 0 "" "" "" "$(load1)"
+  [ "$limit" = 0 ] || set -- timeout --kill-after=30 "$limit" "$@"
+  "$@" >> "$LR/$tool-setup.log" 2>&1 || rc=$?
+  [ "$rc" = 0 ] && return 0
+  if [ "$limit" != 0 ] && { [ "$rc" = 124 ] || [ "$rc" = 137 ]; }; then status=TIMEOUT; fi
+  log "$tool setup $status (run $RUN): $what:"; tail -5 "$LR/$tool-setup.log" >&2
+  row "$tool" setup "$status: $what" "" 0 "" "" "" "$(load1)"
   return 1
 }
 stored() {  # TOOL: bytes of every object in this run's bucket
@@ -413,7 +419,7 @@ run_restic() {
   local -x RESTIC_PASSWORD_FILE=$W/pass RESTIC_CACHE_DIR=$W/restic-cache
   local R=(restic -r "s3:$url/$BUCKET/repo" "${tls[@]}" -o s3.bucket-lookup=path -o "s3.region=$AWS_REGION")
   local T=(--timeout "$RESTIC_TIMEOUT")
-  setup restic "restic init" timeout --kill-after=30 "$RESTIC_TIMEOUT" "${R[@]}" -q init || return 0
+  setup "${T[@]}" restic "restic init" "${R[@]}" -q init || return 0
   timed "${T[@]}" restic full "$BASE_BYTES" "${R[@]}" -q backup "$W/src" || return 0
   apply_fresh_churn "$CK/churned" "$W/src"
   timed "${T[@]}" restic incremental "$CHURN_BYTES" "${R[@]}" -q backup "$W/src" || return 0
