@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One command: backup and restore throughput to a real S3 server on loopback,
 # ours beside the runbook's `aws s3 sync` and restic's S3 backend, each into
-# its own bucket of the same server, on the same node state:
+# its own bucket of the same server, on the same node state, each tool's whole
+# sequence repeated and the median kept:
 #
 #   bash bench/run-s3-bench.sh
 #
@@ -22,7 +23,15 @@
 # Every restore is checked before its numbers count: ours with
 # `ailee-cli verify-state` (state root recomputed; height and root must equal
 # the churned checkpoint's manifest), aws and restic with `diff -r` against
-# the churned checkpoint.
+# the churned checkpoint. A run whose check fails (or that stops at a failed
+# or timed-out step) is shown in the every-run table and left out of the medians.
+#
+# Runs: BENCH_REPEAT of them, interleaved (run 1 of every tool, then run 2,
+# ...) as in run-repo-bench.sh, so that a change in the machine's load hits
+# every tool alike; the 1-minute load average before each step is recorded.
+# Every run of a tool starts clean: its own new bucket (bench-TOOL-RUN,
+# removed once its stored size is taken), a fresh copy of the base, an empty
+# restore dir and no client cache, so run 2 is a full backup again.
 #
 # The server: tests/s3/s3-server.sh start $BENCH_S3_KIND bench-run/s3-server-KIND
 # (fresh, stopped at exit). Credentials reach every tool through the
@@ -40,19 +49,23 @@
 #
 # Knobs (environment):
 #   BENCH_SIZE=1GiB          dataset size (256MiB for a quick run)
+#   BENCH_REPEAT=3           runs per tool; the tables show the median, the TSV every run
 #   BENCH_CHURN_PCT=5        churn as a percentage of the base transactions
 #   BENCH_TOOLS="ours ours-ckpt aws restic"
 #   BENCH_S3_KIND=swift      or ceph
 #   BENCH_RESTIC_TLS=auto    put restic behind a TLS front on loopback (auto: with swift; see below)
+#   BENCH_RESTIC_TIMEOUT=600 seconds each restic command may take before it is stopped and its
+#                            step recorded as TIMEOUT (restic once stalled on Ceph)
 #   BUILD_DIR=build-bench    build tree (configured if missing)
 #   BENCH_BIN_DIR            use binaries from this build tree instead of building
 #   BENCH_KDF_MIB=256        Argon2id memory of our repository's key slot (the default)
 #   BENCH_NO_DROP_CACHES=1   do not drop the page cache (it is dropped only as root anyway)
 #   AILEE_AWS_CLI            the aws binary (default /usr/bin/aws, Debian's)
-# Output: a Markdown table on stdout and in bench/RESULTS-s3.md (Swift) or
-# bench/RESULTS-s3-ceph.md (BENCH_S3_KIND=ceph); raw timings
-# (wall, client CPU, server CPU) in bench-run/s3-bench.tsv; every command's
-# output in bench-run/s3-logs/ (kept until the next run).
+# Output: Markdown tables on stdout and in bench/RESULTS-s3.md (Swift) or
+# bench/RESULTS-s3-ceph.md (BENCH_S3_KIND=ceph): medians per tool and step,
+# then every run's wall time and load; raw timings of every run (status,
+# wall, client CPU, server CPU, peak RSS, load) in bench-run/s3-bench.tsv;
+# every command's output in bench-run/s3-logs/run-N/ (kept until the next run).
 #
 # restic and Swift: restic 0.14 (minio-go) signs PUTs over plain http with
 # streaming "aws-chunked" payloads, which Swift's s3api refuses ("Transfering
@@ -72,6 +85,9 @@ TOOLS=${BENCH_TOOLS:-"ours ours-ckpt aws restic"}
 KIND=${BENCH_S3_KIND:-swift}
 KDF_MIB=${BENCH_KDF_MIB:-256}
 RESTIC_TLS=${BENCH_RESTIC_TLS:-auto}
+RESTIC_TIMEOUT=${BENCH_RESTIC_TIMEOUT:-600}
+REPEAT=${BENCH_REPEAT:-3}
+[[ "$REPEAT" =~ ^[1-9][0-9]*$ ]] || { echo "BENCH_REPEAT must be a positive integer, not '$REPEAT'" >&2; exit 2; }
 [ "$RESTIC_TLS" = auto ] && { [ "$KIND" = swift ] && RESTIC_TLS=1 || RESTIC_TLS=0; }
 if [ -n "${AILEE_AWS_CLI:-}" ]; then AWS=$AILEE_AWS_CLI
 elif [ -x /usr/bin/aws ]; then AWS=/usr/bin/aws
@@ -204,69 +220,109 @@ server_cpu() {
 }
 
 TSV=$OUT/s3-bench.tsv
-: > "$TSV"
+printf 'run\ttool\tstep\tstatus\tseconds\tbytes\tclient_cpu\tserver_cpu\trss_kib\tload1\n' > "$TSV"
 rm -rf "$L" && mkdir -p "$L"
-# timed [--warm] TOOL STEP BYTES CMD...: cold cache (unless --warm), wall
-# time of CMD, with the client's CPU (user+sys, children included) and the
-# server's; one TSV row.
+RUN=0
+LR=$L  # this run's logs: $L/run-$RUN
+load1() { cut -d' ' -f1 /proc/loadavg; }
+# row TOOL STEP STATUS SECONDS BYTES CLIENT_CPU SERVER_CPU RSS_KIB LOAD: one TSV line of this run.
+row() { local IFS=$'\t'; echo "$RUN$IFS$*" >> "$TSV"; }
+# timed [--warm] [--timeout SECONDS] TOOL STEP BYTES CMD...: cold cache
+# (unless --warm), wall time of CMD, with the client's CPU (user+sys,
+# children included), the server's, the client's peak RSS and the load
+# average before the step; one TSV row. Returns 1 when CMD failed or was
+# stopped at the timeout (status TIMEOUT), so the tool's run can stop there.
 timed() {
-  local warm=0
-  [ "$1" = --warm ] && { warm=1; shift; }
+  local warm=0 limit=0
+  while :; do
+    case $1 in
+      --warm) warm=1; shift ;;
+      --timeout) limit=$2; shift 2 ;;
+      *) break ;;
+    esac
+  done
   local tool=$1 step=$2 bytes=$3; shift 3
+  local f=$LR/$tool-$step
+  [ "$limit" = 0 ] || set -- timeout --kill-after=30 "$limit" "$@"
   [ "$warm" = 1 ] || drop_caches
-  local s0 s1 t0 t1 times
+  local load s0 s1 t0 t1 rc=0 times status=ok
+  load=$(load1)
   s0=$(server_cpu)
   t0=$(date +%s.%N)
   # Peak RSS (KiB) of the command, its waited-for children included.
-  if ! { TIMEFORMAT='%U %S'; time /usr/bin/time -f %M -o "$L/$tool-$step.rss" "$@" > "$L/$tool-$step.out" 2> "$L/$tool-$step.err"; } 2> "$L/$tool-$step.time"; then
-    log "$tool $step FAILED:"; tail -5 "$L/$tool-$step.err" >&2
-    echo -e "$tool\t$step\tFAILED\t$bytes\t\t" >> "$TSV"; return 1
-  fi
+  { TIMEFORMAT='%U %S'; time /usr/bin/time -f %M -o "$f.rss" "$@" > "$f.out" 2> "$f.err"; } 2> "$f.time" || rc=$?
   t1=$(date +%s.%N)
   s1=$(server_cpu)
-  read -r -a times < "$L/$tool-$step.time"
+  if [ "$rc" != 0 ]; then
+    status=FAILED
+    # timeout(1) exits 124 when SIGTERM stopped CMD, 137 when it took SIGKILL.
+    if [ "$limit" != 0 ] && { [ "$rc" = 124 ] || [ "$rc" = 137 ]; }; then status=TIMEOUT; fi
+  fi
+  read -r -a times < "$f.time"
   local wall cpu scpu rss
-  rss=$(tail -1 "$L/$tool-$step.rss")
+  rss=$(tail -1 "$f.rss")
+  [[ "$rss" =~ ^[0-9]+$ ]] || rss=""
   wall=$(python3 -c "print(f'{$t1 - $t0:.2f}')")
   cpu=$(python3 -c "print(f'{${times[0]} + ${times[1]}:.2f}')")
   scpu=$(python3 -c "print(f'{($s1 - $s0) / $TICK:.2f}')")
-  log "$tool $step: $wall s (client CPU $cpu s, server CPU $scpu s, peak RSS $((rss >> 10)) MiB)"
-  echo -e "$tool\t$step\t$wall\t$bytes\t$cpu\t$scpu\t$rss" >> "$TSV"
+  row "$tool" "$step" "$status" "$wall" "$bytes" "$cpu" "$scpu" "$rss" "$load"
+  if [ "$status" != ok ]; then
+    log "$tool $step $status after $wall s (run $RUN, exit $rc):"; tail -5 "$f.err" >&2
+    return 1
+  fi
+  log "$tool $step: $wall s (run $RUN, load $load; client CPU $cpu s, server CPU $scpu s, peak RSS $((rss >> 10)) MiB)"
 }
-# check TOOL WHAT CMD...: a correctness check (not in the table, but its
-# wall time is kept); a failure is recorded and shown.
+# check TOOL WHAT CMD...: a correctness check of this run's restore (not
+# timed in the table, but its wall time is kept); a failure marks the run.
 check() {
-  local tool=$1 what=$2 t0 t1; shift 2
+  local tool=$1 what=$2 t0 t1 load status; shift 2
+  load=$(load1)
   t0=$(date +%s.%N)
-  if "$@" > "$L/$tool-check.out" 2>&1; then
-    t1=$(date +%s.%N)
-    log "$tool check: $what: ok ($(python3 -c "print(f'{$t1 - $t0:.1f}')") s)"
-    echo -e "$tool\tcheck\tok\t0\t$(python3 -c "print(f'{$t1 - $t0:.2f}')")\t" >> "$TSV"
+  if "$@" > "$LR/$tool-check.out" 2>&1; then status=ok; else status="FAILED: $what"; fi
+  t1=$(date +%s.%N)
+  row "$tool" check "$status" "$(python3 -c "print(f'{$t1 - $t0:.2f}')")" 0 "" "" "" "$load"
+  if [ "$status" = ok ]; then
+    log "$tool check: $what: ok (run $RUN)"
   else
-    log "$tool check FAILED: $what:"; tail -5 "$L/$tool-check.out" >&2
-    echo -e "$tool\tcheck\tFAILED: $what\t0\t\t" >> "$TSV"
+    log "$tool check FAILED (run $RUN): $what:"; tail -5 "$LR/$tool-check.out" >&2
   fi
 }
-stored() {  # TOOL BUCKET: bytes of every object in the bucket
+# setup [--timeout SECONDS] TOOL WHAT CMD...: an untimed command the tool's
+# steps need (a bucket, a repository); a failure (or the timeout) is
+# recorded and ends this run of the tool.
+setup() {
+  local limit=0 rc=0 status=FAILED
+  [ "$1" = --timeout ] && { limit=$2; shift 2; }
+  local tool=$1 what=$2; shift 2
+  [ "$limit" = 0 ] || set -- timeout --kill-after=30 "$limit" "$@"
+  "$@" >> "$LR/$tool-setup.log" 2>&1 || rc=$?
+  [ "$rc" = 0 ] && return 0
+  if [ "$limit" != 0 ] && { [ "$rc" = 124 ] || [ "$rc" = 137 ]; }; then status=TIMEOUT; fi
+  log "$tool setup $status (run $RUN): $what:"; tail -5 "$LR/$tool-setup.log" >&2
+  row "$tool" setup "$status: $what" "" 0 "" "" "" "$(load1)"
+  return 1
+}
+stored() {  # TOOL: bytes of every object in this run's bucket
   local n
-  n=$(aws_ s3 ls --recursive --summarize "s3://$2" | awk '/Total Size:/ {print $3}')
-  echo -e "$1\tsize\t${n:-0}\t0\t\t" >> "$TSV"
+  n=$(aws_ s3 ls --recursive --summarize "s3://$BUCKET" | awk '/Total Size:/ {print $3}') || n=""
+  if [ -n "$n" ]; then row "$1" size ok "" "$n" "" "" "" ""
+  else row "$1" size FAILED "" 0 "" "" "" ""; fi
 }
 
 state_is_churned() {  # DIR: verify-state (warm) and proof_is_churned
-  "$CLI" --config "$W/cfg.yaml" --json verify-state "$1" > "$L/verify-state.json" && proof_is_churned "$L/verify-state.json"
+  "$CLI" --config "$W/cfg.yaml" --json verify-state "$1" > "$LR/verify-state.json" && proof_is_churned "$LR/verify-state.json"
 }
 # The restored state proved out (`verify-state --json` output FILE: state
 # root recomputed from scratch, blocks and signatures checked) and is the
 # churned checkpoint's state: same height, same root.
 proof_is_churned() {  # FILE
-  python3 - "$1" "$CHURN_HEIGHT" "$CHURN_ROOT" <<'EOF'
+  python3 - "$1" "$CHURN_HEIGHT" "$CHURN_ROOT" <<'PY'
 import json, sys
 j = json.load(open(sys.argv[1]))
 ok = j["ok"] and j["height"] == int(sys.argv[2]) and j["state_root"] == sys.argv[3]
 print(f"verify-state: ok={j['ok']} height={j['height']} (want {sys.argv[2]}) state_root={j['state_root']} (want {sys.argv[3]})")
 sys.exit(0 if ok else 1)
-EOF
+PY
 }
 
 fresh_work() {  # SOURCE: base data dir or base checkpoint
@@ -276,15 +332,15 @@ fresh_work() {  # SOURCE: base data dir or base checkpoint
     data) cp -a "$DS/base" "$W/data" ;;
     checkpoint) cp -al "$CK/base" "$W/src" ;;  # safe: apply_churn replaces files, never writes into them
   esac
-  write_config "$W/cfg.yaml" "$W/data" "s3://bench-ours/repo"
+  write_config "$W/cfg.yaml" "$W/data" "s3://$BUCKET/repo"
   sync
 }
 
 run_ours() {
   fresh_work data
   local C=("$CLI" --config "$W/cfg.yaml")
-  aws_ s3 mb s3://bench-ours >/dev/null
-  "${C[@]}" -q repo init --repo s3://bench-ours/repo --kdf-memory-mib "$KDF_MIB" >&2
+  setup ours "make bucket $BUCKET" aws_ s3 mb "s3://$BUCKET" || return 0
+  setup ours "repo init" "${C[@]}" -q repo init --repo "s3://$BUCKET/repo" --kdf-memory-mib "$KDF_MIB" || return 0
   timed ours full "$BASE_BYTES" "${C[@]}" --json backup state --offline || return 0
   apply_fresh_churn "$DS/churned" "$W/data"
   timed ours incremental "$CHURN_BYTES" "${C[@]}" --json backup state --offline || return 0
@@ -293,87 +349,105 @@ run_ours() {
   # next step, on its own, warm as it would run right after the restore.
   timed ours restore "$CHURN_BYTES" "${C[@]}" --json restore latest --target "$W/restore" --no-verify || return 0
   timed --warm ours proof "$CHURN_BYTES" "${C[@]}" --json verify-state "$W/restore" || true
-  check ours "verify-state of the restored dir" proof_is_churned "$L/ours-proof.out"
+  check ours "verify-state of the restored dir" proof_is_churned "$LR/ours-proof.out"
   timed ours verify "$CHURN_BYTES" "${C[@]}" --json verify --read-data || true
   # The fixed cost inside every step above: open the repository (Argon2id, index).
   timed ours open 0 "${C[@]}" -q snapshots || true
-  stored ours bench-ours
+  stored ours
   for s in full incremental restore; do
-    python3 - "$L/ours-$s.out" "$s" >&2 <<'EOF' || true
+    python3 - "$LR/ours-$s.out" "$s" "$RUN" >&2 <<'PY' || true
 import json, sys
 j = json.load(open(sys.argv[1]))
 keys = ["seconds", "bytes_total", "bytes_read", "bytes_new", "bytes_stored", "packs_written", "files", "files_unchanged", "files_reused", "bytes_fetched"]
-print("[s3-bench] ours " + sys.argv[2] + " --json: " + ", ".join(f"{k}={j[k]}" for k in keys if k in j))
-EOF
+print(f"[s3-bench] ours {sys.argv[2]} --json (run {sys.argv[3]}): " + ", ".join(f"{k}={j[k]}" for k in keys if k in j))
+PY
   done
 }
 
 run_ours_ckpt() {
   fresh_work data
   local C=("$CLI" --config "$W/cfg.yaml")
-  aws_ s3 mb s3://bench-ckpt >/dev/null
-  timed ours-ckpt full "$BASE_BYTES" "${C[@]}" --json create-checkpoint --offline --output s3://bench-ckpt/ckpt-1 || return 0
+  setup ours-ckpt "make bucket $BUCKET" aws_ s3 mb "s3://$BUCKET" || return 0
+  timed ours-ckpt full "$BASE_BYTES" "${C[@]}" --json create-checkpoint --offline --output "s3://$BUCKET/ckpt-1" || return 0
   apply_fresh_churn "$DS/churned" "$W/data"
-  timed ours-ckpt incremental "$CHURN_BYTES" "${C[@]}" --json create-checkpoint --offline --output s3://bench-ckpt/ckpt-2 || return 0
-  timed ours-ckpt restore "$CHURN_BYTES" "${C[@]}" --json apply-checkpoint s3://bench-ckpt/ckpt-2 --target "$W/restore" || return 0
+  timed ours-ckpt incremental "$CHURN_BYTES" "${C[@]}" --json create-checkpoint --offline --output "s3://$BUCKET/ckpt-2" || return 0
+  timed ours-ckpt restore "$CHURN_BYTES" "${C[@]}" --json apply-checkpoint "s3://$BUCKET/ckpt-2" --target "$W/restore" || return 0
   # apply-checkpoint proved the downloaded state before applying it; this
   # proves what it applied.
   check ours-ckpt "verify-state of the applied dir" state_is_churned "$W/restore"
-  stored ours-ckpt bench-ckpt
+  stored ours-ckpt
 }
 
 run_aws() {
   fresh_work checkpoint
-  aws_ s3 mb s3://bench-aws >/dev/null
-  local S=(sync --only-show-errors --no-progress)
-  timed aws full "$BASE_BYTES" "$AWS" --endpoint-url "$S3_ENDPOINT" s3 "${S[@]}" "${AWS_CLASS[@]}" "$W/src" s3://bench-aws/ckpt || return 0
+  setup aws "make bucket $BUCKET" aws_ s3 mb "s3://$BUCKET" || return 0
+  local A=("$AWS" --endpoint-url "$S3_ENDPOINT" s3 sync --only-show-errors --no-progress)
+  timed aws full "$BASE_BYTES" "${A[@]}" "${AWS_CLASS[@]}" "$W/src" "s3://$BUCKET/ckpt" || return 0
   apply_fresh_churn "$CK/churned" "$W/src"
-  timed aws incremental "$CHURN_BYTES" "$AWS" --endpoint-url "$S3_ENDPOINT" s3 "${S[@]}" "${AWS_CLASS[@]}" --delete "$W/src" s3://bench-aws/ckpt || return 0
-  timed aws restore "$CHURN_BYTES" "$AWS" --endpoint-url "$S3_ENDPOINT" s3 "${S[@]}" s3://bench-aws/ckpt "$W/restore" || return 0
+  timed aws incremental "$CHURN_BYTES" "${A[@]}" "${AWS_CLASS[@]}" --delete "$W/src" "s3://$BUCKET/ckpt" || return 0
+  timed aws restore "$CHURN_BYTES" "${A[@]}" "s3://$BUCKET/ckpt" "$W/restore" || return 0
   check aws "diff -r against the churned checkpoint" diff -r "$CK/churned" "$W/restore"
-  stored aws bench-aws
+  stored aws
+}
+
+# The TLS front restic needs with Swift (see the header), started once and
+# kept for every run; prints the URL restic is to use.
+restic_url() {
+  if [ "$RESTIC_TLS" != 1 ]; then echo "$S3_ENDPOINT"; return 0; fi
+  if [ -z "$TLS_PID" ]; then
+    rm -rf "$TLS" && mkdir -p "$TLS"
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj /CN=127.0.0.1 \
+      -addext subjectAltName=IP:127.0.0.1 -keyout "$TLS/key.pem" -out "$TLS/cert.pem" 2>/dev/null
+    /usr/bin/python3 bench/s3/tls_front.py "$TLS/cert.pem" "$TLS/key.pem" "${S3_ENDPOINT##*:}" "$TLS/port" \
+      > "$TLS/front.log" 2>&1 &
+    TLS_PID=$!
+    for _ in $(seq 100); do [ -s "$TLS/port" ] && break; sleep 0.2; done
+  fi
+  [ -s "$TLS/port" ] || { echo "the TLS front did not start: $(cat "$TLS/front.log")" >&2; return 1; }
+  echo "https://127.0.0.1:$(cat "$TLS/port")"
 }
 
 run_restic() {
   fresh_work checkpoint
-  aws_ s3 mb s3://bench-restic >/dev/null
-  local url=$S3_ENDPOINT tls=()
-  if [ "$RESTIC_TLS" = 1 ]; then
-    if [ -z "$TLS_PID" ]; then
-      rm -rf "$TLS" && mkdir -p "$TLS"
-      openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj /CN=127.0.0.1 \
-        -addext subjectAltName=IP:127.0.0.1 -keyout "$TLS/key.pem" -out "$TLS/cert.pem" 2>/dev/null
-      /usr/bin/python3 bench/s3/tls_front.py "$TLS/cert.pem" "$TLS/key.pem" "${S3_ENDPOINT##*:}" "$TLS/port" \
-        > "$TLS/front.log" 2>&1 &
-      TLS_PID=$!
-      for _ in $(seq 100); do [ -s "$TLS/port" ] && break; sleep 0.2; done
-      [ -s "$TLS/port" ] || { log "the TLS front did not start: $(cat "$TLS/front.log")"; return 0; }
-    fi
-    url=https://127.0.0.1:$(cat "$TLS/port")
-    tls=(--cacert "$TLS/cert.pem")
-  fi
-  export RESTIC_PASSWORD_FILE=$W/pass RESTIC_CACHE_DIR=$W/restic-cache
-  local R=(restic -r "s3:$url/bench-restic/repo" "${tls[@]}" -o s3.bucket-lookup=path -o "s3.region=$AWS_REGION")
-  "${R[@]}" -q init >&2
-  timed restic full "$BASE_BYTES" "${R[@]}" -q backup "$W/src" || return 0
+  setup restic "make bucket $BUCKET" aws_ s3 mb "s3://$BUCKET" || return 0
+  local url tls=()
+  # Not in a command substitution: the front's pid must reach this shell.
+  restic_url > "$W/restic-url" 2>> "$LR/restic-setup.log" || true
+  url=$(cat "$W/restic-url")
+  setup restic "TLS front" test -n "$url" || return 0
+  if [ "$RESTIC_TLS" = 1 ]; then tls=(--cacert "$TLS/cert.pem"); fi
+  local -x RESTIC_PASSWORD_FILE=$W/pass RESTIC_CACHE_DIR=$W/restic-cache
+  local R=(restic -r "s3:$url/$BUCKET/repo" "${tls[@]}" -o s3.bucket-lookup=path -o "s3.region=$AWS_REGION")
+  local T=(--timeout "$RESTIC_TIMEOUT")
+  setup "${T[@]}" restic "restic init" "${R[@]}" -q init || return 0
+  timed "${T[@]}" restic full "$BASE_BYTES" "${R[@]}" -q backup "$W/src" || return 0
   apply_fresh_churn "$CK/churned" "$W/src"
-  timed restic incremental "$CHURN_BYTES" "${R[@]}" -q backup "$W/src" || return 0
-  timed restic restore "$CHURN_BYTES" "${R[@]}" -q restore latest --target "$W/restore" || return 0
+  timed "${T[@]}" restic incremental "$CHURN_BYTES" "${R[@]}" -q backup "$W/src" || return 0
+  timed "${T[@]}" restic restore "$CHURN_BYTES" "${R[@]}" -q restore latest --target "$W/restore" || return 0
   check restic "diff -r against the churned checkpoint" diff -r "$CK/churned" "$W/restore$W/src"
-  stored restic bench-restic
-  unset RESTIC_PASSWORD_FILE RESTIC_CACHE_DIR
+  stored restic
 }
 
-for tool in $TOOLS; do
-  log "=== $tool"
-  case $tool in
-    ours) run_ours ;;
-    ours-ckpt) run_ours_ckpt ;;
-    aws) run_aws ;;
-    restic) run_restic ;;
-    *) log "unknown tool $tool" ;;
-  esac
-  rm -rf "$W"
+# Interleaved: run 1 of every tool, then run 2, ... Each run of a tool gets
+# its own new bucket, removed (untimed) once its stored size is taken, so
+# the server's disk holds one run's data at a time.
+for RUN in $(seq "$REPEAT"); do
+  LR=$L/run-$RUN
+  mkdir -p "$LR"
+  for tool in $TOOLS; do
+    log "=== $tool (run $RUN of $REPEAT)"
+    BUCKET=bench-${tool#ours-}-$RUN  # ours-ckpt: bench-ckpt-N
+    case $tool in
+      ours) run_ours ;;
+      ours-ckpt) run_ours_ckpt ;;
+      aws) run_aws ;;
+      restic) run_restic ;;
+      *) log "unknown tool $tool"; continue ;;
+    esac
+    rm -rf "$W"
+    aws_ s3 rb --force "s3://$BUCKET" >> "$LR/buckets.log" 2>&1 ||
+      log "could not remove bucket $BUCKET (see $LR/buckets.log); the server's data is removed at exit anyway"
+  done
 done
 [ "$RESTIC_TLS" = 1 ] && [[ " $TOOLS " == *" restic "* ]] &&
   note "restic reaches $KIND through bench/s3/tls_front.py (https on loopback, --cacert): over plain http restic 0.14 uploads with aws-chunked payloads, which $KIND's s3api refuses (501, 'Transfering payloads in multiple chunks using aws-chunked is not supported'), and no restic option (s3.bucket-lookup=path, s3.region) changes that. Its server CPU includes the front's."
@@ -381,35 +455,68 @@ done
 # ------------------------------------------------------------------- table
 T_TOTAL=$(( $(date +%s) - T_START ))
 NOTES_TEXT=$(printf '%s\n' "${NOTES[@]}")
-export NOTES_TEXT SIZE KIND SERVER_VERSION DROP LOAD_START T_TOTAL T_DATASET KDF_MIB AWS CHURN_PCT
+export NOTES_TEXT SIZE KIND SERVER_VERSION DROP LOAD_START T_TOTAL T_DATASET KDF_MIB AWS CHURN_PCT REPEAT RESTIC_TIMEOUT
 python3 - "$TSV" "$RESULTS" "$BASE_BYTES" "$CHURN_BYTES" "$CHANGED_BYTES" "$L" <<'EOF'
-import json, os, sys, time
-tsv, md, base, churn, changed, work = sys.argv[1], sys.argv[2], *map(int, sys.argv[3:6]), sys.argv[6]
+import json, os, statistics, sys, time
+tsv, md, base, churn, changed, logs = sys.argv[1], sys.argv[2], *map(int, sys.argv[3:6]), sys.argv[6]
 E = os.environ
-rows, order = {}, []
-for line in open(tsv):
-    parts = line.rstrip("\n").split("\t")
-    tool, step, val, nbytes, cpu, scpu = parts[:6]
-    rss = parts[6] if len(parts) > 6 else ""
-    if tool not in rows:
-        rows[tool] = {}
-        order.append(tool)
-    rows[tool][step] = (val, int(nbytes), cpu, scpu, rss)
-def bad(tool):
-    c = rows[tool].get("check")
-    return c is None or c[0] != "ok"
-def secs(tool, step):
-    v = rows[tool].get(step)
-    if v is None: return "n/a"
-    if v[0] == "FAILED": return "FAILED"
-    return f"{float(v[0]):.1f}"
-def rate(tool, step):
-    v = rows[tool].get(step)
-    if v is None or v[0] == "FAILED" or not v[1] or float(v[0]) <= 0: return "n/a"
-    return f"{v[1] / 1e6 / float(v[0]):.1f}"
-def size(tool):
-    v = rows[tool].get("size")
-    return f"{int(v[0]) / 2**20:.0f} MiB" if v else "n/a"
+repeat = int(E["REPEAT"])
+RUNS = range(1, repeat + 1)
+STEPS = ["full", "incremental", "restore", "proof", "verify", "open"]
+num = lambda x: float(x) if x else None
+rows, order, loads = {}, [], []  # rows[tool][run][step] = {status, secs, bytes, cpu, scpu, rss, load}
+with open(tsv) as f:
+    next(f)  # the header line
+    for line in f:
+        run, tool, step, status, secs, nbytes, cpu, scpu, rss, load = line.rstrip("\n").split("\t")
+        if tool not in rows:
+            rows[tool] = {}
+            order.append(tool)
+        rows[tool].setdefault(int(run), {})[step] = dict(status=status, secs=num(secs), bytes=int(nbytes or 0),
+                                                        cpu=num(cpu), scpu=num(scpu), rss=num(rss), load=num(load))
+        if step in STEPS and load:
+            loads.append(float(load))
+
+def verdict(t, run):
+    """"ok" when this run's restore was checked and found right; otherwise why not."""
+    r = rows[t].get(run, {})
+    if "check" in r:
+        return r["check"]["status"]
+    for st in ["setup", "full", "incremental", "restore"]:  # the step that ended the run
+        if st in r and r[st]["status"] != "ok":
+            return f"{st} {r[st]['status']}"
+    return "not checked" if r else "not run"
+def counted(t):
+    """The runs whose numbers count: those checked ok (every run that has them if none was: the row says so)."""
+    ok = [r for r in RUNS if verdict(t, r) == "ok"]
+    return ok or [r for r in RUNS if r in rows[t]]
+def values(t, step, key="secs"):
+    out = []
+    for r in counted(t):
+        v = rows[t][r].get(step)
+        if v and v["status"] == "ok" and v[key] is not None:
+            out.append(v[key])
+    return out
+def med(t, step, key="secs"):
+    v = values(t, step, key)
+    return statistics.median(v) if v else None
+def secs(t, step):
+    m = med(t, step)
+    if m is not None:
+        return f"{m:.1f}"
+    seen = sorted({rows[t][r][step]["status"] for r in rows[t] if step in rows[t][r]})
+    return "/".join(seen) if seen else "n/a"
+def rate(t, step):
+    m = med(t, step)
+    nbytes = next((rows[t][r][step]["bytes"] for r in rows[t] if step in rows[t][r]), 0)
+    return f"{nbytes / 1e6 / m:.1f}" if m and nbytes else "n/a"
+def size(t):
+    m = med(t, "size", "bytes")
+    return f"{m / 2**20:.0f} MiB" if m is not None else "n/a"
+def runs_ok(t):
+    ok = [r for r in RUNS if verdict(t, r) == "ok"]
+    bad = [f"run {r}: {verdict(t, r)}" for r in RUNS if verdict(t, r) != "ok"]
+    return f"{len(ok)} of {repeat}" + (f" ({'; '.join(bad)})" if bad else "")
 names = {"ours": "ailee-cli repository (ours)", "ours-ckpt": "ailee-cli checkpoint by URL (ours)",
          "aws": "aws s3 sync", "restic": "restic (S3 backend)"}
 sys.path.insert(0, "bench")
@@ -417,69 +524,101 @@ from machine import machine, version as ver
 commit = ver(["git", "rev-parse", "--short", "HEAD"])
 out = []
 out.append(f"# S3 benchmark: {E['SIZE']} of node state to a local {E['KIND']} server\n")
-out.append("`bash bench/run-s3-bench.sh` (`BENCH_SIZE=" + E["SIZE"] + "`). Each tool writes into its own bucket of one "
-           f"server on loopback. Full: the base state ({base / 2**20:.0f} MiB checkpoint); incremental after "
+out.append("`bash bench/run-s3-bench.sh` (`BENCH_SIZE=" + E["SIZE"] + f"`, `BENCH_REPEAT={repeat}`). Each run of a tool "
+           "writes into its own new bucket of one server on loopback, from a fresh copy of the base into an empty "
+           "restore directory; the runs are interleaved (run 1 of every tool, then run 2, ...). Full: the base state "
+           f"({base / 2**20:.0f} MiB checkpoint); incremental after "
            f"{E['CHURN_PCT']}% more transactions ({churn / 2**20:.0f} MiB, {changed / 2**20:.0f} MiB of it in new or changed files); "
-           "restore: the incremental's state into an empty directory. Wall-clock seconds of the whole command; "
-           "MB/s = checkpoint bytes (base for the full backup, churned for the restore) / seconds. "
+           "restore: the incremental's state into an empty directory. Wall-clock seconds of the whole command, "
+           f"median of the {repeat} runs (only runs whose restore checked ok count); "
+           "MB/s = checkpoint bytes (base for the full backup, churned for the restore) / median seconds. "
            "Stored size: every object in the tool's bucket after both backups.\n")
-out.append("| tool | full backup s | MB/s | incremental s | restore s | MB/s | state-root proof s | stored size |")
-out.append("|---|---:|---:|---:|---:|---:|---:|---:|")
-def proof(tool):
-    return {"ours": secs(tool, "proof"), "ours-ckpt": "in restore"}.get(tool, "none")
+out.append("| tool | runs checked ok | full backup s | MB/s | incremental s | restore s | MB/s | state-root proof s | stored size |")
+out.append("|---|---|---:|---:|---:|---:|---:|---:|---:|")
+def proof(t):
+    return {"ours": secs(t, "proof"), "ours-ckpt": "in restore"}.get(t, "none")
 for t in order:
-    if bad(t):
-        c = rows[t].get("check")
-        why = c[0] if c else "no restore to check"
-        out.append(f"| {names.get(t, t)} | {secs(t, 'full')} | — | {secs(t, 'incremental')} | {secs(t, 'restore')} | — | "
-                   f"{proof(t)} | {size(t)} (NOT CHECKED OK: {why}) |")
+    if not any(verdict(t, r) == "ok" for r in RUNS):
+        out.append(f"| {names.get(t, t)} | {runs_ok(t)} | {secs(t, 'full')} | — | {secs(t, 'incremental')} | "
+                   f"{secs(t, 'restore')} | — | {proof(t)} | {size(t)} (NOT CHECKED OK) |")
         continue
-    out.append(f"| {names.get(t, t)} | {secs(t, 'full')} | {rate(t, 'full')} | {secs(t, 'incremental')} | "
+    out.append(f"| {names.get(t, t)} | {runs_ok(t)} | {secs(t, 'full')} | {rate(t, 'full')} | {secs(t, 'incremental')} | "
                f"{secs(t, 'restore')} | {rate(t, 'restore')} | {proof(t)} | {size(t)} |")
 out.append("")
-out.append("Where the time goes (CPU seconds of the client command, children included, and of the server's processes, "
-           "during each step), and the client's peak resident memory (`/usr/bin/time -f %M`):\n")
+out.append("Where the time goes (medians over the same runs, each column on its own): CPU seconds of the client "
+           "command, children included, and of the server's processes, during each step, and the client's peak "
+           "resident memory (`/usr/bin/time -f %M`):\n")
 out.append("| tool | step | wall s | client CPU s | server CPU s | client peak RSS MiB |")
 out.append("|---|---|---:|---:|---:|---:|")
 for t in order:
-    for step in ["full", "incremental", "restore", "proof", "verify", "open"]:
-        v = rows[t].get(step)
-        if v and v[0] != "FAILED":
-            rss = f"{int(v[4]) / 1024:.0f}" if v[4] else "n/a"
-            out.append(f"| {t} | {step} | {float(v[0]):.1f} | {v[2]} | {v[3]} | {rss} |")
+    for step in STEPS:
+        if med(t, step) is None:
+            continue
+        f2 = lambda key: "n/a" if med(t, step, key) is None else f"{med(t, step, key):.2f}"
+        rss = med(t, step, "rss")
+        out.append(f"| {t} | {step} | {med(t, step):.1f} | {f2('cpu')} | {f2('scpu')} | "
+                   f"{'n/a' if rss is None else f'{rss / 1024:.0f}'} |")
 out.append("")
-# Our own clocks and counters, from --json.
-def j(name):
-    try:
-        return json.load(open(os.path.join(work, name)))
-    except Exception:
-        return None
+out.append("Every run (wall seconds; in brackets the 1-minute load average before the step); `check` is the run's "
+           "restore check, and a run that is not ok there is left out of the medians:\n")
+out.append("| tool | step | " + " | ".join(f"run {r}" for r in RUNS) + " |")
+out.append("|---|---|" + "---:|" * repeat)
+for t in order:
+    for step in ["setup"] + STEPS + ["check"]:
+        if not any(step in rows[t].get(r, {}) for r in RUNS):
+            continue
+        cells = []
+        for r in RUNS:
+            v = rows[t].get(r, {}).get(step)
+            if v is None:
+                cells.append("")
+            elif step == "check":
+                cells.append(v["status"])
+            elif step == "setup":
+                cells.append(v["status"])
+            elif v["status"] == "ok":
+                cells.append(f"{v['secs']:.1f} ({v['load']:.1f})")
+            else:
+                cells.append(f"{v['status']} after {v['secs']:.1f} ({v['load']:.1f})")
+        out.append(f"| {t} | {step} | " + " | ".join(cells) + " |")
+out.append("")
+# Our own clocks and counters (--json): seconds are medians over the counted runs, the rest from the last of them.
+def ours_json(step):
+    got = []
+    for r in counted("ours") if "ours" in rows else []:
+        try:
+            got.append(json.load(open(os.path.join(logs, f"run-{r}", f"ours-{step}.out"))))
+        except Exception:
+            pass
+    return got
 details = []
 for step in ["full", "incremental"]:
-    d = j(f"ours-{step}.out")
-    if d:
-        details.append(f"ours {step}: repository part {d['seconds']:.1f} s, read {d['bytes_read'] / 2**20:.0f} MiB, "
-                       f"new {d['bytes_new'] / 2**20:.0f} MiB, stored {d['bytes_stored'] / 2**20:.0f} MiB "
-                       f"({d['files']} files, {d['files_unchanged']} unchanged)")
-d = j("ours-restore.out")
-r, pr = rows.get("ours", {}).get("restore"), rows.get("ours", {}).get("proof")
-if d and r and pr and "FAILED" not in (r[0], pr[0]):
-    both = float(r[0]) + float(pr[0])
-    details.append(f"ours restore is `restore latest --target DIR --no-verify` (fetching and writing {d['seconds']:.1f} s "
-                   "of it; every file is still checked against its SHA-256); its state-root proof is the next column "
-                   f"(`verify-state` of the restored directory, warm). `restore` without --no-verify runs both: "
-                   f"{both:.1f} s, {r[1] / 1e6 / both:.1f} MB/s.")
-c = rows.get("ours-ckpt", {}).get("check")
-if c and c[0] == "ok" and c[2]:
+    js = ours_json(step)
+    if js:
+        d = js[-1]
+        details.append(f"ours {step}: repository part {statistics.median(x['seconds'] for x in js):.1f} s (median), "
+                       f"read {d['bytes_read'] / 2**20:.0f} MiB, new {d['bytes_new'] / 2**20:.0f} MiB, "
+                       f"stored {d['bytes_stored'] / 2**20:.0f} MiB ({d['files']} files, {d['files_unchanged']} unchanged)")
+js = ours_json("restore")
+if js and "ours" in rows and med("ours", "restore") is not None and med("ours", "proof") is not None:
+    r, pr = med("ours", "restore"), med("ours", "proof")
+    details.append(f"ours restore is `restore latest --target DIR --no-verify` (fetching and writing "
+                   f"{statistics.median(x['seconds'] for x in js):.1f} s of it, median; every file is still checked "
+                   "against its SHA-256); its state-root proof is the next column (`verify-state` of the restored "
+                   f"directory, warm). `restore` without --no-verify runs both: {r + pr:.1f} s, {churn / 1e6 / (r + pr):.1f} MB/s.")
+if "ours-ckpt" in rows and med("ours-ckpt", "check") is not None:
     details.append("ours-ckpt restore (`apply-checkpoint s3://...`) downloads every file (checking its SHA-256), runs "
                    "`verify-checkpoint` on the download (every file hashed again, then the state-root proof), then "
                    "copies every file into the target, hashing it a third time; the check's `verify-state` of the "
-                   f"applied directory alone took {float(c[2]):.1f} s")
-if "ours" in rows and "verify" in rows["ours"] and rows["ours"]["verify"][0] != "FAILED":
-    details.append(f"ours `verify --read-data` (downloads and decrypts every pack): {float(rows['ours']['verify'][0]):.1f} s")
-if "ours" in rows and "open" in rows["ours"] and rows["ours"]["open"][0] != "FAILED":
+                   f"applied directory alone took {med('ours-ckpt', 'check'):.1f} s (median)")
+if "ours" in rows and med("ours", "verify") is not None:
+    details.append(f"ours `verify --read-data` (downloads and decrypts every pack): {med('ours', 'verify'):.1f} s")
+if "ours" in rows and med("ours", "open") is not None:
     details.append(f"ours fixed cost per command (`snapshots`: Argon2id at {E['KDF_MIB']} MiB, listing and index): "
-                   f"{float(rows['ours']['open'][0]):.1f} s")
+                   f"{med('ours', 'open'):.1f} s")
+if "restic" in rows:
+    details.append(f"Every restic command was bounded at {E['RESTIC_TIMEOUT']} s (`timeout`); a step stopped there "
+                   "shows as TIMEOUT and ends that run of restic.")
 out.append("Notes:\n")
 for n in details + [n for n in E.get("NOTES_TEXT", "").splitlines() if n]:
     out.append(f"- {n}")
@@ -494,10 +633,11 @@ out.append("- Every restore was checked: ours by `ailee-cli verify-state` on the
            "except ours' proof column.")
 out.append("")
 la = os.getloadavg()
+load_steps = (f"before the timed steps median {statistics.median(loads):.1f}, max {max(loads):.1f}; " if loads else "")
 out.append(f"Machine: {machine()}; "
-           f"{time.strftime('%Y-%m-%d %H:%M %Z')}; load average at start {E['LOAD_START']}, at end "
-           f"{la[0]:.2f} {la[1]:.2f} {la[2]:.2f} (the machine is shared with other builds). Page cache dropped before "
-           f"every step: {E['DROP']}. Server: {E['SERVER_VERSION']} on 127.0.0.1, on the same disk. "
+           f"{time.strftime('%Y-%m-%d %H:%M %Z')}; 1-minute load average {load_steps}load average at start "
+           f"{E['LOAD_START']}, at end {la[0]:.2f} {la[1]:.2f} {la[2]:.2f} (the machine is shared with other builds). "
+           f"Page cache dropped before every step: {E['DROP']}. Server: {E['SERVER_VERSION']} on 127.0.0.1, on the same disk. "
            f"Tools: ailee-cli {commit}; {ver([E['AWS'], '--version'])}; {ver(['restic', 'version'])}. "
            f"Whole script: {int(E['T_TOTAL']) // 60} min {int(E['T_TOTAL']) % 60} s "
            f"(of which dataset preparation {E['T_DATASET']} s).")
