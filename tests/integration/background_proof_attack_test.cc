@@ -30,11 +30,11 @@ Status SmallChain(RepoWorld& w, const TestNode& n, uint64_t max_tx, uint64_t see
   return Status::Ok();
 }
 
-Status StartWith(TestNode& n, std::vector<std::string> args) {
+Status StartWith(TestNode& n, std::vector<std::string> args, Millis timeout = Millis(15000)) {
   NodeSpec spec = n.spec();
   spec.node_args = std::move(args);
   RETURN_IF_ERROR(n.Reconfigure(spec));
-  return n.Start();
+  return n.Start(timeout);
 }
 
 uint64_t DataDirHeight(const std::string& dir) {
@@ -245,6 +245,52 @@ TEST(BackgroundProofAttack, MarkerClaimingAnotherTipFailsTheProof) {
   EXPECT_EQ(DataDirHeight(n.data_dir()), r.height);
 }
 
+// The marker replaced before the node starts by something that is not a
+// valid marker (a symlink to a valid one, a FIFO, a directory, an empty or
+// truncated file, garbage): the state is unproven, so the node refuses to
+// start (and does not hang on the FIFO), and no offline copy is taken.
+TEST(BackgroundProofAttack, MarkerReplacedBeforeStartIsNeverNoMarker) {
+  RepoWorld w("bpa-markers");
+  TestNode& n = w.AddNode("node-1");
+  ASSIGN_OR_FAIL(Restored r, LoseAndRestore(w, n, 80));
+  const std::string marker = n.data_dir() + "/" + state::kProofPendingName;
+  ASSIGN_OR_FAIL(std::string valid, fs::ReadFile(marker));
+  const std::string elsewhere = w.scenario().dir().Join("valid-marker.json");
+  ASSERT_OK(WriteFile(elsewhere, valid));
+  struct Variant {
+    std::string what;
+    std::function<bool()> plant;
+  };
+  std::vector<Variant> variants = {
+      {"symlink to a valid marker", [&] { return ::symlink(elsewhere.c_str(), marker.c_str()) == 0; }},
+      {"FIFO", [&] { return ::mkfifo(marker.c_str(), 0600) == 0; }},
+      {"directory", [&] { return ::mkdir(marker.c_str(), 0700) == 0; }},
+      {"empty file", [&] { return WriteFile(marker, "").ok(); }},
+      {"truncated", [&] { return WriteFile(marker, valid.substr(0, valid.size() / 2)).ok(); }},
+      {"garbage", [&] { return WriteFile(marker, std::string(300, '\x07')).ok(); }},
+  };
+  for (const auto& v : variants) {
+    SCOPED_TRACE(v.what);
+    ASSERT_OK(fs::RemoveAll(marker));
+    ASSERT_TRUE(v.plant());
+    Status started = StartWith(n, {"--allow-lone-start"}, Millis(20000));
+    if (started.ok()) {
+      ADD_FAILURE() << "the node started on an unreadable marker";
+      n.Kill();
+    }
+    EXPECT_NE(n.process().exit_code(), std::optional<int>(0));
+    const std::string ckpt = w.scenario().dir().Join("ckpt");
+    CommandResult c = w.Cli(n, {"create-checkpoint", "--offline", "--output", ckpt}, Millis(30000));
+    EXPECT_EQ(c.exit_code, 3) << c;
+    EXPECT_FALSE(Exists(ckpt));
+    CommandResult b = w.Cli(n, {"backup", "state", "--offline"}, Millis(30000));
+    EXPECT_EQ(b.exit_code, 3) << b;
+  }
+  ASSIGN_OR_FAIL(auto list, w.JsonOk(n, {"snapshots", "--kind", "state"}));
+  EXPECT_EQ(list["snapshots"].size(), 1u) << list.dump(2);
+  EXPECT_EQ(DataDirHeight(n.data_dir()), r.height);
+}
+
 // ------------------------------------------------------------ the marker during the proof
 
 // The marker made a directory while the proof runs: the node cannot remove
@@ -298,6 +344,105 @@ TEST(BackgroundProofAttack, KillMidProofThenRestartProvesAgainAndCleansTheCheckp
   EXPECT_TRUE(leftovers().empty());
   ASSERT_OK(n.WaitForHeight(r.height + 1, Millis(20000)));
   EXPECT_EQ(n.Terminate(), 0);
+}
+
+// ------------------------------------------------------------ leader and follower
+
+uint64_t Height(const TestNode& n) {
+  auto st = n.StatusJson();
+  return st.ok() ? (*st)["height"].get<uint64_t>() : 0;
+}
+
+std::string EncodedBlock(const TestNode& n, uint64_t h) {
+  auto b = n.Client().GetJson("/v1/blocks/" + std::to_string(h));
+  return b.ok() ? b->value("encoded", "") : "";
+}
+
+// A follower restored with --prove-in-background applies nothing while it
+// proves (its leader moves on meanwhile), then follows.
+TEST(BackgroundProofAttack, RestoredFollowerAppliesNothingUntilProvenThenFollows) {
+  RepoWorld w("bpa-follower");
+  TestNode& leader = w.AddNode("node-1");
+  ASSERT_OK(SmallChain(w, leader, 200));
+  ASSERT_OK(w.InitRepo());
+  ASSIGN_OR_FAIL(auto snap, w.JsonOk(leader, {"backup", "state", "--offline"}));
+  const uint64_t h0 = snap["height"];
+  ASSERT_OK(StartWith(leader, {"--allow-lone-start"}));
+  ASSERT_OK(leader.WaitForHeight(h0 + 3, Millis(20000)));
+  TestNode follower = w.scenario().AddNode(NodeSpec::Follower("follower-1", leader.url()));
+  ASSIGN_OR_FAIL(auto r, w.JsonOk(leader, {"restore", snap["snapshot"].get<std::string>(), "--prove-in-background",
+                                           "--target", follower.data_dir()}));
+  ASSERT_EQ(r["proof_pending"], true);
+  ASSERT_OK(StartWith(follower, {"--background-proof-pace", "5"}));
+  int watched = 0;
+  WaitUntil([&] {
+    auto st = follower.StatusJson();
+    if (!st.ok() || (*st)["proof"].value("state", "") != "running") return true;
+    EXPECT_EQ((*st)["height"], h0) << "the follower applied a block before its proof passed";
+    EXPECT_EQ((*st)["sync"]["state"], "proof_running") << st->dump();
+    return ++watched >= 10;
+  }, Millis(20000), Millis(200));
+  EXPECT_GE(watched, 3) << "the proof window was too short to watch";
+  EXPECT_GT(Height(leader), h0 + 3) << "the leader must move on meanwhile";
+  ASSERT_TRUE(WaitUntil([&] { return ProofState(follower) == "proven"; }, Millis(60000), Millis(100)))
+      << FileTail(follower.log_path());
+  const uint64_t target = Height(leader);
+  {
+    Status waited = follower.WaitForHeight(target, Millis(20000));
+    ASSERT_TRUE(waited.ok()) << waited.ToString() << "\n" << FileTail(follower.log_path());
+  }
+  EXPECT_EQ(EncodedBlock(follower, target), EncodedBlock(leader, target));
+  EXPECT_EQ(follower.Terminate(), 0);
+  EXPECT_EQ(leader.Terminate(), 0);
+}
+
+// A leader restored from an older snapshot with --prove-in-background while
+// its follower is ahead: it signs nothing while it proves, then catches up
+// from the follower and never signs a height the follower has again (the
+// blocks it serves up to the follower's tip are the follower's, byte for byte).
+TEST(BackgroundProofAttack, LeaderRestoredBehindItsFollowerNeverResignsItsHeights) {
+  RepoWorld w("bpa-behind");
+  TestNode& leader = w.AddNode("node-1");
+  ASSERT_OK(SmallChain(w, leader, 160));
+  ASSERT_OK(w.InitRepo());
+  ASSIGN_OR_FAIL(auto snap, w.JsonOk(leader, {"backup", "state", "--offline"}));
+  const uint64_t h0 = snap["height"];
+  ASSERT_OK(StartWith(leader, {"--allow-lone-start"}));
+  TestNode follower = w.scenario().AddNode(NodeSpec::Follower("follower-1", leader.url()));
+  ASSERT_OK(follower.Start());
+  ASSERT_OK(follower.WaitForHeight(h0 + 8, Millis(30000)));
+  ASSERT_EQ(leader.Terminate(), 0);
+  const uint64_t ahead = Height(follower);
+  ASSERT_GE(ahead, h0 + 8);
+  std::vector<std::string> theirs;
+  for (uint64_t h = h0 + 1; h <= ahead; ++h) theirs.push_back(EncodedBlock(follower, h));
+
+  ASSIGN_OR_FAIL(auto r, w.JsonOk(leader, {"restore", snap["snapshot"].get<std::string>(), "--force",
+                                           "--prove-in-background", "--target", leader.data_dir()}));
+  ASSERT_EQ(r["proof_pending"], true);
+  NodeSpec spec = leader.spec();
+  spec.extra_yaml += "peers: [" + follower.url() + "]\n";
+  spec.node_args = {"--background-proof-pace", "5"};
+  ASSERT_OK(leader.Reconfigure(spec));
+  ASSERT_OK(leader.Start());
+  ASSERT_EQ(ProofState(leader), "running");
+  EXPECT_EQ(Height(leader), h0);
+  ASSERT_TRUE(WaitUntil([&] { return ProofState(leader) == "proven"; }, Millis(60000), Millis(100)))
+      << FileTail(leader.log_path());
+  {
+    Status waited = leader.WaitForHeight(ahead + 2, Millis(30000));
+    ASSERT_TRUE(waited.ok()) << waited.ToString() << "\n" << FileTail(leader.log_path());
+  }
+  for (uint64_t h = h0 + 1; h <= ahead; ++h)
+    EXPECT_EQ(EncodedBlock(leader, h), theirs[h - h0 - 1]) << "height " << h << " was signed again";
+  ASSIGN_OR_FAIL(auto st, follower.StatusJson());
+  EXPECT_NE(st["sync"].value("state", ""), "forked") << st.dump();
+  {
+    Status waited = follower.WaitForHeight(ahead + 2, Millis(30000));
+    ASSERT_TRUE(waited.ok()) << waited.ToString() << "\n" << FileTail(follower.log_path());
+  }
+  EXPECT_EQ(follower.Terminate(), 0);
+  EXPECT_EQ(leader.Terminate(), 0);
 }
 
 }  // namespace
