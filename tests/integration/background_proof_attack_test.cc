@@ -291,6 +291,39 @@ TEST(BackgroundProofAttack, MarkerReplacedBeforeStartIsNeverNoMarker) {
   EXPECT_EQ(DataDirHeight(n.data_dir()), r.height);
 }
 
+// `archive replay --data-dir` over a restored state still to be proven: the
+// roll-forward would move the tip past what the marker claims, so the next
+// start's proof fails ("the tip is height X, the restore said Y") on a state
+// that may be good, and a damaged base would be built on. Like the offline
+// copies, it must refuse naming the marker and leave the data dir as it was.
+TEST(BackgroundProofAttack, ArchiveReplayRefusesAnUnprovenDataDir) {
+  RepoWorld w("bpa-replay");
+  TestNode& n = w.AddNode("node-1");
+  ASSERT_OK(SmallChain(w, n, 80));
+  ASSERT_OK(w.InitRepo());
+  ASSERT_OK(StartWith(n, {"--allow-lone-start"}));
+  ASSIGN_OR_FAIL(auto snap, w.JsonOk(n, {"backup", "state"}));
+  const uint64_t h0 = snap["height"];
+  ASSERT_OK(n.WaitForHeight(h0 + 12, Millis(30000)));
+  const std::string buffer = w.scenario().dir().Join("buffer");
+  CommandResult archived = w.Cli(n, {"-q", "archive", "run", "--node-url", n.url(), "--buffer-dir", buffer, "--once"});
+  ASSERT_EQ(archived.exit_code, 0) << archived;
+  ASSERT_EQ(n.Terminate(), 0);
+  ASSIGN_OR_FAIL(auto r, w.JsonOk(n, {"restore", snap["snapshot"].get<std::string>(), "--force",
+                                      "--prove-in-background", "--target", n.data_dir()}));
+  ASSERT_EQ(r["proof_pending"], true);
+  CommandResult replay = w.Cli(n, {"archive", "replay", "--data-dir", n.data_dir(), "--to-height",
+                                   std::to_string(h0 + 5)});
+  EXPECT_NE(replay.exit_code, 0) << replay;
+  EXPECT_NE(replay.err.find(state::kProofPendingName), std::string::npos) << replay;
+  EXPECT_EQ(DataDirHeight(n.data_dir()), h0) << "an unproven state was rolled forward";
+  // And the restored state still proves out on the node.
+  ASSERT_OK(StartWith(n, {"--allow-lone-start"}));
+  EXPECT_TRUE(WaitUntil([&] { return ProofState(n) == "proven"; }, Millis(60000), Millis(100)))
+      << FileTail(n.log_path());
+  n.Terminate();
+}
+
 // ------------------------------------------------------------ the marker during the proof
 
 // The marker made a directory while the proof runs: the node cannot remove
