@@ -23,7 +23,44 @@ std::string Normal(const std::string& path) {
 
 std::string CheckpointPrefix(const std::string& data_dir) { return "." + fs::Basename(data_dir) + ".proof-"; }
 
+// Every failed proof's message starts so (IsFailedProof keys on it).
+constexpr char kFailedProofPrefix[] = "the restored state (";
+
 }  // namespace
+
+Status RecordFailedProof(const std::string& data_dir_in, const state::ProofPending& marker,
+                         const std::string& problem) {
+  std::string dir = data_dir_in;
+  while (!dir.empty() && dir.back() == '/') dir.pop_back();
+  state::ProofPending m = marker;
+  m.last_failure = problem;
+  m.failed_unix = Clock::Real().NowMillis() / 1000;
+  Status recorded = state::WriteProofPending(dir, m);
+  if (!recorded.ok()) spdlog::error("recording the failed proof in the marker: {}", recorded.ToString());
+  std::string hint = "restore again (`ailee-cli restore SNAPSHOT --target " + dir +
+                     " --force`, another snapshot, or without --prove-in-background to prove before the swap)";
+  if (!m.previous_dir.empty() && fs::IsDirectory(m.previous_dir)) {
+    hint += ", or put the previous data dir back: `mv " + dir + " " + dir + ".unproven && mv " + m.previous_dir +
+            " " + dir + "`";
+  }
+  hint += "; until then the node refuses to sign or serve this state (" + std::string(state::kProofPendingName) +
+          " stays)";
+  return WithHint(DataLoss(kFailedProofPrefix + m.source + ", height " + std::to_string(m.height) +
+                           ") does not prove out: " + problem),
+                  hint);
+}
+
+bool IsFailedProof(const Status& st) {
+  return st.code() == StatusCode::kDataLoss && MessageWithoutHint(st).rfind(kFailedProofPrefix, 0) == 0;
+}
+
+Status FailedProofIfPending(const std::string& data_dir, const Status& open_error) {
+  if (open_error.code() != StatusCode::kDataLoss) return open_error;
+  auto pending = state::ReadProofPending(data_dir);
+  if (!pending.ok() || !*pending) return open_error;
+  return RecordFailedProof(data_dir, **pending,
+                           "its database does not open: " + std::string(MessageWithoutHint(open_error)));
+}
 
 BackgroundProof::BackgroundProof(BackgroundProofOptions options) : options_(std::move(options)) {
   while (!options_.data_dir.empty() && options_.data_dir.back() == '/') options_.data_dir.pop_back();
@@ -92,23 +129,7 @@ void BackgroundProof::Run(state::StateDb& db, const std::function<void(const Sta
 }
 
 Status BackgroundProof::Fail(const std::string& problem) {
-  state::ProofPending m = options_.marker;
-  m.last_failure = problem;
-  m.failed_unix = Clock::Real().NowMillis() / 1000;
-  Status recorded = state::WriteProofPending(options_.data_dir, m);
-  if (!recorded.ok()) spdlog::error("recording the failed proof in the marker: {}", recorded.ToString());
-  const std::string dir = options_.data_dir;
-  std::string hint = "restore again (`ailee-cli restore SNAPSHOT --target " + dir +
-                     " --force`, another snapshot, or without --prove-in-background to prove before the swap)";
-  if (!m.previous_dir.empty() && fs::IsDirectory(m.previous_dir)) {
-    hint += ", or put the previous data dir back: `mv " + dir + " " + dir + ".unproven && mv " + m.previous_dir +
-            " " + dir + "`";
-  }
-  hint += "; until then the node refuses to sign or serve this state (" + std::string(state::kProofPendingName) +
-          " stays)";
-  return WithHint(DataLoss("the restored state (" + m.source + ", height " + std::to_string(m.height) +
-                           ") does not prove out: " + problem),
-                  hint);
+  return RecordFailedProof(options_.data_dir, options_.marker, problem);
 }
 
 Status BackgroundProof::Prove(state::StateDb& db) {

@@ -61,6 +61,20 @@ struct ProofProgress {
   std::string problem;         // when failed
 };
 
+// Records `problem` as the failed proof of the restored state `marker`
+// names in `data_dir` (the marker stays, with last_failure) and returns the
+// kDataLoss the node stops with: what failed, and what to do (restore again,
+// or put the kept-aside data dir back). IsFailedProof is true for it.
+Status RecordFailedProof(const std::string& data_dir, const state::ProofPending& marker, const std::string& problem);
+// True for a status RecordFailedProof returned: ailee-node exits 3 on it.
+bool IsFailedProof(const Status& st);
+// `open_error` from opening `data_dir`'s database: when the database is
+// damaged (kDataLoss) and the data dir holds a restored state still to be
+// proven, that state has failed its proof before it could start (a table
+// file swapped or damaged since the restore): RecordFailedProof. Otherwise
+// `open_error` unchanged (a database in use is not a failed proof).
+Status FailedProofIfPending(const std::string& data_dir, const Status& open_error);
+
 class BackgroundProof {
  public:
   explicit BackgroundProof(BackgroundProofOptions options);

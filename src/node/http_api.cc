@@ -148,6 +148,11 @@ std::string Metrics(Node& node) {
 void InstallHttpApi(httplib::Server& server, Node& node) {
   server.set_pre_routing_handler([&node](const httplib::Request& req, httplib::Response& res) {
     if (!node.gated() || AnswersWhileGated(req.path)) return httplib::Server::HandlerResponse::Unhandled;
+    // httplib runs this handler before it reads a request's body, and leaves
+    // the body unread: on a kept connection its bytes would start the next
+    // request (an empty 400, which NodeClient reports as an invalid request,
+    // e.g. a transaction to drop). Closing the connection discards them.
+    if (req.has_header("Content-Length") || req.has_header("Transfer-Encoding")) res.set_header("Connection", "close");
     ReplyError(res, Unavailable("proof running: the restored state (height " +
                                 std::to_string(node.proof()->marker().height) + ") is being proven in the "
                                 "background; " + req.path + " is not served until the proof passes (its progress: "

@@ -12,6 +12,7 @@
 #include <spdlog/spdlog.h>
 
 #include "crypto/secure.h"
+#include "node/background_proof.h"
 #include "node/node.h"
 #include "node/reopenable_file_sink.h"
 
@@ -88,6 +89,10 @@ int main(int argc, char** argv) {
   auto node = ailee::node::Node::Create(std::move(options));
   if (!node.ok()) {
     spdlog::error("cannot start: {}", node.status().ToString());
+    if (ailee::node::IsFailedProof(node.status())) {  // the restored state's database does not open
+      std::cerr << "ailee-node: stopped: " << node.status().ToString() << std::endl;
+      return 3;
+    }
     return node.status().code() == ailee::StatusCode::kInvalidArgument ? 2 : 1;
   }
   if (recreate_fence) {

@@ -107,7 +107,11 @@ Status Node::Init() {
     ASSIGN_OR_RETURN(fence_, keys::SigningFence::Open(FencePath(cfg)));
   }
   RETURN_IF_ERROR(fs::MakeDirs(cfg.node.data_dir));
-  ASSIGN_OR_RETURN(db_, state::StateDb::Open(cfg.node.data_dir, state::OpenOptions{}));
+  auto opened = state::StateDb::Open(cfg.node.data_dir, state::OpenOptions{});
+  // A restored state damaged so that it does not even open has failed its
+  // proof: recorded in its marker, exit 3 and what to do, as a proof that ran.
+  if (!opened.ok()) return FailedProofIfPending(cfg.node.data_dir, opened.status());
+  db_ = std::move(opened).value();
   // Read while the database is held: an unreadable marker means an unproven
   // state, so the node does not start on it.
   ASSIGN_OR_RETURN(auto pending, state::ReadProofPending(cfg.node.data_dir));

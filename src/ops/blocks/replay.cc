@@ -5,6 +5,7 @@
 #include "base/clock.h"
 #include "repo/block_archive.h"
 #include "repo/snapshot.h"
+#include "state/proof_pending.h"
 #include "state/state_db.h"
 
 namespace ailee::ops {
@@ -74,6 +75,12 @@ Result<ReplayResult> ReplayBlocks(const repo::Repository& repo, const ReplayOpti
   state::OpenOptions open;
   open.create_if_missing = false;
   ASSIGN_OR_RETURN(auto db, state::StateDb::Open(o.data_dir, open));
+  // A restored state still to be proven (restore --prove-in-background) is
+  // not rolled forward: its marker names the restored tip, so the node's
+  // proof would then fail on it, and blocks would be built on a base no one
+  // has proven. Read while the database is held, as the node does. (A
+  // restore's own roll-forward runs on its staging tree before the marker.)
+  RETURN_IF_ERROR(state::EnsureProven(o.data_dir).WithContext("archive replay"));
   ReplayResult r;
   const state::ChainTip start = db->Tip();
   r.from_height = start.height;
