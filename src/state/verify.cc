@@ -30,6 +30,14 @@ std::string Sv(const rocksdb::Slice& s) { return std::string(s.data(), s.size())
 // (state/block.h).
 constexpr size_t kTxRecordPrefix = 8 + 4;
 
+// The first 8 bytes of a transaction id, big-endian: the coordinate the
+// transaction pass cuts its windows on (ids are SHA-256, so uniform).
+uint64_t IdPrefix(const crypto::Hash256& id) {
+  uint64_t p = 0;
+  for (int i = 0; i < 8; ++i) p = (p << 8) | id[i];
+  return p;
+}
+
 // "account 3fa1...", "peg-in <txid>", ...: how an operator names a state key.
 std::string DescribeKey(std::string_view cf, std::string_view key) {
   if (cf == kCfAccounts) return "account " + HexEncode(key);
@@ -97,9 +105,17 @@ class Verifier {
       std::push_heap(problems.begin(), problems.end());
     }
   };
-  // Slots are collected while the blocks are read and checked in windows of
-  // this many (48 bytes each): the memory bound on any chain length.
-  static constexpr size_t kTxWindow = 2'000'000;
+  // The id-prefix range [lo, hi) whose slots one pass over the blocks
+  // collects (hi nullopt: to the end of the id space). Windows are id ranges,
+  // not runs of blocks, because the transactions column family is keyed by
+  // id: a window of blocks lists ids from the whole key space, and checking
+  // it re-read the whole column family (at 10 GiB, a state with 4 windows
+  // took 26x the time of one with 1, for 10x the data).
+  struct TxWindow {
+    uint64_t lo = 0;
+    std::optional<uint64_t> hi;
+    bool Holds(uint64_t prefix) const { return prefix >= lo && (!hi || prefix < *hi); }
+  };
   static constexpr size_t kTxPartsPerThread = 4;
 
   // A block read but not yet judged: the problems found while reading it,
@@ -116,7 +132,17 @@ class Verifier {
 
   void CheckBlocks(const internal::TipRecord& tip, crypto::Hash256* tip_header_root);
   void CheckPendingBlocks();
+  // Keeps a block's slot if its id falls in window_, narrowing the window
+  // when the slots held reach opts_.max_tx_slots.
+  void CollectTxSlot(const crypto::Hash256& id, uint64_t height, uint32_t index);
+  void NarrowTxWindow();
+  // After the first pass over the blocks: the windows above it, each
+  // collected by a further pass over the blocks column family.
+  void CheckRemainingTxWindows();
   void CheckPendingTransactions();
+  // The transactions' problems, earliest in the chain first, after all
+  // windows (a window holds ids from anywhere in the chain).
+  void EmitTxProblems();
   void CheckTxRange(size_t begin, size_t end, TxRangeResult* out) const;
   // Checks one transaction record (`raw`, or nullopt when there is none).
   void CheckTx(const TxSlot& slot, std::optional<std::string_view> raw, TxRangeResult* out) const;
@@ -132,7 +158,13 @@ class Verifier {
   VerifyReport report_;
   std::vector<BlockFindings> blocks_;  // blocks read, not yet judged
   size_t blocks_tx_ids_ = 0;          // transaction ids they list
-  std::vector<TxSlot> pending_;       // transactions of the blocks read so far, not yet checked
+  std::vector<TxSlot> pending_;       // slots in window_ of the blocks read so far, not yet checked
+  TxWindow window_;
+  size_t window_slots_ = 0;              // slots window_ holds in this pass (checked or pending)
+  std::optional<uint64_t> beyond_;       // the lowest id prefix at or above window_.hi seen in this pass
+  // The max_problems earliest transaction problems of the windows checked so
+  // far (a max-heap), and how many were found in all.
+  TxRangeResult tx_problems_;
   std::vector<FederationEpoch> stored_epochs_;  // the control CF's, in number order
   std::optional<FederationHistory> history_;
   std::vector<FoundChange> found_changes_;
@@ -239,24 +271,22 @@ void Verifier::CheckBlocks(const internal::TipRecord& tip, crypto::Hash256* tip_
                            std::to_string(height - 1) + " " + crypto::HashToHex(prev_hash));
     }
     if (h.timestamp_ms < prev_ts) f.problems.push_back(where + "timestamp goes back in time");
-    for (uint32_t i = 0; i < rec->tx_ids.size(); ++i) pending_.push_back({rec->tx_ids[i], h.height, i});
+    for (uint32_t i = 0; i < rec->tx_ids.size(); ++i) CollectTxSlot(rec->tx_ids[i], h.height, i);
     blocks_tx_ids_ += rec->tx_ids.size();
     prev_hash = h.Hash();
     prev_ts = h.timestamp_ms;
     *tip_header_root = h.state_root;
     f.record = std::move(*rec);
     ++report_.blocks_checked;
-    // The window's problems go out before the transactions' (block order).
     if (blocks_.size() >= kBlockWindow || blocks_tx_ids_ >= kBlockWindowTxIds) CheckPendingBlocks();
-    if (pending_.size() >= kTxWindow) {
-      CheckPendingBlocks();
-      CheckPendingTransactions();
-    }
     Progress("blocks", report_.blocks_checked, tip.height);
   }
   if (!it->status().ok()) blocks_.emplace_back().problems.push_back("blocks: " + it->status().ToString());
+  it.reset();
   CheckPendingBlocks();
   CheckPendingTransactions();
+  if (!Cancelled()) CheckRemainingTxWindows();
+  EmitTxProblems();
   if (expected - 1 != tip.height) {
     Problem("tip: meta says height " + std::to_string(tip.height) + " but the last stored block is " +
             std::to_string(expected - 1));
@@ -298,13 +328,81 @@ void Verifier::CheckPendingBlocks() {
   blocks_tx_ids_ = 0;
 }
 
+void Verifier::CollectTxSlot(const crypto::Hash256& id, uint64_t height, uint32_t index) {
+  const uint64_t prefix = IdPrefix(id);
+  if (!window_.Holds(prefix)) {
+    if (prefix >= window_.lo) beyond_ = std::min(beyond_.value_or(prefix), prefix);
+    return;
+  }
+  pending_.push_back({id, height, index});
+  ++window_slots_;
+  if (pending_.size() >= std::max<size_t>(1, opts_.max_tx_slots)) NarrowTxWindow();
+}
+
+// The window keeps the lower half of the ids it holds: it now ends at the
+// median prefix, and the slots above go to a later window.
+void Verifier::NarrowTxWindow() {
+  auto by_prefix = [](const TxSlot& a, const TxSlot& b) { return IdPrefix(a.id) < IdPrefix(b.id); };
+  const auto mid = pending_.begin() + static_cast<std::ptrdiff_t>(pending_.size() / 2);
+  std::nth_element(pending_.begin(), mid, pending_.end(), by_prefix);
+  std::optional<uint64_t> cut = IdPrefix(mid->id);
+  // More than half share the window's first prefix: keep that prefix alone
+  // (none further when the window starts at the last prefix there is).
+  if (*cut == window_.lo) cut = window_.lo == UINT64_MAX ? std::nullopt : std::optional<uint64_t>(window_.lo + 1);
+  if (cut && (!window_.hi || *cut < *window_.hi)) {
+    window_.hi = cut;
+    // The lowest of the slots let go is where the next window may start.
+    const size_t held = pending_.size();
+    std::erase_if(pending_, [&](const TxSlot& s) {
+      const uint64_t p = IdPrefix(s.id);
+      if (p < *cut) return false;
+      beyond_ = std::min(beyond_.value_or(p), p);
+      return true;
+    });
+    window_slots_ -= held - pending_.size();
+  }
+  // One prefix listed more often than the bound (a block listing one id over
+  // and over, or a bound of a few slots): check what is held and go on
+  // collecting; the window's later slots are checked in a pass of their own.
+  if (pending_.size() >= std::max<size_t>(1, opts_.max_tx_slots)) CheckPendingTransactions();
+}
+
+void Verifier::CheckRemainingTxWindows() {
+  rocksdb::ReadOptions ro;
+  ro.fill_cache = false;
+  ro.readahead_size = 2 << 20;
+  while (window_.hi && beyond_ && !Cancelled()) {
+    // The next window starts at the lowest id above the last (an empty
+    // stretch of ids costs no pass) and is as wide as the last one: ids are
+    // uniform, so it holds about as many slots and narrows itself if it
+    // holds more. Twice as wide when the last held under half the bound (a
+    // window narrowed around a few busy ids need not stay that narrow).
+    uint64_t width = *window_.hi - window_.lo;
+    if (window_slots_ < std::max<size_t>(1, opts_.max_tx_slots) / 2) width = width > UINT64_MAX / 2 ? UINT64_MAX : width * 2;
+    window_.lo = *beyond_;
+    window_.hi = width <= UINT64_MAX - window_.lo ? std::optional<uint64_t>(window_.lo + width) : std::nullopt;
+    window_slots_ = 0;
+    beyond_.reset();
+    std::unique_ptr<rocksdb::Iterator> it(db_.db()->NewIterator(ro, db_.cf(kCfBlocks)));
+    for (it->SeekToFirst(); it->Valid() && !Cancelled(); it->Next()) {
+      // A block that does not decode was named by the first pass.
+      auto rec = DecodeBlockRecord(Sv(it->value()));
+      if (!rec.ok()) continue;
+      for (uint32_t i = 0; i < rec->tx_ids.size(); ++i) CollectTxSlot(rec->tx_ids[i], rec->header.height, i);
+    }
+    // The first pass named an iterator error; the slots read are still checked.
+    CheckPendingTransactions();
+  }
+}
+
 // Every transaction a block lists must be stored under its id, hash to it,
 // and record that block and position. Looking each one up by id would read
 // the transactions column family in random order, one small read per
 // transaction (on a restored 2 GiB state, 1.5 million of them: minutes on a
 // cold page cache). Instead the pending slots are sorted by id and merged
-// with one sequential pass over the column family, split by id range across
-// opts_.threads threads. Problems are reported in block order.
+// with one sequential pass over the window's id range of the column family,
+// split by id range across opts_.threads threads. Problems are kept for
+// EmitTxProblems.
 void Verifier::CheckPendingTransactions() {
   if (pending_.empty()) return;
   std::sort(pending_.begin(), pending_.end(), [](const TxSlot& a, const TxSlot& b) { return a.id < b.id; });
@@ -322,19 +420,26 @@ void Verifier::CheckPendingTransactions() {
     return Status::Ok();
   });
 
-  std::vector<TxProblem> problems;
   for (auto& r : results) {
     for (auto& c : r.changes) found_changes_.push_back(std::move(c));
     report_.transactions_checked += r.checked;
     report_.problems_total += r.problems_total;
-    for (auto& p : r.problems) problems.push_back(std::move(p));
-  }
-  std::sort(problems.begin(), problems.end());
-  for (auto& p : problems) {
-    if (report_.problems.size() < opts_.max_problems) report_.problems.push_back(std::move(p.text));
+    // In finding order, so two problems of one transaction keep theirs.
+    std::sort(r.problems.begin(), r.problems.end(),
+              [](const TxProblem& a, const TxProblem& b) { return a.seq < b.seq; });
+    for (auto& p : r.problems) tx_problems_.Add(std::move(p), opts_.max_problems);
   }
   Progress("transactions", report_.transactions_checked, 0);
   pending_.clear();
+}
+
+void Verifier::EmitTxProblems() {
+  std::sort(tx_problems_.problems.begin(), tx_problems_.problems.end());
+  // problems_total already counts them, as each window was checked.
+  for (auto& p : tx_problems_.problems) {
+    if (report_.problems.size() < opts_.max_problems) report_.problems.push_back(std::move(p.text));
+  }
+  tx_problems_ = {};
 }
 
 void Verifier::CheckTxRange(size_t begin, size_t end, TxRangeResult* out) const {

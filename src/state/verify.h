@@ -59,6 +59,13 @@ struct VerifyOptions {
   // the sequencer and every follower verified them when they were applied.
   bool check_transaction_signatures = false;
   size_t max_problems = 100;                            // further problems are counted, not listed
+  // The transaction pass holds at most this many (id, height, index) slots
+  // (48 bytes each: 96 MB by default) and checks the chain's transactions
+  // in windows of id ranges, each window reading only its own slice of the
+  // transactions column family: the memory bound on any chain length with
+  // each transaction record read once. A chain with more slots re-reads the
+  // (small) blocks column family once per further window.
+  size_t max_tx_slots = 2'000'000;
   // Set: checked between blocks and between the passes; once true,
   // VerifyState stops and returns kAborted (a node stopping during its
   // background proof). The state scan itself runs to its end.

@@ -415,6 +415,15 @@ TEST_F(StateDbTest, DamagedTransactionsAreNamedByVerifyState) {
   auto clean = VerifyState(dir, {});
   ASSERT_TRUE(clean.ok() && clean->ok);
   EXPECT_EQ(clean->transactions_checked, 4u + 4u);
+  // Held to a few slots, the pass checks id range after id range: still
+  // each transaction once.
+  for (size_t slots : {1u, 2u, 3u}) {
+    VerifyOptions ranged;
+    ranged.max_tx_slots = slots;
+    auto r = VerifyState(dir, ranged);
+    ASSERT_TRUE(r.ok() && r->ok) << slots << " slots";
+    EXPECT_EQ(r->transactions_checked, 4u + 4u) << slots << " slots";
+  }
 
   // d is gone; a's record now holds b's transaction; b's record says it is
   // the first of block 3; c's record is garbage.
@@ -437,6 +446,19 @@ TEST_F(StateDbTest, DamagedTransactionsAreNamedByVerifyState) {
   ASSERT_EQ(report->problems.size(), expected.size()) << ::testing::PrintToString(report->problems);
   for (size_t i = 0; i < expected.size(); ++i) {
     EXPECT_EQ(report->problems[i].rfind(expected[i], 0), 0u) << "problem " << i << ": " << report->problems[i];
+  }
+
+  // Checked in id-range windows, the same problems in the same (block) order.
+  for (size_t slots : {1u, 2u, 3u}) {
+    for (int threads : {1, 2}) {
+      VerifyOptions ranged;
+      ranged.max_tx_slots = slots;
+      ranged.threads = threads;
+      auto r = VerifyState(dir, ranged);
+      ASSERT_TRUE(r.ok());
+      EXPECT_EQ(r->problems, report->problems) << slots << " slots, " << threads << " threads";
+      EXPECT_EQ(r->problems_total, report->problems_total) << slots << " slots, " << threads << " threads";
+    }
   }
 
   // With a short list, the earliest in the chain are listed, all counted.

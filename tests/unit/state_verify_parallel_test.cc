@@ -79,6 +79,76 @@ class ParallelVerifyTest : public ::testing::Test {
   crypto::Hash256 root_{};
 };
 
+// The transaction pass, held to a few slots, checks the chain in id-range
+// windows: every transaction is still checked exactly once, and damage is
+// named the same, whatever the bound and the thread count.
+TEST_F(ParallelVerifyTest, EveryTransactionIsCheckedOnceWhateverTheSlotBound) {
+  uint64_t listed = 0;
+  for (const auto& rec : records_) listed += rec.tx_ids.size();
+  const VerifyReport whole = Verify(2);
+  ASSERT_TRUE(whole.ok);
+  ASSERT_EQ(whole.transactions_checked, listed);
+  for (size_t slots : {1u, 2u, 3u, 5u, 7u, 1000u}) {
+    for (int threads : {1, 2}) {
+      VerifyOptions vo;
+      vo.federation = fed_.federation;
+      vo.threads = threads;
+      vo.max_tx_slots = slots;
+      auto r = VerifyState(dir(), vo);
+      ASSERT_TRUE(r.ok()) << r.status().ToString();
+      EXPECT_TRUE(r->ok) << slots << " slots: " << ::testing::PrintToString(r->problems);
+      EXPECT_EQ(r->transactions_checked, listed) << slots << " slots, " << threads << " threads";
+      EXPECT_EQ(r->state_root, root_);
+    }
+  }
+
+  // Two records gone, far apart in the chain (and, by id, anywhere).
+  ASSERT_TRUE(tamper::DeleteRawValue(dir(), kCfTransactions, crypto::HashToString(records_[3 - 1].tx_ids[0])).ok());
+  ASSERT_TRUE(tamper::DeleteRawValue(dir(), kCfTransactions, crypto::HashToString(records_[11 - 1].tx_ids[0])).ok());
+  const VerifyReport damaged = Verify(2);
+  ASSERT_EQ(damaged.problems.size(), 2u) << ::testing::PrintToString(damaged.problems);
+  EXPECT_EQ(damaged.problems[0].rfind("block 3: transaction ", 0), 0u) << damaged.problems[0];
+  EXPECT_EQ(damaged.problems[1].rfind("block 11: transaction ", 0), 0u) << damaged.problems[1];
+  for (size_t slots : {1u, 2u, 3u}) {
+    VerifyOptions vo;
+    vo.federation = fed_.federation;
+    vo.max_tx_slots = slots;
+    auto r = VerifyState(dir(), vo);
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r->problems, damaged.problems) << slots << " slots";
+    EXPECT_EQ(r->problems_total, damaged.problems_total) << slots << " slots";
+  }
+}
+
+// A forged block lists one stored id five times: more slots of one id than
+// the bound holds. Every slot is still judged (four of them claim a place
+// the record does not record), none twice, none skipped.
+TEST_F(ParallelVerifyTest, OneIdListedMoreTimesThanTheBoundIsStillCheckedSlotBySlot) {
+  BlockRecord forged = records_[6 - 1];
+  forged.tx_ids.assign(5, records_[6 - 1].tx_ids[0]);
+  Overwrite(forged);
+  const VerifyReport whole = Verify(2);
+  EXPECT_FALSE(whole.ok);
+  uint64_t index_problems = 0;
+  for (const auto& p : whole.problems) {
+    index_problems += p.rfind("block 6: transaction " + crypto::HashToHex(forged.tx_ids[0]) + " records height", 0) == 0;
+  }
+  EXPECT_EQ(index_problems, 4u) << ::testing::PrintToString(whole.problems);
+  for (size_t slots : {1u, 2u, 3u}) {
+    for (int threads : {1, 2}) {
+      VerifyOptions vo;
+      vo.federation = fed_.federation;
+      vo.threads = threads;
+      vo.max_tx_slots = slots;
+      auto r = VerifyState(dir(), vo);
+      ASSERT_TRUE(r.ok());
+      EXPECT_EQ(r->transactions_checked, whole.transactions_checked) << slots << " slots, " << threads << " threads";
+      EXPECT_EQ(r->problems, whole.problems) << slots << " slots, " << threads << " threads";
+      EXPECT_EQ(r->problems_total, whole.problems_total) << slots << " slots, " << threads << " threads";
+    }
+  }
+}
+
 TEST_F(ParallelVerifyTest, StateRootIsTheSameWithOneOrManyThreads) {
   for (int threads : {1, 2, 3, 8}) {
     VerifyReport r = Verify(threads);
