@@ -616,6 +616,13 @@ if "ours" in rows and med("ours", "verify") is not None:
 if "ours" in rows and med("ours", "open") is not None:
     details.append(f"ours fixed cost per command (`snapshots`: Argon2id at {E['KDF_MIB']} MiB, listing and index): "
                    f"{med('ours', 'open'):.1f} s")
+if "ours" in rows and all(med("ours", st, "rss") is not None for st in ("open", "full", "restore", "verify")):
+    mib = lambda st: f"{med('ours', st, 'rss') / 1024:.0f} MiB"
+    details.append(f"Memory (ours, peak RSS of the whole command): `snapshots` alone {mib('open')} (the Argon2id key "
+                   f"derivation at {E['KDF_MIB']} MiB, done and freed before any transfer), full {mib('full')}, "
+                   f"incremental {mib('incremental')}, restore {mib('restore')}, verify --read-data {mib('verify')}. "
+                   "The transfers' bounds as docs/s3.md states them (\"Transfers in parallel\"): backup (4 x workers + 10) "
+                   "x chunk + (parallel_uploads + 2) x pack = 264 MiB, restore and verify 8 x (16 MiB + 2 x chunk) = 192 MiB.")
 if "restic" in rows:
     details.append(f"Every restic command was bounded at {E['RESTIC_TIMEOUT']} s (`timeout`); a step stopped there "
                    "shows as TIMEOUT and ends that run of restic.")
@@ -638,7 +645,9 @@ out.append(f"Machine: {machine()}; "
            f"{time.strftime('%Y-%m-%d %H:%M %Z')}; 1-minute load average {load_steps}load average at start "
            f"{E['LOAD_START']}, at end {la[0]:.2f} {la[1]:.2f} {la[2]:.2f} (the machine is shared with other builds). "
            f"Page cache dropped before every step: {E['DROP']}. Server: {E['SERVER_VERSION']} on 127.0.0.1, on the same disk. "
-           f"Tools: ailee-cli {commit}; {ver([E['AWS'], '--version'])}; {ver(['restic', 'version'])}. "
+           f"Tools: ailee-cli of checkout {commit}"
+           + (f" (binaries from BENCH_BIN_DIR={E['BENCH_BIN_DIR']}, built separately)" if E.get("BENCH_BIN_DIR") else "")
+           + f"; {ver([E['AWS'], '--version'])}; {ver(['restic', 'version'])}. "
            f"Whole script: {int(E['T_TOTAL']) // 60} min {int(E['T_TOTAL']) % 60} s "
            f"(of which dataset preparation {E['T_DATASET']} s).")
 text = "\n".join(out) + "\n"
