@@ -60,10 +60,11 @@ class ParallelVerifyTest : public ::testing::Test {
     ASSERT_TRUE(tamper::OverwriteRawValue(dir(), kCfBlocks, EncodeU64(rec.header.height), EncodeBlockRecord(rec)).ok());
   }
 
-  VerifyReport Verify(int threads) {
+  VerifyReport Verify(int threads, size_t max_tx_slots = VerifyOptions{}.max_tx_slots) {
     VerifyOptions vo;
     vo.federation = fed_.federation;
     vo.threads = threads;
+    vo.max_tx_slots = max_tx_slots;
     auto r = VerifyState(dir(), vo);
     EXPECT_TRUE(r.ok()) << r.status().ToString();
     return r.ok() ? *r : VerifyReport{};
@@ -90,15 +91,10 @@ TEST_F(ParallelVerifyTest, EveryTransactionIsCheckedOnceWhateverTheSlotBound) {
   ASSERT_EQ(whole.transactions_checked, listed);
   for (size_t slots : {1u, 2u, 3u, 5u, 7u, 1000u}) {
     for (int threads : {1, 2}) {
-      VerifyOptions vo;
-      vo.federation = fed_.federation;
-      vo.threads = threads;
-      vo.max_tx_slots = slots;
-      auto r = VerifyState(dir(), vo);
-      ASSERT_TRUE(r.ok()) << r.status().ToString();
-      EXPECT_TRUE(r->ok) << slots << " slots: " << ::testing::PrintToString(r->problems);
-      EXPECT_EQ(r->transactions_checked, listed) << slots << " slots, " << threads << " threads";
-      EXPECT_EQ(r->state_root, root_);
+      const VerifyReport r = Verify(threads, slots);
+      EXPECT_TRUE(r.ok) << slots << " slots: " << ::testing::PrintToString(r.problems);
+      EXPECT_EQ(r.transactions_checked, listed) << slots << " slots, " << threads << " threads";
+      EXPECT_EQ(r.state_root, root_);
     }
   }
 
@@ -110,13 +106,9 @@ TEST_F(ParallelVerifyTest, EveryTransactionIsCheckedOnceWhateverTheSlotBound) {
   EXPECT_EQ(damaged.problems[0].rfind("block 3: transaction ", 0), 0u) << damaged.problems[0];
   EXPECT_EQ(damaged.problems[1].rfind("block 11: transaction ", 0), 0u) << damaged.problems[1];
   for (size_t slots : {1u, 2u, 3u}) {
-    VerifyOptions vo;
-    vo.federation = fed_.federation;
-    vo.max_tx_slots = slots;
-    auto r = VerifyState(dir(), vo);
-    ASSERT_TRUE(r.ok());
-    EXPECT_EQ(r->problems, damaged.problems) << slots << " slots";
-    EXPECT_EQ(r->problems_total, damaged.problems_total) << slots << " slots";
+    const VerifyReport r = Verify(2, slots);
+    EXPECT_EQ(r.problems, damaged.problems) << slots << " slots";
+    EXPECT_EQ(r.problems_total, damaged.problems_total) << slots << " slots";
   }
 }
 
@@ -136,15 +128,10 @@ TEST_F(ParallelVerifyTest, OneIdListedMoreTimesThanTheBoundIsStillCheckedSlotByS
   EXPECT_EQ(index_problems, 4u) << ::testing::PrintToString(whole.problems);
   for (size_t slots : {1u, 2u, 3u}) {
     for (int threads : {1, 2}) {
-      VerifyOptions vo;
-      vo.federation = fed_.federation;
-      vo.threads = threads;
-      vo.max_tx_slots = slots;
-      auto r = VerifyState(dir(), vo);
-      ASSERT_TRUE(r.ok());
-      EXPECT_EQ(r->transactions_checked, whole.transactions_checked) << slots << " slots, " << threads << " threads";
-      EXPECT_EQ(r->problems, whole.problems) << slots << " slots, " << threads << " threads";
-      EXPECT_EQ(r->problems_total, whole.problems_total) << slots << " slots, " << threads << " threads";
+      const VerifyReport r = Verify(threads, slots);
+      EXPECT_EQ(r.transactions_checked, whole.transactions_checked) << slots << " slots, " << threads << " threads";
+      EXPECT_EQ(r.problems, whole.problems) << slots << " slots, " << threads << " threads";
+      EXPECT_EQ(r.problems_total, whole.problems_total) << slots << " slots, " << threads << " threads";
     }
   }
 }
