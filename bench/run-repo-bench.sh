@@ -84,7 +84,9 @@ log() { printf '\033[1m[repo-bench]\033[0m %s\n' "$*" >&2; }
 # its repository and two restores.
 SIZE_BYTES=$(numfmt --from=iec-i "${SIZE%B}" 2>/dev/null) || { echo "BENCH_SIZE=$SIZE: not a size like 512MiB or 10GiB" >&2; exit 2; }
 NEED=$(( SIZE_BYTES * 4 )); [ -f "$DS/.complete" ] || NEED=$(( SIZE_BYTES * 6 ))
-FREE=$(df --output=avail -B1 "$OUT" | tail -1)
+# A work dir left by an interrupted run is removed before the first step: its room counts.
+LEFT_OVER=$(du -sb "$W" 2>/dev/null | cut -f1) || true
+FREE=$(( $(df --output=avail -B1 "$OUT" | tail -1) + ${LEFT_OVER:-0} ))
 if [ "$FREE" -lt "$NEED" ]; then
   echo "not enough free space under $OUT for a $SIZE run: $((FREE >> 30)) GiB free, about $((NEED >> 30)) GiB needed" \
        "(free some, or set a smaller BENCH_SIZE)" >&2
