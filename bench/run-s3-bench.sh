@@ -169,7 +169,13 @@ trap cleanup EXIT
 
 log "starting a fresh $KIND server in $SRV"
 bash tests/s3/s3-server.sh stop "$KIND" "$SRV" >/dev/null 2>&1 || true
-bash tests/s3/s3-server.sh start "$KIND" "$SRV"
+# radosgw frees a removed bucket's objects only at its garbage collection
+# (hours later), so every run's data stays on the OSD: 4 GiB (the tests'
+# size) filled during the first run's restic backup, after which every write
+# blocked (restic stalled to its timeout, later buckets could not be made).
+# The OSD is a sparse file: only what is written takes room.
+S3_CEPH_OSD_GIB=${S3_CEPH_OSD_GIB:-$(( ($(numfmt --from=iec-i "${SIZE%B}") >> 30) * 6 * REPEAT + 8 ))} \
+  bash tests/s3/s3-server.sh start "$KIND" "$SRV"
 set -a
 # shellcheck disable=SC1091
 . "$SRV/env"

@@ -3,7 +3,11 @@
 # Ceph (16, Pacific) radosgw, sourced by s3-server.sh.
 #
 # Three processes, each in its own process group: one monitor, one BlueStore
-# OSD on a sparse file (DIR/data/osd.0/block), and radosgw (beast frontend).
+# OSD on a sparse file (DIR/data/osd.0/block, S3_CEPH_OSD_GIB GiB, default
+# 4), and radosgw (beast frontend). radosgw frees a removed bucket's data
+# only at its garbage collection, hours later: a caller that writes and
+# removes more than the OSD holds (the S3 benchmark) asks for a larger one,
+# or the OSD fills and every write blocks.
 # No manager: nothing here needs one (pool creation goes to the monitor).
 # No cephx (auth ... required = none) and explicit crc wire modes. Pools get
 # one placement group each, one replica. Memory targets are set low so the
@@ -80,7 +84,7 @@ mon_data = $dir/data/mon.\$id
 osd_data = $dir/data/osd.\$id
 osd_objectstore = bluestore
 bluestore_block_create = true
-bluestore_block_size = 4294967296
+bluestore_block_size = $(( ${S3_CEPH_OSD_GIB:-4} << 30 ))
 # small memory: defaults aim at 4 GiB per OSD and 2 GiB per monitor
 osd_memory_target = 536870912
 osd_memory_base = 134217728
