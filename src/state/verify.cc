@@ -34,7 +34,7 @@ constexpr size_t kTxRecordPrefix = 8 + 4;
 // transaction pass cuts its windows on (ids are SHA-256, so uniform).
 uint64_t IdPrefix(const crypto::Hash256& id) {
   uint64_t p = 0;
-  for (int i = 0; i < 8; ++i) p = (p << 8) | id[i];
+  DecodeU64(std::string_view(reinterpret_cast<const char*>(id.data()), sizeof p), &p);
   return p;
 }
 
@@ -59,6 +59,7 @@ class Verifier {
     if (report_.problems.size() < opts_.max_problems) report_.problems.push_back(std::move(p));
   }
   bool Cancelled() const { return opts_.cancel != nullptr && opts_.cancel->load(); }
+  size_t MaxTxSlots() const { return std::max<size_t>(1, opts_.max_tx_slots); }
   void Progress(const char* phase, uint64_t done, uint64_t total) {
     if (opts_.progress) opts_.progress({phase, done, total});
   }
@@ -163,7 +164,7 @@ class Verifier {
   size_t window_slots_ = 0;              // slots window_ holds in this pass (checked or pending)
   std::optional<uint64_t> beyond_;       // the lowest id prefix at or above window_.hi seen in this pass
   // The max_problems earliest transaction problems of the windows checked so
-  // far (a max-heap), and how many were found in all.
+  // far (a max-heap; report_.problems_total counts them all).
   TxRangeResult tx_problems_;
   std::vector<FederationEpoch> stored_epochs_;  // the control CF's, in number order
   std::optional<FederationHistory> history_;
@@ -336,7 +337,7 @@ void Verifier::CollectTxSlot(const crypto::Hash256& id, uint64_t height, uint32_
   }
   pending_.push_back({id, height, index});
   ++window_slots_;
-  if (pending_.size() >= std::max<size_t>(1, opts_.max_tx_slots)) NarrowTxWindow();
+  if (pending_.size() >= MaxTxSlots()) NarrowTxWindow();
 }
 
 // The window keeps the lower half of the ids it holds: it now ends at the
@@ -364,7 +365,7 @@ void Verifier::NarrowTxWindow() {
   // One prefix listed more often than the bound (a block listing one id over
   // and over, or a bound of a few slots): check what is held and go on
   // collecting; the window's later slots are checked in a pass of their own.
-  if (pending_.size() >= std::max<size_t>(1, opts_.max_tx_slots)) CheckPendingTransactions();
+  if (pending_.size() >= MaxTxSlots()) CheckPendingTransactions();
 }
 
 void Verifier::CheckRemainingTxWindows() {
@@ -378,7 +379,7 @@ void Verifier::CheckRemainingTxWindows() {
     // holds more. Twice as wide when the last held under half the bound (a
     // window narrowed around a few busy ids need not stay that narrow).
     uint64_t width = *window_.hi - window_.lo;
-    if (window_slots_ < std::max<size_t>(1, opts_.max_tx_slots) / 2) width = width > UINT64_MAX / 2 ? UINT64_MAX : width * 2;
+    if (window_slots_ < MaxTxSlots() / 2) width = width > UINT64_MAX / 2 ? UINT64_MAX : width * 2;
     window_.lo = *beyond_;
     window_.hi = width <= UINT64_MAX - window_.lo ? std::optional<uint64_t>(window_.lo + width) : std::nullopt;
     window_slots_ = 0;
