@@ -386,7 +386,10 @@ void Verifier::CheckRemainingTxWindows() {
     beyond_.reset();
     std::unique_ptr<rocksdb::Iterator> it(db_.db()->NewIterator(ro, db_.cf(kCfBlocks)));
     for (it->SeekToFirst(); it->Valid() && !Cancelled(); it->Next()) {
-      // A block that does not decode was named by the first pass.
+      // The records the first pass collected from, no others: a malformed
+      // key or a block that does not decode was named there and lists nothing.
+      uint64_t height = 0;
+      if (!DecodeU64(Sv(it->key()), &height)) continue;
       auto rec = DecodeBlockRecord(Sv(it->value()));
       if (!rec.ok()) continue;
       for (uint32_t i = 0; i < rec->tx_ids.size(); ++i) CollectTxSlot(rec->tx_ids[i], rec->header.height, i);

@@ -136,6 +136,27 @@ TEST_F(ParallelVerifyTest, OneIdListedMoreTimesThanTheBoundIsStillCheckedSlotByS
   }
 }
 
+// A block record stored under a malformed key (9 bytes), listing an id with
+// no record: named once, and its ids collected by no window, whatever the
+// bound (a later window's pass once collected them, the first did not).
+TEST_F(ParallelVerifyTest, ABlockUnderAMalformedKeyListsNothingInAnyWindow) {
+  BlockRecord stray = records_[6 - 1];
+  crypto::Hash256 unstored{};
+  unstored.fill(0x07);
+  std::fill(unstored.begin(), unstored.begin() + 8, 0xff);
+  stray.tx_ids.push_back(unstored);
+  ASSERT_TRUE(tamper::OverwriteRawValue(dir(), kCfBlocks, EncodeU64(6) + "\x01", EncodeBlockRecord(stray)).ok());
+  const VerifyReport whole = Verify(2);
+  ASSERT_EQ(whole.problems.size(), 1u) << ::testing::PrintToString(whole.problems);
+  EXPECT_EQ(whole.problems[0].rfind("blocks: malformed key ", 0), 0u) << whole.problems[0];
+  for (size_t slots : {1u, 2u, 3u, 7u}) {
+    const VerifyReport r = Verify(2, slots);
+    EXPECT_EQ(r.transactions_checked, whole.transactions_checked) << slots << " slots";
+    EXPECT_EQ(r.problems, whole.problems) << slots << " slots";
+    EXPECT_EQ(r.problems_total, whole.problems_total) << slots << " slots";
+  }
+}
+
 TEST_F(ParallelVerifyTest, StateRootIsTheSameWithOneOrManyThreads) {
   for (int threads : {1, 2, 3, 8}) {
     VerifyReport r = Verify(threads);
